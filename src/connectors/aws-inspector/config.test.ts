@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { configIssues, connectorConfigSchema, resolveEnvRefs } from './config.js';
+
+const valid = {
+  name: 'acme-inspector',
+  region: 'us-east-1',
+  auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret' },
+};
+
+describe('connector config schema', () => {
+  it('applies the documented defaults', () => {
+    const c = connectorConfigSchema.parse(valid);
+    expect(c).toMatchObject({
+      tenant: 'Root Tenant',
+      intervalMinutes: 5,
+      disableSslVerification: false,
+      initialLookbackDays: 7,
+      logFilters: [],
+    });
+  });
+
+  it('reports every invalid field at once, each by name', () => {
+    const r = connectorConfigSchema.safeParse({
+      name: 'tenant-名前',
+      region: 'mars-1',
+      auth: { method: 'iam_role', accessKeyId: 'x', secretAccessKey: '', roleArn: 'arn:aws:iam::1:user/x' },
+      intervalMinutes: -3,
+      surprise: true,
+    });
+    expect(r.success).toBe(false);
+    const fields = configIssues(r.error!).map((i) => i.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'name',
+        'region',
+        'auth.accessKeyId',
+        'auth.secretAccessKey',
+        'auth.roleArn',
+        'intervalMinutes',
+        'surprise',
+      ]),
+    );
+  });
+
+  it('accepts GovCloud and China regions and role ARNs in their partitions', () => {
+    for (const [region, arn] of [
+      ['us-gov-west-1', 'arn:aws-us-gov:iam::123456789012:role/Reader'],
+      ['cn-north-1', 'arn:aws-cn:iam::123456789012:role/path/Reader'],
+    ]) {
+      const r = connectorConfigSchema.safeParse({
+        ...valid,
+        region,
+        auth: { method: 'iam_role', accessKeyId: 'AKIAI44QH8DHBEXAMPLE', secretAccessKey: 's', roleArn: arn },
+      });
+      expect(r.success, JSON.stringify(r.error?.issues)).toBe(true);
+    }
+  });
+
+  it('resolves ${ENV:NAME} secrets and names the field when the variable is missing', () => {
+    const c = connectorConfigSchema.parse({
+      ...valid,
+      auth: { method: 'access_key', accessKeyId: '${ENV:AK}', secretAccessKey: '${ENV:SK}' },
+    });
+    expect(resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE', SK: 'shh' }).auth.secretAccessKey).toBe('shh');
+    expect(() => resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE' })).toThrow(/auth.secretAccessKey.*SK/);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * The AWS Inspector connector's configuration: ONE zod schema, the single source of truth for
+ * the TypeScript type, validation (field-level messages), the API's OpenAPI schema and the UI
+ * form. Fields marked with `.meta({ secret: true })` are encrypted at rest, write-only in the
+ * API and redacted from logs.
+ */
+import { z } from 'zod';
+import { REGIONS } from './regions.js';
+
+/** Printable ASCII only: the spec forbids multibyte characters in the name. */
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+/** IAM role ARN in any partition, optional path. */
+export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
+/** `${ENV:NAME}` lets a config file point at an environment variable instead of a secret. */
+export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+const secret = (label: string, max: number) =>
+  z
+    .string({ error: `${label} is required` })
+    .min(1, `${label} is required`)
+    .max(max, `${label} must be at most ${max} characters`)
+    .meta({ secret: true, title: label });
+
+const accessKeyId = z
+  .string({ error: 'Access Key is required' })
+  .regex(/^(\$\{ENV:[A-Za-z_][A-Za-z0-9_]*\}|[A-Z0-9]{16,128})$/, {
+    message: 'Access Key must be 16-128 upper-case letters and digits (e.g. AKIA...), or ${ENV:NAME}',
+  })
+  .meta({ secret: true, title: 'Access Key' });
+
+export const accessKeyAuth = z
+  .object({
+    method: z.literal('access_key'),
+    accessKeyId,
+    secretAccessKey: secret('Secret Key', 256),
+  })
+  .strict()
+  .meta({ title: 'Access Key / Secret Key' });
+
+export const iamRoleAuth = z
+  .object({
+    method: z.literal('iam_role'),
+    accessKeyId: accessKeyId.meta({ secret: true, title: 'Source Account Access Key' }),
+    secretAccessKey: secret('Source Account Secret Key', 256),
+    roleArn: z
+      .string({ error: 'IAM Role ARN is required' })
+      .regex(ROLE_ARN, { message: 'IAM Role ARN must look like arn:aws:iam::123456789012:role/RoleName' })
+      .meta({ title: 'IAM Role ARN' }),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, {
+        message: 'External ID must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]',
+      })
+      .optional()
+      .meta({ title: 'External ID' }),
+  })
+  .strict()
+  .meta({ title: 'IAM Role' });
+
+export const authSchema = z.discriminatedUnion('method', [accessKeyAuth, iamRoleAuth], {
+  error: 'auth.method must be one of: access_key, iam_role',
+});
+
+const endpointUrl = z
+  .url({
+    protocol: /^https?$/,
+    error: 'must be an http(s) URL, e.g. https://inspector2.us-east-1.amazonaws.com',
+  })
+  .max(2048);
+
+export const logFilterOperators = [
+  'equals',
+  'not_equals',
+  'contains',
+  'not_contains',
+  'starts_with',
+  'ends_with',
+  'in',
+  'not_in',
+  'exists',
+  'not_exists',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+] as const;
+export type LogFilterOperator = (typeof logFilterOperators)[number];
+
+export const logFilterCondition = z
+  .object({
+    field: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/, {
+        message: 'field must be a dotted path like aws_inspector.severity',
+      }),
+    operator: z.enum(logFilterOperators, {
+      error: `operator must be one of: ${logFilterOperators.join(', ')}`,
+    }),
+    values: z
+      .array(z.union([z.string().max(1024), z.number()]))
+      .max(100)
+      .default([]),
+  })
+  .strict();
+export type LogFilterCondition = z.infer<typeof logFilterCondition>;
+
+export const logFilter = z
+  .object({
+    name: z.string().min(1).max(64).regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII' }),
+    /** Tenant name the filter applies to; omitted = all tenants. */
+    tenant: z.string().min(1).max(64).optional(),
+    /** Optional log source (msg_origin.source), e.g. aws_inspector. */
+    logSource: z.string().min(1).max(64).optional(),
+    conditions: z
+      .array(logFilterCondition)
+      .min(1, 'a log filter needs at least 1 condition')
+      .max(10, 'a log filter has at most 10 conditions'),
+  })
+  .strict();
+export type LogFilter = z.infer<typeof logFilter>;
+
+export const connectorConfigSchema = z
+  .object({
+    name: z
+      .string({ error: 'name is required' })
+      .min(1, 'name is required')
+      .max(64, 'name must be at most 64 characters')
+      .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII (no multibyte characters)' })
+      .meta({ title: 'Name', description: 'Convention: tenantname-connectortype' }),
+    tenant: z.string().min(1).max(64).default('Root Tenant').meta({ title: 'Tenant' }),
+    region: z
+      .string({ error: 'region is required' })
+      .refine((r) => REGIONS.includes(r), { message: `region must be an AWS region, e.g. us-east-1` })
+      .meta({ title: 'Region', enum: REGIONS }),
+    auth: authSchema,
+    intervalMinutes: z
+      .number({ error: 'intervalMinutes must be a positive integer (minutes)' })
+      .int('intervalMinutes must be a positive integer (minutes)')
+      .min(1, 'intervalMinutes must be a positive integer (minutes)')
+      .max(1440, 'intervalMinutes must be at most 1440 (one day)')
+      .default(5)
+      .meta({ title: 'Interval (min)' }),
+    disableSslVerification: z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Disable SSL Certificate Verification' }),
+    initialLookbackDays: z.number().int().min(0).max(3650).default(7).meta({
+      title: 'Initial lookback (days)',
+      description: 'First run: CLOSED findings updated within this many days (ACTIVE and SUPPRESSED: all).',
+    }),
+    overlapMinutes: z.number().int().min(0).max(1440).default(15).meta({
+      title: 'Window overlap (min)',
+      description:
+        'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
+    }),
+    endpoints: z
+      .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
+      .strict()
+      .default({})
+      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)' }),
+    logFilters: z.array(logFilter).max(50).default([]),
+  })
+  .strict();
+
+/** Parsed, defaults applied. */
+export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
+/** As written by a user (defaults optional). */
+export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+
+/** Secret fields by path, for masking and redaction. */
+export const SECRET_FIELDS = ['auth.accessKeyId', 'auth.secretAccessKey'] as const;
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** All invalid fields at once, each named by its dotted path. */
+export function configIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.flatMap((i) => {
+    const base = i.path.map(String);
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({
+        field: [...base, k].join('.'),
+        message: `unknown field ${k}: not allowed here`,
+      }));
+    }
+    return [{ field: base.join('.') || '(root)', message: i.message }];
+  });
+}
+
+/** Replace `${ENV:NAME}` references with the environment's values (never logged). */
+export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
+  const resolve = (field: string, v: string): string => {
+    const m = ENV_REF.exec(v);
+    if (!m) return v;
+    const val = env[m[1]!];
+    if (val === undefined || val === '') throw new Error(`${field}: environment variable ${m[1]} is not set`);
+    return val;
+  };
+  return {
+    ...cfg,
+    auth: {
+      ...cfg.auth,
+      accessKeyId: resolve('auth.accessKeyId', cfg.auth.accessKeyId),
+      secretAccessKey: resolve('auth.secretAccessKey', cfg.auth.secretAccessKey),
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The one registry of coded errors. Every failure the product reports (CLI, API, connector
+ * status, Test dialog) carries one of these codes. HTTP statuses and wording follow the
+ * specification's Test table (400/401/403/404/429); codes beyond it cover network and TLS.
+ * docs/errors.md is generated from / checked against this table by a test.
+ */
+export interface ErrorInfo {
+  /** HTTP status the Test dialog and API report for this error. */
+  httpStatus: number;
+  /** The HTTP standard name of that status, as the spec's table shows it. */
+  httpName: string;
+  /** Whether a later retry may succeed without any change by the user. */
+  retryable: boolean;
+  explanation: string;
+  recommendation: string;
+}
+
+export const ERRORS = {
+  ERR_CONFIG_INVALID: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation: 'This error occurs when there is an error in the connector configuration.',
+    recommendation: 'Did you configure the connector correctly? Check the fields named in the detail.',
+  },
+  ERR_AUTH_INVALID: {
+    httpStatus: 401,
+    httpName: 'Unauthorized',
+    retryable: false,
+    explanation:
+      'This error occurs when an authentication credential is invalid or when a user does not have sufficient privileges to access a specific API.',
+    recommendation:
+      'Did you enter your credentials correctly? Are your credentials expired? Are your credentials entitled or licensed for that specific resource?',
+  },
+  ERR_PERMISSION: {
+    httpStatus: 403,
+    httpName: 'Forbidden',
+    retryable: false,
+    explanation: 'This error occurs when the permission or scope is not correct in a valid credential.',
+    recommendation:
+      'Did you enter your credentials correctly? Do you have the required role or permissions for that credential (AmazonInspector2ReadOnlyAccess; sts:AssumeRole trusted by the role)?',
+  },
+  ERR_NOT_FOUND: {
+    httpStatus: 404,
+    httpName: 'Not Found',
+    retryable: false,
+    explanation: 'This error occurs when a URL path does not resolve to an entity.',
+    recommendation: 'Did you enter your API URL (region or endpoint override) correctly?',
+  },
+  ERR_THROTTLED: {
+    httpStatus: 429,
+    httpName: 'Too Many Requests',
+    retryable: true,
+    explanation:
+      "This error occurs when the API server receives too much traffic or if a user's license or entitlement quota is exceeded.",
+    recommendation:
+      'The server or user license/quota will eventually recover. The connector will periodically retry the query. If this occurs unexpectedly or too often, work with your API provider to investigate the server limits, user licensing, or quotas.',
+  },
+  ERR_AWS_SERVER: {
+    httpStatus: 502,
+    httpName: 'Bad Gateway',
+    retryable: true,
+    explanation: 'AWS answered with a server error (5xx) after the SDK exhausted its retries.',
+    recommendation:
+      'This is usually transient; the connector retries on its next run. Check the AWS Health Dashboard if it persists.',
+  },
+  ERR_BAD_RESPONSE: {
+    httpStatus: 502,
+    httpName: 'Bad Gateway',
+    retryable: true,
+    explanation: 'AWS (or a proxy in between) answered with a body that is not valid Inspector JSON.',
+    recommendation:
+      'This is usually transient; the window is retried on the next run. Check any proxy between the Data Processor and AWS.',
+  },
+  ERR_TLS: {
+    httpStatus: 495,
+    httpName: 'SSL Certificate Error',
+    retryable: false,
+    explanation: 'The TLS certificate presented by the endpoint could not be verified.',
+    recommendation:
+      'Check the endpoint and any TLS-intercepting proxy; install its CA on the Data Processor. Disabling SSL certificate verification works around it but is not a good security practice.',
+  },
+  ERR_DNS: {
+    httpStatus: 404,
+    httpName: 'Not Found',
+    retryable: false,
+    explanation: 'The endpoint host name does not resolve.',
+    recommendation:
+      'Did you enter your API URL (region or endpoint override) correctly? Check DNS on the Data Processor.',
+  },
+  ERR_NETWORK: {
+    httpStatus: 503,
+    httpName: 'Service Unavailable',
+    retryable: true,
+    explanation: 'The endpoint could not be reached (connection refused, reset or timed out).',
+    recommendation:
+      'Check network access from the Data Processor to the endpoint (firewall, proxy, VPC endpoint).',
+  },
+  ERR_TOKEN_REJECTED: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: true,
+    explanation: 'AWS rejected a pagination token (expired, or bound to a different query).',
+    recommendation:
+      'None needed: the collector restarts the window; records already stored are not duplicated.',
+  },
+  ERR_NOT_ACTIVATED: {
+    httpStatus: 200,
+    httpName: 'OK',
+    retryable: false,
+    explanation:
+      'Amazon Inspector is not activated for this account in this region, so there are no findings to collect.',
+    recommendation:
+      'Activate Amazon Inspector (EC2, ECR and/or Lambda scanning) in this region, or pick the region where it is active.',
+  },
+  ERR_STORE: {
+    httpStatus: 500,
+    httpName: 'Internal Server Error',
+    retryable: true,
+    explanation: 'The local store (SQLite) failed to write or read.',
+    recommendation: 'Check free disk space and permissions of the data directory.',
+  },
+  ERR_INTERNAL: {
+    httpStatus: 500,
+    httpName: 'Internal Server Error',
+    retryable: false,
+    explanation: 'An unexpected error occurred inside inspector-connector.',
+    recommendation: 'Please report it with the detail shown (it contains no secrets).',
+  },
+  ERR_QUERY_INVALID: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation: 'The search query could not be parsed.',
+    recommendation: 'Check the query syntax (Lucene style: field:value, "phrases", AND/OR/NOT, ranges).',
+  },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error that carries a registry code. `detail` must never contain secrets. */
+export class CodedError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: { detail?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CodedError';
+    this.code = code;
+    this.detail = options?.detail;
+  }
+  get info(): ErrorInfo {
+    return ERRORS[this.code];
+  }
+  get httpStatus(): number {
+    return ERRORS[this.code].httpStatus;
+  }
+}
+
+export function isCodedError(e: unknown): e is CodedError {
+  return e instanceof CodedError;
+}
