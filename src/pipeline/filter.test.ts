@@ -209,7 +209,12 @@ describe('compileFilters: validation at compile time', () => {
     ],
     ['in with none', cond('severity', 'in', []), 'logFilters[0].conditions[0].values', /at least one/],
     ['contains empty', cond('event_name', 'contains', ['']), 'logFilters[0].conditions[0].values', /empty/],
-    ['bad operator', cond('severity', 'like', ['x']), 'logFilters[0].conditions[0].operator', /equals/],
+    [
+      'bad operator',
+      { field: 'severity', operator: 'like', values: ['x'] },
+      'logFilters[0].conditions[0].operator',
+      /equals/,
+    ],
     ['bad field', cond('a..b', 'equals', ['x']), 'logFilters[0].conditions[0].field', /dotted path/],
   ];
   it.each(rows)('%s -> names %s', (_label, c, field, message) => {
