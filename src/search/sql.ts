@@ -1,0 +1,232 @@
+/**
+ * AST -> SQL over the Syslog index (table `syslog` aliased `s`, FTS5 table `syslog_fts`).
+ * Only placeholders carry user input; the SQL text is built from fixed fragments.
+ *
+ * Each leaf becomes either a pure FTS5 expression (exact, no verification needed) or a SQL
+ * predicate. Adjacent pure FTS children of AND/OR are merged into one MATCH, so a typical
+ * query is a single FTS lookup. Leaves the FTS index can only narrow (phrases, wildcards,
+ * ranges on non-column fields) add a check by a SQL function over the record's JSON
+ * (see functions.ts), evaluated only on the FTS candidates.
+ */
+import type { Node } from './parser.js';
+import { queryError } from './parser.js';
+import {
+  existsToken,
+  fieldValueToken,
+  fieldWordToken,
+  MAX_VALUE_TOKEN_LENGTH,
+  valueToken,
+  words,
+} from './terms.js';
+
+/** Record fields that are real, indexed columns of `syslog`. */
+export const NUMERIC_COLUMNS: Record<string, string> = {
+  timestamp: 'timestamp',
+  write_time: 'write_time',
+  severity: 'severity',
+};
+export const TIME_FIELDS = new Set(['timestamp', 'write_time']);
+
+export interface SqlWhere {
+  where: string;
+  params: unknown[];
+}
+
+type Frag = { fts: string } | { sql: string; params: unknown[] };
+
+const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
+const ftsIn = (match: string): Frag => ({
+  sql: 's.rowid IN (SELECT rowid FROM syslog_fts WHERE syslog_fts MATCH ?)',
+  params: [match],
+});
+const toSqlFrag = (f: Frag): { sql: string; params: unknown[] } =>
+  'fts' in f ? (ftsIn(f.fts) as { sql: string; params: unknown[] }) : f;
+const NOTHING: Frag = { sql: '0', params: [] };
+const EVERYTHING: Frag = { sql: '1', params: [] };
+
+/** Parse a time bound: epoch ms, or ISO-8601 / date. */
+export function parseTime(v: string): number | undefined {
+  if (/^-?\d+$/.test(v)) return Number(v);
+  if (!/^\d{4}-\d{2}/.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function numericBound(field: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (TIME_FIELDS.has(field)) {
+    const t = parseTime(v);
+    if (t === undefined) {
+      throw queryError(
+        0,
+        `${field} bound "${v}" is not a time: use epoch milliseconds or ISO-8601 (2024-01-31T12:00:00Z)`,
+      );
+    }
+    return t;
+  }
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw queryError(0, `${field} bound "${v}" is not a number`);
+  return n;
+}
+
+function term(field: string | undefined, value: string, phrase: boolean): Frag {
+  if (field === '_id') return { sql: 's.id = ?', params: [value] };
+  if (field && field in NUMERIC_COLUMNS && !phrase) {
+    const n = numericBound(field, value)!;
+    return { sql: `s.${NUMERIC_COLUMNS[field]} = ?`, params: [n] };
+  }
+  const ws = words(value);
+  if (ws.length === 0) {
+    // Only punctuation: no word to look up; compare whole values under the field's existence.
+    if (!field) return value === '' ? EVERYTHING : { sql: 'ic_value_eq(s.doc, NULL, ?)', params: [value] };
+    return and([
+      { fts: quote(existsToken(field)) },
+      { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value] },
+    ]);
+  }
+  if (ws.length === 1) {
+    // One word (punctuation around it, as in "-5", is ignored, as an analyzer would).
+    return { fts: quote(field ? fieldWordToken(field, ws[0]!) : ws[0]!) };
+  }
+  // Several words: a phrase within one value. A whole-value token answers the common case
+  // (identifiers like CVE-2024-1234, us-east-1, arn:...) without reading the record.
+  const narrow = ws.map((w) => quote(field ? fieldWordToken(field, w) : w)).join(' AND ');
+  const check: Frag = {
+    sql: 'ic_phrase(s.doc, ?, ?)',
+    params: [field ?? null, JSON.stringify(ws)],
+  };
+  const phraseFrag = and([{ fts: narrow }, check]);
+  if (value.length > MAX_VALUE_TOKEN_LENGTH) return phraseFrag;
+  const whole: Frag = { fts: quote(field ? fieldValueToken(field, value) : valueToken(value)) };
+  return or([whole, phraseFrag]);
+}
+
+function wildcard(field: string | undefined, prefix: string, regex: string): Frag {
+  if (field && (field in NUMERIC_COLUMNS || field === '_id')) {
+    const col = field === '_id' ? 'id' : NUMERIC_COLUMNS[field]!;
+    return { sql: `ic_wild_value(CAST(s.${col} AS TEXT), ?)`, params: [regex] };
+  }
+  // Narrow with the words of the literal prefix: all complete ones, the last one as a prefix.
+  const ws = words(prefix);
+  const partialLast = ws.length > 0 && /[\p{L}\p{N}]$/u.test(prefix);
+  const parts = ws.map((w, idx) => {
+    const tok = quote(field ? fieldWordToken(field, w) : w);
+    return idx === ws.length - 1 && partialLast ? `${tok} *` : tok;
+  });
+  const narrow = parts.length ? parts.join(' AND ') : field ? quote(existsToken(field)) : undefined;
+  // `word*` needs no check: the FTS prefix query is exact for it.
+  if (ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
+    return { fts: narrow! };
+  const check: Frag = { sql: 'ic_wild(s.doc, ?, ?)', params: [field ?? null, regex] };
+  return narrow ? and([{ fts: narrow }, check]) : check;
+}
+
+function range(node: Extract<Node, { type: 'range' }>): Frag {
+  const { field } = node;
+  if (field in NUMERIC_COLUMNS) {
+    const col = `s.${NUMERIC_COLUMNS[field]}`;
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const lo = numericBound(field, node.lo);
+    const hi = numericBound(field, node.hi);
+    if (lo !== undefined) {
+      parts.push(`${col} ${node.loInclusive ? '>=' : '>'} ?`);
+      params.push(lo);
+    }
+    if (hi !== undefined) {
+      parts.push(`${col} ${node.hiInclusive ? '<=' : '<'} ?`);
+      params.push(hi);
+    }
+    if (!parts.length) parts.push(`${col} IS NOT NULL`);
+    return { sql: parts.join(' AND '), params };
+  }
+  if (field === '_id') throw queryError(0, '_id does not support ranges');
+  const flags = (node.loInclusive ? 1 : 0) | (node.hiInclusive ? 2 : 0);
+  return and([
+    { fts: quote(existsToken(field)) },
+    { sql: 'ic_range(s.doc, ?, ?, ?, ?)', params: [field, node.lo ?? null, node.hi ?? null, flags] },
+  ]);
+}
+
+function and(children: Frag[]): Frag {
+  const fts = children.filter((c): c is { fts: string } => 'fts' in c);
+  const sql = children.filter((c): c is { sql: string; params: unknown[] } => 'sql' in c && c.sql !== '1');
+  if (sql.some((c) => c.sql === '0')) return NOTHING;
+  const merged: Frag[] = fts.length ? [{ fts: fts.map((f) => `(${f.fts})`).join(' AND ') }] : [];
+  const all = [...merged, ...sql];
+  if (all.length === 0) return EVERYTHING;
+  if (all.length === 1) return all[0]!;
+  const parts = all.map(toSqlFrag);
+  return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
+}
+
+function or(children: Frag[]): Frag {
+  if (children.some((c) => 'sql' in c && c.sql === '1')) return EVERYTHING;
+  const live = children.filter((c) => !('sql' in c && c.sql === '0'));
+  if (live.length === 0) return NOTHING;
+  if (live.every((c) => 'fts' in c))
+    return { fts: live.map((c) => `(${(c as { fts: string }).fts})`).join(' OR ') };
+  const parts = live.map(toSqlFrag);
+  return { sql: parts.map((p) => `(${p.sql})`).join(' OR '), params: parts.flatMap((p) => p.params) };
+}
+
+function andNode(children: readonly Node[]): Frag {
+  // FTS5 has a binary NOT: fold "a AND NOT b" (both pure FTS) into "a NOT b".
+  const pos: Frag[] = [];
+  const negFts: string[] = [];
+  const rest: Frag[] = [];
+  for (const c of children) {
+    if (c.type === 'not') {
+      const inner = compile(c.child);
+      if ('fts' in inner) negFts.push(inner.fts);
+      else rest.push(negate(inner));
+    } else pos.push(compile(c));
+  }
+  const positive = and(pos);
+  if (negFts.length && 'fts' in positive) {
+    return and([{ fts: `(${positive.fts}) NOT (${negFts.join(' OR ')})` }, ...rest]);
+  }
+  return and([positive, ...negFts.map((f) => negate({ fts: f })), ...rest]);
+}
+
+function negate(f: Frag): Frag {
+  if ('sql' in f && f.sql === '1') return NOTHING;
+  if ('sql' in f && f.sql === '0') return EVERYTHING;
+  const p = toSqlFrag(f);
+  // A check function returns 0/1, never NULL, so NOT is exact here.
+  return { sql: `NOT (${p.sql})`, params: p.params };
+}
+
+function compile(n: Node): Frag {
+  switch (n.type) {
+    case 'all':
+      return EVERYTHING;
+    case 'and':
+      return andNode(n.children);
+    case 'or':
+      return or(n.children.map(compile));
+    case 'not':
+      return negate(compile(n.child));
+    case 'term':
+      return term(n.field, n.value, n.phrase);
+    case 'wildcard':
+      return wildcard(n.field, n.prefix, n.regex);
+    case 'range':
+      return range(n);
+    case 'exists':
+      if (n.field in NUMERIC_COLUMNS) return { sql: `s.${NUMERIC_COLUMNS[n.field]} IS NOT NULL`, params: [] };
+      if (n.field === '_id') return EVERYTHING;
+      return { fts: quote(existsToken(n.field)) };
+  }
+}
+
+/** The WHERE clause (over `syslog s`) for a parsed query. */
+export function toSql(ast: Node): SqlWhere {
+  const f = toSqlFrag(compile(ast));
+  return { where: f.sql, params: f.params };
+}
+
+/** The compiled form, exposed so the index can count a pure FTS query from the FTS table alone. */
+export function compileQuery(ast: Node): { fts: string } | { sql: string; params: unknown[] } {
+  return compile(ast);
+}

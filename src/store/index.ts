@@ -1,0 +1,40 @@
+/** Public surface of the store: import from here. */
+export { openStore, DB_FILE } from './store.js';
+export type { Store, OpenStoreOptions, CommitPageInput, CommitPageResult, FindingVersion } from './store.js';
+export { ConfigInvalidError, MASK } from './connectors.js';
+export type {
+  StoredConnector,
+  ConnectorStatus,
+  ConnectorState,
+  StatusPatch,
+  ConnectorsRepo,
+} from './connectors.js';
+export { ROOT_TENANT } from './repos.js';
+export type {
+  Tenant,
+  TenantsRepo,
+  Profile,
+  ProfilesRepo,
+  StoredLogFilter,
+  LogFiltersRepo,
+  Run,
+  RunCounts,
+  RunTotals,
+  RunsRepo,
+  CheckpointsRepo,
+  FindingState,
+  FindingsRepo,
+} from './repos.js';
+export { SORT_FIELDS, parseSort } from './syslog-index.js';
+export type {
+  SyslogIndex,
+  SearchFilter,
+  SearchOptions,
+  SearchResult,
+  HistogramResult,
+  TimeField,
+  SortField,
+} from './syslog-index.js';
+export { migrations, migrate } from './migrations.js';
+export type { Migration } from './migrations.js';
+export { KEY_ENV, KEY_FILE } from './secrets.js';

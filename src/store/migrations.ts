@@ -1,0 +1,177 @@
+/**
+ * Versioned schema migrations, applied in order by `openStore`, each in its own transaction.
+ * APPEND new migrations at the end with the next version number; never edit or reorder one
+ * that has shipped (databases in the field have already applied it).
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string | ((db: Database) => void);
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'core tables: tenants, connectors, profiles, log filters, runs, checkpoints',
+    up: `
+      CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO tenants (id, name, created_at) VALUES ('root', 'Root Tenant', 0);
+
+      CREATE TABLE connectors (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        tenant TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        config TEXT NOT NULL,          -- JSON, secret fields removed
+        secrets TEXT NOT NULL,         -- JSON {path: "iv.tag.ciphertext" (base64)}, AES-256-GCM
+        state TEXT NOT NULL DEFAULT 'never_run' CHECK (state IN ('never_run', 'ok', 'failed')),
+        last_error_code TEXT,
+        last_error_message TEXT,
+        last_error_at INTEGER,
+        last_success_at INTEGER,
+        last_run_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE profiles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+      );
+      INSERT INTO profiles (id, name) VALUES ('default', 'Default');
+
+      CREATE TABLE profile_connectors (
+        profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, connector_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX profile_connectors_connector ON profile_connectors(connector_id);
+
+      CREATE TABLE log_filters (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        definition TEXT NOT NULL,      -- JSON of the logFilter schema (without id)
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE connector_log_filters (
+        connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+        filter_id TEXT NOT NULL REFERENCES log_filters(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (connector_id, filter_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX connector_log_filters_filter ON connector_log_filters(filter_id);
+
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'ok', 'failed')),
+        received INTEGER NOT NULL DEFAULT 0,
+        stored INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        discarded INTEGER NOT NULL DEFAULT 0,
+        discarded_by_filter TEXT NOT NULL DEFAULT '{}',
+        pages INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT,
+        error_message TEXT
+      );
+      CREATE INDEX runs_connector ON runs(connector_id, id);
+
+      CREATE TABLE checkpoints (
+        connector_id TEXT PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'Syslog index, its full-text/field index, and the findings current state',
+    up: `
+      -- Hot fields are real columns (indexed, range-able, sortable); the whole record is doc.
+      -- doc is the LAST column so that reading the small columns never touches overflow pages.
+      CREATE TABLE syslog (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        timestamp INTEGER NOT NULL,
+        write_time INTEGER NOT NULL,
+        severity INTEGER,
+        tenantid TEXT NOT NULL,
+        connector_id TEXT,
+        msg_class TEXT,
+        event_status TEXT,
+        event_name TEXT,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX syslog_timestamp ON syslog(timestamp);
+      CREATE INDEX syslog_write_time ON syslog(write_time);
+      CREATE INDEX syslog_severity ON syslog(severity, timestamp);
+      CREATE INDEX syslog_tenant ON syslog(tenantid, timestamp);
+
+      -- Contentless, detail=none FTS5: one row per syslog row (same rowid). Holds the record's
+      -- words (free text), field-qualified words, whole-value and existence tokens; see
+      -- src/search/terms.ts. '_' is a token character so our synthetic tokens stay whole,
+      -- while the words themselves never contain '_' (we split on it before indexing).
+      CREATE VIRTUAL TABLE syslog_fts USING fts5(
+        terms,
+        content = '',
+        contentless_delete = 1,
+        detail = none,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
+      );
+
+      CREATE TABLE findings (
+        finding_arn TEXT PRIMARY KEY,
+        connector_id TEXT NOT NULL,
+        tenantid TEXT NOT NULL,
+        status TEXT,
+        severity TEXT,
+        updated_at INTEGER NOT NULL,
+        record_id TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX findings_connector ON findings(connector_id, status);
+    `,
+  },
+];
+
+/** Apply every migration newer than the database's version. */
+export function migrate(db: Database, list: readonly Migration[] = migrations, now = Date.now()): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  const sorted = [...list].sort((a, b) => a.version - b.version);
+  const done: number[] = [];
+  for (const m of sorted) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        now,
+      );
+    })();
+    done.push(m.version);
+  }
+  return done;
+}

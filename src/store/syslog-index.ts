@@ -1,0 +1,289 @@
+/** The Syslog index: search, count, histogram over `syslog` + `syslog_fts`. */
+import type { Database, Statement } from 'better-sqlite3';
+import { CodedError } from '../core/errors.js';
+import type { InterflowRecord } from '../core/record.js';
+import { parse } from '../search/parser.js';
+import { compileQuery } from '../search/sql.js';
+import { searchFunctions } from '../search/functions.js';
+
+export type TimeField = 'timestamp' | 'write_time';
+export const SORT_FIELDS = [
+  'timestamp',
+  'write_time',
+  'severity',
+  'event_name',
+  'event_status',
+  'msg_class',
+  'tenantid',
+] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface SearchFilter {
+  /** Lucene-style query; empty or absent = everything. */
+  q?: string;
+  /** Inclusive bounds on `timeField`, epoch ms. */
+  from?: number;
+  to?: number;
+  timeField?: TimeField;
+  /** Restrict to these tenants (undefined = all; [] = none). */
+  tenantIds?: readonly string[];
+}
+
+export interface SearchOptions extends SearchFilter {
+  /** Page size; 0 = all (the CLI). Default 100. */
+  limit?: number;
+  offset?: number;
+  /** `field:asc|desc`, field one of SORT_FIELDS. Default `timestamp:desc`. */
+  sort?: string;
+}
+
+export interface SearchResult {
+  total: number;
+  records: InterflowRecord[];
+}
+
+export interface HistogramResult {
+  /** Bucket width, ms. */
+  interval: number;
+  buckets: { start: number; count: number }[];
+}
+
+export interface SyslogIndex {
+  search(opts: SearchOptions): SearchResult;
+  count(filter: SearchFilter): number;
+  /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
+  stream(opts: SearchOptions): IterableIterator<string>;
+  histogram(opts: SearchFilter & { buckets?: number }): HistogramResult;
+  /** The last `limit` records stored (newest first): the log filter preview. */
+  recent(limit: number): InterflowRecord[];
+  get(id: string): InterflowRecord | undefined;
+  /** Total records in the index. */
+  size(): number;
+}
+
+/** Register the check functions used by compiled queries (see src/search/functions.ts). */
+export function registerSearchFunctions(db: Database): void {
+  const f = searchFunctions();
+  const opts = { deterministic: true, varargs: false } as const;
+  db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
+  db.function('ic_wild', opts, (d, p, r) => f.ic_wild(d as string, p as string | null, r as string));
+  db.function('ic_wild_value', opts, (t, r) => f.ic_wild_value(t as string | null, r as string));
+  db.function('ic_range', opts, (d, p, lo, hi, fl) =>
+    f.ic_range(d as string, p as string, lo as string | null, hi as string | null, fl as number),
+  );
+  db.function('ic_value_eq', opts, (d, p, v) => f.ic_value_eq(d as string, p as string | null, v as string));
+}
+
+const invalid = (msg: string) => new CodedError('ERR_QUERY_INVALID', msg);
+
+function checkTime(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${name} must be epoch milliseconds`);
+  return Math.trunc(v);
+}
+
+function checkTimeField(v: unknown): TimeField {
+  if (v === undefined) return 'timestamp';
+  if (v === 'timestamp' || v === 'write_time') return v;
+  throw invalid(`timeField must be one of: timestamp, write_time (got "${String(v)}")`);
+}
+
+export function parseSort(sort: string | undefined): { field: SortField; dir: 'ASC' | 'DESC' } {
+  if (sort === undefined || sort === '') return { field: 'timestamp', dir: 'DESC' };
+  const [field, dir = 'desc', extra] = sort.split(':');
+  if (
+    extra !== undefined ||
+    !(SORT_FIELDS as readonly string[]).includes(field ?? '') ||
+    !['asc', 'desc'].includes(dir)
+  ) {
+    throw invalid(
+      `sort must be FIELD:asc or FIELD:desc with FIELD one of: ${SORT_FIELDS.join(', ')} (got "${sort}")`,
+    );
+  }
+  return { field: field as SortField, dir: dir === 'asc' ? 'ASC' : 'DESC' };
+}
+
+/** "Nice" histogram intervals, ms. */
+const NICE = [
+  1,
+  10,
+  100,
+  1000,
+  5000,
+  10_000,
+  30_000,
+  60_000,
+  5 * 60_000,
+  10 * 60_000,
+  30 * 60_000,
+  3_600_000,
+  3 * 3_600_000,
+  6 * 3_600_000,
+  12 * 3_600_000,
+  86_400_000,
+  7 * 86_400_000,
+  30 * 86_400_000,
+  365 * 86_400_000,
+];
+
+export function syslogIndex(db: Database): SyslogIndex {
+  const cache = new Map<string, Statement>();
+  const stmt = (sql: string): Statement => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      if (cache.size >= 256) cache.delete(cache.keys().next().value!);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+
+  interface Built {
+    where: string;
+    params: unknown[];
+    /** Set when the whole query is one FTS expression (then counting can use the FTS table). */
+    ftsOnly?: string;
+    hasOtherFilters: boolean;
+  }
+
+  function build(filter: SearchFilter): Built {
+    const timeField = checkTimeField(filter.timeField);
+    const from = checkTime('from', filter.from);
+    const to = checkTime('to', filter.to);
+    const compiled = compileQuery(parse(filter.q ?? ''));
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    let ftsOnly: string | undefined;
+    if ('fts' in compiled) {
+      ftsOnly = compiled.fts;
+      clauses.push('s.rowid IN (SELECT rowid FROM syslog_fts WHERE syslog_fts MATCH ?)');
+      params.push(compiled.fts);
+    } else if (compiled.sql !== '1') {
+      clauses.push(`(${compiled.sql})`);
+      params.push(...compiled.params);
+    }
+    let other = false;
+    if (from !== undefined) {
+      clauses.push(`s.${timeField} >= ?`);
+      params.push(from);
+      other = true;
+    }
+    if (to !== undefined) {
+      clauses.push(`s.${timeField} <= ?`);
+      params.push(to);
+      other = true;
+    }
+    if (filter.tenantIds !== undefined) {
+      if (!Array.isArray(filter.tenantIds)) throw invalid('tenantIds must be an array');
+      clauses.push('s.tenantid IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.tenantIds));
+      other = true;
+    }
+    return {
+      where: clauses.length ? clauses.join(' AND ') : '1',
+      params,
+      ...(ftsOnly !== undefined ? { ftsOnly } : {}),
+      hasOtherFilters: other,
+    };
+  }
+
+  function page(opts: SearchOptions): { limit: number; offset: number } {
+    const limit = opts.limit ?? 100;
+    const offset = opts.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw invalid('limit must be an integer >= 0 (0 = all)');
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset must be an integer >= 0');
+    return { limit, offset };
+  }
+
+  function selectSql(opts: SearchOptions, b: Built): { sql: string; params: unknown[] } {
+    const { field, dir } = parseSort(opts.sort);
+    const { limit, offset } = page(opts);
+    return {
+      sql: `SELECT s.doc FROM syslog s WHERE ${b.where} ORDER BY s.${field} ${dir}, s.rowid ${dir} LIMIT ? OFFSET ?`,
+      params: [...b.params, limit === 0 ? -1 : limit, offset],
+    };
+  }
+
+  function count(b: Built): number {
+    if (b.ftsOnly !== undefined && !b.hasOtherFilters) {
+      return (
+        stmt('SELECT count(*) AS n FROM syslog_fts WHERE syslog_fts MATCH ?').get(b.ftsOnly) as { n: number }
+      ).n;
+    }
+    return (stmt(`SELECT count(*) AS n FROM syslog s WHERE ${b.where}`).get(...b.params) as { n: number }).n;
+  }
+
+  const run = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof CodedError) throw e;
+      // FTS5 syntax errors cannot come from user text (every token is quoted); anything else is ours.
+      throw new CodedError('ERR_STORE', `search failed: ${(e as Error).message}`, { cause: e });
+    }
+  };
+
+  return {
+    search(opts) {
+      return run(() => {
+        const b = build(opts);
+        const { sql, params } = selectSql(opts, b);
+        const rows = stmt(sql)
+          .pluck()
+          .all(...params) as string[];
+        return { total: count(b), records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
+      });
+    },
+    count: (filter) => run(() => count(build(filter))),
+    stream(opts) {
+      return run(() => {
+        const b = build(opts);
+        const { sql, params } = selectSql(opts, b);
+        return stmt(sql)
+          .pluck()
+          .iterate(...params) as IterableIterator<string>;
+      });
+    },
+    histogram(opts) {
+      return run(() => {
+        const buckets = opts.buckets ?? 60;
+        if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1000) {
+          throw invalid('buckets must be an integer from 1 to 1000');
+        }
+        const tf = checkTimeField(opts.timeField);
+        const b = build(opts);
+        let from = checkTime('from', opts.from);
+        let to = checkTime('to', opts.to);
+        if (from === undefined || to === undefined) {
+          const mm = stmt(`SELECT min(s.${tf}) AS lo, max(s.${tf}) AS hi FROM syslog s WHERE ${b.where}`).get(
+            ...b.params,
+          ) as { lo: number | null; hi: number | null };
+          if (mm.lo === null || mm.hi === null) return { interval: NICE[3]!, buckets: [] };
+          from ??= mm.lo;
+          to ??= mm.hi;
+        }
+        const span = Math.max(1, to - from + 1);
+        const interval = NICE.find((n) => span / n <= buckets) ?? Math.ceil(span / buckets);
+        const start = Math.floor(from / interval) * interval;
+        const rows = stmt(
+          `SELECT (s.${tf} - ?) / ? AS b, count(*) AS n FROM syslog s WHERE ${b.where} GROUP BY b ORDER BY b`,
+        ).all(start, interval, ...b.params) as { b: number; n: number }[];
+        const counts = new Map(rows.map((r) => [r.b, r.n]));
+        const out: HistogramResult['buckets'] = [];
+        for (let t = start, k = 0; t <= to; t += interval, k++)
+          out.push({ start: t, count: counts.get(k) ?? 0 });
+        return { interval, buckets: out };
+      });
+    },
+    recent(limit) {
+      if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');
+      const rows = stmt('SELECT doc FROM syslog ORDER BY rowid DESC LIMIT ?').pluck().all(limit) as string[];
+      return rows.map((d) => JSON.parse(d) as InterflowRecord);
+    },
+    get(id) {
+      const d = stmt('SELECT doc FROM syslog WHERE id = ?').pluck().get(id) as string | undefined;
+      return d === undefined ? undefined : (JSON.parse(d) as InterflowRecord);
+    },
+    size: () => stmt('SELECT count(*) FROM syslog').pluck().get() as number,
+  };
+}
