@@ -256,7 +256,10 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
     if (pkg === undefined) continue;
     pushUnique(packageName, pkg.name);
     pushUnique(packageVersion, pkg.version);
-    pushUnique(packageFixedVersion, pkg.fixedInVersion);
+    // AWS writes "NotAvailable" when there is no fix: not a version, so not a search value.
+    if (typeof pkg.fixedInVersion !== 'string' || pkg.fixedInVersion.toLowerCase() !== 'notavailable') {
+      pushUnique(packageFixedVersion, pkg.fixedInVersion);
+    }
   }
 
   const cvd = obj(f.codeVulnerabilityDetails);

@@ -1,0 +1,500 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
+import { describe, expect, it } from 'vitest';
+import { CodedError } from '../../core/errors.js';
+import { isPrivateIp, mapFinding, toEpochMs, type MapContext } from './map.js';
+import { SEVERITY_SCORES, UNKNOWN_SEVERITY_SCORE, severityScore } from './severity.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = join(here, '../../../test/fixtures/aws-inspector2');
+const GOLDEN = join(here, 'fixtures/golden');
+
+const ctx: MapContext = {
+  connectorId: 'conn-1',
+  connectorName: 'acme-aws-inspector',
+  tenantId: 'tenant-1',
+  tenantName: 'Acme',
+  writeTime: 1_767_225_600_000, // 2026-01-01T00:00:00Z
+};
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/**
+ * The test's own notion of a timestamp member (independent of map.ts): model names, or a
+ * camelCase name ending in At; tags are user data and never touched.
+ */
+const TS_KEY = /^(?:[a-z][A-Za-z0-9]*[a-z0-9])At$/;
+function mapTimestamps(v: Json, f: (key: string, x: number | string) => Json): Json {
+  if (Array.isArray(v)) return v.map((x) => mapTimestamps(x, f));
+  if (v !== null && typeof v === 'object') {
+    const out: { [k: string]: Json } = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'tags') out[k] = x;
+      else if (TS_KEY.test(k) && (typeof x === 'number' || typeof x === 'string')) out[k] = f(k, x);
+      else out[k] = mapTimestamps(x, f);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** AWS CLI output (ISO strings) -> the restJson1 wire form (epoch seconds, JSON numbers). */
+const toWire = (finding: Json): Json =>
+  mapTimestamps(finding, (k, x) => {
+    const ms = typeof x === 'string' ? Date.parse(x) : NaN;
+    if (Number.isNaN(ms)) throw new Error(`fixture timestamp ${k}=${String(x)} does not parse`);
+    return ms / 1000;
+  });
+
+/** A mapped finding back to the wire form: ms -> seconds. */
+const msToSeconds = (finding: Json): Json =>
+  mapTimestamps(finding, (_k, x) => (typeof x === 'number' ? x / 1000 : x));
+
+const fixtureFiles = readdirSync(FIXTURES)
+  .filter((f) => /^aws_inspector2_.*\.json$/.test(f))
+  .sort();
+
+function loadFindings(file: string): Json[] {
+  const body = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { findings: Json[] };
+  return body.findings;
+}
+
+describe('golden files: every finding in test/fixtures/aws-inspector2/aws_inspector2_*.json', () => {
+  it('covers the fixtures', () => {
+    expect(fixtureFiles.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(fixtureFiles)('%s maps to its committed golden records', async (file) => {
+    const records = JSON.parse(JSON.stringify(loadFindings(file).map((f) => mapFinding(toWire(f), ctx))));
+    const goldenPath = join(GOLDEN, file.replace(/\.json$/, '.records.json'));
+    if (process.env.UPDATE_GOLDEN === '1') {
+      mkdirSync(GOLDEN, { recursive: true });
+      const options = (await prettier.resolveConfig(goldenPath)) ?? {};
+      const text = await prettier.format(JSON.stringify(records), { ...options, filepath: goldenPath });
+      writeFileSync(goldenPath, text);
+    }
+    expect(existsSync(goldenPath), `${goldenPath} missing: run with UPDATE_GOLDEN=1`).toBe(true);
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as unknown;
+    expect(records).toStrictEqual(golden);
+  });
+
+  it.each(fixtureFiles)('%s: ISO-8601 input (AWS CLI form) maps exactly like the wire form', (file) => {
+    for (const f of loadFindings(file)) {
+      expect(mapFinding(f, ctx)).toStrictEqual(mapFinding(toWire(f), ctx));
+    }
+  });
+
+  it('maps the fixtures to the expected normalized fields (spot checks against the raw JSON)', () => {
+    const many = loadFindings('aws_inspector2_many_vul.json').map((f) => mapFinding(toWire(f), ctx));
+    const ec2 = many.find((r) => r.resource_type === 'AWS_EC2_INSTANCE')!;
+    expect(ec2).toMatchObject({
+      resource_id: 'i-0b22a22eec53b9321',
+      resource_name: 'my-instance',
+      aws_region: 'us-east-1',
+      aws_account_id: '012345678901',
+      vulnerability_id: 'CVE-2015-8035',
+      cve: ['CVE-2015-8035'],
+      package_name: ['libxml2', 'libxml2-python'],
+      ip: ['8.84.11.16', '10.52.88.71'],
+      public_ip: ['8.84.11.16'],
+      private_ip: ['10.52.88.71'],
+      severity: 1,
+      severity_label: 'LOW',
+      timestamp: Date.parse('2024-03-19T15:31:08.006+01:00'),
+    });
+    expect(many.filter((r) => r.event_status === 'CLOSED')).toHaveLength(1);
+    expect(many.some((r) => r.severity_label === 'UNTRIAGED' && r.severity === 30)).toBe(true);
+    const withExploit = many.find(
+      (r) => (r.aws_inspector as { exploitabilityDetails?: unknown }).exploitabilityDetails !== undefined,
+    )!;
+    const lastKnownExploitAt = (
+      withExploit.aws_inspector as { exploitabilityDetails: { lastKnownExploitAt: unknown } }
+    ).exploitabilityDetails.lastKnownExploitAt;
+    expect(typeof lastKnownExploitAt).toBe('number');
+
+    const lambda = loadFindings('aws_inspector2_package_vuln_metadata.json').map((f) =>
+      mapFinding(toWire(f), ctx),
+    );
+    const code = lambda.find((r) => r.finding_type === 'CODE_VULNERABILITY')!;
+    expect(code).toMatchObject({
+      cwe: ['CWE-117', 'CWE-93'],
+      function_name: 'web-user-manager-api-stage-healthCheck-EXAMPLE1ABCD',
+      resource_name: 'web-user-manager-api-stage-healthCheck-EXAMPLE1ABCD',
+      event_name: 'CWE-117,93 - Log injection',
+      severity: 70,
+    });
+    // A tag whose value looks like a timestamp stays the user's string.
+    const tags = (code.aws_inspector as { resources: { tags: Record<string, unknown> }[] }).resources[0]!
+      .tags;
+    expect(tags.deployed_at).toBe('2026-02-18T12:38:52Z');
+
+    const ecr = loadFindings('aws_inspector2_one_vul.json').map((f) => mapFinding(toWire(f), ctx))[0]!;
+    expect(ecr).toMatchObject({
+      image_repository: 'my-awesome-docker-image',
+      image_hash: 'sha256:c667ad018b538adadb5bd1db75836c8561b23bc7d31d9cd8941fa74f5df93802',
+      image_tags: ['2.3.0'],
+      package_fixed_version: ['0:4.19.232-1'],
+      inspector_score: 5.5,
+      epss_score: 0.00075,
+      fix_available: 'YES',
+      exploit_available: 'NO',
+    });
+  });
+});
+
+/** Deterministic PRNG (mulberry32): property tests are reproducible from the seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generator(seed: number) {
+  const r = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const maybe = (p = 0.5): boolean => r() < p;
+  const hex = (n: number): string =>
+    Array.from({ length: n }, () => pick('0123456789abcdef'.split(''))).join('');
+  // Wire timestamps: epoch seconds with millisecond fractions, 2001..2033.
+  const ts = (): number => Math.round((1e9 + r() * 9e8) * 1000) / 1000;
+  const resource = (): Json => {
+    const type = pick([
+      'AWS_EC2_INSTANCE',
+      'AWS_ECR_CONTAINER_IMAGE',
+      'AWS_LAMBDA_FUNCTION',
+      'CODE_REPOSITORY',
+      'AZURE_VM',
+    ]);
+    const details: { [k: string]: Json } = {};
+    if (type === 'AWS_EC2_INSTANCE')
+      details.awsEc2Instance = {
+        ipV4Addresses: [`10.0.0.${Math.floor(r() * 250)}`, `54.1.2.${Math.floor(r() * 250)}`],
+        ipV6Addresses: maybe() ? ['fd00::1', '2600:1f18::1'] : [],
+        launchedAt: ts(),
+        platform: pick(['AMAZON_LINUX_2', 'WINDOWS_SERVER_2025', 'NEW_OS']),
+      };
+    if (type === 'AWS_ECR_CONTAINER_IMAGE')
+      details.awsEcrContainerImage = {
+        repositoryName: 'repo-' + hex(4),
+        imageHash: 'sha256:' + hex(64),
+        imageTags: maybe() ? ['latest', 'v' + hex(2)] : [],
+        pushedAt: ts(),
+        ...(maybe() ? { lastInUseAt: ts(), inUseCount: 3 } : {}),
+      };
+    if (type === 'AWS_LAMBDA_FUNCTION')
+      details.awsLambdaFunction = {
+        functionName: 'fn-' + hex(6),
+        runtime: pick(['NODEJS_20_X', 'RUST_NEW']),
+        lastModifiedAt: ts(),
+      };
+    if (type === 'CODE_REPOSITORY')
+      details.codeRepository = { projectName: 'proj-' + hex(3), providerType: 'GITHUB' };
+    if (type === 'AZURE_VM')
+      details.azureVm = { vmId: hex(8), bootedAt: ts(), nested: [{ scannedAt: ts() }] };
+    return {
+      type,
+      id: type === 'AWS_EC2_INSTANCE' ? 'i-' + hex(17) : 'arn:aws:x:' + hex(8),
+      partition: 'aws',
+      region: 'eu-west-1',
+      tags: maybe() ? { Name: 'name-' + hex(4), createdAt: '2024-01-01T00:00:00Z', epoch: 5 } : {},
+      ...(maybe(0.8) ? { details } : {}),
+    };
+  };
+  return (): { [k: string]: Json } => {
+    const type = pick([
+      'PACKAGE_VULNERABILITY',
+      'NETWORK_REACHABILITY',
+      'CODE_VULNERABILITY',
+      'SECRET_EXPOSURE',
+    ]);
+    const f: { [k: string]: Json } = {
+      awsAccountId: '123456789012',
+      type,
+      description: 'd ' + hex(8),
+      remediation: { recommendation: { text: 't', Url: 'https://example.com' } },
+      severity: pick(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'UNTRIAGED', 'CATASTROPHIC']),
+      firstObservedAt: ts(),
+      lastObservedAt: ts(),
+      status: pick(['ACTIVE', 'SUPPRESSED', 'CLOSED', 'ARCHIVED']),
+      resources: Array.from({ length: 1 + Math.floor(r() * 3) }, resource),
+    };
+    if (maybe(0.95)) f.findingArn = `arn:aws:inspector2:eu-west-1:123456789012:finding/${hex(32)}`;
+    if (maybe(0.8)) f.updatedAt = ts();
+    if (maybe()) f.title = 'title ' + hex(4);
+    if (maybe()) f.inspectorScore = Math.round(r() * 100) / 10;
+    if (maybe()) f.epss = { score: r() };
+    if (maybe()) f.fixAvailable = pick(['YES', 'NO', 'PARTIAL', 'SOMETIMES']);
+    if (maybe()) f.exploitAvailable = pick(['YES', 'NO']);
+    if (maybe()) f.exploitabilityDetails = { lastKnownExploitAt: ts() };
+    if (maybe()) f.futureMember = { list: [1, 'two', { reviewedAt: ts() }], flag: true };
+    if (type === 'PACKAGE_VULNERABILITY')
+      f.packageVulnerabilityDetails = {
+        vulnerabilityId: pick(['CVE-2023-1234', 'GHSA-aaaa-bbbb-cccc', 'ALAS-2024-1']),
+        source: 'NVD',
+        relatedVulnerabilities: maybe() ? ['CVE-2022-0001', 'NOT-A-CVE'] : [],
+        vulnerablePackages: maybe(0.9)
+          ? [
+              {
+                name: 'pkg' + hex(2),
+                version: '1.0',
+                fixedInVersion: maybe() ? '1.1' : 'NotAvailable',
+                packageManager: pick(['OS', 'NEWPM']),
+              },
+            ]
+          : [],
+        ...(maybe() ? { vendorCreatedAt: ts(), vendorUpdatedAt: ts() } : {}),
+      };
+    if (type === 'NETWORK_REACHABILITY')
+      f.networkReachabilityDetails = {
+        openPortRange: maybe() ? { begin: 22, end: 22 } : { begin: 1024, end: 65535 },
+        protocol: pick(['TCP', 'UDP', 'QUIC']),
+        networkPath: { steps: [{ componentId: 'igw-1', componentType: 'IGW' }] },
+      };
+    if (type === 'CODE_VULNERABILITY')
+      f.codeVulnerabilityDetails = {
+        cwes: ['CWE-79'],
+        detectorName: maybe() ? 'XSS' : '',
+        ruleId: 'rule-1',
+        filePath: { fileName: 'a.py', filePath: 'src/a.py', startLine: 1, endLine: 2 },
+      };
+    return f;
+  };
+}
+
+const SAMPLES = 2000;
+const samples = (seed: number) => {
+  const gen = generator(seed);
+  return Array.from({ length: SAMPLES }, gen);
+};
+
+describe('properties on generated findings (all types, unknown types and enums, missing members)', () => {
+  const findings = samples(20260101);
+
+  it('every generated finding maps, nothing throws, fixed fields are right', () => {
+    for (const f of findings) {
+      const rec = mapFinding(f, ctx);
+      expect(rec._id).toMatch(/^[0-9a-f]{32}$/);
+      expect(rec.msg_class).toBe('aws_inspector_finding');
+      expect(rec.msg_origin).toEqual({
+        source: 'aws_inspector',
+        vendor: 'aws',
+        category: 'security_scan',
+        processor: { type: 'log_collector', name: 'acme-aws-inspector', id: 'conn-1' },
+      });
+      expect(rec.tenantid).toBe('tenant-1');
+      expect(rec.tenant_name).toBe('Acme');
+      expect(rec.write_time).toBe(ctx.writeTime);
+      expect(rec.event_status).toBe(f.status);
+      expect(rec.event_name.length).toBeGreaterThan(0);
+      if (typeof f.title === 'string') expect(rec.event_name).toBe(f.title);
+      expect(rec.severity).toBe(SEVERITY_SCORES.get(f.severity as string) ?? UNKNOWN_SEVERITY_SCORE);
+      expect(rec.finding_type).toBe(f.type);
+    }
+  });
+
+  it('preserves the whole finding: deep-equal to the input after converting timestamps back', () => {
+    for (const f of findings) {
+      const before = structuredClone(f);
+      const rec = mapFinding(f, ctx);
+      expect(msToSeconds(rec.aws_inspector as Json)).toStrictEqual(f);
+      expect(f).toStrictEqual(before); // pure: the input is not touched
+    }
+  });
+
+  it('timestamps are epoch ms: the record time and every timestamp member', () => {
+    for (const f of findings) {
+      const rec = mapFinding(f, ctx);
+      const version = (f.updatedAt ?? f.lastObservedAt) as number;
+      expect(rec.timestamp).toBe(Math.round(version * 1000));
+      mapTimestamps(rec.aws_inspector as Json, (k, x) => {
+        expect(typeof x, k).toBe('number');
+        expect(Number.isInteger(x), k).toBe(true);
+        expect(x as number, k).toBeGreaterThan(9.9e11);
+        return x;
+      });
+    }
+  });
+
+  it('_id is stable for the same version and distinct across versions and findings', () => {
+    const ids = new Set<string>();
+    for (const f of findings) {
+      const rec = mapFinding(f, ctx);
+      // Same version again, even with members in another order and another ingest context.
+      const reordered = Object.fromEntries(Object.entries(structuredClone(f)).reverse());
+      expect(mapFinding(reordered, { ...ctx, writeTime: 1, connectorId: 'other' })._id).toBe(rec._id);
+      // A new version (updatedAt, or lastObservedAt when there is none) is a new id.
+      const next = structuredClone(f);
+      if (next.updatedAt !== undefined) next.updatedAt = (next.updatedAt as number) + 1;
+      else next.lastObservedAt = (next.lastObservedAt as number) + 1;
+      expect(mapFinding(next, ctx)._id).not.toBe(rec._id);
+      ids.add(rec._id);
+    }
+    expect(ids.size).toBe(findings.length);
+  });
+
+  it('severity is strictly increasing INFORMATIONAL < LOW < MEDIUM < HIGH < CRITICAL, all in 0-100', () => {
+    const order = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].map(severityScore);
+    for (let i = 1; i < order.length; i++) expect(order[i]!).toBeGreaterThan(order[i - 1]!);
+    const untriaged = severityScore('UNTRIAGED');
+    expect(untriaged).toBeGreaterThan(severityScore('LOW'));
+    expect(untriaged).toBeLessThan(severityScore('MEDIUM'));
+    for (const f of findings) {
+      const s = mapFinding(f, ctx).severity;
+      expect(Number.isInteger(s) && s >= 0 && s <= 100).toBe(true);
+    }
+  });
+});
+
+describe('mapFinding: edge cases', () => {
+  it('throws ERR_BAD_RESPONSE only for a non-object', () => {
+    for (const bad of [null, undefined, 1, 'x', true, [], [{}]]) {
+      let err: unknown;
+      try {
+        mapFinding(bad, ctx);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CodedError);
+      expect((err as CodedError).code).toBe('ERR_BAD_RESPONSE');
+    }
+  });
+
+  it('maps an empty object and a finding without findingArn; the id comes from the content', () => {
+    const empty = mapFinding({}, ctx);
+    expect(empty).toMatchObject({
+      event_name: 'Amazon Inspector finding on an unknown resource',
+      event_status: 'UNKNOWN',
+      severity: UNKNOWN_SEVERITY_SCORE,
+      timestamp: ctx.writeTime,
+      aws_inspector: {},
+    });
+    const a = mapFinding({ description: 'x', severity: 'HIGH', resources: [{ id: 'r' }] }, ctx);
+    const b = mapFinding({ resources: [{ id: 'r' }], severity: 'HIGH', description: 'x' }, ctx);
+    const c = mapFinding({ description: 'y', severity: 'HIGH', resources: [{ id: 'r' }] }, ctx);
+    expect(a._id).toBe(b._id);
+    expect(a._id).not.toBe(c._id);
+    expect(a._id).not.toBe(empty._id);
+  });
+
+  it('version falls back from updatedAt to lastObservedAt; time to firstObservedAt, then write time', () => {
+    const arn = 'arn:aws:inspector2:us-east-1:111122223333:finding/abc';
+    expect(mapFinding({ findingArn: arn, lastObservedAt: 1700000000.5 }, ctx).timestamp).toBe(1700000000500);
+    expect(mapFinding({ findingArn: arn, firstObservedAt: 1600000000 }, ctx).timestamp).toBe(1600000000000);
+    const noVersion1 = mapFinding({ findingArn: arn, status: 'ACTIVE' }, ctx);
+    const noVersion2 = mapFinding({ findingArn: arn, status: 'CLOSED' }, ctx);
+    expect(noVersion1.timestamp).toBe(ctx.writeTime);
+    expect(noVersion1._id).not.toBe(noVersion2._id);
+    const withUpdated = mapFinding({ findingArn: arn, updatedAt: 1749165997.322, lastObservedAt: 1 }, ctx);
+    expect(withUpdated.timestamp).toBe(1749165997322);
+    expect(withUpdated.aws_inspector).toMatchObject({ updatedAt: 1749165997322, lastObservedAt: 1000 });
+  });
+
+  it('readable event names when there is no title', () => {
+    const res = [{ type: 'AWS_EC2_INSTANCE', id: 'i-0abc' }];
+    const name = (f: Record<string, unknown>) => mapFinding({ resources: res, ...f }, ctx).event_name;
+    expect(
+      name({
+        type: 'PACKAGE_VULNERABILITY',
+        packageVulnerabilityDetails: {
+          vulnerabilityId: 'CVE-2023-1234',
+          vulnerablePackages: [{ name: 'openssl' }],
+        },
+      }),
+    ).toBe('CVE-2023-1234 in openssl');
+    expect(name({ packageVulnerabilityDetails: { vulnerabilityId: 'CVE-2023-1234' } })).toBe(
+      'CVE-2023-1234 on i-0abc',
+    );
+    expect(
+      name({
+        type: 'NETWORK_REACHABILITY',
+        networkReachabilityDetails: { openPortRange: { begin: 22, end: 22 } },
+      }),
+    ).toBe('Port 22 reachable on i-0abc');
+    expect(
+      name({ networkReachabilityDetails: { openPortRange: { begin: 80, end: 90 }, protocol: 'TCP' } }),
+    ).toBe('Port 80-90/TCP reachable on i-0abc');
+    expect(
+      name({
+        codeVulnerabilityDetails: { detectorName: 'Log injection', filePath: { filePath: 'src/a.py' } },
+      }),
+    ).toBe('Log injection in src/a.py');
+    expect(name({ type: 'SECRET_EXPOSURE' })).toBe('SECRET_EXPOSURE finding on i-0abc');
+    expect(name({ title: '', type: 'X' })).toBe('X finding on i-0abc');
+  });
+
+  it('timestamp conversion: ISO with and without offset (UTC), ms numbers kept, junk kept as is', () => {
+    expect(toEpochMs('2024-02-02T16:30:33.045000+01:00')).toBe(Date.UTC(2024, 1, 2, 15, 30, 33, 45));
+    expect(toEpochMs('2026-02-18 13:41:11.095000+01:00')).toBe(Date.UTC(2026, 1, 18, 12, 41, 11, 95));
+    expect(toEpochMs('2024-02-02T16:30:33')).toBe(Date.UTC(2024, 1, 2, 16, 30, 33));
+    expect(toEpochMs(1749165997.322)).toBe(1749165997322);
+    expect(toEpochMs(1749165997322)).toBe(1749165997322);
+    expect(toEpochMs('hello 2023')).toBeUndefined();
+    expect(toEpochMs(Number.NaN)).toBeUndefined();
+    const rec = mapFinding({ updatedAt: 'soon', reviewedAt: 'n/a', format: 'json', lastSeenAt: 1.5 }, ctx);
+    expect(rec.aws_inspector).toStrictEqual({
+      updatedAt: 'soon',
+      reviewedAt: 'n/a',
+      format: 'json',
+      lastSeenAt: 1500,
+    });
+  });
+
+  it('keeps a "__proto__" member as data without touching prototypes', () => {
+    const raw = JSON.parse(
+      '{"findingArn":"a","__proto__":{"polluted":true},"resources":[{"__proto__":{"x":1}}]}',
+    ) as unknown;
+    const rec = mapFinding(raw, ctx);
+    const f = rec.aws_inspector as Record<string, unknown>;
+    expect(Object.getPrototypeOf(f)).toBe(Object.prototype);
+    expect(Object.keys(f)).toContain('__proto__');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((f as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it('severity labels: open enum, any case, wrong types', () => {
+    expect(severityScore('high')).toBe(70);
+    expect(severityScore('CATASTROPHIC')).toBe(UNKNOWN_SEVERITY_SCORE);
+    expect(severityScore('constructor')).toBe(UNKNOWN_SEVERITY_SCORE);
+    expect(severityScore(9)).toBe(UNKNOWN_SEVERITY_SCORE);
+  });
+
+  it('splits private and public addresses', () => {
+    for (const ip of [
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '100.64.0.1',
+      '127.0.0.1',
+      '169.254.1.1',
+      'fd00::1',
+      'fe80::1',
+      '::1',
+    ])
+      expect(isPrivateIp(ip), ip).toBe(true);
+    for (const ip of ['8.8.8.8', '172.32.0.1', '172.15.0.1', '100.128.0.1', '2600:1f18::1', '54.1.2.3'])
+      expect(isPrivateIp(ip), ip).toBe(false);
+  });
+
+  it('drops nothing from odd shapes: members of the wrong type stay under aws_inspector', () => {
+    const raw = {
+      findingArn: 7,
+      resources: 'none',
+      severity: ['HIGH'],
+      packageVulnerabilityDetails: null,
+      epss: { score: 'x' },
+    };
+    const rec = mapFinding(raw, ctx);
+    expect(rec.aws_inspector).toStrictEqual(raw);
+    expect(rec.finding_arn).toBeUndefined();
+    expect(rec.epss_score).toBeUndefined();
+    expect(rec.severity).toBe(UNKNOWN_SEVERITY_SCORE);
+  });
+});
