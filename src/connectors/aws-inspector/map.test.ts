@@ -144,6 +144,22 @@ describe('golden files: every finding in test/fixtures/aws-inspector2/aws_inspec
   });
 });
 
+/**
+ * The asff_* fixtures are Security Hub's view of Inspector findings (ASFF), not what
+ * ListFindings returns, so the connector never maps them. They are evidence: AWS's own
+ * normalized severity for each label must equal ours.
+ */
+describe('ASFF fixtures as evidence for the severity table', () => {
+  const asff = readdirSync(FIXTURES).filter((f) => /^asff_.*\.json$/.test(f));
+  it.each(asff)('%s: Severity.Normalized equals severityScore(Severity.Label)', (file) => {
+    const body = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as {
+      Findings: { Severity: { Label: string; Normalized: number } }[];
+    };
+    expect(body.Findings.length).toBeGreaterThan(0);
+    for (const f of body.Findings) expect(severityScore(f.Severity.Label)).toBe(f.Severity.Normalized);
+  });
+});
+
 /** Deterministic PRNG (mulberry32): property tests are reproducible from the seed. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
