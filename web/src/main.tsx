@@ -1,7 +1,5 @@
 import { createRoot } from 'react-dom/client';
-
-function App() {
-  return <h1>inspector-connector</h1>;
-}
+import { App } from './App.js';
+import './styles.css';
 
 createRoot(document.getElementById('root')!).render(<App />);

@@ -1,0 +1,200 @@
+/**
+ * The REST API client of the UI (docs/api.md). The session lives in the HttpOnly cookie; the
+ * CSRF token is kept in memory and sent on every mutating request.
+ */
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An API failure: `{ error: { code, message, fields } }` with its HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface User {
+  username: string;
+  role: 'root_admin' | 'tenant_admin' | 'analyst';
+  tenant: string;
+}
+
+export interface ConnectorStatus {
+  state: 'never_run' | 'ok' | 'failed';
+  lastError?: { code: string; message: string; at: number };
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+  running: boolean;
+}
+
+export interface Connector {
+  id: string;
+  name: string;
+  category: string;
+  type: string;
+  function: string;
+  tenant: string;
+  runOn: string;
+  intervalMinutes: number;
+  region: string;
+  active: boolean;
+  profiles: string[];
+  logFilterIds: string[];
+  config: Record<string, unknown>;
+  status: ConnectorStatus;
+  counts?: { stored: number; discarded: number };
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TestResult {
+  ok: boolean;
+  httpStatus: number;
+  code: string;
+  summary: string;
+  explanation: string;
+  recommendation: string;
+  detail: string;
+  identity?: unknown;
+  warnings: string[];
+}
+
+export type JsonSchema = {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+  secret?: boolean;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  items?: JsonSchema;
+};
+
+export interface Meta {
+  categories: string[];
+  types: string[];
+  regions: string[];
+  connectorSchema: JsonSchema;
+  logFilterOperators: string[];
+}
+
+export interface FilterCondition {
+  field: string;
+  operator: string;
+  values: (string | number)[];
+}
+
+export interface LogFilter {
+  id: string;
+  name: string;
+  tenant?: string;
+  logSource?: string;
+  conditions: FilterCondition[];
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export interface Profile {
+  id: string;
+  name: string;
+  connectorIds: string[];
+}
+
+export type SearchRecord = Record<string, unknown> & { _id: string };
+
+export interface SearchResult {
+  total: number;
+  records: SearchRecord[];
+}
+
+export interface Histogram {
+  interval: number;
+  buckets: { start: number; count: number }[];
+}
+
+let csrfToken = '';
+let onUnauthorized: () => void = () => {};
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+/** Called when any request answers 401 (session expired): the app shows the login page. */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'ERR_NETWORK', `The server could not be reached (${(e as Error).message}).`);
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; fields?: FieldError[] } })?.error;
+    if (res.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? `The server answered ${res.status} ${res.statusText}.`,
+      err?.fields ?? [],
+    );
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body ?? {});
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** A list response: `{ <key>: T[] }` (docs/api.md), tolerating a bare array. */
+export async function getList<T>(path: string, key: string): Promise<T[]> {
+  const r = await get<unknown>(path);
+  if (Array.isArray(r)) return r as T[];
+  const v = (r as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(v) ? (v as T[]) : [];
+}

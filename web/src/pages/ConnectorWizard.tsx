@@ -1,0 +1,656 @@
+/** Add / Edit Connector: General -> Configuration -> Confirm -> Submit (the spec's wizard). */
+import { useEffect, useMemo, useState } from 'react';
+import {
+  ApiError,
+  errorMessage,
+  get,
+  getList,
+  patch,
+  post,
+  put,
+  type Connector,
+  type JsonSchema,
+  type LogFilter,
+  type Tenant,
+} from '../api.js';
+import { useSession } from '../App.js';
+import { href, navigate } from '../router.js';
+import {
+  MASK,
+  SchemaField,
+  checkField,
+  defaultsOf,
+  getIn,
+  prune,
+  titleOf,
+  typeOf,
+  variantsOf,
+  type Values,
+} from '../schemaForm.js';
+import { ErrorBanner, Field, Modal, Spinner } from '../ui.js';
+import { TestDialog } from './TestDialog.js';
+
+type Tab = 'general' | 'configuration' | 'confirm';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'general', label: 'General' },
+  { id: 'configuration', label: 'Configuration' },
+  { id: 'confirm', label: 'Confirm' },
+];
+
+/** Which config keys sit on which tab; every other schema key goes to Configuration > Advanced. */
+const GENERAL_KEYS = ['name', 'tenant'];
+const CONFIG_KEYS = ['auth', 'region', 'intervalMinutes', 'disableSslVerification'];
+/** Embedded filter definitions are for config files; the UI attaches saved filters by id. */
+const HIDDEN_KEYS = ['logFilters'];
+
+function tabOfField(field: string): Tab {
+  const top = field.split('.')[0] ?? '';
+  return GENERAL_KEYS.includes(top) || top === 'logFilterIds' ? 'general' : 'configuration';
+}
+
+function clearSecrets(v: unknown, schema: JsonSchema | undefined): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Values = {};
+  for (const [k, x] of Object.entries(v as Values)) {
+    const props = schema?.properties ?? {};
+    const variants = schema?.oneOf ?? schema?.anyOf ?? [];
+    const ps = props[k] ?? variants.map((s) => s.properties?.[k]).find(Boolean);
+    if (ps?.secret || x === MASK) out[k] = '';
+    else out[k] = clearSecrets(x, ps);
+  }
+  return out;
+}
+
+export function ConnectorWizard({ editId }: { editId?: string }) {
+  const { meta, user } = useSession();
+  const schema = meta.connectorSchema;
+  const props = schema.properties ?? {};
+  const required = schema.required ?? [];
+  const editing = editId !== undefined;
+
+  const [tab, setTab] = useState<Tab>('general');
+  const [values, setValues] = useState<Values>(() => ({
+    ...defaultsOf(schema),
+    auth: { method: variantsOf(props.auth ?? {})[0]?.value ?? 'access_key' },
+  }));
+  const [logFilterIds, setLogFilterIds] = useState<string[]>([]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [banner, setBanner] = useState('');
+  const [loading, setLoading] = useState(editing);
+  const [tenants, setTenants] = useState<string[]>([]);
+  const [filters, setFilters] = useState<LogFilter[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Connector | null>(null);
+  const [testing, setTesting] = useState<unknown>(null);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
+
+  useEffect(() => {
+    getList<Tenant>('/tenants', 'tenants').then(
+      (l) => setTenants(l.map((t) => t.name)),
+      () => setTenants([]),
+    );
+    getList<LogFilter>('/log-filters', 'logFilters').then(setFilters, () => setFilters([]));
+  }, []);
+
+  useEffect(() => {
+    if (!editId) return;
+    get<Connector>(`/connectors/${encodeURIComponent(editId)}`).then(
+      (c) => {
+        setValues({
+          ...defaultsOf(schema),
+          ...(clearSecrets(c.config, schema) as Values),
+          name: c.name,
+          tenant: c.tenant,
+        });
+        setLogFilterIds(c.logFilterIds ?? []);
+        setLoading(false);
+      },
+      (e) => {
+        setBanner(`Could not load the connector: ${errorMessage(e)}`);
+        setLoading(false);
+      },
+    );
+  }, [editId, schema]);
+
+  const authSchema = props.auth ?? {};
+  const variants = variantsOf(authSchema);
+  const method = String(getIn(values, 'auth.method') ?? '');
+  const variant = variants.find((v) => v.value === method) ?? variants[0];
+  const advancedKeys = Object.keys(props).filter(
+    (k) => !GENERAL_KEYS.includes(k) && !CONFIG_KEYS.includes(k) && !HIDDEN_KEYS.includes(k),
+  );
+
+  const tenantOptions = useMemo(() => {
+    const set = new Set(tenants);
+    const current = getIn(values, 'tenant');
+    if (typeof current === 'string' && current) set.add(current);
+    if (set.size === 0 && user.tenant) set.add(user.tenant);
+    return [...set];
+  }, [tenants, values, user.tenant]);
+
+  const onChange = (path: string, value: unknown) => {
+    setValues((v) => {
+      if (path === 'auth.method') {
+        // Keep the keys both methods share (access key, secret); drop the others.
+        const old = (v.auth ?? {}) as Values;
+        return {
+          ...v,
+          auth: { method: value, accessKeyId: old.accessKeyId, secretAccessKey: old.secretAccessKey },
+        };
+      }
+      const parts = path.split('.');
+      const set = (obj: Values, i: number): Values => {
+        const k = parts[i]!;
+        if (i === parts.length - 1) return { ...obj, [k]: value };
+        return { ...obj, [k]: set((obj[k] as Values) ?? {}, i + 1) };
+      };
+      return set(v, 0);
+    });
+    setErrors((e) => {
+      if (!e[path]) return e;
+      const { [path]: _drop, ...rest } = e;
+      return rest;
+    });
+  };
+
+  /** Fields of a tab as [path, schema, required]. */
+  const fieldsOf = (t: Tab): [string, JsonSchema, boolean][] => {
+    const out: [string, JsonSchema, boolean][] = [];
+    const walk = (path: string, s: JsonSchema, req: boolean) => {
+      if (typeOf(s) === 'object' && s.properties) {
+        for (const [k, p] of Object.entries(s.properties))
+          walk(`${path}.${k}`, p, (s.required ?? []).includes(k));
+      } else out.push([path, s, req]);
+    };
+    if (t === 'general') for (const k of GENERAL_KEYS) if (props[k]) walk(k, props[k]!, required.includes(k));
+    if (t === 'configuration') {
+      if (variant)
+        for (const [k, p] of Object.entries(variant.schema.properties ?? {}))
+          if (k !== 'method') out.push([`auth.${k}`, p, (variant.schema.required ?? []).includes(k)]);
+      for (const k of [...CONFIG_KEYS.filter((k) => k !== 'auth'), ...advancedKeys])
+        if (props[k]) walk(k, props[k]!, required.includes(k));
+    }
+    return out;
+  };
+
+  const validate = (t: Tab): Record<string, string> => {
+    const errs: Record<string, string> = {};
+    for (const [path, s, req] of fieldsOf(t)) {
+      if (editing && GENERAL_KEYS.includes(path)) continue;
+      const value = getIn(values, path);
+      if (s.secret && editing && (value === '' || value === undefined)) continue;
+      const msg = checkField(path, s, value, req, titleOf(path.split('.').pop() ?? path, s));
+      if (msg) errs[path] = msg;
+    }
+    return errs;
+  };
+
+  const goTo = (target: Tab) => {
+    const order = TABS.map((t) => t.id);
+    const from = order.indexOf(tab);
+    const to = order.indexOf(target);
+    if (to > from) {
+      for (const t of order.slice(from, to)) {
+        const errs = validate(t);
+        if (Object.keys(errs).length > 0) {
+          setErrors(errs);
+          setTab(t);
+          if (Object.keys(errs).some((p) => advancedKeys.includes(p.split('.')[0]!))) setAdvancedOpen(true);
+          return;
+        }
+      }
+    }
+    setTab(target);
+  };
+
+  const body = () => {
+    const cfg = prune(values) as Values;
+    if (editing) {
+      const { name: _n, tenant: _t, ...rest } = cfg;
+      return { ...rest, logFilterIds };
+    }
+    return { ...cfg, active: true, logFilterIds };
+  };
+
+  const submit = async () => {
+    setBusy(true);
+    setBanner('');
+    try {
+      if (editing) {
+        await patch<Connector>(`/connectors/${encodeURIComponent(editId)}`, body());
+        navigate('/connectors');
+      } else {
+        const c = await post<Connector>('/connectors', body());
+        setCreated(c);
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.fields.length > 0) {
+        const errs: Record<string, string> = {};
+        const unplaced: string[] = [];
+        const known = new Set([
+          ...fieldsOf('general').map((f) => f[0]),
+          ...fieldsOf('configuration').map((f) => f[0]),
+          'logFilterIds',
+        ]);
+        for (const f of e.fields) {
+          if (known.has(f.field)) errs[f.field] = f.message;
+          else unplaced.push(`${f.field}: ${f.message}`);
+        }
+        setErrors(errs);
+        const first = e.fields[0]!.field;
+        setTab(tabOfField(first));
+        if (advancedKeys.includes(first.split('.')[0]!)) setAdvancedOpen(true);
+        setBanner(
+          `${e.message}${unplaced.length ? ` (${unplaced.join('; ')})` : ''} — correct the highlighted fields.`,
+        );
+      } else setBanner(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (loading)
+    return (
+      <div className="page">
+        <Spinner label="Loading connector…" />
+      </div>
+    );
+
+  const countErrors = (t: Tab) => Object.keys(errors).filter((f) => tabOfField(f) === t).length;
+  const sslOff = getIn(values, 'disableSslVerification') === true;
+
+  return (
+    <div className="page page-narrow">
+      <div className="page-header">
+        <div>
+          <div className="crumbs">
+            <a href={href('/connectors')}>Connectors</a> /
+          </div>
+          <h1>{editing ? `Edit Connector: ${String(values.name ?? '')}` : 'Add Connector'}</h1>
+        </div>
+      </div>
+      <div className="tabs" role="tablist">
+        {TABS.map((t, i) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            className={`tab${tab === t.id ? ' active' : ''}${countErrors(t.id) ? ' tab-invalid' : ''}`}
+            onClick={() => goTo(t.id)}
+          >
+            <span className="tab-num">{i + 1}</span> {t.label}
+            {countErrors(t.id) > 0 && <span className="tab-err">{countErrors(t.id)}</span>}
+          </button>
+        ))}
+      </div>
+      {banner && <ErrorBanner error={banner} />}
+      <div className="card">
+        {tab === 'general' && (
+          <div className="form-grid" data-testid="tab-general">
+            <p className="muted span-2">
+              {editing
+                ? 'The information on this tab cannot be changed after the connector is created.'
+                : 'The information on this tab cannot be changed after you add the connector. * marks a required field.'}
+            </p>
+            <Field label="Category" htmlFor="f-category" required>
+              <select id="f-category" disabled value={meta.categories[0] ?? ''}>
+                {meta.categories.map((c) => (
+                  <option key={c}>{c}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Type" htmlFor="f-type" required>
+              <select id="f-type" disabled value={meta.types[0] ?? ''}>
+                {meta.types.map((c) => (
+                  <option key={c}>{c}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Function" hint="Collect is the only function of this connector type.">
+              <label className="check">
+                <input type="checkbox" checked disabled readOnly /> Collect
+              </label>
+            </Field>
+            <Field
+              label="Run On"
+              htmlFor="f-runon"
+              required
+              hint="Cloud services are best collected on the Data Processor."
+            >
+              <select id="f-runon" disabled value="Data Processor">
+                <option>Data Processor</option>
+              </select>
+            </Field>
+            {props.name && (
+              <SchemaField
+                path="name"
+                schema={props.name}
+                values={values}
+                onChange={onChange}
+                errors={errors}
+                required={required.includes('name')}
+                readOnly={editing}
+                hint="No multibyte characters; e.g. tenantname-aws-inspector"
+              />
+            )}
+            {props.tenant && (
+              <Field
+                label={titleOf('tenant', props.tenant)}
+                htmlFor="f-tenant"
+                required
+                error={errors.tenant}
+                hint="The records of this connector carry this tenant name."
+              >
+                <select
+                  id="f-tenant"
+                  disabled={editing}
+                  value={String(getIn(values, 'tenant') ?? '')}
+                  onChange={(e) => onChange('tenant', e.target.value)}
+                >
+                  {tenantOptions.map((t) => (
+                    <option key={t} value={t}>
+                      {t}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            )}
+            <div className="span-2">
+              <Field
+                label="Log Filters"
+                error={errors.logFilterIds}
+                hint={
+                  <>
+                    Optional exclude filters applied before records are stored.{' '}
+                    <a href={href('/log-filters')}>Manage log filters</a>
+                  </>
+                }
+              >
+                {filters === null ? (
+                  <Spinner />
+                ) : filters.length === 0 ? (
+                  <div className="muted">No log filters defined yet.</div>
+                ) : (
+                  <div className="checklist" role="group" aria-label="Log Filters">
+                    {filters.map((f) => (
+                      <label key={f.id} className="check">
+                        <input
+                          type="checkbox"
+                          checked={logFilterIds.includes(f.id)}
+                          onChange={(e) =>
+                            setLogFilterIds((ids) =>
+                              e.target.checked ? [...ids, f.id] : ids.filter((x) => x !== f.id),
+                            )
+                          }
+                        />
+                        {f.name}
+                        <span className="muted small"> · {f.tenant ?? 'all tenants'}</span>
+                      </label>
+                    ))}
+                  </div>
+                )}
+              </Field>
+            </div>
+          </div>
+        )}
+
+        {tab === 'configuration' && (
+          <div className="form-grid" data-testid="tab-configuration">
+            <Field label="Auth Method" htmlFor="f-auth-method" required>
+              <select
+                id="f-auth-method"
+                value={variant?.value ?? ''}
+                onChange={(e) => onChange('auth.method', e.target.value)}
+              >
+                {variants.map((v) => (
+                  <option key={v.value} value={v.value}>
+                    {v.title}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <div />
+            {variant &&
+              Object.entries(variant.schema.properties ?? {})
+                .filter(([k]) => k !== 'method')
+                .map(([k, p]) => (
+                  <SchemaField
+                    key={`${variant.value}-${k}`}
+                    path={`auth.${k}`}
+                    schema={p}
+                    values={values}
+                    onChange={onChange}
+                    errors={errors}
+                    required={(variant.schema.required ?? []).includes(k)}
+                    keepSecrets={editing}
+                  />
+                ))}
+            {CONFIG_KEYS.filter((k) => k !== 'auth' && props[k]).map((k) => (
+              <div key={k} className={typeOf(props[k]!) === 'boolean' ? 'span-2' : ''}>
+                <SchemaField
+                  path={k}
+                  schema={props[k]!}
+                  values={values}
+                  onChange={onChange}
+                  errors={errors}
+                  required={required.includes(k)}
+                />
+              </div>
+            ))}
+            {sslOff && (
+              <div className="banner banner-warn span-2" role="alert" data-testid="ssl-warning">
+                Only disable SSL certificate verification if you have a reason to: it is not a good security
+                practice (anyone on the network path could impersonate AWS and read the credentials&apos;
+                results).
+              </div>
+            )}
+            {advancedKeys.length > 0 && (
+              <details
+                className="advanced span-2"
+                open={advancedOpen}
+                onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}
+              >
+                <summary>Advanced</summary>
+                <div className="form-grid">
+                  {advancedKeys.map((k) => (
+                    <div key={k} className={typeOf(props[k]!) === 'object' ? 'span-2' : ''}>
+                      <SchemaField
+                        path={k}
+                        schema={props[k]!}
+                        values={values}
+                        onChange={onChange}
+                        errors={errors}
+                        required={required.includes(k)}
+                      />
+                    </div>
+                  ))}
+                </div>
+              </details>
+            )}
+          </div>
+        )}
+
+        {tab === 'confirm' && (
+          <div data-testid="tab-confirm">
+            <p className="muted">Review the connector, then Submit.</p>
+            <table className="table summary-table" aria-label="Summary">
+              <tbody>
+                <tr>
+                  <th>Category</th>
+                  <td>{meta.categories[0]}</td>
+                </tr>
+                <tr>
+                  <th>Type</th>
+                  <td>{meta.types[0]}</td>
+                </tr>
+                <tr>
+                  <th>Function</th>
+                  <td>Collect</td>
+                </tr>
+                <tr>
+                  <th>Run On</th>
+                  <td>Data Processor</td>
+                </tr>
+                {[
+                  ...fieldsOf('general'),
+                  ['auth.method', {}, true] as [string, JsonSchema, boolean],
+                  ...fieldsOf('configuration'),
+                ].map(([path, s]) => {
+                  const v = getIn(values, path);
+                  const label =
+                    path === 'auth.method' ? 'Auth Method' : titleOf(path.split('.').pop() ?? path, s);
+                  let shown: string;
+                  if (path === 'auth.method') shown = variant?.title ?? String(v);
+                  else if (s.secret) shown = v ? MASK : editing ? '(unchanged)' : '(not set)';
+                  else if (v === undefined || v === '') shown = '—';
+                  else if (typeof v === 'boolean') shown = v ? 'Yes' : 'No';
+                  else shown = String(v);
+                  const parent =
+                    path.includes('.') && path !== 'auth.method' && !path.startsWith('auth.')
+                      ? `${titleOf(path.split('.')[0]!, props[path.split('.')[0]!])}: `
+                      : '';
+                  return (
+                    <tr key={path}>
+                      <th>
+                        {parent}
+                        {label}
+                      </th>
+                      <td className={s.secret ? 'mono' : ''}>{shown}</td>
+                    </tr>
+                  );
+                })}
+                <tr>
+                  <th>Log Filters</th>
+                  <td>
+                    {logFilterIds.length === 0
+                      ? 'None'
+                      : logFilterIds.map((i) => filters?.find((f) => f.id === i)?.name ?? i).join(', ')}
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+            {sslOff && (
+              <div className="banner banner-warn">
+                SSL certificate verification is disabled for this connector.
+              </div>
+            )}
+          </div>
+        )}
+      </div>
+
+      <div className="wizard-footer">
+        <a className="btn" href={href('/connectors')}>
+          Cancel
+        </a>
+        <div className="spacer" />
+        {tab !== 'general' && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setTab(tab === 'confirm' ? 'configuration' : 'general')}
+          >
+            Back
+          </button>
+        )}
+        {tab === 'confirm' && !editing && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              const { active: _a, logFilterIds: _l, ...cfg } = body() as Values;
+              setTesting(cfg);
+            }}
+          >
+            Test
+          </button>
+        )}
+        {tab !== 'confirm' ? (
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => goTo(tab === 'general' ? 'configuration' : 'confirm')}
+          >
+            Next
+          </button>
+        ) : (
+          <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void submit()}>
+            {busy ? 'Submitting…' : 'Submit'}
+          </button>
+        )}
+      </div>
+      {testing !== null && (
+        <TestDialog config={testing} name={String(values.name ?? '')} onClose={() => setTesting(null)} />
+      )}
+      {created && <ProfilePrompt connector={created} onDone={() => navigate('/connectors')} />}
+    </div>
+  );
+}
+
+/** After Submit: "Add this connector to the Data Analyzer profile Default?" (spec step 18). */
+function ProfilePrompt({ connector, onDone }: { connector: Connector; onDone: () => void }) {
+  const [state, setState] = useState<'ask' | 'busy' | 'forbidden' | 'error'>('ask');
+  const [error, setError] = useState('');
+  const ok = async () => {
+    setState('busy');
+    try {
+      await put(`/profiles/default/connectors/${encodeURIComponent(connector.id)}`);
+      onDone();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) setState('forbidden');
+      else {
+        setError(errorMessage(e));
+        setState('error');
+      }
+    }
+  };
+  if (state === 'forbidden')
+    return (
+      <Modal
+        title="Data Analyzer profile"
+        testId="profile-forbidden"
+        footer={
+          <button type="button" className="btn btn-primary" onClick={onDone}>
+            OK
+          </button>
+        }
+      >
+        <p>
+          You do not have the privileges to configure Data Analyzer profiles (this needs the Administrator
+          Root scope). Ask your administrator to add <strong>{connector.name}</strong> to a profile for you:
+          until then it does not collect.
+        </p>
+      </Modal>
+    );
+  return (
+    <Modal
+      title="Data Analyzer profile"
+      testId="profile-prompt"
+      footer={
+        <>
+          <button type="button" className="btn" onClick={onDone} disabled={state === 'busy'}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => void ok()}
+            disabled={state === 'busy'}
+          >
+            OK
+          </button>
+        </>
+      }
+    >
+      {state === 'error' && <ErrorBanner error={`Could not add it to Default: ${error}`} />}
+      <p>
+        Add this connector to the Data Analyzer profile <strong>Default</strong>?
+      </p>
+      <p className="muted">
+        A connector running on the Data Processor collects only while it is in a Data Analyzer profile. The
+        first pull starts at once, then every {connector.intervalMinutes} min. If you cancel, add it to a
+        profile later.
+      </p>
+    </Modal>
+  );
+}

@@ -1,0 +1,283 @@
+/** Connectors overview: the table of the spec, with Test / Edit / Delete / View Events. */
+import { useCallback, useEffect, useState } from 'react';
+import { del, errorMessage, get, patch, type Connector } from '../api.js';
+import { href, navigate } from '../router.js';
+import { Empty, ErrorBanner, Modal, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
+import { TestDialog } from './TestDialog.js';
+
+/** The status refreshes on its own; the server updates it at least every 5 minutes. */
+const REFRESH_MS = 10_000;
+
+/** The Threat Hunting query that finds a connector's records. */
+export function connectorQuery(id: string): string {
+  return /^[A-Za-z0-9_]+$/.test(id) ? `msg_origin.processor.id:${id}` : `msg_origin.processor.id:"${id}"`;
+}
+
+export function StatusBadge({ c }: { c: Connector }) {
+  const [open, setOpen] = useState(false);
+  if (c.status.running)
+    return (
+      <span className="badge badge-running" data-state="running">
+        <span className="dot" /> running
+      </span>
+    );
+  if (c.status.state === 'ok')
+    return (
+      <span className="badge badge-ok" data-state="ok">
+        <span className="dot" /> ok
+      </span>
+    );
+  if (c.status.state === 'never_run')
+    return (
+      <span
+        className="badge badge-muted"
+        data-state="never_run"
+        title={c.active ? 'Waiting for its first run' : ''}
+      >
+        never run
+      </span>
+    );
+  const err = c.status.lastError;
+  return (
+    <span className="status-failed">
+      <button
+        type="button"
+        className="badge badge-failed"
+        data-state="failed"
+        title={err ? `${err.code}: ${err.message}` : 'failed'}
+        onClick={() => setOpen((o) => !o)}
+        aria-expanded={open}
+      >
+        <span className="dot" /> failed ▾
+      </button>
+      {open && err && (
+        <div className="status-pop" role="tooltip">
+          <div className="code-chip">{err.code}</div>
+          <div>{err.message}</div>
+          <div className="muted small">{formatTime(err.at)}</div>
+        </div>
+      )}
+    </span>
+  );
+}
+
+export function ConnectorsPage() {
+  const [connectors, setConnectors] = useState<Connector[] | null>(null);
+  const [error, setError] = useState('');
+  const [testing, setTesting] = useState<Connector | null>(null);
+  const [deleting, setDeleting] = useState<Connector | null>(null);
+  const [rowError, setRowError] = useState('');
+  const [, setTick] = useState(0);
+
+  const load = useCallback(async () => {
+    try {
+      const r = await get<{ connectors: Connector[] }>('/connectors');
+      setConnectors(r.connectors);
+      setError('');
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useInterval(() => {
+    void load();
+    setTick((t) => t + 1);
+  }, REFRESH_MS);
+
+  const toggle = async (c: Connector) => {
+    setRowError('');
+    try {
+      const updated = await patch<Connector>(`/connectors/${encodeURIComponent(c.id)}`, {
+        active: !c.active,
+      });
+      setConnectors((list) => list?.map((x) => (x.id === c.id ? { ...x, ...updated } : x)) ?? null);
+    } catch (e) {
+      setRowError(`Could not change Collect of ${c.name}: ${errorMessage(e)}`);
+    }
+  };
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Connectors</h1>
+          <p className="muted">
+            Connector Overview · AWS Inspector collectors running on this Data Processor
+          </p>
+        </div>
+        <a className="btn btn-primary" href={href('/connectors/new')}>
+          + Create
+        </a>
+      </div>
+      {error && <ErrorBanner error={`Could not load the connectors: ${error}`} onRetry={() => void load()} />}
+      {rowError && <ErrorBanner error={rowError} />}
+      {connectors === null && !error && <Spinner label="Loading connectors…" />}
+      {connectors !== null && connectors.length === 0 && (
+        <Empty title="No connectors yet">
+          Create an AWS Inspector connector to start collecting findings into the Syslog index.
+          <div>
+            <a className="btn btn-primary" href={href('/connectors/new')}>
+              Create a connector
+            </a>
+          </div>
+        </Empty>
+      )}
+      {connectors !== null && connectors.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" aria-label="Connectors">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Category</th>
+                <th>Type</th>
+                <th>Tenant</th>
+                <th>Run On</th>
+                <th>Interval</th>
+                <th>Collect</th>
+                <th>Status</th>
+                <th>Last Activity</th>
+                <th className="actions-col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {connectors.map((c) => (
+                <tr key={c.id} data-connector={c.name}>
+                  <td className="strong">{c.name}</td>
+                  <td>{c.category}</td>
+                  <td>{c.type}</td>
+                  <td>{c.tenant}</td>
+                  <td>
+                    {c.runOn}
+                    {c.profiles.length === 0 && (
+                      <div
+                        className="muted small"
+                        title="A connector on a Data Processor collects only in a Data Analyzer profile"
+                      >
+                        no profile
+                      </div>
+                    )}
+                  </td>
+                  <td>{c.intervalMinutes} min</td>
+                  <td>
+                    <label className="switch" title={c.active ? 'Collecting' : 'Paused'}>
+                      <input
+                        type="checkbox"
+                        role="switch"
+                        checked={c.active}
+                        aria-label={`Collect ${c.name}`}
+                        onChange={() => void toggle(c)}
+                      />
+                      <span className="slider" />
+                    </label>
+                  </td>
+                  <td>
+                    <StatusBadge c={c} />
+                  </td>
+                  <td
+                    title={
+                      c.status.lastSuccessAt ? formatTime(c.status.lastSuccessAt) : 'No successful run yet'
+                    }
+                  >
+                    {relativeTime(c.status.lastSuccessAt)}
+                  </td>
+                  <td className="actions-col">
+                    <div className="row-actions">
+                      <button type="button" className="btn btn-small" onClick={() => setTesting(c)}>
+                        Test
+                      </button>
+                      <a
+                        className="btn btn-small"
+                        href={href(`/connectors/${encodeURIComponent(c.id)}/edit`)}
+                      >
+                        Edit
+                      </a>
+                      <a className="btn btn-small" href={href('/search', { q: connectorQuery(c.id) })}>
+                        View Events
+                      </a>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        onClick={() => setDeleting(c)}
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {testing && (
+        <TestDialog
+          connectorId={testing.id}
+          name={testing.name}
+          onClose={() => {
+            setTesting(null);
+            void load();
+          }}
+        />
+      )}
+      {deleting && (
+        <DeleteDialog
+          c={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setDeleting(null);
+            void load();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function DeleteDialog(props: { c: Connector; onClose: () => void; onDeleted: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  return (
+    <Modal
+      title="Delete connector"
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger"
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              try {
+                await del(`/connectors/${encodeURIComponent(props.c.id)}`);
+                props.onDeleted();
+              } catch (e) {
+                setError(errorMessage(e));
+                setBusy(false);
+              }
+            }}
+          >
+            Delete
+          </button>
+        </>
+      }
+    >
+      {error && <ErrorBanner error={error} />}
+      <p>
+        Delete the connector <strong>{props.c.name}</strong>? It stops collecting. Records already in the
+        Syslog index stay searchable.
+      </p>
+    </Modal>
+  );
+}
+
+// Re-exported so other pages can link to a connector's events without a circular import.
+export function viewEvents(id: string): void {
+  navigate('/search', { q: connectorQuery(id) });
+}
