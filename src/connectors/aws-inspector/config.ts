@@ -92,7 +92,7 @@ export const logFilterCondition = z
       .string()
       .min(1)
       .max(256)
-      .regex(/^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/, {
+      .regex(/^[A-Za-z0-9_@$:/-]+(\.[A-Za-z0-9_@$:/-]+)*$/, {
         message: 'field must be a dotted path like aws_inspector.severity',
       }),
     operator: z.enum(logFilterOperators, {
