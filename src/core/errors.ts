@@ -134,6 +134,76 @@ export const ERRORS = {
     explanation: 'The search query could not be parsed.',
     recommendation: 'Check the query syntax (Lucene style: field:value, "phrases", AND/OR/NOT, ranges).',
   },
+  // ---- API errors (REST API and UI; not connector failures)
+  ERR_VALIDATION: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation: 'The request is malformed: a parameter, query or body field is missing or invalid.',
+    recommendation:
+      'Fix the fields named in the error and send the request again (see /docs for the schema).',
+  },
+  ERR_UNAUTHENTICATED: {
+    httpStatus: 401,
+    httpName: 'Unauthorized',
+    retryable: false,
+    explanation:
+      'The request carries no valid session: not logged in, wrong credentials, or the session expired.',
+    recommendation:
+      'Log in again (POST /api/v1/auth/login) and send the token as "Authorization: Bearer <token>".',
+  },
+  ERR_FORBIDDEN: {
+    httpStatus: 403,
+    httpName: 'Forbidden',
+    retryable: false,
+    explanation: "The user's role or tenant does not allow this action on this resource.",
+    recommendation: 'Ask a root admin, or an admin of the tenant that owns the resource.',
+  },
+  ERR_CSRF: {
+    httpStatus: 403,
+    httpName: 'Forbidden',
+    retryable: false,
+    explanation:
+      'A cookie-authenticated request that changes data came without a matching X-CSRF-Token header.',
+    recommendation:
+      'Send the csrfToken from /api/v1/auth/login or /api/v1/auth/me in the X-CSRF-Token header.',
+  },
+  ERR_NOT_FOUND_RESOURCE: {
+    httpStatus: 404,
+    httpName: 'Not Found',
+    retryable: false,
+    explanation:
+      'The requested resource (connector, user, log filter, profile, route) does not exist or is not visible to you.',
+    recommendation: 'Check the id; list the resources to find it.',
+  },
+  ERR_CONFLICT: {
+    httpStatus: 409,
+    httpName: 'Conflict',
+    retryable: false,
+    explanation: 'The request conflicts with existing data (for example a name that is already taken).',
+    recommendation: 'Choose another name, or change the existing resource instead.',
+  },
+  ERR_TEST_RUNNING: {
+    httpStatus: 409,
+    httpName: 'Conflict',
+    retryable: true,
+    explanation: 'Another connector test is running: only one test may run at a time.',
+    recommendation: 'Wait for the running test to finish (a few seconds), then run the test again.',
+  },
+  ERR_RATE_LIMITED: {
+    httpStatus: 429,
+    httpName: 'Too Many Requests',
+    retryable: true,
+    explanation: 'Too many requests (for example failed log-in attempts) from this address in a short time.',
+    recommendation: 'Wait a minute before trying again.',
+  },
+  ERR_PAYLOAD_TOO_LARGE: {
+    httpStatus: 413,
+    httpName: 'Payload Too Large',
+    retryable: false,
+    explanation: 'The request body is larger than the server accepts.',
+    recommendation: 'Send a smaller body; connector configurations and filters are small JSON documents.',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;
