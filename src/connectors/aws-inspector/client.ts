@@ -1,0 +1,450 @@
+/**
+ * The AWS side of the connector behind a narrow interface: only the calls the product makes.
+ * Everything goes through the AWS SDK v3 (SigV4, credentials, retries, endpoints); this module
+ * adds three things the SDK does not do for us:
+ *
+ * 1. The raw ListFindings body. The SDK's model-based deserializer drops JSON members its
+ *    model does not know (AWS keeps adding them), so a middleware placed just above the HTTP
+ *    handler reads each 2xx body, parses it once, keeps the raw `findings` and hands the SDK
+ *    a minimal body (`{"findings":[]}` + nextToken) so it does not deserialize 100 findings
+ *    a second time. Non-2xx responses pass through untouched: the SDK classifies its errors.
+ * 2. TLS: an https Agent with `rejectUnauthorized: !disableSslVerification`, keep-alive and
+ *    bounded connection/request timeouts.
+ * 3. Error classification into the coded registry, by the SDK's `name`, `$fault`,
+ *    `$metadata.httpStatusCode` and Node's error `code`, never by message text; secrets
+ *    are scrubbed from every message.
+ *
+ * Retries are the SDK's standard strategy (bounded attempts). Checked in
+ * @smithy/core/retry (2026 defaults): throttling backs off from a 1 s base with jitter, other
+ * transient errors (5xx, resets, timeouts) from 50 ms, and a `Retry-After` /
+ * `x-amz-retry-after` header is honoured as max(backoff, min(Retry-After, backoff + 5 s)),
+ * i.e. respected, but capped so a hostile header cannot park the collector for hours.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import {
+  Inspector2Client,
+  ListFindingsCommand,
+  BatchGetAccountStatusCommand,
+  type FilterCriteria,
+  type SortCriteria,
+} from '@aws-sdk/client-inspector2';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { CodedError, type ErrorCode } from '../../core/errors.js';
+import { redactSecrets, type Logger } from '../../core/logger.js';
+import type { ConnectorConfig } from './config.js';
+
+/** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
+export type WireFilterCriteria = Record<string, unknown[]>;
+
+export interface ListFindingsRequest {
+  filterCriteria: WireFilterCriteria;
+  sortCriteria?: SortCriteria;
+  maxResults: number;
+  nextToken?: string;
+}
+
+export interface ListFindingsPage {
+  /** The findings exactly as they were in the response body. */
+  findings: unknown[];
+  nextToken?: string;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+export interface ScanState {
+  status: string;
+  errorCode?: string;
+}
+
+export interface AccountStatus {
+  accountId: string;
+  /** Overall Inspector state (ENABLED, DISABLED, ENABLING, ...). */
+  state: string;
+  resources: Record<string, ScanState>;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
+/** The narrow interface the collector and the Test use; tests may substitute a fake. */
+export interface InspectorClient {
+  listFindingsPage(req: ListFindingsRequest, opts?: CallOptions): Promise<ListFindingsPage>;
+  getCallerIdentity(opts?: CallOptions): Promise<CallerIdentity>;
+  batchGetAccountStatus(opts?: CallOptions): Promise<{ accounts: AccountStatus[]; failed: string[] }>;
+  destroy(): void;
+}
+
+export interface ClientOptions {
+  logger: Logger;
+  connectorId: string;
+  /** SDK attempts per call, first included (default 8). */
+  maxAttempts?: number;
+  /** Assumed-role session lifetime in seconds (default: STS default, 1 hour). */
+  roleDurationSeconds?: number;
+  /** TCP/TLS connect timeout, ms (default 10 s). */
+  connectionTimeoutMs?: number;
+  /** Whole request timeout, ms (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
+export type ClientFactory = (cfg: ConnectorConfig, opts: ClientOptions) => InspectorClient;
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** `inspector-connector-<id>`, restricted to STS's RoleSessionName alphabet, 2-64 chars. */
+export function roleSessionName(connectorId: string): string {
+  const clean = connectorId.replace(/[^\w+=,.@-]/g, '-');
+  return `inspector-connector-${clean}`.slice(0, 64);
+}
+
+/** Dates in the checkpoint's filter are epoch ms; the SDK wants Date objects for DateFilters. */
+export function toSdkFilter(f: WireFilterCriteria): FilterCriteria {
+  const out: Record<string, unknown[]> = {};
+  for (const [k, list] of Object.entries(f)) {
+    out[k] = list.map((item) => {
+      if (item === null || typeof item !== 'object') return item;
+      const o = { ...(item as Record<string, unknown>) };
+      for (const d of ['startInclusive', 'endInclusive'] as const) {
+        if (typeof o[d] === 'number') o[d] = new Date(o[d]);
+      }
+      return o;
+    });
+  }
+  return out as FilterCriteria;
+}
+
+interface HttpLikeResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+async function readBody(body: unknown): Promise<Buffer> {
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer | string>) {
+      chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+    }
+    return Buffer.concat(chunks);
+  }
+  return Buffer.alloc(0);
+}
+
+/** Secrets of a config, for scrubbing text. */
+export function configSecrets(cfg: ConnectorConfig): string[] {
+  return [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
+}
+
+export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions): InspectorClient {
+  const secrets = configSecrets(cfg);
+  const log = opts.logger.child({ connectorId: opts.connectorId });
+  const verify = !cfg.disableSslVerification;
+  if (!verify) {
+    // One client per run, so this is once per run.
+    log.warn(
+      { endpoint: cfg.endpoints.inspector2 ?? `inspector2.${cfg.region}.amazonaws.com` },
+      'SSL certificate verification is disabled for this connector: not a good security practice',
+    );
+  }
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: verify });
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const requestHandler = new NodeHttpHandler({
+    httpsAgent,
+    httpAgent,
+    connectionTimeout: opts.connectionTimeoutMs ?? 10_000,
+    requestTimeout: opts.requestTimeoutMs ?? 60_000,
+    throwOnRequestTimeout: true,
+  });
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const common = { region: cfg.region, requestHandler, maxAttempts, retryMode: 'standard' as const };
+  const sourceKeys: AwsCredentialIdentity = {
+    accessKeyId: cfg.auth.accessKeyId,
+    secretAccessKey: cfg.auth.secretAccessKey,
+  };
+
+  let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = sourceKeys;
+  if (cfg.auth.method === 'iam_role') {
+    // The SDK memoizes these and refreshes them before they expire.
+    credentials = fromTemporaryCredentials({
+      masterCredentials: sourceKeys,
+      params: {
+        RoleArn: cfg.auth.roleArn,
+        RoleSessionName: roleSessionName(opts.connectorId),
+        ...(cfg.auth.externalId ? { ExternalId: cfg.auth.externalId } : {}),
+        ...(opts.roleDurationSeconds ? { DurationSeconds: opts.roleDurationSeconds } : {}),
+      },
+      clientConfig: {
+        ...common,
+        ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
+      },
+    });
+  }
+
+  const inspector = new Inspector2Client({
+    ...common,
+    credentials,
+    ...(cfg.endpoints.inspector2 ? { endpoint: cfg.endpoints.inspector2 } : {}),
+  });
+  const sts = new STSClient({
+    ...common,
+    credentials,
+    ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
+  });
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw classifyAwsError(e, { secrets, operation: what });
+    }
+  };
+
+  return {
+    async listFindingsPage(req, callOpts) {
+      let captured: ListFindingsPage | undefined;
+      const command = new ListFindingsCommand({
+        filterCriteria: toSdkFilter(req.filterCriteria),
+        maxResults: req.maxResults,
+        ...(req.sortCriteria ? { sortCriteria: req.sortCriteria } : {}),
+        ...(req.nextToken ? { nextToken: req.nextToken } : {}),
+      });
+      // Step "deserialize", priority "low": runs inside the SDK's deserializer, per attempt,
+      // directly on the handler's raw HTTP response.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const response = result.response as HttpLikeResponse;
+          if (response.statusCode < 200 || response.statusCode >= 300) return result;
+          const buf = await readBody(response.body);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(buf.toString('utf8'));
+          } catch (e) {
+            throw new CodedError(
+              'ERR_BAD_RESPONSE',
+              `ListFindings answered HTTP ${response.statusCode} with a body that is not JSON (${buf.length} bytes): ${(e as Error).message}`,
+            );
+          }
+          const body = parsed as { findings?: unknown; nextToken?: unknown } | null;
+          if (body === null || typeof body !== 'object' || !Array.isArray(body.findings)) {
+            throw new CodedError(
+              'ERR_BAD_RESPONSE',
+              `ListFindings answered HTTP ${response.statusCode} without a findings array`,
+            );
+          }
+          const nextToken =
+            typeof body.nextToken === 'string' && body.nextToken.length > 0 ? body.nextToken : undefined;
+          captured = { findings: body.findings, ...(nextToken ? { nextToken } : {}) };
+          response.body = Buffer.from(JSON.stringify({ findings: [], ...(nextToken ? { nextToken } : {}) }));
+          return result;
+        },
+        { step: 'deserialize', priority: 'low', name: 'inspectorConnectorRawFindings' },
+      );
+      return call('ListFindings', async () => {
+        await inspector.send(command, callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {});
+        if (!captured) throw new CodedError('ERR_INTERNAL', 'ListFindings response body was not captured');
+        return captured;
+      }).catch((e: unknown) => {
+        // A rejected token shows up as a ValidationException on a request that carried one:
+        // the same filter was accepted without a token (that is how the query started).
+        if (e instanceof CodedError && e.code === 'ERR_CONFIG_INVALID' && req.nextToken) {
+          throw new CodedError('ERR_TOKEN_REJECTED', e.message, { cause: e.cause, detail: e.detail });
+        }
+        throw e;
+      });
+    },
+    async getCallerIdentity(callOpts) {
+      return call('GetCallerIdentity', async () => {
+        const out = await sts.send(
+          new GetCallerIdentityCommand({}),
+          callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
+        );
+        return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
+      });
+    },
+    async batchGetAccountStatus(callOpts) {
+      return call('BatchGetAccountStatus', async () => {
+        const out = await inspector.send(
+          new BatchGetAccountStatusCommand({}),
+          callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
+        );
+        const accounts: AccountStatus[] = (out.accounts ?? []).map((a) => {
+          const resources: Record<string, ScanState> = {};
+          for (const [k, v] of Object.entries(a.resourceState ?? {})) {
+            const st = v as { status?: string; errorCode?: string } | undefined;
+            if (!st) continue;
+            resources[k] = {
+              status: st.status ?? 'UNKNOWN',
+              ...(st.errorCode ? { errorCode: st.errorCode } : {}),
+            };
+          }
+          return { accountId: a.accountId ?? '', state: a.state?.status ?? 'UNKNOWN', resources };
+        });
+        const failed = (out.failedAccounts ?? []).map((f) => f.accountId ?? '');
+        return { accounts, failed };
+      });
+    },
+    destroy() {
+      inspector.destroy();
+      sts.destroy();
+      httpsAgent.destroy();
+      httpAgent.destroy();
+    },
+  };
+}
+
+// ------------------------------------------------------------------ error classification
+
+const AUTH_INVALID = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidAccessKeyId',
+  'IncompleteSignature',
+  'IncompleteSignatureException',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'InvalidToken',
+  'AuthFailure',
+]);
+const PERMISSION = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'NotAuthorized',
+  'UnauthorizedOperation',
+]);
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceQuotaExceededException',
+]);
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  fields?: { name?: string }[];
+  cause?: unknown;
+}
+
+/** Node error codes may sit on the error itself or on a cause (SDK wrappers). */
+function errorCodes(e: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const c = (cur as SdkLikeError).code;
+    if (typeof c === 'string') out.push(c);
+    cur = (cur as SdkLikeError).cause;
+  }
+  return out;
+}
+
+function codeFor(e: SdkLikeError): ErrorCode {
+  const name = e.name ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  const codes = errorCodes(e);
+  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('CERT_') || c.startsWith('ERR_TLS_')))
+    return 'ERR_TLS';
+  if (codes.some((c) => DNS_CODES.has(c))) return 'ERR_DNS';
+  if (codes.some((c) => NETWORK_CODES.has(c)) || NETWORK_CODES.has(name)) return 'ERR_NETWORK';
+  if (AUTH_INVALID.has(name)) return 'ERR_AUTH_INVALID';
+  if (PERMISSION.has(name)) return 'ERR_PERMISSION';
+  if (THROTTLED.has(name) || status === 429) return 'ERR_THROTTLED';
+  if (name === 'ValidationException' || name === 'ValidationError') {
+    if (e.fields?.some((f) => f.name === 'nextToken')) return 'ERR_TOKEN_REJECTED';
+    return 'ERR_CONFIG_INVALID';
+  }
+  if (name === 'RegionDisabledException') return 'ERR_CONFIG_INVALID';
+  if (name === 'ResourceNotFoundException' || name === 'UnknownOperationException' || status === 404) {
+    return 'ERR_NOT_FOUND';
+  }
+  if (status !== undefined && status >= 500) return 'ERR_AWS_SERVER';
+  if (e.$fault === 'server') return 'ERR_AWS_SERVER';
+  if (status === 401) return 'ERR_AUTH_INVALID';
+  if (status === 403) return 'ERR_PERMISSION';
+  if (status === 400) return 'ERR_CONFIG_INVALID';
+  // A 2xx/3xx the SDK could not deserialize (HTML from a proxy, a wrong endpoint).
+  if (status !== undefined && status < 400) return 'ERR_BAD_RESPONSE';
+  return 'ERR_INTERNAL';
+}
+
+/** Any error from the SDK (or Node's network stack) -> a CodedError without secrets. */
+export function classifyAwsError(
+  e: unknown,
+  ctx: { secrets: readonly (string | undefined)[]; operation?: string },
+): CodedError {
+  if (e instanceof CodedError) {
+    const msg = redactSecrets(e.message, ctx.secrets);
+    if (msg === e.message) return e;
+    return new CodedError(e.code, msg, { detail: e.detail && redactSecrets(e.detail, ctx.secrets) });
+  }
+  const err = (e && typeof e === 'object' ? e : { message: String(e) }) as SdkLikeError;
+  const code = codeFor(err);
+  const status = err.$metadata?.httpStatusCode;
+  const nodeCode = errorCodes(err)[0];
+  const label = [
+    err.name && err.name !== 'Error' ? err.name : undefined,
+    nodeCode,
+    status ? `HTTP ${status}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const op = ctx.operation ? `${ctx.operation}: ` : '';
+  const message = redactSecrets(
+    `${op}${err.message ?? 'unknown error'}${label ? ` (${label})` : ''}`,
+    ctx.secrets,
+  );
+  const detail = redactSecrets(
+    JSON.stringify({
+      operation: ctx.operation,
+      name: err.name,
+      code: nodeCode,
+      httpStatus: status,
+      fault: err.$fault,
+      requestId: err.$metadata?.requestId,
+      message: err.message,
+    }),
+    ctx.secrets,
+  );
+  return new CodedError(code, message, { detail });
+}
