@@ -11,6 +11,7 @@ export type Values = Record<string, unknown>;
 export const MASK = '********';
 
 export function humanize(key: string): string {
+  if (key.length <= 3) return key.toUpperCase();
   const s = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -508,7 +508,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                   else shown = String(v);
                   const parent =
                     path.includes('.') && path !== 'auth.method' && !path.startsWith('auth.')
-                      ? `${titleOf(path.split('.')[0]!, props[path.split('.')[0]!])}: `
+                      ? `${titleOf(path.split('.')[0]!, props[path.split('.')[0]!]).split(' (')[0]}: `
                       : '';
                   return (
                     <tr key={path}>

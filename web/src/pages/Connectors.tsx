@@ -127,7 +127,7 @@ export function ConnectorsPage() {
       )}
       {connectors !== null && connectors.length > 0 && (
         <div className="table-wrap">
-          <table className="table" aria-label="Connectors">
+          <table className="table table-connectors" aria-label="Connectors">
             <thead>
               <tr>
                 <th>Name</th>

@@ -3,6 +3,10 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { ApiError, errorMessage, get, type Histogram, type SearchRecord, type SearchResult } from '../api.js';
 import { navigate, type Route } from '../router.js';
 import { Empty, Spinner, formatTime, getPath } from '../ui.js';
+import { SORT_FIELDS } from '../../../src/store/syslog-index.js';
+
+/** Columns the index can sort on (the store's list). */
+const SORTABLE: ReadonlySet<string> = new Set(SORT_FIELDS);
 
 const RANGES: { id: string; label: string; ms: number }[] = [
   { id: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
@@ -22,6 +26,7 @@ const DEFAULT_COLUMNS = [
   'timestamp',
   'write_time',
   'severity',
+  'severity_label',
   'event_name',
   'event_status',
   'tenant_name',
@@ -361,7 +366,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                       <td>boolean logic, ( ) to group</td>
                     </tr>
                     <tr>
-                      <td className="mono">_exists_:field</td>
+                      <td className="mono">field:*</td>
                       <td>field is present</td>
                     </tr>
                     <tr>
@@ -472,10 +477,16 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                           sortField === c ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none'
                         }
                       >
-                        <button type="button" className="th-sort" onClick={() => sortBy(c)}>
-                          {c}
-                          {sortField === c && <span>{sortDir === 'asc' ? ' ▲' : ' ▼'}</span>}
-                        </button>
+                        {SORTABLE.has(c) ? (
+                          <button type="button" className="th-sort" title="Sort" onClick={() => sortBy(c)}>
+                            {c}
+                            <span className={sortField === c ? '' : 'sort-idle'}>
+                              {sortField === c ? (sortDir === 'asc' ? ' ▲' : ' ▼') : ' ↕'}
+                            </span>
+                          </button>
+                        ) : (
+                          <span className="th-plain">{c}</span>
+                        )}
                       </th>
                     ))}
                   </tr>
