@@ -1,0 +1,89 @@
+/**
+ * Prometheus metrics of the collector, registered on a Registry passed in (never prom-client's
+ * global one, so tests and several apps in one process do not collide). Every stage counts
+ * what it received, stored, dropped as duplicates, discarded (per filter) and its errors by
+ * code, labelled by connector id.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface CollectorMetrics {
+  readonly registry: Registry;
+  received: Counter<'connector'>;
+  stored: Counter<'connector'>;
+  duplicates: Counter<'connector'>;
+  discarded: Counter<'connector' | 'filter'>;
+  pages: Counter<'connector'>;
+  tokenRestarts: Counter<'connector'>;
+  errors: Counter<'connector' | 'code'>;
+  runs: Counter<'connector' | 'status'>;
+  runDuration: Histogram<'connector' | 'status'>;
+  running: Gauge<'connector'>;
+}
+
+export function createMetrics(registry: Registry = new Registry()): CollectorMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    received: new Counter({
+      name: 'inspector_connector_findings_received_total',
+      help: 'Findings received from AWS',
+      labelNames: ['connector'],
+      registers,
+    }),
+    stored: new Counter({
+      name: 'inspector_connector_records_stored_total',
+      help: 'Records stored in the Syslog index',
+      labelNames: ['connector'],
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'inspector_connector_records_duplicate_total',
+      help: 'Finding versions received again and not stored twice',
+      labelNames: ['connector'],
+      registers,
+    }),
+    discarded: new Counter({
+      name: 'inspector_connector_records_discarded_total',
+      help: 'Records discarded by a log filter',
+      labelNames: ['connector', 'filter'],
+      registers,
+    }),
+    pages: new Counter({
+      name: 'inspector_connector_pages_total',
+      help: 'ListFindings pages stored',
+      labelNames: ['connector'],
+      registers,
+    }),
+    tokenRestarts: new Counter({
+      name: 'inspector_connector_token_restarts_total',
+      help: 'Queries restarted because AWS rejected a pagination token',
+      labelNames: ['connector'],
+      registers,
+    }),
+    errors: new Counter({
+      name: 'inspector_connector_errors_total',
+      help: 'Failed runs by error code',
+      labelNames: ['connector', 'code'],
+      registers,
+    }),
+    runs: new Counter({
+      name: 'inspector_connector_runs_total',
+      help: 'Collection runs by outcome',
+      labelNames: ['connector', 'status'],
+      registers,
+    }),
+    runDuration: new Histogram({
+      name: 'inspector_connector_run_duration_seconds',
+      help: 'Duration of collection runs',
+      labelNames: ['connector', 'status'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    }),
+    running: new Gauge({
+      name: 'inspector_connector_running',
+      help: '1 while a run of the connector is in progress',
+      labelNames: ['connector'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * One run of one connector: collect -> map -> filter -> commitPage (records + checkpoint + run
+ * counts in one transaction per page), then the run's outcome in the run history, the
+ * connector's status and the metrics. Never throws for a collection failure: the failure is
+ * the outcome (coded), recorded where the UI, API and CLI can see it.
+ */
+import type { Clock } from '../core/clock.js';
+import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
+import { redactSecrets, type Logger } from '../core/logger.js';
+import type { CollectorMetrics } from '../core/metrics.js';
+import type { InterflowRecord } from '../core/record.js';
+import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
+import { configSecrets } from '../connectors/aws-inspector/client.js';
+import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
+import { mapFinding } from '../connectors/aws-inspector/map.js';
+import { applyFilters, compileFilters } from './filter.js';
+import type { Store } from '../store/index.js';
+
+export interface RunnerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  clientFactory: ClientFactory;
+  metrics?: CollectorMetrics;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: CollectProgress) => void;
+  /** Records actually stored (not duplicates, not discarded), page by page (`--output -`). */
+  onRecords?: (records: InterflowRecord[]) => void;
+  /** Extra client options (tests: short role sessions, fewer attempts). */
+  clientOptions?: Partial<ClientOptions>;
+  /** ListFindings page size, 1-100 (default 100). */
+  maxResults?: number;
+  /** Collector-level page retries after the SDK gave up (default 3). */
+  pageRetries?: number;
+  /** Injected pause for those retries (tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface RunOutcome {
+  connectorId: string;
+  runId: number;
+  /** `stopped`: aborted (shutdown) between pages; the checkpoint holds the position. */
+  status: 'ok' | 'failed' | 'stopped';
+  received: number;
+  stored: number;
+  duplicates: number;
+  discarded: number;
+  discardedByFilter: Record<string, number>;
+  pages: number;
+  tokenRestarts: number;
+  durationMs: number;
+  error?: { code: ErrorCode; message: string; detail?: string };
+}
+
+export async function runConnector(
+  deps: RunnerDeps,
+  connectorId: string,
+  opts: RunOptions = {},
+): Promise<RunOutcome> {
+  const { store, clock, metrics } = deps;
+  const connector = store.connectors.getDecrypted(connectorId);
+  if (!connector) throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+  const cfg = connector.config;
+  const secrets = configSecrets(cfg);
+  const log = deps.logger.child({ connectorId, connector: connector.name });
+  const started = clock.now();
+  const runId = store.runs.start(connectorId);
+  metrics?.running.set({ connector: connectorId }, 1);
+  const outcome: RunOutcome = {
+    connectorId,
+    runId,
+    status: 'ok',
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    discarded: 0,
+    discardedByFilter: {},
+    pages: 0,
+    tokenRestarts: 0,
+    durationMs: 0,
+  };
+  let client: ReturnType<ClientFactory> | undefined;
+  try {
+    const tenant = store.tenants.getByName(cfg.tenant);
+    if (!tenant) {
+      throw new CodedError(
+        'ERR_CONFIG_INVALID',
+        `tenant "${cfg.tenant}" of connector ${connector.name} does not exist`,
+      );
+    }
+    const match = compileFilters(store.logFilters.forConnector(connectorId));
+    client = deps.clientFactory(cfg, { logger: deps.logger, connectorId, ...opts.clientOptions });
+    const ctx = {
+      connectorId,
+      connectorName: connector.name,
+      tenantId: tenant.id,
+      tenantName: tenant.name,
+      writeTime: 0,
+    };
+    const res = await collect({
+      client,
+      config: cfg,
+      clock,
+      logger: log,
+      checkpoint: store.checkpoints.get(connectorId),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
+      ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      onPage: ({ findings, checkpoint }) => {
+        ctx.writeTime = clock.now();
+        // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything is stored.
+        const records = findings.map((f) => mapFinding(f, ctx));
+        const { kept, discarded, discardedByFilter } = applyFilters(match, records);
+        const r = store.commitPage({
+          connectorId,
+          records: kept,
+          checkpoint,
+          runId,
+          counts: { received: findings.length, discarded, discardedByFilter },
+        });
+        outcome.received += findings.length;
+        outcome.stored += r.stored;
+        outcome.duplicates += r.duplicates;
+        outcome.discarded += discarded;
+        outcome.pages++;
+        for (const [k, v] of Object.entries(discardedByFilter)) {
+          outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
+          metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
+        }
+        metrics?.received.inc({ connector: connectorId }, findings.length);
+        metrics?.stored.inc({ connector: connectorId }, r.stored);
+        metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
+        metrics?.pages.inc({ connector: connectorId });
+        if (opts.onRecords && r.stored > 0) {
+          const ids = new Set(r.storedIds);
+          opts.onRecords(kept.filter((x) => ids.has(x._id)));
+        }
+      },
+    });
+    outcome.tokenRestarts = res.tokenRestarts;
+    if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
+    outcome.status = res.stopped ? 'stopped' : 'ok';
+  } catch (e) {
+    const err = isCodedError(e)
+      ? e
+      : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
+    outcome.status = 'failed';
+    outcome.error = {
+      code: err.code,
+      message: redactSecrets(err.message, secrets),
+      ...(err.detail ? { detail: redactSecrets(err.detail, secrets) } : {}),
+    };
+    metrics?.errors.inc({ connector: connectorId, code: err.code });
+    log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
+  } finally {
+    client?.destroy();
+  }
+
+  const finished = clock.now();
+  outcome.durationMs = Math.max(0, finished - started);
+  metrics?.running.set({ connector: connectorId }, 0);
+  metrics?.runs.inc({ connector: connectorId, status: outcome.status });
+  metrics?.runDuration.observe({ connector: connectorId, status: outcome.status }, outcome.durationMs / 1000);
+  try {
+    store.runs.finish(runId, {
+      status: outcome.status === 'failed' ? 'failed' : 'ok',
+      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+    });
+    // The connector may have been deleted during the run: its status is gone with it.
+    if (store.connectors.get(connectorId)) {
+      if (outcome.status === 'ok') {
+        store.connectors.setStatus(connectorId, {
+          state: 'ok',
+          lastError: null,
+          lastSuccessAt: finished,
+          lastRunAt: started,
+        });
+      } else if (outcome.status === 'failed') {
+        store.connectors.setStatus(connectorId, {
+          state: 'failed',
+          lastError: { code: outcome.error!.code, message: outcome.error!.message, at: finished },
+          lastRunAt: started,
+        });
+      } else {
+        store.connectors.setStatus(connectorId, { lastRunAt: started });
+      }
+    }
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'could not record the run outcome');
+  }
+  if (outcome.status !== 'failed') {
+    log.info(
+      {
+        runId,
+        status: outcome.status,
+        received: outcome.received,
+        stored: outcome.stored,
+        duplicates: outcome.duplicates,
+        discarded: outcome.discarded,
+        pages: outcome.pages,
+        ms: outcome.durationMs,
+      },
+      'run finished',
+    );
+  }
+  return outcome;
+}
