@@ -47,6 +47,8 @@ export interface Scheduler {
   isRunning(connectorId: string): boolean;
   /** A Test finished: a successful test of a failed connector clears the status; a run follows within a minute. */
   onTestResult(connectorId: string, ok: boolean): void;
+  /** Stops a connector's run (if any) after its current page and cancels its timer; before delete. */
+  stopConnector(connectorId: string): Promise<void>;
   /** Next planned run (epoch ms by the injected clock), if scheduled. */
   nextRunAt(connectorId: string): number | undefined;
 }
@@ -198,6 +200,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const at = clock.now() + retestDelayMs;
       const p = planned.get(connectorId);
       if (!p || p.at > at) planAt(connectorId, at);
+    },
+    async stopConnector(connectorId) {
+      cancel(connectorId);
+      const r = running.get(connectorId);
+      if (!r) return;
+      r.abort.abort();
+      await r.promise.catch(() => undefined);
+      cancel(connectorId);
     },
     nextRunAt: (connectorId) => planned.get(connectorId)?.at,
   };

@@ -1,0 +1,147 @@
+/**
+ * The connector Test (the spec: it validates authentication and connectivity, not data flow):
+ * 1. STS GetCallerIdentity with the connector's credentials (after AssumeRole for iam_role):
+ *    proves the keys, the role's trust and the STS endpoint;
+ * 2. Inspector ListFindings (one result, always with a filter) in the region: proves the
+ *    Inspector permission and endpoint;
+ * 3. BatchGetAccountStatus: a warning when Inspector is not activated (silence is not success).
+ * The failure is reported with the registry's HTTP status, name, explanation and
+ * recommendation, classified by meaning (wrong/expired keys are 401 although AWS says 403).
+ */
+import { CodedError, ERRORS, isCodedError, type ErrorCode } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { redactSecrets, type Logger } from '../../core/logger.js';
+import {
+  configSecrets,
+  createInspectorClient,
+  type CallerIdentity,
+  type ClientFactory,
+  type ClientOptions,
+} from './client.js';
+import type { ConnectorConfig } from './config.js';
+import { DAY_MS, MAX_DATE } from './collect.js';
+
+export interface TestResult {
+  ok: boolean;
+  httpStatus: number;
+  /** `OK` on success, else a registry code. */
+  code: 'OK' | ErrorCode;
+  summary: string;
+  explanation: string;
+  recommendation: string;
+  /** The "Show more" text: which step failed and AWS's own words, without secrets. */
+  detail: string;
+  identity?: { account: string; arn: string };
+  warnings: string[];
+}
+
+export interface TestOptions {
+  logger: Logger;
+  clock: Clock;
+  clientFactory?: ClientFactory;
+  /** Used in the assumed-role session name; a test of an unsaved config uses `test`. */
+  connectorId?: string;
+  clientOptions?: Partial<ClientOptions>;
+}
+
+const SCAN_LABELS: Record<string, string> = {
+  ec2: 'EC2',
+  ecr: 'ECR',
+  lambda: 'Lambda',
+  lambdaCode: 'Lambda code',
+};
+
+type Step = 'sts' | 'inspector' | 'status';
+const STEP_TEXT: Record<Step, string> = {
+  sts: 'Step 1/3, STS GetCallerIdentity (credentials)',
+  inspector: 'Step 2/3, Inspector ListFindings (permission and region)',
+  status: 'Step 3/3, Inspector BatchGetAccountStatus',
+};
+
+export function failureResult(
+  err: CodedError,
+  step: Step | undefined,
+  secrets: readonly string[],
+): TestResult {
+  const info = ERRORS[err.code];
+  const where = step ? `${STEP_TEXT[step]} failed: ` : '';
+  const detail = redactSecrets(`${where}${err.message}${err.detail ? `\n${err.detail}` : ''}`, secrets);
+  return {
+    ok: false,
+    httpStatus: info.httpStatus,
+    code: err.code,
+    summary: `${info.httpStatus} ${info.httpName}: ${redactSecrets(err.message, secrets)}`,
+    explanation: info.explanation,
+    recommendation: info.recommendation,
+    detail,
+    warnings: [],
+  };
+}
+
+export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
+  const secrets = configSecrets(cfg);
+  const factory = opts.clientFactory ?? createInspectorClient;
+  const client = factory(cfg, {
+    logger: opts.logger,
+    connectorId: opts.connectorId ?? 'test',
+    // The dialog waits for the answer: a few attempts, short timeouts.
+    maxAttempts: 3,
+    connectionTimeoutMs: 5_000,
+    requestTimeoutMs: 20_000,
+    ...opts.clientOptions,
+  });
+  let step: Step = 'sts';
+  try {
+    const identity: CallerIdentity = await client.getCallerIdentity();
+    step = 'inspector';
+    const now = Math.min(opts.clock.now(), MAX_DATE);
+    await client.listFindingsPage({
+      filterCriteria: { updatedAt: [{ startInclusive: Math.max(0, now - DAY_MS), endInclusive: now }] },
+      maxResults: 1,
+    });
+    step = 'status';
+    const warnings: string[] = [];
+    if (cfg.disableSslVerification) {
+      warnings.push('SSL certificate verification is disabled: this is not a good security practice.');
+    }
+    try {
+      const st = await client.batchGetAccountStatus();
+      for (const a of st.accounts) {
+        if (a.state === 'ENABLED') continue;
+        const scans = Object.entries(a.resources)
+          .map(([k, v]) => `${SCAN_LABELS[k] ?? k}: ${v.status}`)
+          .join(', ');
+        warnings.push(
+          `Amazon Inspector is not activated for account ${a.accountId} in ${cfg.region}` +
+            (scans ? ` (${scans})` : ` (status ${a.state})`),
+        );
+      }
+      for (const id of st.failed) {
+        warnings.push(`Amazon Inspector could not report the activation status of account ${id}`);
+      }
+    } catch (e) {
+      // Auth and connectivity are proven by now; an unreadable status is a warning, not a failure.
+      const msg = isCodedError(e) ? `${e.code}: ${e.message}` : String(e);
+      warnings.push(`Could not read the Amazon Inspector activation status: ${redactSecrets(msg, secrets)}`);
+    }
+    return {
+      ok: true,
+      httpStatus: 200,
+      code: 'OK',
+      summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${cfg.region}.`,
+      explanation: 'The connector authenticated to AWS and can read Amazon Inspector findings.',
+      recommendation: warnings.length ? 'Review the warnings.' : 'None.',
+      detail: `Identity: ${identity.arn}\nAccount: ${identity.account}\nRegion: ${cfg.region}`,
+      identity: { account: identity.account, arn: identity.arn },
+      warnings,
+    };
+  } catch (e) {
+    const err = isCodedError(e)
+      ? e
+      : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
+    opts.logger.info({ code: err.code, step }, 'connector test failed');
+    return failureResult(err, step, secrets);
+  } finally {
+    client.destroy();
+  }
+}
