@@ -205,6 +205,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
 
   const body = () => {
     const cfg = prune(values) as Values;
+    for (const k of HIDDEN_KEYS) delete cfg[k];
     if (editing) {
       const { name: _n, tenant: _t, ...rest } = cfg;
       return { ...rest, logFilterIds };
