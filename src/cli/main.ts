@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /** The `inspector-connector` command line. Each subcommand lives in its own module. */
 import { Command } from 'commander';
+import { register as registerTest } from './commands/test.js';
+import { register as registerCollect } from './commands/collect.js';
 
 const program = new Command()
   .name('inspector-connector')
   .description('Collect Amazon Inspector findings into a searchable Syslog index.')
   .version('0.1.0');
+registerTest(program);
+registerCollect(program);
 
 await program.parseAsync(process.argv);

@@ -110,7 +110,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       },
       Math.min(delay, MAX_TIMER_MS),
     );
-    (handle as { unref?: () => void } | undefined)?.unref?.();
     planned.set(connectorId, { at, handle });
   }
 

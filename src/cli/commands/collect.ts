@@ -1,0 +1,193 @@
+/**
+ * `inspector-connector collect --config FILE [--data DIR] [--once] [--output -]`: upserts the
+ * connector (by name) from the file into the store, adds it to the Default profile, then runs
+ * it once (`--once`) or on its interval until SIGINT/SIGTERM (graceful: the page being stored
+ * commits, the checkpoint says where the next run resumes).
+ */
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.js';
+import { isCodedError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/logger.js';
+import { createMetrics } from '../../core/metrics.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
+import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
+import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
+import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
+import { createScheduler } from '../../pipeline/scheduler.js';
+import { openStore, type Store } from '../../store/index.js';
+import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
+
+/** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
+export function upsertConnector(store: Store, cfg: ConnectorConfig): string {
+  if (!store.tenants.getByName(cfg.tenant)) store.tenants.create(cfg.tenant);
+  const existing = store.connectors.getByName(cfg.name);
+  const id = existing
+    ? store.connectors.update(existing.id, { ...cfg, active: true }).id
+    : store.connectors.create(cfg, { active: true }).id;
+  store.profiles.addConnector('default', id);
+  return id;
+}
+
+/** A one-line progress bar on a TTY: pages, findings, findings/s. No dependency needed. */
+function progressBar(stream: NodeJS.WriteStream): { update(p: CollectProgress): void; done(): void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      shown = true;
+      const spin = '|/-\\'[p.pages % 4];
+      stream.write(
+        `\r${spin} ${p.query.padEnd(6)} pages ${p.pages}  findings ${p.findings}  ${Math.round(p.rate)} findings/s   `,
+      );
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+function writeNdjson(records: InterflowRecord[]): void {
+  let out = '';
+  for (const r of records) out += JSON.stringify(r) + '\n';
+  process.stdout.write(out);
+}
+
+function summary(o: RunOutcome): string {
+  const by = Object.entries(o.discardedByFilter)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return (
+    `run ${o.runId} ${o.status}: received ${o.received}, stored ${o.stored}, duplicates ${o.duplicates}, ` +
+    `discarded ${o.discarded}${by ? ` (${by})` : ''}, pages ${o.pages}` +
+    (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
+    ` in ${(o.durationMs / 1000).toFixed(1)} s`
+  );
+}
+
+interface CollectCliOptions {
+  config: string;
+  data: string;
+  once?: boolean;
+  output?: string;
+  pageSize?: string;
+}
+
+async function collectCommand(opts: CollectCliOptions): Promise<number> {
+  let cfg: ConnectorConfig;
+  try {
+    cfg = loadConfigFile(opts.config);
+  } catch (e) {
+    if (e instanceof ConfigFileError) return reportConfigError(e);
+    throw e;
+  }
+  if (opts.output !== undefined && opts.output !== '-') {
+    process.stderr.write('--output: only "-" (stdout) is supported\n');
+    return 2;
+  }
+  const pageSize = opts.pageSize === undefined ? 100 : Number(opts.pageSize);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+    process.stderr.write('--page-size: an integer from 1 to 100\n');
+    return 2;
+  }
+  const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  let store: Store;
+  try {
+    store = openStore({ dataDir: opts.data, logger });
+  } catch (e) {
+    process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    let id: string;
+    try {
+      id = upsertConnector(store, cfg);
+    } catch (e) {
+      if (isCodedError(e) && 'fields' in e) {
+        return reportConfigError(
+          new ConfigFileError((e as unknown as { fields: ConfigFileError['issues'] }).fields),
+        );
+      }
+      throw e;
+    }
+    const tty = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
+    const runOptions = {
+      maxResults: pageSize,
+      ...(tty ? { onProgress: (p: CollectProgress) => tty.update(p) } : {}),
+      ...(opts.output === '-' ? { onRecords: writeNdjson } : {}),
+    };
+    const deps = {
+      store,
+      clock: systemClock,
+      logger,
+      clientFactory: createInspectorClient,
+      metrics: createMetrics(),
+    };
+
+    if (opts.once) {
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const outcome = await runConnector(deps, id, { ...runOptions, signal: ac.signal });
+        tty?.done();
+        process.stderr.write(summary(outcome) + '\n');
+        if (outcome.status === 'failed') {
+          const e = outcome.error!;
+          process.stderr.write(`${e.code}: ${e.message}\n`);
+          return 1;
+        }
+        if (outcome.status === 'stopped') {
+          process.stderr.write('stopped before the end: the next run resumes from the checkpoint\n');
+          return 130;
+        }
+        return 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    }
+
+    const scheduler = createScheduler({
+      ...deps,
+      runOptions,
+      onRunFinished: (o) => {
+        tty?.done();
+        process.stderr.write(summary(o) + (o.error ? ` - ${o.error.code}: ${o.error.message}` : '') + '\n');
+      },
+    });
+    await new Promise<void>((resolve) => {
+      const onSignal = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.stderr.write('stopping after the current page...\n');
+        void scheduler.stop().then(resolve);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      scheduler.start();
+      process.stderr.write(`collecting ${cfg.name} every ${cfg.intervalMinutes} min; Ctrl-C to stop\n`);
+    });
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('collect')
+    .description('Collect findings into the Syslog index: once, or on the interval until stopped.')
+    .requiredOption('--config <file>', 'connector configuration (YAML or JSON)')
+    .option('--data <dir>', 'data directory', './data')
+    .option('--once', 'one run, then exit (0 = success; non-zero with the coded error)')
+    .option('--output <dest>', '"-": also write each stored record to stdout as NDJSON')
+    .option('--page-size <n>', 'ListFindings page size, 1-100', '100')
+    .action(async (opts: CollectCliOptions) => {
+      process.exitCode = await collectCommand(opts);
+    });
+}
