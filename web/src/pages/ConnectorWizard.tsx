@@ -374,21 +374,23 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                   <div className="muted">No log filters defined yet.</div>
                 ) : (
                   <div className="checklist" role="group" aria-label="Log Filters">
-                    {filters.map((f) => (
-                      <label key={f.id} className="check">
-                        <input
-                          type="checkbox"
-                          checked={logFilterIds.includes(f.id)}
-                          onChange={(e) =>
-                            setLogFilterIds((ids) =>
-                              e.target.checked ? [...ids, f.id] : ids.filter((x) => x !== f.id),
-                            )
-                          }
-                        />
-                        {f.name}
-                        <span className="muted small"> · {f.tenant ?? 'all tenants'}</span>
-                      </label>
-                    ))}
+                    {filters
+                      .filter((f) => f.tenant === undefined || f.tenant === getIn(values, 'tenant'))
+                      .map((f) => (
+                        <label key={f.id} className="check">
+                          <input
+                            type="checkbox"
+                            checked={logFilterIds.includes(f.id)}
+                            onChange={(e) =>
+                              setLogFilterIds((ids) =>
+                                e.target.checked ? [...ids, f.id] : ids.filter((x) => x !== f.id),
+                              )
+                            }
+                          />
+                          {f.name}
+                          <span className="muted small"> · {f.tenant ?? 'all tenants'}</span>
+                        </label>
+                      ))}
                   </div>
                 )}
               </Field>

@@ -411,7 +411,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
             ) : loading ? (
               'Searching…'
             ) : (
-              '—'
+              ''
             )}
             {loading && result && <Spinner />}
           </div>
@@ -550,6 +550,9 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
           </>
         )}
         {!result && loading && <Spinner label="Searching…" />}
+        {!result && !loading && queryError && (
+          <Empty title="No results">Correct the query above and search again.</Empty>
+        )}
       </div>
 
       {selected && (
