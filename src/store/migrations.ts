@@ -144,6 +144,32 @@ export const migrations: Migration[] = [
       CREATE INDEX findings_connector ON findings(connector_id, status);
     `,
   },
+  {
+    version: 3,
+    name: 'API users and sessions (src/auth)',
+    up: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,   -- scrypt$N$r$p$salt$hash (src/auth/password.ts)
+        role TEXT NOT NULL CHECK (role IN ('root_admin', 'tenant_admin', 'analyst')),
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      -- Only the sha256 of a session token is stored: a leaked database cannot be replayed.
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE INDEX sessions_expires ON sessions(expires_at);
+    `,
+  },
 ];
 
 /** Apply every migration newer than the database's version. */

@@ -1,0 +1,189 @@
+/**
+ * Sessions and the auth hook. A request is authenticated by `Authorization: Bearer <token>` or
+ * the `ic_session` cookie; cookie-authenticated requests that change data must carry
+ * `X-CSRF-Token` equal to the session's CSRF token (the cookie is sent by the browser on its
+ * own; the header proves the page that sent it could read our API's answer).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CodedError } from '../core/errors.js';
+import { safeEqual } from '../auth/users.js';
+import { PASSWORD_MAX } from '../auth/password.js';
+import { ROOT_TENANT } from '../store/index.js';
+import { authOf, type ApiContext } from './context.js';
+import { errorBody, sessionUser } from './schemas.js';
+
+export const SESSION_COOKIE = 'ic_session';
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface LoginRateLimit {
+  max: number;
+  timeWindowMs: number;
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  if (!m) throw new CodedError('ERR_UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
+  return m[1];
+}
+
+function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, expiresAt: number) {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: req.protocol === 'https',
+    expires: new Date(expiresAt),
+  });
+}
+
+export async function authPlugin(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  limit?: LoginRateLimit,
+): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const tenantName = (id: string) => ctx.store.tenants.get(id)?.name ?? ROOT_TENANT.name;
+
+  api.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.public) return;
+    const fromHeader = bearer(req);
+    const token = fromHeader ?? req.cookies[SESSION_COOKIE];
+    if (!token)
+      throw new CodedError('ERR_UNAUTHENTICATED', 'not logged in: log in at POST /api/v1/auth/login');
+    const session = ctx.sessions.lookup(token);
+    const user = session && ctx.users.get(session.userId);
+    if (!session || !user)
+      throw new CodedError('ERR_UNAUTHENTICATED', 'the session is invalid or has expired: log in again');
+    const via = fromHeader ? 'bearer' : 'cookie';
+    if (via === 'cookie' && MUTATING.has(req.method)) {
+      const sent = req.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, session.csrfToken)) {
+        throw new CodedError(
+          'ERR_CSRF',
+          'missing or wrong X-CSRF-Token header (send the csrfToken from /auth/me)',
+        );
+      }
+    }
+    const tenant = ctx.store.tenants.get(user.tenantId) ?? ROOT_TENANT;
+    req.auth = { user, tenant, token, csrfToken: session.csrfToken, via };
+  });
+
+  const userView = (u: {
+    username: string;
+    role: 'root_admin' | 'tenant_admin' | 'analyst';
+    tenantId: string;
+  }) => ({
+    username: u.username,
+    role: u.role,
+    tenant: tenantName(u.tenantId),
+  });
+
+  api.post(
+    '/auth/login',
+    {
+      config: {
+        public: true,
+        rateLimit: {
+          max: limit?.max ?? 5,
+          timeWindow: limit?.timeWindowMs ?? 60_000,
+          // After the body is parsed, so that the key can name the user: one address cannot
+          // lock every user out, and one user cannot be brute-forced from one address.
+          hook: 'preHandler',
+          keyGenerator: (req: FastifyRequest) => {
+            const b = req.body as { username?: unknown } | undefined;
+            const u = typeof b?.username === 'string' ? b.username.toLowerCase() : '';
+            return `${req.ip}|${u}`;
+          },
+          errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) => ({
+            statusCode: 429,
+            message: `too many log-in attempts: try again in ${c.after}`,
+          }),
+        },
+      },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in; returns a bearer token and sets the ic_session cookie',
+        security: [],
+        body: z
+          .object({ username: z.string().min(1).max(128), password: z.string().min(1).max(PASSWORD_MAX) })
+          .strict(),
+        response: {
+          200: z.object({
+            token: z.string(),
+            user: sessionUser,
+            csrfToken: z.string(),
+            expiresAt: z.number(),
+          }),
+          401: errorBody,
+          429: errorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.users.authenticate(req.body.username, req.body.password);
+      if (!user) {
+        ctx.logger.warn({ username: req.body.username, ip: req.ip }, 'failed log-in');
+        throw new CodedError('ERR_UNAUTHENTICATED', 'wrong username or password');
+      }
+      ctx.sessions.purgeExpired();
+      const s = ctx.sessions.create(user.id);
+      setSessionCookie(req, reply, s.token, s.expiresAt);
+      return { token: s.token, user: userView(user), csrfToken: s.csrfToken, expiresAt: s.expiresAt };
+    },
+  );
+
+  api.get(
+    '/auth/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The logged-in user and the CSRF token for cookie sessions',
+        response: { 200: z.object({ user: sessionUser, csrfToken: z.string() }) },
+      },
+    },
+    async (req) => {
+      const a = authOf(req);
+      return { user: userView(a.user), csrfToken: a.csrfToken };
+    },
+  );
+
+  api.post(
+    '/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End this session', response: { 204: z.null() } } },
+    async (req, reply) => {
+      const a = authOf(req);
+      ctx.sessions.delete(a.token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.post(
+    '/auth/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "Change the logged-in user's password (ends all their sessions)",
+        body: z
+          .object({
+            currentPassword: z.string().min(1).max(PASSWORD_MAX),
+            newPassword: z.string().max(PASSWORD_MAX),
+          })
+          .strict(),
+        response: { 204: z.null() },
+      },
+    },
+    async (req, reply) => {
+      const a = authOf(req);
+      const ok = await ctx.users.authenticate(a.user.username, req.body.currentPassword);
+      if (!ok) throw new CodedError('ERR_UNAUTHENTICATED', 'the current password is wrong');
+      await ctx.users.setPassword(a.user.id, req.body.newPassword);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
+}

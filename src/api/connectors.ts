@@ -1,0 +1,379 @@
+/**
+ * Connectors: list / create / get / patch / delete, activate, run now, and the Test (saved or
+ * unsaved config; one at a time). General fields are fixed after create; secrets are
+ * write-only; endpoint overrides must point at an allow-listed host.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CodedError } from '../core/errors.js';
+import { redactSecrets } from '../core/logger.js';
+import { ENV_REF, resolveEnvRefs, type ConnectorConfig } from '../connectors/aws-inspector/config.js';
+import type { StoredConnector } from '../store/index.js';
+import {
+  requireRole,
+  seesFilter,
+  seesTenant,
+  visibleConnector,
+  type ApiContext,
+  type AuthContext,
+  type TestResultPayload,
+} from './context.js';
+import { FieldsError, type FieldError } from './errors.js';
+import {
+  FIXED,
+  connectorCreateBody,
+  connectorOut,
+  connectorPatchBody,
+  connectorTestBody,
+  errorBody,
+  idParams,
+  testResultOut,
+} from './schemas.js';
+
+type Obj = Record<string, unknown>;
+
+/** Endpoint overrides must name an allow-listed host: the server never signs requests for arbitrary URLs. */
+export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldError[] {
+  if (!endpoints || typeof endpoints !== 'object') return [];
+  const out: FieldError[] = [];
+  for (const [k, v] of Object.entries(endpoints as Obj)) {
+    if (typeof v !== 'string' || v === '') continue;
+    let host: string;
+    try {
+      host = new URL(v).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    } catch {
+      continue; // the schema reports a malformed URL
+    }
+    if (!allowed.includes(host)) {
+      out.push({
+        field: `endpoints.${k}`,
+        message: allowed.length
+          ? `host ${host} is not allowed for endpoint overrides (allowed: ${allowed.join(', ')}; set INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS)`
+          : `endpoint overrides are disabled on this server (set INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS to the allowed hosts)`,
+      });
+    }
+  }
+  return out;
+}
+
+/** ${ENV:NAME} is for config files on the server's own disk; over the API it would read the server's environment. */
+export function envRefIssues(auth: unknown): FieldError[] {
+  if (!auth || typeof auth !== 'object') return [];
+  return ['accessKeyId', 'secretAccessKey']
+    .filter((k) => typeof (auth as Obj)[k] === 'string' && ENV_REF.test((auth as Obj)[k] as string))
+    .map((k) => ({
+      field: `auth.${k}`,
+      message: '${ENV:NAME} references are accepted only in CLI config files, not over the API',
+    }));
+}
+
+export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { store, scheduler } = ctx;
+
+  const view = (c: StoredConnector) => {
+    const totals = store.runs.totals(c.id);
+    return {
+      id: c.id,
+      name: c.name,
+      ...FIXED,
+      tenant: c.tenant,
+      intervalMinutes: c.config.intervalMinutes,
+      region: c.config.region,
+      active: c.active,
+      profiles: store.profiles.profilesOf(c.id),
+      logFilterIds: store.logFilters.idsForConnector(c.id),
+      config: c.config as unknown as Obj,
+      status: { ...c.status, running: scheduler.isRunning(c.id) },
+      counts: { stored: totals.stored, discarded: totals.discarded },
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+    };
+  };
+
+  const admin = (req: FastifyRequest) => requireRole(req, 'root_admin', 'tenant_admin');
+
+  /** Tenant for a new connector: the caller's unless given; a tenant admin only their own. */
+  function tenantFor(a: AuthContext, given: string | undefined): string {
+    const name = given ?? a.tenant.name;
+    if (!store.tenants.getByName(name)) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'tenant', message: `tenant "${name}" does not exist` },
+      ]);
+    }
+    if (!seesTenant(a, name))
+      throw new CodedError('ERR_FORBIDDEN', 'a tenant admin manages connectors of their own tenant only');
+    return name;
+  }
+
+  function checkFilters(a: AuthContext, tenant: string, ids: readonly string[] | undefined): FieldError[] {
+    if (!ids) return [];
+    const bad = ids.filter((id) => {
+      const f = store.logFilters.get(id);
+      return !f || !seesFilter(a, f) || (f.tenant !== undefined && f.tenant !== tenant);
+    });
+    return bad.length
+      ? [
+          {
+            field: 'logFilterIds',
+            message: `unknown log filter id(s) for tenant ${tenant}: ${bad.join(', ')}`,
+          },
+        ]
+      : [];
+  }
+
+  function checkConfig(cfg: { auth?: unknown; endpoints?: unknown }, extra: FieldError[] = []) {
+    const issues = [
+      ...envRefIssues(cfg.auth),
+      ...endpointIssues(cfg.endpoints, ctx.allowedEndpointHosts),
+      ...extra,
+    ];
+    if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
+  }
+
+  async function runTest(cfg: ConnectorConfig): Promise<TestResultPayload> {
+    return ctx.testGate.run(async () => {
+      const secrets = [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
+      let resolved: ConnectorConfig;
+      try {
+        resolved = resolveEnvRefs(cfg);
+      } catch (e) {
+        return {
+          ok: false,
+          httpStatus: 400,
+          code: 'ERR_CONFIG_INVALID',
+          summary: (e as Error).message,
+          explanation: 'This error occurs when there is an error in the connector configuration.',
+          recommendation: 'Set the environment variable on the Data Processor, or enter the key itself.',
+          detail: (e as Error).message,
+          warnings: [],
+        };
+      }
+      secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
+      const r = await ctx.testConnector(resolved);
+      // Belt and braces: a third-party message must never echo a key back to the browser.
+      const clean = (s: string) => redactSecrets(s, secrets);
+      return {
+        ...r,
+        summary: clean(r.summary),
+        explanation: clean(r.explanation),
+        recommendation: clean(r.recommendation),
+        detail: clean(r.detail),
+        warnings: r.warnings.map(clean),
+      };
+    });
+  }
+
+  api.get(
+    '/connectors',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary: "List connectors (a tenant admin sees their tenant's)",
+        response: { 200: z.object({ connectors: z.array(connectorOut) }) },
+      },
+    },
+    async (req) => {
+      const a = admin(req);
+      return {
+        connectors: store.connectors
+          .list()
+          .filter((c) => seesTenant(a, c.tenant))
+          .map(view),
+      };
+    },
+  );
+
+  api.post(
+    '/connectors',
+    {
+      config: { validationCode: 'ERR_CONFIG_INVALID' },
+      schema: {
+        tags: ['connectors'],
+        summary: 'Create a connector (body = the CLI config file keys, plus active and logFilterIds)',
+        body: connectorCreateBody,
+        response: { 201: connectorOut, 400: errorBody, 403: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const a = admin(req);
+      const { active, logFilterIds, ...cfg } = req.body;
+      const tenant = tenantFor(a, cfg.tenant);
+      checkConfig(cfg, checkFilters(a, tenant, logFilterIds));
+      const created = store.transaction(() => {
+        const c = store.connectors.create({ ...cfg, tenant }, { active: active ?? true });
+        if (logFilterIds) store.logFilters.setForConnector(c.id, logFilterIds);
+        return c;
+      });
+      scheduler.notifyChanged(created.id);
+      return reply.status(201).send(view(created));
+    },
+  );
+
+  api.post(
+    '/connectors/test',
+    {
+      config: { validationCode: 'ERR_CONFIG_INVALID' },
+      schema: {
+        tags: ['connectors'],
+        summary: 'Test an unsaved configuration (authentication and connectivity only)',
+        body: connectorTestBody,
+        response: { 200: testResultOut, 400: errorBody, 409: errorBody },
+      },
+    },
+    async (req) => {
+      const a = admin(req);
+      const tenant = tenantFor(a, req.body.tenant);
+      checkConfig(req.body);
+      return runTest({ ...req.body, tenant });
+    },
+  );
+
+  api.get(
+    '/connectors/:id',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary: 'One connector (secrets masked)',
+        params: idParams,
+        response: { 200: connectorOut, 404: errorBody },
+      },
+    },
+    async (req) => view(visibleConnector(ctx, admin(req), req.params.id)),
+  );
+
+  api.patch(
+    '/connectors/:id',
+    {
+      config: { validationCode: 'ERR_CONFIG_INVALID' },
+      schema: {
+        tags: ['connectors'],
+        summary:
+          'Edit Configuration fields, active, logFilterIds. General fields cannot change; a secret sent blank or "********" keeps the stored one.',
+        params: idParams,
+        body: connectorPatchBody,
+        response: { 200: connectorOut, 400: errorBody, 404: errorBody },
+      },
+    },
+    async (req) => {
+      const a = admin(req);
+      const c = visibleConnector(ctx, a, req.params.id);
+      const {
+        active,
+        logFilterIds,
+        category,
+        type,
+        function: fn,
+        runOn,
+        ...cfgPatch
+      } = req.body as Obj & {
+        active?: boolean;
+        logFilterIds?: string[];
+        category?: string;
+        type?: string;
+        function?: string;
+        runOn?: string;
+      };
+      const fixedIssues: FieldError[] = Object.entries({ category, type, function: fn, runOn })
+        .filter(([k, v]) => v !== undefined && v !== FIXED[k as keyof typeof FIXED])
+        .map(([k]) => ({ field: k, message: `${k} cannot be changed after the connector is created` }));
+      for (const f of ['name', 'tenant'] as const) {
+        if (f in cfgPatch && cfgPatch[f] !== c[f]) {
+          fixedIssues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
+        }
+      }
+      if (fixedIssues.length) throw new FieldsError('ERR_CONFIG_INVALID', fixedIssues);
+      checkConfig(cfgPatch, checkFilters(a, c.tenant, logFilterIds));
+      const updated = store.transaction(() => {
+        let u = c;
+        if (Object.keys(cfgPatch).length) u = store.connectors.update(c.id, cfgPatch);
+        if (active !== undefined && active !== u.active) u = store.connectors.setActive(c.id, active);
+        if (logFilterIds) store.logFilters.setForConnector(c.id, logFilterIds);
+        return u;
+      });
+      scheduler.notifyChanged(c.id);
+      return view(updated);
+    },
+  );
+
+  api.delete(
+    '/connectors/:id',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary: 'Delete a connector (its runs stop first; its stored records stay in the index)',
+        params: idParams,
+        response: { 204: z.null(), 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const c = visibleConnector(ctx, admin(req), req.params.id);
+      // Stop its runs first: deactivate (no new run), then let the current page commit.
+      store.connectors.setActive(c.id, false);
+      scheduler.notifyChanged(c.id);
+      if (scheduler.stopConnector) await scheduler.stopConnector(c.id);
+      else if (scheduler.isRunning(c.id)) {
+        // trigger() on a running connector returns the run in progress; wait a bounded time for
+        // it (a run cut short by the delete stops at its next page: the page is refused).
+        await Promise.race([
+          Promise.resolve(scheduler.trigger(c.id)).catch(() => undefined),
+          new Promise((r) => setTimeout(r, 10_000).unref()),
+        ]);
+      }
+      store.connectors.delete(c.id);
+      scheduler.notifyChanged(c.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.post(
+    '/connectors/:id/test',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary:
+          'Test a saved connector: authentication and connectivity (200 with the result, also on failure)',
+        params: idParams,
+        response: { 200: testResultOut, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (req) => {
+      const c = visibleConnector(ctx, admin(req), req.params.id);
+      const full = store.connectors.getDecrypted(c.id);
+      if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${c.id} not found`);
+      const result = await runTest(full.config);
+      scheduler.onTestResult(c.id, result.ok);
+      return result;
+    },
+  );
+
+  api.post(
+    '/connectors/:id/run',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary: 'Pull now (only when active and in a profile)',
+        params: idParams,
+        response: {
+          202: z.object({ triggered: z.boolean(), reason: z.string().optional() }),
+          404: errorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const c = visibleConnector(ctx, admin(req), req.params.id);
+      if (!store.profiles.isEligible(c.id)) {
+        return reply.status(202).send({
+          triggered: false,
+          reason: c.active ? 'the connector is in no Data Analyzer profile' : 'the connector is inactive',
+        });
+      }
+      // Fire and forget: the run's outcome shows in the connector's status.
+      Promise.resolve(scheduler.trigger(c.id)).catch((e: unknown) =>
+        ctx.logger.warn({ connectorId: c.id, err: (e as Error).message }, 'triggered run failed'),
+      );
+      return reply.status(202).send({ triggered: true });
+    },
+  );
+}

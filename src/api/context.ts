@@ -1,0 +1,155 @@
+/**
+ * What every route plugin receives: the store, the scheduler, the Test function, the
+ * per-process Test gate, and access-control helpers. Built once per app by buildApp (no globals).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../core/clock.js';
+import { CodedError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ConnectorConfig } from '../connectors/aws-inspector/config.js';
+import type { Store, StoredConnector, StoredLogFilter, Tenant } from '../store/index.js';
+import type { Role, SessionsRepo, User, UsersRepo } from '../auth/users.js';
+
+/** The part of the scheduler (src/pipeline/scheduler.ts) the API drives. */
+export interface SchedulerPort {
+  /** A connector's config, activity or profile membership changed: (re)plan it; first pull at once when it becomes eligible. */
+  notifyChanged(connectorId: string): void;
+  /** Pull now, if eligible. */
+  trigger(connectorId: string): unknown;
+  isRunning(connectorId: string): boolean;
+  /** A Test finished: a successful one clears a failed status. */
+  onTestResult(connectorId: string, ok: boolean): void;
+  /** Stop a connector's run (if any) and wait for its current page to commit; used before delete. */
+  stopConnector?(connectorId: string): Promise<void>;
+}
+
+/** The connector Test's result (src/connectors/aws-inspector/check.ts), returned as the payload. */
+export interface TestResultPayload {
+  ok: boolean;
+  httpStatus: number;
+  code: string;
+  summary: string;
+  explanation: string;
+  recommendation: string;
+  detail: string;
+  identity?: unknown;
+  warnings: string[];
+}
+
+export type TestConnectorFn = (cfg: ConnectorConfig) => Promise<TestResultPayload>;
+
+export interface AuthContext {
+  user: User;
+  tenant: Tenant;
+  /** The raw session token (to log out). */
+  token: string;
+  csrfToken: string;
+  via: 'bearer' | 'cookie';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: AuthContext;
+  }
+  interface FastifyContextConfig {
+    /** Route needs no session (login). */
+    public?: boolean;
+    /** Error code for a request that fails schema validation (default ERR_VALIDATION). */
+    validationCode?: 'ERR_VALIDATION' | 'ERR_CONFIG_INVALID';
+  }
+}
+
+export interface ApiContext {
+  store: Store;
+  scheduler: SchedulerPort;
+  testConnector: TestConnectorFn;
+  users: UsersRepo;
+  sessions: SessionsRepo;
+  logger: Logger;
+  clock: Clock;
+  metrics: Registry;
+  /** Hosts an endpoint override may point at (INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS). */
+  allowedEndpointHosts: readonly string[];
+  /** One connector Test at a time, process-wide (the spec). */
+  testGate: TestGate;
+}
+
+export interface TestGate {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  readonly busy: boolean;
+}
+
+export function createTestGate(): TestGate {
+  let busy = false;
+  return {
+    get busy() {
+      return busy;
+    },
+    async run(fn) {
+      if (busy) {
+        throw new CodedError(
+          'ERR_TEST_RUNNING',
+          'Another connector test is running: only one test can run at a time. Try again when it has finished.',
+        );
+      }
+      busy = true;
+      try {
+        return await fn();
+      } finally {
+        busy = false;
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- access control
+
+export function authOf(req: FastifyRequest): AuthContext {
+  if (!req.auth) throw new CodedError('ERR_UNAUTHENTICATED', 'not logged in');
+  return req.auth;
+}
+
+export function requireRole(req: FastifyRequest, ...roles: Role[]): AuthContext {
+  const a = authOf(req);
+  if (!roles.includes(a.user.role)) {
+    throw new CodedError(
+      'ERR_FORBIDDEN',
+      `this action needs the role ${roles.join(' or ')} (you are ${a.user.role})`,
+    );
+  }
+  return a;
+}
+
+export const isRoot = (a: AuthContext): boolean => a.user.role === 'root_admin';
+
+/** Tenants whose records the caller may search: undefined = all (root admin). */
+export function searchScope(a: AuthContext): string[] | undefined {
+  return isRoot(a) ? undefined : [a.tenant.id];
+}
+
+/** May the caller see resources of the tenant with this name? */
+export function seesTenant(a: AuthContext, tenantName: string): boolean {
+  return isRoot(a) || tenantName === a.tenant.name;
+}
+
+export function notFound(what: string, id: string): CodedError {
+  return new CodedError('ERR_NOT_FOUND_RESOURCE', `${what} ${id} not found`);
+}
+
+/** A connector the caller may manage (admins of its tenant); invisible ones are "not found". */
+export function visibleConnector(ctx: ApiContext, a: AuthContext, id: string): StoredConnector {
+  const c = ctx.store.connectors.get(id);
+  if (!c || !seesTenant(a, c.tenant)) throw notFound('connector', id);
+  return c;
+}
+
+/** Filters for all tenants are visible to every admin; tenant filters to their tenant's admins. */
+export function seesFilter(a: AuthContext, f: StoredLogFilter): boolean {
+  return f.tenant === undefined || seesTenant(a, f.tenant);
+}
+
+/** Only root admins change filters that apply to all tenants. */
+export function mayEditFilter(a: AuthContext, f: StoredLogFilter): boolean {
+  return isRoot(a) || (f.tenant !== undefined && f.tenant === a.tenant.name);
+}
