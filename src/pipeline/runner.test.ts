@@ -1,0 +1,182 @@
+/**
+ * The runner against a real SQLite store in a temp dir and a fake of the narrow AWS client
+ * (the real client over HTTP(S) is exercised in test/integration/collect*.test.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { fixedClock } from '../core/clock.js';
+import { CodedError } from '../core/errors.js';
+import { silentLogger } from '../core/logger.js';
+import { createMetrics } from '../core/metrics.js';
+import type {
+  ClientFactory,
+  InspectorClient,
+  ListFindingsRequest,
+} from '../connectors/aws-inspector/client.js';
+import { openStore, type Store } from '../store/index.js';
+import { runConnector } from './runner.js';
+
+const NOW = Date.UTC(2026, 10, 1, 12);
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+function finding(i: number, status = 'ACTIVE', updatedAtSec = NOW / 1000 - 86_400 + i, severity = 'HIGH') {
+  return {
+    findingArn: `arn:aws:inspector2:us-east-1:123456789012:finding/${i.toString(16).padStart(32, '0')}`,
+    awsAccountId: '123456789012',
+    type: 'PACKAGE_VULNERABILITY',
+    title: `CVE-2026-${1000 + i} - openssl`,
+    description: 'd',
+    severity,
+    status,
+    firstObservedAt: updatedAtSec - 100,
+    lastObservedAt: updatedAtSec,
+    updatedAt: updatedAtSec,
+    remediation: { recommendation: { text: 'upgrade' } },
+    resources: [{ type: 'AWS_EC2_INSTANCE', id: `i-${i}`, region: 'us-east-1' }],
+  };
+}
+
+/** Pages of a fixed list; every request is answered from it regardless of the filter. */
+function listClient(
+  all: unknown[],
+  opts: { fail?: (req: ListFindingsRequest) => Error | undefined } = {},
+): { factory: ClientFactory; destroyed: () => number } {
+  let destroyed = 0;
+  const client: InspectorClient = {
+    async listFindingsPage(req) {
+      const err = opts.fail?.(req);
+      if (err) throw err;
+      const offset = req.nextToken ? Number(req.nextToken) : 0;
+      const page = all.slice(offset, offset + req.maxResults);
+      const end = offset + page.length;
+      return { findings: page, ...(end < all.length ? { nextToken: String(end) } : {}) };
+    },
+    getCallerIdentity: () => Promise.reject(new Error('unused')),
+    batchGetAccountStatus: () => Promise.reject(new Error('unused')),
+    destroy: () => {
+      destroyed++;
+    },
+  };
+  return { factory: () => client, destroyed: () => destroyed };
+}
+
+let dir: string;
+let store: Store;
+let id: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
+  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 7), clock: fixedClock(NOW) });
+  id = store.connectors.create({
+    name: 'root-aws-inspector',
+    region: 'us-east-1',
+    // One query per run: this fake ignores filters, so a CLOSED query would return the same list.
+    initialLookbackDays: 0,
+    auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET },
+    logFilters: [
+      {
+        name: 'drop-low',
+        conditions: [{ field: 'aws_inspector.severity', operator: 'equals', values: ['LOW'] }],
+      },
+    ],
+  }).id;
+});
+
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('runConnector', () => {
+  it('stores every finding, counts pages, filter discards and duplicates, and marks the connector ok', async () => {
+    const all = [
+      ...Array.from({ length: 230 }, (_, i) => finding(i)),
+      ...Array.from({ length: 20 }, (_, i) => finding(1000 + i, 'ACTIVE', NOW / 1000 - 50, 'LOW')),
+    ];
+    const { factory, destroyed } = listClient(all);
+    const metrics = createMetrics(new Registry());
+    const deps = { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics };
+    const out = await runConnector(deps, id);
+    expect(out).toMatchObject({
+      status: 'ok',
+      received: 250,
+      stored: 230,
+      discarded: 20,
+      pages: 3,
+      duplicates: 0,
+    });
+    expect(out.discardedByFilter).toEqual({ 'drop-low': 20 });
+    expect(store.index.size()).toBe(230);
+    const run = store.runs.get(out.runId)!;
+    expect(run).toMatchObject({ status: 'ok', received: 250, stored: 230, discarded: 20, pages: 3 });
+    const c = store.connectors.get(id)!;
+    expect(c.status.state).toBe('ok');
+    expect(c.status.lastSuccessAt).toBe(NOW);
+    expect(destroyed()).toBe(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(new RegExp(`inspector_connector_records_stored_total\\{connector="${id}"\\} 230`));
+    expect(text).toMatch(
+      /inspector_connector_records_discarded_total\{connector="[^"]+",filter="drop-low"\} 20/,
+    );
+
+    // The same versions again (the fake ignores the window): all duplicates, nothing stored twice.
+    const again = await runConnector({ ...deps, clock: fixedClock(NOW + 3_600_000) }, id);
+    expect(again).toMatchObject({ status: 'ok', stored: 0, duplicates: 230, discarded: 20 });
+    expect(store.index.size()).toBe(230);
+  });
+
+  it('records a coded failure in the run, the status and the metrics, without secrets', async () => {
+    const { factory } = listClient([finding(1)], {
+      fail: () => new CodedError('ERR_PERMISSION', `AccessDeniedException for key ${SECRET}`),
+    });
+    const metrics = createMetrics(new Registry());
+    const out = await runConnector(
+      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics },
+      id,
+    );
+    expect(out.status).toBe('failed');
+    expect(out.error?.code).toBe('ERR_PERMISSION');
+    expect(out.error?.message).not.toContain(SECRET);
+    const c = store.connectors.get(id)!;
+    expect(c.status.state).toBe('failed');
+    expect(c.status.lastError?.code).toBe('ERR_PERMISSION');
+    expect(c.status.lastError?.message).not.toContain(SECRET);
+    expect(store.runs.get(out.runId)).toMatchObject({ status: 'failed', error: { code: 'ERR_PERMISSION' } });
+    expect(await metrics.registry.metrics()).toMatch(
+      /inspector_connector_errors_total\{connector="[^"]+",code="ERR_PERMISSION"\} 1/,
+    );
+  });
+
+  it('fails a page with a non-object finding cleanly: nothing of it stored, checkpoint unchanged', async () => {
+    const all = [...Array.from({ length: 100 }, (_, i) => finding(i)), finding(100), 'not a finding'];
+    const { factory } = listClient(all);
+    const out = await runConnector(
+      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      id,
+    );
+    expect(out.status).toBe('failed');
+    expect(out.error?.code).toBe('ERR_BAD_RESPONSE');
+    expect(out.stored).toBe(100);
+    expect(store.index.size()).toBe(100);
+    const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+    expect(cp.queue[0]!.nextToken).toBe('100');
+  });
+
+  it('hands the stored records (not duplicates, not discarded) to onRecords', async () => {
+    const all = [finding(1), finding(2), finding(3, 'ACTIVE', NOW / 1000 - 10, 'LOW')];
+    const { factory } = listClient(all);
+    const seen: string[] = [];
+    await runConnector(
+      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      id,
+      {
+        onRecords: (rs) =>
+          seen.push(...rs.map((r) => (r.aws_inspector as { findingArn: string }).findingArn)),
+      },
+    );
+    expect(seen).toEqual([finding(1).findingArn, finding(2).findingArn]);
+  });
+});
