@@ -1,0 +1,330 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../core/clock.js';
+import { ROOT_TENANT } from '../store/index.js';
+import { ADMIN_PASSWORD, testEnv, type TestEnv } from './testing.js';
+
+let env: TestEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+function cookieOf(setCookie: string | string[] | undefined): string {
+  const all = Array.isArray(setCookie) ? setCookie : [setCookie ?? ''];
+  const c = all.find((s) => s.startsWith('ic_session='));
+  if (!c) throw new Error('no ic_session cookie');
+  return c;
+}
+
+describe('auth: login, me, logout', () => {
+  it('logs in with the bootstrap admin, returns a token usable as Bearer, and sets a strict HttpOnly cookie', async () => {
+    env = await testEnv();
+    const r = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(r.statusCode).toBe(200);
+    const body = r.json() as { token: string; csrfToken: string; user: Record<string, string> };
+    expect(body.user).toEqual({ username: 'admin', role: 'root_admin', tenant: 'Root Tenant' });
+    expect(body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const cookie = cookieOf(r.headers['set-cookie']);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/');
+    expect(cookie).not.toContain('Secure'); // plain HTTP here; Secure only over TLS
+
+    const me = await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(body.token) });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({ user: body.user, csrfToken: body.csrfToken });
+
+    const out = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: env.auth(body.token),
+    });
+    expect(out.statusCode).toBe(204);
+    const after = await env.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: env.auth(body.token),
+    });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().error.code).toBe('ERR_UNAUTHENTICATED');
+  });
+
+  it('rejects a wrong password and an unknown user with the same 401', async () => {
+    env = await testEnv();
+    for (const payload of [
+      { username: 'admin', password: 'wrong-password-123' },
+      { username: 'nobody', password: 'wrong-password-123' },
+    ]) {
+      const r = await env.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload });
+      expect(r.statusCode).toBe(401);
+      expect(r.json()).toEqual({
+        error: { code: 'ERR_UNAUTHENTICATED', message: 'wrong username or password' },
+      });
+    }
+  });
+
+  it('every API route but login needs a session', async () => {
+    env = await testEnv();
+    for (const url of [
+      '/api/v1/connectors',
+      '/api/v1/search',
+      '/api/v1/meta',
+      '/api/v1/users',
+      '/api/v1/nope',
+    ]) {
+      const r = await env.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(401);
+    }
+    const bad = await env.app.inject({
+      method: 'GET',
+      url: '/api/v1/meta',
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(bad.statusCode).toBe(401);
+  });
+
+  it('rate-limits log-in per address and username: the 6th attempt within a minute gets 429', async () => {
+    env = await testEnv();
+    const attempt = (username: string, password = 'wrong-password-123') =>
+      env!.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+    for (let i = 0; i < 5; i++) expect((await attempt('admin')).statusCode).toBe(401);
+    const limited = await attempt('admin', ADMIN_PASSWORD);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('ERR_RATE_LIMITED');
+    expect(limited.json().error.message).toMatch(/too many log-in attempts/);
+    // Another username from the same address is not locked out by those attempts.
+    expect((await attempt('someone-else')).statusCode).toBe(401);
+  });
+
+  it('sessions expire', async () => {
+    const clock = fixedClock(Date.UTC(2026, 0, 1));
+    env = await testEnv({ clock, sessionTtlMs: 60_000 });
+    const token = await env.login();
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(token) })).statusCode,
+    ).toBe(200);
+    clock.advance(60_001);
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(token) })).statusCode,
+    ).toBe(401);
+  });
+
+  it('stores only hashes: no plaintext password or session token in the database', async () => {
+    env = await testEnv();
+    const token = await env.login();
+    const users = env.store.db.prepare('SELECT * FROM users').all() as Record<string, unknown>[];
+    const sessions = env.store.db.prepare('SELECT * FROM sessions').all() as Record<string, unknown>[];
+    const dump = JSON.stringify({ users, sessions });
+    expect(users).toHaveLength(1);
+    expect(String(users[0]!.password_hash)).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(dump).not.toContain(ADMIN_PASSWORD);
+    expect(dump).not.toContain(token);
+    expect(sessions).toHaveLength(1);
+  });
+
+  it('never logs passwords or tokens', async () => {
+    env = await testEnv();
+    const token = await env.login();
+    await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'wrong-password-xyz' },
+    });
+    await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(token) });
+    const logs = env.logs.join('');
+    expect(logs).toContain('failed log-in'); // the log is captured at all
+    expect(logs).not.toContain(ADMIN_PASSWORD);
+    expect(logs).not.toContain('wrong-password-xyz');
+    expect(logs).not.toContain(token);
+  });
+
+  it('changes a password: the old one stops working and sessions end', async () => {
+    env = await testEnv();
+    const token = await env.login();
+    const short = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: env.auth(token),
+      payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'short' },
+    });
+    expect(short.statusCode).toBe(400);
+    const r = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: env.auth(token),
+      payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'a-brand-new-password' },
+    });
+    expect(r.statusCode).toBe(204);
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(token) })).statusCode,
+    ).toBe(401);
+    await expect(env.login()).rejects.toThrow(/401/);
+    expect(await env.login('admin', 'a-brand-new-password')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('auth: CSRF for cookie sessions', () => {
+  it('rejects a cookie-authenticated mutating request without X-CSRF-Token, accepts it with the right one', async () => {
+    env = await testEnv();
+    const login = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    const { token, csrfToken } = login.json() as { token: string; csrfToken: string };
+    const cookie = { cookie: `ic_session=${token}` };
+    // Reads with the cookie need no CSRF token.
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: cookie })).statusCode,
+    ).toBe(200);
+    const without = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: cookie,
+      payload: { name: 'Acme' },
+    });
+    expect(without.statusCode).toBe(403);
+    expect(without.json().error.code).toBe('ERR_CSRF');
+    const wrong = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: { ...cookie, 'x-csrf-token': 'x'.repeat(43) },
+      payload: { name: 'Acme' },
+    });
+    expect(wrong.statusCode).toBe(403);
+    expect(env.store.tenants.getByName('Acme')).toBeUndefined();
+    const ok = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: { ...cookie, 'x-csrf-token': csrfToken },
+      payload: { name: 'Acme' },
+    });
+    expect(ok.statusCode).toBe(201);
+    // Bearer clients (not sent automatically by a browser) need no CSRF header.
+    const bearer = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: env.auth(token),
+      payload: { name: 'Beta' },
+    });
+    expect(bearer.statusCode).toBe(201);
+  });
+});
+
+describe('users and tenants', () => {
+  it('root admin creates tenants and users; users log in with their role and tenant', async () => {
+    env = await testEnv();
+    const root = await env.login();
+    const h = env.auth(root);
+    const t = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: h,
+      payload: { name: 'Acme' },
+    });
+    expect(t.statusCode).toBe(201);
+    expect(t.json()).toMatchObject({ name: 'Acme' });
+    const dup = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: h,
+      payload: { name: 'acme' },
+    });
+    expect(dup.statusCode).toBe(400);
+    expect(dup.json().error.fields[0].field).toBe('name');
+
+    const u = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: h,
+      payload: { username: 'alice', password: 'alice-password-1', role: 'tenant_admin', tenant: 'Acme' },
+    });
+    expect(u.statusCode).toBe(201);
+    expect(u.json()).toMatchObject({ username: 'alice', role: 'tenant_admin', tenant: 'Acme' });
+    expect(u.body).not.toContain('alice-password-1');
+
+    const weak = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: h,
+      payload: { username: 'bob', password: 'short', role: 'analyst', tenant: 'Acme' },
+    });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().error.fields).toEqual([
+      { field: 'password', message: 'password must be at least 12 characters' },
+    ]);
+
+    const rootElsewhere = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: h,
+      payload: { username: 'carol', password: 'carol-password-1', role: 'root_admin', tenant: 'Acme' },
+    });
+    expect(rootElsewhere.statusCode).toBe(400);
+
+    const alice = await env.login('alice', 'alice-password-1');
+    const me = await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(alice) });
+    expect(me.json().user).toEqual({ username: 'alice', role: 'tenant_admin', tenant: 'Acme' });
+    // A tenant admin sees only their tenant, cannot create tenants or root admins, nor users elsewhere.
+    const tenants = await env.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: env.auth(alice) });
+    expect(tenants.json().tenants.map((x: { name: string }) => x.name)).toEqual(['Acme']);
+    expect(
+      (
+        await env.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants',
+          headers: env.auth(alice),
+          payload: { name: 'X' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    for (const payload of [
+      { username: 'eve', password: 'eve-password-123', role: 'root_admin', tenant: 'Acme' },
+      { username: 'eve', password: 'eve-password-123', role: 'analyst', tenant: 'Root Tenant' },
+    ]) {
+      const r = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: env.auth(alice),
+        payload,
+      });
+      expect(r.statusCode).toBe(403);
+    }
+    const own = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: env.auth(alice),
+      payload: { username: 'dave', password: 'dave-password-1', role: 'analyst' },
+    });
+    expect(own.statusCode).toBe(201);
+    expect(own.json().tenant).toBe('Acme');
+    const list = await env.app.inject({ method: 'GET', url: '/api/v1/users', headers: env.auth(alice) });
+    expect(
+      list
+        .json()
+        .users.map((x: { username: string }) => x.username)
+        .sort(),
+    ).toEqual(['alice', 'dave']);
+    // Root's own user is invisible to the tenant admin: deleting it is "not found".
+    expect(
+      (await env.app.inject({ method: 'DELETE', url: '/api/v1/users/admin', headers: env.auth(alice) }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await env.app.inject({ method: 'DELETE', url: '/api/v1/users/dave', headers: env.auth(alice) }))
+        .statusCode,
+    ).toBe(204);
+
+    const analyst = await env.login('dave', 'dave-password-1').catch(() => undefined);
+    expect(analyst).toBeUndefined(); // deleted
+    await env.createUser('erin', 'analyst', ROOT_TENANT.id);
+    const erin = await env.login('erin', 'erin-password-123');
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/api/v1/users', headers: env.auth(erin) })).statusCode,
+    ).toBe(403);
+  });
+});
