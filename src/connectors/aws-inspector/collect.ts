@@ -172,7 +172,8 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-const RETRYABLE_PAGE_ERRORS = new Set(['ERR_THROTTLED', 'ERR_AWS_SERVER', 'ERR_NETWORK']);
+/** Transient by nature; a malformed body is usually a cut connection or a proxy hiccup. */
+const RETRYABLE_PAGE_ERRORS = new Set(['ERR_THROTTLED', 'ERR_AWS_SERVER', 'ERR_NETWORK', 'ERR_BAD_RESPONSE']);
 
 /** Runs one collection: resumes a stored queue if any, then the window up to the run start. */
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
