@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { register as registerTest } from './commands/test.js';
 import { register as registerCollect } from './commands/collect.js';
+import { register as registerServe } from './commands/serve.js';
+import { register as registerReconcile } from './commands/reconcile.js';
 
 const program = new Command()
   .name('inspector-connector')
@@ -10,5 +12,7 @@ const program = new Command()
   .version('0.1.0');
 registerTest(program);
 registerCollect(program);
+registerServe(program);
+registerReconcile(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,272 @@
+/**
+ * Reconcile: proof of completeness. Lists what AWS holds for a window (every finding's ARN,
+ * version and status, paging with ONE fixed filter per query) and compares it with what the
+ * index holds for the connector:
+ *
+ * - missing:    AWS holds a version the index has no record of, and the index holds no older
+ *               version of that finding either;
+ * - stale:      the index holds an older version of the finding than AWS (a later change was
+ *               not collected yet);
+ * - unexpected: the index holds a finding AWS does not return at all.
+ *
+ * The version key and the record `_id` come from `mapFinding` itself, so reconcile can never
+ * disagree with the collector about what "the same version" means.
+ *
+ * Scope. Without `from`, the scope is the collector's: every ACTIVE and SUPPRESSED finding,
+ * and CLOSED findings updated since min(to - initialLookbackDays, the oldest CLOSED version in
+ * the index) (older CLOSED findings are not collected by design). With `from`, every status
+ * updated in [from, to]. Index findings outside the AWS listing are looked up by ARN
+ * (`findingArn` filter, 10 per request) before being called unexpected: their AWS version may
+ * simply lie outside the window.
+ *
+ * This module knows AWS paging; the index is behind the narrow `ReconcileIndex` interface.
+ */
+import type { InspectorClient, WireFilterCriteria } from './client.js';
+import { DAY_MS, MAX_DATE, MIN_DATE } from './collect.js';
+import { mapFinding } from './map.js';
+import { isCodedError } from '../../core/errors.js';
+
+export interface IndexFindingState {
+  findingArn: string;
+  status: string | null;
+  updatedAt: number;
+}
+
+/** What reconcile needs from the index (the store implements it in the CLI). */
+export interface ReconcileIndex {
+  /** Is the record with this `_id` in the Syslog index? */
+  hasRecord(recordId: string): boolean;
+  /** The finding's current state as the index holds it, for this connector. */
+  finding(findingArn: string): IndexFindingState | undefined;
+  /** Every finding's current state for this connector (streamed). */
+  findings(): Iterable<IndexFindingState>;
+  /** Oldest version (epoch ms) among the connector's CLOSED findings, if any. */
+  oldestClosed(): number | undefined;
+}
+
+export interface ReconcileOptions {
+  client: InspectorClient;
+  index: ReconcileIndex;
+  /** Window start (epoch ms); undefined = the collector's scope (see above). */
+  from?: number;
+  /** Window end (epoch ms). */
+  to: number;
+  initialLookbackDays: number;
+  maxResults?: number;
+  /** How many ARNs of each kind the report lists (default 50). */
+  listLimit?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { pages: number; findings: number }) => void;
+  /** Restarts of one query after a rejected token (default 3). */
+  maxTokenRestarts?: number;
+}
+
+export interface Discrepancy {
+  findingArn: string;
+  /** Status in AWS (missing, stale) or in the index (unexpected). */
+  status: string;
+  awsUpdatedAt?: number;
+  indexUpdatedAt?: number;
+}
+
+export interface ReconcileReport {
+  match: boolean;
+  window: { from: number | null; to: number; closedFrom: number | null };
+  pages: number;
+  tokenRestarts: number;
+  aws: { findings: number; byStatus: Record<string, number> };
+  index: { findings: number; byStatus: Record<string, number> };
+  /** AWS versions whose record is in the index. */
+  matched: number;
+  missing: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
+  stale: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
+  unexpected: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
+}
+
+const clamp = (t: number): number => Math.min(MAX_DATE, Math.max(MIN_DATE, Math.floor(t)));
+
+/** The queries reconcile pages through; each filter is fixed for its whole pagination. */
+export function reconcileQueries(
+  from: number | undefined,
+  to: number,
+  closedFrom: number,
+): { key: string; filterCriteria: WireFilterCriteria }[] {
+  if (from !== undefined) {
+    return [
+      {
+        key: 'window',
+        filterCriteria: { updatedAt: [{ startInclusive: clamp(from), endInclusive: clamp(to) }] },
+      },
+    ];
+  }
+  return [
+    {
+      key: 'active',
+      filterCriteria: {
+        findingStatus: [
+          { comparison: 'EQUALS', value: 'ACTIVE' },
+          { comparison: 'EQUALS', value: 'SUPPRESSED' },
+        ],
+        updatedAt: [{ startInclusive: MIN_DATE, endInclusive: clamp(to) }],
+      },
+    },
+    {
+      key: 'closed',
+      filterCriteria: {
+        findingStatus: [{ comparison: 'EQUALS', value: 'CLOSED' }],
+        updatedAt: [{ startInclusive: clamp(closedFrom), endInclusive: clamp(to) }],
+      },
+    },
+  ];
+}
+
+const MAP_CTX = { connectorId: '', connectorName: '', tenantId: '', tenantName: '', writeTime: 0 };
+
+/** ARN, version, status and record id of one raw finding, exactly as the collector sees them. */
+export function versionOf(
+  raw: unknown,
+): { findingArn: string; updatedAt: number; status: string; recordId: string } | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const arn = (raw as { findingArn?: unknown }).findingArn;
+  if (typeof arn !== 'string') return undefined;
+  const rec = mapFinding(raw, MAP_CTX);
+  const f = rec.aws_inspector as { status?: unknown } | undefined;
+  return {
+    findingArn: arn,
+    updatedAt: rec.timestamp,
+    status: typeof f?.status === 'string' ? f.status : 'UNKNOWN',
+    recordId: rec._id,
+  };
+}
+
+function bump(m: Record<string, number>, k: string): void {
+  m[k] = (m[k] ?? 0) + 1;
+}
+
+export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport> {
+  const { client, index, to } = opts;
+  const maxResults = opts.maxResults ?? 100;
+  const listLimit = opts.listLimit ?? 50;
+  const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
+  const lookbackStart = to - opts.initialLookbackDays * DAY_MS;
+  const oldest = index.oldestClosed();
+  const closedFrom = oldest === undefined ? lookbackStart : Math.min(lookbackStart, oldest);
+
+  const report: ReconcileReport = {
+    match: false,
+    window: { from: opts.from ?? null, to, closedFrom: opts.from === undefined ? closedFrom : null },
+    pages: 0,
+    tokenRestarts: 0,
+    aws: { findings: 0, byStatus: {} },
+    index: { findings: 0, byStatus: {} },
+    matched: 0,
+    missing: { count: 0, byStatus: {}, sample: [] },
+    stale: { count: 0, byStatus: {}, sample: [] },
+    unexpected: { count: 0, byStatus: {}, sample: [] },
+  };
+  const add = (kind: 'missing' | 'stale' | 'unexpected', d: Discrepancy) => {
+    const r = report[kind];
+    r.count++;
+    bump(r.byStatus, d.status);
+    if (r.sample.length < listLimit) r.sample.push(d);
+  };
+
+  /** ARNs AWS returned (a finding is counted once even if a restarted query repeats it). */
+  const seen = new Set<string>();
+  const judge = (v: NonNullable<ReturnType<typeof versionOf>>) => {
+    if (index.hasRecord(v.recordId)) {
+      report.matched++;
+      return;
+    }
+    const st = index.finding(v.findingArn);
+    const d: Discrepancy = {
+      findingArn: v.findingArn,
+      status: v.status,
+      awsUpdatedAt: v.updatedAt,
+      ...(st ? { indexUpdatedAt: st.updatedAt } : {}),
+    };
+    if (st && st.updatedAt < v.updatedAt) add('stale', d);
+    else add('missing', d);
+  };
+
+  const pageThrough = async (filterCriteria: WireFilterCriteria, onFinding: (raw: unknown) => void) => {
+    let token: string | undefined;
+    let restarts = 0;
+    for (;;) {
+      let page;
+      try {
+        page = await client.listFindingsPage(
+          { filterCriteria, maxResults, ...(token ? { nextToken: token } : {}) },
+          opts.signal ? { abortSignal: opts.signal } : {},
+        );
+      } catch (e) {
+        if (isCodedError(e) && e.code === 'ERR_TOKEN_REJECTED' && token && restarts < maxTokenRestarts) {
+          restarts++;
+          report.tokenRestarts++;
+          token = undefined;
+          continue;
+        }
+        throw e;
+      }
+      report.pages++;
+      for (const raw of page.findings) onFinding(raw);
+      opts.onProgress?.({ pages: report.pages, findings: report.aws.findings });
+      if (!page.nextToken) return;
+      token = page.nextToken;
+    }
+  };
+
+  for (const q of reconcileQueries(opts.from, to, closedFrom)) {
+    await pageThrough(q.filterCriteria, (raw) => {
+      const v = versionOf(raw);
+      if (!v || seen.has(v.findingArn)) return;
+      seen.add(v.findingArn);
+      report.aws.findings++;
+      bump(report.aws.byStatus, v.status);
+      judge(v);
+    });
+  }
+
+  // Index findings in scope that the listing did not return: look them up by ARN.
+  const inScope = (s: IndexFindingState) =>
+    opts.from === undefined ? true : s.updatedAt >= opts.from && s.updatedAt <= to;
+  const unseen: IndexFindingState[] = [];
+  const lookup = async (batch: IndexFindingState[]) => {
+    const found = new Map<string, NonNullable<ReturnType<typeof versionOf>>>();
+    await pageThrough(
+      { findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.findingArn })) },
+      (raw) => {
+        const v = versionOf(raw);
+        if (v) found.set(v.findingArn, v);
+      },
+    );
+    for (const s of batch) {
+      const v = found.get(s.findingArn);
+      if (!v) {
+        add('unexpected', {
+          findingArn: s.findingArn,
+          status: s.status ?? 'UNKNOWN',
+          indexUpdatedAt: s.updatedAt,
+        });
+      } else if (v.updatedAt <= to) {
+        // Held by AWS outside the listing's scope (e.g. CLOSED before the lookback): judge it.
+        report.aws.findings++;
+        bump(report.aws.byStatus, v.status);
+        judge(v);
+      }
+      // else: changed after the window's end; not a discrepancy within this window.
+    }
+  };
+  for (const s of index.findings()) {
+    if (!inScope(s)) continue;
+    report.index.findings++;
+    bump(report.index.byStatus, s.status ?? 'UNKNOWN');
+    if (seen.has(s.findingArn)) continue;
+    unseen.push(s);
+    if (unseen.length === 10) await lookup(unseen.splice(0));
+  }
+  if (unseen.length > 0) await lookup(unseen.splice(0));
+
+  report.match = report.missing.count === 0 && report.stale.count === 0 && report.unexpected.count === 0;
+  return report;
+}
