@@ -132,7 +132,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
   }
 
-  async function runTest(cfg: ConnectorConfig): Promise<TestResultPayload> {
+  async function runTest(cfg: ConnectorConfig, connectorId?: string): Promise<TestResultPayload> {
     return ctx.testGate.run(async () => {
       const secrets = [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
       let resolved: ConnectorConfig;
@@ -151,7 +151,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
         };
       }
       secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
-      const r = await ctx.testConnector(resolved);
+      const r = await ctx.testConnector(resolved, connectorId);
       // Belt and braces: a third-party message must never echo a key back to the browser.
       const clean = (s: string) => redactSecrets(s, secrets);
       return {
@@ -312,15 +312,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       // Stop its runs first: deactivate (no new run), then let the current page commit.
       store.connectors.setActive(c.id, false);
       scheduler.notifyChanged(c.id);
-      if (scheduler.stopConnector) await scheduler.stopConnector(c.id);
-      else if (scheduler.isRunning(c.id)) {
-        // trigger() on a running connector returns the run in progress; wait a bounded time for
-        // it (a run cut short by the delete stops at its next page: the page is refused).
-        await Promise.race([
-          Promise.resolve(scheduler.trigger(c.id)).catch(() => undefined),
-          new Promise((r) => setTimeout(r, 10_000).unref()),
-        ]);
-      }
+      await scheduler.stopConnector(c.id);
       store.connectors.delete(c.id);
       scheduler.notifyChanged(c.id);
       return reply.status(204).send(null);
@@ -342,7 +334,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const c = visibleConnector(ctx, admin(req), req.params.id);
       const full = store.connectors.getDecrypted(c.id);
       if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${c.id} not found`);
-      const result = await runTest(full.config);
+      const result = await runTest(full.config, c.id);
       scheduler.onTestResult(c.id, result.ok);
       return result;
     },

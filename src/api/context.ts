@@ -21,7 +21,7 @@ export interface SchedulerPort {
   /** A Test finished: a successful one clears a failed status. */
   onTestResult(connectorId: string, ok: boolean): void;
   /** Stop a connector's run (if any) and wait for its current page to commit; used before delete. */
-  stopConnector?(connectorId: string): Promise<void>;
+  stopConnector(connectorId: string): Promise<void>;
 }
 
 /** The connector Test's result (src/connectors/aws-inspector/check.ts), returned as the payload. */
@@ -37,7 +37,8 @@ export interface TestResultPayload {
   warnings: string[];
 }
 
-export type TestConnectorFn = (cfg: ConnectorConfig) => Promise<TestResultPayload>;
+/** `connectorId` is absent for an unsaved configuration. */
+export type TestConnectorFn = (cfg: ConnectorConfig, connectorId?: string) => Promise<TestResultPayload>;
 
 export interface AuthContext {
   user: User;

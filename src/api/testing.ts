@@ -36,6 +36,10 @@ export function recordingScheduler(): RecordingScheduler {
     },
     isRunning: (id) => running.has(id),
     onTestResult: (id, ok) => void calls.push({ method: 'onTestResult', id, ok }),
+    stopConnector: async (id) => {
+      calls.push({ method: 'stopConnector', id });
+      running.delete(id);
+    },
   };
 }
 

@@ -1,0 +1,102 @@
+/**
+ * The Data Processor server: store + scheduler + API/UI, listening on host:port. Used by
+ * `serve` and `demo`. `close()` stops accepting requests, stops the scheduler (the page being
+ * stored commits first), then closes the store.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createMetrics } from '../core/metrics.js';
+import { createInspectorClient, type ClientFactory } from '../connectors/aws-inspector/client.js';
+import { testConnector } from '../connectors/aws-inspector/check.js';
+import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
+import { openStore, type Store } from '../store/index.js';
+import { ensureAdmin } from '../auth/bootstrap.js';
+import { usersRepo } from '../auth/users.js';
+import { buildApp, type AppDeps } from './app.js';
+
+export interface ServerOptions {
+  dataDir: string;
+  port: number;
+  host: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  clock?: Clock;
+  clientFactory?: ClientFactory;
+  /** Where to print the generated admin password (once). Default: stdout. */
+  print?: (line: string) => void;
+  app?: Partial<AppDeps>;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  scheduler: Scheduler;
+  /** Set only on the first start when no password was given in the environment. */
+  generatedAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? createLogger();
+  const clock = opts.clock ?? systemClock;
+  const clientFactory = opts.clientFactory ?? createInspectorClient;
+  const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  const store = openStore({ dataDir: opts.dataDir, logger, clock, env });
+  const metrics = createMetrics(new Registry());
+  const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
+  let app: FastifyInstance | undefined;
+  try {
+    const admin = await ensureAdmin(usersRepo(store.db, clock), env);
+    if (admin.generatedPassword) {
+      print(
+        `Created user "admin" (root admin) with the generated password: ${admin.generatedPassword}\n` +
+          'It is shown only this once. Set INSPECTOR_CONNECTOR_ADMIN_PASSWORD before the first start to choose it.',
+      );
+    }
+    app = await buildApp({
+      store,
+      scheduler,
+      logger,
+      clock,
+      env,
+      metrics: metrics.registry,
+      testConnector: (cfg, connectorId) =>
+        testConnector(cfg, { logger, clock, clientFactory, ...(connectorId ? { connectorId } : {}) }),
+      ...opts.app,
+    });
+    await app.listen({ port: opts.port, host: opts.host });
+    scheduler.start();
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    logger.info({ url }, 'server listening');
+    const running = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app: running,
+      store,
+      scheduler,
+      ...(admin.generatedPassword ? { generatedAdminPassword: admin.generatedPassword } : {}),
+      close() {
+        closing ??= (async () => {
+          await running.close();
+          await scheduler.stop();
+          store.close();
+          logger.info('server stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    await scheduler.stop().catch(() => undefined);
+    store.close();
+    throw e;
+  }
+}
