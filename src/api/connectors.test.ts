@@ -1,0 +1,375 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingScheduler, testEnv, type RecordingScheduler, type TestEnv } from './testing.js';
+
+const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+const config = (over: Record<string, unknown> = {}) => ({
+  name: 'root-aws-inspector',
+  region: 'us-east-1',
+  auth: { method: 'access_key', accessKeyId: KEY_ID, secretAccessKey: SECRET },
+  ...over,
+});
+
+let env: TestEnv;
+let sched: RecordingScheduler;
+let root: { authorization: string };
+beforeEach(async () => {
+  sched = recordingScheduler();
+  env = await testEnv({ scheduler: sched });
+  root = env.auth(await env.login());
+});
+afterEach(async () => {
+  await env.close();
+});
+
+const req = (
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
+  url: string,
+  headers: object,
+  payload?: unknown,
+) =>
+  env.app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: headers as Record<string, string>,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+
+describe('connectors: create, read, edit, delete', () => {
+  it('creates a connector (201) with the fixed General values and secrets masked, never echoed', async () => {
+    const r = await req('POST', '/connectors', root, config({ intervalMinutes: 10 }));
+    expect(r.statusCode).toBe(201);
+    const c = r.json();
+    expect(c).toMatchObject({
+      name: 'root-aws-inspector',
+      category: 'Vulnerability Scanner',
+      type: 'AWS Inspector',
+      function: 'Collect',
+      runOn: 'Data Processor',
+      tenant: 'Root Tenant',
+      intervalMinutes: 10,
+      region: 'us-east-1',
+      active: true,
+      profiles: [],
+      logFilterIds: [],
+      status: { state: 'never_run', running: false },
+      counts: { stored: 0, discarded: 0 },
+    });
+    expect(c.config.auth).toEqual({
+      method: 'access_key',
+      accessKeyId: '********',
+      secretAccessKey: '********',
+    });
+    expect(r.body).not.toContain(SECRET);
+    expect(r.body).not.toContain(KEY_ID);
+    expect(sched.calls).toContainEqual({ method: 'notifyChanged', id: c.id });
+
+    const list = await req('GET', '/connectors', root);
+    expect(list.json().connectors.map((x: { id: string }) => x.id)).toEqual([c.id]);
+    const one = await req('GET', `/connectors/${c.id}`, root);
+    expect(one.json()).toEqual(list.json().connectors[0]);
+    for (const body of [list.body, one.body]) {
+      expect(body).not.toContain(SECRET);
+      expect(body).not.toContain(KEY_ID);
+    }
+    // Secrets are stored encrypted: not in the database file's rows either.
+    const rows = JSON.stringify(env.store.db.prepare('SELECT * FROM connectors').all());
+    expect(rows).not.toContain(SECRET);
+    expect(env.store.connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(SECRET);
+    // ...and not in the logs.
+    expect(env.logs.join('')).not.toContain(SECRET);
+  });
+
+  it('names every invalid field in a 400 ERR_CONFIG_INVALID', async () => {
+    const r = await req('POST', '/connectors', root, {
+      name: 'bad-ünïcode',
+      region: 'mars-1',
+      intervalMinutes: 0,
+      auth: { method: 'iam_role', accessKeyId: 'short', secretAccessKey: '', roleArn: 'nope' },
+      color: 'blue',
+    });
+    expect(r.statusCode).toBe(400);
+    const e = r.json().error;
+    expect(e.code).toBe('ERR_CONFIG_INVALID');
+    const fields = e.fields.map((f: { field: string }) => f.field).sort();
+    expect(fields).toEqual(
+      [
+        'auth.accessKeyId',
+        'auth.roleArn',
+        'auth.secretAccessKey',
+        'color',
+        'intervalMinutes',
+        'name',
+        'region',
+      ].sort(),
+    );
+    expect(e.fields.find((f: { field: string }) => f.field === 'name').message).toMatch(/multibyte/);
+    expect(
+      (await req('POST', '/connectors', root, config({ auth: { method: 'magic' } }))).json().error.fields[0]
+        .field,
+    ).toBe('auth.method');
+    const dupe = await req('POST', '/connectors', root, config());
+    expect(dupe.statusCode).toBe(201);
+    const again = await req('POST', '/connectors', root, config());
+    expect(again.statusCode).toBe(400);
+    expect(again.json().error.fields).toEqual([
+      { field: 'name', message: 'a connector named "root-aws-inspector" already exists' },
+    ]);
+    const noTenant = await req('POST', '/connectors', root, config({ name: 'x', tenant: 'Nope' }));
+    expect(noTenant.statusCode).toBe(400);
+    expect(noTenant.json().error.fields[0].field).toBe('tenant');
+  });
+
+  it('PATCH: General fields are immutable (400 naming the field); secrets sent blank or masked keep the stored ones', async () => {
+    const c = (await req('POST', '/connectors', root, config())).json();
+    for (const [field, value] of [
+      ['name', 'renamed'],
+      ['tenant', 'Other'],
+      ['category', 'SIEM'],
+      ['type', 'GuardDuty'],
+      ['runOn', 'Cloud'],
+      ['function', 'Respond'],
+    ] as const) {
+      const r = await req('PATCH', `/connectors/${c.id}`, root, { [field]: value });
+      expect(r.statusCode, field).toBe(400);
+      expect(r.json().error.fields).toEqual([
+        { field, message: `${field} cannot be changed after the connector is created` },
+      ]);
+    }
+    // Sending the current name back is not a change.
+    expect(
+      (await req('PATCH', `/connectors/${c.id}`, root, { name: c.name, category: 'Vulnerability Scanner' }))
+        .statusCode,
+    ).toBe(200);
+
+    const r = await req('PATCH', `/connectors/${c.id}`, root, {
+      intervalMinutes: 15,
+      region: 'eu-west-1',
+      auth: { method: 'access_key', accessKeyId: '', secretAccessKey: '********' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ intervalMinutes: 15, region: 'eu-west-1' });
+    const stored = env.store.connectors.getDecrypted(c.id)!.config;
+    expect(stored.auth).toEqual({ method: 'access_key', accessKeyId: KEY_ID, secretAccessKey: SECRET });
+    // An absent field keeps its value (no defaults re-applied on PATCH).
+    expect(stored.intervalMinutes).toBe(15);
+    await req('PATCH', `/connectors/${c.id}`, root, { disableSslVerification: true });
+    expect(env.store.connectors.getDecrypted(c.id)!.config.intervalMinutes).toBe(15);
+
+    const newSecret = 'n3wS3cretValueXYZ1234567890';
+    expect(
+      (await req('PATCH', `/connectors/${c.id}`, root, { auth: { secretAccessKey: newSecret } })).statusCode,
+    ).toBe(200);
+    expect(env.store.connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(newSecret);
+
+    // Switching to IAM role keeps the source keys and needs the role ARN.
+    const noArn = await req('PATCH', `/connectors/${c.id}`, root, { auth: { method: 'iam_role' } });
+    expect(noArn.statusCode).toBe(400);
+    expect(noArn.json().error.fields[0].field).toBe('auth.roleArn');
+    const role = await req('PATCH', `/connectors/${c.id}`, root, {
+      auth: { method: 'iam_role', roleArn: 'arn:aws:iam::123456789012:role/InspectorReader' },
+    });
+    expect(role.statusCode).toBe(200);
+    expect(role.json().config.auth).toEqual({
+      method: 'iam_role',
+      accessKeyId: '********',
+      secretAccessKey: '********',
+      roleArn: 'arn:aws:iam::123456789012:role/InspectorReader',
+    });
+    const bad = await req('PATCH', `/connectors/${c.id}`, root, { intervalMinutes: -1, bogus: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .error.fields.map((f: { field: string }) => f.field)
+        .sort(),
+    ).toEqual(['bogus', 'intervalMinutes']);
+  });
+
+  it('activating and deactivating notifies the scheduler; delete stops its runs first and removes it', async () => {
+    const c = (await req('POST', '/connectors', root, config({ active: false }))).json();
+    expect(c.active).toBe(false);
+    sched.calls.length = 0;
+    const on = await req('PATCH', `/connectors/${c.id}`, root, { active: true });
+    expect(on.json().active).toBe(true);
+    expect(sched.calls).toEqual([{ method: 'notifyChanged', id: c.id }]);
+    sched.calls.length = 0;
+    sched.running.add(c.id);
+    const del = await req('DELETE', `/connectors/${c.id}`, root);
+    expect(del.statusCode).toBe(204);
+    expect(sched.calls.map((x) => x.method)).toEqual(['notifyChanged', 'stopConnector', 'notifyChanged']);
+    expect(env.store.connectors.get(c.id)).toBeUndefined();
+    expect((await req('GET', `/connectors/${c.id}`, root)).statusCode).toBe(404);
+    expect((await req('DELETE', `/connectors/${c.id}`, root)).statusCode).toBe(404);
+  });
+
+  it('run now: 202, triggers only when eligible (active and in a profile)', async () => {
+    const c = (await req('POST', '/connectors', root, config())).json();
+    const r1 = await req('POST', `/connectors/${c.id}/run`, root);
+    expect(r1.statusCode).toBe(202);
+    expect(r1.json()).toEqual({ triggered: false, reason: 'the connector is in no Data Analyzer profile' });
+    expect(sched.calls.filter((x) => x.method === 'trigger')).toEqual([]);
+    env.store.profiles.addConnector('default', c.id);
+    const r2 = await req('POST', `/connectors/${c.id}/run`, root);
+    expect(r2.json()).toEqual({ triggered: true });
+    expect(sched.calls.filter((x) => x.method === 'trigger')).toEqual([{ method: 'trigger', id: c.id }]);
+  });
+});
+
+describe('connectors: security', () => {
+  it('accepts endpoint overrides only for allow-listed hosts (400 naming the field)', async () => {
+    const bad = await req(
+      'POST',
+      '/connectors',
+      root,
+      config({ endpoints: { inspector2: 'https://evil.example.com', sts: 'http://127.0.0.1:9' } }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('ERR_CONFIG_INVALID');
+    expect(bad.json().error.fields).toEqual([
+      {
+        field: 'endpoints.inspector2',
+        message: expect.stringMatching(/host evil\.example\.com is not allowed/),
+      },
+    ]);
+    const ok = await req(
+      'POST',
+      '/connectors',
+      root,
+      config({ endpoints: { inspector2: 'http://127.0.0.1:9', sts: 'http://127.0.0.1:9' } }),
+    );
+    expect(ok.statusCode).toBe(201);
+    const patch = await req('PATCH', `/connectors/${ok.json().id}`, root, {
+      endpoints: { sts: 'https://sts.attacker.test' },
+    });
+    expect(patch.statusCode).toBe(400);
+    expect(patch.json().error.fields[0].field).toBe('endpoints.sts');
+    const unsaved = await req(
+      'POST',
+      '/connectors/test',
+      root,
+      config({ name: 'u', endpoints: { inspector2: 'https://1.2.3.4' } }),
+    );
+    expect(unsaved.statusCode).toBe(400);
+    expect(unsaved.json().error.fields[0].field).toBe('endpoints.inspector2');
+  });
+
+  it('with no allow-list, every endpoint override is refused', async () => {
+    const strict = await testEnv({ allowedEndpointHosts: [] });
+    try {
+      const h = strict.auth(await strict.login());
+      const r = await strict.app.inject({
+        method: 'POST',
+        url: '/api/v1/connectors',
+        headers: h,
+        payload: config({ endpoints: { inspector2: 'http://127.0.0.1:9' } }),
+      });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error.fields[0].message).toMatch(/endpoint overrides are disabled/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses ${ENV:NAME} secrets over the API (they would read the server environment)', async () => {
+    const r = await req(
+      'POST',
+      '/connectors',
+      root,
+      config({ auth: { method: 'access_key', accessKeyId: '${ENV:HOME}', secretAccessKey: '${ENV:PATH}' } }),
+    );
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.fields.map((f: { field: string }) => f.field)).toEqual([
+      'auth.accessKeyId',
+      'auth.secretAccessKey',
+    ]);
+  });
+
+  it('rejects bodies over the size limit with 413 and malformed JSON with 400', async () => {
+    const big = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/connectors',
+      headers: { ...root, 'content-type': 'application/json' },
+      payload: JSON.stringify(config({ name: 'x'.repeat(300 * 1024) })),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('ERR_PAYLOAD_TOO_LARGE');
+    const bad = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/connectors',
+      headers: { ...root, 'content-type': 'application/json' },
+      payload: '{"name": ',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('ERR_VALIDATION');
+  });
+});
+
+describe('connectors: roles and tenant isolation', () => {
+  it('a tenant admin manages only their tenant; an analyst manages none', async () => {
+    const acme = env.store.tenants.create('Acme');
+    env.store.tenants.create('Beta');
+    await env.createUser('alice', 'tenant_admin', acme.id);
+    await env.createUser('ann', 'analyst', acme.id);
+    const alice = env.auth(await env.login('alice', 'alice-password-123'));
+    const ann = env.auth(await env.login('ann', 'ann-password-123'));
+
+    const rootOwned = (await req('POST', '/connectors', root, config())).json();
+    const betaOwned = (
+      await req('POST', '/connectors', root, config({ name: 'beta-aws-inspector', tenant: 'Beta' }))
+    ).json();
+
+    // Create: defaults to the caller's tenant; another tenant is forbidden.
+    const mine = await req('POST', '/connectors', alice, config({ name: 'acme-aws-inspector' }));
+    expect(mine.statusCode).toBe(201);
+    expect(mine.json().tenant).toBe('Acme');
+    const elsewhere = await req('POST', '/connectors', alice, config({ name: 'x', tenant: 'Beta' }));
+    expect(elsewhere.statusCode).toBe(403);
+    expect(elsewhere.json().error.code).toBe('ERR_FORBIDDEN');
+
+    // List shows only Acme's.
+    const list = await req('GET', '/connectors', alice);
+    expect(list.json().connectors.map((c: { name: string }) => c.name)).toEqual(['acme-aws-inspector']);
+
+    // Every per-connector route: another tenant's connector does not exist for alice.
+    for (const other of [rootOwned.id, betaOwned.id]) {
+      const calls: [Parameters<typeof req>[0], string, unknown?][] = [
+        ['GET', `/connectors/${other}`],
+        ['PATCH', `/connectors/${other}`, { intervalMinutes: 7 }],
+        ['DELETE', `/connectors/${other}`],
+        ['POST', `/connectors/${other}/test`],
+        ['POST', `/connectors/${other}/run`],
+      ];
+      for (const [m, url, body] of calls) {
+        const r = await req(m, url, alice, body);
+        expect(r.statusCode, `${m} ${url}`).toBe(404);
+        expect(r.json().error.code).toBe('ERR_NOT_FOUND_RESOURCE');
+      }
+    }
+    expect(env.store.connectors.get(betaOwned.id)!.config.intervalMinutes).toBe(5);
+    // Unsaved test for another tenant is forbidden too.
+    expect(
+      (await req('POST', '/connectors/test', alice, config({ name: 'x', tenant: 'Beta' }))).statusCode,
+    ).toBe(403);
+
+    // Own connector: full control.
+    expect(
+      (await req('PATCH', `/connectors/${mine.json().id}`, alice, { intervalMinutes: 9 })).statusCode,
+    ).toBe(200);
+
+    // Analyst: no connector routes at all.
+    for (const [m, url] of [
+      ['GET', '/connectors'],
+      ['GET', `/connectors/${mine.json().id}`],
+      ['POST', '/connectors'],
+      ['PATCH', `/connectors/${mine.json().id}`],
+      ['DELETE', `/connectors/${mine.json().id}`],
+      ['POST', `/connectors/${mine.json().id}/test`],
+    ] as const) {
+      const r = await req(m, url, ann, m === 'POST' || m === 'PATCH' ? config({ name: 'z' }) : undefined);
+      expect(r.statusCode, `${m} ${url}`).toBe(403);
+    }
+    expect(env.store.connectors.get(mine.json().id)).toBeDefined();
+  });
+});
