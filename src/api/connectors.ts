@@ -151,7 +151,16 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
         };
       }
       secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
-      const r = await ctx.testConnector(resolved, connectorId);
+      let r: TestResultPayload;
+      try {
+        r = await ctx.testConnector(resolved, connectorId);
+      } catch (e) {
+        // check.ts reports failures as results; a throw is a bug. Its text may quote the config.
+        throw new CodedError(
+          'ERR_INTERNAL',
+          redactSecrets(`connector test crashed: ${(e as Error).message}`, secrets),
+        );
+      }
       // Belt and braces: a third-party message must never echo a key back to the browser.
       const clean = (s: string) => redactSecrets(s, secrets);
       return {
