@@ -160,7 +160,7 @@ describe('errors', () => {
     expect(r.json()).toEqual({
       error: {
         code: 'ERR_INTERNAL',
-        message: 'internal error (see the server log); it has been logged without secrets',
+        message: 'An unexpected error occurred inside inspector-connector. (see the server log)',
       },
     });
     expect(r.body).not.toContain('boom');
