@@ -145,7 +145,9 @@ export function ConnectorsPage() {
             <tbody>
               {connectors.map((c) => (
                 <tr key={c.id} data-connector={c.name}>
-                  <td className="strong">{c.name}</td>
+                  <td className="strong" title={c.name}>
+                    {c.name}
+                  </td>
                   <td>{c.category}</td>
                   <td>{c.type}</td>
                   <td>{c.tenant}</td>
