@@ -10,7 +10,9 @@ const REFRESH_MS = 10_000;
 
 /** The Threat Hunting query that finds a connector's records. */
 export function connectorQuery(id: string): string {
-  return /^[A-Za-z0-9_]+$/.test(id) ? `msg_origin.processor.id:${id}` : `msg_origin.processor.id:"${id}"`;
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(id)
+    ? `msg_origin.processor.id:${id}`
+    : `msg_origin.processor.id:"${id}"`;
 }
 
 export function StatusBadge({ c }: { c: Connector }) {
