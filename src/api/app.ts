@@ -35,6 +35,8 @@ import { metaPlugin } from './meta.js';
 
 export const ALLOWED_ENDPOINTS_ENV = 'INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS';
 export const METRICS_TOKEN_ENV = 'INSPECTOR_CONNECTOR_METRICS_TOKEN';
+/** "1"/"true": behind a TLS-terminating reverse proxy (X-Forwarded-Proto/-For are trusted). */
+export const TRUST_PROXY_ENV = 'INSPECTOR_CONNECTOR_TRUST_PROXY';
 
 export interface AppDeps {
   store: Store;
@@ -55,6 +57,8 @@ export interface AppDeps {
   /** Environment for the defaults above (tests pass their own). */
   env?: NodeJS.ProcessEnv;
   bodyLimit?: number;
+  /** Trust X-Forwarded-* (client address for rate limits, https for Secure cookies); default from INSPECTOR_CONNECTOR_TRUST_PROXY. */
+  trustProxy?: boolean;
 }
 
 export function parseAllowedHosts(value: string | undefined): string[] {
@@ -95,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    trustProxy: deps.trustProxy ?? ['1', 'true'].includes((env[TRUST_PROXY_ENV] ?? '').toLowerCase()),
     routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -53,6 +53,18 @@ describe('auth: login, me, logout', () => {
     expect(after.json().error.code).toBe('ERR_UNAUTHENTICATED');
   });
 
+  it('marks the cookie Secure when served over TLS (behind a trusted proxy)', async () => {
+    env = await testEnv({ trustProxy: true });
+    const r = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-forwarded-proto': 'https' },
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(cookieOf(r.headers['set-cookie'])).toContain('Secure');
+  });
+
   it('rejects a wrong password and an unknown user with the same 401', async () => {
     env = await testEnv();
     for (const payload of [
