@@ -1,0 +1,130 @@
+/**
+ * Helpers of the reliability suite (and the smoke test in the default suite): the real CLI as a
+ * child process (sources through tsx: no build needed), the emulator in a process of its own,
+ * the index read back from SQLite, and the profile (short by default, full on request).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ROOT } from '../bench/lib.js';
+
+export { ROOT, EMULATOR_KEYS, startEmulatorProcess, tempDir, writeConfig } from '../bench/lib.js';
+export type { EmulatorProcess } from '../bench/lib.js';
+
+/** RELIABILITY_PROFILE=short (default, CI) or full (documented in docs/performance.md). */
+export const PROFILE = process.env.RELIABILITY_PROFILE === 'full' ? 'full' : 'short';
+export const P =
+  PROFILE === 'full'
+    ? { killFindings: 200_000, kills: 10, faultFindings: 20_000, slowStoreFindings: 5_000 }
+    : { killFindings: 10_000, kills: 3, faultFindings: 2_000, slowStoreFindings: 1_000 };
+
+export const TEST_KEY = Buffer.alloc(32, 9).toString('base64');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `inspector-connector ARGS` from the sources (node --import tsx). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', INSPECTOR_CONNECTOR_KEY: TEST_KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs the CLI to completion (killed after timeoutMs), collecting its output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(t);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface IndexVersion {
+  findingArn: string;
+  updatedAt: number;
+  id: string;
+}
+
+/** Every record's finding ARN and version (timestamp) in the index, read back from SQLite. */
+export function indexVersions(dataDir: string): IndexVersion[] {
+  const db = new Database(path.join(dataDir, 'inspector-connector.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  try {
+    return db
+      .prepare(
+        `SELECT json_extract(doc, '$.aws_inspector.findingArn') AS findingArn, timestamp AS updatedAt, id
+           FROM syslog ORDER BY rowid`,
+      )
+      .all() as IndexVersion[];
+  } finally {
+    db.close();
+  }
+}
+
+export function tableCount(dataDir: string, table: string): number {
+  const file = path.join(dataDir, 'inspector-connector.db');
+  if (!fs.existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** Duplicated versions: more than one record for the same (findingArn, version). */
+export function duplicates(versions: IndexVersion[]): string[] {
+  const seen = new Set<string>();
+  const dup: string[] = [];
+  for (const v of versions) {
+    const k = `${v.findingArn}|${v.updatedAt}`;
+    if (seen.has(k)) dup.push(k);
+    seen.add(k);
+  }
+  return dup;
+}
+
+/** Every file under dir (recursively) as bytes, for secret scans. */
+export function filesUnder(dir: string): { file: string; bytes: Buffer }[] {
+  const out: { file: string; bytes: Buffer }[] = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push({ file: p, bytes: fs.readFileSync(p) });
+  }
+  return out;
+}
+
+/** Where a secret value appears (as UTF-8, base64 or hex), among named texts/buffers. */
+export function secretHits(secrets: string[], places: { name: string; bytes: Buffer | string }[]): string[] {
+  const hits: string[] = [];
+  for (const s of secrets) {
+    const forms = [s, Buffer.from(s).toString('base64'), Buffer.from(s).toString('hex')];
+    for (const p of places) {
+      const buf = typeof p.bytes === 'string' ? Buffer.from(p.bytes) : p.bytes;
+      for (const f of forms)
+        if (buf.includes(f)) hits.push(`${p.name} contains a secret (${f === s ? 'plain' : 'encoded'})`);
+    }
+  }
+  return hits;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
