@@ -77,7 +77,20 @@ export function TestDialog(props: {
           {state.result.identity !== undefined && state.result.identity !== null && (
             <div className="kv">
               <div className="kv-title">Identity</div>
-              <pre className="code">{JSON.stringify(state.result.identity, null, 2)}</pre>
+              {typeof state.result.identity === 'object' ? (
+                <table className="table table-compact identity">
+                  <tbody>
+                    {Object.entries(state.result.identity as Record<string, unknown>).map(([k, v]) => (
+                      <tr key={k}>
+                        <th>{k}</th>
+                        <td className="mono">{typeof v === 'string' ? v : JSON.stringify(v)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              ) : (
+                <pre className="code">{String(state.result.identity)}</pre>
+              )}
             </div>
           )}
           {state.result.warnings.length > 0 && (
