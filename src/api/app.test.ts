@@ -75,6 +75,11 @@ describe('outside /api/v1', () => {
     expect(body).toContain('intervalMinutes');
     expect(body).toContain('disableSslVerification');
     expect(body).toContain('roleArn');
+    // Every $ref resolves to a component.
+    const refs = [...r.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs).toContain('Connector');
+    const components = (r.json() as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    for (const ref of refs) expect(Object.keys(components), ref).toContain(ref);
     const ui = await env.app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);
