@@ -10,14 +10,7 @@
  */
 import type { Node } from './parser.js';
 import { queryError } from './parser.js';
-import {
-  existsToken,
-  fieldValueToken,
-  fieldWordToken,
-  MAX_VALUE_TOKEN_LENGTH,
-  valueToken,
-  words,
-} from './terms.js';
+import { existsToken, fieldWordToken, words } from './terms.js';
 
 /** Record fields that are real, indexed columns of `syslog`. */
 export const NUMERIC_COLUMNS: Record<string, string> = {
@@ -88,17 +81,12 @@ function term(field: string | undefined, value: string, phrase: boolean): Frag {
     // One word (punctuation around it, as in "-5", is ignored, as an analyzer would).
     return { fts: quote(field ? fieldWordToken(field, ws[0]!) : ws[0]!) };
   }
-  // Several words: a phrase within one value. A whole-value token answers the common case
-  // (identifiers like CVE-2024-1234, us-east-1, arn:...) without reading the record.
-  const narrow = ws.map((w) => quote(field ? fieldWordToken(field, w) : w)).join(' AND ');
-  const check: Frag = {
-    sql: 'ic_phrase(s.doc, ?, ?)',
-    params: [field ?? null, JSON.stringify(ws)],
-  };
-  const phraseFrag = and([{ fts: narrow }, check]);
-  if (value.length > MAX_VALUE_TOKEN_LENGTH) return phraseFrag;
-  const whole: Frag = { fts: quote(field ? fieldValueToken(field, value) : valueToken(value)) };
-  return or([whole, phraseFrag]);
+  // Several words. Unquoted (CVE-2024-1234, us-east-1, an ARN): all of them in the field, as
+  // an analyzed Lucene field with AND would; exact enough for identifiers and answered by the
+  // index alone. Quoted: a phrase (the words in order within one value), checked on the record.
+  const narrow: Frag = { fts: ws.map((w) => quote(field ? fieldWordToken(field, w) : w)).join(' AND ') };
+  if (!phrase) return narrow;
+  return and([narrow, { sql: 'ic_phrase(s.doc, ?, ?)', params: [field ?? null, JSON.stringify(ws)] }]);
 }
 
 function wildcard(field: string | undefined, prefix: string, regex: string): Frag {

@@ -6,9 +6,6 @@
  * Elasticsearch), the record's FTS row gets:
  *   - each word of the value            `openssl`            (free text)
  *   - each word qualified by the path   `_f<h(P)>_openssl`   (field:word)
- *   - the whole value, if it has punctuation or several words:
- *       qualified by the path           `_k<h(P, value)>`    (field:whole-value, exact)
- *       unqualified                     `_v<h(value)>`       (free-text whole value)
  *   - an existence token for P and each of its parents `_e<h(P)>` (_exists_, ranges)
  * Words are maximal runs of Unicode letters and digits, lower-cased; so they never contain '_'
  * and can never collide with the synthetic tokens, which all start with '_'.
@@ -20,8 +17,28 @@ const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
 
 /** Lower-cased words of a value, in order (may repeat). */
 export function words(value: string): string[] {
+  const low = value.toLowerCase();
   const out: string[] = [];
-  for (const w of value.toLowerCase().split(WORD_SPLIT)) if (w) out.push(w);
+  // Fast path (the hot loop of indexing): ASCII scanned by char code; anything else by regex.
+  let start = -1;
+  for (let i = 0; i < low.length; i++) {
+    const c = low.charCodeAt(i);
+    if (c >= 128) return slowWords(low);
+    const alnum = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (alnum) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      out.push(low.slice(start, i));
+      start = -1;
+    }
+  }
+  if (start >= 0) out.push(low.slice(start));
+  return out;
+}
+
+function slowWords(low: string): string[] {
+  const out: string[] = [];
+  for (const w of low.split(WORD_SPLIT)) if (w) out.push(w);
   return out;
 }
 
@@ -50,50 +67,62 @@ export function pathHash(path: string): string {
 }
 
 export const fieldWordToken = (path: string, word: string): string => `_f${pathHash(path)}_${word}`;
-export const fieldValueToken = (path: string, value: string): string =>
-  `_k${hash(pathHash(path) + '\u0000' + value.toLowerCase())}`;
-export const valueToken = (value: string): string => `_v${hash(value.toLowerCase())}`;
 export const existsToken = (path: string): string => `_e${pathHash(path)}`;
 
-/** True when a value is not a single bare word, i.e. it gets whole-value tokens. */
-export function needsValueToken(value: string, ws: readonly string[]): boolean {
-  return ws.length !== 1 || ws[0] !== value.toLowerCase();
+/**
+ * Paths as a trie of interned nodes, so that indexing never builds or hashes a path string
+ * per leaf (that was the hot spot): object keys are interned strings, cheap as Map keys.
+ */
+interface PathNode {
+  exists: string;
+  field: string;
+  children: Map<string, PathNode>;
 }
-
-/** Whole values longer than this get no whole-value token (they are prose, not identifiers). */
-export const MAX_VALUE_TOKEN_LENGTH = 256;
+const rootNode: PathNode = { exists: '', field: '', children: new Map() };
+let pathNodes = 0;
+function child(parent: PathNode, parentPath: string, key: string): PathNode {
+  let n = parent.children.get(key);
+  if (n === undefined) {
+    const p = parentPath ? parentPath + '.' + key : key;
+    const h = pathHash(p);
+    n = { exists: `_e${h}`, field: `_f${h}_`, children: new Map() };
+    // Bound the memory an adversarial record shape could take; uncached nodes still work.
+    if (pathNodes++ < 100_000) parent.children.set(key, n);
+    pathOf.set(n, p);
+  }
+  return n;
+}
+const pathOf = new WeakMap<PathNode, string>([[rootNode, '']]);
 
 /** The space-separated token text of a record for the FTS row. */
 export function recordTerms(record: unknown): string {
   const seen = new Set<string>();
-  const visit = (v: unknown, path: string): void => {
+  const visit = (v: unknown, node: PathNode): void => {
     if (v === null || v === undefined) return;
     if (Array.isArray(v)) {
-      for (const el of v) visit(el, path);
+      for (const el of v) visit(el, node);
       return;
     }
     if (typeof v === 'object') {
-      if (path) seen.add(existsToken(path));
-      for (const k in v as Record<string, unknown>) {
-        visit((v as Record<string, unknown>)[k], path ? path + '.' + k : k);
-      }
+      if (node !== rootNode) seen.add(node.exists);
+      const path = pathOf.get(node)!;
+      for (const k in v as Record<string, unknown>)
+        visit((v as Record<string, unknown>)[k], child(node, path, k));
       return;
     }
-    const s = typeof v === 'string' ? v : String(v);
-    seen.add(existsToken(path));
-    const ws = words(s);
-    const ph = pathHash(path);
-    for (const w of ws) {
-      seen.add(w);
-      seen.add(`_f${ph}_${w}`);
+    seen.add(node.exists);
+    if (typeof v === 'number' && Number.isInteger(v)) {
+      // Integers (epoch ms, counts): field:value only; as free text they would be noise that
+      // adds a unique term per record.
+      seen.add(node.field + String(v < 0 ? -v : v));
+      return;
     }
-    if (s.length <= MAX_VALUE_TOKEN_LENGTH && needsValueToken(s, ws)) {
-      const low = s.toLowerCase();
-      seen.add(`_k${hash(ph + '\u0000' + low)}`);
-      seen.add(`_v${hash(low)}`);
+    for (const w of words(typeof v === 'string' ? v : String(v))) {
+      seen.add(w);
+      seen.add(node.field + w);
     }
   };
-  visit(record, '');
+  visit(record, rootNode);
   return [...seen].join(' ');
 }
 

@@ -7,16 +7,14 @@ import { compileQuery } from '../search/sql.js';
 import { searchFunctions } from '../search/functions.js';
 
 export type TimeField = 'timestamp' | 'write_time';
-export const SORT_FIELDS = [
-  'timestamp',
-  'write_time',
-  'severity',
-  'event_name',
-  'event_status',
-  'msg_class',
-  'tenantid',
-] as const;
+/** Sortable fields: each has an index that yields its order, so a sorted page never sorts the matches. */
+export const SORT_FIELDS = ['timestamp', 'write_time', 'severity'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
+const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => string }> = {
+  timestamp: { index: 'syslog_timestamp', order: (d) => `s.timestamp ${d}, s.rowid ${d}` },
+  write_time: { index: 'syslog_write_time', order: (d) => `s.write_time ${d}, s.rowid ${d}` },
+  severity: { index: 'syslog_severity', order: (d) => `s.severity ${d}, s.timestamp ${d}, s.rowid ${d}` },
+};
 
 export interface SearchFilter {
   /** Lucene-style query; empty or absent = everything. */
@@ -144,6 +142,8 @@ export function syslogIndex(db: Database): SyslogIndex {
     /** Set when the whole query is one FTS expression (then counting can use the FTS table). */
     ftsOnly?: string;
     hasOtherFilters: boolean;
+    /** The query restricts rows (beyond time and tenant). */
+    hasQuery: boolean;
   }
 
   function build(filter: SearchFilter): Built {
@@ -154,6 +154,7 @@ export function syslogIndex(db: Database): SyslogIndex {
     const clauses: string[] = [];
     const params: unknown[] = [];
     let ftsOnly: string | undefined;
+    const hasQuery = !('sql' in compiled && compiled.sql === '1');
     if ('fts' in compiled) {
       ftsOnly = compiled.fts;
       clauses.push('s.rowid IN (SELECT rowid FROM syslog_fts WHERE syslog_fts MATCH ?)');
@@ -184,6 +185,7 @@ export function syslogIndex(db: Database): SyslogIndex {
       params,
       ...(ftsOnly !== undefined ? { ftsOnly } : {}),
       hasOtherFilters: other,
+      hasQuery,
     };
   }
 
@@ -195,11 +197,25 @@ export function syslogIndex(db: Database): SyslogIndex {
     return { limit, offset };
   }
 
-  function selectSql(opts: SearchOptions, b: Built): { sql: string; params: unknown[] } {
+  /**
+   * Two plans for a page: walk the sort field's index and keep the rows in the match set
+   * (cheap when matches are common: few index steps per hit), or fetch every match and sort
+   * (cheap when matches are rare). The count, which we need anyway, picks one.
+   */
+  function selectSql(opts: SearchOptions, b: Built, total: number): { sql: string; params: unknown[] } {
     const { field, dir } = parseSort(opts.sort);
     const { limit, offset } = page(opts);
+    const { index, order } = SORT_INDEX[field];
+    let hint = '';
+    if (b.hasQuery && total > 0) {
+      const rows = (stmt('SELECT max(rowid) FROM syslog').pluck().get() as number | null) ?? 0;
+      const want = limit === 0 ? total : Math.min(total, offset + limit);
+      const expectedSteps = (want * rows) / total;
+      if (limit === 0 ? total > 10_000 : total > 1000 && expectedSteps <= 200_000)
+        hint = ` INDEXED BY ${index}`;
+    }
     return {
-      sql: `SELECT s.doc FROM syslog s WHERE ${b.where} ORDER BY s.${field} ${dir}, s.rowid ${dir} LIMIT ? OFFSET ?`,
+      sql: `SELECT s.doc FROM syslog s${hint} WHERE ${b.where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
       params: [...b.params, limit === 0 ? -1 : limit, offset],
     };
   }
@@ -227,18 +243,20 @@ export function syslogIndex(db: Database): SyslogIndex {
     search(opts) {
       return run(() => {
         const b = build(opts);
-        const { sql, params } = selectSql(opts, b);
+        const total = count(b);
+        if (total === 0) return { total, records: [] };
+        const { sql, params } = selectSql(opts, b, total);
         const rows = stmt(sql)
           .pluck()
           .all(...params) as string[];
-        return { total: count(b), records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
+        return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
       });
     },
     count: (filter) => run(() => count(build(filter))),
     stream(opts) {
       return run(() => {
         const b = build(opts);
-        const { sql, params } = selectSql(opts, b);
+        const { sql, params } = selectSql(opts, b, b.hasQuery ? count(b) : 0);
         return stmt(sql)
           .pluck()
           .iterate(...params) as IterableIterator<string>;
@@ -255,18 +273,22 @@ export function syslogIndex(db: Database): SyslogIndex {
         let from = checkTime('from', opts.from);
         let to = checkTime('to', opts.to);
         if (from === undefined || to === undefined) {
-          const mm = stmt(`SELECT min(s.${tf}) AS lo, max(s.${tf}) AS hi FROM syslog s WHERE ${b.where}`).get(
-            ...b.params,
-          ) as { lo: number | null; hi: number | null };
-          if (mm.lo === null || mm.hi === null) return { interval: NICE[3]!, buckets: [] };
-          from ??= mm.lo;
-          to ??= mm.hi;
+          // Two statements: SQLite answers a lone min() or max() from the index in one step.
+          const lo = stmt(`SELECT min(s.${tf}) FROM syslog s WHERE ${b.where}`)
+            .pluck()
+            .get(...b.params) as number | null;
+          const hi = stmt(`SELECT max(s.${tf}) FROM syslog s WHERE ${b.where}`)
+            .pluck()
+            .get(...b.params) as number | null;
+          if (lo === null || hi === null) return { interval: NICE[3]!, buckets: [] };
+          from ??= lo;
+          to ??= hi;
         }
         const span = Math.max(1, to - from + 1);
         const interval = NICE.find((n) => span / n <= buckets) ?? Math.ceil(span / buckets);
         const start = Math.floor(from / interval) * interval;
         const rows = stmt(
-          `SELECT (s.${tf} - ?) / ? AS b, count(*) AS n FROM syslog s WHERE ${b.where} GROUP BY b ORDER BY b`,
+          `SELECT (s.${tf} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, count(*) AS n FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} GROUP BY b ORDER BY b`,
         ).all(start, interval, ...b.params) as { b: number; n: number }[];
         const counts = new Map(rows.map((r) => [r.b, r.n]));
         const out: HistogramResult['buckets'] = [];
