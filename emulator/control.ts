@@ -1,0 +1,112 @@
+/**
+ * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
+ * added findings, faults, account activation, STS credential lifetime, the clock and a log of
+ * the requests served. Errors are `{"error": "..."}` with 400/404/405, naming the field.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EmulatorState } from './state.js';
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 * 1024 * 1024) throw new Error('body: larger than 64 MB');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('body: not valid JSON');
+  }
+}
+
+const ROUTES: Record<string, string[]> = {
+  summary: ['GET'],
+  mutate: ['POST'],
+  findings: ['POST'],
+  faults: ['GET', 'POST', 'DELETE'],
+  accounts: ['POST'],
+  sts: ['GET', 'POST'],
+  clock: ['GET', 'POST'],
+  requests: ['GET', 'DELETE'],
+};
+
+export async function handleControl(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const name = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
+  const method = req.method ?? 'GET';
+  const allowed = ROUTES[name];
+  if (!allowed)
+    return send(res, 404, {
+      error: `unknown control endpoint /__emulator/${name}; known: ${Object.keys(ROUTES).join(', ')}`,
+    });
+  if (!allowed.includes(method))
+    return send(res, 405, {
+      error: `${method} not allowed on /__emulator/${name}; allowed: ${allowed.join(', ')}`,
+    });
+  try {
+    const body = method === 'POST' ? await readJson(req) : undefined;
+    switch (`${method} ${name}`) {
+      case 'GET summary':
+        return send(res, 200, state.summary());
+      case 'POST mutate':
+        return send(res, 200, state.mutate(body));
+      case 'POST findings':
+        return send(res, 200, state.addFindings(body));
+      case 'GET faults':
+        return send(res, 200, { faults: state.faults.current, injected: state.faults.injected });
+      case 'POST faults':
+        return send(res, 200, { faults: state.faults.set(body) });
+      case 'DELETE faults':
+        state.faults.reset();
+        return send(res, 200, { faults: state.faults.current });
+      case 'POST accounts':
+        return send(res, 200, state.setAccountStatus(body));
+      case 'GET sts':
+        return send(res, 200, { credentialSeconds: state.credentialSeconds ?? null });
+      case 'POST sts': {
+        const b = body as { credentialSeconds?: unknown };
+        const v = b?.credentialSeconds;
+        if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 43200)) {
+          throw new Error(
+            "credentialSeconds: an integer 1-43200, or null to use each request's DurationSeconds",
+          );
+        }
+        state.credentialSeconds = v ?? undefined;
+        return send(res, 200, { credentialSeconds: v });
+      }
+      case 'GET clock':
+        return send(res, 200, { now: state.now() });
+      case 'POST clock': {
+        const b = (body ?? {}) as { advanceMs?: unknown; setMs?: unknown };
+        for (const k of ['advanceMs', 'setMs'] as const) {
+          if (b[k] !== undefined && (typeof b[k] !== 'number' || !Number.isFinite(b[k])))
+            throw new Error(`${k}: a number of milliseconds`);
+        }
+        const extra = Object.keys(b).filter((k) => k !== 'advanceMs' && k !== 'setMs');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs`);
+        return send(res, 200, { now: state.moveClock(b as { advanceMs?: number; setMs?: number }) });
+      }
+      case 'GET requests':
+        return send(res, 200, { requests: state.requests() });
+      case 'DELETE requests':
+        state.clearRequests();
+        return send(res, 200, { requests: [] });
+    }
+  } catch (e) {
+    return send(res, 400, { error: (e as Error).message });
+  }
+}

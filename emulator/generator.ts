@@ -1,0 +1,743 @@
+/**
+ * The deterministic finding generator: finding i = f(seed, i). `meta()` draws the few columns the
+ * store keeps in typed arrays (type, severity, status, times...); `build()` draws everything else
+ * (resources, packages, CVSS, EPSS, tags, IPs) on demand from streams seeded by (seed, i), so a
+ * million findings cost only their columns. Shared pools (vulnerabilities, resources) make many
+ * findings point at the same CVE or instance, as on a real account.
+ */
+import { Rng, hash3 } from './rng.js';
+
+export const FINDING_TYPES = ['PACKAGE_VULNERABILITY', 'NETWORK_REACHABILITY', 'CODE_VULNERABILITY'] as const;
+export const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'UNTRIAGED'] as const;
+export const STATUSES = ['ACTIVE', 'SUPPRESSED', 'CLOSED'] as const;
+/** The last one is not in the service model: it proves clients treat the enum as open. */
+export const RESOURCE_TYPES = [
+  'AWS_EC2_INSTANCE',
+  'AWS_ECR_CONTAINER_IMAGE',
+  'AWS_ECR_REPOSITORY',
+  'AWS_LAMBDA_FUNCTION',
+  'CODE_REPOSITORY',
+  'AWS_NEW_RESOURCE',
+] as const;
+export const DEFAULT_ACCOUNTS = ['123456789012', '210987654321', '111122223333', '444455556666'] as const;
+
+const DAY = 86_400_000;
+
+export interface GenMeta {
+  type: string;
+  severity: string;
+  status: string;
+  resourceType: string;
+  account: string;
+  region: string;
+  updatedAt: number; // epoch ms
+  firstObservedAt: number;
+  lastObservedAt: number;
+}
+
+/** The mutable part of a finding, kept in the store's columns and applied when building. */
+export interface LiveState {
+  status: string;
+  severity: string;
+  updatedAt: number;
+  lastObservedAt: number;
+  firstObservedAt: number;
+}
+
+export interface GeneratorOptions {
+  seed: number;
+  accounts: readonly string[];
+  regions: readonly string[];
+  /** Epoch ms the 90-day spread ends at (the emulator's start). */
+  epoch: number;
+}
+
+const S_META = 1;
+const S_DETAIL = 2;
+const S_ARN = 3;
+const S_VULN = 4;
+const S_RES = 5;
+
+export class Generator {
+  constructor(readonly opts: GeneratorOptions) {}
+
+  meta(i: number): GenMeta {
+    const r = Rng.of(this.opts.seed, i, S_META);
+    const t = r.weighted([80, 10, 10]);
+    const type = FINDING_TYPES[t] as string;
+    let resourceType: string;
+    if (t === 1) resourceType = 'AWS_EC2_INSTANCE';
+    else if (t === 2) resourceType = r.chance(0.5) ? 'AWS_LAMBDA_FUNCTION' : 'CODE_REPOSITORY';
+    else resourceType = RESOURCE_TYPES[r.weighted([34, 40, 4, 20, 0, 2])] as string;
+    const severity = SEVERITIES[
+      t === 1 ? r.weighted([2, 10, 70, 15, 3, 0]) : r.weighted([3, 20, 40, 25, 8, 4])
+    ] as string;
+    const status = STATUSES[r.weighted([70, 5, 25])] as string;
+    const account = this.opts.accounts[
+      r.weighted(this.opts.accounts.map((_, k) => (k === 0 ? 4 : 2)))
+    ] as string;
+    const region = r.pick(this.opts.regions);
+    const updatedAt = this.opts.epoch - 1 - Math.floor(r.next() * 90 * DAY);
+    const age = r.next();
+    const firstObservedAt = updatedAt - Math.floor(age * age * 180 * DAY);
+    // A rescan moves lastObservedAt with updatedAt; a status change moves only updatedAt.
+    const lastObservedAt =
+      status === 'ACTIVE' ? updatedAt : Math.max(firstObservedAt, updatedAt - Math.floor(r.next() * 7 * DAY));
+    return {
+      type,
+      severity,
+      status,
+      resourceType,
+      account,
+      region,
+      updatedAt,
+      firstObservedAt,
+      lastObservedAt,
+    };
+  }
+
+  findingId(i: number): string {
+    const r = Rng.of(this.opts.seed, i, S_ARN);
+    return r.hex(32);
+  }
+
+  vulnIndex(i: number): number {
+    return hash3(this.opts.seed, i, S_VULN) % 6000;
+  }
+
+  vulnerabilityId(i: number, type: string): string {
+    if (type === 'NETWORK_REACHABILITY') return '';
+    if (type === 'CODE_VULNERABILITY') return `CWE-${CWES[this.vulnIndex(i) % CWES.length]}`;
+    return vulnerability(this.opts.seed, this.vulnIndex(i)).id;
+  }
+
+  /** The whole finding in wire format (timestamps as epoch seconds). */
+  build(i: number, m: GenMeta, live: LiveState): Record<string, unknown> {
+    const { seed } = this.opts;
+    const r = Rng.of(seed, i, S_DETAIL);
+    const id = this.findingId(i);
+    const arn = `arn:aws:inspector2:${m.region}:${m.account}:finding/${id}`;
+    const resource = buildResource(seed, r, m);
+    const f: Record<string, unknown> = {
+      awsAccountId: m.account,
+      findingArn: arn,
+      type: m.type,
+      severity: live.severity,
+      status: live.status,
+      firstObservedAt: sec(live.firstObservedAt),
+      lastObservedAt: sec(live.lastObservedAt),
+      updatedAt: sec(live.updatedAt),
+      resources: [resource],
+    };
+    if (m.type === 'PACKAGE_VULNERABILITY') buildPackageFinding(seed, r, this.vulnIndex(i), m, live, f);
+    else if (m.type === 'NETWORK_REACHABILITY') buildNetworkFinding(r, m, resource, f);
+    else buildCodeFinding(r, this.vulnIndex(i), m, resource, f);
+    return f;
+  }
+}
+
+/** Epoch ms -> epoch seconds with millisecond precision, as restJson1 sends timestamps. */
+export function sec(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
+const SCORE_BY_SEVERITY: Record<string, [number, number]> = {
+  INFORMATIONAL: [0, 0],
+  LOW: [1, 3.9],
+  MEDIUM: [4, 6.9],
+  HIGH: [7, 8.9],
+  CRITICAL: [9, 10],
+  UNTRIAGED: [0, 0],
+};
+
+function scoreFor(r: Rng, severity: string): number {
+  const [lo, hi] = SCORE_BY_SEVERITY[severity] ?? [0, 10];
+  return Math.round((lo + r.next() * (hi - lo)) * 10) / 10;
+}
+
+interface Vuln {
+  id: string;
+  source: string;
+  packages: { name: string; manager: string; version: string; fixed: string }[];
+  sentences: string[];
+  vector: string;
+  refs: string[];
+  related: string[];
+  vendorCreatedAt: number;
+  epss: number;
+  exploit: boolean;
+}
+
+const VULN_CACHE = new Map<string, Vuln>();
+
+/** Vulnerability k of the seed's pool of 6000 CVEs (memoised; small and bounded). */
+function vulnerability(seed: number, k: number): Vuln {
+  const key = `${seed}:${k}`;
+  const hit = VULN_CACHE.get(key);
+  if (hit) return hit;
+  const r = Rng.of(seed, k, 100);
+  const year = 2014 + r.int(12);
+  const isGhsa = r.chance(0.08);
+  const id = isGhsa ? `GHSA-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}` : `CVE-${year}-${r.range(1000, 52999)}`;
+  const eco = r.pick(ECOSYSTEMS);
+  const npk = r.weighted([40, 25, 15, 10, 6, 4]) + 1;
+  const packages = [];
+  for (let p = 0; p < npk; p++) {
+    const name = r.pick(eco.packages);
+    const v = `${r.range(0, 9)}.${r.range(0, 30)}.${r.range(0, 40)}`;
+    packages.push({
+      name,
+      manager: eco.manager,
+      version: v,
+      fixed: `${v.split('.')[0]}.${r.range(1, 40)}.${r.range(0, 9)}`,
+    });
+  }
+  const ns = r.range(2, 7);
+  const sentences = [];
+  for (let s = 0; s < ns; s++) sentences.push(r.pick(SENTENCES));
+  const refs = [];
+  for (let u = 0, n = r.range(1, 8); u < n; u++)
+    refs.push(`${r.pick(REF_HOSTS)}/${id}${u ? `/${r.hex(8)}` : ''}`);
+  const related = [];
+  for (let u = 0, n = r.int(3); u < n; u++) related.push(`CVE-${year}-${r.range(1000, 52999)}`);
+  const v: Vuln = {
+    id,
+    source: isGhsa ? 'GITHUB' : eco.source,
+    packages,
+    sentences,
+    vector: `CVSS:3.1/AV:${r.pick(['N', 'A', 'L'])}/AC:${r.pick(['L', 'H'])}/PR:${r.pick(['N', 'L', 'H'])}/UI:${r.pick(['N', 'R'])}/S:${r.pick(['U', 'C'])}/C:${r.pick(['N', 'L', 'H'])}/I:${r.pick(['N', 'L', 'H'])}/A:${r.pick(['N', 'L', 'H'])}`,
+    refs,
+    related,
+    vendorCreatedAt: Date.UTC(year, r.int(12), r.range(1, 28), r.int(24), r.int(60)),
+    epss: Math.round(r.next() ** 4 * 100000) / 100000,
+    exploit: r.chance(0.12),
+  };
+  if (VULN_CACHE.size > 50_000) VULN_CACHE.clear();
+  VULN_CACHE.set(key, v);
+  return v;
+}
+
+function buildPackageFinding(
+  seed: number,
+  r: Rng,
+  k: number,
+  m: GenMeta,
+  live: LiveState,
+  f: Record<string, unknown>,
+): void {
+  const v = vulnerability(seed, k);
+  const names = v.packages.map((p) => p.name);
+  f.title = `${v.id} - ${[...new Set(names)].join(', ')}`.slice(0, 1024);
+  f.description = `${v.id}: ${v.sentences.join(' ')}`.slice(0, 1024);
+  const score = scoreFor(r, live.severity);
+  const fixable = v.packages.map(() => r.chance(0.7));
+  const isLambda = m.resourceType === 'AWS_LAMBDA_FUNCTION';
+  const isEcr = m.resourceType === 'AWS_ECR_CONTAINER_IMAGE';
+  f.packageVulnerabilityDetails = {
+    vulnerabilityId: v.id,
+    source: v.source,
+    sourceUrl: v.source === 'NVD' ? `https://nvd.nist.gov/vuln/detail/${v.id}` : `${v.refs[0]}`,
+    vendorSeverity: r.pick(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'Important', 'Moderate', 'unimportant']),
+    vendorCreatedAt: sec(v.vendorCreatedAt),
+    vendorUpdatedAt: sec(v.vendorCreatedAt + r.int(400) * DAY),
+    cvss: [
+      { baseScore: score, scoringVector: v.vector, source: 'NVD', version: '3.1' },
+      ...(r.chance(0.5)
+        ? [
+            {
+              baseScore: Math.min(10, score + 0.3),
+              scoringVector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P',
+              source: 'NVD',
+              version: '2.0',
+            },
+          ]
+        : []),
+    ],
+    referenceUrls: v.refs,
+    relatedVulnerabilities: v.related,
+    vulnerablePackages: v.packages.map((p, n) => ({
+      name: p.name,
+      version: p.version,
+      epoch: 0,
+      release: p.manager === 'OS' ? `${r.range(1, 30)}.amzn2023` : '',
+      arch: p.manager === 'OS' ? r.pick(['X86_64', 'AARCH64', 'NOARCH']) : '',
+      packageManager: p.manager,
+      ...(fixable[n]
+        ? { fixedInVersion: p.fixed, remediation: `Upgrade ${p.name} to ${p.fixed}` }
+        : { fixedInVersion: 'NotAvailable' }),
+      ...(p.manager !== 'OS'
+        ? {
+            filePath: `${isLambda ? 'var/task' : 'app'}/${p.manager === 'NPM' ? 'node_modules/' : ''}${p.name}/${r.pick(['package.json', 'METADATA', 'pom.properties', 'go.mod'])}`,
+          }
+        : {}),
+      ...(isEcr ? { sourceLayerHash: `sha256:${r.hex(64)}` } : {}),
+      ...(isLambda && r.chance(0.3)
+        ? {
+            sourceLambdaLayerArn: `arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}-deps:${r.range(1, 40)}`,
+          }
+        : {}),
+    })),
+  };
+  const nFix = fixable.filter(Boolean).length;
+  f.fixAvailable = nFix === fixable.length ? 'YES' : nFix === 0 ? 'NO' : 'PARTIAL';
+  f.exploitAvailable = v.exploit ? 'YES' : 'NO';
+  if (v.exploit) f.exploitabilityDetails = { lastKnownExploitAt: sec(v.vendorCreatedAt + r.int(300) * DAY) };
+  f.epss = { score: v.epss };
+  f.inspectorScore = score;
+  f.inspectorScoreDetails = {
+    adjustedCvss: {
+      adjustments: r.chance(0.3)
+        ? [
+            {
+              metric: 'attackVector',
+              reason: 'Amazon Inspector adjusted the score: the resource is not reachable from the internet.',
+            },
+          ]
+        : [],
+      cvssSource: 'NVD',
+      score,
+      scoreSource: 'NVD',
+      scoringVector: v.vector,
+      version: '3.1',
+    },
+  };
+  f.remediation = {
+    recommendation: {
+      text:
+        nFix > 0
+          ? `Upgrade the affected packages: ${v.packages.map((p) => `${p.name} to ${p.fixed}`).join(', ')}.`
+          : 'None Provided',
+      ...(r.chance(0.5)
+        ? { Url: `https://alas.aws.amazon.com/AL2023/ALAS-${2023 + r.int(3)}-${r.range(100, 999)}.html` }
+        : {}),
+    },
+  };
+}
+
+function buildNetworkFinding(
+  r: Rng,
+  m: GenMeta,
+  resource: Record<string, unknown>,
+  f: Record<string, unknown>,
+): void {
+  const [port, service] = r.pick(PORTS);
+  const protocol = r.chance(0.9) ? 'TCP' : 'UDP';
+  const vpc = (resource.details as { awsEc2Instance: { vpcId: string; subnetId: string } }).awsEc2Instance;
+  const igw = `igw-${r.hex(17)}`;
+  const steps = [
+    {
+      componentId: igw,
+      componentType: 'AWS::EC2::InternetGateway',
+      componentArn: `arn:aws:ec2:${m.region}:${m.account}:internet-gateway/${igw}`,
+    },
+    { componentId: `acl-${r.hex(17)}`, componentType: 'AWS::EC2::NetworkAcl' },
+    { componentId: `sg-${r.hex(17)}`, componentType: 'AWS::EC2::SecurityGroup' },
+    { componentId: `eni-${r.hex(17)}`, componentType: 'AWS::EC2::NetworkInterface' },
+    { componentId: String(resource.id), componentType: 'AWS::EC2::Instance' },
+  ];
+  f.title = `Port ${port} is reachable from an Internet Gateway - ${protocol}`;
+  f.description = `On the instance ${String(resource.id)}, the port range ${port}-${port} (${service}) is reachable from the Internet Gateway ${igw} through the VPC ${vpc.vpcId} and the subnet ${vpc.subnetId}. An open port exposes the instance to network attacks; restrict the security group rules and network ACLs to the addresses that need access.`;
+  f.networkReachabilityDetails = {
+    openPortRange: { begin: port, end: port },
+    protocol,
+    networkPath: { steps },
+  };
+  f.remediation = {
+    recommendation: {
+      text: 'You can restrict access to your instance by modifying the Security Groups or ACLs in the network path.',
+    },
+  };
+  f.inspectorScore = scoreFor(r, m.severity);
+}
+
+function buildCodeFinding(
+  r: Rng,
+  k: number,
+  m: GenMeta,
+  resource: Record<string, unknown>,
+  f: Record<string, unknown>,
+): void {
+  const cwe = CWES[k % CWES.length] as number;
+  const [detector, tags] = DETECTORS[k % DETECTORS.length] as [string, string[]];
+  const lang = r.pick(['python', 'javascript', 'java']);
+  const file = `${r.pick(WORDS)}_${r.pick(['handler', 'service', 'client', 'utils'])}.${lang === 'python' ? 'py' : lang === 'java' ? 'java' : 'js'}`;
+  const startLine = r.range(1, 900);
+  const repo = m.resourceType === 'CODE_REPOSITORY';
+  f.title = `CWE-${cwe} - ${detector}`;
+  f.description = `${detector}: ${r.pick(SENTENCES)} The code at line ${startLine} of ${file} matches the detector's pattern for CWE-${cwe}. Review the data flow and apply the recommended fix.`;
+  f.codeVulnerabilityDetails = {
+    cwes: [`CWE-${cwe}`],
+    detectorId: `${lang}/${detector.toLowerCase().replace(/[^a-z]+/g, '-')}@v1.0`,
+    detectorName: detector,
+    detectorTags: tags,
+    filePath: {
+      fileName: file,
+      filePath: `${repo ? 'src' : 'var/task'}/${file}`,
+      startLine,
+      endLine: startLine + r.int(12),
+    },
+    referenceUrls: [`https://cwe.mitre.org/data/definitions/${cwe}.html`],
+    ruleId: `${lang}-${r.pick(['hardcoded', 'injection', 'crypto', 'path'])}-${r.hex(6)}`,
+    ...(repo
+      ? {}
+      : r.chance(0.2)
+        ? {
+            sourceLambdaLayerArn: `arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}:${r.range(1, 9)}`,
+          }
+        : {}),
+  };
+  f.remediation = {
+    recommendation: {
+      text: `Apply the fix suggested for ${detector}.`,
+      Url: `https://docs.aws.amazon.com/codeguru/detector-library/${lang}/`,
+    },
+  };
+  f.inspectorScore = scoreFor(r, m.severity);
+  f.fixAvailable = 'NO';
+}
+
+function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknown> {
+  // Findings share resources: a pool of 40,000 per account and resource type.
+  const pool = fr.int(40_000);
+  const r = Rng.of(
+    seed,
+    pool * 64 +
+      RESOURCE_TYPES.indexOf(m.resourceType as never) * 8 +
+      (hash3(0, Number(m.account.slice(-6)), 9) % 8),
+    S_RES,
+  );
+  const name = `${r.pick(WORDS)}-${r.pick(WORDS)}-${r.range(1, 99)}`;
+  const env = r.pick(['prod', 'staging', 'dev', 'test']);
+  const tags: Record<string, string> = { Name: name, Environment: env };
+  if (r.chance(0.5)) tags.Team = r.pick(['payments', 'platform', 'search', 'identity', 'data']);
+  if (r.chance(0.3)) tags['aws:cloudformation:stack-name'] = `${name}-stack`;
+  const base = { partition: m.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws', region: m.region, tags };
+  switch (m.resourceType) {
+    case 'AWS_EC2_INSTANCE': {
+      const id = `i-0${r.hex(16)}`;
+      const ipCount = r.range(1, 3);
+      const ips = [];
+      for (let k = 0; k < ipCount; k++)
+        ips.push(
+          k === 0
+            ? `10.${r.int(256)}.${r.int(256)}.${r.range(1, 254)}`
+            : `${r.range(3, 54)}.${r.int(256)}.${r.int(256)}.${r.range(1, 254)}`,
+        );
+      return {
+        type: m.resourceType,
+        id,
+        ...base,
+        details: {
+          awsEc2Instance: {
+            type: r.pick(['t3.micro', 't3.large', 'm5.xlarge', 'c6i.2xlarge', 'r6g.large']),
+            imageId: `ami-0${r.hex(16)}`,
+            ipV4Addresses: ips,
+            ipV6Addresses: r.chance(0.2) ? [`2600:1f18:${r.hex(4)}:${r.hex(4)}::${r.hex(4)}`] : [],
+            keyName: `${env}-key`,
+            iamInstanceProfileArn: `arn:aws:iam::${m.account}:instance-profile/${name}`,
+            vpcId: `vpc-0${r.hex(16)}`,
+            subnetId: `subnet-0${r.hex(16)}`,
+            launchedAt: sec(m.firstObservedAt - r.int(400) * DAY),
+            platform: r.pick([
+              'AMAZON_LINUX_2023',
+              'AMAZON_LINUX_2',
+              'UBUNTU_22_04',
+              'WINDOWS_SERVER_2022',
+              'DEBIAN_12',
+            ]),
+          },
+        },
+      };
+    }
+    case 'AWS_ECR_CONTAINER_IMAGE':
+    case 'AWS_ECR_REPOSITORY': {
+      const repositoryName = `${r.pick(WORDS)}/${r.pick(WORDS)}`;
+      const imageHash = `sha256:${r.hex(64)}`;
+      if (m.resourceType === 'AWS_ECR_REPOSITORY') {
+        return {
+          type: m.resourceType,
+          id: `arn:aws:ecr:${m.region}:${m.account}:repository/${repositoryName}`,
+          ...base,
+        };
+      }
+      return {
+        type: m.resourceType,
+        id: `arn:aws:ecr:${m.region}:${m.account}:repository/${repositoryName}/${imageHash}`,
+        ...base,
+        details: {
+          awsEcrContainerImage: {
+            architecture: r.pick(['amd64', 'arm64']),
+            author: r.chance(0.5) ? `${r.pick(WORDS)} <${r.pick(WORDS)}@example.com>` : '',
+            imageHash,
+            imageTags: [r.pick(['latest', 'v1.2.3', 'main', `build-${r.range(100, 9999)}`])],
+            platform: r.pick(['AMAZON_LINUX_2023', 'DEBIAN_12', 'ALPINE_LINUX_3_19', 'UBUNTU_22_04']),
+            pushedAt: sec(m.firstObservedAt - r.int(30) * DAY),
+            registry: m.account,
+            repositoryName,
+            ...(r.chance(0.6)
+              ? { lastInUseAt: sec(m.updatedAt - r.int(5) * DAY), inUseCount: r.range(0, 40) }
+              : {}),
+          },
+        },
+      };
+    }
+    case 'AWS_LAMBDA_FUNCTION': {
+      const functionName = name;
+      return {
+        type: m.resourceType,
+        id: `arn:aws:lambda:${m.region}:${m.account}:function:${functionName}:$LATEST`,
+        ...base,
+        details: {
+          awsLambdaFunction: {
+            functionName,
+            runtime: r.pick([
+              'NODEJS_18_X',
+              'PYTHON_3_11',
+              'JAVA_17',
+              'PYTHON_3_12',
+              'NODEJS_22_X',
+              'GO_1_X',
+            ]),
+            codeSha256: Buffer.from(r.hex(64), 'hex').toString('base64'),
+            version: '$LATEST',
+            executionRoleArn: `arn:aws:iam::${m.account}:role/${functionName}-role`,
+            layers: r.chance(0.4)
+              ? [`arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}:${r.range(1, 30)}`]
+              : [],
+            packageType: 'ZIP',
+            architectures: [r.pick(['X86_64', 'ARM64'])],
+            lastModifiedAt: sec(m.firstObservedAt - r.int(60) * DAY),
+            ...(r.chance(0.3)
+              ? {
+                  vpcConfig: {
+                    subnetIds: [`subnet-0${r.hex(16)}`],
+                    securityGroupIds: [`sg-0${r.hex(16)}`],
+                    vpcId: `vpc-0${r.hex(16)}`,
+                  },
+                }
+              : {}),
+          },
+        },
+      };
+    }
+    case 'CODE_REPOSITORY': {
+      const projectName = `${r.pick(WORDS)}-${r.pick(WORDS)}`;
+      return {
+        type: m.resourceType,
+        id: `arn:aws:inspector2:${m.region}:${m.account}:code-repository/${r.hex(16)}`,
+        ...base,
+        details: {
+          codeRepository: {
+            projectName,
+            providerType: r.chance(0.8) ? 'GITHUB' : 'GITLAB_SELF_MANAGED',
+            integrationArn: `arn:aws:inspector2:${m.region}:${m.account}:codesecurity-integration/${r.hex(32)}`,
+          },
+        },
+      };
+    }
+    default: {
+      // A resource type (and details member) newer than every client's model.
+      return {
+        type: m.resourceType,
+        id: `arn:aws:newservice:${m.region}:${m.account}:thing/${r.hex(20)}`,
+        ...base,
+        details: {
+          awsNewResource: { thingName: name, generation: r.range(1, 5), labels: [env, r.pick(WORDS)] },
+        },
+      };
+    }
+  }
+}
+
+const ECOSYSTEMS: { manager: string; source: string; packages: string[] }[] = [
+  {
+    manager: 'OS',
+    source: 'NVD',
+    packages: [
+      'openssl',
+      'glibc',
+      'curl',
+      'libcurl',
+      'linux',
+      'kernel',
+      'libxml2',
+      'zlib',
+      'sudo',
+      'bash',
+      'systemd',
+      'openssh',
+      'expat',
+      'sqlite',
+      'krb5-libs',
+      'python3',
+      'perl',
+      'git',
+      'vim-minimal',
+      'tar',
+    ],
+  },
+  {
+    manager: 'OS',
+    source: 'DEBIAN_CVE',
+    packages: [
+      'libssl3',
+      'libc6',
+      'libgnutls30',
+      'libtiff6',
+      'libpng16-16',
+      'libwebp7',
+      'libsqlite3-0',
+      'libx11-6',
+      'ncurses-base',
+    ],
+  },
+  {
+    manager: 'NPM',
+    source: 'NVD',
+    packages: [
+      'lodash',
+      'axios',
+      'minimist',
+      'express',
+      'jsonwebtoken',
+      'semver',
+      'ws',
+      'follow-redirects',
+      'tough-cookie',
+      'braces',
+      'micromatch',
+      'undici',
+    ],
+  },
+  {
+    manager: 'PYTHONPKG',
+    source: 'NVD',
+    packages: [
+      'requests',
+      'urllib3',
+      'django',
+      'flask',
+      'cryptography',
+      'pyyaml',
+      'jinja2',
+      'werkzeug',
+      'setuptools',
+      'idna',
+      'certifi',
+      'aiohttp',
+    ],
+  },
+  {
+    manager: 'JAR',
+    source: 'NVD',
+    packages: [
+      'log4j-core',
+      'jackson-databind',
+      'spring-core',
+      'commons-text',
+      'netty-codec-http',
+      'snakeyaml',
+      'guava',
+      'tomcat-embed-core',
+    ],
+  },
+  {
+    manager: 'GOBINARY',
+    source: 'NVD',
+    packages: [
+      'golang.org/x/net',
+      'google.golang.org/grpc',
+      'golang.org/x/crypto',
+      'stdlib',
+      'github.com/docker/docker',
+      'k8s.io/apimachinery',
+    ],
+  },
+  {
+    manager: 'NUGET',
+    source: 'NVD',
+    packages: ['Newtonsoft.Json', 'System.Text.Json', 'Microsoft.Data.SqlClient', 'System.Net.Http'],
+  },
+  { manager: 'GEMSPEC', source: 'NVD', packages: ['rack', 'nokogiri', 'rails', 'actionpack', 'puma'] },
+];
+
+const SENTENCES = [
+  'A flaw was found in the way the library parses crafted input, which can lead to an out-of-bounds read.',
+  'A remote attacker could exploit this to cause a denial of service or possibly execute arbitrary code.',
+  'An integer overflow in the length calculation allows a heap-based buffer overflow when processing large headers.',
+  'Improper validation of certificate chains allows a man-in-the-middle attacker to spoof trusted servers.',
+  'The affected versions do not properly sanitize user-supplied paths, allowing directory traversal outside the intended root.',
+  'A use-after-free in the connection cleanup code can be triggered by a malicious peer closing the stream early.',
+  'Prototype pollution in the merge function allows an attacker to inject properties into Object.prototype.',
+  'Uncontrolled recursion when parsing deeply nested documents leads to stack exhaustion.',
+  'A race condition in the temporary file handling allows local users to overwrite arbitrary files.',
+  'Insufficient entropy in the session identifier generator makes session tokens predictable.',
+  'The decompression routine does not bound the output size, allowing a small payload to exhaust memory.',
+  'Server-side request forgery is possible through redirects to internal addresses that are followed without checks.',
+  'This vulnerability exists because of an incomplete fix for an earlier issue in the same component.',
+  'Exploitation requires the attacker to control the content of a configuration file read at startup.',
+  'Regular expression backtracking on crafted input causes excessive CPU consumption (ReDoS).',
+  'SQL statements are built by concatenating untrusted input, which allows SQL injection.',
+  'Hardcoded credentials were detected in the source; anyone with read access to the code can use them.',
+  'Sensitive information is written to log files in clear text.',
+];
+
+const REF_HOSTS = [
+  'https://nvd.nist.gov/vuln/detail',
+  'https://security-tracker.debian.org/tracker',
+  'https://access.redhat.com/security/cve',
+  'https://github.com/advisories',
+  'https://ubuntu.com/security',
+  'https://alas.aws.amazon.com/cve/html',
+];
+
+const WORDS = [
+  'orders',
+  'billing',
+  'search',
+  'gateway',
+  'auth',
+  'catalog',
+  'inventory',
+  'reports',
+  'web',
+  'api',
+  'worker',
+  'ingest',
+  'notify',
+  'ledger',
+  'media',
+  'profile',
+  'checkout',
+  'analytics',
+  'edge',
+  'batch',
+];
+
+const PORTS: [number, string][] = [
+  [22, 'SSH'],
+  [3389, 'RDP'],
+  [80, 'HTTP'],
+  [443, 'HTTPS'],
+  [3306, 'MySQL'],
+  [5432, 'PostgreSQL'],
+  [6379, 'Redis'],
+  [9200, 'Elasticsearch'],
+  [27017, 'MongoDB'],
+];
+
+const CWES = [798, 89, 79, 22, 78, 327, 502, 611, 918, 117, 400, 20];
+const DETECTORS: [string, string[]][] = [
+  ['Hardcoded credentials', ['secrets', 'security']],
+  ['SQL injection', ['injection', 'sql', 'owasp-top10']],
+  ['Cross-site scripting', ['injection', 'xss', 'owasp-top10']],
+  ['Path traversal', ['injection', 'owasp-top10']],
+  ['OS command injection', ['injection', 'subprocess']],
+  ['Insecure cryptography', ['cryptography']],
+  ['Deserialization of untrusted data', ['deserialization']],
+  ['XML external entity', ['xml', 'owasp-top10']],
+  ['Server-side request forgery', ['ssrf', 'networking']],
+  ['Log injection', ['logging', 'injection']],
+  ['Resource leak', ['resource-leak']],
+  ['Improper input validation', ['validation']],
+];

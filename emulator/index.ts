@@ -1,0 +1,355 @@
+/**
+ * An AWS emulator for Inspector2 (restJson1) and STS (awsQuery) on node:http(s): SigV4 checked
+ * on every request, IAM enforced, faults injectable at runtime, and a control API under
+ * /__emulator/ (no signature). Test, benchmark and demo infrastructure: it depends on no product
+ * code, because it stands in for AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { handleControl } from './control.js';
+import { AwsError } from './errors.js';
+import type { Operation } from './faults.js';
+import type { IamModel } from './iam.js';
+import { verifySigV4, type Service } from './sigv4.js';
+import { EmulatorState, type StateOptions } from './state.js';
+import { handleSts, stsErrorXml } from './sts.js';
+import { selfSignedCert } from './tls.js';
+
+export type { IamModel } from './iam.js';
+export { DEFAULT_IAM } from './iam.js';
+export type { Faults } from './faults.js';
+export { EmulatorState } from './state.js';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  tls?: boolean;
+  findings?: number;
+  /** true: the shipped real findings (test/fixtures/aws-inspector2); a string: another folder. */
+  fixtures?: boolean | string;
+  seed?: number;
+  /** The IAM model, or a JSON/YAML file holding it. */
+  iam?: IamModel | string;
+  clock?: () => number;
+  regions?: string[];
+  accounts?: string[];
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  /** PEM of the self-signed certificate when tls. */
+  ca?: string;
+  /** Direct access to the emulator's state (the same as the control API). */
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new AwsError('SerializationException', 413, `Request body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Route {
+  service: Service;
+  op: Operation | 'Unknown';
+}
+
+function route(method: string, pathname: string, params: URLSearchParams): Route | undefined {
+  if (pathname === '/findings/list')
+    return { service: 'inspector2', op: method === 'POST' ? 'ListFindings' : 'Unknown' };
+  if (pathname === '/status/batch/get')
+    return { service: 'inspector2', op: method === 'POST' ? 'BatchGetAccountStatus' : 'Unknown' };
+  if (pathname === '/') {
+    const a = params.get('Action');
+    return { service: 'sts', op: a === 'AssumeRole' || a === 'GetCallerIdentity' ? a : 'Unknown' };
+  }
+  return undefined;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const state = new EmulatorState(opts as StateOptions);
+  const host = opts.host ?? '127.0.0.1';
+  let ca: string | undefined;
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(state, req, res).catch((e: unknown) => {
+      // Never a stack trace on the wire: the last resort is AWS's generic 500.
+      if (!res.headersSent) {
+        res.writeHead(500, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'InternalServerException',
+        });
+        res.end(JSON.stringify({ message: 'Internal server error' }));
+      } else res.destroy();
+      if (process.env.EMULATOR_DEBUG) console.error(e);
+    });
+  };
+
+  let server: http.Server | https.Server;
+  if (opts.tls) {
+    const cert = await selfSignedCert(host);
+    ca = cert.cert;
+    server = https.createServer({ key: cert.key, cert: cert.cert }, handler);
+  } else {
+    server = http.createServer(handler);
+  }
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    ...(ca ? { ca } : {}),
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function baseHeaders(state: EmulatorState, requestId: string): Record<string, string> {
+  return { 'x-amzn-requestid': requestId, date: new Date(state.now()).toUTCString() };
+}
+
+function sendRestError(state: EmulatorState, res: ServerResponse, e: AwsError, requestId: string): void {
+  const body = JSON.stringify({ message: e.message, ...e.extra });
+  res.writeHead(e.status, {
+    ...baseHeaders(state, requestId),
+    'content-type': 'application/json',
+    'x-amzn-errortype': e.code,
+    ...(e.retryAfterSeconds !== undefined ? { 'retry-after': String(e.retryAfterSeconds) } : {}),
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function sendStsError(state: EmulatorState, res: ServerResponse, e: AwsError, requestId: string): void {
+  const body = stsErrorXml(e, requestId);
+  res.writeHead(e.status, {
+    ...baseHeaders(state, requestId),
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+async function handle(state: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  if (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')) {
+    return handleControl(state, req, res, url);
+  }
+  let body: Buffer;
+  const r = route(req.method ?? 'GET', url.pathname, url.searchParams);
+  try {
+    body = await readBody(req);
+  } catch (e) {
+    if (e instanceof AwsError && r) {
+      if (r.service === 'sts') sendStsError(state, res, e, requestId);
+      else sendRestError(state, res, e, requestId);
+    } else res.destroy();
+    return;
+  }
+  // awsQuery takes parameters from the form body or the query string.
+  const params = new URLSearchParams(url.searchParams);
+  if (r?.service === 'sts' && body.length > 0) {
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
+    r.op = route('POST', '/', params)!.op;
+  }
+  const entry: {
+    op: string;
+    status: number;
+    errorCode?: string;
+    caller?: string;
+    region?: string;
+    extra?: Record<string, unknown>;
+  } = {
+    op: r?.op ?? 'Unknown',
+    status: 200,
+  };
+  const finish = () =>
+    state.record({
+      at: state.now(),
+      operation: entry.op,
+      status: entry.status,
+      ...(entry.errorCode ? { errorCode: entry.errorCode } : {}),
+      ...(entry.caller ? { caller: entry.caller } : {}),
+      ...(entry.region ? { region: entry.region } : {}),
+      ...entry.extra,
+    });
+  if (!r) {
+    const e = new AwsError(
+      'UnknownOperationException',
+      404,
+      `No operation is bound to ${req.method} ${url.pathname}`,
+    );
+    entry.status = 404;
+    entry.errorCode = e.code;
+    finish();
+    return sendRestError(state, res, e, requestId);
+  }
+  const op = r.op;
+  const fail = (e: AwsError) => {
+    entry.status = e.status;
+    entry.errorCode = e.code;
+    finish();
+    if (r.service === 'sts') sendStsError(state, res, e, requestId);
+    else sendRestError(state, res, e, requestId);
+  };
+  try {
+    if (op !== 'Unknown') {
+      const latency = state.faults.latencyMs(op);
+      if (latency > 0) await sleep(latency);
+    }
+    const signed = await verifySigV4(
+      {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+      },
+      r.service,
+      state.now(),
+      (k) => state.lookupKey(k),
+    );
+    entry.caller = signed.principal.arn;
+    entry.region = signed.region;
+    if (op === 'Unknown') {
+      if (r.service === 'sts')
+        throw new AwsError(
+          'InvalidAction',
+          400,
+          `Could not find operation ${params.get('Action') ?? ''} for version 2011-06-15`,
+        );
+      throw new AwsError(
+        'UnknownOperationException',
+        404,
+        `No operation is bound to ${req.method} ${url.pathname}`,
+      );
+    }
+    const now = state.now();
+    if (state.faults.hit('reset', op, now)) {
+      entry.status = 0;
+      entry.extra = { fault: 'reset' };
+      finish();
+      req.socket.destroy();
+      return;
+    }
+    if (state.faults.hit('throttle', op, now)) {
+      const ra = state.faults.retryAfterSeconds;
+      entry.extra = { fault: 'throttle' };
+      if (r.service === 'sts') throw new AwsError('Throttling', 400, 'Rate exceeded');
+      throw new AwsError('ThrottlingException', 429, 'Rate exceeded', {}, ra);
+    }
+    if (state.faults.hit('error500', op, now)) {
+      entry.extra = { fault: 'error500' };
+      if (r.service === 'sts')
+        throw new AwsError(
+          'InternalFailure',
+          500,
+          'The request processing has failed because of an unknown error, exception or failure.',
+        );
+      throw new AwsError('InternalServerException', 500, 'Internal server error', {});
+    }
+
+    if (r.service === 'sts') {
+      const xml = handleSts(
+        params,
+        signed.principal,
+        {
+          iam: state.iam,
+          sessions: state.sessions,
+          now: state.now(),
+          credentialSeconds: state.credentialSeconds,
+        },
+        requestId,
+      );
+      finish();
+      res.writeHead(200, {
+        ...baseHeaders(state, requestId),
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(xml),
+      });
+      res.end(xml);
+      return;
+    }
+
+    let json: unknown = {};
+    const text = body.toString('utf8').trim();
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new AwsError(
+          'SerializationException',
+          400,
+          'Start of structure or map found where not expected: the request body is not valid JSON',
+        );
+      }
+    }
+    let out: unknown;
+    if (op === 'ListFindings') {
+      const empty = state.faults.hit('emptyPage', op, now);
+      const page = state.listFindings(json, signed.principal, signed.region, empty);
+      const q = (json ?? {}) as Record<string, unknown>;
+      entry.extra = {
+        filterCriteria: q.filterCriteria,
+        ...(q.sortCriteria ? { sortCriteria: q.sortCriteria } : {}),
+        ...(typeof q.maxResults === 'number' ? { maxResults: q.maxResults } : {}),
+        hasNextToken: typeof q.nextToken === 'string' && q.nextToken.length > 0,
+        returned: page.findings.length,
+        ...(empty ? { fault: 'emptyPage' } : {}),
+      };
+      out = page;
+    } else {
+      out = state.batchGetAccountStatus(json, signed.principal, signed.region);
+    }
+    let payload = JSON.stringify(out);
+    if (op === 'ListFindings' && state.faults.hit('truncate', op, now)) {
+      payload = payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
+      entry.extra = { ...entry.extra, fault: 'truncate' };
+    } else if (op === 'ListFindings' && state.faults.hit('malformed', op, now)) {
+      payload = `{"findings":[{"findingArn":,"<html>502 Bad Gateway</html>`;
+      entry.extra = { ...entry.extra, fault: 'malformed' };
+    }
+    state.stats.bytesServed += payload.length;
+    finish();
+    res.writeHead(200, {
+      ...baseHeaders(state, requestId),
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  } catch (e) {
+    if (e instanceof AwsError) return fail(e);
+    throw e;
+  }
+}

@@ -1,0 +1,791 @@
+/**
+ * ListFindings: request validation per the service model, filterCriteria compiled to predicates
+ * over the store's columns (documents are built only for filters on deep fields), sorting, and
+ * pagination with opaque nextTokens bound to the exact query.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AwsError, validation } from './errors.js';
+import type { FindingStore, Interner } from './store.js';
+
+type Kind = 'string' | 'date' | 'number' | 'map' | 'port' | 'package';
+
+/** FilterCriteria members and their filter kinds (botocore inspector2 2020-06-08). */
+export const FILTER_KEYS: Record<string, Kind> = {
+  findingArn: 'string',
+  awsAccountId: 'string',
+  findingType: 'string',
+  severity: 'string',
+  firstObservedAt: 'date',
+  lastObservedAt: 'date',
+  updatedAt: 'date',
+  findingStatus: 'string',
+  title: 'string',
+  inspectorScore: 'number',
+  resourceType: 'string',
+  resourceId: 'string',
+  resourceTags: 'map',
+  ec2InstanceImageId: 'string',
+  ec2InstanceVpcId: 'string',
+  ec2InstanceSubnetId: 'string',
+  ecrImagePushedAt: 'date',
+  ecrImageArchitecture: 'string',
+  ecrImageRegistry: 'string',
+  ecrImageRepositoryName: 'string',
+  ecrImageTags: 'string',
+  ecrImageHash: 'string',
+  ecrImageLastInUseAt: 'date',
+  ecrImageInUseCount: 'number',
+  portRange: 'port',
+  networkProtocol: 'string',
+  componentId: 'string',
+  componentType: 'string',
+  vulnerabilityId: 'string',
+  vulnerabilitySource: 'string',
+  vendorSeverity: 'string',
+  vulnerablePackages: 'package',
+  relatedVulnerabilities: 'string',
+  fixAvailable: 'string',
+  lambdaFunctionName: 'string',
+  lambdaFunctionLayers: 'string',
+  lambdaFunctionRuntime: 'string',
+  lambdaFunctionLastModifiedAt: 'date',
+  lambdaFunctionExecutionRoleArn: 'string',
+  exploitAvailable: 'string',
+  codeVulnerabilityDetectorName: 'string',
+  codeVulnerabilityDetectorTags: 'string',
+  codeVulnerabilityFilePath: 'string',
+  epssScore: 'number',
+  codeRepositoryProjectName: 'string',
+  codeRepositoryProviderType: 'string',
+};
+
+export const SORT_FIELDS = [
+  'AWS_ACCOUNT_ID',
+  'FINDING_TYPE',
+  'SEVERITY',
+  'FIRST_OBSERVED_AT',
+  'LAST_OBSERVED_AT',
+  'FINDING_STATUS',
+  'RESOURCE_TYPE',
+  'ECR_IMAGE_PUSHED_AT',
+  'ECR_IMAGE_REPOSITORY_NAME',
+  'ECR_IMAGE_REGISTRY',
+  'NETWORK_PROTOCOL',
+  'COMPONENT_TYPE',
+  'VULNERABILITY_ID',
+  'VULNERABILITY_SOURCE',
+  'INSPECTOR_SCORE',
+  'VENDOR_SEVERITY',
+  'EPSS_SCORE',
+] as const;
+
+/** Dates must lie in [1970-01-01, 2033-01-01). */
+const MAX_DATE_S = Date.UTC(2033, 0, 1) / 1000;
+
+export interface StringFilter {
+  comparison: 'EQUALS' | 'PREFIX' | 'NOT_EQUALS';
+  value: string;
+}
+interface DateFilter {
+  startInclusive?: number;
+  endInclusive?: number;
+}
+interface NumberFilter {
+  lowerInclusive?: number;
+  upperInclusive?: number;
+}
+interface MapFilter {
+  comparison: 'EQUALS';
+  key: string;
+  value?: string;
+}
+interface PortFilter {
+  beginInclusive?: number;
+  endInclusive?: number;
+}
+type PackageFilter = Record<string, StringFilter | NumberFilter>;
+
+export interface ListFindingsRequest {
+  maxResults?: number;
+  nextToken?: string;
+  filterCriteria?: Record<string, unknown[]>;
+  sortCriteria?: { field: string; sortOrder: 'ASC' | 'DESC' };
+}
+
+const constraint = (field: string, value: unknown, rule: string): AwsError =>
+  validation(
+    `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`,
+    'FIELD_VALIDATION_FAILED',
+    field,
+  );
+
+function serialization(message: string): AwsError {
+  return new AwsError('SerializationException', 400, message);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string): void {
+  const ok =
+    t === 'string'
+      ? typeof v === 'string'
+      : typeof v === 'number' && Number.isFinite(v) && (t === 'number' || Number.isInteger(v));
+  if (!ok) {
+    const got =
+      typeof v === 'string'
+        ? 'STRING_VALUE'
+        : typeof v === 'number'
+          ? 'NUMBER_VALUE'
+          : Array.isArray(v)
+            ? 'START_ARRAY'
+            : isObj(v)
+              ? 'START_OBJECT'
+              : String(v).toUpperCase() + '_VALUE';
+    throw serialization(
+      `${got} can not be converted to ${t === 'string' ? 'a String' : t === 'integer' ? 'an Integer' : 'a Double'} at '${path}'`,
+    );
+  }
+}
+
+function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw validation(
+        `Unknown field '${path ? `${path}.` : ''}${k}'; allowed: ${allowed.join(', ')}`,
+        'FIELD_VALIDATION_FAILED',
+        path ? `${path}.${k}` : k,
+      );
+    }
+  }
+}
+
+function checkStringFilter(f: unknown, path: string): StringFilter {
+  if (!isObj(f)) throw serialization(`Expected an object at '${path}'`);
+  onlyKeys(f, ['comparison', 'value'], path);
+  if (f.comparison === undefined) throw constraint(`${path}.comparison`, 'null', 'Member must not be null');
+  expectType(f.comparison, 'string', `${path}.comparison`);
+  if (!['EQUALS', 'PREFIX', 'NOT_EQUALS'].includes(f.comparison as string)) {
+    throw constraint(
+      `${path}.comparison`,
+      f.comparison,
+      'Member must satisfy enum value set: [EQUALS, PREFIX, NOT_EQUALS]',
+    );
+  }
+  if (f.value === undefined) throw constraint(`${path}.value`, 'null', 'Member must not be null');
+  expectType(f.value, 'string', `${path}.value`);
+  const len = (f.value as string).length;
+  if (len < 1 || len > 1024)
+    throw constraint(`${path}.value`, f.value, 'Member must have length between 1 and 1024');
+  return f as unknown as StringFilter;
+}
+
+function checkDate(v: unknown, path: string): void {
+  expectType(v, 'number', path);
+  if ((v as number) < 0 || (v as number) >= MAX_DATE_S) {
+    throw validation(
+      `Invalid date at '${path}': dates must be between 1970-01-01 and 2033-01-01`,
+      'FIELD_VALIDATION_FAILED',
+      path,
+    );
+  }
+}
+
+function checkNumberFilter(f: unknown, path: string): NumberFilter {
+  if (!isObj(f)) throw serialization(`Expected an object at '${path}'`);
+  onlyKeys(f, ['lowerInclusive', 'upperInclusive'], path);
+  if (f.lowerInclusive !== undefined) expectType(f.lowerInclusive, 'number', `${path}.lowerInclusive`);
+  if (f.upperInclusive !== undefined) expectType(f.upperInclusive, 'number', `${path}.upperInclusive`);
+  return f as NumberFilter;
+}
+
+/** Validate a ListFindings body; throws AwsError with AWS's codes. */
+export function parseListFindings(body: unknown): ListFindingsRequest {
+  if (!isObj(body)) throw serialization('Expected a JSON object as the request body');
+  onlyKeys(body, ['maxResults', 'nextToken', 'filterCriteria', 'sortCriteria'], '');
+  const req: ListFindingsRequest = {};
+  if (body.maxResults !== undefined && body.maxResults !== null) {
+    expectType(body.maxResults, 'integer', 'maxResults');
+    const m = body.maxResults as number;
+    if (m < 1) throw constraint('maxResults', m, 'Member must have value greater than or equal to 1');
+    if (m > 100) throw constraint('maxResults', m, 'Member must have value less than or equal to 100');
+    req.maxResults = m;
+  }
+  if (body.nextToken !== undefined && body.nextToken !== null) {
+    expectType(body.nextToken, 'string', 'nextToken');
+    if ((body.nextToken as string).length > 1_000_000)
+      throw constraint('nextToken', '...', 'Member must have length less than or equal to 1000000');
+    if (body.nextToken !== '') req.nextToken = body.nextToken as string;
+  }
+  if (body.filterCriteria !== undefined && body.filterCriteria !== null) {
+    const fc = body.filterCriteria;
+    if (!isObj(fc)) throw serialization("Expected an object at 'filterCriteria'");
+    onlyKeys(fc, Object.keys(FILTER_KEYS), 'filterCriteria');
+    const out: Record<string, unknown[]> = {};
+    for (const [key, list] of Object.entries(fc)) {
+      const path = `filterCriteria.${key}`;
+      if (list === null) continue;
+      if (!Array.isArray(list)) throw serialization(`Expected a list at '${path}'`);
+      if (list.length < 1 || list.length > 10)
+        throw constraint(path, `[${list.length} items]`, 'Member must have length between 1 and 10');
+      list.forEach((f, n) => {
+        const p = `${path}.${n + 1}.member`;
+        switch (FILTER_KEYS[key]) {
+          case 'string':
+            checkStringFilter(f, p);
+            break;
+          case 'date':
+            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+            onlyKeys(f, ['startInclusive', 'endInclusive'], p);
+            if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
+            if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+            break;
+          case 'number':
+            checkNumberFilter(f, p);
+            break;
+          case 'map':
+            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+            onlyKeys(f, ['comparison', 'key', 'value'], p);
+            if (f.comparison !== 'EQUALS')
+              throw constraint(
+                `${p}.comparison`,
+                f.comparison ?? 'null',
+                'Member must satisfy enum value set: [EQUALS]',
+              );
+            if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
+            expectType(f.key, 'string', `${p}.key`);
+            if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+            break;
+          case 'port':
+            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+            onlyKeys(f, ['beginInclusive', 'endInclusive'], p);
+            for (const b of ['beginInclusive', 'endInclusive'] as const) {
+              if (f[b] === undefined) continue;
+              expectType(f[b], 'integer', `${p}.${b}`);
+              if ((f[b] as number) < 0 || (f[b] as number) > 65535)
+                throw constraint(`${p}.${b}`, f[b], 'Member must have value between 0 and 65535');
+            }
+            break;
+          case 'package':
+            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+            onlyKeys(
+              f,
+              [
+                'name',
+                'version',
+                'epoch',
+                'release',
+                'architecture',
+                'sourceLayerHash',
+                'sourceLambdaLayerArn',
+                'filePath',
+              ],
+              p,
+            );
+            for (const [k, sub] of Object.entries(f)) {
+              if (k === 'epoch') checkNumberFilter(sub, `${p}.epoch`);
+              else checkStringFilter(sub, `${p}.${k}`);
+            }
+            break;
+        }
+      });
+      out[key] = list;
+    }
+    req.filterCriteria = out;
+  }
+  if (body.sortCriteria !== undefined && body.sortCriteria !== null) {
+    const sc = body.sortCriteria;
+    if (!isObj(sc)) throw serialization("Expected an object at 'sortCriteria'");
+    onlyKeys(sc, ['field', 'sortOrder'], 'sortCriteria');
+    if (sc.field === undefined) throw constraint('sortCriteria.field', 'null', 'Member must not be null');
+    expectType(sc.field, 'string', 'sortCriteria.field');
+    if (!(SORT_FIELDS as readonly string[]).includes(sc.field as string)) {
+      throw constraint(
+        'sortCriteria.field',
+        sc.field,
+        `Member must satisfy enum value set: [${SORT_FIELDS.join(', ')}]`,
+      );
+    }
+    if (sc.sortOrder === undefined)
+      throw constraint('sortCriteria.sortOrder', 'null', 'Member must not be null');
+    expectType(sc.sortOrder, 'string', 'sortCriteria.sortOrder');
+    if (sc.sortOrder !== 'ASC' && sc.sortOrder !== 'DESC')
+      throw constraint(
+        'sortCriteria.sortOrder',
+        sc.sortOrder,
+        'Member must satisfy enum value set: [ASC, DESC]',
+      );
+    req.sortCriteria = { field: sc.field as string, sortOrder: sc.sortOrder };
+  }
+  return req;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter evaluation
+
+function matchString(filters: StringFilter[], values: string[]): boolean {
+  let positive = false;
+  let hit = false;
+  for (const f of filters) {
+    if (f.comparison === 'NOT_EQUALS') {
+      if (values.includes(f.value)) return false;
+    } else {
+      positive = true;
+      if (!hit) hit = values.some((v) => (f.comparison === 'EQUALS' ? v === f.value : v.startsWith(f.value)));
+    }
+  }
+  return !positive || hit;
+}
+
+function inRange(ms: number, f: DateFilter): boolean {
+  return (
+    (f.startInclusive === undefined || ms >= Math.round(f.startInclusive * 1000)) &&
+    (f.endInclusive === undefined || ms <= Math.round(f.endInclusive * 1000))
+  );
+}
+
+function matchDates(filters: DateFilter[], values: number[]): boolean {
+  return values.some((ms) => filters.some((f) => inRange(ms, f)));
+}
+
+function matchNumbers(filters: NumberFilter[], values: number[]): boolean {
+  return values.some((x) =>
+    filters.some(
+      (f) =>
+        (f.lowerInclusive === undefined || x >= f.lowerInclusive) &&
+        (f.upperInclusive === undefined || x <= f.upperInclusive),
+    ),
+  );
+}
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const str = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const num = (v: unknown): number[] => (typeof v === 'number' ? [v] : []);
+const secToMs = (v: unknown): number[] => (typeof v === 'number' ? [Math.round(v * 1000)] : []);
+const resources = (d: Doc): Doc[] => (Array.isArray(d.resources) ? d.resources : []);
+const details = (d: Doc, k: string): Doc[] =>
+  resources(d)
+    .map((r) => r?.details?.[k])
+    .filter((x) => x && typeof x === 'object');
+
+/** Values of deep fields, read from the built document. */
+const DEEP: Record<string, (d: Doc) => unknown[]> = {
+  title: (d) => str(d.title),
+  inspectorScore: (d) => num(d.inspectorScore),
+  resourceId: (d) => resources(d).flatMap((r) => str(r?.id)),
+  ec2InstanceImageId: (d) => details(d, 'awsEc2Instance').flatMap((x) => str(x.imageId)),
+  ec2InstanceVpcId: (d) => details(d, 'awsEc2Instance').flatMap((x) => str(x.vpcId)),
+  ec2InstanceSubnetId: (d) => details(d, 'awsEc2Instance').flatMap((x) => str(x.subnetId)),
+  ecrImagePushedAt: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => secToMs(x.pushedAt)),
+  ecrImageArchitecture: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => str(x.architecture)),
+  ecrImageRegistry: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => str(x.registry)),
+  ecrImageRepositoryName: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => str(x.repositoryName)),
+  ecrImageTags: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => str(x.imageTags)),
+  ecrImageHash: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => str(x.imageHash)),
+  ecrImageLastInUseAt: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => secToMs(x.lastInUseAt)),
+  ecrImageInUseCount: (d) => details(d, 'awsEcrContainerImage').flatMap((x) => num(x.inUseCount)),
+  networkProtocol: (d) => str(d.networkReachabilityDetails?.protocol),
+  componentId: (d) =>
+    (d.networkReachabilityDetails?.networkPath?.steps ?? []).flatMap((s: Doc) => str(s?.componentId)),
+  componentType: (d) =>
+    (d.networkReachabilityDetails?.networkPath?.steps ?? []).flatMap((s: Doc) => str(s?.componentType)),
+  vulnerabilitySource: (d) => str(d.packageVulnerabilityDetails?.source),
+  vendorSeverity: (d) => str(d.packageVulnerabilityDetails?.vendorSeverity),
+  relatedVulnerabilities: (d) => str(d.packageVulnerabilityDetails?.relatedVulnerabilities),
+  fixAvailable: (d) => str(d.fixAvailable),
+  exploitAvailable: (d) => str(d.exploitAvailable),
+  lambdaFunctionName: (d) => details(d, 'awsLambdaFunction').flatMap((x) => str(x.functionName)),
+  lambdaFunctionLayers: (d) => details(d, 'awsLambdaFunction').flatMap((x) => str(x.layers)),
+  lambdaFunctionRuntime: (d) => details(d, 'awsLambdaFunction').flatMap((x) => str(x.runtime)),
+  lambdaFunctionLastModifiedAt: (d) =>
+    details(d, 'awsLambdaFunction').flatMap((x) => secToMs(x.lastModifiedAt)),
+  lambdaFunctionExecutionRoleArn: (d) =>
+    details(d, 'awsLambdaFunction').flatMap((x) => str(x.executionRoleArn)),
+  codeVulnerabilityDetectorName: (d) => str(d.codeVulnerabilityDetails?.detectorName),
+  codeVulnerabilityDetectorTags: (d) => str(d.codeVulnerabilityDetails?.detectorTags),
+  codeVulnerabilityFilePath: (d) => str(d.codeVulnerabilityDetails?.filePath?.filePath),
+  epssScore: (d) => num(d.epss?.score),
+  codeRepositoryProjectName: (d) => details(d, 'codeRepository').flatMap((x) => str(x.projectName)),
+  codeRepositoryProviderType: (d) => details(d, 'codeRepository').flatMap((x) => str(x.providerType)),
+};
+
+type Pred = (i: number, doc: () => Doc) => boolean;
+
+/** A column filter: evaluate the filter once per distinct value, then test codes. */
+function columnPred(col: Uint8Array | Uint16Array, names: Interner, filters: StringFilter[]): Pred {
+  const allowed = names.values.map((v) => matchString(filters, [v]));
+  return (i) => allowed[col[i]!] === true;
+}
+
+function packageMatches(pkgs: Doc[], filters: PackageFilter[]): boolean {
+  const field: Record<string, string> = { architecture: 'arch' };
+  return filters.some((f) =>
+    pkgs.some((p) =>
+      Object.entries(f).every(([k, sub]) =>
+        k === 'epoch'
+          ? matchNumbers([sub as NumberFilter], num(p.epoch))
+          : matchString([sub as StringFilter], str(p[field[k] ?? k])),
+      ),
+    ),
+  );
+}
+
+export interface Scope {
+  region: string;
+  /** Accounts whose findings the caller sees; null = all (a delegated administrator). */
+  accounts: string[] | null;
+}
+
+function compile(store: FindingStore, fc: Record<string, unknown[]>, scope: Scope): Pred[] {
+  const preds: Pred[] = [];
+  const regionCode = store.regions.lookup(scope.region);
+  preds.push((i) => store.region[i] === regionCode);
+  if (scope.accounts) {
+    const allowed = store.accounts.values.map((a) => scope.accounts!.includes(a));
+    preds.push((i) => allowed[store.acct[i]!] === true);
+  }
+  for (const [key, list] of Object.entries(fc)) {
+    switch (key) {
+      case 'updatedAt':
+      case 'lastObservedAt':
+      case 'firstObservedAt': {
+        const col = key === 'updatedAt' ? store.upd : key === 'lastObservedAt' ? store.last : store.first;
+        const fs = list as DateFilter[];
+        preds.push((i) => fs.some((f) => inRange(col[i]!, f)));
+        break;
+      }
+      case 'findingStatus':
+        preds.push(columnPred(store.status, store.statuses, list as StringFilter[]));
+        break;
+      case 'severity':
+        preds.push(columnPred(store.sev, store.severities, list as StringFilter[]));
+        break;
+      case 'findingType':
+        preds.push(columnPred(store.type, store.types, list as StringFilter[]));
+        break;
+      case 'resourceType':
+        preds.push(columnPred(store.rtype, store.rtypes, list as StringFilter[]));
+        break;
+      case 'awsAccountId':
+        preds.push(columnPred(store.acct, store.accounts, list as StringFilter[]));
+        break;
+      case 'findingArn':
+        preds.push((i) => matchString(list as StringFilter[], [store.arnOf(i)]));
+        break;
+      case 'vulnerabilityId':
+        preds.push((i) => matchString(list as StringFilter[], [store.vulnerabilityIdOf(i)]));
+        break;
+      case 'resourceTags': {
+        const fs = list as MapFilter[];
+        preds.push((_i, doc) =>
+          resources(doc()).some((r) =>
+            fs.some(
+              (f) =>
+                r?.tags &&
+                Object.hasOwn(r.tags, f.key) &&
+                (f.value === undefined || r.tags[f.key] === f.value),
+            ),
+          ),
+        );
+        break;
+      }
+      case 'portRange': {
+        const fs = list as PortFilter[];
+        preds.push((_i, doc) => {
+          const r = doc().networkReachabilityDetails?.openPortRange;
+          if (!r) return false;
+          return fs.some(
+            (f) =>
+              (f.beginInclusive === undefined || r.begin >= f.beginInclusive) &&
+              (f.endInclusive === undefined || r.end <= f.endInclusive),
+          );
+        });
+        break;
+      }
+      case 'vulnerablePackages': {
+        const fs = list as PackageFilter[];
+        preds.push((_i, doc) =>
+          packageMatches(doc().packageVulnerabilityDetails?.vulnerablePackages ?? [], fs),
+        );
+        break;
+      }
+      default: {
+        const get = DEEP[key]!;
+        const kind = FILTER_KEYS[key];
+        if (kind === 'date')
+          preds.push((_i, doc) => matchDates(list as DateFilter[], get(doc()) as number[]));
+        else if (kind === 'number')
+          preds.push((_i, doc) => matchNumbers(list as NumberFilter[], get(doc()) as number[]));
+        else preds.push((_i, doc) => matchString(list as StringFilter[], get(doc()) as string[]));
+      }
+    }
+  }
+  return preds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorting
+
+type Key = number | string | null;
+
+const SEVERITY_RANK: Record<string, number> = {
+  UNTRIAGED: 0,
+  INFORMATIONAL: 1,
+  LOW: 2,
+  MEDIUM: 3,
+  HIGH: 4,
+  CRITICAL: 5,
+};
+
+function sortKey(store: FindingStore, field: string | undefined): (i: number) => Key {
+  const first = <T>(a: T[]): T | null => (a.length ? (a[0] as T) : null);
+  const deep = (f: (d: Doc) => Key) => (i: number) => f(store.build(i));
+  switch (field) {
+    case undefined:
+      return (i) => store.upd[i]!;
+    case 'AWS_ACCOUNT_ID':
+      return (i) => store.accounts.value(store.acct[i]!);
+    case 'FINDING_TYPE':
+      return (i) => store.types.value(store.type[i]!);
+    case 'SEVERITY':
+      return (i) => SEVERITY_RANK[store.severities.value(store.sev[i]!)] ?? -1;
+    case 'FIRST_OBSERVED_AT':
+      return (i) => store.first[i]!;
+    case 'LAST_OBSERVED_AT':
+      return (i) => store.last[i]!;
+    case 'FINDING_STATUS':
+      return (i) => store.statuses.value(store.status[i]!);
+    case 'RESOURCE_TYPE':
+      return (i) => store.rtypes.value(store.rtype[i]!);
+    case 'VULNERABILITY_ID':
+      return (i) => store.vulnerabilityIdOf(i) || null;
+    case 'ECR_IMAGE_PUSHED_AT':
+      return deep((d) => first(DEEP.ecrImagePushedAt!(d) as number[]));
+    case 'ECR_IMAGE_REPOSITORY_NAME':
+      return deep((d) => first(DEEP.ecrImageRepositoryName!(d) as string[]));
+    case 'ECR_IMAGE_REGISTRY':
+      return deep((d) => first(DEEP.ecrImageRegistry!(d) as string[]));
+    case 'NETWORK_PROTOCOL':
+      return deep((d) => first(DEEP.networkProtocol!(d) as string[]));
+    case 'COMPONENT_TYPE':
+      return deep((d) => first(DEEP.componentType!(d) as string[]));
+    case 'VULNERABILITY_SOURCE':
+      return deep((d) => first(DEEP.vulnerabilitySource!(d) as string[]));
+    case 'VENDOR_SEVERITY':
+      return deep((d) => first(DEEP.vendorSeverity!(d) as string[]));
+    case 'INSPECTOR_SCORE':
+      return deep((d) => first(DEEP.inspectorScore!(d) as number[]));
+    case 'EPSS_SCORE':
+      return deep((d) => first(DEEP.epssScore!(d) as number[]));
+    default:
+      throw validation(`Unsupported sort field ${field}`, 'FIELD_VALIDATION_FAILED', 'sortCriteria.field');
+  }
+}
+
+function cmpKey(a: Key, b: Key): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+interface Result {
+  indices: Uint32Array;
+  keys: Key[] | Float64Array;
+}
+
+export interface PageOptions {
+  now: number;
+  /** Tokens older than this are rejected (a fault); undefined = never. */
+  tokenTtlMs?: number;
+}
+
+export interface Page {
+  indices: number[];
+  nextToken?: string;
+  /** Cursor of the first item of the page (to re-issue the same position, e.g. an empty page). */
+  resumeToken: string;
+}
+
+interface Cursor {
+  h: string;
+  k: Key;
+  i: number;
+  /** Issued at (emulator ms). */
+  t: number;
+  /** Set on a token that points before the first result (an empty page re-issues it). */
+  s?: 1;
+}
+
+/** Runs ListFindings queries over a store; caches each query's sorted result until data changes. */
+export class QueryEngine {
+  private readonly secret = randomBytes(32);
+  private readonly cache = new Map<string, Result>();
+
+  constructor(private readonly store: FindingStore) {}
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url').slice(0, 32);
+  }
+
+  private encode(c: Cursor): string {
+    const p = Buffer.from(JSON.stringify(c)).toString('base64url');
+    return `${p}.${this.sign(p)}`;
+  }
+
+  private decode(token: string): Cursor {
+    const [p, mac] = token.split('.');
+    const bad = validation(
+      'Invalid nextToken: the token is malformed or was not issued for this query',
+      'OTHER',
+      'nextToken',
+    );
+    if (!p || !mac) throw bad;
+    const want = Buffer.from(this.sign(p));
+    const got = Buffer.from(mac);
+    if (want.length !== got.length || !timingSafeEqual(want, got)) throw bad;
+    try {
+      return JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Cursor;
+    } catch {
+      throw bad;
+    }
+  }
+
+  private result(req: ListFindingsRequest, scope: Scope, hash: string): Result {
+    const key = `${hash}|${this.store.dataVersion}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const store = this.store;
+    const fc = req.filterCriteria ?? {};
+    const preds = compile(store, fc, scope);
+    const sorted = !req.sortCriteria;
+    let lo = 0;
+    let hi = store.n;
+    let order: Uint32Array | null = null;
+    if (sorted) {
+      order = store.byUpdatedAt();
+      // With an updatedAt filter, only the slice of the order between its bounds can match.
+      const fs = fc.updatedAt as DateFilter[] | undefined;
+      if (fs) {
+        const starts = fs.map((f) =>
+          f.startInclusive === undefined ? -Infinity : Math.round(f.startInclusive * 1000),
+        );
+        const ends = fs.map((f) =>
+          f.endInclusive === undefined ? Infinity : Math.round(f.endInclusive * 1000),
+        );
+        const from = Math.min(...starts);
+        const to = Math.max(...ends);
+        lo = lowerBound(order, store.upd, from);
+        hi = lowerBound(order, store.upd, to + 0.5);
+      }
+    }
+    const out = new Uint32Array(Math.max(0, hi - lo));
+    let w = 0;
+    for (let p = lo; p < hi; p++) {
+      const i = order ? order[p]! : p;
+      let doc: Doc | undefined;
+      const get = (): Doc => (doc ??= store.build(i));
+      let ok = true;
+      for (const pred of preds) {
+        if (!pred(i, get)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) out[w++] = i;
+    }
+    let indices = out.subarray(0, w);
+    let keys: Key[] | Float64Array;
+    if (sorted) {
+      keys = new Float64Array(w);
+      for (let p = 0; p < w; p++) keys[p] = store.upd[indices[p]!]!;
+    } else {
+      const kf = sortKey(store, req.sortCriteria!.field);
+      const dir = req.sortCriteria!.sortOrder === 'DESC' ? -1 : 1;
+      const ks = new Map<number, Key>();
+      for (const i of indices) ks.set(i, kf(i));
+      indices = Uint32Array.from(indices).sort((a, b) => dir * (cmpKey(ks.get(a)!, ks.get(b)!) || a - b));
+      keys = Array.from(indices, (i) => ks.get(i)!);
+    }
+    const res: Result = { indices: Uint32Array.from(indices), keys };
+    this.cache.set(key, res);
+    while (this.cache.size > 6) this.cache.delete(this.cache.keys().next().value as string);
+    return res;
+  }
+
+  /** One page of a query; throws AwsError on a bad or foreign token. */
+  page(req: ListFindingsRequest, scope: Scope, opts: PageOptions): Page {
+    const hash = createHash('sha256')
+      .update(
+        JSON.stringify([req.filterCriteria ?? null, req.sortCriteria ?? null, scope.region, scope.accounts]),
+      )
+      .digest('base64url')
+      .slice(0, 22);
+    let cursor: Cursor | undefined;
+    if (req.nextToken) {
+      cursor = this.decode(req.nextToken);
+      if (cursor.h !== hash) {
+        throw validation(
+          'Invalid nextToken: Input Query has changed since the token was issued',
+          'OTHER',
+          'nextToken',
+        );
+      }
+      if (opts.tokenTtlMs !== undefined && opts.now - cursor.t > opts.tokenTtlMs) {
+        throw validation('Invalid nextToken: the pagination token has expired', 'OTHER', 'nextToken');
+      }
+    }
+    const res = this.result(req, scope, hash);
+    const dir = req.sortCriteria?.sortOrder === 'DESC' ? -1 : 1;
+    const at = (p: number): [Key, number] => [res.keys[p] as Key, res.indices[p]!];
+    // First position after the cursor, comparing by (key, index) in the query's direction.
+    let start = 0;
+    if (cursor && !cursor.s) {
+      let a = 0;
+      let b = res.indices.length;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        const [k, i] = at(mid);
+        const c = dir * (cmpKey(k, cursor.k) || i - cursor.i);
+        if (c <= 0) a = mid + 1;
+        else b = mid;
+      }
+      start = a;
+    }
+    const max = req.maxResults ?? 100;
+    const end = Math.min(res.indices.length, start + max);
+    const indices = Array.from(res.indices.subarray(start, end));
+    const t = opts.now;
+    const page: Page = {
+      indices,
+      resumeToken: req.nextToken ?? this.encode({ h: hash, k: null, i: -1, t, s: 1 }),
+    };
+    if (end < res.indices.length) {
+      const [k, i] = at(end - 1);
+      page.nextToken = this.encode({ h: hash, k, i, t });
+    }
+    return page;
+  }
+}
+
+function lowerBound(order: Uint32Array, col: Float64Array, value: number): number {
+  let a = 0;
+  let b = order.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (col[order[mid]!]! < value) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}

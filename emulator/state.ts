@@ -1,0 +1,418 @@
+/**
+ * Everything the emulator knows, behind methods the HTTP layer and the control API share:
+ * findings, IAM, STS sessions, faults, the (movable) clock, account activation and statistics.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { AwsError, validation } from './errors.js';
+import { FaultInjector } from './faults.js';
+import { DEFAULT_ACCOUNTS, Generator, SEVERITIES, STATUSES } from './generator.js';
+import {
+  DEFAULT_IAM,
+  allows,
+  loadIam,
+  parseIam,
+  userPrincipal,
+  type Iam,
+  type IamModel,
+  type Principal,
+} from './iam.js';
+import { QueryEngine, parseListFindings, type Scope } from './query.js';
+import type { KeyRecord } from './sigv4.js';
+import { FindingStore } from './store.js';
+import { Sessions } from './sts.js';
+
+export const RESOURCE_SCANS = ['ec2', 'ecr', 'lambda', 'lambdaCode', 'codeRepository'] as const;
+const STATUS_VALUES = ['ENABLING', 'ENABLED', 'DISABLING', 'DISABLED', 'SUSPENDING', 'SUSPENDED'] as const;
+type ScanStatus = (typeof STATUS_VALUES)[number];
+
+export interface StateOptions {
+  findings?: number;
+  fixtures?: boolean | string;
+  seed?: number;
+  iam?: IamModel | string;
+  clock?: () => number;
+  /** Regions generated findings live in (default us-east-1 only). */
+  regions?: string[];
+  /** Accounts generated findings belong to (default: the IAM account and three members). */
+  accounts?: string[];
+}
+
+export const mutateSchema = z
+  .object({
+    count: z.number().int().min(1).max(1_000_000),
+    status: z.enum(STATUSES).optional(),
+    fromStatus: z.enum(STATUSES).optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    /** A rescan: lastObservedAt moves with updatedAt (a status change moves only updatedAt). */
+    observed: z.boolean().default(false),
+    region: z.string().optional(),
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+  })
+  .strict();
+
+export const accountStatusSchema = z
+  .object({
+    accountId: z.string().regex(/^\d{12}$/, '12 digits'),
+    status: z.enum(STATUS_VALUES).optional(),
+    resourceState: z.partialRecord(z.enum(RESOURCE_SCANS), z.enum(STATUS_VALUES)).optional(),
+  })
+  .strict();
+
+export interface RequestLogEntry {
+  at: number;
+  operation: string;
+  status: number;
+  errorCode?: string;
+  caller?: string;
+  region?: string;
+  filterCriteria?: unknown;
+  sortCriteria?: unknown;
+  maxResults?: number;
+  hasNextToken?: boolean;
+  returned?: number;
+  fault?: string;
+}
+
+/** Find the shipped fixtures folder, from source (emulator/) or build (dist/emulator/). */
+export function findFixturesDir(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let k = 0; k < 4; k++) {
+    const cand = path.join(dir, 'test', 'fixtures', 'aws-inspector2');
+    if (fs.existsSync(cand)) return cand;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+export function loadFixtures(dir: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const f of fs.readdirSync(dir).sort()) {
+    if (!/^aws_inspector2_.*\.json$/.test(f)) continue;
+    const data = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as {
+      findings?: Record<string, unknown>[];
+    };
+    out.push(...(data.findings ?? []));
+  }
+  return out;
+}
+
+export class EmulatorState {
+  readonly store: FindingStore;
+  readonly engine: QueryEngine;
+  readonly iam: Iam;
+  readonly sessions = new Sessions();
+  readonly faults: FaultInjector;
+  readonly startedAt: number;
+  private readonly baseClock: () => number;
+  private offsetMs = 0;
+  credentialSeconds: number | undefined;
+  private readonly accountStatus = new Map<
+    string,
+    { status: ScanStatus; resources: Record<string, ScanStatus> }
+  >();
+  private readonly log: RequestLogEntry[] = [];
+  private mutateCursor = 0;
+  readonly stats = {
+    requests: 0,
+    pages: 0,
+    findingsServed: 0,
+    bytesServed: 0,
+    errors: {} as Record<string, number>,
+  };
+
+  constructor(opts: StateOptions = {}) {
+    this.baseClock = opts.clock ?? Date.now;
+    this.startedAt = this.baseClock();
+    this.iam = typeof opts.iam === 'string' ? loadIam(opts.iam) : parseIam(opts.iam ?? DEFAULT_IAM);
+    const seed = (opts.seed ?? 1) >>> 0;
+    const accounts = opts.accounts ?? [
+      this.iam.account,
+      ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
+    ];
+    this.store = new FindingStore(
+      new Generator({ seed, accounts, regions: opts.regions ?? ['us-east-1'], epoch: this.startedAt }),
+    );
+    this.store.generate(opts.findings ?? 0);
+    if (opts.fixtures) {
+      const dir = typeof opts.fixtures === 'string' ? opts.fixtures : findFixturesDir();
+      if (!dir) throw new Error('fixtures: cannot find test/fixtures/aws-inspector2 next to the emulator');
+      this.store.addDocuments(loadFixtures(dir));
+    }
+    this.engine = new QueryEngine(this.store);
+    this.faults = new FaultInjector(seed);
+  }
+
+  now(): number {
+    return this.baseClock() + this.offsetMs;
+  }
+
+  moveClock(b: { advanceMs?: number; setMs?: number }): number {
+    if (b.setMs !== undefined) this.offsetMs = b.setMs - this.baseClock();
+    if (b.advanceMs !== undefined) this.offsetMs += b.advanceMs;
+    return this.now();
+  }
+
+  lookupKey(accessKeyId: string): KeyRecord | undefined {
+    const u = this.iam.users.find((x) => x.accessKeyId === accessKeyId);
+    if (u) return { secretAccessKey: u.secretAccessKey, principal: userPrincipal(this.iam, u) };
+    return this.sessions.get(accessKeyId);
+  }
+
+  authorize(p: Principal, action: string, resource: string): void {
+    if (!allows(p, action)) {
+      throw new AwsError(
+        'AccessDeniedException',
+        403,
+        `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource}`,
+      );
+    }
+  }
+
+  scope(p: Principal, region: string): Scope {
+    return {
+      region,
+      accounts: this.iam.delegatedAdmin && p.account === this.iam.account ? null : [p.account],
+    };
+  }
+
+  /** ListFindings: returns the response object. */
+  listFindings(
+    body: unknown,
+    p: Principal,
+    region: string,
+    emptyPage: boolean,
+  ): { findings: Record<string, unknown>[]; nextToken?: string } {
+    this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
+    const req = parseListFindings(body);
+    const page = this.engine.page(req, this.scope(p, region), {
+      now: this.now(),
+      tokenTtlMs: this.faults.tokenTtlMs,
+    });
+    if (emptyPage) return { findings: [], nextToken: page.resumeToken };
+    const findings = page.indices.map((i) => this.store.build(i));
+    this.stats.pages++;
+    this.stats.findingsServed += findings.length;
+    return page.nextToken ? { findings, nextToken: page.nextToken } : { findings };
+  }
+
+  private accountState(id: string) {
+    let s = this.accountStatus.get(id);
+    if (!s) {
+      s = { status: 'ENABLED', resources: Object.fromEntries(RESOURCE_SCANS.map((r) => [r, 'ENABLED'])) };
+      this.accountStatus.set(id, s);
+    }
+    return s;
+  }
+
+  setAccountStatus(input: unknown): unknown {
+    const r = accountStatusSchema.safeParse(input);
+    if (!r.success)
+      throw new Error(r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    const s = this.accountState(r.data.accountId);
+    if (r.data.status) {
+      s.status = r.data.status;
+      // Switching the account as a whole switches every scan type with it.
+      for (const k of RESOURCE_SCANS) s.resources[k] = r.data.status;
+    }
+    for (const [k, v] of Object.entries(r.data.resourceState ?? {})) s.resources[k] = v as ScanStatus;
+    return { accountId: r.data.accountId, ...s };
+  }
+
+  batchGetAccountStatus(body: unknown, p: Principal, region: string): unknown {
+    this.authorize(
+      p,
+      'inspector2:BatchGetAccountStatus',
+      `arn:aws:inspector2:${region}:${p.account}:/status/batch/get`,
+    );
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new AwsError('SerializationException', 400, 'Expected a JSON object as the request body');
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b))
+      if (k !== 'accountIds')
+        throw validation(`Unknown field '${k}'; allowed: accountIds`, 'FIELD_VALIDATION_FAILED', k);
+    let ids: string[] = [p.account];
+    if (b.accountIds !== undefined && b.accountIds !== null) {
+      if (!Array.isArray(b.accountIds))
+        throw new AwsError('SerializationException', 400, "Expected a list at 'accountIds'");
+      if (b.accountIds.length > 100)
+        throw validation(
+          `1 validation error detected: Value at 'accountIds' failed to satisfy constraint: Member must have length less than or equal to 100`,
+          'FIELD_VALIDATION_FAILED',
+          'accountIds',
+        );
+      b.accountIds.forEach((a, n) => {
+        if (typeof a !== 'string')
+          throw new AwsError(
+            'SerializationException',
+            400,
+            `Expected a string at 'accountIds.${n + 1}.member'`,
+          );
+        if (!/^\d{12}$/.test(a)) {
+          throw validation(
+            `1 validation error detected: Value '${a}' at 'accountIds.${n + 1}.member' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{12}`,
+            'FIELD_VALIDATION_FAILED',
+            `accountIds.${n + 1}.member`,
+          );
+        }
+      });
+      if (b.accountIds.length > 0) ids = b.accountIds as string[];
+    }
+    const known = new Set([this.iam.account, ...this.store.accounts.values, ...this.accountStatus.keys()]);
+    const accounts: unknown[] = [];
+    const failedAccounts: unknown[] = [];
+    const state = (s: ScanStatus) =>
+      s === 'ENABLED'
+        ? { status: s, errorCode: 'ALREADY_ENABLED', errorMessage: 'Amazon Inspector is enabled' }
+        : {
+            status: s,
+            errorCode: 'RESOURCE_NOT_FOUND',
+            errorMessage: `Amazon Inspector scanning is ${s.toLowerCase()}`,
+          };
+    for (const id of [...new Set(ids)]) {
+      const visible =
+        id === p.account || (this.iam.delegatedAdmin && p.account === this.iam.account && known.has(id));
+      if (!visible) {
+        failedAccounts.push({
+          accountId: id,
+          errorCode: 'ACCESS_DENIED',
+          errorMessage:
+            'The account is not a member of your organization or you are not its delegated administrator',
+        });
+        continue;
+      }
+      const s = this.accountState(id);
+      accounts.push({
+        accountId: id,
+        state: state(s.status),
+        resourceState: Object.fromEntries(
+          RESOURCE_SCANS.map((k) => [k, state(s.resources[k] as ScanStatus)]),
+        ),
+      });
+    }
+    return { accounts, failedAccounts };
+  }
+
+  /** Change K findings (status, severity, rescan); updatedAt moves to now. Returns their ARNs. */
+  mutate(input: unknown): { arns: string[]; updatedAt: number } {
+    const r = mutateSchema.safeParse(input);
+    if (!r.success)
+      throw new Error(r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    const m = r.data;
+    const s = this.store;
+    const fromCode = m.fromStatus === undefined ? undefined : s.statuses.lookup(m.fromStatus);
+    const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
+    const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
+    const now = this.now();
+    const picked: number[] = [];
+    // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
+    // different findings, deterministically.
+    const n = s.n;
+    if (n > 0 && !(m.fromStatus !== undefined && fromCode === undefined)) {
+      let stride = Math.max(1, Math.floor(n * 0.618)) | 1;
+      while (gcd(stride, n) !== 1) stride += 2;
+      for (let k = 0; k < n && picked.length < m.count; k++) {
+        const i = (this.mutateCursor + k * stride) % n;
+        if (fromCode !== undefined && s.status[i] !== fromCode) continue;
+        if (m.region !== undefined && s.region[i] !== regionCode) continue;
+        if (m.account !== undefined && s.acct[i] !== acctCode) continue;
+        picked.push(i);
+      }
+      this.mutateCursor = (this.mutateCursor + 7919) % n;
+    }
+    for (const i of picked)
+      s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
+    s.mutated(picked);
+    return { arns: picked.map((i) => s.arnOf(i)), updatedAt: now };
+  }
+
+  /** Add findings: `{findings: [...]}` documents, or `{count: K}` new generated-like ones updated now. */
+  addFindings(input: unknown): { arns: string[] } {
+    const schema = z.union([
+      z.object({ findings: z.array(z.record(z.string(), z.unknown())).min(1).max(100_000) }).strict(),
+      z.object({ count: z.number().int().min(1).max(1_000_000) }).strict(),
+    ]);
+    const r = schema.safeParse(input);
+    if (!r.success) throw new Error('body: expected {"findings": [finding, ...]} or {"count": N}');
+    const s = this.store;
+    if ('findings' in r.data) {
+      r.data.findings.forEach((f, k) => {
+        for (const req of ['findingArn', 'awsAccountId', 'type', 'severity', 'status', 'resources']) {
+          if (f[req] === undefined) throw new Error(`findings.${k}.${req}: required`);
+        }
+        if (
+          typeof f.findingArn !== 'string' ||
+          !/^arn:aws[a-z-]*:inspector2:[a-z0-9-]+:\d{12}:finding\/[a-f0-9]{32}$/.test(f.findingArn)
+        ) {
+          throw new Error(
+            `findings.${k}.findingArn: expected arn:aws:inspector2:<region>:<account>:finding/<32 hex>`,
+          );
+        }
+      });
+      const now = this.now();
+      const docs = r.data.findings.map((f) => ({
+        ...f,
+        updatedAt: f.updatedAt ?? now / 1000,
+        lastObservedAt: f.lastObservedAt ?? now / 1000,
+        firstObservedAt: f.firstObservedAt ?? now / 1000,
+      }));
+      return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+    }
+    // New findings: built by the generator at fresh indices, then frozen as documents updated now.
+    const now = this.now();
+    const docs: Record<string, unknown>[] = [];
+    const gen = s.gen;
+    const base = 1_000_000_000 + s.n;
+    for (let k = 0; k < r.data.count; k++) {
+      const m = gen.meta(base + k);
+      const meta = { ...m, status: 'ACTIVE', updatedAt: now, lastObservedAt: now, firstObservedAt: now };
+      docs.push(gen.build(base + k, meta, meta));
+    }
+    return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+  }
+
+  record(e: RequestLogEntry): void {
+    this.stats.requests++;
+    if (e.errorCode) this.stats.errors[e.errorCode] = (this.stats.errors[e.errorCode] ?? 0) + 1;
+    this.log.push(e);
+    if (this.log.length > 2000) this.log.splice(0, this.log.length - 1000);
+  }
+
+  requests(): RequestLogEntry[] {
+    return [...this.log];
+  }
+
+  clearRequests(): void {
+    this.log.length = 0;
+  }
+
+  summary(): Record<string, unknown> {
+    const s = this.store;
+    return {
+      findings: s.n,
+      byStatus: s.countBy(s.status, s.statuses),
+      bySeverity: s.countBy(s.sev, s.severities),
+      byType: s.countBy(s.type, s.types),
+      byResourceType: s.countBy(s.rtype, s.rtypes),
+      byRegion: s.countBy(s.region, s.regions),
+      byAccount: s.countBy(s.acct, s.accounts),
+      versions: s.versions,
+      now: this.now(),
+      startedAt: this.startedAt,
+      credentialSeconds: this.credentialSeconds ?? null,
+      faults: this.faults.current,
+      injected: this.faults.injected,
+      stats: this.stats,
+    };
+  }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}

@@ -1,0 +1,285 @@
+/**
+ * The emulator's findings: compact columns (typed arrays) for what queries filter and sort on,
+ * generated findings rebuilt on demand from (seed, i), stored documents only for findings that
+ * came from fixtures or the control API. Mutations write the columns; nothing else is kept per
+ * finding, so a million findings fit in ~40 MB.
+ */
+import type { Generator } from './generator.js';
+import { sec, type GenMeta, type LiveState } from './generator.js';
+
+/** Strings to small codes, so categorical columns fit in typed arrays. */
+export class Interner {
+  readonly values: string[] = [];
+  private readonly codes = new Map<string, number>();
+  code(v: string): number {
+    let c = this.codes.get(v);
+    if (c === undefined) {
+      c = this.values.length;
+      this.values.push(v);
+      this.codes.set(v, c);
+    }
+    return c;
+  }
+  lookup(v: string): number | undefined {
+    return this.codes.get(v);
+  }
+  value(c: number): string {
+    return this.values[c] as string;
+  }
+}
+
+/** Keys whose values are timestamps: fixture files carry ISO strings, the wire carries seconds. */
+const TIMESTAMP_KEYS = new Set([
+  'firstObservedAt',
+  'lastObservedAt',
+  'updatedAt',
+  'vendorCreatedAt',
+  'vendorUpdatedAt',
+  'lastKnownExploitAt',
+  'pushedAt',
+  'lastInUseAt',
+  'launchedAt',
+  'lastModifiedAt',
+]);
+
+/** ISO-8601 strings (as the AWS CLI prints them) at timestamp keys -> epoch seconds. */
+export function toWire(v: unknown, key = ''): unknown {
+  if (Array.isArray(v)) return v.map((x) => toWire(x));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toWire(x, k);
+    return out;
+  }
+  if (typeof v === 'string' && TIMESTAMP_KEYS.has(key)) {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return sec(ms);
+  }
+  return v;
+}
+
+export class FindingStore {
+  n = 0;
+  /** Findings [0, generated) come from the generator; the rest are documents. */
+  generated = 0;
+  private cap = 0;
+  upd = new Float64Array(0);
+  last = new Float64Array(0);
+  first = new Float64Array(0);
+  status = new Uint8Array(0);
+  sev = new Uint8Array(0);
+  type = new Uint8Array(0);
+  rtype = new Uint8Array(0);
+  acct = new Uint16Array(0);
+  region = new Uint16Array(0);
+  readonly statuses = new Interner();
+  readonly severities = new Interner();
+  readonly types = new Interner();
+  readonly rtypes = new Interner();
+  readonly accounts = new Interner();
+  readonly regions = new Interner();
+  private readonly docs = new Map<number, Record<string, unknown>>();
+  private readonly arnIndex = new Map<string, number>();
+  /** Bumped on every change; query caches key on it. */
+  dataVersion = 0;
+  /** Finding versions ever served: one per finding plus one per mutation. */
+  versions = 0;
+  /** Indices sorted by (updatedAt, index); rebuilt lazily after changes. */
+  private order: Uint32Array | null = null;
+
+  constructor(readonly gen: Generator) {}
+
+  private grow(need: number): void {
+    if (need <= this.cap) return;
+    const cap = Math.max(need, Math.ceil(this.cap * 1.5), 1024);
+    const g = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a);
+      return b;
+    };
+    this.upd = g(this.upd, Float64Array);
+    this.last = g(this.last, Float64Array);
+    this.first = g(this.first, Float64Array);
+    this.status = g(this.status, Uint8Array);
+    this.sev = g(this.sev, Uint8Array);
+    this.type = g(this.type, Uint8Array);
+    this.rtype = g(this.rtype, Uint8Array);
+    this.acct = g(this.acct, Uint16Array);
+    this.region = g(this.region, Uint16Array);
+    this.cap = cap;
+  }
+
+  private setMeta(i: number, m: GenMeta): void {
+    this.upd[i] = m.updatedAt;
+    this.last[i] = m.lastObservedAt;
+    this.first[i] = m.firstObservedAt;
+    this.status[i] = this.statuses.code(m.status);
+    this.sev[i] = this.severities.code(m.severity);
+    this.type[i] = this.types.code(m.type);
+    this.rtype[i] = this.rtypes.code(m.resourceType);
+    this.acct[i] = this.accounts.code(m.account);
+    this.region[i] = this.regions.code(m.region);
+  }
+
+  /** Generate `count` findings; only valid before any document is added. */
+  generate(count: number): void {
+    if (this.n !== this.generated) throw new Error('generate() must come before documents are added');
+    this.grow(this.n + count);
+    for (let k = 0; k < count; k++) this.setMeta(this.n + k, this.gen.meta(this.n + k));
+    this.n += count;
+    this.generated = this.n;
+    this.versions += count;
+    this.changed(true);
+  }
+
+  /** Add findings in wire format (ISO timestamps are converted). Returns their indices. */
+  addDocuments(findings: Record<string, unknown>[]): number[] {
+    const added: number[] = [];
+    this.grow(this.n + findings.length);
+    for (const raw of findings) {
+      const doc = toWire(raw) as Record<string, unknown>;
+      const arn = String(doc.findingArn);
+      const existing = this.arnIndex.get(arn);
+      const i = existing ?? this.n++;
+      const res = Array.isArray(doc.resources)
+        ? (doc.resources[0] as Record<string, unknown> | undefined)
+        : undefined;
+      const arnRegion = arn.split(':')[3] ?? '';
+      const ms = (x: unknown, dflt: number): number => (typeof x === 'number' ? Math.round(x * 1000) : dflt);
+      const lastObservedAt = ms(doc.lastObservedAt, 0);
+      this.setMeta(i, {
+        type: String(doc.type ?? ''),
+        severity: String(doc.severity ?? ''),
+        status: String(doc.status ?? ''),
+        resourceType: String(res?.type ?? ''),
+        account: String(doc.awsAccountId ?? ''),
+        region: arnRegion || String(res?.region ?? ''),
+        updatedAt: ms(doc.updatedAt, lastObservedAt),
+        lastObservedAt,
+        firstObservedAt: ms(doc.firstObservedAt, lastObservedAt),
+      });
+      this.docs.set(i, doc);
+      this.arnIndex.set(arn, i);
+      this.versions++;
+      added.push(i);
+    }
+    this.changed(true);
+    return added;
+  }
+
+  /** Record a change to finding columns; `reorder` when updatedAt moved or findings came. */
+  changed(reorder: boolean): void {
+    this.dataVersion++;
+    if (reorder) this.order = null;
+  }
+
+  /** Apply a mutation to finding i: new status/severity, updatedAt (and lastObservedAt on a rescan). */
+  mutate(i: number, m: { status?: string; severity?: string; now: number; observed: boolean }): void {
+    if (m.status !== undefined) this.status[i] = this.statuses.code(m.status);
+    if (m.severity !== undefined) this.sev[i] = this.severities.code(m.severity);
+    this.upd[i] = m.now;
+    if (m.observed) this.last[i] = m.now;
+    this.versions++;
+  }
+
+  /** Finish a batch of mutations: appending to the order keeps it sorted when they moved to "now". */
+  mutated(indices: number[]): void {
+    if (this.order && indices.length > 0) {
+      const moved = new Uint8Array(this.n);
+      for (const i of indices) moved[i] = 1;
+      const sorted = [...new Set(indices)].sort((a, b) => this.upd[a]! - this.upd[b]! || a - b);
+      const next = new Uint32Array(this.order.length);
+      let w = 0;
+      for (const i of this.order) if (!moved[i]) next[w++] = i;
+      const lastKept = w > 0 ? next[w - 1]! : -1;
+      const first = sorted[0]!;
+      if (
+        lastKept < 0 ||
+        this.upd[lastKept]! < this.upd[first]! ||
+        (this.upd[lastKept] === this.upd[first] && lastKept < first)
+      ) {
+        for (const i of sorted) next[w++] = i;
+        this.order = next;
+        this.dataVersion++;
+        return;
+      }
+    }
+    this.changed(true);
+  }
+
+  /** Indices sorted by (updatedAt, index). */
+  byUpdatedAt(): Uint32Array {
+    if (!this.order || this.order.length !== this.n) {
+      const o = new Uint32Array(this.n);
+      for (let i = 0; i < this.n; i++) o[i] = i;
+      const upd = this.upd;
+      o.sort((a, b) => upd[a]! - upd[b]! || a - b);
+      this.order = o;
+    }
+    return this.order;
+  }
+
+  arnOf(i: number): string {
+    if (i >= this.generated) return String(this.docs.get(i)?.findingArn ?? '');
+    return `arn:aws:inspector2:${this.regions.value(this.region[i]!)}:${this.accounts.value(this.acct[i]!)}:finding/${this.gen.findingId(i)}`;
+  }
+
+  indexOfArn(arn: string): number | undefined {
+    const d = this.arnIndex.get(arn);
+    if (d !== undefined) return d;
+    // Generated ARNs are not indexed (memory); this slow path serves the control API only.
+    for (let i = 0; i < this.generated; i++) if (this.arnOf(i) === arn) return i;
+    return undefined;
+  }
+
+  vulnerabilityIdOf(i: number): string {
+    if (i >= this.generated) {
+      const d = this.docs.get(i) as
+        { packageVulnerabilityDetails?: { vulnerabilityId?: unknown } } | undefined;
+      return String(d?.packageVulnerabilityDetails?.vulnerabilityId ?? '');
+    }
+    return this.gen.vulnerabilityId(i, this.types.value(this.type[i]!));
+  }
+
+  /** The finding as the service sends it. */
+  build(i: number): Record<string, unknown> {
+    const live: LiveState = {
+      status: this.statuses.value(this.status[i]!),
+      severity: this.severities.value(this.sev[i]!),
+      updatedAt: this.upd[i]!,
+      lastObservedAt: this.last[i]!,
+      firstObservedAt: this.first[i]!,
+    };
+    if (i >= this.generated) {
+      const doc = this.docs.get(i) ?? {};
+      return {
+        ...doc,
+        status: live.status,
+        severity: live.severity,
+        updatedAt: sec(live.updatedAt),
+        lastObservedAt: sec(live.lastObservedAt),
+      };
+    }
+    const m: GenMeta = {
+      type: this.types.value(this.type[i]!),
+      severity: live.severity,
+      status: live.status,
+      resourceType: this.rtypes.value(this.rtype[i]!),
+      account: this.accounts.value(this.acct[i]!),
+      region: this.regions.value(this.region[i]!),
+      updatedAt: live.updatedAt,
+      firstObservedAt: live.firstObservedAt,
+      lastObservedAt: live.lastObservedAt,
+    };
+    return this.gen.build(i, m, live);
+  }
+
+  countBy(col: Uint8Array | Uint16Array, names: Interner): Record<string, number> {
+    const counts = new Array<number>(names.values.length).fill(0);
+    for (let i = 0; i < this.n; i++) counts[col[i]!]!++;
+    const out: Record<string, number> = {};
+    names.values.forEach((v, c) => {
+      if (counts[c]) out[v] = counts[c]!;
+    });
+    return out;
+  }
+}
