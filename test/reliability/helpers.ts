@@ -81,11 +81,14 @@ export function indexVersions(dataDir: string): IndexVersion[] {
 export function tableCount(dataDir: string, table: string): number {
   const file = path.join(dataDir, 'inspector-connector.db');
   if (!fs.existsSync(file)) return 0;
-  const db = new Database(file, { readonly: true });
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { readonly: true });
     return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  } catch {
+    return 0; // not migrated yet (the process is starting)
   } finally {
-    db.close();
+    db?.close();
   }
 }
 
