@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { register as registerTest } from './commands/test.js';
 import { register as registerCollect } from './commands/collect.js';
+import { register as registerEmulator } from './commands/emulator.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerReconcile } from './commands/reconcile.js';
 
@@ -12,6 +13,7 @@ const program = new Command()
   .version('0.1.0');
 registerTest(program);
 registerCollect(program);
+registerEmulator(program);
 registerServe(program);
 registerReconcile(program);
 
