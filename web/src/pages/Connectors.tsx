@@ -179,6 +179,18 @@ export function ConnectorsPage() {
                   </td>
                   <td>
                     <StatusBadge c={c} />
+                    {c.counts && (c.counts.stored > 0 || c.counts.discarded > 0) && (
+                      <div
+                        className="muted small nowrap"
+                        data-testid="counts"
+                        data-discarded={c.counts.discarded}
+                        title="Records stored / discarded by log filters, all runs"
+                      >
+                        {c.counts.stored.toLocaleString('en-US')} stored
+                        {c.counts.discarded > 0 &&
+                          ` · ${c.counts.discarded.toLocaleString('en-US')} filtered`}
+                      </div>
+                    )}
                   </td>
                   <td
                     title={

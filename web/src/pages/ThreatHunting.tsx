@@ -594,6 +594,7 @@ function HistogramChart({ h }: { h: Histogram }) {
       <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img">
         <line x1="0" y1={H - 0.5} x2={W} y2={H - 0.5} className="axis" />
         {h.buckets.map((b, i) => {
+          if (b.count === 0) return null;
           const bh = (b.count / max) * (H - 6);
           return (
             <rect

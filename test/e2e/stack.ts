@@ -1,0 +1,69 @@
+/**
+ * The real stack for browser tests: the AWS emulator and the Data Processor server
+ * (`startServer`: store, scheduler, Test, API and UI, exactly what `serve` runs) on free
+ * 127.0.0.1 ports with a temp data dir.
+ */
+import { startServer, type RunningServer } from '../../src/api/server.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { RunOutcome } from '../../src/pipeline/runner.js';
+import { startEmulator } from '../../emulator/index.js';
+
+export interface Stack {
+  url: string;
+  emulatorUrl: string;
+  server: RunningServer;
+  /** New versions of `count` findings in us-east-1 (a rescan), with the given severity. */
+  mutateFindings(count: number, severity: string): Promise<number>;
+  /** Pull now and wait for the run to finish. */
+  runConnector(id: string): Promise<RunOutcome>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: {
+  dataDir: string;
+  webRoot: string;
+  adminPassword: string;
+}): Promise<Stack> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    INSPECTOR_CONNECTOR_ADMIN_PASSWORD: opts.adminPassword,
+    INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: '127.0.0.1',
+  };
+  const emulator = await startEmulator({ port: 0, fixtures: true, findings: 300 });
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      dataDir: opts.dataDir,
+      port: 0,
+      host: '127.0.0.1',
+      env,
+      logger: silentLogger(),
+      print: () => {},
+      app: { webRoot: opts.webRoot },
+    });
+  } catch (e) {
+    await emulator.close();
+    throw e;
+  }
+  return {
+    url: server.url,
+    emulatorUrl: emulator.url,
+    server,
+    async mutateFindings(count: number, severity: string) {
+      const res = await fetch(`${emulator.url}/__emulator/mutate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ count, severity, observed: true, region: 'us-east-1' }),
+      });
+      if (!res.ok) throw new Error(`emulator mutate: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { arns: string[] }).arns.length;
+    },
+    runConnector(id: string) {
+      return server.scheduler.trigger(id);
+    },
+    async close() {
+      await server.close();
+      await emulator.close();
+    },
+  };
+}

@@ -1,0 +1,361 @@
+/**
+ * The web UI end to end, in a real browser: Debian's Chromium driven by playwright-core, against
+ * the real server (buildApp + store + scheduler on a temp SQLite dir) and the real AWS emulator.
+ * The walk follows the spec: log in, create connectors through the wizard, Test (success and a
+ * 403 failure), add to the Default profile, find the records in Threat Hunting, add a log filter
+ * and see records excluded from the next run, View Events. Screenshots of every page go to
+ * test-artifacts/screenshots/. Any browser console error or page error fails the test.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'vite';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { startStack, type Stack } from './stack.js';
+
+const SHOTS = path.resolve('test-artifacts/screenshots');
+const ADMIN_PASSWORD = 'e2e-Admin-Passw0rd!';
+const READER = { id: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const SOURCE = { id: 'AKIAI44QH8DHBEXAMPLE', secret: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY' };
+/** Upper bound for things that happen in the background (a collection run). Not a timed assertion. */
+const BOUND_MS = 45_000;
+
+let tmp: string;
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+/** Failed HTTP responses the walk provokes on purpose: `METHOD path status`. */
+const expectedHttpErrors: RegExp[] = [/^GET \/api\/v1\/auth\/me 401$/];
+const seenHttpErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Poll `fn` until it returns true, at most `bound` ms. */
+async function until(what: string, fn: () => Promise<boolean>, bound = BOUND_MS): Promise<void> {
+  const end = Date.now() + bound;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function searchTotal(): Promise<number> {
+  const el = page.locator('[data-total]');
+  await el.waitFor();
+  return Number(await el.getAttribute('data-total'));
+}
+
+/** Run a search from the query box; the UI's total must be the API's answer to that query. */
+async function search(q: string): Promise<number> {
+  await page.fill('[aria-label=Query]', q);
+  const answered = page.waitForResponse((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/api/v1/search' && u.searchParams.get('q') === q;
+  });
+  await page.press('[aria-label=Query]', 'Enter');
+  const res = await answered;
+  expect(res.status()).toBe(200);
+  const { total } = (await res.json()) as { total: number };
+  await expect.poll(searchTotal).toBe(total);
+  return total;
+}
+
+async function createConnector(opts: {
+  name: string;
+  key: { id: string; secret: string };
+  addToDefault: boolean;
+  shots?: boolean;
+}): Promise<string> {
+  await page.click('a:has-text("+ Create")');
+  await page.waitForSelector('[data-testid=tab-general]');
+  await page.fill('#f-name', opts.name);
+  if (opts.shots) await shot('03-wizard-general');
+  await page.click('button:has-text("Next")');
+  await page.waitForSelector('[data-testid=tab-configuration]');
+  await page.selectOption('#f-auth-method', 'access_key');
+  await page.fill('#f-auth-accessKeyId', opts.key.id);
+  await page.fill('#f-auth-secretAccessKey', opts.key.secret);
+  await page.selectOption('#f-region', 'us-east-1');
+  expect(await page.inputValue('#f-intervalMinutes')).toBe('5');
+  // The SSL warning appears with the checkbox and goes with it.
+  await page.check('#f-disableSslVerification');
+  await page.waitForSelector('[data-testid=ssl-warning]');
+  if (opts.shots) await shot('04-wizard-configuration-ssl-warning');
+  await page.uncheck('#f-disableSslVerification');
+  expect(await page.locator('[data-testid=ssl-warning]').count()).toBe(0);
+  await page.click('summary:has-text("Advanced")');
+  await page.fill('#f-endpoints-inspector2', stack.emulatorUrl);
+  await page.fill('#f-endpoints-sts', stack.emulatorUrl);
+  await page.click('button:has-text("Next")');
+  await page.waitForSelector('[data-testid=tab-confirm]');
+  const summary = await page.locator('[data-testid=tab-confirm]').innerText();
+  expect(summary).toContain(opts.name);
+  expect(summary).not.toContain(opts.key.secret);
+  expect(summary).not.toContain(opts.key.id);
+  if (opts.shots) await shot('05-wizard-confirm');
+  const created = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
+  );
+  await page.click('button:has-text("Submit")');
+  const res = await created;
+  expect(res.status()).toBe(201);
+  const id = ((await res.json()) as { id: string }).id;
+  const prompt = page.locator('[data-testid=profile-prompt]');
+  await prompt.waitFor();
+  expect(await prompt.innerText()).toContain('Add this connector to the Data Analyzer profile Default?');
+  if (opts.shots) await shot('06-profile-prompt');
+  if (opts.addToDefault) {
+    const put = page.waitForResponse(
+      (r) => r.request().method() === 'PUT' && r.url().includes('/profiles/default/'),
+    );
+    await prompt.locator('button:has-text("OK")').click();
+    expect((await put).status()).toBeLessThan(300);
+  } else {
+    await prompt.locator('button:has-text("Cancel")').click();
+  }
+  await page.waitForSelector(`tr[data-connector="${opts.name}"]`);
+  return id;
+}
+
+async function openTest(name: string) {
+  await page.click(`tr[data-connector="${name}"] button:has-text("Test")`);
+  const dialog = page.locator('[data-testid=test-dialog]');
+  await dialog.waitFor();
+  return dialog;
+}
+
+describe('web UI in Chromium', () => {
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-e2e-'));
+    fs.mkdirSync(SHOTS, { recursive: true });
+    // Build the UI from the current sources so the test never runs a stale bundle.
+    const webRoot = path.join(tmp, 'web');
+    // Vitest sets NODE_ENV=test, which would give React's development bundle: build what ships.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({
+        configFile: path.resolve('vite.config.ts'),
+        mode: 'production',
+        logLevel: 'warn',
+        build: { outDir: webRoot, emptyOutDir: true },
+      });
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
+    stack = await startStack({ dataDir: path.join(tmp, 'data'), webRoot, adminPassword: ADMIN_PASSWORD });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400)
+        seenHttpErrors.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+    });
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() !== 'error') return;
+      // Chromium reports every failed fetch as a console error; the ones the walk provokes on
+      // purpose are checked against `expectedHttpErrors` below, anything else is a problem.
+      if (/^Failed to load resource: the server responded with a status of \d+/.test(m.text())) return;
+      problems.push(`console error: ${m.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('logs in', async () => {
+    await page.goto(stack.url);
+    await page.waitForSelector('form[aria-label="Log in"]');
+    await shot('01-login');
+    await page.fill('#login-user', 'admin');
+    await page.fill('#login-password', 'wrong-password');
+    await page.click('button:has-text("Log in")');
+    await page.waitForSelector('text=Wrong user name or password.');
+    expectedHttpErrors.push(/^POST \/api\/v1\/auth\/login 401$/);
+    await page.fill('#login-password', ADMIN_PASSWORD);
+    await page.click('button:has-text("Log in")');
+    await page.waitForSelector('text=No connectors yet');
+    await shot('02-connectors-empty');
+  });
+
+  let readerId = '';
+  it('creates a connector through the wizard, adds it to Default, and its Test succeeds', async () => {
+    readerId = await createConnector({
+      name: 'root-aws-inspector',
+      key: READER,
+      addToDefault: true,
+      shots: true,
+    });
+    const dialog = await openTest('root-aws-inspector');
+    await dialog.locator('[data-testid=test-success]').waitFor();
+    expect(await dialog.innerText()).toContain('Success !');
+    await shot('07-test-success');
+    await dialog.locator('button[aria-label=Close]').click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it("shows a 403 failure with Show more for the source user's keys", async () => {
+    await createConnector({ name: 'root-no-permission', key: SOURCE, addToDefault: false });
+    const dialog = await openTest('root-no-permission');
+    await dialog.locator('[data-testid=test-failure]').waitFor();
+    const text = await dialog.innerText();
+    expect(text).toContain('403');
+    expect(text).toContain('Forbidden');
+    expect(await dialog.locator('[data-testid=test-more]').count()).toBe(0);
+    await dialog.locator('button:has-text("Show more")').click();
+    const more = dialog.locator('[data-testid=test-more]');
+    await more.waitFor();
+    expect(await more.innerText()).toMatch(/Explanation[\s\S]*Recommendation/i);
+    // The spec's table of common HTTP codes is there.
+    for (const code of ['400', '401', '403', '404', '429']) expect(text).toContain(code);
+    await shot('08-test-failure-403');
+    await dialog.locator('button[aria-label=Close]').click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('shows the connectors overview with status', async () => {
+    await until('the first run of root-aws-inspector to finish', async () => {
+      await page.reload();
+      const state = await page
+        .locator('tr[data-connector="root-aws-inspector"] [data-state]')
+        .getAttribute('data-state');
+      return state === 'ok';
+    });
+    const row = page.locator('tr[data-connector="root-aws-inspector"]');
+    expect(await row.innerText()).toContain('Vulnerability Scanner');
+    expect(await row.innerText()).toContain('AWS Inspector');
+    expect(await row.innerText()).toContain('Data Processor');
+    await shot('09-connectors-overview');
+  });
+
+  it("finds the connector's records in Threat Hunting through View Events", async () => {
+    await page.click('tr[data-connector="root-aws-inspector"] a:has-text("View Events")');
+    await page.waitForSelector('[aria-label=Query]');
+    expect(decodeURIComponent(page.url())).toContain(`msg_origin.processor.id:${readerId}`);
+    expect(await page.inputValue('[aria-label=Query]')).toContain(readerId);
+    await until(
+      'records in Threat Hunting',
+      async () => (await search(await page.inputValue('[aria-label=Query]'))) > 0,
+    );
+    expect(await page.locator('table[aria-label=Results] tbody tr').count()).toBeGreaterThan(0);
+    await page.waitForSelector('figure.histogram rect.bar');
+    await shot('10-threat-hunting');
+    await page.locator('table[aria-label=Results] tbody tr').first().click();
+    const json = await page.locator('[data-testid=record-json]').innerText();
+    expect(JSON.parse(json)).toMatchObject({ msg_class: 'aws_inspector_finding' });
+    await shot('11-record-json');
+    await page.click('button[aria-label="Close record"]');
+    // A bad query is reported inline, never a blank page.
+    await page.fill('[aria-label=Query]', 'severity:(HIGH');
+    await page.press('[aria-label=Query]', 'Enter');
+    await page.waitForSelector('[data-testid=query-error]');
+    expectedHttpErrors.push(/^GET \/api\/v1\/search(\/histogram)? 400$/);
+    await shot('12-query-error');
+  });
+
+  let lowBefore = 0;
+  let allBefore = 0;
+  it('adds a log filter that excludes LOW findings and attaches it to the connector', async () => {
+    await page.click('a.nav-link:has-text("Log Filters")');
+    await page.waitForSelector('text=No log filters');
+    await page.click('button:has-text("+ Create")');
+    const editor = page.locator('[data-testid=filter-editor]');
+    await editor.waitFor();
+    await page.fill('#lf-name', 'drop-low-severity');
+    await page.fill('[aria-label="Condition 1 field"]', 'aws_inspector.severity');
+    await page.selectOption('[aria-label="Condition 1 operator"]', 'equals');
+    await page.fill('[aria-label="Condition 1 values"]', 'LOW');
+    await editor.locator('button:has-text("Preview")').click();
+    const preview = page.locator('[data-testid=filter-preview]');
+    await expect.poll(() => preview.innerText()).toMatch(/would have discarded \d+ of the last \d+ records/);
+    const m = /discarded (\d+) of the last (\d+)/.exec(await preview.innerText());
+    expect(Number(m?.[1])).toBeGreaterThan(0);
+    await shot('13-log-filter-editor');
+    await editor.locator('button:has-text("Save")').click();
+    await page.waitForSelector('tr[data-filter="drop-low-severity"]');
+    await shot('14-log-filters');
+
+    // Attach it in the connector's Edit wizard (General tab): name and tenant are read-only there.
+    await page.click('a.nav-link:has-text("Connectors")');
+    await page.click('tr[data-connector="root-aws-inspector"] a:has-text("Edit")');
+    await page.waitForSelector('[data-testid=tab-general]');
+    expect(await page.locator('#f-name').getAttribute('readonly')).not.toBeNull();
+    await page.check('label:has-text("drop-low-severity") input');
+    await page.click('button:has-text("Next")');
+    // Secrets are write-only: blank keeps the stored value.
+    expect(await page.inputValue('#f-auth-secretAccessKey')).toBe('');
+    await page.waitForSelector('text=Leave blank to keep the current value.');
+    await shot('15-wizard-edit-configuration');
+    await page.click('button:has-text("Next")');
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
+    await page.click('button:has-text("Submit")');
+    expect((await saved).status()).toBe(200);
+    await page.waitForSelector('tr[data-connector="root-aws-inspector"]');
+
+    await page.click('tr[data-connector="root-aws-inspector"] a:has-text("View Events")');
+    allBefore = await search(`msg_origin.processor.id:${readerId}`);
+    lowBefore = await search(`msg_origin.processor.id:${readerId} AND aws_inspector.severity:LOW`);
+    expect(lowBefore).toBeGreaterThan(0);
+  });
+
+  it('stores no new LOW records on the next run', async () => {
+    // New versions arrive from the emulator: some LOW (to be discarded), some HIGH (to be stored).
+    expect(await stack.mutateFindings(20, 'LOW')).toBeGreaterThan(0);
+    expect(await stack.mutateFindings(20, 'HIGH')).toBeGreaterThan(0);
+    const outcome = await stack.runConnector(readerId);
+    expect(outcome.status).toBe('ok');
+    expect(outcome.discardedByFilter['drop-low-severity'] ?? 0).toBeGreaterThan(0);
+    // The overview shows the discarded count.
+    await page.click('a.nav-link:has-text("Connectors")');
+    const counts = page.locator('tr[data-connector="root-aws-inspector"] [data-testid=counts]');
+    await expect.poll(async () => Number(await counts.getAttribute('data-discarded'))).toBeGreaterThan(0);
+    await shot('16-connectors-after-filter');
+    // The new HIGH versions are searchable; no new LOW version was stored.
+    await page.click('a.nav-link:has-text("Threat Hunting")');
+    expect(await search(`msg_origin.processor.id:${readerId}`)).toBeGreaterThan(allBefore);
+    expect(await search(`msg_origin.processor.id:${readerId} AND aws_inspector.severity:LOW`)).toBe(
+      lowBefore,
+    );
+    await shot('17-threat-hunting-after-filter');
+  });
+
+  it('manages tenants and users', async () => {
+    await page.click('a.nav-link:has-text("Tenants & Users")');
+    await page.waitForSelector('table[aria-label=Tenants]');
+    await page.fill('#t-name', 'acme');
+    await page.click('button:has-text("Create tenant")');
+    await page.waitForSelector('table[aria-label=Tenants] td:has-text("acme")');
+    await page.fill('#u-name', 'acme-analyst');
+    await page.fill('#u-password', 'acme-Analyst-Passw0rd!');
+    await page.selectOption('#u-role', 'analyst');
+    await page.selectOption('#u-tenant', 'acme');
+    await page.click('button:has-text("Create user")');
+    await page.waitForSelector('table[aria-label=Users] td:has-text("acme-analyst")');
+    await shot('18-tenants-users');
+  });
+
+  it('saw no browser errors and only the HTTP errors it provoked', () => {
+    expect(problems).toEqual([]);
+    const unexpected = seenHttpErrors.filter((e) => !expectedHttpErrors.some((re) => re.test(e)));
+    expect(unexpected).toEqual([]);
+  });
+});
