@@ -181,14 +181,15 @@ export function ConnectorsPage() {
                     <StatusBadge c={c} />
                     {c.counts && (c.counts.stored > 0 || c.counts.discarded > 0) && (
                       <div
-                        className="muted small nowrap"
+                        className="muted small counts"
                         data-testid="counts"
                         data-discarded={c.counts.discarded}
                         title="Records stored / discarded by log filters, all runs"
                       >
                         {c.counts.stored.toLocaleString('en-US')} stored
-                        {c.counts.discarded > 0 &&
-                          ` · ${c.counts.discarded.toLocaleString('en-US')} filtered`}
+                        {c.counts.discarded > 0 && (
+                          <div>{c.counts.discarded.toLocaleString('en-US')} filtered</div>
+                        )}
                       </div>
                     )}
                   </td>

@@ -73,7 +73,7 @@ export function TestDialog(props: {
       {state.kind === 'done' && state.result.ok && (
         <div className="test-result test-ok" data-testid="test-success">
           <div className="test-headline">Success !</div>
-          <p>{state.result.summary}</p>
+          <p>{state.result.summary.replace(/^Success\s*!\s*/, '')}</p>
           {state.result.identity !== undefined && state.result.identity !== null && (
             <div className="kv">
               <div className="kv-title">Identity</div>
