@@ -282,6 +282,15 @@ export function parse(q: string): Node {
   }
 
   function unary(defaultField: string | undefined): Node {
+    if (++depth > MAX_DEPTH) throw queryError(i, 'the query nests too deeply');
+    try {
+      return unaryInner(defaultField);
+    } finally {
+      depth--;
+    }
+  }
+
+  function unaryInner(defaultField: string | undefined): Node {
     skipWs();
     if (peekKeyword('NOT')) {
       i += 3;

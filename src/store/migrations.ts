@@ -177,6 +177,16 @@ export const migrations: Migration[] = [
     // FTS insert ~45% slower than merging every 16 (measured), queries are unaffected.
     up: `INSERT INTO syslog_fts(syslog_fts, rank) VALUES ('automerge', 16);`,
   },
+  {
+    version: 5,
+    name: 'time indexes cover severity: "time range + severity" counts never read records',
+    up: `
+      DROP INDEX syslog_timestamp;
+      CREATE INDEX syslog_timestamp ON syslog(timestamp, severity);
+      DROP INDEX syslog_write_time;
+      CREATE INDEX syslog_write_time ON syslog(write_time, severity);
+    `,
+  },
 ];
 
 /** Apply every migration newer than the database's version. */

@@ -11,8 +11,11 @@ export type TimeField = 'timestamp' | 'write_time';
 export const SORT_FIELDS = ['timestamp', 'write_time', 'severity'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => string }> = {
-  timestamp: { index: 'syslog_timestamp', order: (d) => `s.timestamp ${d}, s.rowid ${d}` },
-  write_time: { index: 'syslog_write_time', order: (d) => `s.write_time ${d}, s.rowid ${d}` },
+  timestamp: { index: 'syslog_timestamp', order: (d) => `s.timestamp ${d}, s.severity ${d}, s.rowid ${d}` },
+  write_time: {
+    index: 'syslog_write_time',
+    order: (d) => `s.write_time ${d}, s.severity ${d}, s.rowid ${d}`,
+  },
   severity: { index: 'syslog_severity', order: (d) => `s.severity ${d}, s.timestamp ${d}, s.rowid ${d}` },
 };
 
@@ -141,6 +144,7 @@ export function syslogIndex(db: Database): SyslogIndex {
     params: unknown[];
     /** Set when the whole query is one FTS expression (then counting can use the FTS table). */
     ftsOnly?: string;
+    probeWhere?: string;
     hasOtherFilters: boolean;
     /** The query restricts rows (beyond time and tenant). */
     hasQuery: boolean;
@@ -180,10 +184,18 @@ export function syslogIndex(db: Database): SyslogIndex {
       params.push(JSON.stringify(filter.tenantIds));
       other = true;
     }
+    // The same filter with the FTS part probed per row (for short index walks, see selectSql).
+    const probeWhere =
+      ftsOnly !== undefined
+        ? [
+            'EXISTS (SELECT 1 FROM syslog_fts WHERE syslog_fts MATCH ? AND rowid = s.rowid)',
+            ...clauses.slice(1),
+          ].join(' AND ')
+        : undefined;
     return {
       where: clauses.length ? clauses.join(' AND ') : '1',
       params,
-      ...(ftsOnly !== undefined ? { ftsOnly } : {}),
+      ...(ftsOnly !== undefined ? { ftsOnly, probeWhere } : {}),
       hasOtherFilters: other,
       hasQuery,
     };
@@ -207,15 +219,20 @@ export function syslogIndex(db: Database): SyslogIndex {
     const { limit, offset } = page(opts);
     const { index, order } = SORT_INDEX[field];
     let hint = '';
+    let where = b.where;
     if (b.hasQuery && total > 0) {
       const rows = (stmt('SELECT max(rowid) FROM syslog').pluck().get() as number | null) ?? 0;
       const want = limit === 0 ? total : Math.min(total, offset + limit);
       const expectedSteps = (want * rows) / total;
-      if (limit === 0 ? total > 10_000 : total > 1000 && expectedSteps <= 200_000)
+      if (limit === 0 ? total > 10_000 : total > 1000 && expectedSteps <= 200_000) {
         hint = ` INDEXED BY ${index}`;
+        // A short walk probes the FTS index per row (~0.1 ms each) instead of first
+        // materializing every match (~0.4 us per match: 130 ms for 300,000).
+        if (b.probeWhere !== undefined && limit !== 0 && expectedSteps <= 500) where = b.probeWhere;
+      }
     }
     return {
-      sql: `SELECT s.doc FROM syslog s${hint} WHERE ${b.where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
+      sql: `SELECT s.doc FROM syslog s${hint} WHERE ${where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
       params: [...b.params, limit === 0 ? -1 : limit, offset],
     };
   }

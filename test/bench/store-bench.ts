@@ -305,12 +305,21 @@ async function main() {
   out.dbMBPerMillion = Math.round((out.dbBytes as number) / 1e6 / (have / 1e6));
 
   const DAY = 86_400_000;
+  // Look up values that exist (random rows), so the equality query finds something.
+  const maxRow = store.db.prepare('SELECT max(rowid) FROM syslog').pluck().get() as number;
+  const cves = Array.from({ length: RUNS + 1 }, (_, k) => {
+    const doc = store.db
+      .prepare('SELECT doc FROM syslog WHERE rowid >= ? LIMIT 1')
+      .pluck()
+      .get(1 + Math.floor((((k * 7919) % 1000) / 1000) * maxRow)) as string;
+    return (JSON.parse(doc) as { vulnerability_id: string }).vulnerability_id;
+  });
   const queries: { name: string; run: (k: number) => unknown }[] = [
     {
       name: 'field equality (aws_inspector.packageVulnerabilityDetails.vulnerabilityId:CVE-...)',
       run: (k) =>
         store.index.search({
-          q: `aws_inspector.packageVulnerabilityDetails.vulnerabilityId:CVE-2020-${1000 + k * 1777}`,
+          q: `aws_inspector.packageVulnerabilityDetails.vulnerabilityId:${cves[k]}`,
           limit: 50,
         }),
     },

@@ -1,0 +1,280 @@
+/** The query language run for real: parse -> SQL -> a SQLite store filled with records. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../core/clock.js';
+import { CodedError } from '../core/errors.js';
+import type { InterflowRecord } from '../core/record.js';
+import { openStore, type Store } from './index.js';
+
+let dir: string;
+let store: Store;
+let connectorId: string;
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+function rec(
+  id: string,
+  day: number,
+  f: { status: string; severity: number; pkg: string[]; cve: string; title: string; score?: number },
+  extra: Record<string, unknown> = {},
+): InterflowRecord {
+  return {
+    _id: id,
+    timestamp: T0 + day * DAY,
+    write_time: T0 + 400 * DAY - day * 1000,
+    tenantid: id === 'r6' ? 'acme' : 'root',
+    tenant_name: id === 'r6' ? 'Acme' : 'Root Tenant',
+    msg_class: 'aws_inspector_finding',
+    msg_origin: {
+      source: 'aws_inspector',
+      vendor: 'aws',
+      category: 'security_scan',
+      processor: { type: 'log_collector', name: 'root-inspector', id: connectorId },
+    },
+    event_name: f.title,
+    event_status: f.status,
+    severity: f.severity,
+    package_name: f.pkg,
+    aws_inspector: {
+      findingArn: `arn:aws:inspector2:us-east-1:123456789012:finding/${id}abc`,
+      status: f.status,
+      title: f.title,
+      ...(f.score !== undefined ? { inspectorScore: f.score } : {}),
+      packageVulnerabilityDetails: {
+        vulnerabilityId: f.cve,
+        vulnerablePackages: f.pkg.map((name) => ({ name, version: '1.0.2k' })),
+      },
+      resources: [{ type: 'AWS_EC2_INSTANCE', id: `i-0${id}`, region: 'us-east-1' }],
+    },
+    ...extra,
+  };
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-'));
+  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+  connectorId = store.connectors.create({
+    name: 'root-inspector',
+    region: 'us-east-1',
+    auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) },
+  }).id;
+  store.commitPage({
+    connectorId,
+    checkpoint: null,
+    records: [
+      rec('r1', 1, {
+        status: 'ACTIVE',
+        severity: 90,
+        pkg: ['openssl', 'openssl-libs'],
+        cve: 'CVE-2024-1234',
+        title: 'CVE-2024-1234 - openssl remote code execution',
+        score: 9.8,
+      }),
+      rec('r2', 2, {
+        status: 'CLOSED',
+        severity: 70,
+        pkg: ['glibc'],
+        cve: 'CVE-2023-4911',
+        title: 'CVE-2023-4911 - glibc buffer overflow',
+        score: 7.5,
+      }),
+      rec('r3', 3, {
+        status: 'SUPPRESSED',
+        severity: 30,
+        pkg: ['zlib'],
+        cve: 'CVE-2022-37434',
+        title: 'zlib heap overflow, code execution remote',
+        score: 3.1,
+      }),
+      rec('r4', 10, {
+        status: 'ACTIVE',
+        severity: 50,
+        pkg: ['log4j-core'],
+        cve: 'CVE-2021-44228',
+        title: 'Log4Shell: log4j-core JNDI lookup',
+      }),
+      rec(
+        'r5',
+        20,
+        {
+          status: 'ACTIVE',
+          severity: 10,
+          pkg: ['café-lib'],
+          cve: 'CVE-2020-0001',
+          title: 'Ünïcode title Straße',
+        },
+        { note: 'path C:\\temp (x)', ip: '10.0.0.1' },
+      ),
+      rec('r6', 30, {
+        status: 'CLOSED',
+        severity: 100,
+        pkg: ['openssh'],
+        cve: 'CVE-2024-6387',
+        title: 'regreSSHion openssh race',
+        score: 8.1,
+      }),
+    ],
+  });
+});
+
+afterAll(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const ids = (q: string, opts: Record<string, unknown> = {}) =>
+  store.index
+    .search({ q, limit: 0, sort: 'timestamp:asc', ...opts })
+    .records.map((r) => r._id)
+    .join(',');
+
+describe('search over a real store', () => {
+  const cases: [string, string][] = [
+    ['*', 'r1,r2,r3,r4,r5,r6'],
+    ['', 'r1,r2,r3,r4,r5,r6'],
+    // free text, case-insensitive, any field
+    ['openssl', 'r1'],
+    ['OPENSSL', 'r1'],
+    ['glibc', 'r2'],
+    ['nothing-like-this', ''],
+    ['straße', 'r5'],
+    ['CAFÉ', 'r5'],
+    // field:value on dotted paths, through arrays
+    ['aws_inspector.status:CLOSED', 'r2,r6'],
+    ['aws_inspector.status:closed', 'r2,r6'],
+    ['event_status:ACTIVE', 'r1,r4,r5'],
+    ['msg_origin.source:aws_inspector', 'r1,r2,r3,r4,r5,r6'],
+    // field:word matches a word of the value (words split at punctuation, '_' included)
+    ['msg_origin.source:aws', 'r1,r2,r3,r4,r5,r6'],
+    ['msg_origin.source:aws_insp', ''],
+    ['aws_inspector.packageVulnerabilityDetails.vulnerablePackages.name:glibc', 'r2'],
+    ['aws_inspector.resources.id:i-0r3', 'r3'],
+    ['aws_inspector.packageVulnerabilityDetails.vulnerabilityId:CVE-2024-1234', 'r1'],
+    ['aws_inspector.findingArn:arn:aws:inspector2:us-east-1:123456789012:finding/r2abc', 'r2'],
+    ['package_name:openssl', 'r1'],
+    ['package_name:openssl-libs', 'r1'],
+    ['status:ACTIVE', ''],
+    ['_id:r4', 'r4'],
+    ['tenantid:acme', 'r6'],
+    ['ip:"10.0.0.1"', 'r5'],
+    // phrases: words in order within one value
+    ['"remote code execution"', 'r1'],
+    ['"code execution remote"', 'r3'],
+    ['"execution remote code"', ''],
+    ['event_name:"buffer overflow"', 'r2'],
+    ['event_name:"overflow buffer"', ''],
+    ['note:"C:\\\\temp"', 'r5'],
+    // wildcards
+    ['package_name:open*', 'r1,r6'],
+    ['package_name:openss?', 'r1,r6'],
+    ['package_name:openssl-l*', 'r1'],
+    ['package_name:*ssh', 'r6'],
+    ['package_name:log4j*', 'r4'],
+    ['log4*', 'r4'],
+    ['aws_inspector.inspectorScore:*', 'r1,r2,r3,r6'],
+    ['_exists_:aws_inspector.inspectorScore', 'r1,r2,r3,r6'],
+    ['_exists_:note', 'r5'],
+    ['_exists_:aws_inspector.packageVulnerabilityDetails', 'r1,r2,r3,r4,r5,r6'],
+    ['NOT _exists_:aws_inspector.inspectorScore', 'r4,r5'],
+    // boolean logic
+    ['openssl OR glibc', 'r1,r2'],
+    ['openssl || glibc', 'r1,r2'],
+    ['openssl AND glibc', ''],
+    ['remote code', 'r1,r3'],
+    ['remote && code', 'r1,r3'],
+    ['remote -zlib', 'r1'],
+    ['remote AND NOT zlib', 'r1'],
+    ['remote !zlib', 'r1'],
+    ['NOT aws_inspector.status:ACTIVE', 'r2,r3,r6'],
+    ['(openssl OR zlib) AND severity:>=50', 'r1'],
+    ['aws_inspector.status:(CLOSED OR SUPPRESSED)', 'r2,r3,r6'],
+    ['+openssl', 'r1'],
+    ['NOT "remote code"', 'r2,r3,r4,r5,r6'],
+    ['"remote code" OR glibc', 'r1,r2'],
+    // ranges: indexed columns
+    ['severity:[50 TO 90]', 'r1,r2,r4'],
+    ['severity:{50 TO 90}', 'r2'],
+    ['severity:[50 TO 90}', 'r2,r4'],
+    ['severity:>=90', 'r1,r6'],
+    ['severity:<30', 'r5'],
+    ['severity:[* TO 10]', 'r5'],
+    ['severity:90', 'r1'],
+    [`timestamp:[${T0 + 2 * DAY} TO ${T0 + 10 * DAY}]`, 'r2,r3,r4'],
+    ['timestamp:>=2026-01-11T00:00:00Z', 'r4,r5,r6'],
+    ['timestamp:[2026-01-02 TO 2026-01-03]', 'r1,r2'],
+    // ranges on any field (checked on the record)
+    ['aws_inspector.inspectorScore:[7 TO 9]', 'r2,r6'],
+    ['aws_inspector.inspectorScore:>9', 'r1'],
+    ['aws_inspector.status:[ACTIVE TO CLOSED]', 'r1,r2,r4,r5,r6'],
+  ];
+  it.each(cases)('%s', (q, expected) => {
+    expect(ids(q)).toBe(expected);
+    expect(store.index.count({ q })).toBe(expected ? expected.split(',').length : 0);
+  });
+
+  it('applies time range on timestamp or write_time, inclusive', () => {
+    expect(ids('*', { from: T0 + 2 * DAY, to: T0 + 10 * DAY })).toBe('r2,r3,r4');
+    expect(
+      ids('*', { timeField: 'write_time', from: T0 + 400 * DAY - 3000, to: T0 + 400 * DAY - 2000 }),
+    ).toBe('r2,r3');
+    expect(ids('openssl OR glibc OR zlib', { from: T0 + 2 * DAY })).toBe('r2,r3');
+  });
+
+  it('restricts to tenants', () => {
+    expect(ids('*', { tenantIds: ['acme'] })).toBe('r6');
+    expect(ids('*', { tenantIds: [] })).toBe('');
+    expect(store.index.count({ q: 'severity:>=90', tenantIds: ['root'] })).toBe(1);
+  });
+
+  it('sorts on whitelisted fields, pages with limit/offset, reports the total', () => {
+    const page = store.index.search({ q: '*', sort: 'severity:desc', limit: 2, offset: 1 });
+    expect(page.total).toBe(6);
+    expect(page.records.map((r) => r._id)).toEqual(['r1', 'r2']);
+    expect(store.index.search({ q: '*' }).records[0]!._id).toBe('r6');
+    expect(() => store.index.search({ q: '*', sort: 'doc:desc' })).toThrow(
+      /sort must be FIELD:asc or FIELD:desc with FIELD one of: timestamp, write_time, severity/,
+    );
+    expect(() => store.index.search({ q: '*', limit: -1 })).toThrow(/limit must be an integer >= 0/);
+    expect(() => store.index.search({ q: '*', timeField: 'doc' as never })).toThrow(
+      /timeField must be one of/,
+    );
+  });
+
+  it('returns full records; stream yields the JSON text in order', () => {
+    const r = store.index.search({ q: '_id:r2' }).records[0]!;
+    expect((r.aws_inspector as { status: string }).status).toBe('CLOSED');
+    const lines = [...store.index.stream({ q: 'openssl OR glibc', limit: 0 })];
+    expect(lines.map((l) => (JSON.parse(l) as InterflowRecord)._id)).toEqual(['r2', 'r1']);
+  });
+
+  it('histogram: counts per bucket over the range, empty buckets included', () => {
+    const h = store.index.histogram({ q: '*', from: T0, to: T0 + 31 * DAY - 1, buckets: 10 });
+    expect(h.interval).toBe(7 * DAY);
+    expect(h.buckets.reduce((n, b) => n + b.count, 0)).toBe(6);
+    expect(h.buckets[0]).toEqual({ start: Math.floor(T0 / (7 * DAY)) * 7 * DAY, count: 3 });
+    expect(h.buckets.some((b) => b.count === 0)).toBe(true);
+    const auto = store.index.histogram({ q: 'aws_inspector.status:CLOSED' });
+    expect(auto.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
+    expect(store.index.histogram({ q: 'nothing-here' })).toMatchObject({ buckets: [] });
+  });
+
+  it('recent: newest stored first', () => {
+    expect(store.index.recent(2).map((r) => r._id)).toEqual(['r6', 'r5']);
+  });
+
+  it('bad queries are ERR_QUERY_INVALID, never a store error', () => {
+    for (const q of ['(openssl', 'severity:[a TO 5]', 'a AND', '"x']) {
+      let err: unknown;
+      try {
+        store.index.search({ q });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, q).toBeInstanceOf(CodedError);
+      expect((err as CodedError).code, q).toBe('ERR_QUERY_INVALID');
+    }
+  });
+});
