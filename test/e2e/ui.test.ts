@@ -70,6 +70,8 @@ async function createConnector(opts: {
   key: { id: string; secret: string };
   addToDefault: boolean;
   shots?: boolean;
+  /** First submit an endpoint whose host the server does not allow: the error lands on that field. */
+  badEndpointFirst?: boolean;
 }): Promise<string> {
   await page.click('a:has-text("+ Create")');
   await page.waitForSelector('[data-testid=tab-general]');
@@ -89,8 +91,26 @@ async function createConnector(opts: {
   await page.uncheck('#f-disableSslVerification');
   expect(await page.locator('[data-testid=ssl-warning]').count()).toBe(0);
   await page.click('summary:has-text("Advanced")');
-  await page.fill('#f-endpoints-inspector2', stack.emulatorUrl);
   await page.fill('#f-endpoints-sts', stack.emulatorUrl);
+  if (opts.badEndpointFirst) {
+    await page.fill('#f-endpoints-inspector2', 'https://inspector2.attacker.example');
+    await page.click('button:has-text("Next")');
+    await page.waitForSelector('[data-testid=tab-confirm]');
+    const rejected = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
+    );
+    await page.click('button:has-text("Submit")');
+    expect((await rejected).status()).toBe(400);
+    expectedHttpErrors.push(/^POST \/api\/v1\/connectors 400$/);
+    // Back on the Configuration tab, Advanced open, the message under the endpoint field.
+    await page.waitForSelector('[data-testid=tab-configuration]');
+    const fieldError = page.locator('.field-invalid:has(#f-endpoints-inspector2) .field-error');
+    await fieldError.waitFor();
+    expect(await fieldError.innerText()).toContain('attacker.example');
+    expect(await page.locator('.tab.active .tab-err').innerText()).toBe('1');
+    await shot('05a-wizard-field-error');
+  }
+  await page.fill('#f-endpoints-inspector2', stack.emulatorUrl);
   await page.click('button:has-text("Next")');
   await page.waitForSelector('[data-testid=tab-confirm]');
   const summary = await page.locator('[data-testid=tab-confirm]').innerText();
@@ -214,7 +234,12 @@ describe('web UI in Chromium', () => {
   });
 
   it("shows a 403 failure with Show more for the source user's keys", async () => {
-    await createConnector({ name: 'root-no-permission', key: SOURCE, addToDefault: false });
+    await createConnector({
+      name: 'root-no-permission',
+      key: SOURCE,
+      addToDefault: false,
+      badEndpointFirst: true,
+    });
     const dialog = await openTest('root-no-permission');
     await dialog.locator('[data-testid=test-failure]').waitFor();
     const text = await dialog.innerText();

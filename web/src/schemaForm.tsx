@@ -232,7 +232,7 @@ export function SchemaField(props: FieldProps) {
     input = (
       <input
         id={id(path)}
-        type={s.secret && key !== 'accessKeyId' ? 'password' : 'text'}
+        type={s.secret ? 'password' : 'text'}
         autoComplete="off"
         spellCheck={false}
         placeholder={s.secret && props.keepSecrets ? '(unchanged)' : s.format === 'uri' ? 'https://' : ''}
