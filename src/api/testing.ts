@@ -116,6 +116,10 @@ export async function testEnv(
       await app.close();
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      // A store passed in by the test lives in its own temp dir.
+      if (path.basename(store.dataDir).startsWith('ic-') && store.dataDir.startsWith(os.tmpdir())) {
+        fs.rmSync(store.dataDir, { recursive: true, force: true });
+      }
     },
   };
   return env;
