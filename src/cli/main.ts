@@ -5,7 +5,9 @@ import { register as registerTest } from './commands/test.js';
 import { register as registerCollect } from './commands/collect.js';
 import { register as registerEmulator } from './commands/emulator.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerDemo } from './commands/demo.js';
 import { register as registerReconcile } from './commands/reconcile.js';
+import { register as registerSearch } from './commands/search.js';
 
 const program = new Command()
   .name('inspector-connector')
@@ -15,6 +17,8 @@ registerTest(program);
 registerCollect(program);
 registerEmulator(program);
 registerServe(program);
+registerDemo(program);
 registerReconcile(program);
+registerSearch(program);
 
 await program.parseAsync(process.argv);

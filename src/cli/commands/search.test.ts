@@ -1,0 +1,118 @@
+/** The `search` command, spawned for real on a temp data dir. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InterflowRecord } from '../../core/record.js';
+import { openStore } from '../../store/index.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+let dir: string;
+const T0 = Date.UTC(2026, 2, 1);
+const HOUR = 3_600_000;
+
+function cli(...args: string[]) {
+  const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'search', '--data', dir, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const lines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as InterflowRecord)._id);
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-cli-search-'));
+  const store = openStore({ dataDir: dir, key: Buffer.alloc(32, 2) });
+  const c = store.connectors.create({
+    name: 'root-inspector',
+    region: 'us-east-1',
+    auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'y'.repeat(40) },
+  });
+  const records: InterflowRecord[] = Array.from({ length: 150 }, (_, i) => ({
+    _id: `r${i}`,
+    timestamp: T0 + i * HOUR,
+    write_time: T0 + 1000 * HOUR - i,
+    tenantid: 'root',
+    tenant_name: 'Root Tenant',
+    msg_class: 'aws_inspector_finding',
+    msg_origin: {
+      source: 'aws_inspector',
+      vendor: 'aws',
+      category: 'security_scan',
+      processor: { type: 'log_collector', name: 'root-inspector', id: c.id },
+    },
+    event_name: i % 3 === 0 ? `openssl finding ${i}` : `glibc finding ${i}`,
+    event_status: i % 2 ? 'ACTIVE' : 'CLOSED',
+    severity: (i % 5) * 20 + 10,
+    aws_inspector: { status: i % 2 ? 'ACTIVE' : 'CLOSED' },
+  }));
+  store.commitPage({ connectorId: c.id, records, checkpoint: null });
+  store.close();
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('cli search', () => {
+  it('prints NDJSON newest first, 100 by default', () => {
+    const r = cli('*');
+    expect(r.code).toBe(0);
+    const ids = lines(r.out);
+    expect(ids).toHaveLength(100);
+    expect(ids[0]).toBe('r149');
+    expect(ids[99]).toBe('r50');
+  });
+
+  it('--limit 0 prints all; --limit N at most N; a multi-word query is joined', () => {
+    expect(lines(cli('--limit', '0', '*').out)).toHaveLength(150);
+    expect(lines(cli('--limit', '3', 'aws_inspector.status:CLOSED').out)).toEqual(['r148', 'r146', 'r144']);
+    expect(lines(cli('--limit', '0', 'openssl', 'aws_inspector.status:ACTIVE').out)).toHaveLength(25);
+  });
+
+  it('--count prints just the number', () => {
+    const r = cli('--count', 'openssl');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('50\n');
+  });
+
+  it('--from/--to take ISO-8601 or epoch ms, on --time-field', () => {
+    const from = new Date(T0 + 10 * HOUR).toISOString();
+    expect(cli('--count', '--from', from, '--to', String(T0 + 19 * HOUR), '*').out).toBe('10\n');
+    expect(
+      cli('--count', '--time-field', 'write_time', '--from', String(T0 + 1000 * HOUR - 4), '*').out,
+    ).toBe('5\n');
+  });
+
+  it('a bad query is a clear message on stderr and exit 2', () => {
+    const r = cli('severity:[10 TO');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/invalid query: position \d+: expected a range bound/);
+  });
+
+  it('bad options exit 2 naming the option; a missing index exits 1', () => {
+    expect(cli('--limit', '-1', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--limit must be an integer/),
+    });
+    expect(cli('--from', 'yesterday', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--from "yesterday"/),
+    });
+    expect(cli('--time-field', 'doc', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--time-field/),
+    });
+    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'search', '--data', path.join(dir, 'none'), '*'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no index in/);
+  });
+});
