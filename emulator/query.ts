@@ -692,10 +692,14 @@ export class QueryEngine {
     }
     const out = new Uint32Array(Math.max(0, hi - lo));
     let w = 0;
+    // One accessor for the whole scan (not a closure per finding): builds the document lazily.
+    let cur = 0;
+    let doc: Doc | undefined;
+    const get = (): Doc => (doc ??= store.build(cur));
     for (let p = lo; p < hi; p++) {
       const i = order ? order[p]! : p;
-      let doc: Doc | undefined;
-      const get = (): Doc => (doc ??= store.build(i));
+      cur = i;
+      doc = undefined;
       let ok = true;
       for (const pred of preds) {
         if (!pred(i, get)) {

@@ -18,6 +18,8 @@ export function hash3(seed: number, i: number, salt: number): number {
   return mix32(mix32(mix32(seed ^ 0x9e3779b9) ^ i) + Math.imul(salt + 1, 0x85ebca6b));
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** A mulberry32 stream. */
 export class Rng {
   private s: number;
@@ -59,8 +61,11 @@ export class Rng {
   }
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    while (s.length < n) {
+      const x = this.u32();
+      s += HEX[x >>> 24]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
+    }
+    return s.length === n ? s : s.slice(0, n);
   }
   chance(p: number): boolean {
     return this.next() < p;

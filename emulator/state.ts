@@ -128,7 +128,7 @@ export class EmulatorState {
 
   constructor(opts: StateOptions = {}) {
     this.baseClock = opts.clock ?? Date.now;
-    this.startedAt = this.baseClock();
+    this.startedAt = Math.round(this.baseClock());
     this.iam = typeof opts.iam === 'string' ? loadIam(opts.iam) : parseIam(opts.iam ?? DEFAULT_IAM);
     const seed = (opts.seed ?? 1) >>> 0;
     const accounts = opts.accounts ?? [
@@ -148,8 +148,9 @@ export class EmulatorState {
     this.faults = new FaultInjector(seed);
   }
 
+  /** The emulator's clock in whole milliseconds (moved by the control API). */
   now(): number {
-    return this.baseClock() + this.offsetMs;
+    return Math.round(this.baseClock() + this.offsetMs);
   }
 
   moveClock(b: { advanceMs?: number; setMs?: number }): number {

@@ -209,11 +209,25 @@ export class FindingStore {
   /** Indices sorted by (updatedAt, index). */
   byUpdatedAt(): Uint32Array {
     if (!this.order || this.order.length !== this.n) {
-      const o = new Uint32Array(this.n);
-      for (let i = 0; i < this.n; i++) o[i] = i;
+      const n = this.n;
       const upd = this.upd;
-      o.sort((a, b) => upd[a]! - upd[b]! || a - b);
-      this.order = o;
+      let min = Infinity;
+      for (let i = 0; i < n; i++) if (upd[i]! < min) min = upd[i]!;
+      // (updatedAt - min) << 24 | index in one 64-bit key: a native sort with no comparator is
+      // several times faster than a comparator sort on a million findings.
+      if (n < 1 << 24) {
+        const keys = new BigUint64Array(n);
+        for (let i = 0; i < n; i++) keys[i] = (BigInt(upd[i]! - min) << 24n) | BigInt(i);
+        keys.sort();
+        const o = new Uint32Array(n);
+        for (let p = 0; p < n; p++) o[p] = Number(keys[p]! & 0xffffffn);
+        this.order = o;
+      } else {
+        const o = new Uint32Array(n);
+        for (let i = 0; i < n; i++) o[i] = i;
+        o.sort((a, b) => upd[a]! - upd[b]! || a - b);
+        this.order = o;
+      }
     }
     return this.order;
   }
