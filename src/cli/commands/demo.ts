@@ -1,0 +1,130 @@
+/**
+ * `inspector-connector demo [--data DIR] [--port N] [--findings N]`: the whole product with no
+ * AWS account. Starts the AWS emulator in-process (generated findings), then the server on a
+ * demo data directory, creates (once) the connector "demo-inspector" pointing at the emulator
+ * with its reader keys, adds it to Default (so it pulls at once), and prints the URL and the
+ * admin log-in. Endpoint overrides to 127.0.0.1 are allowed for this process only.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { isCodedError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import { ADMIN_PASSWORD_ENV } from '../../auth/bootstrap.js';
+import { generatePassword } from '../../auth/password.js';
+import { ALLOWED_ENDPOINTS_ENV } from '../../api/app.js';
+import { startServer, type RunningServer } from '../../api/server.js';
+import { startEmulator } from '../../../emulator/index.js';
+import { closeOnSignal, parsePort } from './serve.js';
+
+export const DEMO_CONNECTOR = 'demo-inspector';
+/** The emulator's default reader keys (AmazonInspector2ReadOnlyAccess in its IAM model). */
+export const DEMO_KEYS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
+const PASSWORD_FILE = 'demo-admin-password';
+
+interface DemoCliOptions {
+  data: string;
+  port: string;
+  host: string;
+  findings: string;
+}
+
+/**
+ * The demo keeps its admin password in the demo data dir (0600) so every start can print it;
+ * a real server never stores or prints it again.
+ */
+export function demoAdminPassword(dataDir: string, env: NodeJS.ProcessEnv): string {
+  const given = env[ADMIN_PASSWORD_ENV];
+  if (given) return given;
+  const file = path.join(dataDir, PASSWORD_FILE);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const p = generatePassword();
+  fs.writeFileSync(file, p + '\n', { mode: 0o600, flag: 'wx' });
+  return p;
+}
+
+/** Creates the demo connector once (or points it at this run's emulator), in Default. */
+export function ensureDemoConnector(server: RunningServer, emulatorUrl: string): string {
+  const { store, scheduler } = server;
+  const endpoints = { inspector2: emulatorUrl, sts: emulatorUrl };
+  const existing = store.connectors.getByName(DEMO_CONNECTOR);
+  const id = existing
+    ? store.connectors.update(existing.id, { endpoints, active: true }).id
+    : store.connectors.create(
+        {
+          name: DEMO_CONNECTOR,
+          tenant: 'Root Tenant',
+          region: 'us-east-1',
+          auth: { method: 'access_key', ...DEMO_KEYS },
+          intervalMinutes: 1,
+          initialLookbackDays: 30,
+          endpoints,
+        },
+        { active: true },
+      ).id;
+  store.profiles.addConnector('default', id);
+  // Eligible now: the scheduler pulls at once.
+  scheduler.notifyChanged(id);
+  return id;
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Run the server against a built-in AWS emulator with generated findings (no AWS account needed)',
+    )
+    .option('--data <dir>', 'demo data directory', './data-demo')
+    .option('--port <n>', 'TCP port of the server', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--findings <n>', 'number of generated findings in the emulator', '3000')
+    .action(async (opts: DemoCliOptions) => {
+      const logger = createLogger();
+      const findings = Number(opts.findings);
+      if (!Number.isInteger(findings) || findings < 0) {
+        process.stderr.write(`--findings must be a non-negative integer (got ${opts.findings})\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const allowed = [process.env[ALLOWED_ENDPOINTS_ENV], '127.0.0.1'].filter(Boolean).join(',');
+      const password = demoAdminPassword(opts.data, process.env);
+      const env = { ...process.env, [ALLOWED_ENDPOINTS_ENV]: allowed, [ADMIN_PASSWORD_ENV]: password };
+      const emulator = await startEmulator({ port: 0, fixtures: true, findings });
+      let server: RunningServer;
+      try {
+        server = await startServer({
+          dataDir: opts.data,
+          port: parsePort(opts.port),
+          host: opts.host,
+          env,
+          logger,
+          print: () => {},
+        });
+        ensureDemoConnector(server, emulator.url);
+      } catch (e) {
+        await emulator.close();
+        const code = isCodedError(e) ? `${e.code}: ` : '';
+        process.stderr.write(`inspector-connector demo: ${code}${(e as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(
+        [
+          '',
+          `inspector-connector demo is running: ${server.url}`,
+          `  log in as:  admin / ${password}`,
+          `  connector:  "${DEMO_CONNECTOR}" -> AWS emulator at ${emulator.url} (${findings} findings), in profile Default`,
+          `  data:       ${path.resolve(opts.data)}`,
+          '  Threat Hunting shows the records as they arrive. Ctrl-C stops.',
+          '',
+        ].join('\n'),
+      );
+      const code = await closeOnSignal(server, (m) => logger.info(m));
+      await emulator.close();
+      process.exitCode = code;
+    });
+}
