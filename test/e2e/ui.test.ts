@@ -68,7 +68,8 @@ async function search(q: string): Promise<number> {
 async function createConnector(opts: {
   name: string;
   key: { id: string; secret: string };
-  addToDefault: boolean;
+  /** The answer to the Data Analyzer profile prompt; `forbidden`: OK, and the server refuses (not root). */
+  addToDefault: 'ok' | 'cancel' | 'forbidden';
   shots?: boolean;
   /** First submit an endpoint whose host the server does not allow: the error lands on that field. */
   badEndpointFirst?: boolean;
@@ -129,14 +130,24 @@ async function createConnector(opts: {
   await prompt.waitFor();
   expect(await prompt.innerText()).toContain('Add this connector to the Data Analyzer profile Default?');
   if (opts.shots) await shot('06-profile-prompt');
-  if (opts.addToDefault) {
+  if (opts.addToDefault === 'cancel') {
+    await prompt.locator('button:has-text("Cancel")').click();
+  } else {
     const put = page.waitForResponse(
       (r) => r.request().method() === 'PUT' && r.url().includes('/profiles/default/'),
     );
     await prompt.locator('button:has-text("OK")').click();
-    expect((await put).status()).toBeLessThan(300);
-  } else {
-    await prompt.locator('button:has-text("Cancel")').click();
+    if (opts.addToDefault === 'ok') {
+      expect((await put).status()).toBeLessThan(300);
+    } else {
+      expect((await put).status()).toBe(403);
+      expectedHttpErrors.push(/^PUT \/api\/v1\/profiles\/default\/connectors\/[^/]+ 403$/);
+      const forbidden = page.locator('[data-testid=profile-forbidden]');
+      await forbidden.waitFor();
+      expect(await forbidden.innerText()).toContain('Ask your administrator');
+      await shot('19-profile-forbidden');
+      await forbidden.locator('button:has-text("OK")').click();
+    }
   }
   await page.waitForSelector(`tr[data-connector="${opts.name}"]`);
   return id;
@@ -222,7 +233,7 @@ describe('web UI in Chromium', () => {
     readerId = await createConnector({
       name: 'root-aws-inspector',
       key: READER,
-      addToDefault: true,
+      addToDefault: 'ok',
       shots: true,
     });
     const dialog = await openTest('root-aws-inspector');
@@ -237,7 +248,7 @@ describe('web UI in Chromium', () => {
     await createConnector({
       name: 'root-no-permission',
       key: SOURCE,
-      addToDefault: false,
+      addToDefault: 'cancel',
       badEndpointFirst: true,
     });
     const dialog = await openTest('root-no-permission');
@@ -376,6 +387,29 @@ describe('web UI in Chromium', () => {
     await page.click('button:has-text("Create user")');
     await page.waitForSelector('table[aria-label=Users] td:has-text("acme-analyst")');
     await shot('18-tenants-users');
+  });
+
+  it('tells a tenant admin to ask an administrator to add the connector to a profile', async () => {
+    await page.fill('#u-name', 'acme-admin');
+    await page.fill('#u-password', 'acme-Admin-Passw0rd!');
+    await page.selectOption('#u-role', 'tenant_admin');
+    await page.selectOption('#u-tenant', 'acme');
+    await page.click('button:has-text("Create user")');
+    await page.waitForSelector('table[aria-label=Users] td:has-text("acme-admin")');
+    await page.click('button:has-text("Log out")');
+    await page.waitForSelector('form[aria-label="Log in"]');
+    await page.fill('#login-user', 'acme-admin');
+    await page.fill('#login-password', 'acme-Admin-Passw0rd!');
+    await page.click('button:has-text("Log in")');
+    await page.waitForSelector('text=No connectors yet');
+    // A tenant admin sees neither other tenants' connectors nor the Tenants & Users page.
+    expect(await page.locator('a.nav-link').allInnerTexts()).toEqual([
+      'Connectors',
+      'Log Filters',
+      'Threat Hunting',
+    ]);
+    await createConnector({ name: 'acme-aws-inspector', key: READER, addToDefault: 'forbidden' });
+    expect(await page.locator('tr[data-connector="acme-aws-inspector"]').innerText()).toContain('acme');
   });
 
   it('saw no browser errors and only the HTTP errors it provoked', () => {

@@ -123,10 +123,20 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   const tenantOptions = useMemo(() => {
     const set = new Set(tenants);
     const current = getIn(values, 'tenant');
-    if (typeof current === 'string' && current) set.add(current);
+    if (editing && typeof current === 'string' && current) set.add(current);
     if (set.size === 0 && user.tenant) set.add(user.tenant);
     return [...set];
-  }, [tenants, values, user.tenant]);
+  }, [tenants, values, user.tenant, editing]);
+
+  // A new connector belongs to a tenant the caller may use: their own unless they pick another.
+  useEffect(() => {
+    if (editing || tenantOptions.length === 0) return;
+    setValues((v) =>
+      tenantOptions.includes(String(v.tenant ?? ''))
+        ? v
+        : { ...v, tenant: tenantOptions.includes(user.tenant) ? user.tenant : tenantOptions[0] },
+    );
+  }, [editing, tenantOptions, user.tenant]);
 
   const onChange = (path: string, value: unknown) => {
     setValues((v) => {
