@@ -131,6 +131,24 @@ describe('inspector-connector collect', () => {
     expect(fs.readFileSync(path.join(data, DB_FILE)).includes(READER.secretAccessKey)).toBe(false);
   });
 
+  it('without --once it runs on the interval and stops gracefully on SIGTERM (exit 0)', async () => {
+    const cfg = writeConfigFile(dir, baseConfig({ intervalMinutes: 60 }), 'loop.json');
+    const child = spawnCli(['collect', '--config', cfg, '--data', path.join(dir, 'data-loop')], env);
+    let stderr = '';
+    const firstRun = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/run 1 ok/.test(stderr)) resolve();
+      });
+    });
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await firstRun;
+    child.kill('SIGTERM');
+    expect(await closed).toBe(0);
+    expect(stderr).toContain('collecting root-aws-inspector every 60 min');
+    expect(stderr).toContain('stopping after the current page');
+  });
+
   it('a failing run exits non-zero with the coded error', async () => {
     const cfg = writeConfigFile(
       dir,

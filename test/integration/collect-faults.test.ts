@@ -74,6 +74,20 @@ describe('faults during collection', () => {
     expectExact();
   });
 
+  it('the SDK waits as long as Retry-After says before retrying a throttled request', async () => {
+    await control(emu, 'faults', 'POST', { throttle: { count: 1, retryAfterSeconds: 2 } });
+    const id = addConnector(ts.store, configFor(emu));
+    const out = await run(ts.store, id);
+    expect(out).toMatchObject({ status: 'ok', stored: N });
+    const all = ((await control(emu, 'requests')) as { requests: (LoggedRequest & { at: number })[] })
+      .requests;
+    const i = all.findIndex((r) => r.status === 429);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const retry = all.slice(i + 1).find((r) => r.operation === 'ListFindings')!;
+    // A lower bound enforced by the retry strategy, not a speed measurement.
+    expect(retry.at - all[i]!.at).toBeGreaterThanOrEqual(1900);
+  });
+
   it('connection resets and malformed or truncated bodies: retried, then the run completes', async () => {
     await control(emu, 'faults', 'POST', {
       reset: { count: 2 },
