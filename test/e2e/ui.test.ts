@@ -31,7 +31,7 @@ const expectedHttpErrors: RegExp[] = [/^GET \/api\/v1\/auth\/me 401$/];
 const seenHttpErrors: string[] = [];
 
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
 /** Poll `fn` until it returns true, at most `bound` ms. */
@@ -300,6 +300,39 @@ describe('web UI in Chromium', () => {
     expect(JSON.parse(json)).toMatchObject({ msg_class: 'aws_inspector_finding' });
     await shot('11-record-json');
     await page.click('button[aria-label="Close record"]');
+
+    // Sorting, paging and columns live in the URL, so a reload keeps them.
+    const total = await searchTotal();
+    const sorted = page.waitForResponse((r) => new URL(r.url()).searchParams.get('sort') === 'severity:desc');
+    await page.click('th button:has-text("severity")');
+    await sorted;
+    const severities = await page
+      .locator('table[aria-label=Results] tbody tr td:nth-child(3)')
+      .allInnerTexts();
+    expect(severities.map(Number)).toEqual([...severities.map(Number)].sort((a, b) => b - a));
+    expect(total).toBeGreaterThan(50); // 300 emulated findings: more than one page
+    await page.click('button:has-text("Next ›")');
+    await page.waitForSelector(`text=51–${Math.min(100, total)} of ${total}`);
+    await page.click('button:has-text("Columns")');
+    await page.check('[aria-label="Choose columns"] label:has-text("aws_inspector.severity") input');
+    await page.waitForSelector('table[aria-label=Results] th:has-text("aws_inspector.severity")');
+    await page.click('button:has-text("Columns")');
+    await page.reload();
+    await page.waitForSelector('[data-total]');
+    expect(await page.inputValue('[aria-label=Query]')).toBe(`msg_origin.processor.id:${readerId}`);
+    expect(page.url()).toContain('sort=severity%3Adesc');
+    await page.waitForSelector('table[aria-label=Results] th:has-text("aws_inspector.severity")');
+    await page.waitForSelector(`text=51–${Math.min(100, total)} of ${total}`);
+
+    // Event time with a short range may hold nothing: the empty state says what to do.
+    await page.selectOption('[aria-label="Time field"]', 'timestamp');
+    await page.selectOption('[aria-label="Time range"]', '15m');
+    await page.waitForSelector('text=switch to ingest time (write_time)');
+    await shot('11a-threat-hunting-empty');
+    await page.selectOption('[aria-label="Time field"]', 'write_time');
+    await page.selectOption('[aria-label="Time range"]', '24h');
+    await page.waitForSelector('table[aria-label=Results] tbody tr');
+
     // A bad query is reported inline, never a blank page.
     await page.fill('[aria-label=Query]', 'severity:(HIGH');
     await page.press('[aria-label=Query]', 'Enter');
