@@ -166,8 +166,9 @@ describe('collection over HTTP (IAM role)', () => {
   });
 
   it('refreshes assumed-role credentials that expire during the run', async () => {
-    // Sessions of 1 s: the SDK refreshes credentials within 5 minutes of expiry, i.e. on every call.
-    await control(emu, 'sts', 'POST', { credentialSeconds: 1 });
+    // Sessions of 20 s: the SDK refreshes credentials within 5 minutes of expiry, i.e. before
+    // every call here (20 s leaves headroom on a loaded machine between refresh and use).
+    await control(emu, 'sts', 'POST', { credentialSeconds: 20 });
     await control(emu, 'requests', 'DELETE');
     const id = addConnector(ts.store, configFor(emu, roleAuth));
     const out = await run(ts.store, id);
