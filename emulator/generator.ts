@@ -259,8 +259,9 @@ function buildPackageFinding(
       name: p.name,
       version: p.version,
       epoch: 0,
-      release: p.manager === 'OS' ? `${r.range(1, 30)}.amzn2023` : '',
-      arch: p.manager === 'OS' ? r.pick(['X86_64', 'AARCH64', 'NOARCH']) : '',
+      ...(p.manager === 'OS'
+        ? { release: `${r.range(1, 30)}.amzn2023`, arch: r.pick(['X86_64', 'AARCH64', 'NOARCH']) }
+        : {}),
       packageManager: p.manager,
       ...(fixable[n]
         ? { fixedInVersion: p.fixed, remediation: `Upgrade ${p.name} to ${p.fixed}` }
@@ -501,9 +502,13 @@ function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknow
             codeSha256: Buffer.from(r.hex(64), 'hex').toString('base64'),
             version: '$LATEST',
             executionRoleArn: `arn:aws:iam::${m.account}:role/${functionName}-role`,
-            layers: r.chance(0.4)
-              ? [`arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}:${r.range(1, 30)}`]
-              : [],
+            ...(r.chance(0.4)
+              ? {
+                  layers: [
+                    `arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}:${r.range(1, 30)}`,
+                  ],
+                }
+              : {}),
             packageType: 'ZIP',
             architectures: [r.pick(['X86_64', 'ARM64'])],
             lastModifiedAt: sec(m.firstObservedAt - r.int(60) * DAY),
@@ -530,7 +535,7 @@ function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknow
           codeRepository: {
             projectName,
             providerType: r.chance(0.8) ? 'GITHUB' : 'GITLAB_SELF_MANAGED',
-            integrationArn: `arn:aws:inspector2:${m.region}:${m.account}:codesecurity-integration/${r.hex(32)}`,
+            integrationArn: `arn:aws:inspector2:${m.region}:${m.account}:codesecurity-integration/${r.hex(8)}-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}-${r.hex(12)}`,
           },
         },
       };

@@ -1,0 +1,165 @@
+/**
+ * Fidelity against the AWS CLI v1 on this machine (botocore: a client written elsewhere, in
+ * another language): it signs, pages and parses the emulator's answers, and reports AWS's error
+ * codes for each bad-key / no-permission case.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from './index.js';
+import { ACCOUNT, READER, ROLE, ROLE_EXTERNAL_ID, ROLE_UNTRUSTED, SOURCE, type Creds } from './testing.js';
+
+let emu: Emulator;
+let home: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function aws(args: string[], creds: Creds, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    AWS_CONFIG_FILE: path.join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
+    ...extraEnv,
+  };
+  return new Promise((resolve) => {
+    execFile(
+      'aws',
+      [...args, '--endpoint-url', emu.url, '--region', 'us-east-1', '--output', 'json'],
+      { env, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** "An error occurred (Code) when calling the Op operation: ..." -> Code */
+function errorCode(r: Run): string | undefined {
+  return /An error occurred \(([A-Za-z]+)\)/.exec(r.stderr)?.[1];
+}
+
+beforeAll(async () => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-awscli-'));
+  fs.writeFileSync(path.join(home, 'config'), '');
+  fs.writeFileSync(path.join(home, 'credentials'), '');
+  emu = await startEmulator({ findings: 230, fixtures: true, seed: 11 });
+});
+afterAll(async () => {
+  await emu.close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('AWS CLI v1', () => {
+  it('list-findings pages through all findings (the CLI follows nextToken)', async () => {
+    const end = Math.floor(Date.now() / 1000) + 60;
+    const filter = JSON.stringify({ updatedAt: [{ startInclusive: 0, endInclusive: end }] });
+    const r = await aws(
+      ['inspector2', 'list-findings', '--page-size', '40', '--filter-criteria', filter],
+      READER,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { findings: { findingArn: string; updatedAt: string | number }[] };
+    const inRegion = (emu.state.summary().byRegion as Record<string, number>)['us-east-1'];
+    expect(out.findings.length).toBe(inRegion);
+    expect(new Set(out.findings.map((f) => f.findingArn)).size).toBe(inRegion);
+    // 230 generated + 9 fixtures at 40 per page: the CLI made ceil(239/40) calls.
+    const calls = emu.state
+      .requests()
+      .filter((q) => q.operation === 'ListFindings' && q.caller?.endsWith('user/reader'));
+    expect(calls.length).toBe(Math.ceil(inRegion! / 40));
+  });
+
+  it('sts get-caller-identity and assume-role (with ExternalId) work; temporary keys list findings', async () => {
+    const who = await aws(['sts', 'get-caller-identity'], SOURCE);
+    expect(who.code).toBe(0);
+    expect(JSON.parse(who.stdout)).toEqual({
+      UserId: expect.stringMatching(/^AIDA/),
+      Account: ACCOUNT,
+      Arn: `arn:aws:iam::${ACCOUNT}:user/source`,
+    });
+    const role = await aws(
+      [
+        'sts',
+        'assume-role',
+        '--role-arn',
+        ROLE_EXTERNAL_ID,
+        '--role-session-name',
+        'cli-test',
+        '--external-id',
+        'example-external-id',
+        '--duration-seconds',
+        '900',
+      ],
+      SOURCE,
+    );
+    expect(role.stderr).toBe('');
+    const c = JSON.parse(role.stdout).Credentials as {
+      AccessKeyId: string;
+      SecretAccessKey: string;
+      SessionToken: string;
+      Expiration: string;
+    };
+    expect(c.AccessKeyId).toMatch(/^ASIA/);
+    const temp = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+    };
+    const list = await aws(['inspector2', 'list-findings', '--page-size', '5', '--max-items', '5'], temp);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).findings).toHaveLength(5);
+    const me = await aws(['sts', 'get-caller-identity'], temp);
+    expect(JSON.parse(me.stdout).Arn).toBe(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/InspectorReadOnlyExternalId/cli-test`,
+    );
+  });
+
+  it('each bad-key and no-permission case gives AWS’s error code', async () => {
+    const unknown = { accessKeyId: 'AKIAZZZZZZZZZZZZZZZZ', secretAccessKey: 'x'.repeat(40) };
+    const wrongSecret = { ...READER, secretAccessKey: 'wrong' + READER.secretAccessKey.slice(5) };
+    const cases: [string[], Creds, string][] = [
+      [['inspector2', 'list-findings', '--max-items', '1'], unknown, 'UnrecognizedClientException'],
+      [['sts', 'get-caller-identity'], unknown, 'InvalidClientTokenId'],
+      [['inspector2', 'list-findings', '--max-items', '1'], wrongSecret, 'InvalidSignatureException'],
+      [['sts', 'get-caller-identity'], wrongSecret, 'SignatureDoesNotMatch'],
+      [['inspector2', 'list-findings', '--max-items', '1'], SOURCE, 'AccessDeniedException'],
+      [
+        ['sts', 'assume-role', '--role-arn', ROLE_UNTRUSTED, '--role-session-name', 'x1'],
+        SOURCE,
+        'AccessDenied',
+      ],
+      [
+        ['sts', 'assume-role', '--role-arn', ROLE_EXTERNAL_ID, '--role-session-name', 'x1'],
+        SOURCE,
+        'AccessDenied',
+      ],
+      [['sts', 'assume-role', '--role-arn', ROLE, '--role-session-name', 'x1'], READER, 'AccessDenied'],
+      [
+        ['inspector2', 'list-findings', '--max-items', '1'],
+        { ...READER, sessionToken: 'not-a-token' },
+        'UnrecognizedClientException',
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args, creds]) => aws(args, creds)));
+    const got = results.map((r) => [r.code !== 0, errorCode(r)]);
+    expect(got).toEqual(cases.map(([, , code]) => [true, code]));
+  });
+});
