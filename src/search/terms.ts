@@ -75,17 +75,20 @@ export const existsToken = (path: string): string => `_e${pathHash(path)}`;
  */
 interface PathNode {
   exists: string;
+  /** Record generation that last emitted `exists`: dedupes it without a Set lookup. */
+  gen: number;
   field: string;
   children: Map<string, PathNode>;
 }
-const rootNode: PathNode = { exists: '', field: '', children: new Map() };
+const rootNode: PathNode = { exists: '', gen: 0, field: '', children: new Map() };
+let generation = 0;
 let pathNodes = 0;
 function child(parent: PathNode, parentPath: string, key: string): PathNode {
   let n = parent.children.get(key);
   if (n === undefined) {
     const p = parentPath ? parentPath + '.' + key : key;
     const h = pathHash(p);
-    n = { exists: `_e${h}`, field: `_f${h}_`, children: new Map() };
+    n = { exists: `_e${h}`, gen: 0, field: `_f${h}_`, children: new Map() };
     // Bound the memory an adversarial record shape could take; uncached nodes still work.
     if (pathNodes++ < 100_000) parent.children.set(key, n);
     pathOf.set(n, p);
@@ -97,6 +100,8 @@ const pathOf = new WeakMap<PathNode, string>([[rootNode, '']]);
 /** The space-separated token text of a record for the FTS row. */
 export function recordTerms(record: unknown): string {
   const seen = new Set<string>();
+  const exists: string[] = [];
+  const gen = ++generation;
   const visit = (v: unknown, node: PathNode): void => {
     if (v === null || v === undefined) return;
     if (Array.isArray(v)) {
@@ -104,13 +109,19 @@ export function recordTerms(record: unknown): string {
       return;
     }
     if (typeof v === 'object') {
-      if (node !== rootNode) seen.add(node.exists);
+      if (node !== rootNode && node.gen !== gen) {
+        node.gen = gen;
+        exists.push(node.exists);
+      }
       const path = pathOf.get(node)!;
       for (const k in v as Record<string, unknown>)
         visit((v as Record<string, unknown>)[k], child(node, path, k));
       return;
     }
-    seen.add(node.exists);
+    if (node.gen !== gen) {
+      node.gen = gen;
+      exists.push(node.exists);
+    }
     if (typeof v === 'number' && Number.isInteger(v)) {
       // Integers (epoch ms, counts): field:value only; as free text they would be noise that
       // adds a unique term per record.
@@ -123,7 +134,7 @@ export function recordTerms(record: unknown): string {
     }
   };
   visit(record, rootNode);
-  return [...seen].join(' ');
+  return exists.join(' ') + ' ' + [...seen].join(' ');
 }
 
 /** Leaf values found at `path` (null path = every leaf), stringified. Arrays are flattened. */
