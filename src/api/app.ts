@@ -170,7 +170,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Turns the schemas registered with an id (.meta({id})) into components the $refs point at.
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // No staticCSP: the docs page lives under the same helmet CSP as everything else.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
     deps.store.db.prepare('SELECT 1').get();
