@@ -120,7 +120,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     db.pragma('foreign_keys = ON');
     db.pragma('cache_size = -65536'); // 64 MB page cache
     db.pragma('temp_store = MEMORY');
-    migrate(db, undefined, clock.now());
+    const applied = migrate(db, undefined, clock.now());
+    if (applied.length) opts.logger?.info({ dbPath, migrations: applied }, 'store schema migrated');
     // Planner statistics (bounded sampling: fast on any size). Without them SQLite may walk
     // the severity index for "time range + severity" instead of the time index.
     db.pragma('analysis_limit = 1000');

@@ -304,11 +304,22 @@ export function syslogIndex(db: Database): SyslogIndex {
         const span = Math.max(1, to - from + 1);
         const interval = NICE.find((n) => span / n <= buckets) ?? Math.ceil(span / buckets);
         const start = Math.floor(from / interval) * interval;
+        const out: HistogramResult['buckets'] = [];
+        if (!b.hasQuery) {
+          // No query: one index range count per bucket; ~10x faster than GROUP BY, which
+          // needs a temp b-tree over every row.
+          const c = stmt(
+            `SELECT count(*) FROM syslog s WHERE ${b.where} AND s.${tf} >= ? AND s.${tf} < ?`,
+          ).pluck();
+          for (let t = start; t <= to; t += interval) {
+            out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
+          }
+          return { interval, buckets: out };
+        }
         const rows = stmt(
           `SELECT (s.${tf} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, count(*) AS n FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} GROUP BY b ORDER BY b`,
         ).all(start, interval, ...b.params) as { b: number; n: number }[];
         const counts = new Map(rows.map((r) => [r.b, r.n]));
-        const out: HistogramResult['buckets'] = [];
         for (let t = start, k = 0; t <= to; t += interval, k++)
           out.push({ start: t, count: counts.get(k) ?? 0 });
         return { interval, buckets: out };
