@@ -99,17 +99,59 @@ describe('auth: login, me, logout', () => {
     expect(bad.statusCode).toBe(401);
   });
 
-  it('rate-limits log-in per address and username: the 6th attempt within a minute gets 429', async () => {
-    env = await testEnv();
+  it('rate-limits failed log-ins per address and username: after 5 failures within a minute, 429 even with the right password', async () => {
+    const clock = fixedClock(Date.UTC(2026, 0, 1));
+    env = await testEnv({ clock });
     const attempt = (username: string, password = 'wrong-password-123') =>
       env!.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
     for (let i = 0; i < 5; i++) expect((await attempt('admin')).statusCode).toBe(401);
     const limited = await attempt('admin', ADMIN_PASSWORD);
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('ERR_RATE_LIMITED');
-    expect(limited.json().error.message).toMatch(/too many log-in attempts/);
+    expect(limited.json().error.message).toBe('too many failed log-in attempts: try again in 60 seconds');
+    // The same user in other letter case is the same key.
+    expect((await attempt('ADMIN', ADMIN_PASSWORD)).statusCode).toBe(429);
     // Another username from the same address is not locked out by those attempts.
     expect((await attempt('someone-else')).statusCode).toBe(401);
+    // After the window, the right password works again.
+    clock.advance(60_000);
+    expect((await attempt('admin', ADMIN_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('successful log-ins do not use up the budget; the per-address cap stops floods', async () => {
+    env = await testEnv({ loginRateLimit: { perAddressMax: 12 } });
+    for (let i = 0; i < 4; i++) {
+      expect(
+        (
+          await env.app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            payload: { username: 'admin', password: 'nope-nope-nope' },
+          })
+        ).statusCode,
+      ).toBe(401);
+      await env.login(); // resets the failures
+    }
+    expect(
+      (
+        await env.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: 'nope-nope-nope' },
+        })
+      ).statusCode,
+    ).toBe(401);
+    // 9 attempts so far; the address may make 12 in the window, whatever the username.
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: `u${i}`, password: 'nope-nope-nope' },
+      });
+      codes.push(r.statusCode);
+    }
+    expect(codes).toEqual([401, 401, 401, 429]);
   });
 
   it('sessions expire', async () => {

@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
+import { failureLimiter } from '../auth/limiter.js';
 import { PASSWORD_MAX } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
@@ -18,8 +19,12 @@ export const SESSION_COOKIE = 'ic_session';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface LoginRateLimit {
-  max: number;
-  timeWindowMs: number;
+  /** Failed attempts per client address + username per window (default 5). */
+  max?: number;
+  /** Default one minute. */
+  timeWindowMs?: number;
+  /** All attempts per client address per window (default 60). */
+  perAddressMax?: number;
 }
 
 function bearer(req: FastifyRequest): string | undefined {
@@ -46,6 +51,11 @@ export async function authPlugin(
   limit?: LoginRateLimit,
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
+  const failures = failureLimiter({
+    max: limit?.max ?? 5,
+    windowMs: limit?.timeWindowMs ?? 60_000,
+    clock: ctx.clock,
+  });
   const tenantName = (id: string) => ctx.store.tenants.get(id)?.name ?? ROOT_TENANT.name;
 
   api.addHook('onRequest', async (req) => {
@@ -87,20 +97,14 @@ export async function authPlugin(
     {
       config: {
         public: true,
+        // A coarse cap per client address (each attempt costs a 32 MiB scrypt); failures per
+        // address + username are limited more tightly below.
         rateLimit: {
-          max: limit?.max ?? 5,
+          max: limit?.perAddressMax ?? 60,
           timeWindow: limit?.timeWindowMs ?? 60_000,
-          // After the body is parsed, so that the key can name the user: one address cannot
-          // lock every user out, and one user cannot be brute-forced from one address.
-          hook: 'preHandler',
-          keyGenerator: (req: FastifyRequest) => {
-            const b = req.body as { username?: unknown } | undefined;
-            const u = typeof b?.username === 'string' ? b.username.toLowerCase() : '';
-            return `${req.ip}|${u}`;
-          },
           errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) => ({
             statusCode: 429,
-            message: `too many log-in attempts: try again in ${c.after}`,
+            message: `too many log-in attempts from this address: try again in ${c.after}`,
           }),
         },
       },
@@ -124,7 +128,17 @@ export async function authPlugin(
       },
     },
     async (req, reply) => {
+      // One address cannot lock every user out, and one user cannot be guessed from one address.
+      const key = `${req.ip}|${req.body.username.toLowerCase()}`;
+      const wait = failures.attempt(key);
+      if (wait > 0) {
+        throw new CodedError(
+          'ERR_RATE_LIMITED',
+          `too many failed log-in attempts: try again in ${Math.ceil(wait / 1000)} seconds`,
+        );
+      }
       const user = await ctx.users.authenticate(req.body.username, req.body.password);
+      if (user) failures.succeed(key);
       if (!user) {
         ctx.logger.warn({ username: req.body.username, ip: req.ip }, 'failed log-in');
         throw new CodedError('ERR_UNAUTHENTICATED', 'wrong username or password');
