@@ -106,7 +106,14 @@ export function openStore(opts: OpenStoreOptions): Store {
   try {
     db = new Database(dbPath);
     // Records and sealed secrets: owner-only, like the key file.
-    if (process.platform !== 'win32') fs.chmodSync(dbPath, 0o600);
+    // Best effort: a store owned by another user (read by an operator) stays as it is.
+    if (process.platform !== 'win32') {
+      try {
+        fs.chmodSync(dbPath, 0o600);
+      } catch {
+        /* not our file to change */
+      }
+    }
     // WAL + synchronous=NORMAL: a committed transaction survives a process crash (kill -9),
     // because the WAL is in the OS page cache; only a power loss / kernel crash can lose the
     // last transactions (never corrupt the file). The collector re-fetches anything not
