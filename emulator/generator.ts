@@ -59,6 +59,9 @@ const S_VULN = 4;
 const S_RES = 5;
 
 export class Generator {
+  /** The seed's pool of 6000 vulnerabilities, built as they are first used (bounded). */
+  private readonly vulns = new Map<number, Vuln>();
+
   constructor(readonly opts: GeneratorOptions) {}
 
   meta(i: number): GenMeta {
@@ -108,7 +111,7 @@ export class Generator {
   vulnerabilityId(i: number, type: string): string {
     if (type === 'NETWORK_REACHABILITY') return '';
     if (type === 'CODE_VULNERABILITY') return `CWE-${CWES[this.vulnIndex(i) % CWES.length]}`;
-    return vulnerability(this.opts.seed, this.vulnIndex(i)).id;
+    return vulnerability(this.opts.seed, this.vulnIndex(i), this.vulns).id;
   }
 
   /** The whole finding in wire format (timestamps as epoch seconds). */
@@ -129,7 +132,8 @@ export class Generator {
       updatedAt: sec(live.updatedAt),
       resources: [resource],
     };
-    if (m.type === 'PACKAGE_VULNERABILITY') buildPackageFinding(seed, r, this.vulnIndex(i), m, live, f);
+    if (m.type === 'PACKAGE_VULNERABILITY')
+      buildPackageFinding(r, vulnerability(seed, this.vulnIndex(i), this.vulns), m, live, f);
     else if (m.type === 'NETWORK_REACHABILITY') buildNetworkFinding(r, m, resource, f);
     else buildCodeFinding(r, this.vulnIndex(i), m, resource, f);
     return f;
@@ -168,12 +172,9 @@ interface Vuln {
   exploit: boolean;
 }
 
-const VULN_CACHE = new Map<string, Vuln>();
-
 /** Vulnerability k of the seed's pool of 6000 CVEs (memoised; small and bounded). */
-function vulnerability(seed: number, k: number): Vuln {
-  const key = `${seed}:${k}`;
-  const hit = VULN_CACHE.get(key);
+function vulnerability(seed: number, k: number, cache: Map<number, Vuln>): Vuln {
+  const hit = cache.get(k);
   if (hit) return hit;
   const r = Rng.of(seed, k, 100);
   const year = 2014 + r.int(12);
@@ -212,20 +213,11 @@ function vulnerability(seed: number, k: number): Vuln {
     epss: Math.round(r.next() ** 4 * 100000) / 100000,
     exploit: r.chance(0.12),
   };
-  if (VULN_CACHE.size > 50_000) VULN_CACHE.clear();
-  VULN_CACHE.set(key, v);
+  cache.set(k, v);
   return v;
 }
 
-function buildPackageFinding(
-  seed: number,
-  r: Rng,
-  k: number,
-  m: GenMeta,
-  live: LiveState,
-  f: Record<string, unknown>,
-): void {
-  const v = vulnerability(seed, k);
+function buildPackageFinding(r: Rng, v: Vuln, m: GenMeta, live: LiveState, f: Record<string, unknown>): void {
   const names = v.packages.map((p) => p.name);
   f.title = `${v.id} - ${[...new Set(names)].join(', ')}`.slice(0, 1024);
   f.description = `${v.id}: ${v.sentences.join(' ')}`.slice(0, 1024);

@@ -409,6 +409,11 @@ export class EmulatorState {
       faults: this.faults.current,
       injected: this.faults.injected,
       stats: this.stats,
+      // CPU of this process (the emulator's alone when it runs in its own process).
+      cpuMs: (() => {
+        const c = process.cpuUsage();
+        return Math.round((c.user + c.system) / 1000);
+      })(),
     };
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
+ * run the emulator in its own process.
+ */
+import { parseArgs } from 'node:util';
+import { startEmulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    tls: { type: 'boolean', default: false },
+    findings: { type: 'string', default: '1000' },
+    fixtures: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    iam: { type: 'string' },
+  },
+});
+const emu = await startEmulator({
+  port: Number(values.port),
+  tls: values.tls,
+  findings: Number(values.findings),
+  fixtures: values.fixtures,
+  seed: Number(values.seed),
+  ...(values.iam ? { iam: values.iam } : {}),
+});
+process.stdout.write(`${emu.url}\n`);
+const stop = () => void emu.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
