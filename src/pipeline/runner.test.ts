@@ -173,8 +173,9 @@ describe('runConnector', () => {
       { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
       id,
       {
-        onRecords: (rs) =>
-          seen.push(...rs.map((r) => (r.aws_inspector as { findingArn: string }).findingArn)),
+        onRecords: (rs) => {
+          seen.push(...rs.map((r) => (r.aws_inspector as { findingArn: string }).findingArn));
+        },
       },
     );
     expect(seen).toEqual([finding(1).findingArn, finding(2).findingArn]);

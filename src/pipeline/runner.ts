@@ -27,8 +27,11 @@ export interface RunnerDeps {
 export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: CollectProgress) => void;
-  /** Records actually stored (not duplicates, not discarded), page by page (`--output -`). */
-  onRecords?: (records: InterflowRecord[]) => void;
+  /**
+   * Records actually stored (not duplicates, not discarded), page by page (`--output -`). A
+   * returned promise is awaited before the next page is stored: a slow reader slows the run.
+   */
+  onRecords?: (records: InterflowRecord[]) => void | Promise<void>;
   /** Extra client options (tests: short role sessions, fewer attempts). */
   clientOptions?: Partial<ClientOptions>;
   /** ListFindings page size, 1-100 (default 100). */
@@ -111,7 +114,7 @@ export async function runConnector(
       ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
       ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      onPage: ({ findings, checkpoint }) => {
+      onPage: async ({ findings, checkpoint }) => {
         ctx.writeTime = clock.now();
         // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything is stored.
         const records = findings.map((f) => mapFinding(f, ctx));
@@ -138,7 +141,7 @@ export async function runConnector(
         metrics?.pages.inc({ connector: connectorId });
         if (opts.onRecords && r.stored > 0) {
           const ids = new Set(r.storedIds);
-          opts.onRecords(kept.filter((x) => ids.has(x._id)));
+          await opts.onRecords(kept.filter((x) => ids.has(x._id)));
         }
       },
     });

@@ -50,10 +50,12 @@ function progressBar(stream: NodeJS.WriteStream): { update(p: CollectProgress): 
   };
 }
 
-function writeNdjson(records: InterflowRecord[]): void {
+/** NDJSON to stdout; waits for 'drain' so a slow reader slows the collector instead of filling memory. */
+function writeNdjson(records: InterflowRecord[]): Promise<void> | void {
   let out = '';
   for (const r of records) out += JSON.stringify(r) + '\n';
-  process.stdout.write(out);
+  if (process.stdout.write(out)) return;
+  return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
 function summary(o: RunOutcome): string {
