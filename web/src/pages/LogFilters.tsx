@@ -7,6 +7,7 @@ import {
   getList,
   patch,
   post,
+  type Connector,
   type FilterCondition,
   type LogFilter,
   type Tenant,
@@ -96,11 +97,21 @@ export function LogFiltersPage() {
   const [error, setError] = useState('');
   const [editing, setEditing] = useState<Draft | null>(null);
   const [deleting, setDeleting] = useState<LogFilter | null>(null);
+  const [usedBy, setUsedBy] = useState<Record<string, string[]>>({});
 
   const load = useCallback(async () => {
     try {
       setFilters(await getList<LogFilter>('/log-filters', 'logFilters'));
       setError('');
+      // Which connectors apply each filter (best effort: the list still shows without it).
+      getList<Connector>('/connectors', 'connectors').then(
+        (cs) => {
+          const map: Record<string, string[]> = {};
+          for (const c of cs) for (const id of c.logFilterIds ?? []) (map[id] ??= []).push(c.name);
+          setUsedBy(map);
+        },
+        () => setUsedBy({}),
+      );
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -142,6 +153,7 @@ export function LogFiltersPage() {
                 <th>Tenant</th>
                 <th>Log Source</th>
                 <th>Conditions (all must match)</th>
+                <th>Used by</th>
                 <th className="actions-col">Actions</th>
               </tr>
             </thead>
@@ -157,6 +169,13 @@ export function LogFiltersPage() {
                         {describeCondition(c)}
                       </div>
                     ))}
+                  </td>
+                  <td>
+                    {usedBy[f.id]?.length ? (
+                      usedBy[f.id]!.join(', ')
+                    ) : (
+                      <span className="muted">No connector yet</span>
+                    )}
                   </td>
                   <td className="actions-col">
                     <div className="row-actions">

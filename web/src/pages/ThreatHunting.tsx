@@ -562,15 +562,34 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
               <div className="muted small">Record</div>
               <div className="mono small">{selected._id}</div>
             </div>
-            <button
-              type="button"
-              className="icon-btn"
-              aria-label="Close record"
-              onClick={() => setSelected(null)}
-            >
-              ✕
-            </button>
+            <div className="side-actions">
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() =>
+                  void navigator.clipboard
+                    ?.writeText(JSON.stringify(selected, null, 2))
+                    .catch(() => undefined)
+                }
+              >
+                Copy JSON
+              </button>
+              <button
+                type="button"
+                className="icon-btn"
+                aria-label="Close record"
+                onClick={() => setSelected(null)}
+              >
+                ✕
+              </button>
+            </div>
           </div>
+          <dl className="side-times">
+            <dt>Event time</dt>
+            <dd>{formatTime(selected.timestamp)}</dd>
+            <dt>Ingest time</dt>
+            <dd>{formatTime(selected.write_time)}</dd>
+          </dl>
           <pre className="code json" data-testid="record-json">
             {JSON.stringify(selected, null, 2)}
           </pre>
