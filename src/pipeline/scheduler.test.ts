@@ -217,6 +217,29 @@ describe('scheduler', () => {
     scheduler = undefined;
   });
 
+  it('stopConnector() stops that connector after its current page and plans nothing (before delete)', async () => {
+    store.profiles.addConnector('default', id);
+    const g = gatedClient();
+    scheduler = createScheduler({
+      store,
+      clock: systemClock,
+      logger: silentLogger(),
+      clientFactory: g.factory,
+      minuteMs: 3_600_000,
+    });
+    scheduler.start();
+    while (g.waiting.length === 0) await g.requested;
+    g.waiting.shift()!.resolve({ findings: [], nextToken: 'next' });
+    while (g.waiting.length === 0) await g.requested;
+    store.connectors.setActive(id, false);
+    scheduler.notifyChanged(id);
+    await scheduler.stopConnector(id);
+    expect(scheduler.isRunning(id)).toBe(false);
+    expect(scheduler.nextRunAt(id)).toBeUndefined();
+    expect(store.runs.list(id)[0]).toMatchObject({ status: 'ok', pages: 1 });
+    expect(store.connectors.delete(id)).toBe(true);
+  });
+
   it('a successful test of a failed connector clears the status and plans a run within a minute', async () => {
     store.profiles.addConnector('default', id);
     const g = gatedClient();
