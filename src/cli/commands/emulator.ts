@@ -3,6 +3,7 @@
  * [--iam FILE] [--regions a,b]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
+import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator } from '../../../emulator/index.js';
 
@@ -65,16 +66,9 @@ export function register(program: Command): void {
           process.exitCode = 2;
           return;
         }
-        if (o.caOut && emu.ca) {
-          const fs = await import('node:fs');
-          fs.writeFileSync(o.caOut, emu.ca);
-        }
-        const s = emu.state.summary();
-        process.stdout.write(`${emu.url}\n`);
-        process.stderr.write(
-          `AWS emulator (Inspector2 + STS): ${String(s.findings)} findings; control API ${emu.url}/__emulator/summary. Ctrl-C stops.\n`,
-        );
-        await new Promise<void>((resolve) => {
+        if (o.caOut && emu.ca) fs.writeFileSync(o.caOut, emu.ca);
+        // Handlers first: a signal right after the URL appears must still stop us cleanly.
+        const stopped = new Promise<void>((resolve) => {
           const stop = () => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
@@ -83,6 +77,12 @@ export function register(program: Command): void {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
+        const s = emu.state.summary();
+        process.stdout.write(`${emu.url}\n`);
+        process.stderr.write(
+          `AWS emulator (Inspector2 + STS): ${String(s.findings)} findings; control API ${emu.url}/__emulator/summary. Ctrl-C stops.\n`,
+        );
+        await stopped;
       },
     );
 }

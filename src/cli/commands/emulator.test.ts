@@ -1,0 +1,116 @@
+/**
+ * `inspector-connector emulator` as a user runs it: a real process that prints its URL, serves
+ * AWS clients with the IAM model from --iam, and exits cleanly on SIGTERM; bad input is a clear
+ * error naming the field.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { control } from '../../../emulator/testing.js';
+
+const MAIN = path.resolve('src/cli/main.ts');
+let tmp: string;
+
+function run(args: string[]): {
+  child: ChildProcess;
+  url: Promise<string>;
+  exit: Promise<{ code: number | null; stderr: string }>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
+    void exit.then(({ code, stderr: e }) => reject(new Error(`exited ${code} before printing a URL: ${e}`)));
+  });
+  url.catch(() => undefined); // tests that expect an early exit never read the URL
+  return { child, url, exit };
+}
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-cli-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('inspector-connector emulator', () => {
+  it('prints its URL, uses --iam (YAML) and --findings, stops on SIGTERM', async () => {
+    const iam = path.join(tmp, 'iam.yaml');
+    fs.writeFileSync(
+      iam,
+      [
+        "account: '111111111111'",
+        'users:',
+        '  - name: ci',
+        '    accessKeyId: AKIAABCDEFGHIJKLMNOP',
+        '    secretAccessKey: ci-secret-ci-secret-ci-secret',
+        '    policies: [AmazonInspector2ReadOnlyAccess]',
+      ].join('\n'),
+    );
+    const p = run(['--port', '0', '--findings', '25', '--seed', '5', '--iam', iam]);
+    try {
+      const url = await p.url;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const sts = new STSClient({
+        region: 'us-east-1',
+        endpoint: url,
+        credentials: {
+          accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
+          secretAccessKey: 'ci-secret-ci-secret-ci-secret',
+        },
+      });
+      const who = await sts.send(new GetCallerIdentityCommand({}));
+      expect(who.Arn).toBe('arn:aws:iam::111111111111:user/ci');
+      expect((await control(url, 'summary')).json.findings).toBe(25);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    const { code } = await p.exit;
+    expect(code).toBe(0);
+  });
+
+  it('--tls serves HTTPS and writes its certificate with --ca-out', async () => {
+    const ca = path.join(tmp, 'ca.pem');
+    const p = run(['--tls', '--findings', '1', '--ca-out', ca]);
+    try {
+      expect(await p.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(fs.readFileSync(ca, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    } finally {
+      p.child.kill('SIGINT');
+    }
+    expect((await p.exit).code).toBe(0);
+  });
+
+  it('a bad IAM file or option is a clear error naming the field', async () => {
+    const iam = path.join(tmp, 'bad.json');
+    fs.writeFileSync(
+      iam,
+      JSON.stringify({
+        account: '42',
+        users: [{ name: 'x', accessKeyId: 'nope', secretAccessKey: 'short' }],
+      }),
+    );
+    const bad = run(['--iam', iam]);
+    const r = await bad.exit;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('account: 12 digits');
+    expect(r.stderr).toContain('users.0.accessKeyId: AKIA followed by 16 upper-case letters or digits');
+    const port = run(['--port', '70000']);
+    const r2 = await port.exit;
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('--port must be an integer from 0 to 65535');
+  });
+});
