@@ -118,7 +118,15 @@ async function createConnector(opts: {
   expect(summary).toContain(opts.name);
   expect(summary).not.toContain(opts.key.secret);
   expect(summary).not.toContain(opts.key.id);
-  if (opts.shots) await shot('05-wizard-confirm');
+  if (opts.shots) {
+    await shot('05-wizard-confirm');
+    // The wizard tests the unsaved configuration too.
+    await page.click('button:has-text("Test")');
+    const dialog = page.locator('[data-testid=test-dialog]');
+    await dialog.locator('[data-testid=test-success]').waitFor();
+    await dialog.locator('button[aria-label=Close]').click();
+    await dialog.waitFor({ state: 'detached' });
+  }
   const created = page.waitForResponse(
     (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
   );
@@ -408,6 +416,17 @@ describe('web UI in Chromium', () => {
       lowBefore,
     );
     await shot('17-threat-hunting-after-filter');
+  });
+
+  it('deletes a connector after confirmation', async () => {
+    await page.click('a.nav-link:has-text("Connectors")');
+    await page.click('tr[data-connector="root-no-permission"] button:has-text("Delete")');
+    const confirm = page.locator('[role=dialog][aria-label="Delete connector"]');
+    await confirm.waitFor();
+    expect(await confirm.innerText()).toContain('root-no-permission');
+    await confirm.locator('button:has-text("Delete")').click();
+    await page.locator('tr[data-connector="root-no-permission"]').waitFor({ state: 'detached' });
+    expect(await page.locator('tr[data-connector="root-aws-inspector"]').count()).toBe(1);
   });
 
   it('manages tenants and users', async () => {
