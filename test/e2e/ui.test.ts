@@ -247,6 +247,10 @@ describe('web UI in Chromium', () => {
     const dialog = await openTest('root-aws-inspector');
     await dialog.locator('[data-testid=test-success]').waitFor();
     expect(await dialog.innerText()).toContain('Success !');
+    // It stays open until closed with X (Escape does not close it).
+    await page.keyboard.press('Escape');
+    await page.click('.modal-header h2');
+    expect(await dialog.isVisible()).toBe(true);
     await shot('07-test-success');
     await dialog.locator('button[aria-label=Close]').click();
     await dialog.waitFor({ state: 'detached' });

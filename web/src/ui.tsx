@@ -8,16 +8,18 @@ export function Modal(props: {
   footer?: ReactNode;
   wide?: boolean;
   testId?: string;
+  /** false: only the X closes it (the Test dialog stays open until explicitly closed). */
+  closeOnEscape?: boolean;
 }) {
-  const { onClose } = props;
+  const { onClose, closeOnEscape = true } = props;
   useEffect(() => {
-    if (!onClose) return;
+    if (!onClose || !closeOnEscape) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') onClose();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  }, [onClose, closeOnEscape]);
   return (
     <div className="modal-backdrop">
       <div

@@ -52,7 +52,13 @@ export function TestDialog(props: {
   }, [connectorId, config, run]);
 
   return (
-    <Modal title={`Test connector: ${props.name}`} onClose={props.onClose} wide testId="test-dialog">
+    <Modal
+      title={`Test connector: ${props.name}`}
+      onClose={props.onClose}
+      wide
+      testId="test-dialog"
+      closeOnEscape={false}
+    >
       {state.kind === 'running' && (
         <div className="test-running">
           <Spinner label="Testing authentication and connectivity…" />
