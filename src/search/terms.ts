@@ -9,8 +9,9 @@
  *   - an existence token for P and each of its parents `_e<h(P)>` (_exists_, ranges)
  * Words are maximal runs of Unicode letters and digits, lower-cased; so they never contain '_'
  * and can never collide with the synthetic tokens, which all start with '_'.
- * Tokens are deduplicated per record: the FTS table is detail=none (no positions), so a repeat
- * would only cost indexing time.
+ * The FTS table is detail=none (no positions): a repeated token only costs indexing time, so
+ * words and existence tokens are deduplicated per record; field tokens are not (they repeat
+ * only within one path, and FTS5 drops a repeat within a row more cheaply than a JS Set).
  */
 
 const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
@@ -101,6 +102,7 @@ const pathOf = new WeakMap<PathNode, string>([[rootNode, '']]);
 export function recordTerms(record: unknown): string {
   const seen = new Set<string>();
   const exists: string[] = [];
+  const fieldTokens: string[] = [];
   const gen = ++generation;
   const visit = (v: unknown, node: PathNode): void => {
     if (v === null || v === undefined) return;
@@ -125,16 +127,21 @@ export function recordTerms(record: unknown): string {
     if (typeof v === 'number' && Number.isInteger(v)) {
       // Integers (epoch ms, counts): field:value only; as free text they would be noise that
       // adds a unique term per record.
-      seen.add(node.field + String(v < 0 ? -v : v));
+      fieldTokens.push(node.field + String(v < 0 ? -v : v));
       return;
     }
-    for (const w of words(typeof v === 'string' ? v : String(v))) {
+    // Field tokens skip the Set: they repeat only within one path (arrays, prose), and FTS5
+    // merges a repeat within a row cheaply; the words repeat across paths, so they are deduped.
+    const ws = words(typeof v === 'string' ? v : String(v));
+    const fieldPrefix = node.field;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
       seen.add(w);
-      seen.add(node.field + w);
+      fieldTokens.push(fieldPrefix + w);
     }
   };
   visit(record, rootNode);
-  return exists.join(' ') + ' ' + [...seen].join(' ');
+  return exists.join(' ') + ' ' + fieldTokens.join(' ') + ' ' + [...seen].join(' ');
 }
 
 /** Leaf values found at `path` (null path = every leaf), stringified. Arrays are flattened. */
