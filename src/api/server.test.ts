@@ -71,9 +71,13 @@ describe('serve (a real process)', () => {
     let out2 = '';
     again.stdout.on('data', (d: Buffer) => (out2 += d.toString('utf8')));
     await waitFor(again.stdout, /listening on/);
-    const exited2 = new Promise<number | null>((resolve) => again.on('exit', (code) => resolve(code)));
+    let err2 = '';
+    again.stderr.on('data', (d: Buffer) => (err2 += d.toString('utf8')));
+    const exited2 = new Promise<string>((resolve) =>
+      again.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
+    );
     again.kill('SIGINT');
-    expect(await exited2).toBe(0);
+    expect(await exited2, err2).toBe('0/null');
     expect(out2).not.toContain('password');
     expect(out2).not.toContain(password!);
   });

@@ -15,7 +15,7 @@ import { generatePassword } from '../../auth/password.js';
 import { ALLOWED_ENDPOINTS_ENV } from '../../api/app.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startEmulator } from '../../../emulator/index.js';
-import { closeOnSignal, parsePort } from './serve.js';
+import { gracefulStop, parsePort } from './serve.js';
 
 export const DEMO_CONNECTOR = 'demo-inspector';
 /** The emulator's default reader keys (AmazonInspector2ReadOnlyAccess in its IAM model). */
@@ -84,6 +84,7 @@ export function register(program: Command): void {
     .option('--findings <n>', 'number of generated findings in the emulator', '3000')
     .action(async (opts: DemoCliOptions) => {
       const logger = createLogger();
+      const stopOnSignal = gracefulStop((m) => logger.info(m));
       const findings = Number(opts.findings);
       if (!Number.isInteger(findings) || findings < 0) {
         process.stderr.write(`--findings must be a non-negative integer (got ${opts.findings})\n`);
@@ -123,7 +124,7 @@ export function register(program: Command): void {
           '',
         ].join('\n'),
       );
-      const code = await closeOnSignal(server, (m) => logger.info(m));
+      const code = await stopOnSignal(server);
       await emulator.close();
       process.exitCode = code;
     });

@@ -21,24 +21,37 @@ export function parsePort(v: string): number {
   return n;
 }
 
-/** Close on the first SIGINT/SIGTERM; resolves with the exit code. */
-export function closeOnSignal(server: RunningServer, log: (msg: string) => void): Promise<number> {
-  return new Promise((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      log(`${sig}: stopping (the page being stored commits first)`);
-      server.close().then(
-        () => resolve(0),
-        (e: unknown) => {
-          log(`error while stopping: ${(e as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+/**
+ * Installs SIGINT/SIGTERM handlers at once (before anything is printed: a signal that arrives
+ * while no handler is installed kills the process outright) and returns `attach(server)`,
+ * which resolves with the exit code once a signal has stopped that server. A signal that came
+ * before attach stops the server as soon as it is attached. The handlers stay installed until
+ * the process exits (libraries using signal-exit re-raise a signal nobody else listens to).
+ */
+export function gracefulStop(log: (msg: string) => void): (server: RunningServer) => Promise<number> {
+  let received: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      log(`${sig}: already stopping`);
+      return;
+    }
+    received = sig;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return async (server) => {
+    if (!received) await new Promise<void>((r) => (wake = r));
+    log(`${received}: stopping (the page being stored commits first)`);
+    try {
+      await server.close();
+      return 0;
+    } catch (e) {
+      log(`error while stopping: ${(e as Error).message}`);
+      return 1;
+    }
+  };
 }
 
 export function register(program: Command): void {
@@ -50,6 +63,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: ServeCliOptions) => {
       const logger = createLogger();
+      const stopOnSignal = gracefulStop((m) => logger.info(m));
       let server: RunningServer;
       try {
         server = await startServer({
@@ -67,6 +81,6 @@ export function register(program: Command): void {
       process.stdout.write(
         `inspector-connector listening on ${server.url} (API ${server.url}/api/v1, docs ${server.url}/docs)\n`,
       );
-      process.exitCode = await closeOnSignal(server, (m) => logger.info(m));
+      process.exitCode = await stopOnSignal(server);
     });
 }
