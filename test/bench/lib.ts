@@ -43,6 +43,8 @@ export interface Measured {
   wallMs: number;
   /** Peak resident set size, kB (VmHWM; max of samples). */
   peakRssKb: number;
+  /** CPU time (user + system) of the process, ms, from its last /proc sample (<= 20 ms old). */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
@@ -52,6 +54,19 @@ export function readVmHWM(pid: number): number | undefined {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /VmHWM:\s+(\d+) kB/.exec(s);
     return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLK_TCK = 100; // Linux USER_HZ
+
+/** utime + stime of a process, ms (fields 14 and 15 of /proc/<pid>/stat). */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
   } catch {
     return undefined;
   }
@@ -79,9 +94,12 @@ export function spawnMeasured(cmd: string, args: string[], opts: SpawnOptions = 
     });
     opts.onSpawn?.(child);
     let peak = 0;
+    let cpu = 0;
     const sample = () => {
       const v = child.pid ? readVmHWM(child.pid) : undefined;
       if (v !== undefined && v > peak) peak = v;
+      const c = child.pid ? readCpuMs(child.pid) : undefined;
+      if (c !== undefined && c > cpu) cpu = c;
     };
     const timer = setInterval(sample, 20);
     const killer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
@@ -104,7 +122,7 @@ export function spawnMeasured(cmd: string, args: string[], opts: SpawnOptions = 
       clearInterval(timer);
       if (killer) clearTimeout(killer);
       if (out !== undefined) fs.closeSync(out);
-      resolve({ code, signal, wallMs: performance.now() - t0, peakRssKb: peak, stdout, stderr });
+      resolve({ code, signal, wallMs: performance.now() - t0, peakRssKb: peak, cpuMs: cpu, stdout, stderr });
     });
   });
 }
