@@ -7,6 +7,8 @@ export class AwsError extends Error {
     /** Extra members of the error body (restJson1), e.g. ValidationException's reason/fields. */
     readonly extra: Record<string, unknown> = {},
     readonly retryAfterSeconds?: number,
+    /** Errors raised by AWS's front end (authentication) carry a namespace in x-amzn-errortype. */
+    readonly namespace?: string,
   ) {
     super(message);
   }

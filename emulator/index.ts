@@ -143,7 +143,7 @@ function sendRestError(state: EmulatorState, res: ServerResponse, e: AwsError, r
   res.writeHead(e.status, {
     ...baseHeaders(state, requestId),
     'content-type': 'application/json',
-    'x-amzn-errortype': e.code,
+    'x-amzn-errortype': e.namespace ? `${e.code}:${e.namespace}` : e.code,
     ...(e.retryAfterSeconds !== undefined ? { 'retry-after': String(e.retryAfterSeconds) } : {}),
     'content-length': Buffer.byteLength(body),
   });

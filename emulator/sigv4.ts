@@ -73,10 +73,12 @@ const CODES: Record<Service, Record<Failure, [string, number]>> = {
 
 function fail(service: Service, f: Failure, message = MESSAGES[f]): AwsError {
   const [code, status] = CODES[service][f];
-  return new AwsError(code, status, message);
+  return new AwsError(code, status, message, {}, undefined, CORAL);
 }
 
 const SKEW_MS = 5 * 60_000;
+/** As AWS's front end sends it (`Code:namespace`): clients must keep only the part before ':'. */
+const CORAL = 'http://internal.amazon.com/coral/com.amazon.coral.service/';
 
 /** 20260101T000000Z <-> ms */
 export function amzDate(ms: number): string {

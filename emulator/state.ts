@@ -42,7 +42,9 @@ export interface StateOptions {
 
 export const mutateSchema = z
   .object({
-    count: z.number().int().min(1).max(1_000_000),
+    count: z.number().int().min(1).max(1_000_000).optional(),
+    /** Exactly these findings (instead of `count` picked ones). */
+    arns: z.array(z.string()).min(1).max(100_000).optional(),
     status: z.enum(STATUSES).optional(),
     fromStatus: z.enum(STATUSES).optional(),
     severity: z.enum(SEVERITIES).optional(),
@@ -54,7 +56,11 @@ export const mutateSchema = z
       .regex(/^\d{12}$/)
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.count === undefined) !== (m.arns === undefined), {
+    message: 'give either count or arns',
+    path: ['count'],
+  });
 
 export const accountStatusSchema = z
   .object({
@@ -314,10 +320,17 @@ export class EmulatorState {
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
     const n = s.n;
-    if (n > 0 && !(m.fromStatus !== undefined && fromCode === undefined)) {
+    if (m.arns) {
+      const want = new Set(m.arns);
+      for (let i = 0; i < n && picked.length < want.size; i++) if (want.has(s.arnOf(i))) picked.push(i);
+      if (picked.length < want.size) {
+        const found = new Set(picked.map((i) => s.arnOf(i)));
+        throw new Error(`arns: no finding ${m.arns.find((a) => !found.has(a))}`);
+      }
+    } else if (n > 0 && !(m.fromStatus !== undefined && fromCode === undefined)) {
       let stride = Math.max(1, Math.floor(n * 0.618)) | 1;
       while (gcd(stride, n) !== 1) stride += 2;
-      for (let k = 0; k < n && picked.length < m.count; k++) {
+      for (let k = 0; k < n && picked.length < m.count!; k++) {
         const i = (this.mutateCursor + k * stride) % n;
         if (fromCode !== undefined && s.status[i] !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;

@@ -237,14 +237,6 @@ export class FindingStore {
     return `arn:aws:inspector2:${this.regions.value(this.region[i]!)}:${this.accounts.value(this.acct[i]!)}:finding/${this.gen.findingId(i)}`;
   }
 
-  indexOfArn(arn: string): number | undefined {
-    const d = this.arnIndex.get(arn);
-    if (d !== undefined) return d;
-    // Generated ARNs are not indexed (memory); this slow path serves the control API only.
-    for (let i = 0; i < this.generated; i++) if (this.arnOf(i) === arn) return i;
-    return undefined;
-  }
-
   vulnerabilityIdOf(i: number): string {
     if (i >= this.generated) {
       const d = this.docs.get(i) as

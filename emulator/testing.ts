@@ -53,6 +53,12 @@ export interface RawRequest {
   extraHeaders?: Record<string, string>;
 }
 
+/** The error code of a raw restJson1 response (`x-amzn-errortype`, without its `:namespace`). */
+export function errType(r: RawResponse): string | undefined {
+  const h = r.headers['x-amzn-errortype'];
+  return typeof h === 'string' ? h.split(':')[0] : undefined;
+}
+
 /** Send one SigV4-signed request and return status, headers and the raw body. */
 export async function signedRequest(r: RawRequest): Promise<RawResponse> {
   const u = new URL(r.url);
