@@ -14,7 +14,7 @@
  * The emulator runs in a process of its own. All three pullers fetch exactly the same findings:
  * the collector's first-run queries (ACTIVE + SUPPRESSED, all time; CLOSED, last 7 days).
  * Prints a table, writes `.bench/results.json`. Options: --findings N, --search-records N,
- * --skip-aws-cli, --skip-search, --runs N (search repetitions).
+ * --skip-aws-cli, --skip-baseline, --skip-search, --runs N (search repetitions).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +46,7 @@ const SEARCH_N = Number(opt('search-records') ?? 1_000_000);
 const SEARCH_RUNS = Number(opt('runs') ?? 30);
 const SKIP_AWS = argv.includes('--skip-aws-cli');
 const SKIP_SEARCH = argv.includes('--skip-search');
+const SKIP_BASELINE = argv.includes('--skip-baseline');
 const LOOKBACK = { initialLookbackDays: 7, overlapMinutes: 15 };
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -143,27 +144,32 @@ async function main() {
     });
 
     // 2. physical-limit baseline
-    log('physical-limit baseline: signed fetch + JSON.parse + raw INSERTs in one transaction');
-    const baseDb = path.join(work, 'baseline.db');
-    const base = await spawnMeasured(process.execPath, [
-      path.join(dist, 'test/bench/baseline.js'),
-      JSON.stringify({ url: emu.url, db: baseDb, queries, ...EMULATOR_KEYS }),
-    ]);
-    if (base.code !== 0) throw new Error(`baseline failed: ${base.stderr}`);
-    const baseOut = JSON.parse(base.stdout) as { findings: number; pages: number; ms: number };
-    const baseRate = (baseOut.findings * 1000) / base.wallMs;
-    const baseCpuRate = (baseOut.findings * 1000) / base.cpuMs;
-    results.baseline = {
-      cpuMs: Math.round(base.cpuMs),
-      findingsPerCpuSecond: Math.round(baseCpuRate),
-      ...baseOut,
-      wallMs: Math.round(base.wallMs),
-      peakRssMB: mb(base.peakRssKb),
-      findingsPerSecond: Math.round(baseRate),
-    };
-    log(
-      `baseline: ${baseOut.findings} findings in ${(base.wallMs / 1000).toFixed(1)} s (${Math.round(baseRate)}/s), peak RSS ${mb(base.peakRssKb)} MB`,
-    );
+    let baseline: { m: Measured; findings: number; rate: number; cpuRate: number } | undefined;
+    if (!SKIP_BASELINE) {
+      log('physical-limit baseline: signed fetch + JSON.parse + raw INSERTs in one transaction');
+      const baseDb = path.join(work, 'baseline.db');
+      const base = await spawnMeasured(process.execPath, [
+        path.join(dist, 'test/bench/baseline.js'),
+        JSON.stringify({ url: emu.url, db: baseDb, queries, ...EMULATOR_KEYS }),
+      ]);
+      if (base.code !== 0) throw new Error(`baseline failed: ${base.stderr}`);
+      const baseOut = JSON.parse(base.stdout) as { findings: number; pages: number; ms: number };
+      const baseRate = (baseOut.findings * 1000) / base.wallMs;
+      const baseCpuRate = (baseOut.findings * 1000) / base.cpuMs;
+      baseline = { m: base, findings: baseOut.findings, rate: baseRate, cpuRate: baseCpuRate };
+      results.baseline = {
+        cpuMs: Math.round(base.cpuMs),
+        findingsPerCpuSecond: Math.round(baseCpuRate),
+        ...baseOut,
+        wallMs: Math.round(base.wallMs),
+        peakRssMB: mb(base.peakRssKb),
+        findingsPerSecond: Math.round(baseRate),
+      };
+      log(
+        `baseline: ${baseOut.findings} findings in ${(base.wallMs / 1000).toFixed(1)} s (${Math.round(baseRate)}/s), peak RSS ${mb(base.peakRssKb)} MB`,
+      );
+      fs.rmSync(baseDb, { force: true });
+    }
 
     // 3. ours: the real CLI, compiled, in its own process
     log('inspector-connector collect --once (the real CLI)');
@@ -200,8 +206,9 @@ async function main() {
     log(
       `collect: ${stored} records in ${(ours.wallMs / 1000).toFixed(1)} s (${Math.round(oursRate)}/s), peak RSS ${mb(ours.peakRssKb)} MB`,
     );
-    if (stored !== baseOut.findings)
-      log(`WARNING: collect stored ${stored}, the baseline pulled ${baseOut.findings}`);
+    if (baseline && stored !== baseline.findings) {
+      log(`WARNING: collect stored ${stored}, the baseline pulled ${baseline.findings}`);
+    }
     rows.push({
       measure: `End to end \`collect --once\`, ${stored.toLocaleString('en-US')} findings`,
       value:
@@ -220,22 +227,25 @@ async function main() {
       target: N >= 1_000_000 ? '<= 300 MB at 1,000,000' : '<= 300 MB (target is at 1,000,000)',
       met: mb(ours.peakRssKb) <= 300,
     });
-    rows.push({
-      measure: 'Physical-limit baseline (fetch + parse + raw INSERT)',
-      value:
-        `${Math.round(baseRate).toLocaleString('en-US')} findings/s wall, ` +
-        `${Math.round(baseCpuRate).toLocaleString('en-US')} per CPU-second, peak RSS ${mb(base.peakRssKb)} MB`,
-    });
-    rows.push({
-      measure: 'Ours vs baseline (throughput ratio)',
-      value: `${(oursRate / baseRate).toFixed(2)}x of the baseline (baseline is ${(baseRate / oursRate).toFixed(2)}x faster)`,
-      target: 'within 3x',
-      met: baseRate / oursRate <= 3,
-    });
-    rows.push({
-      measure: 'Ours vs baseline, CPU time per finding',
-      value: `${(ours.cpuMs / base.cpuMs).toFixed(2)}x the baseline's CPU time (ours ${(ours.cpuMs / 1000).toFixed(1)} CPU-s, baseline ${(base.cpuMs / 1000).toFixed(1)} CPU-s)`,
-    });
+    if (baseline) {
+      const { m: base, rate: baseRate, cpuRate: baseCpuRate } = baseline;
+      rows.push({
+        measure: 'Physical-limit baseline (fetch + parse + raw INSERT)',
+        value:
+          `${Math.round(baseRate).toLocaleString('en-US')} findings/s wall, ` +
+          `${Math.round(baseCpuRate).toLocaleString('en-US')} per CPU-second, peak RSS ${mb(base.peakRssKb)} MB`,
+      });
+      rows.push({
+        measure: 'Ours vs baseline (throughput ratio)',
+        value: `${(oursRate / baseRate).toFixed(2)}x of the baseline (baseline is ${(baseRate / oursRate).toFixed(2)}x faster)`,
+        target: 'within 3x',
+        met: baseRate / oursRate <= 3,
+      });
+      rows.push({
+        measure: 'Ours vs baseline, CPU time per finding',
+        value: `${(ours.cpuMs / base.cpuMs).toFixed(2)}x the baseline's CPU time (ours ${(ours.cpuMs / 1000).toFixed(1)} CPU-s, baseline ${(base.cpuMs / 1000).toFixed(1)} CPU-s)`,
+      });
+    }
 
     // 4. the AWS CLI, same queries, output to a file
     if (!SKIP_AWS) {
