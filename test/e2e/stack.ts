@@ -16,6 +16,10 @@ export interface Stack {
   mutateFindings(count: number, severity: string): Promise<number>;
   /** Pull now and wait for the run to finish. */
   runConnector(id: string): Promise<RunOutcome>;
+  /** The emulator's fault switches (`POST /__emulator/faults`; null resets them). */
+  setFaults(faults: Record<string, unknown> | null): Promise<void>;
+  /** How many requests the emulator has delayed so far (counted when a request arrives). */
+  delayedRequests(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,18 @@ export async function startStack(opts: {
     },
     runConnector(id: string) {
       return server.scheduler.trigger(id);
+    },
+    async setFaults(faults) {
+      const res = await fetch(`${emulator.url}/__emulator/faults`, {
+        method: faults ? 'POST' : 'DELETE',
+        headers: { 'content-type': 'application/json' },
+        body: faults ? JSON.stringify(faults) : null,
+      });
+      if (!res.ok) throw new Error(`emulator faults: ${res.status} ${await res.text()}`);
+    },
+    async delayedRequests() {
+      const res = await fetch(`${emulator.url}/__emulator/faults`);
+      return ((await res.json()) as { injected: { latency: number } }).injected.latency;
     },
     async close() {
       await server.close();

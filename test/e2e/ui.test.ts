@@ -280,6 +280,34 @@ describe('web UI in Chromium', () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
+  it('says clearly that another test is running (409)', async () => {
+    // Hold the one Test slot with a test started through the API while STS answers slowly...
+    await stack.setFaults({ latencyMs: 4000, operations: ['GetCallerIdentity'] });
+    const before = await stack.delayedRequests();
+    const login = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const held = fetch(`${stack.url}/api/v1/connectors/${readerId}/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    await until('the API test to reach the emulator', async () => (await stack.delayedRequests()) > before);
+    // ...then the UI's Test gets 409 and says so.
+    expectedHttpErrors.push(/^POST \/api\/v1\/connectors\/[^/]+\/test 409$/);
+    const dialog = await openTest('root-aws-inspector');
+    await dialog.locator('[data-testid=test-busy]').waitFor();
+    expect(await dialog.innerText()).toContain('Only one test runs at a time');
+    await shot('08a-test-409');
+    expect((await held).status).toBe(200);
+    await stack.setFaults(null);
+    await dialog.locator('button[aria-label=Close]').click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it('shows the connectors overview with status', async () => {
     await until('the first run of root-aws-inspector to finish', async () => {
       await page.reload();

@@ -41,7 +41,7 @@ export function TestDialog(props: {
           setState({
             kind: 'busy',
             message:
-              'Another test of this connector is running. Only one test runs at a time: wait for it to finish, then test again.',
+              'Another connector test is running on this Data Processor. Only one test runs at a time: wait for it to finish, then click Test again.',
           });
         else setState({ kind: 'error', message: errorMessage(e) });
       },
@@ -146,7 +146,7 @@ export function TestDialog(props: {
           )}
         </div>
       )}
-      {state.kind !== 'running' && (state.kind !== 'done' || !state.result.ok) && (
+      {(state.kind === 'error' || (state.kind === 'done' && !state.result.ok)) && (
         <details className="codes-table" open={state.kind === 'done' && !state.result.ok}>
           <summary>Common HTTP error codes</summary>
           <table className="table table-compact">
