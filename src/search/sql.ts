@@ -36,6 +36,8 @@ const toSqlFrag = (f: Frag): { sql: string; params: unknown[] } =>
   'fts' in f ? (ftsIn(f.fts) as { sql: string; params: unknown[] }) : f;
 const NOTHING: Frag = { sql: '0', params: [] };
 const EVERYTHING: Frag = { sql: '1', params: [] };
+/** A clause without any word (e.g. "-" or "/"): dropped from AND/OR/NOT, as an analyzer drops it. */
+const IGNORED: Frag = { sql: '1', params: [] };
 
 /** Parse a time bound: epoch ms, or ISO-8601 / date. */
 export function parseTime(v: string): number | undefined {
@@ -70,8 +72,9 @@ function term(field: string | undefined, value: string, phrase: boolean): Frag {
   }
   const ws = words(value);
   if (ws.length === 0) {
-    // Only punctuation: no word to look up; compare whole values under the field's existence.
-    if (!field) return value === '' ? EVERYTHING : { sql: 'ic_value_eq(s.doc, NULL, ?)', params: [value] };
+    // Only punctuation. Free text: ignored, as an analyzer drops it (checking every record's
+    // values would scan the whole index). field:value: compare whole values where it exists.
+    if (!field) return IGNORED;
     return and([
       { fts: quote(existsToken(field)) },
       { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value] },
@@ -137,6 +140,7 @@ function range(node: Extract<Node, { type: 'range' }>): Frag {
 }
 
 function and(children: Frag[]): Frag {
+  if (children.length > 0 && children.every((c) => c === IGNORED)) return IGNORED;
   const fts = children.filter((c): c is { fts: string } => 'fts' in c);
   const sql = children.filter((c): c is { sql: string; params: unknown[] } => 'sql' in c && c.sql !== '1');
   if (sql.some((c) => c.sql === '0')) return NOTHING;
@@ -148,7 +152,9 @@ function and(children: Frag[]): Frag {
   return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
 }
 
-function or(children: Frag[]): Frag {
+function or(all: Frag[]): Frag {
+  const children = all.filter((c) => c !== IGNORED);
+  if (children.length === 0) return IGNORED;
   if (children.some((c) => 'sql' in c && c.sql === '1')) return EVERYTHING;
   const live = children.filter((c) => !('sql' in c && c.sql === '0'));
   if (live.length === 0) return NOTHING;
@@ -178,6 +184,7 @@ function andNode(children: readonly Node[]): Frag {
 }
 
 function negate(f: Frag): Frag {
+  if (f === IGNORED) return IGNORED;
   if ('sql' in f && f.sql === '1') return NOTHING;
   if ('sql' in f && f.sql === '0') return EVERYTHING;
   const p = toSqlFrag(f);

@@ -89,13 +89,18 @@ beforeAll(() => {
         title: 'zlib heap overflow, code execution remote',
         score: 3.1,
       }),
-      rec('r4', 10, {
-        status: 'ACTIVE',
-        severity: 50,
-        pkg: ['log4j-core'],
-        cve: 'CVE-2021-44228',
-        title: 'Log4Shell: log4j-core JNDI lookup',
-      }),
+      rec(
+        'r4',
+        10,
+        {
+          status: 'ACTIVE',
+          severity: 50,
+          pkg: ['log4j-core'],
+          cve: 'CVE-2021-44228',
+          title: 'Log4Shell: log4j-core JNDI lookup',
+        },
+        { marker: '--' },
+      ),
       rec(
         'r5',
         20,
@@ -167,6 +172,17 @@ describe('search over a real store', () => {
     ['event_name:"buffer overflow"', 'r2'],
     ['event_name:"overflow buffer"', ''],
     ['note:"C:\\\\temp"', 'r5'],
+    // punctuation-only: ignored in free text (as an analyzer would), compared whole on a field
+    ['openssl - ', 'r1'],
+    ['openssl -- ', 'r1'],
+    ['openssl AND NOT /', 'r1'],
+    ['openssl OR /', 'r1'],
+    ['/', 'r1,r2,r3,r4,r5,r6'],
+    ['note:\\(x\\)', 'r5'],
+    ['note:\\(\\)', ''],
+    ['marker:--', 'r4'],
+    ['marker:-', ''],
+    ['ip:10.0.0.1 AND note:/', ''],
     // wildcards
     ['package_name:open*', 'r1,r6'],
     ['package_name:openss?', 'r1,r6'],
@@ -226,6 +242,7 @@ describe('search over a real store', () => {
       ids('*', { timeField: 'write_time', from: T0 + 400 * DAY - 3000, to: T0 + 400 * DAY - 2000 }),
     ).toBe('r2,r3');
     expect(ids('openssl OR glibc OR zlib', { from: T0 + 2 * DAY })).toBe('r2,r3');
+    expect(() => ids('*', { from: T0 + DAY, to: T0 })).toThrow(/from \(\d+\) must not be after to/);
   });
 
   it('restricts to tenants', () => {

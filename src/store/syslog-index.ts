@@ -154,6 +154,9 @@ export function syslogIndex(db: Database): SyslogIndex {
     const timeField = checkTimeField(filter.timeField);
     const from = checkTime('from', filter.from);
     const to = checkTime('to', filter.to);
+    if (from !== undefined && to !== undefined && from > to) {
+      throw invalid(`from (${from}) must not be after to (${to})`);
+    }
     const compiled = compileQuery(parse(filter.q ?? ''));
     const clauses: string[] = [];
     const params: unknown[] = [];

@@ -70,6 +70,13 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     return 1;
   }
   const store = openStore({ dataDir: opts.data });
+  // `search ... | head`: a closed pipe ends the output quietly, as other Unix tools do.
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+    process.stdout.emit('drain');
+  });
   try {
     if (opts.count) {
       process.stdout.write(`${store.index.count(filter)}\n`);
@@ -77,13 +84,14 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     }
     let batch = '';
     for (const doc of store.index.stream(filter)) {
+      if (closed) break;
       batch += doc + '\n';
       if (batch.length > 1 << 16) {
         await write(process.stdout, batch);
         batch = '';
       }
     }
-    if (batch) await write(process.stdout, batch);
+    if (batch && !closed) await write(process.stdout, batch);
     return 0;
   } catch (e) {
     if (isCodedError(e) && e.code === 'ERR_QUERY_INVALID') {
