@@ -562,6 +562,31 @@ describe('ListFindings', () => {
       (f) => f.fixAvailable === 'PARTIAL',
     ],
     [
+      'ecrImagePushedAt (deep date)',
+      { ecrImagePushedAt: [{ startInclusive: 0, endInclusive: Date.now() / 1000 - 30 * 86400 }] },
+      (f) =>
+        (f.resources[0].details?.awsEcrContainerImage?.pushedAt ?? Infinity) <=
+        Date.now() / 1000 - 30 * 86400,
+    ],
+    [
+      'portRange',
+      { portRange: [{ beginInclusive: 20, endInclusive: 443 }] },
+      (f) =>
+        f.networkReachabilityDetails !== undefined &&
+        f.networkReachabilityDetails.openPortRange.begin >= 20 &&
+        f.networkReachabilityDetails.openPortRange.end <= 443,
+    ],
+    [
+      'lambdaFunctionRuntime',
+      { lambdaFunctionRuntime: [{ comparison: 'PREFIX', value: 'PYTHON' }] },
+      (f) => String(f.resources[0].details?.awsLambdaFunction?.runtime ?? '').startsWith('PYTHON'),
+    ],
+    [
+      'codeVulnerabilityDetectorName',
+      { codeVulnerabilityDetectorName: [{ comparison: 'EQUALS', value: 'SQL injection' }] },
+      (f) => f.codeVulnerabilityDetails?.detectorName === 'SQL injection',
+    ],
+    [
       'vulnerablePackages name',
       { vulnerablePackages: [{ name: { comparison: 'PREFIX', value: 'lib' } }] },
       (f) =>
@@ -761,6 +786,30 @@ describe('ListFindings', () => {
       creds: READER,
     });
     expect(unknownPath.status).toBe(404);
+    for (const [body, code] of [
+      ['{"accountIds": "123456789012"}', 'SerializationException'],
+      ['{"accountIds": ["12"]}', 'ValidationException'],
+      ['{"other": 1}', 'ValidationException'],
+    ]) {
+      const r = await signedRequest({ url: emu.url, path: '/status/batch/get', body: body!, creds: READER });
+      expect([r.status, errType(r)]).toEqual([400, code]);
+    }
+    const huge = await signedRequest({
+      url: emu.url,
+      path: '/findings/list',
+      body: ' '.repeat(9 * 1024 * 1024),
+      creds: READER,
+    });
+    expect([huge.status, errType(huge)]).toEqual([413, 'SerializationException']);
+    for (const [body, code] of [
+      ['Action=Nope&Version=2011-06-15', 'InvalidAction'],
+      ['Action=AssumeRole&Version=2011-06-15&RoleSessionName=x1', 'ValidationError'],
+      ['Version=2011-06-15', 'InvalidAction'],
+    ]) {
+      const r = await signedRequest({ url: emu.url, path: '/', body: body!, creds: SOURCE, service: 'sts' });
+      expect(r.status).toBe(400);
+      expect(r.body).toContain(`<Code>${code}</Code>`);
+    }
   });
 });
 

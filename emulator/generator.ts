@@ -108,9 +108,9 @@ export class Generator {
     return hash3(this.opts.seed, i, S_VULN) % 6000;
   }
 
+  /** packageVulnerabilityDetails.vulnerabilityId ('' for findings without one), cheaply. */
   vulnerabilityId(i: number, type: string): string {
-    if (type === 'NETWORK_REACHABILITY') return '';
-    if (type === 'CODE_VULNERABILITY') return `CWE-${CWES[this.vulnIndex(i) % CWES.length]}`;
+    if (type !== 'PACKAGE_VULNERABILITY') return '';
     return vulnerability(this.opts.seed, this.vulnIndex(i), this.vulns).id;
   }
 
