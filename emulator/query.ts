@@ -598,7 +598,7 @@ function cmpKey(a: Key, b: Key): number {
 
 interface Result {
   indices: Uint32Array;
-  keys: Key[] | Float64Array;
+  keys: Key[];
 }
 
 export interface PageOptions {
@@ -660,7 +660,12 @@ export class QueryEngine {
     }
   }
 
-  private result(req: ListFindingsRequest, scope: Scope, hash: string): Result {
+  /** The whole sorted result of an explicitly sorted query, cached until the data changes. */
+  private result(
+    req: ListFindingsRequest & { sortCriteria: { field: string; sortOrder: string } },
+    scope: Scope,
+    hash: string,
+  ): Result {
     const key = `${hash}|${this.store.dataVersion}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -669,37 +674,14 @@ export class QueryEngine {
       return hit;
     }
     const store = this.store;
-    const fc = req.filterCriteria ?? {};
-    const preds = compile(store, fc, scope);
-    const sorted = !req.sortCriteria;
-    let lo = 0;
-    let hi = store.n;
-    let order: Uint32Array | null = null;
-    if (sorted) {
-      order = store.byUpdatedAt();
-      // With an updatedAt filter, only the slice of the order between its bounds can match.
-      const fs = fc.updatedAt as DateFilter[] | undefined;
-      if (fs) {
-        const starts = fs.map((f) =>
-          f.startInclusive === undefined ? -Infinity : Math.round(f.startInclusive * 1000),
-        );
-        const ends = fs.map((f) =>
-          f.endInclusive === undefined ? Infinity : Math.round(f.endInclusive * 1000),
-        );
-        const from = Math.min(...starts);
-        const to = Math.max(...ends);
-        lo = lowerBound(order, store.upd, from);
-        hi = lowerBound(order, store.upd, to + 0.5);
-      }
-    }
-    const out = new Uint32Array(Math.max(0, hi - lo));
+    const preds = compile(store, req.filterCriteria ?? {}, scope);
+    const out = new Uint32Array(store.n);
     let w = 0;
     // One accessor for the whole scan (not a closure per finding): builds the document lazily.
     let cur = 0;
     let doc: Doc | undefined;
     const get = (): Doc => (doc ??= store.build(cur));
-    for (let p = lo; p < hi; p++) {
-      const i = order ? order[p]! : p;
+    for (let i = 0; i < store.n; i++) {
       cur = i;
       doc = undefined;
       let ok = true;
@@ -711,23 +693,69 @@ export class QueryEngine {
       }
       if (ok) out[w++] = i;
     }
-    let indices = out.subarray(0, w);
-    let keys: Key[] | Float64Array;
-    if (sorted) {
-      keys = new Float64Array(w);
-      for (let p = 0; p < w; p++) keys[p] = store.upd[indices[p]!]!;
-    } else {
-      const kf = sortKey(store, req.sortCriteria!.field);
-      const dir = req.sortCriteria!.sortOrder === 'DESC' ? -1 : 1;
-      const ks = new Map<number, Key>();
-      for (const i of indices) ks.set(i, kf(i));
-      indices = Uint32Array.from(indices).sort((a, b) => dir * (cmpKey(ks.get(a)!, ks.get(b)!) || a - b));
-      keys = Array.from(indices, (i) => ks.get(i)!);
-    }
-    const res: Result = { indices: Uint32Array.from(indices), keys };
+    const kf = sortKey(store, req.sortCriteria.field);
+    const dir = req.sortCriteria.sortOrder === 'DESC' ? -1 : 1;
+    const ks: Key[] = new Array<Key>(store.n);
+    for (let p = 0; p < w; p++) ks[out[p]!] = kf(out[p]!);
+    const indices = out.slice(0, w).sort((a, b) => dir * (cmpKey(ks[a]!, ks[b]!) || a - b));
+    const res: Result = { indices, keys: Array.from(indices, (i) => ks[i]!) };
     this.cache.set(key, res);
-    while (this.cache.size > 6) this.cache.delete(this.cache.keys().next().value as string);
+    while (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value as string);
     return res;
+  }
+
+  /**
+   * The default order: walk the (updatedAt, index) order from just after the cursor, collecting
+   * up to `max` matches; `last` is set when one more match exists (then a nextToken is due).
+   */
+  private scanDefault(
+    req: ListFindingsRequest,
+    scope: Scope,
+    cursor: Cursor | undefined,
+    max: number,
+  ): { indices: number[]; last?: number } {
+    const store = this.store;
+    const order = store.byUpdatedAt();
+    const upd = store.upd;
+    const fc = req.filterCriteria ?? {};
+    const preds = compile(store, fc, scope);
+    const bounds = updatedAtBounds(order, upd, fc.updatedAt as DateFilter[] | undefined);
+    let lo = bounds[0];
+    const hi = bounds[1];
+    if (cursor && !cursor.s && typeof cursor.k === 'number') {
+      const k = cursor.k;
+      const ci = cursor.i;
+      // First position whose (updatedAt, index) is after the cursor's.
+      let a = lo;
+      let b = hi;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        const i = order[mid]!;
+        if (upd[i]! < k || (upd[i] === k && i <= ci)) a = mid + 1;
+        else b = mid;
+      }
+      lo = a;
+    }
+    const indices: number[] = [];
+    let cur = 0;
+    let doc: Doc | undefined;
+    const get = (): Doc => (doc ??= store.build(cur));
+    for (let p = lo; p < hi; p++) {
+      const i = order[p]!;
+      cur = i;
+      doc = undefined;
+      let ok = true;
+      for (const pred of preds) {
+        if (!pred(i, get)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (indices.length === max) return { indices, last: indices[indices.length - 1]! };
+      indices.push(i);
+    }
+    return { indices };
   }
 
   /** One page of a query; throws AwsError on a bad or foreign token. */
@@ -752,7 +780,18 @@ export class QueryEngine {
         throw validation('Invalid nextToken: the pagination token has expired', 'OTHER', 'nextToken');
       }
     }
-    const res = this.result(req, scope, hash);
+    const max = req.maxResults ?? 100;
+    const t = opts.now;
+    const resumeToken = req.nextToken ?? this.encode({ h: hash, k: null, i: -1, t, s: 1 });
+    if (!req.sortCriteria) {
+      // The default order streams from the (updatedAt, index) order: no per-query state, so any
+      // number of concurrent collectors page in O(log n + page) each.
+      const { indices, last } = this.scanDefault(req, scope, cursor, max);
+      const page: Page = { indices, resumeToken };
+      if (last !== undefined) page.nextToken = this.encode({ h: hash, k: this.store.upd[last]!, i: last, t });
+      return page;
+    }
+    const res = this.result({ ...req, sortCriteria: req.sortCriteria }, scope, hash);
     const dir = req.sortCriteria?.sortOrder === 'DESC' ? -1 : 1;
     const at = (p: number): [Key, number] => [res.keys[p] as Key, res.indices[p]!];
     // First position after the cursor, comparing by (key, index) in the query's direction.
@@ -769,20 +808,31 @@ export class QueryEngine {
       }
       start = a;
     }
-    const max = req.maxResults ?? 100;
     const end = Math.min(res.indices.length, start + max);
     const indices = Array.from(res.indices.subarray(start, end));
-    const t = opts.now;
-    const page: Page = {
-      indices,
-      resumeToken: req.nextToken ?? this.encode({ h: hash, k: null, i: -1, t, s: 1 }),
-    };
+    const page: Page = { indices, resumeToken };
     if (end < res.indices.length) {
       const [k, i] = at(end - 1);
       page.nextToken = this.encode({ h: hash, k, i, t });
     }
     return page;
   }
+}
+
+/** The slice of the (updatedAt, index) order that an updatedAt filter can match. */
+function updatedAtBounds(
+  order: Uint32Array,
+  upd: Float64Array,
+  fs: DateFilter[] | undefined,
+): [number, number] {
+  if (!fs) return [0, order.length];
+  const from = Math.min(
+    ...fs.map((f) => (f.startInclusive === undefined ? -Infinity : Math.round(f.startInclusive * 1000))),
+  );
+  const to = Math.max(
+    ...fs.map((f) => (f.endInclusive === undefined ? Infinity : Math.round(f.endInclusive * 1000))),
+  );
+  return [lowerBound(order, upd, from), lowerBound(order, upd, to + 0.5)];
 }
 
 function lowerBound(order: Uint32Array, col: Float64Array, value: number): number {

@@ -151,6 +151,8 @@ export class EmulatorState {
       this.store.addDocuments(loadFixtures(dir));
     }
     this.engine = new QueryEngine(this.store);
+    // Build the (updatedAt, index) order now, so the first page does not pay for it.
+    this.store.byUpdatedAt();
     this.faults = new FaultInjector(seed);
   }
 
