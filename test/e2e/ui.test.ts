@@ -499,6 +499,21 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('tr[data-connector="acme-aws-inspector"]').innerText()).toContain('acme');
   });
 
+  it("lets an analyst search only their tenant's records", async () => {
+    await page.click('button:has-text("Log out")');
+    await page.waitForSelector('form[aria-label="Log in"]');
+    await page.fill('#login-user', 'acme-analyst');
+    await page.fill('#login-password', 'acme-Analyst-Passw0rd!');
+    await page.click('button:has-text("Log in")');
+    await page.waitForSelector('[aria-label=Query]');
+    expect(await page.locator('a.nav-link').allInnerTexts()).toEqual(['Threat Hunting']);
+    await page.selectOption('[aria-label="Time range"]', 'all');
+    // The Root Tenant's records exist, but not for an analyst of acme.
+    expect(await search(`msg_origin.processor.id:${readerId}`)).toBe(0);
+    expect(await search('')).toBe(0);
+    await shot('20-analyst-threat-hunting');
+  });
+
   it('saw no browser errors and only the HTTP errors it provoked', () => {
     expect(problems).toEqual([]);
     const unexpected = seenHttpErrors.filter((e) => !expectedHttpErrors.some((re) => re.test(e)));
