@@ -999,6 +999,21 @@ describe('faults', () => {
     expect(got.pages).toBe(Math.ceil(want / 100) + injected);
   });
 
+  it('short pages that still carry a nextToken: following the token loses nothing', async () => {
+    const want = (
+      await listAllRaw(emu.url, READER, {
+        maxResults: 100,
+        filterCriteria: { updatedAt: [{ startInclusive: 0, endInclusive: END.getTime() / 1000 }] },
+      })
+    ).findings.map((f) => f.findingArn);
+    await control(emu.url, 'faults', 'POST', { shortPage: { fraction: 0.5 } });
+    const got = await listAll(inspector(READER), { maxResults: 100, filterCriteria: window() });
+    expect(got.findings.map((f) => f.findingArn)).toEqual(want);
+    const injected = (await control(emu.url, 'faults')).json.injected.shortPage;
+    expect(injected).toBeGreaterThan(0);
+    expect(got.pages).toBeGreaterThan(Math.ceil(want.length / 100));
+  });
+
   it('a full last page comes without a nextToken', async () => {
     const total = all();
     async function all() {

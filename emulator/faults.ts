@@ -39,6 +39,8 @@ export const faultsSchema = z
     truncate: trigger.optional(),
     malformed: trigger.optional(),
     emptyPage: trigger.optional(),
+    /** Pages shorter than maxResults (but not empty) that still carry a nextToken when more remain. */
+    shortPage: trigger.optional(),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     tokenTtlSeconds: z.number().min(0).optional(),
     /** Operations the faults apply to; default the Inspector2 ones. */
@@ -49,7 +51,8 @@ export const faultsSchema = z
 export type Faults = z.input<typeof faultsSchema>;
 type FaultState = z.output<typeof faultsSchema>;
 type Trigger = z.output<typeof trigger>;
-export type FaultKind = 'throttle' | 'error500' | 'reset' | 'truncate' | 'malformed' | 'emptyPage';
+export type FaultKind =
+  'throttle' | 'error500' | 'reset' | 'truncate' | 'malformed' | 'emptyPage' | 'shortPage';
 
 export class FaultInjector {
   private state: FaultState = {};
@@ -62,6 +65,7 @@ export class FaultInjector {
     truncate: 0,
     malformed: 0,
     emptyPage: 0,
+    shortPage: 0,
     latency: 0,
   };
 
@@ -119,6 +123,11 @@ export class FaultInjector {
       return true;
     }
     return t.fraction !== undefined && t.fraction > 0 && this.rng.next() < t.fraction;
+  }
+
+  /** A number in [1, n) from the seeded stream (the size of a short page). */
+  shortSize(n: number): number {
+    return n <= 1 ? n : 1 + Math.floor(this.rng.next() * (n - 1));
   }
 
   /** Whether this request gets fault `kind` (counts it when it does). */

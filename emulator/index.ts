@@ -317,8 +317,12 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
     }
     let out: unknown;
     if (op === 'ListFindings') {
-      const empty = state.faults.hit('emptyPage', op, now);
-      const page = state.listFindings(json, signed.principal, signed.region, empty);
+      const pageFault = state.faults.hit('emptyPage', op, now)
+        ? 'emptyPage'
+        : state.faults.hit('shortPage', op, now)
+          ? 'shortPage'
+          : undefined;
+      const page = state.listFindings(json, signed.principal, signed.region, pageFault);
       const q = (json ?? {}) as Record<string, unknown>;
       entry.extra = {
         filterCriteria: q.filterCriteria,
@@ -326,7 +330,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
         ...(typeof q.maxResults === 'number' ? { maxResults: q.maxResults } : {}),
         hasNextToken: typeof q.nextToken === 'string' && q.nextToken.length > 0,
         returned: page.findings.length,
-        ...(empty ? { fault: 'emptyPage' } : {}),
+        ...(pageFault ? { fault: pageFault } : {}),
       };
       out = page;
     } else {

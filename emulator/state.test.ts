@@ -27,12 +27,7 @@ function pageAll(
   let token: string | undefined;
   let page = 0;
   do {
-    const r = st.listFindings(
-      { ...req, ...(token ? { nextToken: token } : {}) },
-      reader(st),
-      'us-east-1',
-      false,
-    );
+    const r = st.listFindings({ ...req, ...(token ? { nextToken: token } : {}) }, reader(st), 'us-east-1');
     arns.push(...r.findings.map((f) => f.findingArn as string));
     token = r.nextToken;
     between?.(++page);
@@ -62,7 +57,6 @@ describe('a million findings', () => {
       { maxResults: 100, filterCriteria: { updatedAt: [{ startInclusive: end - 3600, endInclusive: end }] } },
       reader(st),
       'us-east-1',
-      false,
     );
     for (const f of r.findings) expect(f.updatedAt as number).toBeGreaterThanOrEqual(end - 3600);
   });
@@ -154,7 +148,6 @@ describe('paging while findings change', () => {
         },
         reader(st),
         'us-east-1',
-        false,
       );
       r.push(...p.findings.map((f) => f.updatedAt as number));
       token = p.nextToken;
@@ -189,7 +182,6 @@ describe('paging while findings change', () => {
         },
         reader(st),
         'us-east-1',
-        false,
       );
       scores.push(...p.findings.map((f) => (f.epss as { score: number } | undefined)?.score ?? -1));
       token = p.nextToken;

@@ -190,20 +190,25 @@ export class EmulatorState {
     };
   }
 
-  /** ListFindings: returns the response object. */
+  /** ListFindings: returns the response object. `pageFault` shapes the page as a fault. */
   listFindings(
     body: unknown,
     p: Principal,
     region: string,
-    emptyPage: boolean,
+    pageFault?: 'emptyPage' | 'shortPage',
   ): { findings: Record<string, unknown>[]; nextToken?: string } {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
-    const page = this.engine.page(req, this.scope(p, region), {
-      now: this.now(),
-      tokenTtlMs: this.faults.tokenTtlMs,
-    });
-    if (emptyPage) return { findings: [], nextToken: page.resumeToken };
+    const opts = { now: this.now(), tokenTtlMs: this.faults.tokenTtlMs };
+    // A short page is a smaller maxResults: its token (bound to the query, not the page size)
+    // resumes right after it.
+    const max = req.maxResults ?? 100;
+    const page = this.engine.page(
+      pageFault === 'shortPage' ? { ...req, maxResults: this.faults.shortSize(max) } : req,
+      this.scope(p, region),
+      opts,
+    );
+    if (pageFault === 'emptyPage') return { findings: [], nextToken: page.resumeToken };
     const findings = page.indices.map((i) => this.store.build(i));
     this.stats.pages++;
     this.stats.findingsServed += findings.length;
