@@ -16,6 +16,27 @@ import { useSession } from '../App.js';
 import { Empty, ErrorBanner, Field, Modal, Spinner } from '../ui.js';
 
 const MAX_CONDITIONS = 10;
+/** Suggestions only (docs/records.md); any dotted path of a record is accepted. */
+const FIELD_SUGGESTIONS = [
+  'severity',
+  'severity_label',
+  'event_status',
+  'event_name',
+  'finding_type',
+  'resource_type',
+  'aws_account_id',
+  'aws_region',
+  'vulnerability_id',
+  'package_name',
+  'fix_available',
+  'exploit_available',
+  'inspector_score',
+  'epss_score',
+  'aws_inspector.severity',
+  'aws_inspector.status',
+  'aws_inspector.type',
+  'msg_origin.source',
+];
 const NO_VALUE_OPS = ['exists', 'not_exists'];
 const MULTI_VALUE_OPS = ['in', 'not_in'];
 const NUMERIC_OPS = ['gt', 'gte', 'lt', 'lte'];
@@ -357,6 +378,11 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
         Conditions <span className="muted small">(all must match; at most {MAX_CONDITIONS})</span>
       </h3>
       {errors.conditions && <div className="field-error">{errors.conditions}</div>}
+      <datalist id="lf-field-suggestions">
+        {FIELD_SUGGESTIONS.map((f) => (
+          <option key={f} value={f} />
+        ))}
+      </datalist>
       <div className="conditions">
         {d.conditions.map((c, i) => (
           <div className="condition-row" key={i} data-testid={`condition-${i}`}>
@@ -364,6 +390,7 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
               <input
                 aria-label={`Condition ${i + 1} field`}
                 placeholder="aws_inspector.severity"
+                list="lf-field-suggestions"
                 value={c.field}
                 onChange={(e) => setCond(i, { field: e.target.value })}
               />
