@@ -187,6 +187,18 @@ export const migrations: Migration[] = [
       CREATE INDEX syslog_write_time ON syslog(write_time, severity);
     `,
   },
+  {
+    version: 6,
+    name: 'time and tenant indexes cover time, severity and tenant: scoped counts and pages never read records',
+    up: `
+      DROP INDEX syslog_timestamp;
+      CREATE INDEX syslog_timestamp ON syslog(timestamp, severity, tenantid);
+      DROP INDEX syslog_write_time;
+      CREATE INDEX syslog_write_time ON syslog(write_time, severity, tenantid);
+      DROP INDEX syslog_tenant;
+      CREATE INDEX syslog_tenant ON syslog(tenantid, timestamp, severity);
+    `,
+  },
 ];
 
 /** Apply every migration newer than the database's version. */

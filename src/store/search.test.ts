@@ -249,6 +249,13 @@ describe('search over a real store', () => {
     expect(ids('*', { tenantIds: ['acme'] })).toBe('r6');
     expect(ids('*', { tenantIds: [] })).toBe('');
     expect(store.index.count({ q: 'severity:>=90', tenantIds: ['root'] })).toBe(1);
+    // Pure full-text queries get the tenant folded into the FTS match: same answers.
+    expect(ids('openssl OR openssh', { tenantIds: ['acme'] })).toBe('r6');
+    expect(store.index.count({ q: 'openssl OR openssh', tenantIds: ['acme'] })).toBe(1);
+    expect(store.index.count({ q: 'openssl OR openssh', tenantIds: ['root', 'acme'] })).toBe(2);
+    expect(store.index.count({ q: 'openssl OR openssh', tenantIds: ['nobody'] })).toBe(0);
+    expect(ids('openssl OR openssh', { tenantIds: ['root'], from: T0 + 2 * DAY })).toBe('');
+    expect(store.index.count({ q: 'openssl OR openssh', tenantIds: ['acme'], from: T0 + 2 * DAY })).toBe(1);
   });
 
   it('sorts on whitelisted fields, pages with limit/offset, reports the total', () => {

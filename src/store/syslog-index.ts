@@ -4,6 +4,7 @@ import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { parse } from '../search/parser.js';
 import { compileQuery } from '../search/sql.js';
+import { fieldWordToken, words } from '../search/terms.js';
 import { searchFunctions } from '../search/functions.js';
 
 export type TimeField = 'timestamp' | 'write_time';
@@ -146,6 +147,10 @@ export function syslogIndex(db: Database): SyslogIndex {
     ftsOnly?: string;
     probeWhere?: string;
     hasOtherFilters: boolean;
+    /** The FTS expression alone gives the count (no time filter; tenant folded in). */
+    ftsCountable: boolean;
+    timed: boolean;
+    timeField: TimeField;
     /** The query restricts rows (beyond time and tenant). */
     hasQuery: boolean;
   }
@@ -171,6 +176,23 @@ export function syslogIndex(db: Database): SyslogIndex {
       params.push(...compiled.params);
     }
     let other = false;
+    let tenantFolded = false;
+    if (ftsOnly !== undefined && Array.isArray(filter.tenantIds) && filter.tenantIds.length > 0) {
+      // Tenant ids are 'root' or UUIDs: all the words of one id in the record's tenantid field
+      // identify it. Folded into the MATCH, a scoped query is answered (and counted) by the FTS
+      // index alone; the exact tenantid check below stays for the rows returned.
+      const alts = filter.tenantIds.map((id) =>
+        words(String(id))
+          .map((w) => `"${fieldWordToken('tenantid', w)}"`)
+          .join(' AND '),
+      );
+      if (alts.every((a) => a !== '')) {
+        ftsOnly = `(${ftsOnly}) AND (${alts.map((a) => `(${a})`).join(' OR ')})`;
+        params[0] = ftsOnly;
+        tenantFolded = true;
+      }
+    }
+    const timed = from !== undefined || to !== undefined;
     if (from !== undefined) {
       clauses.push(`s.${timeField} >= ?`);
       params.push(from);
@@ -183,8 +205,13 @@ export function syslogIndex(db: Database): SyslogIndex {
     }
     if (filter.tenantIds !== undefined) {
       if (!Array.isArray(filter.tenantIds)) throw invalid('tenantIds must be an array');
-      clauses.push('s.tenantid IN (SELECT value FROM json_each(?))');
-      params.push(JSON.stringify(filter.tenantIds));
+      if (filter.tenantIds.length === 1) {
+        clauses.push('s.tenantid = ?');
+        params.push(String(filter.tenantIds[0]));
+      } else {
+        clauses.push('s.tenantid IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(filter.tenantIds));
+      }
       other = true;
     }
     // The same filter with the FTS part probed per row (for short index walks, see selectSql).
@@ -200,6 +227,9 @@ export function syslogIndex(db: Database): SyslogIndex {
       params,
       ...(ftsOnly !== undefined ? { ftsOnly, probeWhere } : {}),
       hasOtherFilters: other,
+      ftsCountable: ftsOnly !== undefined && !timed && (filter.tenantIds === undefined || tenantFolded),
+      timed,
+      timeField,
       hasQuery,
     };
   }
@@ -223,7 +253,8 @@ export function syslogIndex(db: Database): SyslogIndex {
     const { index, order } = SORT_INDEX[field];
     let hint = '';
     let where = b.where;
-    if (b.hasQuery && total > 0) {
+    // Any filter (query, tenant, a time range on another field) can leave most rows matching.
+    if (b.where !== '1' && total > 0) {
       const rows = (stmt('SELECT max(rowid) FROM syslog').pluck().get() as number | null) ?? 0;
       const want = limit === 0 ? total : Math.min(total, offset + limit);
       const expectedSteps = (want * rows) / total;
@@ -241,12 +272,17 @@ export function syslogIndex(db: Database): SyslogIndex {
   }
 
   function count(b: Built): number {
-    if (b.ftsOnly !== undefined && !b.hasOtherFilters) {
+    if (b.ftsOnly !== undefined && b.ftsCountable) {
       return (
         stmt('SELECT count(*) AS n FROM syslog_fts WHERE syslog_fts MATCH ?').get(b.ftsOnly) as { n: number }
       ).n;
     }
-    return (stmt(`SELECT count(*) AS n FROM syslog s WHERE ${b.where}`).get(...b.params) as { n: number }).n;
+    // With a time range, walk the covering time index (it holds severity and tenantid too):
+    // never one record read per match.
+    const hint = b.timed ? ` INDEXED BY syslog_${b.timeField}` : '';
+    return (
+      stmt(`SELECT count(*) AS n FROM syslog s${hint} WHERE ${b.where}`).get(...b.params) as { n: number }
+    ).n;
   }
 
   const run = <T>(fn: () => T): T => {
