@@ -363,6 +363,14 @@ async function main() {
       run: () =>
         store.index.search({ q: 'resource_type:AWS_EC2_INSTANCE', sort: 'timestamp:asc', limit: 50 }),
     },
+    {
+      name: 'tenant-scoped page (*, tenant-b, timestamp:desc)',
+      run: () => store.index.search({ q: '*', tenantIds: ['tenant-b'], limit: 50 }),
+    },
+    {
+      name: 'tenant-scoped free text (openssl, root)',
+      run: () => store.index.search({ q: 'openssl', tenantIds: ['root'], limit: 50 }),
+    },
     { name: 'histogram (all, 60 buckets)', run: () => store.index.histogram({ buckets: 60 }) },
   ];
   const results: Record<string, { p50: number; p95: number; total?: number }> = {};
