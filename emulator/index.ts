@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   clock?: () => number;
   regions?: string[];
   accounts?: string[];
+  /** Called with unexpected errors (answered as a generic 500 without details). */
+  onError?: (e: unknown) => void;
 }
 
 export interface Emulator {
@@ -102,7 +104,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         });
         res.end(JSON.stringify({ message: 'Internal server error' }));
       } else res.destroy();
-      if (process.env.EMULATOR_DEBUG) console.error(e);
+      opts.onError?.(e);
     });
   };
 

@@ -60,6 +60,10 @@ export function register(program: Command): void {
             seed: o.seed,
             regions,
             ...(o.iam ? { iam: o.iam } : {}),
+            onError: (e) =>
+              process.stderr.write(
+                `emulator: unexpected error (answered 500): ${String((e as Error).stack ?? e)}\n`,
+              ),
           });
         } catch (e) {
           process.stderr.write(`emulator: ${(e as Error).message}\n`);
