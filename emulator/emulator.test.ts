@@ -1175,3 +1175,24 @@ describe('TLS', () => {
     }
   });
 });
+
+describe('unexpected errors', () => {
+  it('are a generic 500 InternalServerException without details, reported to onError', async () => {
+    const seen: unknown[] = [];
+    const e = await startEmulator({ findings: 5, onError: (err) => seen.push(err) });
+    try {
+      e.state.listFindings = () => {
+        throw new Error('boom in /some/file.ts:12');
+      };
+      const r = await signedRequest({ url: e.url, path: '/findings/list', body: '{}', creds: READER });
+      expect([r.status, errType(r)]).toEqual([500, 'InternalServerException']);
+      expect(r.body).toBe('{"message":"Internal server error"}');
+      expect(seen).toHaveLength(1);
+      // The emulator keeps serving.
+      const ok = await signedRequest({ url: e.url, path: '/status/batch/get', body: '{}', creds: READER });
+      expect(ok.status).toBe(200);
+    } finally {
+      await e.close();
+    }
+  });
+});
