@@ -20,7 +20,12 @@ interface Run {
   stderr: string;
 }
 
-function aws(args: string[], creds: Creds, extraEnv: Record<string, string> = {}): Promise<Run> {
+function aws(
+  args: string[],
+  creds: Creds,
+  extraEnv: Record<string, string> = {},
+  url = emu.url,
+): Promise<Run> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
@@ -35,7 +40,7 @@ function aws(args: string[], creds: Creds, extraEnv: Record<string, string> = {}
   return new Promise((resolve) => {
     execFile(
       'aws',
-      [...args, '--endpoint-url', emu.url, '--region', 'us-east-1', '--output', 'json'],
+      [...args, '--endpoint-url', url, '--region', 'us-east-1', '--output', 'json'],
       { env, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err
@@ -161,5 +166,23 @@ describe('AWS CLI v1', () => {
     const results = await Promise.all(cases.map(([args, creds]) => aws(args, creds)));
     const got = results.map((r) => [r.code !== 0, errorCode(r)]);
     expect(got).toEqual(cases.map(([, , code]) => [true, code]));
+  });
+
+  it('over TLS: trusted with the emulator certificate as AWS_CA_BUNDLE, refused without it', async () => {
+    const tls = await startEmulator({ tls: true, findings: 3 });
+    try {
+      const bundle = path.join(home, 'emulator-ca.pem');
+      fs.writeFileSync(bundle, tls.ca!);
+      const [ok, refused] = await Promise.all([
+        aws(['sts', 'get-caller-identity'], READER, { AWS_CA_BUNDLE: bundle }, tls.url),
+        aws(['sts', 'get-caller-identity'], READER, {}, tls.url),
+      ]);
+      expect(ok.stderr).toBe('');
+      expect(JSON.parse(ok.stdout).Account).toBe(ACCOUNT);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/SSL|certificate/i);
+    } finally {
+      await tls.close();
+    }
   });
 });
