@@ -307,3 +307,78 @@ describe('search over a real store', () => {
     }
   });
 });
+
+describe('query plans agree (index walk with FTS probe, index walk with match set, fetch and sort)', () => {
+  let d: string;
+  let s: Store;
+  const N = 3000;
+  const recs: InterflowRecord[] = [];
+  beforeAll(() => {
+    d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
+    s = openStore({ dataDir: d, key: Buffer.alloc(32, 1) });
+    const c = s.connectors.create({
+      name: 'plans',
+      region: 'us-east-1',
+      auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'z'.repeat(40) },
+    });
+    for (let i = 0; i < N; i++) {
+      recs.push({
+        _id: `p${i}`,
+        // Not in insertion order, with ties, so that index order and rowid order differ.
+        timestamp: T0 + ((i * 7919) % 1000) * 1000,
+        write_time: T0 + i,
+        tenantid: i % 4 === 0 ? 'acme' : 'root',
+        tenant_name: 'x',
+        msg_class: 'aws_inspector_finding',
+        msg_origin: {
+          source: 'aws_inspector',
+          vendor: 'aws',
+          category: 'security_scan',
+          processor: { type: 'log_collector', name: 'plans', id: c.id },
+        },
+        event_name: i % 3 === 0 ? 'common rare' : i % 50 === 0 ? 'rare' : 'common',
+        event_status: 'ACTIVE',
+        severity: (i % 10) * 10,
+      });
+    }
+    for (let i = 0; i < N; i += 500) s.commitPage({ connectorId: c.id, records: recs.slice(i, i + 500) });
+  });
+  afterAll(() => {
+    s.close();
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const expected = (pred: (r: InterflowRecord) => boolean, offset: number, limit: number) =>
+    recs
+      .map((r, rowid) => ({ r, rowid }))
+      .filter(({ r }) => pred(r))
+      .sort((a, b) => b.r.timestamp - a.r.timestamp || b.r.severity - a.r.severity || b.rowid - a.rowid)
+      .slice(offset, offset + limit)
+      .map(({ r }) => r._id);
+
+  const cases: [string, string, string[] | undefined, (r: InterflowRecord) => boolean][] = [
+    ['most rows match (walk + FTS probe)', 'common', undefined, (r) => r.event_name.includes('common')],
+    ['a third match (walk + match set)', 'event_name:rare', undefined, (r) => r.event_name.includes('rare')],
+    ['few match (fetch and sort)', 'rare NOT common', undefined, (r) => r.event_name === 'rare'],
+    [
+      'tenant folded into the match',
+      'common',
+      ['root'],
+      (r) => r.event_name.includes('common') && r.tenantid === 'root',
+    ],
+    ['tenant only', '*', ['root'], (r) => r.tenantid === 'root'],
+    ['severity + tenant', 'severity:>=50', ['acme', 'root'], (r) => r.severity >= 50],
+  ];
+  it.each(cases)('%s', (_name, q, tenantIds, pred) => {
+    for (const [offset, limit] of [
+      [0, 50],
+      [400, 20],
+      [0, 0],
+    ] as const) {
+      const res = s.index.search({ q, limit, offset, ...(tenantIds ? { tenantIds } : {}) });
+      const want = expected(pred, offset, limit === 0 ? N : limit);
+      expect(res.records.map((r) => r._id)).toEqual(want);
+      expect(res.total).toBe(recs.filter(pred).length);
+    }
+  });
+});
