@@ -366,6 +366,47 @@ describe('IAM and STS AssumeRole', () => {
     }
   });
 
+  it('awsQuery also takes its parameters from a signed GET query string', async () => {
+    const { Hash } = await import('@smithy/hash-node');
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    const { HttpRequest } = await import('@smithy/protocol-http');
+    const u = new URL(emu.url);
+    const signer = new SignatureV4({
+      credentials: READER,
+      region: 'us-east-1',
+      service: 'sts',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: 'GET',
+        hostname: u.hostname,
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: u.host },
+      }),
+    );
+    const r = await rawRequest(
+      emu.url,
+      '/?Action=GetCallerIdentity&Version=2011-06-15',
+      'GET',
+      signed.headers,
+      '',
+    );
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(`<Arn>arn:aws:iam::${ACCOUNT}:user/reader</Arn>`);
+    // The query string is signed: changing it breaks the signature.
+    const changed = await rawRequest(
+      emu.url,
+      '/?Action=GetCallerIdentity&Version=2011-06-15&X=1',
+      'GET',
+      signed.headers,
+      '',
+    );
+    expect(changed.status).toBe(403);
+    expect(changed.body).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+
   it('STS errors are awsQuery XML', async () => {
     const r = await signedRequest({
       url: emu.url,
