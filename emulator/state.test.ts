@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FaultInjector } from './faults.js';
-import { loadIam, parseIam } from './iam.js';
+import { DEFAULT_IAM, loadIam, parseIam } from './iam.js';
 import { EmulatorState } from './state.js';
 import { toWire } from './store.js';
 
@@ -188,6 +188,27 @@ describe('paging while findings change', () => {
     } while (token);
     expect(scores).toHaveLength(800);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+});
+
+describe('account scope', () => {
+  it('a delegated administrator sees every account; otherwise a caller sees only its own', () => {
+    const admin = new EmulatorState({ findings: 1000, seed: 3 });
+    const accounts = new Set(pageAll(admin, { maxResults: 100 }).map((a) => a.split(':')[4]));
+    expect(accounts.size).toBe(4);
+    const alone = new EmulatorState({
+      findings: 1000,
+      seed: 3,
+      iam: { ...DEFAULT_IAM, delegatedAdmin: false },
+    });
+    const own = pageAll(alone, { maxResults: 100 });
+    expect(new Set(own.map((a) => a.split(':')[4]))).toEqual(new Set(['123456789012']));
+    expect(own.length).toBe((alone.summary().byAccount as Record<string, number>)['123456789012']);
+    // Asking for another account's findings by filter does not widen the scope.
+    const other = pageAll(alone, {
+      filterCriteria: { awsAccountId: [{ comparison: 'EQUALS', value: '210987654321' }] },
+    });
+    expect(other).toEqual([]);
   });
 });
 
