@@ -7,6 +7,7 @@ import { fixedClock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { openStore, type Store } from './index.js';
+import { syslogIndex } from './syslog-index.js';
 
 let dir: string;
 let store: Store;
@@ -370,15 +371,17 @@ describe('query plans agree (index walk with FTS probe, index walk with match se
     ['severity + tenant', 'severity:>=50', ['acme', 'root'], (r) => r.severity >= 50],
   ];
   it.each(cases)('%s', (_name, q, tenantIds, pred) => {
-    for (const [offset, limit] of [
-      [0, 50],
-      [400, 20],
-      [0, 0],
-    ] as const) {
-      const res = s.index.search({ q, limit, offset, ...(tenantIds ? { tenantIds } : {}) });
-      const want = expected(pred, offset, limit === 0 ? N : limit);
-      expect(res.records.map((r) => r._id)).toEqual(want);
-      expect(res.total).toBe(recs.filter(pred).length);
-    }
+    // probeRatio 1 forces the per-row FTS probe wherever the walk is shorter than the matches.
+    for (const index of [s.index, syslogIndex(s.db, { probeRatio: 1 })])
+      for (const [offset, limit] of [
+        [0, 50],
+        [400, 20],
+        [0, 0],
+      ] as const) {
+        const res = index.search({ q, limit, offset, ...(tenantIds ? { tenantIds } : {}) });
+        const want = expected(pred, offset, limit === 0 ? N : limit);
+        expect(res.records.map((r) => r._id)).toEqual(want);
+        expect(res.total).toBe(recs.filter(pred).length);
+      }
   });
 });
