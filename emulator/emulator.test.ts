@@ -514,8 +514,8 @@ describe('ListFindings', () => {
     const avg = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     expect(avg).toBeGreaterThan(2000);
     expect(avg).toBeLessThan(6000);
-    const inRange = sizes.filter((s) => s >= 1500 && s <= 6500).length / sizes.length;
-    expect(inRange).toBeGreaterThan(0.9);
+    const inRange = sizes.filter((s) => s >= 1900 && s <= 6144).length / sizes.length;
+    expect(inRange).toBeGreaterThan(0.99);
     const ec2 = gen.find((f) => (f.resources as { type: string }[])[0]!.type === 'AWS_EC2_INSTANCE')!;
     const r0 = (
       ec2.resources as {

@@ -193,7 +193,7 @@ function vulnerability(seed: number, k: number, cache: Map<number, Vuln>): Vuln 
       fixed: `${v.split('.')[0]}.${r.range(1, 40)}.${r.range(0, 9)}`,
     });
   }
-  const ns = r.range(2, 7);
+  const ns = r.range(3, 7);
   const sentences = [];
   for (let s = 0; s < ns; s++) sentences.push(r.pick(SENTENCES));
   const refs = [];
@@ -357,7 +357,9 @@ function buildCodeFinding(
   const startLine = r.range(1, 900);
   const repo = m.resourceType === 'CODE_REPOSITORY';
   f.title = `CWE-${cwe} - ${detector}`;
-  f.description = `${detector}: ${r.pick(SENTENCES)} The code at line ${startLine} of ${file} matches the detector's pattern for CWE-${cwe}. Review the data flow and apply the recommended fix.`;
+  f.description =
+    `${detector}: ${r.pick(SENTENCES)} ${r.pick(SENTENCES)} The code at line ${startLine} of ${file} matches the detector's pattern for CWE-${cwe}: ` +
+    `untrusted data reaches a sensitive operation without validation or encoding. Review the data flow from its source to this line and apply the recommended fix.`;
   f.codeVulnerabilityDetails = {
     cwes: [`CWE-${cwe}`],
     detectorId: `${lang}/${detector.toLowerCase().replace(/[^a-z]+/g, '-')}@v1.0`,
@@ -369,7 +371,11 @@ function buildCodeFinding(
       startLine,
       endLine: startLine + r.int(12),
     },
-    referenceUrls: [`https://cwe.mitre.org/data/definitions/${cwe}.html`],
+    referenceUrls: [
+      `https://cwe.mitre.org/data/definitions/${cwe}.html`,
+      `https://docs.aws.amazon.com/codeguru/detector-library/${lang}/${detector.toLowerCase().replace(/[^a-z]+/g, '-')}/`,
+      ...(r.chance(0.5) ? ['https://owasp.org/Top10/'] : []),
+    ],
     ruleId: `${lang}-${r.pick(['hardcoded', 'injection', 'crypto', 'path'])}-${r.hex(6)}`,
     ...(repo
       ? {}
@@ -381,7 +387,7 @@ function buildCodeFinding(
   };
   f.remediation = {
     recommendation: {
-      text: `Apply the fix suggested for ${detector}.`,
+      text: `Apply the fix suggested for ${detector}: validate and sanitise untrusted input before it reaches ${file} line ${startLine}, prefer the library's safe API, and keep secrets in a secrets manager rather than in code.`,
       Url: `https://docs.aws.amazon.com/codeguru/detector-library/${lang}/`,
     },
   };
