@@ -83,7 +83,7 @@ export class FaultInjector {
     }
     this.state = { ...this.state, ...parsed.data };
     if (parsed.data.throttle?.ratePerSecond)
-      this.bucket = { tokens: parsed.data.throttle.ratePerSecond, at: -1 };
+      this.bucket = { tokens: Math.max(1, parsed.data.throttle.ratePerSecond), at: -1 };
     return this.state;
   }
 
@@ -137,7 +137,11 @@ export class FaultInjector {
     if (!yes && kind === 'throttle' && this.state.throttle?.ratePerSecond) {
       const rate = this.state.throttle.ratePerSecond;
       if (this.bucket.at < 0) this.bucket.at = now;
-      this.bucket.tokens = Math.min(rate, this.bucket.tokens + ((now - this.bucket.at) / 1000) * rate);
+      // A bucket of one second's worth of requests (at least one), refilled at `rate`.
+      this.bucket.tokens = Math.min(
+        Math.max(1, rate),
+        this.bucket.tokens + ((now - this.bucket.at) / 1000) * rate,
+      );
       this.bucket.at = now;
       if (this.bucket.tokens >= 1) this.bucket.tokens -= 1;
       else yes = true;

@@ -272,6 +272,14 @@ describe('faults', () => {
     const f = new FaultInjector(1);
     f.set({ throttle: { ratePerSecond: 2 } });
     expect([0, 0, 0].map((t) => f.hit('throttle', 'ListFindings', t))).toEqual([false, false, true]);
-    expect(f.hit('throttle', 'ListFindings', 1000)).toBe(false);
+    expect([1000, 1000, 1000].map((t) => f.hit('throttle', 'ListFindings', t))).toEqual([false, false, true]);
+    const slow = new FaultInjector(1);
+    slow.set({ throttle: { ratePerSecond: 0.5 } });
+    expect([0, 1000, 2000, 2000].map((t) => slow.hit('throttle', 'ListFindings', t))).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
   });
 });
