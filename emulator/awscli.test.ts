@@ -41,7 +41,7 @@ function aws(
     execFile(
       'aws',
       [...args, '--endpoint-url', url, '--region', 'us-east-1', '--output', 'json'],
-      { env, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
+      { env, timeout: 150_000, maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err
           ? typeof (err as { code?: unknown }).code === 'number'
@@ -89,7 +89,7 @@ describe('AWS CLI v1', () => {
       .requests()
       .filter((q) => q.operation === 'ListFindings' && q.caller?.endsWith('user/reader'));
     expect(calls.length).toBe(Math.ceil(inRegion! / 40));
-  });
+  }, 180_000);
 
   it('sts get-caller-identity and assume-role (with ExternalId) work; temporary keys list findings', async () => {
     const who = await aws(['sts', 'get-caller-identity'], SOURCE);
@@ -135,7 +135,7 @@ describe('AWS CLI v1', () => {
     expect(JSON.parse(me.stdout).Arn).toBe(
       `arn:aws:sts::${ACCOUNT}:assumed-role/InspectorReadOnlyExternalId/cli-test`,
     );
-  });
+  }, 180_000);
 
   it('each bad-key and no-permission case gives AWS’s error code', async () => {
     const unknown = { accessKeyId: 'AKIAZZZZZZZZZZZZZZZZ', secretAccessKey: 'x'.repeat(40) };
@@ -166,7 +166,7 @@ describe('AWS CLI v1', () => {
     const results = await Promise.all(cases.map(([args, creds]) => aws(args, creds)));
     const got = results.map((r) => [r.code !== 0, errorCode(r)]);
     expect(got).toEqual(cases.map(([, , code]) => [true, code]));
-  });
+  }, 180_000);
 
   it('over TLS: trusted with the emulator certificate as AWS_CA_BUNDLE, refused without it', async () => {
     const tls = await startEmulator({ tls: true, findings: 3 });
@@ -184,5 +184,5 @@ describe('AWS CLI v1', () => {
     } finally {
       await tls.close();
     }
-  });
+  }, 180_000);
 });

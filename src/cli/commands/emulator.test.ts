@@ -80,7 +80,7 @@ describe('inspector-connector emulator', () => {
     }
     const { code } = await p.exit;
     expect(code).toBe(0);
-  });
+  }, 120_000);
 
   it('--tls serves HTTPS and writes its certificate with --ca-out', async () => {
     const ca = path.join(tmp, 'ca.pem');
@@ -92,7 +92,7 @@ describe('inspector-connector emulator', () => {
       p.child.kill('SIGINT');
     }
     expect((await p.exit).code).toBe(0);
-  });
+  }, 120_000);
 
   it('a bad IAM file or option is a clear error naming the field', async () => {
     const iam = path.join(tmp, 'bad.json');
@@ -112,5 +112,5 @@ describe('inspector-connector emulator', () => {
     const r2 = await port.exit;
     expect(r2.code).not.toBe(0);
     expect(r2.stderr).toContain('--port must be an integer from 0 to 65535');
-  });
+  }, 120_000);
 });
