@@ -941,6 +941,36 @@ describe('control API: mutate, add, summary', () => {
     expect(bad.json.error).toMatch(/findingArn/);
   });
 
+  it('clock and STS lifetime controls validate their input and report their state', async () => {
+    const at = Date.UTC(2030, 0, 1);
+    const set = await control(emu.url, 'clock', 'POST', { setMs: at });
+    try {
+      expect(set.json.now).toBeGreaterThanOrEqual(at);
+      expect((await control(emu.url, 'clock')).json.now).toBeGreaterThanOrEqual(at);
+    } finally {
+      await control(emu.url, 'clock', 'POST', { setMs: Date.now() });
+    }
+    expect(Math.abs((await control(emu.url, 'clock')).json.now - Date.now())).toBeLessThan(60_000);
+    const badClock = await control(emu.url, 'clock', 'POST', { advanceMs: 'soon' });
+    expect([badClock.status, badClock.json.error]).toEqual([400, 'advanceMs: a number of milliseconds']);
+    const unknown = await control(emu.url, 'clock', 'POST', { rewind: 1 });
+    expect(unknown.json.error).toMatch(/^rewind: unknown field; allowed: advanceMs, setMs/);
+    const badSts = await control(emu.url, 'sts', 'POST', { credentialSeconds: 0 });
+    expect([badSts.status, badSts.json.error]).toEqual([
+      400,
+      expect.stringMatching(/^credentialSeconds: an integer 1-43200/),
+    ]);
+    expect((await control(emu.url, 'sts')).json).toEqual({ credentialSeconds: null });
+    const notJson = await rawRequest(
+      emu.url,
+      '/__emulator/mutate',
+      'POST',
+      { 'content-type': 'application/json' },
+      '{oops',
+    );
+    expect([notJson.status, JSON.parse(notJson.body).error]).toEqual([400, 'body: not valid JSON']);
+  });
+
   it('unknown control endpoints and methods are clear errors', async () => {
     expect((await control(emu.url, 'nope')).status).toBe(404);
     expect((await control(emu.url, 'summary', 'POST', {})).status).toBe(405);
