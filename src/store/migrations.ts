@@ -4,6 +4,7 @@
  * that has shipped (databases in the field have already applied it).
  */
 import type { Database } from 'better-sqlite3';
+import { recordTerms } from '../search/terms.js';
 
 export interface Migration {
   version: number;
@@ -198,6 +199,33 @@ export const migrations: Migration[] = [
       DROP INDEX syslog_tenant;
       CREATE INDEX syslog_tenant ON syslog(tenantid, timestamp, severity);
     `,
+  },
+  {
+    version: 7,
+    name: 'FTS without contentless_delete (records are never deleted; it made merges grow costly)',
+    // Measured: with contentless_delete=1 the CPU per stored record rose from ~0.3 ms to
+    // ~1.5 ms past ~130,000 records; without it, it stays flat. Existing rows are re-indexed
+    // from their documents, in chunks (better-sqlite3 cannot write while iterating).
+    up: (db) => {
+      db.exec(`
+        DROP TABLE syslog_fts;
+        CREATE VIRTUAL TABLE syslog_fts USING fts5(
+          terms,
+          content = '',
+          detail = none,
+          tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
+        );
+        INSERT INTO syslog_fts(syslog_fts, rank) VALUES ('automerge', 16);
+      `);
+      const page = db.prepare('SELECT rowid, doc FROM syslog WHERE rowid > ? ORDER BY rowid LIMIT 1000');
+      const ins = db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)');
+      for (let last = 0; ;) {
+        const rows = page.all(last) as { rowid: number; doc: string }[];
+        if (rows.length === 0) break;
+        for (const r of rows) ins.run(r.rowid, recordTerms(JSON.parse(r.doc)));
+        last = rows[rows.length - 1]!.rowid;
+      }
+    },
   },
 ];
 

@@ -91,6 +91,29 @@ describe('openStore', () => {
     db.close();
   });
 
+  it('migration 7 re-indexes the records stored before it (search still finds them)', () => {
+    const dir = tmp();
+    const db = new Database(path.join(dir, 'inspector-connector.db'));
+    migrate(
+      db,
+      migrations.filter((m) => m.version < 7),
+    );
+    db.prepare(
+      `INSERT INTO syslog (id, timestamp, write_time, severity, tenantid, doc) VALUES ('old-1', 1, 1, 50, 'root', ?)`,
+    ).run(
+      JSON.stringify({
+        _id: 'old-1',
+        timestamp: 1,
+        aws_inspector: { status: 'CLOSED', title: 'legacy openssl' },
+      }),
+    );
+    db.close();
+    const s = open(dir);
+    expect(
+      s.index.search({ q: 'aws_inspector.status:CLOSED AND openssl' }).records.map((r) => r._id),
+    ).toEqual(['old-1']);
+  });
+
   it('has the Root Tenant and the Default profile', () => {
     const s = open();
     expect(s.tenants.get('root')).toEqual({ id: 'root', name: 'Root Tenant' });
