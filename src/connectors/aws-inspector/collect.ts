@@ -289,6 +289,10 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       pending = next !== undefined && !signal?.aborted ? fetchPage(q, next) : undefined;
       // Do not leave a rejection unhandled while onPage runs; it is awaited on the next turn.
       pending?.catch(() => undefined);
+      // Let the SDK put that request on the wire before the (synchronous) store commit below:
+      // its middleware yields before sending, so without this the "prefetch" was only sent
+      // after the commit and fetching never overlapped storing.
+      if (pending) await new Promise<void>((resolve) => setImmediate(resolve));
 
       let checkpoint: Checkpoint;
       if (next !== undefined) {
