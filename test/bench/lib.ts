@@ -7,9 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../support/cli.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT };
 /** The emulator's default reader keys (not secrets: AWS's documentation example keys). */
 export const EMULATOR_KEYS = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',

@@ -3,7 +3,7 @@
  * SQLite store in a temp dir, a connector pointing at the emulator, and the comparison of the
  * index with what the emulator holds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { cliRunner } from '../support/cli.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,41 +164,9 @@ export const sorted = (a: string[]): string[] => [...a].sort();
 
 // ------------------------------------------------------------------ the CLI as a child process
 
-export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export { ROOT, type CliResult } from '../support/cli.js';
 export const CLI_KEY = Buffer.alloc(32, 5).toString('base64');
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `inspector-connector ARGS` from the sources (node --import tsx), its own process. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', INSPECTOR_CONNECTOR_KEY: CLI_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    // A hung child must not outlive the test.
-    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+export const { spawnCli, runCli } = cliRunner({ logLevel: 'warn', key: CLI_KEY, timeoutMs: 120_000 });
 
 export function writeConfigFile(dir: string, cfg: Record<string, unknown>, name = 'connector.json'): string {
   const file = path.join(dir, name);

@@ -3,11 +3,10 @@
  * child process (sources through tsx: no build needed), the emulator in a process of its own,
  * the index read back from SQLite, and the profile (short by default, full on request).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ROOT } from '../bench/lib.js';
+import { cliRunner } from '../support/cli.js';
 
 export { ROOT, EMULATOR_KEYS, startEmulatorProcess, tempDir, writeConfig } from '../bench/lib.js';
 export type { EmulatorProcess } from '../bench/lib.js';
@@ -21,38 +20,8 @@ export const P =
 
 export const TEST_KEY = Buffer.alloc(32, 9).toString('base64');
 
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `inspector-connector ARGS` from the sources (node --import tsx). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', INSPECTOR_CONNECTOR_KEY: TEST_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs the CLI to completion (killed after timeoutMs), collecting its output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+export type { CliResult } from '../support/cli.js';
+export const { spawnCli, runCli } = cliRunner({ logLevel: 'info', key: TEST_KEY, timeoutMs: 300_000 });
 
 export interface IndexVersion {
   findingArn: string;
