@@ -161,6 +161,24 @@ describe('inspector-connector collect', () => {
     expect(r.stderr).not.toContain(SOURCE.secretAccessKey);
   });
 
+  it('a config file that changes a General field of an existing connector exits 2 naming the field', async () => {
+    const data = path.join(dir, 'data-general');
+    const first = writeConfigFile(
+      dir,
+      baseConfig({ auth: { method: 'access_key', ...SOURCE } }),
+      'general-1.json',
+    );
+    expect((await runCli(['collect', '--config', first, '--data', data, '--once'])).code).toBe(1);
+    const moved = writeConfigFile(
+      dir,
+      baseConfig({ tenant: 'Other Tenant', auth: { method: 'access_key', ...SOURCE } }),
+      'general-2.json',
+    );
+    const r = await runCli(['collect', '--config', moved, '--data', data, '--once']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Invalid configuration:\n\s+tenant: /);
+  });
+
   it('killed with SIGKILL between pages, the next run resumes: nothing lost, nothing duplicated', async () => {
     const data = path.join(dir, 'data-kill');
     const cfg = writeConfigFile(dir, baseConfig(), 'kill.json');

@@ -15,7 +15,7 @@ import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
-import { openStore, type Store } from '../../store/index.js';
+import { ConfigInvalidError, openStore, type Store } from '../../store/index.js';
 import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
@@ -108,11 +108,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
     try {
       id = upsertConnector(store, cfg);
     } catch (e) {
-      if (isCodedError(e) && 'fields' in e) {
-        return reportConfigError(
-          new ConfigFileError((e as unknown as { fields: ConfigFileError['issues'] }).fields),
-        );
-      }
+      if (e instanceof ConfigInvalidError) return reportConfigError(new ConfigFileError(e.fields));
       throw e;
     }
     const tty = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
