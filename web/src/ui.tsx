@@ -1,5 +1,6 @@
 /** Small shared building blocks: dialogs, form fields, badges, time formatting. */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { del, errorMessage } from './api.js';
 
 export function Modal(props: {
   title: string;
@@ -164,3 +165,48 @@ export const HTTP_NAMES: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
+
+/** "Delete X?" with Cancel / Delete: sends DELETE `path`, shows the API's error if it fails. */
+export function ConfirmDelete(props: {
+  title: string;
+  path: string;
+  onClose: () => void;
+  onDeleted: () => void;
+  children: ReactNode;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  return (
+    <Modal
+      title={props.title}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger"
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              try {
+                await del(props.path);
+                props.onDeleted();
+              } catch (e) {
+                setError(errorMessage(e));
+                setBusy(false);
+              }
+            }}
+          >
+            Delete
+          </button>
+        </>
+      }
+    >
+      {error && <ErrorBanner error={error} />}
+      {props.children}
+    </Modal>
+  );
+}

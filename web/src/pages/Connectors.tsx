@@ -1,8 +1,8 @@
 /** Connectors overview: the table of the spec, with Test / Edit / Delete / View Events. */
 import { useCallback, useEffect, useState } from 'react';
-import { del, errorMessage, get, patch, type Connector } from '../api.js';
+import { errorMessage, get, patch, type Connector } from '../api.js';
 import { href, navigate } from '../router.js';
-import { Empty, ErrorBanner, Modal, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
+import { ConfirmDelete, Empty, ErrorBanner, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
 import { TestDialog } from './TestDialog.js';
 
 /** The status refreshes on its own; the server updates it at least every 5 minutes. */
@@ -240,57 +240,22 @@ export function ConnectorsPage() {
         />
       )}
       {deleting && (
-        <DeleteDialog
-          c={deleting}
+        <ConfirmDelete
+          title="Delete connector"
+          path={`/connectors/${encodeURIComponent(deleting.id)}`}
           onClose={() => setDeleting(null)}
           onDeleted={() => {
             setDeleting(null);
             void load();
           }}
-        />
+        >
+          <p>
+            Delete the connector <strong>{deleting.name}</strong>? It stops collecting. Records already in the
+            Syslog index stay searchable.
+          </p>
+        </ConfirmDelete>
       )}
     </div>
-  );
-}
-
-function DeleteDialog(props: { c: Connector; onClose: () => void; onDeleted: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
-  return (
-    <Modal
-      title="Delete connector"
-      onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger"
-            disabled={busy}
-            onClick={async () => {
-              setBusy(true);
-              try {
-                await del(`/connectors/${encodeURIComponent(props.c.id)}`);
-                props.onDeleted();
-              } catch (e) {
-                setError(errorMessage(e));
-                setBusy(false);
-              }
-            }}
-          >
-            Delete
-          </button>
-        </>
-      }
-    >
-      {error && <ErrorBanner error={error} />}
-      <p>
-        Delete the connector <strong>{props.c.name}</strong>? It stops collecting. Records already in the
-        Syslog index stay searchable.
-      </p>
-    </Modal>
   );
 }
 

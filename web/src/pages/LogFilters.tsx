@@ -2,7 +2,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
   ApiError,
-  del,
   errorMessage,
   getList,
   patch,
@@ -13,7 +12,7 @@ import {
   type Tenant,
 } from '../api.js';
 import { useSession } from '../App.js';
-import { Empty, ErrorBanner, Field, Modal, Spinner } from '../ui.js';
+import { ConfirmDelete, Empty, ErrorBanner, Field, Modal, Spinner } from '../ui.js';
 
 const MAX_CONDITIONS = 10;
 /** Suggestions only (docs/records.md); any dotted path of a record is accepted. */
@@ -229,14 +228,20 @@ export function LogFiltersPage() {
         />
       )}
       {deleting && (
-        <DeleteFilter
-          f={deleting}
+        <ConfirmDelete
+          title="Delete log filter"
+          path={`/log-filters/${encodeURIComponent(deleting.id)}`}
           onClose={() => setDeleting(null)}
           onDeleted={() => {
             setDeleting(null);
             void load();
           }}
-        />
+        >
+          <p>
+            Delete the log filter <strong>{deleting.name}</strong>? Connectors using it stop applying it from
+            their next run.
+          </p>
+        </ConfirmDelete>
       )}
     </div>
   );
@@ -462,43 +467,6 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
           )}
         </div>
       )}
-    </Modal>
-  );
-}
-
-function DeleteFilter(props: { f: LogFilter; onClose: () => void; onDeleted: () => void }) {
-  const [error, setError] = useState('');
-  return (
-    <Modal
-      title="Delete log filter"
-      onClose={props.onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger"
-            onClick={async () => {
-              try {
-                await del(`/log-filters/${encodeURIComponent(props.f.id)}`);
-                props.onDeleted();
-              } catch (e) {
-                setError(errorMessage(e));
-              }
-            }}
-          >
-            Delete
-          </button>
-        </>
-      }
-    >
-      {error && <ErrorBanner error={error} />}
-      <p>
-        Delete the log filter <strong>{props.f.name}</strong>? Connectors using it stop applying it from their
-        next run.
-      </p>
     </Modal>
   );
 }
