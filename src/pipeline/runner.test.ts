@@ -180,4 +180,87 @@ describe('runConnector', () => {
     );
     expect(seen).toEqual([finding(1).findingArn, finding(2).findingArn]);
   });
+
+  describe('group commit', () => {
+    const deps = (factory: ClientFactory) => ({
+      store,
+      clock: fixedClock(NOW),
+      logger: silentLogger(),
+      clientFactory: factory,
+    });
+
+    it("stores several pages in one transaction with the last page's checkpoint", async () => {
+      const all = Array.from({ length: 1050 }, (_, i) => finding(i));
+      const commits: { records: number; pages: number; token: string | undefined }[] = [];
+      const real = store.commitPage.bind(store);
+      store.commitPage = (input) => {
+        const cp = input.checkpoint as { queue: { nextToken?: string }[] };
+        commits.push({
+          records: input.records.length,
+          pages: input.pages ?? 1,
+          token: cp.queue[0]?.nextToken,
+        });
+        return real(input);
+      };
+      const out = await runConnector(deps(listClient(all).factory), id, { commitRecords: 300 });
+      expect(out).toMatchObject({ status: 'ok', stored: 1050, pages: 11 });
+      expect(commits).toEqual([
+        { records: 300, pages: 3, token: '300' },
+        { records: 300, pages: 3, token: '600' },
+        { records: 300, pages: 3, token: '900' },
+        { records: 150, pages: 2, token: undefined },
+      ]);
+      expect(store.runs.get(out.runId)).toMatchObject({ pages: 11, stored: 1050, received: 1050 });
+      expect(store.index.size()).toBe(1050);
+    });
+
+    it('stores a buffered page after commitDelayMs even while the next page is slow', async () => {
+      const all = Array.from({ length: 150 }, (_, i) => finding(i));
+      const { factory } = listClient(all);
+      const inner = factory(undefined as never, undefined as never);
+      let storedWhenSecondAnswered = -1;
+      const slow: ClientFactory = () => ({
+        ...inner,
+        async listFindingsPage(req) {
+          if (req.nextToken) {
+            const t0 = Date.now();
+            while (store.index.size() === 0 && Date.now() - t0 < 5000)
+              await new Promise((r) => setTimeout(r, 10));
+            storedWhenSecondAnswered = store.index.size();
+          }
+          return inner.listFindingsPage(req);
+        },
+      });
+      const out = await runConnector(deps(slow), id, { commitDelayMs: 20 });
+      expect(out).toMatchObject({ status: 'ok', stored: 150 });
+      expect(storedWhenSecondAnswered).toBe(100);
+    });
+
+    it('fails the run when a delayed commit fails; nothing of that batch is stored, checkpoint unchanged', async () => {
+      const all = Array.from({ length: 150 }, (_, i) => finding(i));
+      const { factory } = listClient(all);
+      const inner = factory(undefined as never, undefined as never);
+      let calls = 0;
+      store.commitPage = () => {
+        calls++;
+        throw new CodedError('ERR_STORE', 'disk full');
+      };
+      const slow: ClientFactory = () => ({
+        ...inner,
+        async listFindingsPage(req) {
+          if (req.nextToken) {
+            const t0 = Date.now();
+            while (calls === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+          }
+          return inner.listFindingsPage(req);
+        },
+      });
+      const out = await runConnector(deps(slow), id, { commitDelayMs: 20 });
+      expect(out.status).toBe('failed');
+      expect(out.error).toMatchObject({ code: 'ERR_STORE', message: 'disk full' });
+      expect(out.stored).toBe(0);
+      expect(store.index.size()).toBe(0);
+      expect(store.checkpoints.get(id)).toBeUndefined();
+    });
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * One run of one connector: collect -> map -> filter -> commitPage (records + checkpoint + run
- * counts in one transaction per page), then the run's outcome in the run history, the
+ * counts in one transaction), then the run's outcome in the run history, the
  * connector's status and the metrics. Never throws for a collection failure: the failure is
  * the outcome (coded), recorded where the UI, API and CLI can see it.
  */
@@ -40,6 +40,15 @@ export interface RunOptions {
   pageRetries?: number;
   /** Injected pause for those retries (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Group commit: pages are stored together, in one transaction with the last page's
+   * checkpoint, once this many records are buffered (default 1000; 1 = every page alone).
+   * A crash loses at most the buffered pages, which the checkpoint makes the next run fetch
+   * again. Fewer, larger transactions make the search index's writes much cheaper.
+   */
+  commitRecords?: number;
+  /** ...or once the oldest buffered page has waited this long, ms (default 1000). */
+  commitDelayMs?: number;
 }
 
 export interface RunOutcome {
@@ -86,6 +95,9 @@ export async function runConnector(
     durationMs: 0,
   };
   let client: ReturnType<ClientFactory> | undefined;
+  const commitRecords = Math.max(1, opts.commitRecords ?? 1000);
+  const commitDelayMs = opts.commitDelayMs ?? 1000;
+  let batch: PageBatch | undefined;
   try {
     const tenant = store.tenants.getByName(cfg.tenant);
     if (!tenant) {
@@ -96,6 +108,16 @@ export async function runConnector(
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
     client = deps.clientFactory(cfg, { logger: deps.logger, connectorId, ...opts.clientOptions });
+    const pb = pageBatch({
+      store,
+      connectorId,
+      runId,
+      outcome,
+      opts,
+      commitDelayMs,
+      ...(metrics ? { metrics } : {}),
+    });
+    batch = pb;
     const ctx = {
       connectorId,
       connectorName: connector.name,
@@ -116,39 +138,29 @@ export async function runConnector(
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
       onPage: async ({ findings, checkpoint }) => {
         ctx.writeTime = clock.now();
-        // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything is stored.
+        // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything of
+        // it is buffered; the pages buffered before it are still stored (see catch below).
         const records = findings.map((f) => mapFinding(f, ctx));
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
-        const r = store.commitPage({
-          connectorId,
-          records: kept,
-          checkpoint,
-          runId,
-          counts: { received: findings.length, discarded, discardedByFilter },
-        });
-        outcome.received += findings.length;
-        outcome.stored += r.stored;
-        outcome.duplicates += r.duplicates;
-        outcome.discarded += discarded;
-        outcome.pages++;
-        for (const [k, v] of Object.entries(discardedByFilter)) {
-          outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
-          metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
-        }
-        metrics?.received.inc({ connector: connectorId }, findings.length);
-        metrics?.stored.inc({ connector: connectorId }, r.stored);
-        metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
-        metrics?.pages.inc({ connector: connectorId });
-        if (opts.onRecords && r.stored > 0) {
-          const ids = new Set(r.storedIds);
-          await opts.onRecords(kept.filter((x) => ids.has(x._id)));
-        }
+        pb.add(kept, checkpoint, findings.length, discarded, discardedByFilter);
+        if (pb.records.length >= commitRecords) await pb.flush();
+        else pb.armTimer();
       },
     });
+    await pb.flush();
     outcome.tokenRestarts = res.tokenRestarts;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
+    // Pages fetched before the failure are whole and their checkpoint is right: keep them.
+    try {
+      await batch?.flush();
+    } catch (flushError) {
+      log.error(
+        { err: (flushError as Error).message },
+        'could not store the pages fetched before the failure',
+      );
+    }
     const err = isCodedError(e)
       ? e
       : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
@@ -161,6 +173,7 @@ export async function runConnector(
     metrics?.errors.inc({ connector: connectorId, code: err.code });
     log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
   } finally {
+    batch?.cancelTimer();
     client?.destroy();
   }
 
@@ -212,4 +225,112 @@ export async function runConnector(
     );
   }
   return outcome;
+}
+
+interface PageBatch {
+  readonly records: InterflowRecord[];
+  add(
+    kept: InterflowRecord[],
+    checkpoint: unknown,
+    received: number,
+    discarded: number,
+    byFilter: Record<string, number>,
+  ): void;
+  /** Store what is buffered (one transaction); serialised with the timer's flush. */
+  flush(): Promise<void>;
+  armTimer(): void;
+  cancelTimer(): void;
+}
+
+/** Buffers pages for a group commit and stores them with the last page's checkpoint. */
+function pageBatch(p: {
+  store: Store;
+  connectorId: string;
+  runId: number;
+  outcome: RunOutcome;
+  opts: RunOptions;
+  commitDelayMs: number;
+  metrics?: CollectorMetrics;
+}): PageBatch {
+  const { store, connectorId, runId, outcome, opts, metrics } = p;
+  let records: InterflowRecord[] = [];
+  let checkpoint: unknown;
+  let pages = 0;
+  let received = 0;
+  let discarded = 0;
+  let byFilter: Record<string, number> = {};
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  /** A failed commit fails the run: whichever call comes next (add or flush) throws it. */
+  let failure: unknown;
+
+  const store1 = async (): Promise<void> => {
+    if (failure !== undefined) throw failure;
+    if (pages === 0) return;
+    const input = { records, checkpoint, pages, received, discarded, byFilter };
+    records = [];
+    pages = received = discarded = 0;
+    byFilter = {};
+    const r = store.commitPage({
+      connectorId,
+      records: input.records,
+      checkpoint: input.checkpoint,
+      runId,
+      pages: input.pages,
+      counts: { received: input.received, discarded: input.discarded, discardedByFilter: input.byFilter },
+    });
+    outcome.received += input.received;
+    outcome.stored += r.stored;
+    outcome.duplicates += r.duplicates;
+    outcome.discarded += input.discarded;
+    outcome.pages += input.pages;
+    for (const [k, v] of Object.entries(input.byFilter)) {
+      outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
+      metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
+    }
+    metrics?.received.inc({ connector: connectorId }, input.received);
+    metrics?.stored.inc({ connector: connectorId }, r.stored);
+    metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
+    metrics?.pages.inc({ connector: connectorId }, input.pages);
+    if (opts.onRecords && r.stored > 0) {
+      const ids = new Set(r.storedIds);
+      await opts.onRecords(input.records.filter((x) => ids.has(x._id)));
+    }
+  };
+  const batch: PageBatch = {
+    get records() {
+      return records;
+    },
+    add(kept, cp, n, d, f) {
+      if (failure !== undefined) throw failure;
+      for (const r of kept) records.push(r);
+      checkpoint = cp;
+      pages++;
+      received += n;
+      discarded += d;
+      for (const [k, v] of Object.entries(f)) byFilter[k] = (byFilter[k] ?? 0) + v;
+    },
+    flush() {
+      batch.cancelTimer();
+      const next = chain.then(store1).catch((e: unknown) => {
+        failure ??= e;
+        throw e;
+      });
+      chain = next.catch(() => undefined);
+      return next;
+    },
+    armTimer() {
+      if (timer || p.commitDelayMs <= 0) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        // A failure here is kept and thrown by the run's next add or flush.
+        batch.flush().catch(() => undefined);
+      }, p.commitDelayMs);
+    },
+    cancelTimer() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+  return batch;
 }

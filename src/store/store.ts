@@ -63,8 +63,10 @@ export interface CommitPageInput {
   findings?: readonly FindingVersion[];
   /** When given, the page's counts are added to this run in the same transaction. */
   runId?: number;
-  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
+  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates are added automatically. */
   counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
+  /** How many ListFindings pages these records came from (added to the run's pages). Default 1. */
+  pages?: number;
 }
 
 export interface CommitPageResult {
@@ -231,7 +233,7 @@ export function openStore(opts: OpenStoreOptions): Store {
         ...input.counts,
         stored: storedIds.length,
         duplicates,
-        pages: 1,
+        pages: input.pages ?? 1,
       });
     }
     return { stored: storedIds.length, duplicates, storedIds };

@@ -14,7 +14,8 @@
  * The emulator runs in a process of its own. All three pullers fetch exactly the same findings:
  * the collector's first-run queries (ACTIVE + SUPPRESSED, all time; CLOSED, last 7 days).
  * Prints a table, writes `.bench/results.json`. Options: --findings N, --search-records N,
- * --skip-aws-cli, --skip-baseline, --skip-search, --runs N (search repetitions).
+ * --skip-aws-cli, --skip-baseline, --skip-search, --runs N (search repetitions), --profile DIR
+ * (a V8 CPU profile of the collector, for chrome://inspect or `npx tsx test/bench/profile-top.ts`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +48,8 @@ const SEARCH_RUNS = Number(opt('runs') ?? 30);
 const SKIP_AWS = argv.includes('--skip-aws-cli');
 const SKIP_SEARCH = argv.includes('--skip-search');
 const SKIP_BASELINE = argv.includes('--skip-baseline');
+/** Write a V8 CPU profile of the collector process into this directory (`--profile DIR`). */
+const PROFILE_DIR = opt('profile');
 const LOOKBACK = { initialLookbackDays: 7, overlapMinutes: 15 };
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -182,7 +185,16 @@ async function main() {
     };
     const ours = await spawnMeasured(
       process.execPath,
-      [path.join(dist, 'src/cli/main.js'), 'collect', '--config', cfg, '--data', dataDir, '--once'],
+      [
+        ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE_DIR)] : []),
+        path.join(dist, 'src/cli/main.js'),
+        'collect',
+        '--config',
+        cfg,
+        '--data',
+        dataDir,
+        '--once',
+      ],
       { env },
     );
     if (ours.code !== 0) throw new Error(`collect failed (${ours.code}): ${ours.stderr}`);
