@@ -78,6 +78,8 @@ export function inRange(
 
 export interface SearchFunctions {
   ic_phrase(doc: string, path: string | null, wordsJson: string): number;
+  /** Every word occurs in some value at `path` (a field query's text branch). */
+  ic_words(doc: string, path: string, wordsJson: string): number;
   ic_wild(doc: string, path: string | null, regex: string): number;
   ic_wild_value(text: string | null, regex: string): number;
   ic_range(doc: string, path: string, lo: string | null, hi: string | null, flags: number): number;
@@ -91,6 +93,11 @@ export function searchFunctions(): SearchFunctions {
     ic_phrase(doc, path, wordsJson) {
       const needle = JSON.parse(wordsJson) as string[];
       return valuesAt(parse(doc), path).some((v) => containsSequence(words(v), needle)) ? 1 : 0;
+    },
+    ic_words(doc, path, wordsJson) {
+      const needle = JSON.parse(wordsJson) as string[];
+      const have = new Set(valuesAt(parse(doc), path).flatMap(words));
+      return needle.every((w) => have.has(w)) ? 1 : 0;
     },
     ic_wild(doc, path, regex) {
       const r = re(regex);

@@ -7,10 +7,14 @@
  * query is a single FTS lookup. Leaves the FTS index can only narrow (phrases, wildcards,
  * ranges on non-column fields) add a check by a SQL function over the record's JSON
  * (see functions.ts), evaluated only on the FTS candidates.
+ *
+ * A field that has held text values (more than TEXT_WORDS words, see terms.ts) has no field
+ * tokens for those values: `field:word` then also matches "word anywhere + the field's text
+ * marker", verified on the record by ic_words. Callers pass the set of such fields.
  */
 import type { Node } from './parser.js';
 import { queryError } from './parser.js';
-import { existsToken, fieldWordToken, words } from './terms.js';
+import { existsToken, fieldWordToken, textToken, words } from './terms.js';
 
 /** Record fields that are real, indexed columns of `syslog`. */
 export const NUMERIC_COLUMNS: Record<string, string> = {
@@ -19,6 +23,11 @@ export const NUMERIC_COLUMNS: Record<string, string> = {
   severity: 'severity',
 };
 export const TIME_FIELDS = new Set(['timestamp', 'write_time']);
+
+export interface CompileOptions {
+  /** Fields (dotted paths) that have held text values in the index being searched. */
+  textPaths?: ReadonlySet<string>;
+}
 
 export interface SqlWhere {
   where: string;
@@ -64,7 +73,20 @@ function numericBound(field: string, v: string | undefined): number | undefined 
   return n;
 }
 
-function term(field: string | undefined, value: string, phrase: boolean): Frag {
+/** `field:w1 w2 ...` (all words in the field), including its text values when it has any. */
+function fieldWords(field: string, ws: readonly string[], o: CompileOptions): Frag {
+  const tokens: Frag = { fts: ws.map((w) => quote(fieldWordToken(field, w))).join(' AND ') };
+  if (!o.textPaths?.has(field)) return tokens;
+  return or([
+    tokens,
+    and([
+      { fts: [...ws.map(quote), quote(textToken(field))].join(' AND ') },
+      { sql: 'ic_words(s.doc, ?, ?)', params: [field, JSON.stringify(ws)] },
+    ]),
+  ]);
+}
+
+function term(field: string | undefined, value: string, phrase: boolean, o: CompileOptions): Frag {
   if (field === '_id') return { sql: 's.id = ?', params: [value] };
   if (field && field in NUMERIC_COLUMNS && !phrase) {
     const n = numericBound(field, value)!;
@@ -80,19 +102,16 @@ function term(field: string | undefined, value: string, phrase: boolean): Frag {
       { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value] },
     ]);
   }
-  if (ws.length === 1) {
-    // One word (punctuation around it, as in "-5", is ignored, as an analyzer would).
-    return { fts: quote(field ? fieldWordToken(field, ws[0]!) : ws[0]!) };
-  }
-  // Several words. Unquoted (CVE-2024-1234, us-east-1, an ARN): all of them in the field, as
-  // an analyzed Lucene field with AND would; exact enough for identifiers and answered by the
-  // index alone. Quoted: a phrase (the words in order within one value), checked on the record.
-  const narrow: Frag = { fts: ws.map((w) => quote(field ? fieldWordToken(field, w) : w)).join(' AND ') };
-  if (!phrase) return narrow;
+  // One word (punctuation around it, as in "-5", is ignored, as an analyzer would), or several.
+  // Unquoted (CVE-2024-1234, us-east-1, an ARN): all of them in the field, as an analyzed
+  // Lucene field with AND would; exact enough for identifiers and answered by the index alone.
+  // Quoted: a phrase (the words in order within one value), checked on the record.
+  const narrow: Frag = field ? fieldWords(field, ws, o) : { fts: ws.map(quote).join(' AND ') };
+  if (!phrase || ws.length === 1) return narrow;
   return and([narrow, { sql: 'ic_phrase(s.doc, ?, ?)', params: [field ?? null, JSON.stringify(ws)] }]);
 }
 
-function wildcard(field: string | undefined, prefix: string, regex: string): Frag {
+function wildcard(field: string | undefined, prefix: string, regex: string, o: CompileOptions): Frag {
   if (field && (field in NUMERIC_COLUMNS || field === '_id')) {
     const col = field === '_id' ? 'id' : NUMERIC_COLUMNS[field]!;
     return { sql: `ic_wild_value(CAST(s.${col} AS TEXT), ?)`, params: [regex] };
@@ -100,13 +119,18 @@ function wildcard(field: string | undefined, prefix: string, regex: string): Fra
   // Narrow with the words of the literal prefix: all complete ones, the last one as a prefix.
   const ws = words(prefix);
   const partialLast = ws.length > 0 && /[\p{L}\p{N}]$/u.test(prefix);
-  const parts = ws.map((w, idx) => {
-    const tok = quote(field ? fieldWordToken(field, w) : w);
-    return idx === ws.length - 1 && partialLast ? `${tok} *` : tok;
-  });
-  const narrow = parts.length ? parts.join(' AND ') : field ? quote(existsToken(field)) : undefined;
-  // `word*` needs no check: the FTS prefix query is exact for it.
-  if (ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
+  const parts = (scoped: boolean) =>
+    ws.map((w, idx) => {
+      const tok = quote(scoped && field ? fieldWordToken(field, w) : w);
+      return idx === ws.length - 1 && partialLast ? `${tok} *` : tok;
+    });
+  const text = field !== undefined && o.textPaths?.has(field) === true;
+  let narrow = ws.length ? parts(true).join(' AND ') : field ? quote(existsToken(field)) : undefined;
+  // A text field: its text values' words are free words beside the field's text marker.
+  if (text && parts.length)
+    narrow = `(${narrow}) OR (${[...parts(false), quote(textToken(field))].join(' AND ')})`;
+  // `word*` needs no check: the FTS prefix query is exact for it (not on the text branch).
+  if (!text && ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
     return { fts: narrow! };
   const check: Frag = { sql: 'ic_wild(s.doc, ?, ?)', params: [field ?? null, regex] };
   return narrow ? and([{ fts: narrow }, check]) : check;
@@ -164,17 +188,17 @@ function or(all: Frag[]): Frag {
   return { sql: parts.map((p) => `(${p.sql})`).join(' OR '), params: parts.flatMap((p) => p.params) };
 }
 
-function andNode(children: readonly Node[]): Frag {
+function andNode(children: readonly Node[], o: CompileOptions): Frag {
   // FTS5 has a binary NOT: fold "a AND NOT b" (both pure FTS) into "a NOT b".
   const pos: Frag[] = [];
   const negFts: string[] = [];
   const rest: Frag[] = [];
   for (const c of children) {
     if (c.type === 'not') {
-      const inner = compile(c.child);
+      const inner = compile(c.child, o);
       if ('fts' in inner) negFts.push(inner.fts);
       else rest.push(negate(inner));
-    } else pos.push(compile(c));
+    } else pos.push(compile(c, o));
   }
   const positive = and(pos);
   if (negFts.length && 'fts' in positive) {
@@ -192,20 +216,20 @@ function negate(f: Frag): Frag {
   return { sql: `NOT (${p.sql})`, params: p.params };
 }
 
-function compile(n: Node): Frag {
+function compile(n: Node, o: CompileOptions): Frag {
   switch (n.type) {
     case 'all':
       return EVERYTHING;
     case 'and':
-      return andNode(n.children);
+      return andNode(n.children, o);
     case 'or':
-      return or(n.children.map(compile));
+      return or(n.children.map((c) => compile(c, o)));
     case 'not':
-      return negate(compile(n.child));
+      return negate(compile(n.child, o));
     case 'term':
-      return term(n.field, n.value, n.phrase);
+      return term(n.field, n.value, n.phrase, o);
     case 'wildcard':
-      return wildcard(n.field, n.prefix, n.regex);
+      return wildcard(n.field, n.prefix, n.regex, o);
     case 'range':
       return range(n);
     case 'exists':
@@ -216,12 +240,15 @@ function compile(n: Node): Frag {
 }
 
 /** The WHERE clause (over `syslog s`) for a parsed query. */
-export function toSql(ast: Node): SqlWhere {
-  const f = toSqlFrag(compile(ast));
+export function toSql(ast: Node, o: CompileOptions = {}): SqlWhere {
+  const f = toSqlFrag(compile(ast, o));
   return { where: f.sql, params: f.params };
 }
 
 /** The compiled form, exposed so the index can count a pure FTS query from the FTS table alone. */
-export function compileQuery(ast: Node): { fts: string } | { sql: string; params: unknown[] } {
-  return compile(ast);
+export function compileQuery(
+  ast: Node,
+  o: CompileOptions = {},
+): { fts: string } | { sql: string; params: unknown[] } {
+  return compile(ast, o);
 }

@@ -5,7 +5,8 @@
  * For every leaf value at dotted path P (array indexes are not part of the path, as in
  * Elasticsearch), the record's FTS row gets:
  *   - each word of the value            `openssl`            (free text)
- *   - each word qualified by the path   `_f<h(P)>_openssl`   (field:word)
+ *   - each word qualified by the path   `_f<h(P)>_openssl`   (field:word), unless the value is
+ *     text (more than TEXT_WORDS words): then one marker `_t<h(P)>` instead
  *   - an existence token for P and each of its parents `_e<h(P)>` (_exists_, ranges)
  * Words are maximal runs of Unicode letters and digits, lower-cased; so they never contain '_'
  * and can never collide with the synthetic tokens, which all start with '_'.
@@ -71,77 +72,140 @@ export const fieldWordToken = (path: string, word: string): string => `_f${pathH
 export const existsToken = (path: string): string => `_e${pathHash(path)}`;
 
 /**
+ * A string value of more than this many words is *text* (prose: a description, a remediation,
+ * a CVSS vector, a long ARN): its words are indexed as free text only, with one `_t<h(P)>`
+ * marker for the path instead of a field token per word. That is most of a finding's words,
+ * and field tokens were the bulk of the index's write cost. A field query on a path that has
+ * ever held text (the store keeps the set) also matches "the words anywhere + the marker",
+ * verified on the record: exact results, at the price of a check on those candidates.
+ */
+export const TEXT_WORDS = 8;
+
+export const textToken = (path: string): string => `_t${pathHash(path)}`;
+
+/**
  * Paths as a trie of interned nodes, so that indexing never builds or hashes a path string
  * per leaf (that was the hot spot): object keys are interned strings, cheap as Map keys.
  */
 interface PathNode {
+  path: string;
   exists: string;
-  /** Record generation that last emitted `exists`: dedupes it without a Set lookup. */
-  gen: number;
+  /** `_f<h>_`: the prefix of this path's field tokens. */
   field: string;
+  text: string;
+  /** Record generation that last emitted `exists` / `text`: dedupes them without a Set. */
+  gen: number;
+  textGen: number;
   children: Map<string, PathNode>;
 }
-const rootNode: PathNode = { exists: '', gen: 0, field: '', children: new Map() };
+const node = (path: string): PathNode => {
+  const h = pathHash(path);
+  return {
+    path,
+    exists: `_e${h}`,
+    field: `_f${h}_`,
+    text: `_t${h}`,
+    gen: 0,
+    textGen: 0,
+    children: new Map(),
+  };
+};
+const rootNode: PathNode = node('');
 let generation = 0;
 let pathNodes = 0;
-function child(parent: PathNode, parentPath: string, key: string): PathNode {
+function child(parent: PathNode, key: string): PathNode {
   let n = parent.children.get(key);
   if (n === undefined) {
-    const p = parentPath ? parentPath + '.' + key : key;
-    const h = pathHash(p);
-    n = { exists: `_e${h}`, gen: 0, field: `_f${h}_`, children: new Map() };
+    n = node(parent.path ? parent.path + '.' + key : key);
     // Bound the memory an adversarial record shape could take; uncached nodes still work.
     if (pathNodes++ < 100_000) parent.children.set(key, n);
-    pathOf.set(n, p);
   }
   return n;
 }
-const pathOf = new WeakMap<PathNode, string>([[rootNode, '']]);
 
-/** The space-separated token text of a record for the FTS row. */
-export function recordTerms(record: unknown): string {
-  const seen = new Set<string>();
-  const exists: string[] = [];
-  const fieldTokens: string[] = [];
-  const gen = ++generation;
-  const visit = (v: unknown, node: PathNode): void => {
-    if (v === null || v === undefined) return;
-    if (Array.isArray(v)) {
-      for (const el of v) visit(el, node);
-      return;
+/** Words seen in the current record (cleared per record; reused to avoid an allocation). */
+const seenWords = new Set<string>();
+
+/** Per-record output of the walk (module state: recordTerms is synchronous and not re-entrant). */
+let out = '';
+let freeWords = '';
+let gen = 0;
+let onTextPath: ((path: string) => void) | undefined;
+
+function addWord(w: string): void {
+  if (!seenWords.has(w)) {
+    seenWords.add(w);
+    freeWords += ' ' + w;
+  }
+}
+
+/** Emits the tokens of one scalar value at `n`. */
+function leaf(n: PathNode, v: string | number | boolean | bigint): void {
+  if (n.gen !== gen) {
+    n.gen = gen;
+    out += ' ' + n.exists;
+  }
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    // Integers (epoch ms, counts): field:value only; as free text they would be noise that
+    // adds a unique term per record.
+    out += ' ' + n.field + String(v < 0 ? -v : v);
+    return;
+  }
+  const ws = words(typeof v === 'string' ? v : String(v));
+  if (ws.length > TEXT_WORDS) {
+    for (let i = 0; i < ws.length; i++) addWord(ws[i]!);
+    if (n.textGen !== gen) {
+      n.textGen = gen;
+      out += ' ' + n.text;
+      onTextPath?.(n.path);
     }
-    if (typeof v === 'object') {
-      if (node !== rootNode && node.gen !== gen) {
-        node.gen = gen;
-        exists.push(node.exists);
-      }
-      const path = pathOf.get(node)!;
-      for (const k in v as Record<string, unknown>)
-        visit((v as Record<string, unknown>)[k], child(node, path, k));
-      return;
-    }
-    if (node.gen !== gen) {
-      node.gen = gen;
-      exists.push(node.exists);
-    }
-    if (typeof v === 'number' && Number.isInteger(v)) {
-      // Integers (epoch ms, counts): field:value only; as free text they would be noise that
-      // adds a unique term per record.
-      fieldTokens.push(node.field + String(v < 0 ? -v : v));
-      return;
-    }
-    // Field tokens skip the Set: they repeat only within one path (arrays, prose), and FTS5
-    // merges a repeat within a row cheaply; the words repeat across paths, so they are deduped.
-    const ws = words(typeof v === 'string' ? v : String(v));
-    const fieldPrefix = node.field;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i]!;
-      seen.add(w);
-      fieldTokens.push(fieldPrefix + w);
-    }
-  };
-  visit(record, rootNode);
-  return exists.join(' ') + ' ' + fieldTokens.join(' ') + ' ' + [...seen].join(' ');
+    return;
+  }
+  // Field tokens are not deduplicated: they repeat only within one path (arrays), and FTS5
+  // drops a repeat within a row more cheaply than a lookup here.
+  const prefix = n.field;
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    addWord(w);
+    out += ' ' + prefix + w;
+  }
+}
+
+function visit(v: unknown, n: PathNode): void {
+  if (v === null || v === undefined) return;
+  if (typeof v !== 'object') {
+    leaf(n, v as string | number | boolean | bigint);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) visit(v[i], n);
+    return;
+  }
+  if (n !== rootNode && n.gen !== gen) {
+    n.gen = gen;
+    out += ' ' + n.exists;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) visit(o[k], child(n, k));
+}
+
+/**
+ * The space-separated token text of a record for the FTS row. `onText` is called once per
+ * record for each path holding a text value (see TEXT_WORDS).
+ */
+export function recordTerms(record: unknown, onText?: (path: string) => void): string {
+  gen = ++generation;
+  seenWords.clear();
+  out = '';
+  freeWords = '';
+  onTextPath = onText;
+  try {
+    visit(record, rootNode);
+    return out + freeWords;
+  } finally {
+    out = freeWords = '';
+    onTextPath = undefined;
+  }
 }
 
 /** Leaf values found at `path` (null path = every leaf), stringified. Arrays are flattened. */

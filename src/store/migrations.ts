@@ -12,6 +12,8 @@ export interface Migration {
   up: string | ((db: Database) => void);
 }
 
+const TEXT_PATHS_TABLE = 'CREATE TABLE IF NOT EXISTS text_paths (path TEXT PRIMARY KEY) WITHOUT ROWID';
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -205,7 +207,7 @@ export const migrations: Migration[] = [
     name: 'FTS without contentless_delete (records are never deleted; it made merges grow costly)',
     // Measured: with contentless_delete=1 the CPU per stored record rose from ~0.3 ms to
     // ~1.5 ms past ~130,000 records; without it, it stays flat. Existing rows are re-indexed
-    // from their documents, in chunks (better-sqlite3 cannot write while iterating).
+    // from their documents.
     up: (db) => {
       db.exec(`
         DROP TABLE syslog_fts;
@@ -217,17 +219,37 @@ export const migrations: Migration[] = [
         );
         INSERT INTO syslog_fts(syslog_fts, rank) VALUES ('automerge', 16);
       `);
-      const page = db.prepare('SELECT rowid, doc FROM syslog WHERE rowid > ? ORDER BY rowid LIMIT 1000');
-      const ins = db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)');
-      for (let last = 0; ;) {
-        const rows = page.all(last) as { rowid: number; doc: string }[];
-        if (rows.length === 0) break;
-        for (const r of rows) ins.run(r.rowid, recordTerms(JSON.parse(r.doc)));
-        last = rows[rows.length - 1]!.rowid;
-      }
+      reindex(db);
     },
   },
+  {
+    version: 8,
+    name: 'text paths: fields whose long values are indexed as free words plus a marker (src/search/terms.ts)',
+    // Rows indexed before this version have field tokens for every value, which the compiler's
+    // field-token branch still matches; the table lists paths that have held text since.
+    up: TEXT_PATHS_TABLE,
+  },
 ];
+
+/**
+ * Rebuilds syslog_fts from the records (in chunks: better-sqlite3 cannot write while
+ * iterating), recording the text paths met, as the store's commit does.
+ */
+function reindex(db: Database): void {
+  db.exec(TEXT_PATHS_TABLE);
+  const page = db.prepare('SELECT rowid, doc FROM syslog WHERE rowid > ? ORDER BY rowid LIMIT 1000');
+  const ins = db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)');
+  const text = new Set<string>();
+  const onText = (p: string) => text.add(p);
+  for (let last = 0; ;) {
+    const rows = page.all(last) as { rowid: number; doc: string }[];
+    if (rows.length === 0) break;
+    for (const r of rows) ins.run(r.rowid, recordTerms(JSON.parse(r.doc), onText));
+    last = rows[rows.length - 1]!.rowid;
+  }
+  const addText = db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)');
+  for (const p of text) addText.run(p);
+}
 
 /** Apply every migration newer than the database's version. */
 export function migrate(db: Database, list: readonly Migration[] = migrations, now = Date.now()): number[] {

@@ -385,3 +385,110 @@ describe('query plans agree (index walk with FTS probe, index walk with match se
       }
   });
 });
+
+describe('text fields (values of more than TEXT_WORDS words: free words + a marker, no field tokens)', () => {
+  let tdir: string;
+  let ts: Store;
+  let cid: string;
+  const LONG_OVERFLOW = 'A buffer overflow in the parser allows remote attackers to crash the service';
+  const LONG_OTHER = 'An integer underflow in the decoder allows local users to read adjacent memory';
+  const doc = (id: string, aws: Record<string, unknown>): InterflowRecord => ({
+    _id: id,
+    timestamp: T0 + Number(id.slice(1)) * DAY,
+    write_time: T0,
+    tenantid: 'root',
+    tenant_name: 'Root Tenant',
+    msg_class: 'aws_inspector_finding',
+    msg_origin: {
+      source: 'aws_inspector',
+      vendor: 'aws',
+      category: 'security_scan',
+      processor: { type: 'log_collector', name: 'text-inspector', id: cid },
+    },
+    event_name: 'e',
+    event_status: 'ACTIVE',
+    severity: 50,
+    aws_inspector: aws,
+  });
+  const tids = (q: string) =>
+    ts.index
+      .search({ q, limit: 0, sort: 'timestamp:asc' })
+      .records.map((r) => r._id)
+      .join(',');
+
+  beforeAll(() => {
+    tdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-text-'));
+    ts = openStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    cid = ts.connectors.create({
+      name: 'text-inspector',
+      region: 'us-east-1',
+      auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) },
+    }).id;
+    // A failed transaction must not leave the path "known": the table would lack it.
+    expect(() =>
+      ts.commitPage({
+        connectorId: cid,
+        records: [doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' })],
+        checkpoint: { bad: 1n },
+      }),
+    ).toThrow();
+    expect(ts.index.size()).toBe(0);
+    ts.commitPage({
+      connectorId: cid,
+      checkpoint: null,
+      records: [
+        doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' }),
+        doc('t2', { description: 'heap overflow', title: 'zlib flaw' }),
+        doc('t3', { description: LONG_OTHER, title: 'overflow elsewhere' }),
+        doc('t4', {
+          referenceUrls: ['https://a.example/x', 'see zeta one two three four five six seven eight nine'],
+        }),
+      ],
+    });
+  });
+
+  afterAll(() => {
+    ts.close();
+    fs.rmSync(tdir, { recursive: true, force: true });
+  });
+
+  it('records the paths that held text, and only those', () => {
+    expect(ts.db.prepare('SELECT path FROM text_paths ORDER BY path').pluck().all()).toEqual([
+      'aws_inspector.description',
+      'aws_inspector.referenceUrls',
+    ]);
+  });
+
+  const cases: [string, string][] = [
+    ['aws_inspector.description:overflow', 't1,t2'],
+    ['aws_inspector.description:OVERFLOW AND aws_inspector.title:openssl', 't1'],
+    ['aws_inspector.description:overflow-parser', 't1'],
+    ['aws_inspector.description:"remote attackers"', 't1'],
+    ['aws_inspector.description:"attackers remote"', ''],
+    ['aws_inspector.description:overfl*', 't1,t2'],
+    ['aws_inspector.description:*flow', 't1,t2,t3'],
+    ['NOT aws_inspector.description:overflow', 't3,t4'],
+    ['aws_inspector.description:(crash OR memory)', 't1,t3'],
+    ['aws_inspector.title:overflow', 't3'],
+    ['overflow', 't1,t2,t3'],
+    ['"buffer overflow"', 't1'],
+    ['_exists_:aws_inspector.description', 't1,t2,t3'],
+    // one word in a short value (field token), the other in a long one (text) of the same field
+    ['aws_inspector.referenceUrls:example-zeta', 't4'],
+    ['aws_inspector.referenceUrls:zeta', 't4'],
+    ['aws_inspector.referenceUrls:nowhere-zeta', ''],
+  ];
+  it.each(cases)('%s', (q, expected) => {
+    expect(tids(q)).toBe(expected);
+    expect(ts.index.count({ q })).toBe(expected ? expected.split(',').length : 0);
+  });
+
+  it('a store opened later knows the text paths (queries use them)', () => {
+    const again = openStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    try {
+      expect(again.index.count({ q: 'aws_inspector.description:crash' })).toBe(1);
+    } finally {
+      again.close();
+    }
+  });
+});

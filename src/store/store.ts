@@ -177,6 +177,17 @@ export function openStore(opts: OpenStoreOptions): Store {
 
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
+  /** Paths that have held text values (see TEXT_WORDS), mirrored in `text_paths`. */
+  const textPaths = new Set(db.prepare('SELECT path FROM text_paths').pluck().all() as string[]);
+  const addTextPath = db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)');
+  let newTextPaths: string[] = [];
+  const onText = (p: string) => {
+    if (!textPaths.has(p)) {
+      textPaths.add(p);
+      newTextPaths.push(p);
+    }
+  };
+
   let pagesSinceOptimize = 0;
   const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
   const commit = db.transaction((input: CommitPageInput): CommitPageResult => {
@@ -205,7 +216,7 @@ export function openStore(opts: OpenStoreOptions): Store {
         duplicates++;
         continue;
       }
-      ins.fts.run(info.lastInsertRowid, recordTerms(r));
+      ins.fts.run(info.lastInsertRowid, recordTerms(r, onText));
       storedIds.push(r._id);
     }
     const now = clock.now();
@@ -223,6 +234,7 @@ export function openStore(opts: OpenStoreOptions): Store {
         now,
       );
     }
+    for (const p of newTextPaths) addTextPath.run(p);
     if (++pagesSinceOptimize >= 1000) {
       pagesSinceOptimize = 0;
       db.pragma('optimize');
@@ -252,9 +264,12 @@ export function openStore(opts: OpenStoreOptions): Store {
     findings,
     index,
     commitPage(input) {
+      newTextPaths = [];
       try {
         return commit(input);
       } catch (e) {
+        // Rolled back: the text paths first met in this transaction were not saved.
+        for (const p of newTextPaths) textPaths.delete(p);
         if (e instanceof CodedError) throw e;
         throw new CodedError('ERR_STORE', `commit of a page failed: ${(e as Error).message}`, { cause: e });
       }

@@ -68,6 +68,7 @@ export function registerSearchFunctions(db: Database): void {
   const f = searchFunctions();
   const opts = { deterministic: true, varargs: false } as const;
   db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
+  db.function('ic_words', opts, (d, p, w) => f.ic_words(d as string, p as string, w as string));
   db.function('ic_wild', opts, (d, p, r) => f.ic_wild(d as string, p as string | null, r as string));
   db.function('ic_wild_value', opts, (t, r) => f.ic_wild_value(t as string | null, r as string));
   db.function('ic_range', opts, (d, p, lo, hi, fl) =>
@@ -171,7 +172,10 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     if (from !== undefined && to !== undefined && from > to) {
       throw invalid(`from (${from}) must not be after to (${to})`);
     }
-    const compiled = compileQuery(parse(filter.q ?? ''));
+    const ast = parse(filter.q ?? '');
+    // Read per query (a handful of rows): another process may be indexing into this store.
+    const textPaths = new Set(stmt('SELECT path FROM text_paths').pluck().all() as string[]);
+    const compiled = compileQuery(ast, { textPaths });
     const clauses: string[] = [];
     const params: unknown[] = [];
     let ftsOnly: string | undefined;
