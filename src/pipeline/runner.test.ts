@@ -174,7 +174,11 @@ describe('runConnector', () => {
       id,
       {
         onRecords: (rs) => {
-          seen.push(...rs.map((r) => (r.aws_inspector as { findingArn: string }).findingArn));
+          seen.push(
+            ...rs.map(
+              (r) => (JSON.parse(r) as { aws_inspector: { findingArn: string } }).aws_inspector.findingArn,
+            ),
+          );
         },
       },
     );
@@ -192,15 +196,15 @@ describe('runConnector', () => {
     it("stores several pages in one transaction with the last page's checkpoint", async () => {
       const all = Array.from({ length: 1050 }, (_, i) => finding(i));
       const commits: { records: number; pages: number; token: string | undefined }[] = [];
-      const real = store.commitPage.bind(store);
-      store.commitPage = (input) => {
-        const cp = input.checkpoint as { queue: { nextToken?: string }[] };
+      const real = store.commitPrepared.bind(store);
+      store.commitPrepared = (pages) => {
+        const cp = pages.at(-1)!.checkpoint!.value as { queue: { nextToken?: string }[] };
         commits.push({
-          records: input.records.length,
-          pages: input.pages ?? 1,
+          records: pages.reduce((n, p) => n + p.rows.length, 0),
+          pages: pages.length,
           token: cp.queue[0]?.nextToken,
         });
-        return real(input);
+        return real(pages);
       };
       const out = await runConnector(deps(listClient(all).factory), id, { commitRecords: 300 });
       expect(out).toMatchObject({ status: 'ok', stored: 1050, pages: 11 });
@@ -241,7 +245,7 @@ describe('runConnector', () => {
       const { factory } = listClient(all);
       const inner = factory(undefined as never, undefined as never);
       let calls = 0;
-      store.commitPage = () => {
+      store.commitPrepared = () => {
         calls++;
         throw new CodedError('ERR_STORE', 'disk full');
       };

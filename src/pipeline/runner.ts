@@ -8,13 +8,12 @@ import type { Clock } from '../core/clock.js';
 import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
-import type { InterflowRecord } from '../core/record.js';
 import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
 import { configSecrets } from '../connectors/aws-inspector/client.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
 import { mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';
-import type { Store } from '../store/index.js';
+import { preparedDocs, type PreparedPage, type Store } from '../store/index.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -28,10 +27,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: CollectProgress) => void;
   /**
-   * Records actually stored (not duplicates, not discarded), page by page (`--output -`). A
-   * returned promise is awaited before the next page is stored: a slow reader slows the run.
+   * Records actually stored (not duplicates, not discarded), commit by commit, as the JSON
+   * texts stored (`--output -`). A returned promise is awaited before the next commit: a slow
+   * reader slows the run.
    */
-  onRecords?: (records: InterflowRecord[]) => void | Promise<void>;
+  onRecords?: (docs: string[]) => void | Promise<void>;
   /** Extra client options (tests: short role sessions, fewer attempts). */
   clientOptions?: Partial<ClientOptions>;
   /** ListFindings page size, 1-100 (default 100). */
@@ -111,7 +111,6 @@ export async function runConnector(
     const pb = pageBatch({
       store,
       connectorId,
-      runId,
       outcome,
       opts,
       commitDelayMs,
@@ -142,8 +141,16 @@ export async function runConnector(
         // it is buffered; the pages buffered before it are still stored (see catch below).
         const records = findings.map((f) => mapFinding(f, ctx));
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
-        pb.add(kept, checkpoint, findings.length, discarded, discardedByFilter);
-        if (pb.records.length >= commitRecords) await pb.flush();
+        // Buffered as JSON texts + index terms: far smaller than the records themselves.
+        const page = store.preparePage({
+          connectorId,
+          records: kept,
+          checkpoint,
+          runId,
+          counts: { received: findings.length, discarded, discardedByFilter },
+        });
+        pb.add(page, findings.length, discarded, discardedByFilter);
+        if (pb.size >= commitRecords) await pb.flush();
         else pb.armTimer();
       },
     });
@@ -228,34 +235,27 @@ export async function runConnector(
 }
 
 interface PageBatch {
-  readonly records: InterflowRecord[];
-  add(
-    kept: InterflowRecord[],
-    checkpoint: unknown,
-    received: number,
-    discarded: number,
-    byFilter: Record<string, number>,
-  ): void;
+  /** Records buffered so far. */
+  readonly size: number;
+  add(page: PreparedPage, received: number, discarded: number, byFilter: Record<string, number>): void;
   /** Store what is buffered (one transaction); serialised with the timer's flush. */
   flush(): Promise<void>;
   armTimer(): void;
   cancelTimer(): void;
 }
 
-/** Buffers pages for a group commit and stores them with the last page's checkpoint. */
+/** Buffers prepared pages for a group commit (one transaction, the last page's checkpoint). */
 function pageBatch(p: {
   store: Store;
   connectorId: string;
-  runId: number;
   outcome: RunOutcome;
   opts: RunOptions;
   commitDelayMs: number;
   metrics?: CollectorMetrics;
 }): PageBatch {
-  const { store, connectorId, runId, outcome, opts, metrics } = p;
-  let records: InterflowRecord[] = [];
-  let checkpoint: unknown;
-  let pages = 0;
+  const { store, connectorId, outcome, opts, metrics } = p;
+  let pages: PreparedPage[] = [];
+  let size = 0;
   let received = 0;
   let discarded = 0;
   let byFilter: Record<string, number> = {};
@@ -266,24 +266,17 @@ function pageBatch(p: {
 
   const store1 = async (): Promise<void> => {
     if (failure !== undefined) throw failure;
-    if (pages === 0) return;
-    const input = { records, checkpoint, pages, received, discarded, byFilter };
-    records = [];
-    pages = received = discarded = 0;
+    if (pages.length === 0) return;
+    const input = { pages, received, discarded, byFilter };
+    pages = [];
+    size = received = discarded = 0;
     byFilter = {};
-    const r = store.commitPage({
-      connectorId,
-      records: input.records,
-      checkpoint: input.checkpoint,
-      runId,
-      pages: input.pages,
-      counts: { received: input.received, discarded: input.discarded, discardedByFilter: input.byFilter },
-    });
+    const r = store.commitPrepared(input.pages);
     outcome.received += input.received;
     outcome.stored += r.stored;
     outcome.duplicates += r.duplicates;
     outcome.discarded += input.discarded;
-    outcome.pages += input.pages;
+    outcome.pages += input.pages.length;
     for (const [k, v] of Object.entries(input.byFilter)) {
       outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
       metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
@@ -291,21 +284,20 @@ function pageBatch(p: {
     metrics?.received.inc({ connector: connectorId }, input.received);
     metrics?.stored.inc({ connector: connectorId }, r.stored);
     metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
-    metrics?.pages.inc({ connector: connectorId }, input.pages);
+    metrics?.pages.inc({ connector: connectorId }, input.pages.length);
     if (opts.onRecords && r.stored > 0) {
       const ids = new Set(r.storedIds);
-      await opts.onRecords(input.records.filter((x) => ids.has(x._id)));
+      await opts.onRecords(input.pages.flatMap((page) => preparedDocs(page, ids)));
     }
   };
   const batch: PageBatch = {
-    get records() {
-      return records;
+    get size() {
+      return size;
     },
-    add(kept, cp, n, d, f) {
+    add(page, n, d, f) {
       if (failure !== undefined) throw failure;
-      for (const r of kept) records.push(r);
-      checkpoint = cp;
-      pages++;
+      pages.push(page);
+      size += page.rows.length;
       received += n;
       discarded += d;
       for (const [k, v] of Object.entries(f)) byFilter[k] = (byFilter[k] ?? 0) + v;

@@ -127,15 +127,15 @@ function child(parent: PathNode, key: string): PathNode {
 const seenWords = new Set<string>();
 
 /** Per-record output of the walk (module state: recordTerms is synchronous and not re-entrant). */
-let out = '';
-let freeWords = '';
+let out: string[] = [];
+let freeWords: string[] = [];
 let gen = 0;
 let onTextPath: ((path: string) => void) | undefined;
 
 function addWord(w: string): void {
   if (!seenWords.has(w)) {
     seenWords.add(w);
-    freeWords += ' ' + w;
+    freeWords.push(w);
   }
 }
 
@@ -143,12 +143,12 @@ function addWord(w: string): void {
 function leaf(n: PathNode, v: string | number | boolean | bigint): void {
   if (n.gen !== gen) {
     n.gen = gen;
-    out += ' ' + n.exists;
+    out.push(n.exists);
   }
   if (typeof v === 'number' && Number.isInteger(v)) {
     // Integers (epoch ms, counts): field:value only; as free text they would be noise that
     // adds a unique term per record.
-    out += ' ' + n.field + String(v < 0 ? -v : v);
+    out.push(n.field + String(v < 0 ? -v : v));
     return;
   }
   const ws = words(typeof v === 'string' ? v : String(v));
@@ -156,7 +156,7 @@ function leaf(n: PathNode, v: string | number | boolean | bigint): void {
     for (let i = 0; i < ws.length; i++) addWord(ws[i]!);
     if (n.textGen !== gen) {
       n.textGen = gen;
-      out += ' ' + n.text;
+      out.push(n.text);
       onTextPath?.(n.path);
     }
     return;
@@ -167,7 +167,7 @@ function leaf(n: PathNode, v: string | number | boolean | bigint): void {
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
     addWord(w);
-    out += ' ' + prefix + w;
+    out.push(prefix + w);
   }
 }
 
@@ -183,7 +183,7 @@ function visit(v: unknown, n: PathNode): void {
   }
   if (n !== rootNode && n.gen !== gen) {
     n.gen = gen;
-    out += ' ' + n.exists;
+    out.push(n.exists);
   }
   const o = v as Record<string, unknown>;
   for (const k in o) visit(o[k], child(n, k));
@@ -196,14 +196,17 @@ function visit(v: unknown, n: PathNode): void {
 export function recordTerms(record: unknown, onText?: (path: string) => void): string {
   gen = ++generation;
   seenWords.clear();
-  out = '';
-  freeWords = '';
+  out = [];
+  freeWords = [];
   onTextPath = onText;
   try {
     visit(record, rootNode);
-    return out + freeWords;
+    // join: one flat string (buffered until the group commit; a rope of ~900 parts is not).
+    for (const w of freeWords) out.push(w);
+    return out.join(' ');
   } finally {
-    out = freeWords = '';
+    out = [];
+    freeWords = [];
     onTextPath = undefined;
   }
 }

@@ -1,6 +1,14 @@
 /** Public surface of the store: import from here. */
 export { openStore, DB_FILE } from './store.js';
-export type { Store, OpenStoreOptions, CommitPageInput, CommitPageResult, FindingVersion } from './store.js';
+export { preparedDocs } from './commit.js';
+export type {
+  Store,
+  OpenStoreOptions,
+  CommitPageInput,
+  CommitPageResult,
+  FindingVersion,
+  PreparedPage,
+} from './store.js';
 export { ConfigInvalidError, MASK } from './connectors.js';
 export type {
   StoredConnector,

@@ -400,6 +400,8 @@ describe('commitPage, runs, checkpoints, findings', () => {
     });
     expect(r2).toEqual({ stored: 1, duplicates: 1, storedIds: ['rec-3'] });
     expect(s.index.size()).toBe(3);
+    // Prepared as UTF-8 bytes, stored as TEXT (not BLOB).
+    expect(s.db.prepare('SELECT DISTINCT typeof(doc) FROM syslog').pluck().all()).toEqual(['text']);
     expect(s.checkpoints.get(c.id)).toEqual({ window: 1 });
     s.runs.finish(run, { status: 'ok' });
     expect(s.runs.get(run)).toMatchObject({

@@ -10,8 +10,13 @@ import type { Database as Db } from 'better-sqlite3';
 import { CodedError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { InterflowRecord } from '../core/record.js';
-import { recordTerms } from '../search/terms.js';
+import {
+  pageCommitter,
+  preparePage,
+  type CommitPageInput,
+  type CommitPageResult,
+  type PreparedPage,
+} from './commit.js';
 import { migrate } from './migrations.js';
 import { loadKey, secretBox } from './secrets.js';
 import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
@@ -26,7 +31,6 @@ import {
   type FindingsRepo,
   type LogFiltersRepo,
   type ProfilesRepo,
-  type RunCounts,
   type RunsRepo,
   type TenantsRepo,
 } from './repos.js';
@@ -44,37 +48,7 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The current state of one finding, as given with a page (derived from the records if omitted). */
-export interface FindingVersion {
-  findingArn: string;
-  status?: string | null;
-  severity?: string | null;
-  updatedAt: number;
-  recordId: string;
-  tenantId?: string;
-}
-
-export interface CommitPageInput {
-  connectorId: string;
-  records: readonly InterflowRecord[];
-  /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
-  checkpoint?: unknown;
-  /** Defaults to the records' `aws_inspector.findingArn/status/severity` and `timestamp`. */
-  findings?: readonly FindingVersion[];
-  /** When given, the page's counts are added to this run in the same transaction. */
-  runId?: number;
-  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates are added automatically. */
-  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
-  /** How many ListFindings pages these records came from (added to the run's pages). Default 1. */
-  pages?: number;
-}
-
-export interface CommitPageResult {
-  stored: number;
-  duplicates: number;
-  /** `_id`s of the records actually inserted (for `collect --output -`). */
-  storedIds: string[];
-}
+export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
 
 export interface Store {
   readonly dataDir: string;
@@ -91,6 +65,10 @@ export interface Store {
   readonly index: SyslogIndex;
   /** ONE transaction: records (deduped on _id), findings' state, checkpoint, run counts. */
   commitPage(input: CommitPageInput): CommitPageResult;
+  /** A page's JSON texts and index terms, ready for commitPrepared (no database access). */
+  preparePage(input: CommitPageInput): PreparedPage;
+  /** ONE transaction for several prepared pages (a group commit); the last checkpoint wins. */
+  commitPrepared(pages: readonly PreparedPage[]): CommitPageResult;
   transaction<T>(fn: () => T): T;
   close(): void;
 }
@@ -156,100 +134,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const findings = findingsRepo(db);
   const index = syslogIndex(db);
 
-  const ins = {
-    doc: db.prepare(
-      `INSERT OR IGNORE INTO syslog
-         (id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    fts: db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)'),
-    finding: db.prepare(
-      `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id,
-                             first_seen_at, last_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(finding_arn) DO UPDATE SET
-         connector_id = excluded.connector_id, tenantid = excluded.tenantid, status = excluded.status,
-         severity = excluded.severity, updated_at = excluded.updated_at, record_id = excluded.record_id,
-         last_seen_at = excluded.last_seen_at
-       WHERE excluded.updated_at > findings.updated_at`,
-    ),
-  };
-
-  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-  /** Paths that have held text values (see TEXT_WORDS), mirrored in `text_paths`. */
-  const textPaths = new Set(db.prepare('SELECT path FROM text_paths').pluck().all() as string[]);
-  const addTextPath = db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)');
-  let newTextPaths: string[] = [];
-  const onText = (p: string) => {
-    if (!textPaths.has(p)) {
-      textPaths.add(p);
-      newTextPaths.push(p);
-    }
-  };
-
-  let pagesSinceOptimize = 0;
-  const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
-  const commit = db.transaction((input: CommitPageInput): CommitPageResult => {
-    if (connectorExists.get(input.connectorId) === undefined) {
-      throw new CodedError(
-        'ERR_NOT_FOUND',
-        `connector ${input.connectorId} not found (deleted?): page not stored`,
-      );
-    }
-    const storedIds: string[] = [];
-    let duplicates = 0;
-    for (const r of input.records) {
-      const info = ins.doc.run(
-        r._id,
-        r.timestamp,
-        r.write_time,
-        typeof r.severity === 'number' ? r.severity : null,
-        r.tenantid,
-        input.connectorId,
-        str(r.msg_class),
-        str(r.event_status),
-        str(r.event_name),
-        JSON.stringify(r),
-      );
-      if (info.changes === 0) {
-        duplicates++;
-        continue;
-      }
-      ins.fts.run(info.lastInsertRowid, recordTerms(r, onText));
-      storedIds.push(r._id);
-    }
-    const now = clock.now();
-    const versions = input.findings ?? deriveFindings(input.records);
-    for (const f of versions) {
-      ins.finding.run(
-        f.findingArn,
-        input.connectorId,
-        f.tenantId ?? input.records.find((r) => r._id === f.recordId)?.tenantid ?? '',
-        f.status ?? null,
-        f.severity ?? null,
-        f.updatedAt,
-        f.recordId,
-        now,
-        now,
-      );
-    }
-    for (const p of newTextPaths) addTextPath.run(p);
-    if (++pagesSinceOptimize >= 1000) {
-      pagesSinceOptimize = 0;
-      db.pragma('optimize');
-    }
-    if (input.checkpoint !== undefined) checkpoints.set(input.connectorId, input.checkpoint);
-    if (input.runId !== undefined) {
-      runs.addCounts(input.runId, {
-        ...input.counts,
-        stored: storedIds.length,
-        duplicates,
-        pages: input.pages ?? 1,
-      });
-    }
-    return { stored: storedIds.length, duplicates, storedIds };
-  });
+  const commit = pageCommitter(db);
 
   return {
     dataDir,
@@ -263,38 +148,12 @@ export function openStore(opts: OpenStoreOptions): Store {
     checkpoints,
     findings,
     index,
-    commitPage(input) {
-      newTextPaths = [];
-      try {
-        return commit(input);
-      } catch (e) {
-        // Rolled back: the text paths first met in this transaction were not saved.
-        for (const p of newTextPaths) textPaths.delete(p);
-        if (e instanceof CodedError) throw e;
-        throw new CodedError('ERR_STORE', `commit of a page failed: ${(e as Error).message}`, { cause: e });
-      }
-    },
+    commitPage: (input) => commit([preparePage(input, clock.now())]),
+    preparePage: (input) => preparePage(input, clock.now()),
+    commitPrepared: (pages) => commit(pages),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close() {
       if (db.open) db.close();
     },
   };
-}
-
-/** Findings' versions from mapped records (the finding is kept under `aws_inspector`). */
-function deriveFindings(records: readonly InterflowRecord[]): FindingVersion[] {
-  const out: FindingVersion[] = [];
-  for (const r of records) {
-    const f = r.aws_inspector as Record<string, unknown> | undefined;
-    if (!f || typeof f.findingArn !== 'string') continue;
-    out.push({
-      findingArn: f.findingArn,
-      status: typeof f.status === 'string' ? f.status : null,
-      severity: typeof f.severity === 'string' ? f.severity : null,
-      updatedAt: r.timestamp,
-      recordId: r._id,
-      tenantId: r.tenantid,
-    });
-  }
-  return out;
 }

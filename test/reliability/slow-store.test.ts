@@ -41,10 +41,10 @@ describe(`a slow store (${P.slowStoreFindings} findings, +${DELAY_MS} ms per pag
     // A blocking delay, like a slow disk under better-sqlite3 (synchronous by design).
     const slow: Store = {
       ...real,
-      commitPage(input) {
+      commitPrepared(pages) {
         Atomics.wait(block, 0, 0, DELAY_MS);
-        const r = real.commitPage(input);
-        committed += input.records.length;
+        const r = real.commitPrepared(pages);
+        for (const p of pages) committed += p.rows.length;
         return r;
       },
     };

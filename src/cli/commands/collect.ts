@@ -9,7 +9,6 @@ import { systemClock } from '../../core/clock.js';
 import { isCodedError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { createMetrics } from '../../core/metrics.js';
-import type { InterflowRecord } from '../../core/record.js';
 import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
 import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
@@ -51,9 +50,9 @@ function progressBar(stream: NodeJS.WriteStream): { update(p: CollectProgress): 
 }
 
 /** NDJSON to stdout; waits for 'drain' so a slow reader slows the collector instead of filling memory. */
-function writeNdjson(records: InterflowRecord[]): Promise<void> | void {
-  let out = '';
-  for (const r of records) out += JSON.stringify(r) + '\n';
+/** The stored records' JSON texts, one per line (JSON never holds a raw newline). */
+function writeNdjson(docs: string[]): Promise<void> | void {
+  const out = docs.join('\n') + '\n';
   if (process.stdout.write(out)) return;
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }

@@ -1,0 +1,267 @@
+/**
+ * Storing pages of records, in two steps:
+ *
+ * - `preparePage` (CPU, no database): the records' JSON texts and search-index terms as two
+ *   UTF-8 buffers per page (off the JS heap, one allocation each), the findings' versions, the
+ *   text paths met. The runner buffers prepared pages for a group commit: the mapped objects
+ *   die young, and the buffered bytes stay out of the V8 heap, which otherwise grew to several
+ *   times the live data (measured: peak RSS 339 MB with strings, ~300 with buffers).
+ * - `pageCommitter` (database): ONE transaction for one or more prepared pages: the records
+ *   (deduplicated on `_id`), their index rows, the findings' current state, each page's run
+ *   counts and the last page's checkpoint.
+ */
+import type { Database } from 'better-sqlite3';
+import { CodedError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { InterflowRecord } from '../core/record.js';
+import { recordTerms } from '../search/terms.js';
+import { checkpointsRepo, runsRepo, type RunCounts } from './repos.js';
+
+/** The current state of one finding, as given with a page (derived from the records if omitted). */
+export interface FindingVersion {
+  findingArn: string;
+  status?: string | null;
+  severity?: string | null;
+  updatedAt: number;
+  recordId: string;
+  tenantId?: string;
+}
+
+export interface CommitPageInput {
+  connectorId: string;
+  records: readonly InterflowRecord[];
+  /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
+  checkpoint?: unknown;
+  /** Defaults to the records' `aws_inspector.findingArn/status/severity` and `timestamp`. */
+  findings?: readonly FindingVersion[];
+  /** When given, the page's counts are added to this run in the same transaction. */
+  runId?: number;
+  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
+  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
+}
+
+export interface CommitPageResult {
+  stored: number;
+  duplicates: number;
+  /** `_id`s of the records actually inserted (for `collect --output -`). */
+  storedIds: string[];
+}
+
+export interface PreparedRow {
+  id: string;
+  timestamp: number;
+  writeTime: number;
+  severity: number | null;
+  tenantId: string;
+  msgClass: string | null;
+  eventStatus: string | null;
+  eventName: string | null;
+  /** End offsets (bytes) of the record's JSON text in `docs` and of its terms in `terms`. */
+  docEnd: number;
+  termsEnd: number;
+}
+
+/** A page ready to be written (plain data). */
+export interface PreparedPage {
+  connectorId: string;
+  rows: PreparedRow[];
+  /** The records' JSON texts (as stored), UTF-8, back to back; bound as TEXT by CAST. */
+  docs: Buffer;
+  /** Their search-index terms, likewise. */
+  terms: Buffer;
+  findings: (FindingVersion & { tenantId: string })[];
+  /** Absent = leave the checkpoint as it is. */
+  checkpoint?: { value: unknown };
+  runId?: number;
+  counts?: CommitPageInput['counts'];
+  textPaths: string[];
+  /** Preparation time (epoch ms): first/last seen and the checkpoint's updated_at. */
+  now: number;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export function preparePage(input: CommitPageInput, now: number): PreparedPage {
+  const text = new Set<string>();
+  const onText = (p: string) => text.add(p);
+  const rows: PreparedRow[] = [];
+  const docs: string[] = [];
+  const terms: string[] = [];
+  let docEnd = 0;
+  let termsEnd = 0;
+  for (const r of input.records) {
+    const doc = JSON.stringify(r);
+    const t = recordTerms(r, onText);
+    docs.push(doc);
+    terms.push(t);
+    docEnd += Buffer.byteLength(doc);
+    termsEnd += Buffer.byteLength(t);
+    rows.push({
+      id: r._id,
+      timestamp: r.timestamp,
+      writeTime: r.write_time,
+      severity: typeof r.severity === 'number' ? r.severity : null,
+      tenantId: r.tenantid,
+      msgClass: str(r.msg_class),
+      eventStatus: str(r.event_status),
+      eventName: str(r.event_name),
+      docEnd,
+      termsEnd,
+    });
+  }
+  const findings = (input.findings ?? deriveFindings(input.records)).map((f) => ({
+    ...f,
+    tenantId: f.tenantId ?? input.records.find((r) => r._id === f.recordId)?.tenantid ?? '',
+  }));
+  return {
+    connectorId: input.connectorId,
+    rows,
+    docs: Buffer.from(docs.join('')),
+    terms: Buffer.from(terms.join('')),
+    findings,
+    ...(input.checkpoint !== undefined ? { checkpoint: { value: input.checkpoint } } : {}),
+    ...(input.runId !== undefined ? { runId: input.runId } : {}),
+    ...(input.counts ? { counts: input.counts } : {}),
+    textPaths: [...text],
+    now,
+  };
+}
+
+/** Findings' versions from mapped records (the finding is kept under `aws_inspector`). */
+function deriveFindings(records: readonly InterflowRecord[]): FindingVersion[] {
+  const out: FindingVersion[] = [];
+  for (const r of records) {
+    const f = r.aws_inspector as Record<string, unknown> | undefined;
+    if (!f || typeof f.findingArn !== 'string') continue;
+    out.push({
+      findingArn: f.findingArn,
+      status: typeof f.status === 'string' ? f.status : null,
+      severity: typeof f.severity === 'string' ? f.severity : null,
+      updatedAt: r.timestamp,
+      recordId: r._id,
+      tenantId: r.tenantid,
+    });
+  }
+  return out;
+}
+
+/** The write side: commits prepared pages, all of one transaction. */
+export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) => CommitPageResult {
+  // Stamps (checkpoint updated_at) come from the page, prepared with the caller's clock.
+  let now = 0;
+  const clock: Clock = { now: () => now };
+  const checkpoints = checkpointsRepo(db, clock);
+  const runs = runsRepo(db, clock);
+  const ins = {
+    doc: db.prepare(
+      `INSERT OR IGNORE INTO syslog
+         (id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`,
+    ),
+    fts: db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, CAST(? AS TEXT))'),
+    finding: db.prepare(
+      `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id,
+                             first_seen_at, last_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(finding_arn) DO UPDATE SET
+         connector_id = excluded.connector_id, tenantid = excluded.tenantid, status = excluded.status,
+         severity = excluded.severity, updated_at = excluded.updated_at, record_id = excluded.record_id,
+         last_seen_at = excluded.last_seen_at
+       WHERE excluded.updated_at > findings.updated_at`,
+    ),
+    textPath: db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)'),
+  };
+  const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
+  let pagesSinceOptimize = 0;
+
+  const commitOne = (p: PreparedPage): CommitPageResult => {
+    if (connectorExists.get(p.connectorId) === undefined) {
+      throw new CodedError(
+        'ERR_NOT_FOUND',
+        `connector ${p.connectorId} not found (deleted?): page not stored`,
+      );
+    }
+    const storedIds: string[] = [];
+    let duplicates = 0;
+    let docStart = 0;
+    let termsStart = 0;
+    for (const r of p.rows) {
+      const doc = p.docs.subarray(docStart, r.docEnd);
+      const terms = p.terms.subarray(termsStart, r.termsEnd);
+      docStart = r.docEnd;
+      termsStart = r.termsEnd;
+      const info = ins.doc.run(
+        r.id,
+        r.timestamp,
+        r.writeTime,
+        r.severity,
+        r.tenantId,
+        p.connectorId,
+        r.msgClass,
+        r.eventStatus,
+        r.eventName,
+        doc,
+      );
+      if (info.changes === 0) {
+        duplicates++;
+        continue;
+      }
+      ins.fts.run(info.lastInsertRowid, terms);
+      storedIds.push(r.id);
+    }
+    for (const f of p.findings) {
+      ins.finding.run(
+        f.findingArn,
+        p.connectorId,
+        f.tenantId,
+        f.status ?? null,
+        f.severity ?? null,
+        f.updatedAt,
+        f.recordId,
+        p.now,
+        p.now,
+      );
+    }
+    for (const path of p.textPaths) ins.textPath.run(path);
+    if (++pagesSinceOptimize >= 1000) {
+      pagesSinceOptimize = 0;
+      db.pragma('optimize');
+    }
+    now = p.now;
+    if (p.checkpoint) checkpoints.set(p.connectorId, p.checkpoint.value);
+    if (p.runId !== undefined) {
+      runs.addCounts(p.runId, { ...p.counts, stored: storedIds.length, duplicates, pages: 1 });
+    }
+    return { stored: storedIds.length, duplicates, storedIds };
+  };
+  const commit = db.transaction((pages: readonly PreparedPage[]): CommitPageResult => {
+    const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+    for (const p of pages) {
+      const r = commitOne(p);
+      total.stored += r.stored;
+      total.duplicates += r.duplicates;
+      for (const id of r.storedIds) total.storedIds.push(id);
+    }
+    return total;
+  });
+
+  return (pages) => {
+    try {
+      return commit(pages);
+    } catch (e) {
+      if (e instanceof CodedError) throw e;
+      throw new CodedError('ERR_STORE', `commit of a page failed: ${(e as Error).message}`, { cause: e });
+    }
+  };
+}
+
+/** The JSON texts of the given records of a prepared page, in page order (`collect --output -`). */
+export function preparedDocs(page: PreparedPage, ids: Set<string>): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (const r of page.rows) {
+    if (ids.has(r.id)) out.push(page.docs.toString('utf8', start, r.docEnd));
+    start = r.docEnd;
+  }
+  return out;
+}
