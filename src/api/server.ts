@@ -45,7 +45,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const clientFactory = opts.clientFactory ?? createInspectorClient;
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
-  const store = openStore({ dataDir: opts.dataDir, logger, clock, env });
+  // Collection commits on a writer thread: the API stays responsive while a backfill runs.
+  const store = openStore({ dataDir: opts.dataDir, logger, clock, env, writerThread: true });
   const metrics = createMetrics(new Registry());
   const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
   let app: FastifyInstance | undefined;

@@ -196,8 +196,8 @@ describe('runConnector', () => {
     it("stores several pages in one transaction with the last page's checkpoint", async () => {
       const all = Array.from({ length: 1050 }, (_, i) => finding(i));
       const commits: { records: number; pages: number; token: string | undefined }[] = [];
-      const real = store.commitPrepared.bind(store);
-      store.commitPrepared = (pages) => {
+      const real = store.commitPreparedAsync.bind(store);
+      store.commitPreparedAsync = (pages) => {
         const cp = pages.at(-1)!.checkpoint!.value as { queue: { nextToken?: string }[] };
         commits.push({
           records: pages.reduce((n, p) => n + p.rows.length, 0),
@@ -245,9 +245,9 @@ describe('runConnector', () => {
       const { factory } = listClient(all);
       const inner = factory(undefined as never, undefined as never);
       let calls = 0;
-      store.commitPrepared = () => {
+      store.commitPreparedAsync = () => {
         calls++;
-        throw new CodedError('ERR_STORE', 'disk full');
+        return Promise.reject(new CodedError('ERR_STORE', 'disk full'));
       };
       const slow: ClientFactory = () => ({
         ...inner,

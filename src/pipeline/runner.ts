@@ -13,7 +13,7 @@ import { configSecrets } from '../connectors/aws-inspector/client.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
 import { mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';
-import { preparedDocs, type PreparedPage, type Store } from '../store/index.js';
+import { preparedDocs, type CommitPageResult, type PreparedPage, type Store } from '../store/index.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -154,14 +154,14 @@ export async function runConnector(
         else pb.armTimer();
       },
     });
-    await pb.flush();
+    await pb.finish();
     outcome.tokenRestarts = res.tokenRestarts;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
     // Pages fetched before the failure are whole and their checkpoint is right: keep them.
     try {
-      await batch?.flush();
+      await batch?.finish();
     } catch (flushError) {
       log.error(
         { err: (flushError as Error).message },
@@ -238,8 +238,14 @@ interface PageBatch {
   /** Records buffered so far. */
   readonly size: number;
   add(page: PreparedPage, received: number, discarded: number, byFilter: Record<string, number>): void;
-  /** Store what is buffered (one transaction); serialised with the timer's flush. */
+  /**
+   * Hands the buffered pages to the store as one commit. Resolves once that commit is POSTED:
+   * only after the previous one succeeded (so a later checkpoint is never saved after an
+   * earlier page failed), while fetching and preparing go on during the commit itself.
+   */
   flush(): Promise<void>;
+  /** Flushes and waits for every commit (end of run); rejects with a commit failure. */
+  finish(): Promise<void>;
   armTimer(): void;
   cancelTimer(): void;
 }
@@ -254,41 +260,55 @@ function pageBatch(p: {
   metrics?: CollectorMetrics;
 }): PageBatch {
   const { store, connectorId, outcome, opts, metrics } = p;
-  let pages: PreparedPage[] = [];
+  interface Group {
+    pages: PreparedPage[];
+    received: number;
+    discarded: number;
+    byFilter: Record<string, number>;
+  }
+  let group: Group = { pages: [], received: 0, discarded: 0, byFilter: {} };
   let size = 0;
-  let received = 0;
-  let discarded = 0;
-  let byFilter: Record<string, number> = {};
   let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
-  /** A failed commit fails the run: whichever call comes next (add or flush) throws it. */
+  /** The commit posted and not yet answered (at most one). */
+  let inflight: Promise<void> | undefined;
+  /** A failed commit fails the run: whichever call comes next (add, flush, finish) throws it. */
   let failure: unknown;
 
-  const store1 = async (): Promise<void> => {
-    if (failure !== undefined) throw failure;
-    if (pages.length === 0) return;
-    const input = { pages, received, discarded, byFilter };
-    pages = [];
-    size = received = discarded = 0;
-    byFilter = {};
-    const r = store.commitPrepared(input.pages);
-    outcome.received += input.received;
+  const account = async (g: Group, r: CommitPageResult, docs: string[] | undefined) => {
+    outcome.received += g.received;
     outcome.stored += r.stored;
     outcome.duplicates += r.duplicates;
-    outcome.discarded += input.discarded;
-    outcome.pages += input.pages.length;
-    for (const [k, v] of Object.entries(input.byFilter)) {
+    outcome.discarded += g.discarded;
+    outcome.pages += g.pages.length;
+    for (const [k, v] of Object.entries(g.byFilter)) {
       outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
       metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
     }
-    metrics?.received.inc({ connector: connectorId }, input.received);
+    metrics?.received.inc({ connector: connectorId }, g.received);
     metrics?.stored.inc({ connector: connectorId }, r.stored);
     metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
-    metrics?.pages.inc({ connector: connectorId }, input.pages.length);
-    if (opts.onRecords && r.stored > 0) {
-      const ids = new Set(r.storedIds);
-      await opts.onRecords(input.pages.flatMap((page) => preparedDocs(page, ids)));
-    }
+    metrics?.pages.inc({ connector: connectorId }, g.pages.length);
+    if (docs && r.stored > 0) await opts.onRecords!(docs);
+  };
+  const post = (g: Group) => {
+    // `--output -` needs the texts after the commit: keep them (else the buffers move).
+    const transfer = !opts.onRecords;
+    const commit = store.commitPreparedAsync(g.pages, { transfer });
+    inflight = commit
+      .then((r) => {
+        const docs = opts.onRecords
+          ? g.pages.flatMap((pg) => preparedDocs(pg, new Set(r.storedIds)))
+          : undefined;
+        return account(g, r, docs);
+      })
+      .catch((e: unknown) => {
+        failure ??= e;
+        throw failure;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    inflight.catch(() => undefined); // observed by the next flush / finish
   };
   const batch: PageBatch = {
     get size() {
@@ -296,26 +316,33 @@ function pageBatch(p: {
     },
     add(page, n, d, f) {
       if (failure !== undefined) throw failure;
-      pages.push(page);
+      group.pages.push(page);
       size += page.rows.length;
-      received += n;
-      discarded += d;
-      for (const [k, v] of Object.entries(f)) byFilter[k] = (byFilter[k] ?? 0) + v;
+      group.received += n;
+      group.discarded += d;
+      for (const [k, v] of Object.entries(f)) group.byFilter[k] = (group.byFilter[k] ?? 0) + v;
     },
-    flush() {
+    async flush() {
       batch.cancelTimer();
-      const next = chain.then(store1).catch((e: unknown) => {
-        failure ??= e;
-        throw e;
-      });
-      chain = next.catch(() => undefined);
-      return next;
+      // The timer's flush and the collector's may both wait here: re-check after each wait.
+      while (inflight) await inflight.catch(() => undefined);
+      if (failure !== undefined) throw failure;
+      if (group.pages.length === 0) return;
+      const g = group;
+      group = { pages: [], received: 0, discarded: 0, byFilter: {} };
+      size = 0;
+      post(g);
+    },
+    async finish() {
+      await batch.flush();
+      while (inflight) await inflight.catch(() => undefined);
+      if (failure !== undefined) throw failure;
     },
     armTimer() {
       if (timer || p.commitDelayMs <= 0) return;
       timer = setTimeout(() => {
         timer = undefined;
-        // A failure here is kept and thrown by the run's next add or flush.
+        // A failure here is kept and thrown by the run's next add, flush or finish.
         batch.flush().catch(() => undefined);
       }, p.commitDelayMs);
     },

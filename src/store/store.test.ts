@@ -68,7 +68,7 @@ describe('openStore', () => {
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(s.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(s.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(s.db.pragma('busy_timeout', { simple: true })).toBe(10000);
     const versions = s.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
     expect(versions).toEqual(migrations.map((m) => m.version).sort((a, b) => a - b));
   });
@@ -469,6 +469,98 @@ describe('commitPage, runs, checkpoints, findings', () => {
       id: run,
       status: 'failed',
       error: { code: 'ERR_THROTTLED' },
+    });
+  });
+
+  describe('on the writer thread (writerThread: true)', () => {
+    const prep = (s: Store, input: Parameters<Store['preparePage']>[0]) => s.preparePage(input);
+
+    it('commits the same transaction: records once, checkpoint, run counts, findings stamped by our clock', async () => {
+      const s = open(undefined, { writerThread: true });
+      const c = s.connectors.create(config());
+      const run = s.runs.start(c.id);
+      const arn = 'arn:aws:inspector2:us-east-1:123456789012:finding/w1';
+      const withArn = record(3, c.id, {
+        aws_inspector: { findingArn: arn, status: 'ACTIVE', severity: 'LOW' },
+      });
+      const pages = [
+        prep(s, {
+          connectorId: c.id,
+          records: [record(1, c.id, { note: 'x'.repeat(5000) }), record(2, c.id)],
+          checkpoint: { step: 1 },
+          runId: run,
+          counts: { received: 2 },
+        }),
+        prep(s, {
+          connectorId: c.id,
+          records: [record(2, c.id), withArn],
+          checkpoint: { step: 2 },
+          runId: run,
+          counts: { received: 2 },
+        }),
+      ];
+      const r1 = await s.commitPreparedAsync(pages, { transfer: true });
+      expect(r1).toEqual({ stored: 3, duplicates: 1, storedIds: ['rec-1', 'rec-2', 'rec-3'] });
+      // A page's buffer that owns its memory moved to the thread; a small one from Node's
+      // shared pool was copied (moving it would take the pool away from other buffers).
+      expect(pages[0]!.docs.byteLength).toBe(0);
+      expect(pages[1]!.docs.byteLength).toBeGreaterThan(0);
+      // Posted in order, applied and answered in order.
+      const [a, b] = await Promise.all([
+        s.commitPreparedAsync([
+          prep(s, { connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 3 } }),
+        ]),
+        s.commitPreparedAsync([
+          prep(s, { connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 4 } }),
+        ]),
+      ]);
+      expect([a.stored, b.stored, b.duplicates]).toEqual([1, 0, 1]);
+      expect(s.index.size()).toBe(4);
+      expect(s.checkpoints.get(c.id)).toEqual({ step: 4 });
+      expect(s.runs.get(run)).toMatchObject({ received: 4, stored: 3, duplicates: 1, pages: 2 });
+      expect(s.findings.get(arn)).toMatchObject({ status: 'ACTIVE', firstSeenAt: 1_700_000_000_000 });
+      expect(s.db.prepare('SELECT updated_at FROM checkpoints').pluck().get()).toBe(1_700_000_000_000);
+      expect(s.db.prepare('SELECT DISTINCT typeof(doc) FROM syslog').pluck().all()).toEqual(['text']);
+    });
+
+    it('rolls back a failed group and reports it coded; the thread keeps serving', async () => {
+      const s = open(undefined, { writerThread: true });
+      const c = s.connectors.create(config());
+      await s.commitPreparedAsync([prep(s, { connectorId: c.id, records: [], checkpoint: { step: 1 } })]);
+      const bad = { ...record(2, c.id), timestamp: null } as unknown as InterflowRecord;
+      await expect(
+        s.commitPreparedAsync([
+          prep(s, { connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 2 } }),
+          prep(s, { connectorId: c.id, records: [bad], checkpoint: { step: 3 } }),
+        ]),
+      ).rejects.toMatchObject({ code: 'ERR_STORE', message: expect.stringMatching(/NOT NULL/) });
+      expect(s.index.size()).toBe(0);
+      expect(s.checkpoints.get(c.id)).toEqual({ step: 1 });
+      await expect(
+        s.commitPreparedAsync([
+          prep(s, { connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 }),
+        ]),
+      ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      await s.commitPreparedAsync([
+        prep(s, { connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } }),
+      ]);
+      expect(s.index.size()).toBe(1);
+    });
+
+    it('close() lets posted commits finish before the thread goes', async () => {
+      const dir = tmp();
+      const s = openStore({ dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
+      const c = s.connectors.create(config());
+      const done = Array.from({ length: 5 }, (_, i) =>
+        s.commitPreparedAsync([
+          prep(s, { connectorId: c.id, records: [record(i, c.id)], checkpoint: { i } }),
+        ]),
+      );
+      s.close();
+      expect((await Promise.all(done)).map((r) => r.stored)).toEqual([1, 1, 1, 1, 1]);
+      const again = open(dir);
+      expect(again.index.size()).toBe(5);
+      expect(again.checkpoints.get(c.id)).toEqual({ i: 4 });
     });
   });
 });

@@ -10,6 +10,8 @@ import type { Database as Db } from 'better-sqlite3';
 import { CodedError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { configureConnection } from './connection.js';
+import { startWriter, type PageWriter } from './writer.js';
 import {
   pageCommitter,
   preparePage,
@@ -46,6 +48,12 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** Environment to read INSPECTOR_CONNECTOR_KEY from (tests). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Commit `commitPreparedAsync` pages on a writer thread (its own connection to the same
+   * file): the collector's thread fetches, maps and prepares while the other commits, so a
+   * run uses two cores. Default false (inline).
+   */
+  writerThread?: boolean;
 }
 
 export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
@@ -69,6 +77,15 @@ export interface Store {
   preparePage(input: CommitPageInput): PreparedPage;
   /** ONE transaction for several prepared pages (a group commit); the last checkpoint wins. */
   commitPrepared(pages: readonly PreparedPage[]): CommitPageResult;
+  /**
+   * The same, on the store's writer thread when it was opened with `writerThread` (else
+   * inline). Commits are applied in call order. With `transfer`, the pages' buffers move to
+   * the thread and are unusable here afterwards.
+   */
+  commitPreparedAsync(
+    pages: readonly PreparedPage[],
+    opts?: { transfer?: boolean },
+  ): Promise<CommitPageResult>;
   transaction<T>(fn: () => T): T;
   close(): void;
 }
@@ -94,19 +111,7 @@ export function openStore(opts: OpenStoreOptions): Store {
         /* not our file to change */
       }
     }
-    // WAL + synchronous=NORMAL: a committed transaction survives a process crash (kill -9),
-    // because the WAL is in the OS page cache; only a power loss / kernel crash can lose the
-    // last transactions (never corrupt the file). The collector re-fetches anything not
-    // checkpointed, so that loss is recoverable; FULL would fsync every page commit.
-    // 8 KB pages (new databases only): a ~4 KB record fits in one page with its neighbours;
-    // measured ~30% faster inserts than 4 KB pages.
-    db.pragma('page_size = 8192');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
-    db.pragma('cache_size = -65536'); // 64 MB page cache
-    db.pragma('temp_store = MEMORY');
+    configureConnection(db);
     const applied = migrate(db, undefined, clock.now());
     if (applied.length) opts.logger?.info({ dbPath, migrations: applied }, 'store schema migrated');
     // Planner statistics (bounded sampling: fast on any size). Without them SQLite may walk
@@ -135,6 +140,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const index = syslogIndex(db);
 
   const commit = pageCommitter(db);
+  let writer: PageWriter | undefined;
 
   return {
     dataDir,
@@ -151,8 +157,16 @@ export function openStore(opts: OpenStoreOptions): Store {
     commitPage: (input) => commit([preparePage(input, clock.now())]),
     preparePage: (input) => preparePage(input, clock.now()),
     commitPrepared: (pages) => commit(pages),
+    async commitPreparedAsync(pages, o = {}) {
+      if (!opts.writerThread) return commit(pages);
+      writer ??= startWriter(dbPath);
+      return writer.commit(pages, o.transfer === true);
+    },
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close() {
+      // The writer thread finishes what it was posted, then closes its own connection.
+      writer?.close();
+      writer = undefined;
       if (db.open) db.close();
     },
   };

@@ -97,7 +97,8 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
   const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   let store: Store;
   try {
-    store = openStore({ dataDir: opts.data, logger });
+    // Pages are prepared on this thread and committed on a writer thread (two cores).
+    store = openStore({ dataDir: opts.data, logger, writerThread: true });
   } catch (e) {
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
     return 1;

@@ -1,0 +1,40 @@
+/**
+ * The writer thread (see writer.ts): its own connection to the store's database, committing
+ * the prepared pages it is posted, one group at a time, in the order posted.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { isCodedError } from '../core/errors.js';
+import { pageCommitter, type CommitPageResult, type PreparedPage } from './commit.js';
+import { configureConnection } from './connection.js';
+
+export type WriterRequest = { id: number; pages: PreparedPage[] } | { id: number; close: true };
+export type WriterReply =
+  | { id: number; ok: true; result: CommitPageResult }
+  | { id: number; ok: false; code: string; message: string };
+
+const port = parentPort!;
+const db = new Database((workerData as { dbPath: string }).dbPath);
+configureConnection(db);
+const commit = pageCommitter(db);
+
+/** Buffers arrive as plain Uint8Arrays (structured clone); the committer binds Buffers. */
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+port.on('message', (m: WriterRequest) => {
+  if ('close' in m) {
+    db.close();
+    port.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    const pages = m.pages.map((p) => ({ ...p, docs: asBuffer(p.docs), terms: asBuffer(p.terms) }));
+    reply = { id: m.id, ok: true, result: commit(pages) };
+  } catch (e) {
+    reply = isCodedError(e)
+      ? { id: m.id, ok: false, code: e.code, message: e.message }
+      : { id: m.id, ok: false, code: 'ERR_STORE', message: (e as Error).message };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,92 @@
+/**
+ * The store's optional writer thread: `pageCommitter` on a connection of its own to the same
+ * database file (WAL), fed prepared pages by the collector's thread. Same transactions, same
+ * guarantees as committing inline; the collector's thread meanwhile fetches, maps and prepares
+ * the next pages, so a run uses two cores.
+ *
+ * Commits are applied and answered in the order posted. If the thread dies, every pending
+ * commit fails with ERR_STORE (each is one transaction: nothing half-written) and the next
+ * commit starts a new thread.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, type Transferable } from 'node:worker_threads';
+import { CodedError, type ErrorCode } from '../core/errors.js';
+import type { CommitPageResult, PreparedPage } from './commit.js';
+import type { WriterReply, WriterRequest } from './writer-worker.js';
+
+export interface PageWriter {
+  /** With `transfer`, the pages' buffers are moved to the thread (unusable here afterwards). */
+  commit(pages: readonly PreparedPage[], transfer: boolean): Promise<CommitPageResult>;
+  /** Lets the posted commits finish, then the thread closes its connection and exits. */
+  close(): void;
+}
+
+function spawn(dbPath: string): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { dbPath } });
+  }
+  // From the sources (tests, tsx): the worker is TypeScript, loaded through tsx's ESM loader,
+  // resolved here (a bare specifier in eval'd code would resolve from the working directory).
+  const entry = JSON.stringify(new URL('./writer-worker.ts', import.meta.url).href);
+  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = JSON.stringify(pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href);
+  return new Worker(`import(${tsx}).then((t) => { t.register(); return import(${entry}); });`, {
+    eval: true,
+    workerData: { dbPath },
+  });
+}
+
+/** A buffer can move to the thread only if it owns its whole ArrayBuffer (not Node's pool). */
+const ownsMemory = (b: Buffer): b is Buffer & { buffer: ArrayBuffer } =>
+  b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;
+
+export function startWriter(dbPath: string): PageWriter {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (r: CommitPageResult) => void; reject: (e: Error) => void }>();
+
+  const failAll = (w: Worker, message: string) => {
+    if (worker !== w) return;
+    worker = undefined;
+    for (const p of pending.values()) p.reject(new CodedError('ERR_STORE', message));
+    pending.clear();
+  };
+  const ensure = (): Worker => {
+    if (worker) return worker;
+    const w = spawn(dbPath);
+    w.on('message', (r: WriterReply) => {
+      const p = pending.get(r.id);
+      if (!p) return;
+      pending.delete(r.id);
+      if (r.ok) p.resolve(r.result);
+      else p.reject(new CodedError(r.code as ErrorCode, r.message));
+    });
+    w.on('error', (e) => failAll(w, `the store's writer thread failed: ${e.message}`));
+    w.on('exit', (code) => failAll(w, `the store's writer thread exited (code ${code})`));
+    worker = w;
+    return w;
+  };
+  return {
+    commit(pages, transfer) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        const list: Transferable[] = [];
+        if (transfer) {
+          for (const p of pages) for (const b of [p.docs, p.terms]) if (ownsMemory(b)) list.push(b.buffer);
+        }
+        pending.set(id, { resolve, reject });
+        ensure().postMessage({ id, pages: [...pages] } satisfies WriterRequest, list);
+      });
+    },
+    close() {
+      const w = worker;
+      if (!w) return;
+      worker = undefined;
+      w.postMessage({ id: nextId++, close: true } satisfies WriterRequest);
+      // Not waited for: the thread answers what it was posted, then exits on its own.
+      w.unref();
+    },
+  };
+}
