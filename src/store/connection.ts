@@ -19,4 +19,7 @@ export function configureConnection(db: Database, opts: { cacheMb?: number } = {
   db.pragma('foreign_keys = ON');
   db.pragma(`cache_size = -${(opts.cacheMb ?? 64) * 1024}`);
   db.pragma('temp_store = MEMORY');
+  // ANALYZE (run by PRAGMA optimize) samples at most this many rows per index: without it, the
+  // periodic optimize of a commit connection would read whole multi-GB indexes.
+  db.pragma('analysis_limit = 1000');
 }

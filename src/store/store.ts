@@ -116,7 +116,6 @@ export function openStore(opts: OpenStoreOptions): Store {
     if (applied.length) opts.logger?.info({ dbPath, migrations: applied }, 'store schema migrated');
     // Planner statistics (bounded sampling: fast on any size). Without them SQLite may walk
     // the severity index for "time range + severity" instead of the time index.
-    db.pragma('analysis_limit = 1000');
     db.pragma('optimize = 0x10002');
   } catch (e) {
     if (e instanceof CodedError) throw e;

@@ -21,7 +21,13 @@ export const P =
 export const TEST_KEY = Buffer.alloc(32, 9).toString('base64');
 
 export type { CliResult } from '../support/cli.js';
-export const { spawnCli, runCli } = cliRunner({ logLevel: 'info', key: TEST_KEY, timeoutMs: 300_000 });
+// The full profile's throttled run (20,000 findings, half the requests throttled, backoff with
+// jitter) takes longer than 5 minutes on a 2-core machine.
+export const { spawnCli, runCli } = cliRunner({
+  logLevel: 'info',
+  key: TEST_KEY,
+  timeoutMs: PROFILE === 'full' ? 1_500_000 : 300_000,
+});
 
 export interface IndexVersion {
   findingArn: string;
