@@ -296,9 +296,8 @@ function pageBatch(p: {
     const commit = store.commitPreparedAsync(g.pages, { transfer });
     inflight = commit
       .then((r) => {
-        const docs = opts.onRecords
-          ? g.pages.flatMap((pg) => preparedDocs(pg, new Set(r.storedIds)))
-          : undefined;
+        const stored = new Set(r.storedIds);
+        const docs = opts.onRecords ? g.pages.flatMap((pg) => preparedDocs(pg, stored)) : undefined;
         return account(g, r, docs);
       })
       .catch((e: unknown) => {

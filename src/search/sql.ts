@@ -127,7 +127,7 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
   const text = field !== undefined && o.textPaths?.has(field) === true;
   let narrow = ws.length ? parts(true).join(' AND ') : field ? quote(existsToken(field)) : undefined;
   // A text field: its text values' words are free words beside the field's text marker.
-  if (text && parts.length)
+  if (text && ws.length)
     narrow = `(${narrow}) OR (${[...parts(false), quote(textToken(field))].join(' AND ')})`;
   // `word*` needs no check: the FTS prefix query is exact for it (not on the text branch).
   if (!text && ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
