@@ -14,7 +14,7 @@
  */
 import type { Node } from './parser.js';
 import { queryError } from './parser.js';
-import { existsToken, fieldWordToken, textToken, words } from './terms.js';
+import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
 
 /** Record fields that are real, indexed columns of `syslog`. */
 export const NUMERIC_COLUMNS: Record<string, string> = {
@@ -86,11 +86,24 @@ function fieldWords(field: string, ws: readonly string[], o: CompileOptions): Fr
   ]);
 }
 
+/** An integer literal beyond MAX_TOKEN_INT (epoch milliseconds). */
+function isLongInteger(value: string): boolean {
+  const v = value.trim();
+  return /^-?\d+$/.test(v) && Math.abs(Number(v)) > MAX_TOKEN_INT;
+}
+
 function term(field: string | undefined, value: string, phrase: boolean, o: CompileOptions): Frag {
   if (field === '_id') return { sql: 's.id = ?', params: [value] };
-  if (field && field in NUMERIC_COLUMNS && !phrase) {
+  if (field && field in NUMERIC_COLUMNS) {
     const n = numericBound(field, value)!;
     return { sql: `s.${NUMERIC_COLUMNS[field]} = ?`, params: [n] };
+  }
+  if (field && isLongInteger(value)) {
+    // Such integers have no field token (terms.ts): compare the field's values on the record.
+    return and([
+      { fts: quote(existsToken(field)) },
+      { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value.trim()] },
+    ]);
   }
   const ws = words(value);
   if (ws.length === 0) {
@@ -124,6 +137,11 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
       const tok = quote(scoped && field ? fieldWordToken(field, w) : w);
       return idx === ws.length - 1 && partialLast ? `${tok} *` : tok;
     });
+  // A digits-only prefix may be meant for a long integer, which has no field token: narrow by
+  // the field's existence and check every value.
+  if (field && /^\d*$/.test(prefix)) {
+    return and([{ fts: quote(existsToken(field)) }, { sql: 'ic_wild(s.doc, ?, ?)', params: [field, regex] }]);
+  }
   const text = field !== undefined && o.textPaths?.has(field) === true;
   let narrow = ws.length ? parts(true).join(' AND ') : field ? quote(existsToken(field)) : undefined;
   // A text field: its text values' words are free words beside the field's text marker.

@@ -84,6 +84,19 @@ export const TEXT_WORDS = 8;
 export const textToken = (path: string): string => `_t${pathHash(path)}`;
 
 /**
+ * Top-level fields held in real columns, which queries answer by SQL (see sql.ts): they get no
+ * field or existence tokens (only `_id`'s words, as free text). They were a unique term per
+ * record each, and unique terms are what FTS5's merges pay for.
+ */
+export const COLUMN_FIELDS: ReadonlySet<string> = new Set(['_id', 'timestamp', 'write_time', 'severity']);
+
+/**
+ * Integers of more than 10 digits (epoch milliseconds: nearly one unique value per record)
+ * get no field token; `field:value` on them is checked on the record (sql.ts).
+ */
+export const MAX_TOKEN_INT = 9_999_999_999;
+
+/**
  * Paths as a trie of interned nodes, so that indexing never builds or hashes a path string
  * per leaf (that was the hot spot): object keys are interned strings, cheap as Map keys.
  */
@@ -93,6 +106,8 @@ interface PathNode {
   /** `_f<h>_`: the prefix of this path's field tokens. */
   field: string;
   text: string;
+  /** A top-level field held in a column (COLUMN_FIELDS). */
+  column: boolean;
   /** Record generation that last emitted `exists` / `text`: dedupes them without a Set. */
   gen: number;
   textGen: number;
@@ -105,6 +120,7 @@ const node = (path: string): PathNode => {
     exists: `_e${h}`,
     field: `_f${h}_`,
     text: `_t${h}`,
+    column: COLUMN_FIELDS.has(path),
     gen: 0,
     textGen: 0,
     children: new Map(),
@@ -141,14 +157,18 @@ function addWord(w: string): void {
 
 /** Emits the tokens of one scalar value at `n`. */
 function leaf(n: PathNode, v: string | number | boolean | bigint): void {
+  if (n.column) {
+    if (typeof v === 'string') for (const w of words(v)) addWord(w);
+    return;
+  }
   if (n.gen !== gen) {
     n.gen = gen;
     out.push(n.exists);
   }
   if (typeof v === 'number' && Number.isInteger(v)) {
-    // Integers (epoch ms, counts): field:value only; as free text they would be noise that
-    // adds a unique term per record.
-    out.push(n.field + String(v < 0 ? -v : v));
+    // Integers (counts, ports, years): field:value only; as free text they would be noise.
+    // Epoch milliseconds: not even that (MAX_TOKEN_INT).
+    if (v <= MAX_TOKEN_INT && v >= -MAX_TOKEN_INT) out.push(n.field + String(v < 0 ? -v : v));
     return;
   }
   const ws = words(typeof v === 'string' ? v : String(v));

@@ -164,6 +164,10 @@ describe('search over a real store', () => {
     ['package_name:openssl-libs', 'r1'],
     ['status:ACTIVE', ''],
     ['_id:r4', 'r4'],
+    // columns (_id, timestamp, write_time, severity) have no field tokens: SQL answers them,
+    // phrase or not; _id's words stay free text
+    ['r4', 'r4'],
+    ['severity:"90"', 'r1'],
     ['tenantid:acme', 'r6'],
     ['ip:"10.0.0.1"', 'r5'],
     // phrases: words in order within one value
@@ -442,6 +446,9 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
         doc('t3', { description: LONG_OTHER, title: 'overflow elsewhere' }),
         doc('t4', {
           referenceUrls: ['https://a.example/x', 'see zeta one two three four five six seven eight nine'],
+          // epoch milliseconds: no field token (MAX_TOKEN_INT), checked on the record
+          seenAt: 1_730_000_000_123,
+          port: 443,
         }),
       ],
     });
@@ -477,6 +484,12 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
     ['aws_inspector.referenceUrls:example-zeta', 't4'],
     ['aws_inspector.referenceUrls:zeta', 't4'],
     ['aws_inspector.referenceUrls:nowhere-zeta', ''],
+    ['aws_inspector.seenAt:1730000000123', 't4'],
+    ['aws_inspector.seenAt:1730000000124', ''],
+    ['aws_inspector.seenAt:17300*', 't4'],
+    ['aws_inspector.seenAt:[1730000000000 TO 1730000000200]', 't4'],
+    ['aws_inspector.port:443', 't4'],
+    ['aws_inspector.port:44*', 't4'],
   ];
   it.each(cases)('%s', (q, expected) => {
     expect(tids(q)).toBe(expected);
