@@ -38,6 +38,8 @@ export interface RunOptions {
   maxResults?: number;
   /** Collector-level page retries after the SDK gave up (default 3). */
   pageRetries?: number;
+  /** The same for throttling (default 10; see collect.ts). */
+  throttleRetries?: number;
   /** Injected pause for those retries (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**
@@ -134,6 +136,7 @@ export async function runConnector(
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
       ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
+      ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
       onPage: async ({ findings, checkpoint }) => {
         ctx.writeTime = clock.now();

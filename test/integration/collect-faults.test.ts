@@ -213,7 +213,11 @@ describe('faults during collection', () => {
   it('throttled on every attempt: ERR_THROTTLED (429), and the status says so', async () => {
     await control(emu, 'faults', 'POST', { throttle: { fraction: 1, retryAfterSeconds: 0 } });
     const id = addConnector(ts.store, configFor(emu));
-    const out = await run(ts.store, id, { clientOptions: { maxAttempts: 2 }, pageRetries: 0 });
+    const out = await run(ts.store, id, {
+      clientOptions: { maxAttempts: 2 },
+      pageRetries: 0,
+      throttleRetries: 0,
+    });
     expect(out).toMatchObject({ status: 'failed', error: { code: 'ERR_THROTTLED' } });
     expect(ts.store.connectors.get(id)!.status.lastError?.code).toBe('ERR_THROTTLED');
     expect(ts.store.index.size()).toBe(0);

@@ -304,6 +304,31 @@ describe('collect', () => {
     expect(always.requests).toHaveLength(3);
   });
 
+  it('is more patient with throttling (throttleRetries, default 10; waits capped at 30 s) than with other errors', async () => {
+    let fails = 7;
+    const waits: number[] = [];
+    const { client } = fakeClient(gen(15, 'ACTIVE', old), {
+      reject: (_r, call) =>
+        call >= 2 && fails-- > 0 ? new CodedError('ERR_THROTTLED', 'Rate exceeded') : undefined,
+    });
+    const res = await run(client, undefined, NOW, {
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    expect(res.res.findings).toBe(15);
+    expect(res.res.pageRetries).toBe(7);
+    expect(waits).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+
+    const always = fakeClient(gen(15, 'ACTIVE', old), {
+      reject: () => new CodedError('ERR_THROTTLED', 'Rate exceeded'),
+    });
+    await expect(run(always.client, undefined, NOW, { throttleRetries: 4 })).rejects.toMatchObject({
+      code: 'ERR_THROTTLED',
+    });
+    expect(always.requests).toHaveLength(5);
+  });
+
   it('keeps at most two requests/pages in flight when the store is slow (backpressure)', async () => {
     const { client, requests, maxInFlight } = fakeClient(gen(200, 'ACTIVE', old));
     let storing = 0;

@@ -86,6 +86,12 @@ export interface CollectOptions {
   maxResults?: number;
   /** Extra attempts per page after the SDK's own retries gave up on a retryable error (default 3). */
   pageRetries?: number;
+  /**
+   * The same for throttling (default 10, waits capped at 30 s): under sustained throttling the
+   * SDK's retry quota runs dry and it stops retrying; the collector then slows down instead of
+   * failing the run (about 3.5 minutes of patience per page).
+   */
+  throttleRetries?: number;
   /** Pause before such a page retry (default: 2 s * 2^attempt, abortable). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Restarts of one query after rejected tokens before giving up (default 3). */
@@ -181,6 +187,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const log = opts.logger;
   const maxResults = opts.maxResults ?? 100;
   const pageRetries = opts.pageRetries ?? 3;
+  const throttleRetries = opts.throttleRetries ?? 10;
   const sleep = opts.sleep ?? defaultSleep;
   const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
   const runStart = clock.now();
@@ -221,13 +228,13 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         if (
           !isCodedError(e) ||
           !RETRYABLE_PAGE_ERRORS.has(e.code) ||
-          attempt >= pageRetries ||
+          attempt >= (e.code === 'ERR_THROTTLED' ? throttleRetries : pageRetries) ||
           signal?.aborted
         ) {
           throw e;
         }
         result.pageRetries++;
-        const wait = 2000 * 2 ** attempt;
+        const wait = Math.min(30_000, 2000 * 2 ** attempt);
         log.warn(
           { code: e.code, attempt: attempt + 1, waitMs: wait },
           'page failed after SDK retries; retrying',
