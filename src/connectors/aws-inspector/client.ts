@@ -14,7 +14,8 @@
  *    `$metadata.httpStatusCode` and Node's error `code`, never by message text; secrets
  *    are scrubbed from every message.
  *
- * Retries are the SDK's standard strategy (bounded attempts). Checked in
+ * Retries are the SDK's standard strategy (bounded attempts) WITHOUT its retry quota (see
+ * `withoutRetryQuota`). Checked in
  * @smithy/core/retry (2026 defaults): throttling backs off from a 1 s base with jitter, other
  * transient errors (5xx, resets, timeouts) from 50 ms, and a `Retry-After` /
  * `x-amz-retry-after` header is honoured as max(backoff, min(Retry-After, backoff + 5 s)),
@@ -31,8 +32,14 @@ import {
 } from '@aws-sdk/client-inspector2';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  RetryStrategyV2,
+  StandardRetryToken,
+} from '@smithy/types';
 import { CodedError, type ErrorCode } from '../../core/errors.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import type { ConnectorConfig } from './config.js';
@@ -99,6 +106,28 @@ export interface ClientOptions {
 export type ClientFactory = (cfg: ConnectorConfig, opts: ClientOptions) => InspectorClient;
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * The SDK's standard retry strategy (same attempts, backoff and Retry-After handling) without
+ * its retry quota. That quota (500 tokens, 5 per retry, refunded slowly by successes) protects a
+ * service from retry storms of many callers; under sustained throttling it empties, after which
+ * every request gets ONE attempt, and a long run failed (reliability suite, full profile: 50%
+ * throttled). Our caller is one sequential collector whose own page retries are bounded, so the
+ * quota is refilled before each retry decision (through the strategy's public `recordSuccess`,
+ * which refunds a token's cost up to the initial capacity).
+ */
+export function withoutRetryQuota(maxAttempts: number): RetryStrategyV2 {
+  const inner = new StandardRetryStrategy(maxAttempts);
+  const refill = { getRetryCost: () => Number.MAX_SAFE_INTEGER } as unknown as StandardRetryToken;
+  return {
+    acquireInitialRetryToken: (scope) => inner.acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: (token, errorInfo) => {
+      inner.recordSuccess(refill);
+      return inner.refreshRetryTokenForRetry(token as StandardRetryToken, errorInfo);
+    },
+    recordSuccess: (token) => inner.recordSuccess(token as StandardRetryToken),
+  };
+}
 
 /** `inspector-connector-<id>`, restricted to STS's RoleSessionName alphabet, 2-64 chars. */
 export function roleSessionName(connectorId: string): string {
@@ -167,7 +196,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
     throwOnRequestTimeout: true,
   });
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const common = { region: cfg.region, requestHandler, maxAttempts, retryMode: 'standard' as const };
+  const common = { region: cfg.region, requestHandler, retryStrategy: withoutRetryQuota(maxAttempts) };
   const sourceKeys: AwsCredentialIdentity = {
     accessKeyId: cfg.auth.accessKeyId,
     secretAccessKey: cfg.auth.secretAccessKey,
