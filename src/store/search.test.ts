@@ -8,6 +8,7 @@ import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { openStore, type Store } from './index.js';
 import { syslogIndex } from './syslog-index.js';
+import { testRecord } from '../../test/support/records.js';
 
 let dir: string;
 let store: Store;
@@ -396,24 +397,11 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
   let cid: string;
   const LONG_OVERFLOW = 'A buffer overflow in the parser allows remote attackers to crash the service';
   const LONG_OTHER = 'An integer underflow in the decoder allows local users to read adjacent memory';
-  const doc = (id: string, aws: Record<string, unknown>): InterflowRecord => ({
-    _id: id,
-    timestamp: T0 + Number(id.slice(1)) * DAY,
-    write_time: T0,
-    tenantid: 'root',
-    tenant_name: 'Root Tenant',
-    msg_class: 'aws_inspector_finding',
-    msg_origin: {
-      source: 'aws_inspector',
-      vendor: 'aws',
-      category: 'security_scan',
-      processor: { type: 'log_collector', name: 'text-inspector', id: cid },
-    },
-    event_name: 'e',
-    event_status: 'ACTIVE',
-    severity: 50,
-    aws_inspector: aws,
-  });
+  const doc = (id: string, aws: Record<string, unknown>): InterflowRecord =>
+    testRecord(
+      { id: cid, name: 'text-inspector' },
+      { _id: id, timestamp: T0 + Number(id.slice(1)) * DAY, write_time: T0, aws_inspector: aws },
+    );
   const tids = (q: string) =>
     ts.index
       .search({ q, limit: 0, sort: 'timestamp:asc' })

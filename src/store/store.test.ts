@@ -8,6 +8,7 @@ import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { ConfigInvalidError, MASK, openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
+import { testRecord } from '../../test/support/records.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -36,28 +37,20 @@ const config = (over: Record<string, unknown> = {}) => ({
 });
 
 function record(i: number, connectorId: string, over: Partial<InterflowRecord> = {}): InterflowRecord {
-  return {
-    _id: `rec-${i}`,
-    timestamp: 1_000 + i,
-    write_time: 5_000 + i,
-    tenantid: 'root',
-    tenant_name: 'Root Tenant',
-    msg_class: 'aws_inspector_finding',
-    msg_origin: {
-      source: 'aws_inspector',
-      vendor: 'aws',
-      category: 'security_scan',
-      processor: { type: 'log_collector', name: 'root-inspector', id: connectorId },
+  return testRecord(
+    { id: connectorId, name: 'root-inspector' },
+    {
+      _id: `rec-${i}`,
+      timestamp: 1_000 + i,
+      write_time: 5_000 + i,
+      event_name: `finding ${i}`,
+      aws_inspector: {
+        findingArn: `arn:aws:inspector2:us-east-1:123456789012:finding/f${i}`,
+        status: 'ACTIVE',
+      },
+      ...over,
     },
-    event_name: `finding ${i}`,
-    event_status: 'ACTIVE',
-    severity: 50,
-    aws_inspector: {
-      findingArn: `arn:aws:inspector2:us-east-1:123456789012:finding/f${i}`,
-      status: 'ACTIVE',
-    },
-    ...over,
-  };
+  );
 }
 
 describe('openStore', () => {

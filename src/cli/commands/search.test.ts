@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InterflowRecord } from '../../core/record.js';
 import { openStore } from '../../store/index.js';
+import { testRecord } from '../../../test/support/records.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 let dir: string;
@@ -35,24 +36,20 @@ beforeAll(() => {
     region: 'us-east-1',
     auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'y'.repeat(40) },
   });
-  const records: InterflowRecord[] = Array.from({ length: 150 }, (_, i) => ({
-    _id: `r${i}`,
-    timestamp: T0 + i * HOUR,
-    write_time: T0 + 1000 * HOUR - i,
-    tenantid: 'root',
-    tenant_name: 'Root Tenant',
-    msg_class: 'aws_inspector_finding',
-    msg_origin: {
-      source: 'aws_inspector',
-      vendor: 'aws',
-      category: 'security_scan',
-      processor: { type: 'log_collector', name: 'root-inspector', id: c.id },
-    },
-    event_name: i % 3 === 0 ? `openssl finding ${i}` : `glibc finding ${i}`,
-    event_status: i % 2 ? 'ACTIVE' : 'CLOSED',
-    severity: (i % 5) * 20 + 10,
-    aws_inspector: { status: i % 2 ? 'ACTIVE' : 'CLOSED' },
-  }));
+  const records: InterflowRecord[] = Array.from({ length: 150 }, (_, i) =>
+    testRecord(
+      { id: c.id, name: 'root-inspector' },
+      {
+        _id: `r${i}`,
+        timestamp: T0 + i * HOUR,
+        write_time: T0 + 1000 * HOUR - i,
+        event_name: i % 3 === 0 ? `openssl finding ${i}` : `glibc finding ${i}`,
+        event_status: i % 2 ? 'ACTIVE' : 'CLOSED',
+        severity: (i % 5) * 20 + 10,
+        aws_inspector: { status: i % 2 ? 'ACTIVE' : 'CLOSED' },
+      },
+    ),
+  );
   store.commitPage({ connectorId: c.id, records, checkpoint: null });
   store.close();
 });
