@@ -127,7 +127,6 @@ const node = (path: string): PathNode => {
   };
 };
 const rootNode: PathNode = node('');
-let generation = 0;
 let pathNodes = 0;
 function child(parent: PathNode, key: string): PathNode {
   let n = parent.children.get(key);
@@ -145,6 +144,7 @@ const seenWords = new Set<string>();
 /** Per-record output of the walk (module state: recordTerms is synchronous and not re-entrant). */
 let out: string[] = [];
 let freeWords: string[] = [];
+/** The current record's generation: node.gen === gen means already emitted for this record. */
 let gen = 0;
 let onTextPath: ((path: string) => void) | undefined;
 
@@ -214,7 +214,7 @@ function visit(v: unknown, n: PathNode): void {
  * record for each path holding a text value (see TEXT_WORDS).
  */
 export function recordTerms(record: unknown, onText?: (path: string) => void): string {
-  gen = ++generation;
+  gen++;
   seenWords.clear();
   out = [];
   freeWords = [];

@@ -47,9 +47,10 @@ export function startWriter(dbPath: string): PageWriter {
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: CommitPageResult) => void; reject: (e: Error) => void }>();
 
+  // Also after close(): a thread that dies before answering what it was posted fails those
+  // commits (after a clean close nothing is pending by then: replies precede the exit).
   const failAll = (w: Worker, message: string) => {
-    if (worker !== w) return;
-    worker = undefined;
+    if (worker === w) worker = undefined;
     for (const p of pending.values()) p.reject(new CodedError('ERR_STORE', message));
     pending.clear();
   };
