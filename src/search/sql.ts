@@ -1,5 +1,6 @@
 /**
- * AST -> SQL over the Syslog index (table `syslog` aliased `s`, FTS5 table `syslog_fts`).
+ * AST -> SQL over the Syslog index (table `syslog` aliased `s`, FTS5 tables `syslog_fts...`:
+ * one per shard, see store/fts-shards.ts; an FTS expression is asked of each: fts-sql.ts).
  * Only placeholders carry user input; the SQL text is built from fixed fragments.
  *
  * Each leaf becomes either a pure FTS5 expression (exact, no verification needed) or a SQL
@@ -15,6 +16,7 @@
 import type { Node } from './parser.js';
 import { queryError } from './parser.js';
 import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
+import { ftsRowidsSql } from './fts-sql.js';
 
 /** Record fields that are real, indexed columns of `syslog`. */
 export const NUMERIC_COLUMNS: Record<string, string> = {
@@ -27,6 +29,8 @@ export const TIME_FIELDS = new Set(['timestamp', 'write_time']);
 export interface CompileOptions {
   /** Fields (dotted paths) that have held text values in the index being searched. */
   textPaths?: ReadonlySet<string>;
+  /** The FTS5 tables (shards) to search, oldest first. Default: `syslog_fts` alone. */
+  ftsTables?: readonly string[];
 }
 
 export interface SqlWhere {
@@ -37,12 +41,12 @@ export interface SqlWhere {
 type Frag = { fts: string } | { sql: string; params: unknown[] };
 
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
-const ftsIn = (match: string): Frag => ({
-  sql: 's.rowid IN (SELECT rowid FROM syslog_fts WHERE syslog_fts MATCH ?)',
-  params: [match],
-});
-const toSqlFrag = (f: Frag): { sql: string; params: unknown[] } =>
-  'fts' in f ? (ftsIn(f.fts) as { sql: string; params: unknown[] }) : f;
+const DEFAULT_FTS = ['syslog_fts'];
+const toSqlFrag = (f: Frag, o: CompileOptions): { sql: string; params: unknown[] } => {
+  if (!('fts' in f)) return f;
+  const tables = o.ftsTables ?? DEFAULT_FTS;
+  return { sql: `s.rowid IN (${ftsRowidsSql(tables)})`, params: tables.map(() => f.fts) };
+};
 const NOTHING: Frag = { sql: '0', params: [] };
 const EVERYTHING: Frag = { sql: '1', params: [] };
 /** A clause without any word (e.g. "-" or "/"): dropped from AND/OR/NOT, as an analyzer drops it. */
@@ -77,13 +81,19 @@ function numericBound(field: string, v: string | undefined): number | undefined 
 function fieldWords(field: string, ws: readonly string[], o: CompileOptions): Frag {
   const tokens: Frag = { fts: ws.map((w) => quote(fieldWordToken(field, w))).join(' AND ') };
   if (!o.textPaths?.has(field)) return tokens;
-  return or([
-    tokens,
-    and([
-      { fts: [...ws.map(quote), quote(textToken(field))].join(' AND ') },
-      { sql: 'ic_words(s.doc, ?, ?)', params: [field, JSON.stringify(ws)] },
-    ]),
-  ]);
+  return or(
+    [
+      tokens,
+      and(
+        [
+          { fts: [...ws.map(quote), quote(textToken(field))].join(' AND ') },
+          { sql: 'ic_words(s.doc, ?, ?)', params: [field, JSON.stringify(ws)] },
+        ],
+        o,
+      ),
+    ],
+    o,
+  );
 }
 
 /** An integer literal beyond MAX_TOKEN_INT (epoch milliseconds). */
@@ -100,20 +110,23 @@ function term(field: string | undefined, value: string, phrase: boolean, o: Comp
   }
   if (field && isLongInteger(value)) {
     // Such integers have no field token (terms.ts): compare the field's values on the record.
-    return and([
-      { fts: quote(existsToken(field)) },
-      { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value.trim()] },
-    ]);
+    return and(
+      [
+        { fts: quote(existsToken(field)) },
+        { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value.trim()] },
+      ],
+      o,
+    );
   }
   const ws = words(value);
   if (ws.length === 0) {
     // Only punctuation. Free text: ignored, as an analyzer drops it (checking every record's
     // values would scan the whole index). field:value: compare whole values where it exists.
     if (!field) return IGNORED;
-    return and([
-      { fts: quote(existsToken(field)) },
-      { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value] },
-    ]);
+    return and(
+      [{ fts: quote(existsToken(field)) }, { sql: 'ic_value_eq(s.doc, ?, ?)', params: [field, value] }],
+      o,
+    );
   }
   // One word (punctuation around it, as in "-5", is ignored, as an analyzer would), or several.
   // Unquoted (CVE-2024-1234, us-east-1, an ARN): all of them in the field, as an analyzed
@@ -121,7 +134,7 @@ function term(field: string | undefined, value: string, phrase: boolean, o: Comp
   // Quoted: a phrase (the words in order within one value), checked on the record.
   const narrow: Frag = field ? fieldWords(field, ws, o) : { fts: ws.map(quote).join(' AND ') };
   if (!phrase || ws.length === 1) return narrow;
-  return and([narrow, { sql: 'ic_phrase(s.doc, ?, ?)', params: [field ?? null, JSON.stringify(ws)] }]);
+  return and([narrow, { sql: 'ic_phrase(s.doc, ?, ?)', params: [field ?? null, JSON.stringify(ws)] }], o);
 }
 
 function wildcard(field: string | undefined, prefix: string, regex: string, o: CompileOptions): Frag {
@@ -140,7 +153,10 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
   // A digits-only prefix may be meant for a long integer, which has no field token: narrow by
   // the field's existence and check every value.
   if (field && /^\d*$/.test(prefix)) {
-    return and([{ fts: quote(existsToken(field)) }, { sql: 'ic_wild(s.doc, ?, ?)', params: [field, regex] }]);
+    return and(
+      [{ fts: quote(existsToken(field)) }, { sql: 'ic_wild(s.doc, ?, ?)', params: [field, regex] }],
+      o,
+    );
   }
   const text = field !== undefined && o.textPaths?.has(field) === true;
   let narrow = ws.length ? parts(true).join(' AND ') : field ? quote(existsToken(field)) : undefined;
@@ -151,10 +167,10 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
   if (!text && ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
     return { fts: narrow! };
   const check: Frag = { sql: 'ic_wild(s.doc, ?, ?)', params: [field ?? null, regex] };
-  return narrow ? and([{ fts: narrow }, check]) : check;
+  return narrow ? and([{ fts: narrow }, check], o) : check;
 }
 
-function range(node: Extract<Node, { type: 'range' }>): Frag {
+function range(node: Extract<Node, { type: 'range' }>, o: CompileOptions): Frag {
   const { field } = node;
   if (field in NUMERIC_COLUMNS) {
     const col = `s.${NUMERIC_COLUMNS[field]}`;
@@ -175,13 +191,16 @@ function range(node: Extract<Node, { type: 'range' }>): Frag {
   }
   if (field === '_id') throw queryError(0, '_id does not support ranges');
   const flags = (node.loInclusive ? 1 : 0) | (node.hiInclusive ? 2 : 0);
-  return and([
-    { fts: quote(existsToken(field)) },
-    { sql: 'ic_range(s.doc, ?, ?, ?, ?)', params: [field, node.lo ?? null, node.hi ?? null, flags] },
-  ]);
+  return and(
+    [
+      { fts: quote(existsToken(field)) },
+      { sql: 'ic_range(s.doc, ?, ?, ?, ?)', params: [field, node.lo ?? null, node.hi ?? null, flags] },
+    ],
+    o,
+  );
 }
 
-function and(children: Frag[]): Frag {
+function and(children: Frag[], o: CompileOptions): Frag {
   if (children.length > 0 && children.every((c) => c === IGNORED)) return IGNORED;
   const fts = children.filter((c): c is { fts: string } => 'fts' in c);
   const sql = children.filter((c): c is { sql: string; params: unknown[] } => 'sql' in c && c.sql !== '1');
@@ -190,11 +209,11 @@ function and(children: Frag[]): Frag {
   const all = [...merged, ...sql];
   if (all.length === 0) return EVERYTHING;
   if (all.length === 1) return all[0]!;
-  const parts = all.map(toSqlFrag);
+  const parts = all.map((f) => toSqlFrag(f, o));
   return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
 }
 
-function or(all: Frag[]): Frag {
+function or(all: Frag[], o: CompileOptions): Frag {
   const children = all.filter((c) => c !== IGNORED);
   if (children.length === 0) return IGNORED;
   if (children.some((c) => 'sql' in c && c.sql === '1')) return EVERYTHING;
@@ -202,7 +221,7 @@ function or(all: Frag[]): Frag {
   if (live.length === 0) return NOTHING;
   if (live.every((c) => 'fts' in c))
     return { fts: live.map((c) => `(${(c as { fts: string }).fts})`).join(' OR ') };
-  const parts = live.map(toSqlFrag);
+  const parts = live.map((f) => toSqlFrag(f, o));
   return { sql: parts.map((p) => `(${p.sql})`).join(' OR '), params: parts.flatMap((p) => p.params) };
 }
 
@@ -215,21 +234,21 @@ function andNode(children: readonly Node[], o: CompileOptions): Frag {
     if (c.type === 'not') {
       const inner = compile(c.child, o);
       if ('fts' in inner) negFts.push(inner.fts);
-      else rest.push(negate(inner));
+      else rest.push(negate(inner, o));
     } else pos.push(compile(c, o));
   }
-  const positive = and(pos);
+  const positive = and(pos, o);
   if (negFts.length && 'fts' in positive) {
-    return and([{ fts: `(${positive.fts}) NOT (${negFts.join(' OR ')})` }, ...rest]);
+    return and([{ fts: `(${positive.fts}) NOT (${negFts.join(' OR ')})` }, ...rest], o);
   }
-  return and([positive, ...negFts.map((f) => negate({ fts: f })), ...rest]);
+  return and([positive, ...negFts.map((f) => negate({ fts: f }, o)), ...rest], o);
 }
 
-function negate(f: Frag): Frag {
+function negate(f: Frag, o: CompileOptions): Frag {
   if (f === IGNORED) return IGNORED;
   if ('sql' in f && f.sql === '1') return NOTHING;
   if ('sql' in f && f.sql === '0') return EVERYTHING;
-  const p = toSqlFrag(f);
+  const p = toSqlFrag(f, o);
   // A check function returns 0/1, never NULL, so NOT is exact here.
   return { sql: `NOT (${p.sql})`, params: p.params };
 }
@@ -241,15 +260,18 @@ function compile(n: Node, o: CompileOptions): Frag {
     case 'and':
       return andNode(n.children, o);
     case 'or':
-      return or(n.children.map((c) => compile(c, o)));
+      return or(
+        n.children.map((c) => compile(c, o)),
+        o,
+      );
     case 'not':
-      return negate(compile(n.child, o));
+      return negate(compile(n.child, o), o);
     case 'term':
       return term(n.field, n.value, n.phrase, o);
     case 'wildcard':
       return wildcard(n.field, n.prefix, n.regex, o);
     case 'range':
-      return range(n);
+      return range(n, o);
     case 'exists':
       if (n.field in NUMERIC_COLUMNS) return { sql: `s.${NUMERIC_COLUMNS[n.field]} IS NOT NULL`, params: [] };
       if (n.field === '_id') return EVERYTHING;
@@ -259,7 +281,7 @@ function compile(n: Node, o: CompileOptions): Frag {
 
 /** The WHERE clause (over `syslog s`) for a parsed query. */
 export function toSql(ast: Node, o: CompileOptions = {}): SqlWhere {
-  const f = toSqlFrag(compile(ast, o));
+  const f = toSqlFrag(compile(ast, o), o);
   return { where: f.sql, params: f.params };
 }
 

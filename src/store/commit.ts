@@ -10,12 +10,13 @@
  *   (deduplicated on `_id`), their index rows, the findings' current state, each page's run
  *   counts and the last page's checkpoint.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { InterflowRecord } from '../core/record.js';
 import { recordTerms } from '../search/terms.js';
 import { checkpointsRepo, runsRepo, type RunCounts } from './repos.js';
+import { FTS_SHARD_ROWS, activeShard, saveNextRowid } from './fts-shards.js';
 
 /** The current state of one finding, as given with a page (derived from the records if omitted). */
 export interface FindingVersion {
@@ -145,8 +146,17 @@ function deriveFindings(records: readonly InterflowRecord[]): FindingVersion[] {
   return out;
 }
 
+export interface CommitterOptions {
+  /** Records per full-text index shard (fts-shards.ts); default FTS_SHARD_ROWS. */
+  ftsShardRows?: number;
+}
+
 /** The write side: commits prepared pages, all of one transaction. */
-export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) => CommitPageResult {
+export function pageCommitter(
+  db: Database,
+  opts: CommitterOptions = {},
+): (pages: readonly PreparedPage[]) => CommitPageResult {
+  const shardRows = opts.ftsShardRows ?? FTS_SHARD_ROWS;
   // Stamps (checkpoint updated_at) come from the page, prepared with the caller's clock.
   let now = 0;
   const clock: Clock = { now: () => now };
@@ -155,10 +165,9 @@ export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) =>
   const ins = {
     doc: db.prepare(
       `INSERT OR IGNORE INTO syslog
-         (id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`,
+         (rowid, id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`,
     ),
-    fts: db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, CAST(? AS TEXT))'),
     finding: db.prepare(
       `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id,
                              first_seen_at, last_seen_at)
@@ -171,10 +180,19 @@ export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) =>
     ),
     textPath: db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)'),
   };
+  const ftsInserts = new Map<string, Statement>();
+  const ftsInsert = (table: string): Statement => {
+    let st = ftsInserts.get(table);
+    if (!st) {
+      st = db.prepare(`INSERT INTO ${table} (rowid, terms) VALUES (?, CAST(? AS TEXT))`);
+      ftsInserts.set(table, st);
+    }
+    return st;
+  };
   const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
   let pagesSinceOptimize = 0;
 
-  const commitOne = (p: PreparedPage): CommitPageResult => {
+  const commitOne = (p: PreparedPage, shard: { fts: Statement; nextRowid: number }): CommitPageResult => {
     if (connectorExists.get(p.connectorId) === undefined) {
       throw new CodedError(
         'ERR_NOT_FOUND',
@@ -191,6 +209,7 @@ export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) =>
       docStart = r.docEnd;
       termsStart = r.termsEnd;
       const info = ins.doc.run(
+        shard.nextRowid,
         r.id,
         r.timestamp,
         r.writeTime,
@@ -206,7 +225,7 @@ export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) =>
         duplicates++;
         continue;
       }
-      ins.fts.run(info.lastInsertRowid, terms);
+      shard.fts.run(shard.nextRowid++, terms);
       storedIds.push(r.id);
     }
     for (const f of p.findings) {
@@ -236,12 +255,15 @@ export function pageCommitter(db: Database): (pages: readonly PreparedPage[]) =>
   };
   const commit = db.transaction((pages: readonly PreparedPage[]): CommitPageResult => {
     const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+    const active = activeShard(db, shardRows);
+    const shard = { fts: ftsInsert(active.name), nextRowid: active.nextRowid };
     for (const p of pages) {
-      const r = commitOne(p);
+      const r = commitOne(p, shard);
       total.stored += r.stored;
       total.duplicates += r.duplicates;
       for (const id of r.storedIds) total.storedIds.push(id);
     }
+    if (shard.nextRowid !== active.nextRowid) saveNextRowid(db, { ...active, nextRowid: shard.nextRowid });
     return total;
   });
 

@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { recordTerms } from '../search/terms.js';
+import { FTS_SHARDS_TABLE } from './fts-shards.js';
 
 export interface Migration {
   version: number;
@@ -228,6 +229,11 @@ export const migrations: Migration[] = [
     // Rows indexed before this version have field tokens for every value, which the compiler's
     // field-token branch still matches; the table lists paths that have held text since.
     up: TEXT_PATHS_TABLE,
+  },
+  {
+    version: 9,
+    name: 'full-text index in shards of consecutive rowids (fts_shards; the existing syslog_fts is the first)',
+    up: FTS_SHARDS_TABLE,
   },
 ];
 

@@ -55,82 +55,78 @@ function rec(
   };
 }
 
-beforeAll(() => {
+/**
+ * The six records, one page each: with a small `ftsShardRows` they land in several full-text
+ * shards (a shard starts at a transaction's start), so every case also runs across shards.
+ */
+function openSearchStore(ftsShardRows: number): void {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0), ftsShardRows });
   connectorId = store.connectors.create({
     name: 'root-inspector',
     region: 'us-east-1',
     auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) },
   }).id;
-  store.commitPage({
-    connectorId,
-    checkpoint: null,
-    records: [
-      rec('r1', 1, {
+  const records = [
+    rec('r1', 1, {
+      status: 'ACTIVE',
+      severity: 90,
+      pkg: ['openssl', 'openssl-libs'],
+      cve: 'CVE-2024-1234',
+      title: 'CVE-2024-1234 - openssl remote code execution',
+      score: 9.8,
+    }),
+    rec('r2', 2, {
+      status: 'CLOSED',
+      severity: 70,
+      pkg: ['glibc'],
+      cve: 'CVE-2023-4911',
+      title: 'CVE-2023-4911 - glibc buffer overflow',
+      score: 7.5,
+    }),
+    rec('r3', 3, {
+      status: 'SUPPRESSED',
+      severity: 30,
+      pkg: ['zlib'],
+      cve: 'CVE-2022-37434',
+      title: 'zlib heap overflow, code execution remote',
+      score: 3.1,
+    }),
+    rec(
+      'r4',
+      10,
+      {
         status: 'ACTIVE',
-        severity: 90,
-        pkg: ['openssl', 'openssl-libs'],
-        cve: 'CVE-2024-1234',
-        title: 'CVE-2024-1234 - openssl remote code execution',
-        score: 9.8,
-      }),
-      rec('r2', 2, {
-        status: 'CLOSED',
-        severity: 70,
-        pkg: ['glibc'],
-        cve: 'CVE-2023-4911',
-        title: 'CVE-2023-4911 - glibc buffer overflow',
-        score: 7.5,
-      }),
-      rec('r3', 3, {
-        status: 'SUPPRESSED',
-        severity: 30,
-        pkg: ['zlib'],
-        cve: 'CVE-2022-37434',
-        title: 'zlib heap overflow, code execution remote',
-        score: 3.1,
-      }),
-      rec(
-        'r4',
-        10,
-        {
-          status: 'ACTIVE',
-          severity: 50,
-          pkg: ['log4j-core'],
-          cve: 'CVE-2021-44228',
-          title: 'Log4Shell: log4j-core JNDI lookup',
-        },
-        { marker: '--' },
-      ),
-      rec(
-        'r5',
-        20,
-        {
-          status: 'ACTIVE',
-          severity: 10,
-          pkg: ['café-lib'],
-          cve: 'CVE-2020-0001',
-          title: 'Ünïcode title Straße',
-        },
-        { note: 'path C:\\temp (x)', ip: '10.0.0.1' },
-      ),
-      rec('r6', 30, {
-        status: 'CLOSED',
-        severity: 100,
-        pkg: ['openssh'],
-        cve: 'CVE-2024-6387',
-        title: 'regreSSHion openssh race',
-        score: 8.1,
-      }),
-    ],
-  });
-});
-
-afterAll(() => {
-  store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+        severity: 50,
+        pkg: ['log4j-core'],
+        cve: 'CVE-2021-44228',
+        title: 'Log4Shell: log4j-core JNDI lookup',
+      },
+      { marker: '--' },
+    ),
+    rec(
+      'r5',
+      20,
+      {
+        status: 'ACTIVE',
+        severity: 10,
+        pkg: ['café-lib'],
+        cve: 'CVE-2020-0001',
+        title: 'Ünïcode title Straße',
+      },
+      { note: 'path C:\\temp (x)', ip: '10.0.0.1' },
+    ),
+    rec('r6', 30, {
+      status: 'CLOSED',
+      severity: 100,
+      pkg: ['openssh'],
+      cve: 'CVE-2024-6387',
+      title: 'regreSSHion openssh race',
+      score: 8.1,
+    }),
+  ];
+  for (const r of records) store.commitPage({ connectorId, checkpoint: null, records: [r] });
+}
 
 const ids = (q: string, opts: Record<string, unknown> = {}) =>
   store.index
@@ -138,7 +134,32 @@ const ids = (q: string, opts: Record<string, unknown> = {}) =>
     .records.map((r) => r._id)
     .join(',');
 
-describe('search over a real store', () => {
+// One shard (the default size), and a shard per two records (three shards).
+describe.each([
+  ['one full-text shard', 50_000],
+  ['three full-text shards', 2],
+])('search over a real store (%s)', (_name, shardRows) => {
+  beforeAll(() => openSearchStore(shardRows));
+  afterAll(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the records in the shards expected', () => {
+    const shards = store.db
+      .prepare('SELECT name, first_rowid FROM fts_shards ORDER BY first_rowid')
+      .raw()
+      .all();
+    expect(shards).toEqual(
+      shardRows === 2
+        ? [
+            ['syslog_fts', 1],
+            ['syslog_fts_1', 3],
+            ['syslog_fts_2', 5],
+          ]
+        : [['syslog_fts', 1]],
+    );
+  });
   const cases: [string, string][] = [
     ['*', 'r1,r2,r3,r4,r5,r6'],
     ['', 'r1,r2,r3,r4,r5,r6'],
@@ -314,82 +335,95 @@ describe('search over a real store', () => {
   });
 });
 
-describe('query plans agree (index walk with FTS probe, index walk with match set, fetch and sort)', () => {
-  let d: string;
-  let s: Store;
-  const N = 3000;
-  const recs: InterflowRecord[] = [];
-  beforeAll(() => {
-    d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
-    s = openStore({ dataDir: d, key: Buffer.alloc(32, 1) });
-    const c = s.connectors.create({
-      name: 'plans',
-      region: 'us-east-1',
-      auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'z'.repeat(40) },
-    });
-    for (let i = 0; i < N; i++) {
-      recs.push({
-        _id: `p${i}`,
-        // Not in insertion order, with ties, so that index order and rowid order differ.
-        timestamp: T0 + ((i * 7919) % 1000) * 1000,
-        write_time: T0 + i,
-        tenantid: i % 4 === 0 ? 'acme' : 'root',
-        tenant_name: 'x',
-        msg_class: 'aws_inspector_finding',
-        msg_origin: {
-          source: 'aws_inspector',
-          vendor: 'aws',
-          category: 'security_scan',
-          processor: { type: 'log_collector', name: 'plans', id: c.id },
-        },
-        event_name: i % 3 === 0 ? 'common rare' : i % 50 === 0 ? 'rare' : 'common',
-        event_status: 'ACTIVE',
-        severity: (i % 10) * 10,
+describe.each([
+  ['one full-text shard', 50_000],
+  ['three full-text shards', 1000],
+])(
+  'query plans agree (index walk with FTS probe, index walk with match set, fetch and sort; %s)',
+  (_n, shardRows) => {
+    let d: string;
+    let s: Store;
+    const N = 3000;
+    const recs: InterflowRecord[] = [];
+    beforeAll(() => {
+      d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
+      s = openStore({ dataDir: d, key: Buffer.alloc(32, 1), ftsShardRows: shardRows });
+      const c = s.connectors.create({
+        name: 'plans',
+        region: 'us-east-1',
+        auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'z'.repeat(40) },
       });
-    }
-    for (let i = 0; i < N; i += 500) s.commitPage({ connectorId: c.id, records: recs.slice(i, i + 500) });
-  });
-  afterAll(() => {
-    s.close();
-    fs.rmSync(d, { recursive: true, force: true });
-  });
-
-  const expected = (pred: (r: InterflowRecord) => boolean, offset: number, limit: number) =>
-    recs
-      .map((r, rowid) => ({ r, rowid }))
-      .filter(({ r }) => pred(r))
-      .sort((a, b) => b.r.timestamp - a.r.timestamp || b.r.severity - a.r.severity || b.rowid - a.rowid)
-      .slice(offset, offset + limit)
-      .map(({ r }) => r._id);
-
-  const cases: [string, string, string[] | undefined, (r: InterflowRecord) => boolean][] = [
-    ['most rows match (walk + FTS probe)', 'common', undefined, (r) => r.event_name.includes('common')],
-    ['a third match (walk + match set)', 'event_name:rare', undefined, (r) => r.event_name.includes('rare')],
-    ['few match (fetch and sort)', 'rare NOT common', undefined, (r) => r.event_name === 'rare'],
-    [
-      'tenant folded into the match',
-      'common',
-      ['root'],
-      (r) => r.event_name.includes('common') && r.tenantid === 'root',
-    ],
-    ['tenant only', '*', ['root'], (r) => r.tenantid === 'root'],
-    ['severity + tenant', 'severity:>=50', ['acme', 'root'], (r) => r.severity >= 50],
-  ];
-  it.each(cases)('%s', (_name, q, tenantIds, pred) => {
-    // probeRatio 1 forces the per-row FTS probe wherever the walk is shorter than the matches.
-    for (const index of [s.index, syslogIndex(s.db, { probeRatio: 1 })])
-      for (const [offset, limit] of [
-        [0, 50],
-        [400, 20],
-        [0, 0],
-      ] as const) {
-        const res = index.search({ q, limit, offset, ...(tenantIds ? { tenantIds } : {}) });
-        const want = expected(pred, offset, limit === 0 ? N : limit);
-        expect(res.records.map((r) => r._id)).toEqual(want);
-        expect(res.total).toBe(recs.filter(pred).length);
+      for (let i = 0; i < N; i++) {
+        recs.push({
+          _id: `p${i}`,
+          // Not in insertion order, with ties, so that index order and rowid order differ.
+          timestamp: T0 + ((i * 7919) % 1000) * 1000,
+          write_time: T0 + i,
+          tenantid: i % 4 === 0 ? 'acme' : 'root',
+          tenant_name: 'x',
+          msg_class: 'aws_inspector_finding',
+          msg_origin: {
+            source: 'aws_inspector',
+            vendor: 'aws',
+            category: 'security_scan',
+            processor: { type: 'log_collector', name: 'plans', id: c.id },
+          },
+          event_name: i % 3 === 0 ? 'common rare' : i % 50 === 0 ? 'rare' : 'common',
+          event_status: 'ACTIVE',
+          severity: (i % 10) * 10,
+        });
       }
-  });
-});
+      for (let i = 0; i < N; i += 500) s.commitPage({ connectorId: c.id, records: recs.slice(i, i + 500) });
+      const shards = s.db.prepare('SELECT first_rowid FROM fts_shards ORDER BY first_rowid').pluck().all();
+      expect(shards).toEqual(shardRows === 1000 ? [1, 1001, 2001] : [1]);
+    });
+    afterAll(() => {
+      s.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    });
+
+    const expected = (pred: (r: InterflowRecord) => boolean, offset: number, limit: number) =>
+      recs
+        .map((r, rowid) => ({ r, rowid }))
+        .filter(({ r }) => pred(r))
+        .sort((a, b) => b.r.timestamp - a.r.timestamp || b.r.severity - a.r.severity || b.rowid - a.rowid)
+        .slice(offset, offset + limit)
+        .map(({ r }) => r._id);
+
+    const cases: [string, string, string[] | undefined, (r: InterflowRecord) => boolean][] = [
+      ['most rows match (walk + FTS probe)', 'common', undefined, (r) => r.event_name.includes('common')],
+      [
+        'a third match (walk + match set)',
+        'event_name:rare',
+        undefined,
+        (r) => r.event_name.includes('rare'),
+      ],
+      ['few match (fetch and sort)', 'rare NOT common', undefined, (r) => r.event_name === 'rare'],
+      [
+        'tenant folded into the match',
+        'common',
+        ['root'],
+        (r) => r.event_name.includes('common') && r.tenantid === 'root',
+      ],
+      ['tenant only', '*', ['root'], (r) => r.tenantid === 'root'],
+      ['severity + tenant', 'severity:>=50', ['acme', 'root'], (r) => r.severity >= 50],
+    ];
+    it.each(cases)('%s', (_name, q, tenantIds, pred) => {
+      // probeRatio 1 forces the per-row FTS probe wherever the walk is shorter than the matches.
+      for (const index of [s.index, syslogIndex(s.db, { probeRatio: 1 })])
+        for (const [offset, limit] of [
+          [0, 50],
+          [400, 20],
+          [0, 0],
+        ] as const) {
+          const res = index.search({ q, limit, offset, ...(tenantIds ? { tenantIds } : {}) });
+          const want = expected(pred, offset, limit === 0 ? N : limit);
+          expect(res.records.map((r) => r._id)).toEqual(want);
+          expect(res.total).toBe(recs.filter(pred).length);
+        }
+    });
+  },
+);
 
 describe('text fields (values of more than TEXT_WORDS words: free words + a marker, no field tokens)', () => {
   let tdir: string;

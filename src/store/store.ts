@@ -20,6 +20,7 @@ import {
   type PreparedPage,
 } from './commit.js';
 import { migrate } from './migrations.js';
+import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { loadKey, secretBox } from './secrets.js';
 import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
 import {
@@ -54,6 +55,8 @@ export interface OpenStoreOptions {
    * run uses two cores. Default false (inline).
    */
   writerThread?: boolean;
+  /** Records per full-text index shard (fts-shards.ts; tests use small ones). Default 50,000. */
+  ftsShardRows?: number;
 }
 
 export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
@@ -138,7 +141,8 @@ export function openStore(opts: OpenStoreOptions): Store {
   const findings = findingsRepo(db);
   const index = syslogIndex(db);
 
-  const commit = pageCommitter(db);
+  const committer = { ftsShardRows: opts.ftsShardRows ?? FTS_SHARD_ROWS };
+  const commit = pageCommitter(db, committer);
   let writer: PageWriter | undefined;
 
   return {
@@ -158,7 +162,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     commitPrepared: (pages) => commit(pages),
     async commitPreparedAsync(pages, o = {}) {
       if (!opts.writerThread) return commit(pages);
-      writer ??= startWriter(dbPath);
+      writer ??= startWriter(dbPath, committer);
       return writer.commit(pages, o.transfer === true);
     },
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),

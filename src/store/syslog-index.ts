@@ -1,9 +1,10 @@
-/** The Syslog index: search, count, histogram over `syslog` + `syslog_fts`. */
+/** The Syslog index: search, count, histogram over `syslog` + its full-text shards (fts-shards.ts). */
 import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { parse } from '../search/parser.js';
 import { compileQuery } from '../search/sql.js';
+import { ftsCountSql, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
 import { fieldWordToken, words } from '../search/terms.js';
 import { searchFunctions } from '../search/functions.js';
 
@@ -150,7 +151,9 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
   interface Built {
     where: string;
     params: unknown[];
-    /** Set when the whole query is one FTS expression (then counting can use the FTS table). */
+    /** The full-text shards' tables, oldest first (one placeholder each per FTS clause). */
+    tables: string[];
+    /** Set when the whole query is one FTS expression (then counting can use the FTS tables). */
     ftsOnly?: string;
     probeWhere?: string;
     /** Parameters of probeWhere: the query's own MATCH (without the folded tenant, whose long
@@ -175,15 +178,18 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     const ast = parse(filter.q ?? '');
     // Read per query (a handful of rows): another process may be indexing into this store.
     const textPaths = new Set(stmt('SELECT path FROM text_paths').pluck().all() as string[]);
-    const compiled = compileQuery(ast, { textPaths });
+    const shards = stmt(
+      'SELECT name, first_rowid AS firstRowid FROM fts_shards ORDER BY first_rowid',
+    ).all() as FtsShard[];
+    const tables = shards.map((sh) => sh.name);
+    const compiled = compileQuery(ast, { textPaths, ftsTables: tables });
+    // The clauses besides the query's own FTS expression (which goes first, built at the end).
     const clauses: string[] = [];
     const params: unknown[] = [];
     let ftsOnly: string | undefined;
     const hasQuery = !('sql' in compiled && compiled.sql === '1');
     if ('fts' in compiled) {
       ftsOnly = compiled.fts;
-      clauses.push('s.rowid IN (SELECT rowid FROM syslog_fts WHERE syslog_fts MATCH ?)');
-      params.push(compiled.fts);
     } else if (compiled.sql !== '1') {
       clauses.push(`(${compiled.sql})`);
       params.push(...compiled.params);
@@ -201,7 +207,6 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       );
       if (alts.every((a) => a !== '')) {
         ftsOnly = `(${ftsOnly}) AND (${alts.map((a) => `(${a})`).join(' OR ')})`;
-        params[0] = ftsOnly;
         tenantFolded = true;
       }
     }
@@ -227,19 +232,19 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       }
       other = true;
     }
-    // The same filter with the FTS part probed per row (for short index walks, see selectSql).
-    const probeWhere =
-      ftsOnly !== undefined
-        ? [
-            'EXISTS (SELECT 1 FROM syslog_fts WHERE syslog_fts MATCH ? AND rowid = s.rowid)',
-            ...clauses.slice(1),
-          ].join(' AND ')
-        : undefined;
+    const each = (match: string) => tables.map(() => match);
+    const where = ftsOnly !== undefined ? [`s.rowid IN (${ftsRowidsSql(tables)})`, ...clauses] : clauses;
     return {
-      where: clauses.length ? clauses.join(' AND ') : '1',
-      params,
+      tables,
+      where: where.length ? where.join(' AND ') : '1',
+      params: ftsOnly !== undefined ? [...each(ftsOnly), ...params] : params,
       ...(ftsOnly !== undefined
-        ? { ftsOnly, probeWhere, probeParams: [(compiled as { fts: string }).fts, ...params.slice(1)] }
+        ? {
+            ftsOnly,
+            // The same filter with the FTS part probed per row (for short index walks, see selectSql).
+            probeWhere: [ftsProbeSql(shards), ...clauses].join(' AND '),
+            probeParams: [...each((compiled as { fts: string }).fts), ...params],
+          }
         : {}),
       hasOtherFilters: other,
       ftsCountable: ftsOnly !== undefined && !timed && (filter.tenantIds === undefined || tenantFolded),
@@ -293,9 +298,8 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
 
   function count(b: Built): number {
     if (b.ftsOnly !== undefined && b.ftsCountable) {
-      return (
-        stmt('SELECT count(*) AS n FROM syslog_fts WHERE syslog_fts MATCH ?').get(b.ftsOnly) as { n: number }
-      ).n;
+      const match = b.ftsOnly;
+      return (stmt(ftsCountSql(b.tables)).get(...b.tables.map(() => match)) as { n: number }).n;
     }
     // With a time range, walk the covering time index (it holds severity and tenantid too):
     // never one record read per match.

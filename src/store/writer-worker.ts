@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { isCodedError } from '../core/errors.js';
 import { pageCommitter, type CommitPageResult, type PreparedPage } from './commit.js';
 import { configureConnection } from './connection.js';
+import type { WriterData } from './writer.js';
 
 export type WriterRequest = { id: number; pages: PreparedPage[] } | { id: number; close: true };
 export type WriterReply =
@@ -14,9 +15,10 @@ export type WriterReply =
   | { id: number; ok: false; code: string; message: string };
 
 const port = parentPort!;
-const db = new Database((workerData as { dbPath: string }).dbPath);
+const data = workerData as WriterData;
+const db = new Database(data.dbPath);
 configureConnection(db);
-const commit = pageCommitter(db);
+const commit = pageCommitter(db, data.committer);
 
 /** Buffers arrive as plain Uint8Arrays (structured clone); the committer binds Buffers. */
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, type Transferable } from 'node:worker_threads';
 import { CodedError, type ErrorCode } from '../core/errors.js';
-import type { CommitPageResult, PreparedPage } from './commit.js';
+import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 export interface PageWriter {
@@ -23,9 +23,14 @@ export interface PageWriter {
   close(): void;
 }
 
-function spawn(dbPath: string): Worker {
+export interface WriterData {
+  dbPath: string;
+  committer: CommitterOptions;
+}
+
+function spawn(workerData: WriterData): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { dbPath } });
+    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData });
   }
   // From the sources (tests, tsx): the worker is TypeScript, loaded through tsx's ESM loader,
   // resolved here (a bare specifier in eval'd code would resolve from the working directory).
@@ -34,7 +39,7 @@ function spawn(dbPath: string): Worker {
   const tsx = JSON.stringify(pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href);
   return new Worker(`import(${tsx}).then((t) => { t.register(); return import(${entry}); });`, {
     eval: true,
-    workerData: { dbPath },
+    workerData,
   });
 }
 
@@ -42,7 +47,7 @@ function spawn(dbPath: string): Worker {
 const ownsMemory = (b: Buffer): b is Buffer & { buffer: ArrayBuffer } =>
   b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;
 
-export function startWriter(dbPath: string): PageWriter {
+export function startWriter(dbPath: string, committer: CommitterOptions = {}): PageWriter {
   let worker: Worker | undefined;
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: CommitPageResult) => void; reject: (e: Error) => void }>();
@@ -56,7 +61,7 @@ export function startWriter(dbPath: string): PageWriter {
   };
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = spawn(dbPath);
+    const w = spawn({ dbPath, committer });
     w.on('message', (r: WriterReply) => {
       const p = pending.get(r.id);
       if (!p) return;
