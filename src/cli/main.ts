@@ -8,6 +8,9 @@ import { register as registerServe } from './commands/serve.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerReconcile } from './commands/reconcile.js';
 import { register as registerSearch } from './commands/search.js';
+import { boundHeapGrowth } from './memory.js';
+
+boundHeapGrowth();
 
 const program = new Command()
   .name('inspector-connector')
