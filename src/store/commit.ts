@@ -263,7 +263,7 @@ export function pageCommitter(
       total.duplicates += r.duplicates;
       for (const id of r.storedIds) total.storedIds.push(id);
     }
-    if (shard.nextRowid !== active.nextRowid) saveNextRowid(db, { ...active, nextRowid: shard.nextRowid });
+    if (shard.nextRowid !== active.nextRowid) saveNextRowid(db, active.id, shard.nextRowid);
     return total;
   });
 

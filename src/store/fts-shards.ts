@@ -16,8 +16,6 @@
 import type { Database } from 'better-sqlite3';
 import type { FtsShard } from '../search/fts-sql.js';
 
-export type { FtsShard };
-
 /** Records per shard by default (an FTS5 table of ~45 MB: inside the 64 MB page cache). */
 export const FTS_SHARD_ROWS = 50_000;
 /** A sealed shard larger than this many times the shard size (a pre-shard index) is not optimized on sealing: that would take minutes. */
@@ -49,13 +47,6 @@ export function createShardTable(db: Database, name: string): void {
     );
     INSERT INTO ${name}(${name}, rank) VALUES ('automerge', 16);
   `);
-}
-
-/** The shards, oldest first. */
-export function listShards(db: Database): FtsShard[] {
-  return db
-    .prepare('SELECT name, first_rowid AS firstRowid FROM fts_shards ORDER BY first_rowid')
-    .all() as FtsShard[];
 }
 
 export interface ActiveShard extends FtsShard {
@@ -97,6 +88,7 @@ export function activeShard(db: Database, shardRows: number): ActiveShard {
   return { id, name, firstRowid: nextRowid, nextRowid };
 }
 
-export function saveNextRowid(db: Database, shard: ActiveShard): void {
-  db.prepare('UPDATE fts_shards SET next_rowid = ? WHERE id = ?').run(shard.nextRowid, shard.id);
+/** Records the rowid the next record must get (in the transaction that gave the previous ones). */
+export function saveNextRowid(db: Database, shardId: number, nextRowid: number): void {
+  db.prepare('UPDATE fts_shards SET next_rowid = ? WHERE id = ?').run(nextRowid, shardId);
 }
