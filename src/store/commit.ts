@@ -82,6 +82,22 @@ export interface PreparedPage {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
+/** Below this, Buffer.from takes the bytes from Node's shared pool (its poolSize / 2). */
+const POOLED = Buffer.poolSize >>> 1;
+
+/**
+ * The strings' UTF-8 bytes back to back (`bytes` = their total length). A large page gets a
+ * buffer of its own, written string by string: joining first made one ~400 KB string per page
+ * in V8's large-object space, garbage at once, which drove full collections.
+ */
+function utf8(parts: readonly string[], bytes: number): Buffer {
+  if (bytes < POOLED) return Buffer.from(parts.join(''));
+  const buf = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  for (const p of parts) at += buf.write(p, at);
+  return buf;
+}
+
 export function preparePage(input: CommitPageInput, now: number): PreparedPage {
   const text = new Set<string>();
   const onText = (p: string) => text.add(p);
@@ -117,8 +133,8 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
   return {
     connectorId: input.connectorId,
     rows,
-    docs: Buffer.from(docs.join('')),
-    terms: Buffer.from(terms.join('')),
+    docs: utf8(docs, docEnd),
+    terms: utf8(terms, termsEnd),
     findings,
     ...(input.checkpoint !== undefined ? { checkpoint: { value: input.checkpoint } } : {}),
     ...(input.runId !== undefined ? { runId: input.runId } : {}),
