@@ -134,6 +134,21 @@ describe('full-text shards', () => {
     );
   });
 
+  it('a word repeated within a record (terms are not deduplicated) counts the record once', () => {
+    const s = open();
+    const c = connector(s);
+    const r = testRecord(c, {
+      _id: 'rep',
+      timestamp: 1_700_000_000_000,
+      event_name: 'echo echo echo',
+      tags: ['echo', 'Echo'],
+      note: 'echo one two three four five six seven eight nine echo',
+    });
+    s.commitPage({ connectorId: c.id, records: [r, rec(c, 2, 'other')] });
+    expect(answers(s, 'echo')).toEqual({ search: ['rep'], page: ['rep'], count: 1, countTimed: 1 });
+    expect(answers(s, 'tags:echo')).toEqual({ search: ['rep'], page: ['rep'], count: 1, countTimed: 1 });
+  });
+
   it('the writer thread starts shards too (its committer gets the store options)', async () => {
     const s = open({ ftsShardRows: 2, writerThread: true });
     const c = connector(s);
