@@ -196,14 +196,16 @@ export function pageCommitter(
     ),
     textPath: db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)'),
   };
-  const ftsInserts = new Map<string, Statement>();
+  // The insert into the newest shard (prepared again when a new shard starts).
+  let ftsInsertTo: { table: string; st: Statement } | undefined;
   const ftsInsert = (table: string): Statement => {
-    let st = ftsInserts.get(table);
-    if (!st) {
-      st = db.prepare(`INSERT INTO ${table} (rowid, terms) VALUES (?, CAST(? AS TEXT))`);
-      ftsInserts.set(table, st);
+    if (ftsInsertTo?.table !== table) {
+      ftsInsertTo = {
+        table,
+        st: db.prepare(`INSERT INTO ${table} (rowid, terms) VALUES (?, CAST(? AS TEXT))`),
+      };
     }
-    return st;
+    return ftsInsertTo.st;
   };
   const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
   let pagesSinceOptimize = 0;
