@@ -152,7 +152,7 @@ export async function runConnector(
           runId,
           counts: { received: findings.length, discarded, discardedByFilter },
         });
-        pb.add(page, findings.length, discarded, discardedByFilter);
+        pb.add(page);
         if (pb.size >= commitRecords) await pb.flush();
         else pb.armTimer();
       },
@@ -240,7 +240,7 @@ export async function runConnector(
 interface PageBatch {
   /** Records buffered so far. */
   readonly size: number;
-  add(page: PreparedPage, received: number, discarded: number, byFilter: Record<string, number>): void;
+  add(page: PreparedPage): void;
   /**
    * Hands the buffered pages to the store as one commit. Resolves once that commit is POSTED:
    * only after the previous one succeeded (so a later checkpoint is never saved after an
@@ -263,13 +263,8 @@ function pageBatch(p: {
   metrics?: CollectorMetrics;
 }): PageBatch {
   const { store, connectorId, outcome, opts, metrics } = p;
-  interface Group {
-    pages: PreparedPage[];
-    received: number;
-    discarded: number;
-    byFilter: Record<string, number>;
-  }
-  let group: Group = { pages: [], received: 0, discarded: 0, byFilter: {} };
+  /** The pages buffered for the next commit (each carries its run counts). */
+  let group: PreparedPage[] = [];
   let size = 0;
   let timer: NodeJS.Timeout | undefined;
   /** The commit posted and not yet answered (at most one). */
@@ -277,30 +272,34 @@ function pageBatch(p: {
   /** A failed commit fails the run: whichever call comes next (add, flush, finish) throws it. */
   let failure: unknown;
 
-  const account = async (g: Group, r: CommitPageResult, docs: string[] | undefined) => {
-    outcome.received += g.received;
+  const account = async (g: readonly PreparedPage[], r: CommitPageResult, docs: string[] | undefined) => {
+    let received = 0;
+    for (const pg of g) {
+      received += pg.counts?.received ?? 0;
+      outcome.discarded += pg.counts?.discarded ?? 0;
+      for (const [k, v] of Object.entries(pg.counts?.discardedByFilter ?? {})) {
+        outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
+        metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
+      }
+    }
+    outcome.received += received;
     outcome.stored += r.stored;
     outcome.duplicates += r.duplicates;
-    outcome.discarded += g.discarded;
-    outcome.pages += g.pages.length;
-    for (const [k, v] of Object.entries(g.byFilter)) {
-      outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
-      metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
-    }
-    metrics?.received.inc({ connector: connectorId }, g.received);
+    outcome.pages += g.length;
+    metrics?.received.inc({ connector: connectorId }, received);
     metrics?.stored.inc({ connector: connectorId }, r.stored);
     metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
-    metrics?.pages.inc({ connector: connectorId }, g.pages.length);
+    metrics?.pages.inc({ connector: connectorId }, g.length);
     if (docs && r.stored > 0) await opts.onRecords!(docs);
   };
-  const post = (g: Group) => {
+  const post = (g: readonly PreparedPage[]) => {
     // `--output -` needs the texts after the commit: keep them (else the buffers move).
     const transfer = !opts.onRecords;
-    const commit = store.commitPreparedAsync(g.pages, { transfer });
+    const commit = store.commitPreparedAsync(g, { transfer });
     inflight = commit
       .then((r) => {
         const stored = new Set(r.storedIds);
-        const docs = opts.onRecords ? g.pages.flatMap((pg) => preparedDocs(pg, stored)) : undefined;
+        const docs = opts.onRecords ? g.flatMap((pg) => preparedDocs(pg, stored)) : undefined;
         return account(g, r, docs);
       })
       .catch((e: unknown) => {
@@ -316,22 +315,19 @@ function pageBatch(p: {
     get size() {
       return size;
     },
-    add(page, n, d, f) {
+    add(page) {
       if (failure !== undefined) throw failure;
-      group.pages.push(page);
+      group.push(page);
       size += page.rows.length;
-      group.received += n;
-      group.discarded += d;
-      for (const [k, v] of Object.entries(f)) group.byFilter[k] = (group.byFilter[k] ?? 0) + v;
     },
     async flush() {
       batch.cancelTimer();
       // The timer's flush and the collector's may both wait here: re-check after each wait.
       while (inflight) await inflight.catch(() => undefined);
       if (failure !== undefined) throw failure;
-      if (group.pages.length === 0) return;
+      if (group.length === 0) return;
       const g = group;
-      group = { pages: [], received: 0, discarded: 0, byFilter: {} };
+      group = [];
       size = 0;
       post(g);
     },
