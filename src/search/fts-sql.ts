@@ -23,6 +23,11 @@ function unionAll(selects: string[], col: string): string {
   return unionAll(groups, col);
 }
 
+/** The parameters of any SQL below: the MATCH expression once per shard. */
+export function ftsParams(shards: readonly unknown[], match: string): string[] {
+  return shards.map(() => match);
+}
+
 /** The rowids matching one MATCH expression, in every shard (one placeholder per shard). */
 export function ftsRowidsSql(shards: readonly string[]): string {
   return unionAll(

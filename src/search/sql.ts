@@ -16,7 +16,7 @@
 import type { Node } from './parser.js';
 import { queryError } from './parser.js';
 import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
-import { ftsRowidsSql } from './fts-sql.js';
+import { ftsParams, ftsRowidsSql } from './fts-sql.js';
 
 /** Record fields that are real, indexed columns of `syslog`. */
 export const NUMERIC_COLUMNS: Record<string, string> = {
@@ -45,7 +45,7 @@ const DEFAULT_FTS = ['syslog_fts'];
 const toSqlFrag = (f: Frag, o: CompileOptions): { sql: string; params: unknown[] } => {
   if (!('fts' in f)) return f;
   const tables = o.ftsTables ?? DEFAULT_FTS;
-  return { sql: `s.rowid IN (${ftsRowidsSql(tables)})`, params: tables.map(() => f.fts) };
+  return { sql: `s.rowid IN (${ftsRowidsSql(tables)})`, params: ftsParams(tables, f.fts) };
 };
 const NOTHING: Frag = { sql: '0', params: [] };
 const EVERYTHING: Frag = { sql: '1', params: [] };

@@ -10,14 +10,14 @@ import type { Database } from 'better-sqlite3';
  * 8 KB pages (new databases only): a ~4 KB record fits in one page with its neighbours;
  * measured ~30% faster inserts than 4 KB pages.
  */
-export function configureConnection(db: Database, opts: { cacheMb?: number } = {}): void {
+export function configureConnection(db: Database): void {
   db.pragma('page_size = 8192');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // Two connections may write (the store's and its writer thread's): wait for each other.
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
-  db.pragma(`cache_size = -${(opts.cacheMb ?? 64) * 1024}`);
+  db.pragma('cache_size = -65536'); // 64 MB page cache (a shard's merges fit: fts-shards.ts)
   db.pragma('temp_store = MEMORY');
   // ANALYZE (run by PRAGMA optimize) samples at most this many rows per index: without it, the
   // periodic optimize of a commit connection would read whole multi-GB indexes.

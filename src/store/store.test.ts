@@ -466,8 +466,6 @@ describe('commitPage, runs, checkpoints, findings', () => {
   });
 
   describe('on the writer thread (writerThread: true)', () => {
-    const prep = (s: Store, input: Parameters<Store['preparePage']>[0]) => s.preparePage(input);
-
     it('commits the same transaction: records once, checkpoint, run counts, findings stamped by our clock', async () => {
       const s = open(undefined, { writerThread: true });
       const c = s.connectors.create(config());
@@ -477,14 +475,14 @@ describe('commitPage, runs, checkpoints, findings', () => {
         aws_inspector: { findingArn: arn, status: 'ACTIVE', severity: 'LOW' },
       });
       const pages = [
-        prep(s, {
+        s.preparePage({
           connectorId: c.id,
           records: [record(1, c.id, { note: 'x'.repeat(5000) }), record(2, c.id)],
           checkpoint: { step: 1 },
           runId: run,
           counts: { received: 2 },
         }),
-        prep(s, {
+        s.preparePage({
           connectorId: c.id,
           records: [record(2, c.id), withArn],
           checkpoint: { step: 2 },
@@ -501,10 +499,10 @@ describe('commitPage, runs, checkpoints, findings', () => {
       // Posted in order, applied and answered in order.
       const [a, b] = await Promise.all([
         s.commitPreparedAsync([
-          prep(s, { connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 3 } }),
+          s.preparePage({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 3 } }),
         ]),
         s.commitPreparedAsync([
-          prep(s, { connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 4 } }),
+          s.preparePage({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 4 } }),
         ]),
       ]);
       expect([a.stored, b.stored, b.duplicates]).toEqual([1, 0, 1]);
@@ -519,23 +517,25 @@ describe('commitPage, runs, checkpoints, findings', () => {
     it('rolls back a failed group and reports it coded; the thread keeps serving', async () => {
       const s = open(undefined, { writerThread: true });
       const c = s.connectors.create(config());
-      await s.commitPreparedAsync([prep(s, { connectorId: c.id, records: [], checkpoint: { step: 1 } })]);
+      await s.commitPreparedAsync([
+        s.preparePage({ connectorId: c.id, records: [], checkpoint: { step: 1 } }),
+      ]);
       const bad = { ...record(2, c.id), timestamp: null } as unknown as InterflowRecord;
       await expect(
         s.commitPreparedAsync([
-          prep(s, { connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 2 } }),
-          prep(s, { connectorId: c.id, records: [bad], checkpoint: { step: 3 } }),
+          s.preparePage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 2 } }),
+          s.preparePage({ connectorId: c.id, records: [bad], checkpoint: { step: 3 } }),
         ]),
       ).rejects.toMatchObject({ code: 'ERR_STORE', message: expect.stringMatching(/NOT NULL/) });
       expect(s.index.size()).toBe(0);
       expect(s.checkpoints.get(c.id)).toEqual({ step: 1 });
       await expect(
         s.commitPreparedAsync([
-          prep(s, { connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 }),
+          s.preparePage({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 }),
         ]),
       ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
       await s.commitPreparedAsync([
-        prep(s, { connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } }),
+        s.preparePage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } }),
       ]);
       expect(s.index.size()).toBe(1);
     });
@@ -546,7 +546,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([
-          prep(s, { connectorId: c.id, records: [record(i, c.id)], checkpoint: { i } }),
+          s.preparePage({ connectorId: c.id, records: [record(i, c.id)], checkpoint: { i } }),
         ]),
       );
       s.close();

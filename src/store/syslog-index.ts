@@ -4,7 +4,7 @@ import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { parse } from '../search/parser.js';
 import { compileQuery } from '../search/sql.js';
-import { ftsCountSql, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
+import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
 import { fieldWordToken, words } from '../search/terms.js';
 import { searchFunctions } from '../search/functions.js';
 
@@ -232,18 +232,17 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       }
       other = true;
     }
-    const each = (match: string) => tables.map(() => match);
     const where = ftsOnly !== undefined ? [`s.rowid IN (${ftsRowidsSql(tables)})`, ...clauses] : clauses;
     return {
       tables,
       where: where.length ? where.join(' AND ') : '1',
-      params: ftsOnly !== undefined ? [...each(ftsOnly), ...params] : params,
+      params: ftsOnly !== undefined ? [...ftsParams(tables, ftsOnly), ...params] : params,
       ...(ftsOnly !== undefined
         ? {
             ftsOnly,
             // The same filter with the FTS part probed per row (for short index walks, see selectSql).
             probeWhere: [ftsProbeSql(shards), ...clauses].join(' AND '),
-            probeParams: [...each((compiled as { fts: string }).fts), ...params],
+            probeParams: [...ftsParams(tables, (compiled as { fts: string }).fts), ...params],
           }
         : {}),
       hasOtherFilters: other,
@@ -298,8 +297,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
 
   function count(b: Built): number {
     if (b.ftsOnly !== undefined && b.ftsCountable) {
-      const match = b.ftsOnly;
-      return (stmt(ftsCountSql(b.tables)).get(...b.tables.map(() => match)) as { n: number }).n;
+      return (stmt(ftsCountSql(b.tables)).get(...ftsParams(b.tables, b.ftsOnly)) as { n: number }).n;
     }
     // With a time range, walk the covering time index (it holds severity and tenantid too):
     // never one record read per match.
