@@ -14,7 +14,14 @@ import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
-import { ConfigInvalidError, openStore, type Store } from '../../store/index.js';
+import {
+  ConfigInvalidError,
+  lockDataDir,
+  openStore,
+  type DataDirLock,
+  type Store,
+} from '../../store/index.js';
+import { startupExitCode } from '../exit-codes.js';
 import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
@@ -96,12 +103,16 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
   }
   const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   let store: Store;
+  let lock: DataDirLock | undefined;
   try {
+    // One owner per data directory (a serve on it would run the same connector).
+    lock = lockDataDir(opts.data, 'collect');
     // Pages are prepared on this thread and committed on a writer thread (two cores).
-    store = openStore({ dataDir: opts.data, logger, writerThread: true });
+    store = openStore({ dataDir: opts.data, logger, writerThread: true, verifyKey: true });
   } catch (e) {
+    lock?.release();
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
-    return 1;
+    return startupExitCode(e);
   }
   try {
     let id: string;
@@ -173,6 +184,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
     return 0;
   } finally {
     store.close();
+    lock.release();
   }
 }
 
