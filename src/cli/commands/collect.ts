@@ -2,7 +2,8 @@
  * `inspector-connector collect --config FILE [--data DIR] [--once] [--output -]`: upserts the
  * connector (by name) from the file into the store, adds it to the Default profile, then runs
  * it once (`--once`) or on its interval until SIGINT/SIGTERM (graceful: the page being stored
- * commits, the checkpoint says where the next run resumes).
+ * commits, the checkpoint says where the next run resumes). Owns the data directory while it
+ * runs: exit 4 when another process does, 3 when the encryption key is refused (exit-codes.ts).
  */
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
