@@ -3,7 +3,7 @@
  * check.ts, client and scheduler that `serve` runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,57 @@ describe('connector Test against the emulator', () => {
       payload: cfg(READER),
     });
     expect(third.statusCode).toBe(200);
+  });
+
+  it('secrets unreadable after serve --reset-secrets: Test answers ERR_SECRET_UNREADABLE; PATCH with new secrets repairs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ic-test-'));
+    const before = openStore({ dataDir: dir, env: {} });
+    const id = before.connectors.create(cfg(READER)).id;
+    before.close();
+    rmSync(join(dir, 'secret.key')); // the key is lost
+    const store = openStore({ dataDir: dir, env: {}, verifyKey: true, resetSecrets: true });
+    const scheduler = createScheduler({
+      store,
+      clock: systemClock,
+      logger: silentLogger(),
+      clientFactory: createInspectorClient,
+    });
+    env = await testEnv({ store, scheduler, testConnector: realTest });
+    const h = env.auth(await env.login());
+    const shown = (
+      await env.app.inject({ method: 'GET', url: `/api/v1/connectors/${id}`, headers: h })
+    ).json();
+    expect(shown.status).toMatchObject({ state: 'failed', lastError: { code: 'ERR_SECRET_UNREADABLE' } });
+
+    const test = await env.app.inject({ method: 'POST', url: `/api/v1/connectors/${id}/test`, headers: h });
+    expect(test.statusCode).toBe(200);
+    expect(test.json()).toMatchObject({ ok: false, code: 'ERR_SECRET_UNREADABLE', httpStatus: 400 });
+    expect((test.json() as TestResultPayload).summary).toMatch(/re-enter the secret/);
+
+    const partial = await env.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/connectors/${id}`,
+      headers: h,
+      payload: { intervalMinutes: 30 },
+    });
+    expect(partial.statusCode).toBe(400);
+    expect(partial.json().error).toMatchObject({
+      code: 'ERR_SECRET_UNREADABLE',
+      fields: [{ field: 'auth.accessKeyId' }, { field: 'auth.secretAccessKey' }],
+    });
+
+    const repaired = await env.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/connectors/${id}`,
+      headers: h,
+      payload: { auth: { method: 'access_key', ...READER } },
+    });
+    expect(repaired.statusCode).toBe(200);
+    expect(repaired.body).not.toContain(READER.secretAccessKey);
+    const ok = await env.app.inject({ method: 'POST', url: `/api/v1/connectors/${id}/test`, headers: h });
+    expect(ok.json()).toMatchObject({ ok: true, code: 'OK' });
+    // The successful Test of the failed connector clears its status (scheduler.onTestResult).
+    expect(store.connectors.get(id)!.status.state).toBe('ok');
   });
 });
 

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { CodedError } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import { ENV_REF, resolveEnvRefs, type ConnectorConfig } from '../connectors/aws-inspector/config.js';
-import type { StoredConnector } from '../store/index.js';
+import { SecretUnreadableError, type StoredConnector } from '../store/index.js';
+import { failureResult } from '../connectors/aws-inspector/check.js';
 import {
   requireRole,
   seesFilter,
@@ -341,7 +342,14 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const c = visibleConnector(ctx, admin(req), req.params.id);
-      const full = store.connectors.getDecrypted(c.id);
+      let full: StoredConnector | undefined;
+      try {
+        full = store.connectors.getDecrypted(c.id);
+      } catch (e) {
+        // The key was reset: the Test names the fields to re-enter (no secret is involved).
+        if (e instanceof SecretUnreadableError) return failureResult(e, undefined, []);
+        throw e;
+      }
       if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${c.id} not found`);
       const result = await runTest(full.config, c.id);
       scheduler.onTestResult(c.id, result.ok);

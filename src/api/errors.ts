@@ -6,7 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { CodedError, ERRORS, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { ConfigInvalidError } from '../store/index.js';
+import { ConfigInvalidError, SecretUnreadableError } from '../store/index.js';
 
 export interface FieldError {
   field: string;
@@ -52,7 +52,11 @@ export function errorHandler(logger: Logger) {
         fields.map((f) => `${f.field}: ${f.message}`).join('; ');
       return send(reply, code, message, fields);
     }
-    if (err instanceof ConfigInvalidError || err instanceof FieldsError) {
+    if (
+      err instanceof ConfigInvalidError ||
+      err instanceof FieldsError ||
+      err instanceof SecretUnreadableError
+    ) {
       return send(reply, err.code, err.message, err.fields);
     }
     if (err instanceof CodedError) {

@@ -11,7 +11,7 @@ import { createMetrics } from '../core/metrics.js';
 import { createInspectorClient, type ClientFactory } from '../connectors/aws-inspector/client.js';
 import { testConnector } from '../connectors/aws-inspector/check.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
-import { openStore, type Store } from '../store/index.js';
+import { lockDataDir, openStore, type Store } from '../store/index.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { usersRepo } from '../auth/users.js';
 import { buildApp, type AppDeps } from './app.js';
@@ -27,6 +27,10 @@ export interface ServerOptions {
   /** Where to print the generated admin password (once). Default: stdout. */
   print?: (line: string) => void;
   app?: Partial<AppDeps>;
+  /** `serve --reset-secrets`: accept the current key although it does not match the store's (keys.ts). */
+  resetSecrets?: boolean;
+  /** Recorded with the data directory's lock (owner.json). Default `serve`. */
+  command?: string;
 }
 
 export interface RunningServer {
@@ -45,8 +49,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const clientFactory = opts.clientFactory ?? createInspectorClient;
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
-  // Collection commits on a writer thread: the API stays responsive while a backfill runs.
-  const store = openStore({ dataDir: opts.dataDir, logger, clock, env, writerThread: true });
+  // One owner per data directory (lock.ts): a second server would run the same connectors.
+  const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');
+  let store: Store;
+  try {
+    // Collection commits on a writer thread: the API stays responsive while a backfill runs.
+    // The key is checked now: a wrong or missing key refuses to start (keys.ts).
+    store = openStore({
+      dataDir: opts.dataDir,
+      logger,
+      clock,
+      env,
+      writerThread: true,
+      verifyKey: true,
+      resetSecrets: opts.resetSecrets === true,
+    });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const metrics = createMetrics(new Registry());
   const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
   let app: FastifyInstance | undefined;
@@ -89,6 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           await running.close();
           await scheduler.stop();
           store.close();
+          lock.release();
           logger.info('server stopped');
         })();
         return closing;
@@ -98,6 +120,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await app?.close().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
     store.close();
+    lock.release();
     throw e;
   }
 }

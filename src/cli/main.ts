@@ -8,6 +8,7 @@ import { register as registerServe } from './commands/serve.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerReconcile } from './commands/reconcile.js';
 import { register as registerSearch } from './commands/search.js';
+import { register as registerRotateKey } from './commands/rotate-key.js';
 import { boundHeapGrowth } from './memory.js';
 
 boundHeapGrowth();
@@ -23,5 +24,6 @@ registerServe(program);
 registerDemo(program);
 registerReconcile(program);
 registerSearch(program);
+registerRotateKey(program);
 
 await program.parseAsync(process.argv);

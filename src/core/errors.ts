@@ -127,6 +127,42 @@ export const ERRORS = {
     explanation: 'An unexpected error occurred inside inspector-connector.',
     recommendation: 'Please report it with the detail shown (it contains no secrets).',
   },
+  ERR_SECRET_UNREADABLE: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation:
+      "A stored secret of this connector cannot be decrypted with the server's current encryption key (the key was replaced and the server was started with --reset-secrets).",
+    recommendation:
+      'Re-enter the secret: edit the connector and enter its Access Key ID and Secret Access Key again (PATCH with the new values repairs it).',
+  },
+  ERR_SECRET_KEY_INVALID: {
+    httpStatus: 500,
+    httpName: 'Internal Server Error',
+    retryable: false,
+    explanation:
+      'The encryption key (INSPECTOR_CONNECTOR_KEY or DATA_DIR/secret.key) is missing, malformed, not 32 bytes, or its file is readable by group or others.',
+    recommendation:
+      'Fix what the message names (chmod 600 the key file, restore it from a backup); see "Encryption key" in the README.',
+  },
+  ERR_SECRET_KEY_MISMATCH: {
+    httpStatus: 500,
+    httpName: 'Internal Server Error',
+    retryable: false,
+    explanation:
+      "The encryption key does not match the key check value recorded in the store: the connectors' secrets were encrypted with another key.",
+    recommendation:
+      "Restore the original key (secret.key from a backup, or the right INSPECTOR_CONNECTOR_KEY). If it is lost, start once with `serve --reset-secrets` and re-enter every connector's secrets.",
+  },
+  ERR_DATA_DIR_LOCKED: {
+    httpStatus: 409,
+    httpName: 'Conflict',
+    retryable: true,
+    explanation:
+      'Another inspector-connector process (serve, collect or rotate-key) owns this data directory.',
+    recommendation:
+      'Stop the process named in the message, or use another --data directory. search and reconcile work alongside it.',
+  },
   ERR_QUERY_INVALID: {
     httpStatus: 400,
     httpName: 'Bad Request',

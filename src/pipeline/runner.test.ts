@@ -17,6 +17,8 @@ import type {
   ListFindingsRequest,
 } from '../connectors/aws-inspector/client.js';
 import { openStore, type Store } from '../store/index.js';
+import { secretAad } from '../store/connectors.js';
+import { secretBox } from '../store/secrets.js';
 import { runConnector } from './runner.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -148,6 +150,30 @@ describe('runConnector', () => {
     expect(await metrics.registry.metrics()).toMatch(
       /inspector_connector_errors_total\{connector="[^"]+",code="ERR_PERMISSION"\} 1/,
     );
+  });
+
+  it('a secret that no longer decrypts (key reset) is a failed run with ERR_SECRET_UNREADABLE, not a crash', async () => {
+    // The secrets as another key sealed them (what a store holds after serve --reset-secrets).
+    const other = secretBox(() => Buffer.alloc(32, 8));
+    const sealed = Object.fromEntries(
+      ['auth.accessKeyId', 'auth.secretAccessKey'].map((f) => [f, other.encrypt('x', secretAad(id, f))]),
+    );
+    store.db.prepare('UPDATE connectors SET secrets = ? WHERE id = ?').run(JSON.stringify(sealed), id);
+    const { factory } = listClient([finding(1)]);
+    const out = await runConnector(
+      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      id,
+    );
+    expect(out.status).toBe('failed');
+    expect(out.error?.code).toBe('ERR_SECRET_UNREADABLE');
+    expect(out.error?.message).toMatch(/re-enter the secret/);
+    const c = store.connectors.get(id)!;
+    expect(c.status).toMatchObject({ state: 'failed', lastError: { code: 'ERR_SECRET_UNREADABLE' } });
+    expect(store.runs.get(out.runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'ERR_SECRET_UNREADABLE' },
+    });
+    expect(store.index.size()).toBe(0);
   });
 
   it('fails a page with a non-object finding cleanly: nothing of it stored, checkpoint unchanged', async () => {

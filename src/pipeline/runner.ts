@@ -75,10 +75,10 @@ export async function runConnector(
   opts: RunOptions = {},
 ): Promise<RunOutcome> {
   const { store, clock, metrics } = deps;
-  const connector = store.connectors.getDecrypted(connectorId);
+  let connector = store.connectors.get(connectorId);
   if (!connector) throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
-  const cfg = connector.config;
-  const secrets = configSecrets(cfg);
+  let cfg = connector.config;
+  let secrets: string[] = [];
   const log = deps.logger.child({ connectorId, connector: connector.name });
   const started = clock.now();
   const runId = store.runs.start(connectorId);
@@ -101,6 +101,12 @@ export async function runConnector(
   const commitDelayMs = opts.commitDelayMs ?? 1000;
   let batch: PageBatch | undefined;
   try {
+    // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
+    const full = store.connectors.getDecrypted(connectorId);
+    if (!full) throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+    connector = full;
+    cfg = full.config;
+    secrets = configSecrets(cfg);
     const tenant = store.tenants.getByName(cfg.tenant);
     if (!tenant) {
       throw new CodedError(

@@ -13,7 +13,7 @@ import {
   type ConnectorConfig,
   type FieldIssue,
 } from '../connectors/aws-inspector/config.js';
-import type { SecretBox } from './secrets.js';
+import { SecretUnreadableError, type SecretBox } from './secrets.js';
 
 export const MASK = '********';
 
@@ -100,6 +100,9 @@ function setPath(o: Obj, path: string, value: unknown): void {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** The additional authenticated data of a sealed secret: its connector and field. */
+export const secretAad = (id: string, field: string): string => `${id}\u0000${field}`;
+
 export interface ConnectorsRepo {
   create(input: unknown, opts?: { active?: boolean; id?: string }): StoredConnector;
   get(id: string): StoredConnector | undefined;
@@ -145,7 +148,7 @@ export function connectorsRepo(
     ),
   };
 
-  const aad = (id: string, field: string) => `${id}\u0000${field}`;
+  const aad = secretAad;
 
   function seal(id: string, cfg: ConnectorConfig): { config: string; secrets: string } {
     const plain = clone(cfg) as unknown as Obj;
@@ -158,12 +161,28 @@ export function connectorsRepo(
     return { config: JSON.stringify(plain), secrets: JSON.stringify(secrets) };
   }
 
-  function toConnector(r: Row, decrypt: boolean): StoredConnector {
+  /**
+   * With `decrypt`, a secret that does not decrypt throws SecretUnreadableError naming every
+   * such field, unless `unreadable` collects their paths (and leaves the fields out).
+   */
+  function toConnector(r: Row, decrypt: boolean, unreadable?: string[]): StoredConnector {
     const config = JSON.parse(r.config) as Obj;
     const secrets = JSON.parse(r.secrets) as Record<string, string>;
+    const failed: string[] = [];
     for (const [f, sealed] of Object.entries(secrets)) {
-      setPath(config, f, decrypt ? box.decrypt(sealed, aad(r.id, f)) : MASK);
+      if (!decrypt) {
+        setPath(config, f, MASK);
+        continue;
+      }
+      try {
+        setPath(config, f, box.decrypt(sealed, aad(r.id, f)));
+      } catch (e) {
+        if (!(e instanceof SecretUnreadableError)) throw e;
+        failed.push(f);
+      }
     }
+    if (failed.length && !unreadable) throw new SecretUnreadableError(failed);
+    unreadable?.push(...failed);
     const status: ConnectorStatus = { state: r.state };
     if (r.last_error_code !== null) {
       status.lastError = {
@@ -237,7 +256,9 @@ export function connectorsRepo(
     list: () => (s.list.all() as Row[]).map((r) => toConnector(r, false)),
     update(id, patch) {
       return db.transaction(() => {
-        const current = toConnector(row(id), true).config as unknown as Obj;
+        // Secrets that no longer decrypt (the key was reset) must come in the patch.
+        const unreadable: string[] = [];
+        const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
         const { active, ...cfgPatch } = patch;
         const issues: FieldIssue[] = [];
         for (const f of IMMUTABLE) {
@@ -270,6 +291,8 @@ export function connectorsRepo(
           }
           merged.auth = auth;
         }
+        const missing = unreadable.filter((f) => typeof getPath(merged, f) !== 'string');
+        if (missing.length) throw new SecretUnreadableError(missing);
         const cfg = validate(merged);
         s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
         if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);

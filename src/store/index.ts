@@ -45,4 +45,13 @@ export type {
 } from './syslog-index.js';
 export { migrations, migrate } from './migrations.js';
 export type { Migration } from './migrations.js';
-export { KEY_ENV, KEY_FILE } from './secrets.js';
+export {
+  KEY_ENV,
+  KEY_FILE,
+  NEXT_KEY_FILE,
+  SecretUnreadableError,
+  decodeKey,
+  readKeyFile,
+} from './secrets.js';
+export { rotateStoreKey, type RotateResult } from './keys.js';
+export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './lock.js';

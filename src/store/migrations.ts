@@ -235,6 +235,11 @@ export const migrations: Migration[] = [
     name: 'full-text index in shards of consecutive rowids (fts_shards; the existing syslog_fts is the first)',
     up: FTS_SHARDS_TABLE,
   },
+  {
+    version: 12,
+    name: 'store_meta: the key check value of the secrets encryption key (never the key)',
+    up: 'CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+  },
 ];
 
 /**

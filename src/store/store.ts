@@ -21,7 +21,8 @@ import {
 } from './commit.js';
 import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
-import { loadKey, secretBox } from './secrets.js';
+import { secretBox } from './secrets.js';
+import { markUnreadableSecrets, resolveStoreKey } from './keys.js';
 import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
 import {
   checkpointsRepo,
@@ -57,6 +58,18 @@ export interface OpenStoreOptions {
   writerThread?: boolean;
   /** Records per full-text index shard (fts-shards.ts; tests use small ones). Default 50,000. */
   ftsShardRows?: number;
+  /**
+   * Check the key now, as the owner of the data directory (serve, collect, rotate-key): a key
+   * that does not match the store's key check value, a missing key file once secrets exist, a
+   * bad key file are refused here (ERR_SECRET_KEY_*); an interrupted rotation is completed.
+   * Default: the key is loaded and checked on the first use of a secret (search never needs it).
+   */
+  verifyKey?: boolean;
+  /**
+   * With verifyKey: accept the current key although it does not match (`serve --reset-secrets`);
+   * connectors whose secrets it cannot decrypt are marked failed with ERR_SECRET_UNREADABLE.
+   */
+  resetSecrets?: boolean;
 }
 
 export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
@@ -96,6 +109,12 @@ export interface Store {
 export function openStore(opts: OpenStoreOptions): Store {
   const clock = opts.clock ?? systemClock;
   const dataDir = path.resolve(opts.dataDir);
+  if (opts.key && opts.key.length !== 32) {
+    throw new CodedError(
+      'ERR_SECRET_KEY_INVALID',
+      `the encryption key must be exactly 32 bytes (got ${opts.key.length})`,
+    );
+  }
   try {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -128,10 +147,22 @@ export function openStore(opts: OpenStoreOptions): Store {
   }
   registerSearchFunctions(db);
 
-  const box = secretBox(() => opts.key ?? loadKey(dataDir, opts.env));
-  if (opts.key && opts.key.length !== 32) {
-    throw new CodedError('ERR_STORE', `the encryption key must be exactly 32 bytes (got ${opts.key.length})`);
+  const keyOptions = {
+    dataDir,
+    env: opts.env ?? process.env,
+    ...(opts.key ? { key: opts.key } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  };
+  let eagerKey: Buffer | undefined;
+  if (opts.verifyKey) {
+    try {
+      eagerKey = resolveStoreKey(db, { ...keyOptions, owner: true, reset: opts.resetSecrets === true }).key;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
+  const box = secretBox(() => eagerKey ?? resolveStoreKey(db, keyOptions).key);
   const tenants = tenantsRepo(db, clock);
   const connectors = connectorsRepo(db, box, clock, (name) => tenants.getByName(name) !== undefined);
   const profiles = profilesRepo(db, clock);
@@ -140,6 +171,15 @@ export function openStore(opts: OpenStoreOptions): Store {
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
   const index = syslogIndex(db);
+  if (opts.verifyKey) {
+    const unreadable = markUnreadableSecrets(connectors, clock);
+    if (unreadable.length) {
+      opts.logger?.warn(
+        { connectors: unreadable },
+        'connectors with secrets the current key cannot decrypt: re-enter their secrets (ERR_SECRET_UNREADABLE)',
+      );
+    }
+  }
 
   const committer = { ftsShardRows: opts.ftsShardRows ?? FTS_SHARD_ROWS };
   const commit = pageCommitter(db, committer);

@@ -2,7 +2,8 @@
  * `inspector-connector collect --config FILE [--data DIR] [--once] [--output -]`: upserts the
  * connector (by name) from the file into the store, adds it to the Default profile, then runs
  * it once (`--once`) or on its interval until SIGINT/SIGTERM (graceful: the page being stored
- * commits, the checkpoint says where the next run resumes).
+ * commits, the checkpoint says where the next run resumes). Owns the data directory while it
+ * runs: exit 4 when another process does, 3 when the encryption key is refused (exit-codes.ts).
  */
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
@@ -14,7 +15,14 @@ import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
-import { ConfigInvalidError, openStore, type Store } from '../../store/index.js';
+import {
+  ConfigInvalidError,
+  lockDataDir,
+  openStore,
+  type DataDirLock,
+  type Store,
+} from '../../store/index.js';
+import { startupExitCode } from '../exit-codes.js';
 import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
@@ -96,12 +104,16 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
   }
   const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   let store: Store;
+  let lock: DataDirLock | undefined;
   try {
+    // One owner per data directory (a serve on it would run the same connector).
+    lock = lockDataDir(opts.data, 'collect');
     // Pages are prepared on this thread and committed on a writer thread (two cores).
-    store = openStore({ dataDir: opts.data, logger, writerThread: true });
+    store = openStore({ dataDir: opts.data, logger, writerThread: true, verifyKey: true });
   } catch (e) {
+    lock?.release();
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
-    return 1;
+    return startupExitCode(e);
   }
   try {
     let id: string;
@@ -173,6 +185,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
     return 0;
   } finally {
     store.close();
+    lock.release();
   }
 }
 

@@ -16,6 +16,7 @@ import { ALLOWED_ENDPOINTS_ENV } from '../../api/app.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startEmulator } from '../../../emulator/index.js';
 import { gracefulStop, parsePort } from './serve.js';
+import { startupExitCode } from '../exit-codes.js';
 
 export const DEMO_CONNECTOR = 'demo-inspector';
 /** The emulator's default reader keys (AmazonInspector2ReadOnlyAccess in its IAM model). */
@@ -104,13 +105,14 @@ export function register(program: Command): void {
           env,
           logger,
           print: () => {},
+          command: 'demo',
         });
         ensureDemoConnector(server, emulator.url);
       } catch (e) {
         await emulator.close();
         const code = isCodedError(e) ? `${e.code}: ` : '';
         process.stderr.write(`inspector-connector demo: ${code}${(e as Error).message}\n`);
-        process.exitCode = 1;
+        process.exitCode = startupExitCode(e);
         return;
       }
       process.stdout.write(

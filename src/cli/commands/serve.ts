@@ -1,17 +1,21 @@
 /**
- * `inspector-connector serve [--data DIR] [--port N] [--host H]`: the Data Processor server
- * (API under /api/v1, UI at /, /healthz, /metrics, /docs) and the scheduler. SIGTERM/SIGINT:
- * stop accepting, let the page being stored commit, close, exit 0.
+ * `inspector-connector serve [--data DIR] [--port N] [--host H] [--reset-secrets]`: the Data
+ * Processor server (API under /api/v1, UI at /, /healthz, /metrics, /docs) and the scheduler.
+ * SIGTERM/SIGINT: stop accepting, let the page being stored commit, close, exit 0. Refuses to
+ * start with exit 3 when the encryption key is bad or not the store's, 4 when another process
+ * owns the data directory (exit-codes.ts).
  */
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../api/server.js';
+import { startupExitCode } from '../exit-codes.js';
 
 export interface ServeCliOptions {
   data: string;
   port: string;
   host: string;
+  resetSecrets?: boolean;
 }
 
 export function parsePort(v: string): number {
@@ -61,6 +65,10 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory (database and key file)', './data')
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--reset-secrets',
+      'the encryption key was lost: accept the current key (a new one if none) and mark the connectors whose secrets must be re-entered',
+    )
     .action(async (opts: ServeCliOptions) => {
       const logger = createLogger();
       const stopOnSignal = gracefulStop((m) => logger.info(m));
@@ -71,11 +79,12 @@ export function register(program: Command): void {
           port: parsePort(opts.port),
           host: opts.host,
           logger,
+          resetSecrets: opts.resetSecrets === true,
         });
       } catch (e) {
         const code = isCodedError(e) ? `${e.code}: ` : '';
         process.stderr.write(`inspector-connector serve: ${code}${(e as Error).message}\n`);
-        process.exitCode = 1;
+        process.exitCode = startupExitCode(e);
         return;
       }
       process.stdout.write(

@@ -1,0 +1,253 @@
+/**
+ * The key check value, refusing a wrong or missing key, --reset-secrets and its repair by
+ * PATCH, and rotate-key with its crash recovery (store/keys.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../core/clock.js';
+import { CodedError } from '../core/errors.js';
+import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from './index.js';
+import { KEY_CHECK } from './keys.js';
+import { NEXT_KEY_FILE, keyCheckValue } from './secrets.js';
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-keys-'));
+  dirs.push(d);
+  return d;
+}
+function open(dataDir: string, extra: Partial<Parameters<typeof openStore>[0]> = {}): Store {
+  const s = openStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+  stores.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const ACCESS = 'AKIAIOSFODNN7EXAMPLE';
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const config = (name = 'root-inspector') => ({
+  name,
+  region: 'us-east-1',
+  auth: { method: 'access_key', accessKeyId: ACCESS, secretAccessKey: SECRET },
+});
+const keyFile = (dir: string) => path.join(dir, 'secret.key');
+const writeKey = (dir: string, key: Buffer) =>
+  fs.writeFileSync(keyFile(dir), key.toString('base64') + '\n', { mode: 0o600 });
+const readKey = (dir: string) => Buffer.from(fs.readFileSync(keyFile(dir), 'utf8').trim(), 'base64');
+
+function codeOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CodedError) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a CodedError');
+}
+
+/** A data dir with one connector whose secrets are sealed with the key file's key. */
+function seeded(): { dir: string; id: string; key: Buffer } {
+  const dir = tmp();
+  const s = open(dir);
+  const id = s.connectors.create(config()).id;
+  s.close();
+  return { dir, id, key: readKey(dir) };
+}
+
+describe('key check value', () => {
+  it('records HMAC-SHA256(key, label) in store_meta, never the key', () => {
+    const { dir, key } = seeded();
+    const s = open(dir);
+    const stored = s.db.prepare('SELECT value FROM store_meta WHERE name = ?').pluck().get(KEY_CHECK);
+    expect(stored).toBe(keyCheckValue(key));
+    expect(stored).toMatch(/^hmac-sha256:[A-Za-z0-9+/]+=*$/);
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    s.close();
+    for (const f of fs.readdirSync(dir).filter((f) => f !== 'secret.key')) {
+      const bytes = fs.readFileSync(path.join(dir, f));
+      expect(bytes.includes(key), f).toBe(false);
+      expect(bytes.includes(Buffer.from(key.toString('base64'))), f).toBe(false);
+    }
+  });
+
+  it('refuses a replaced key file at open (verifyKey), naming the cause and the recovery', () => {
+    const { dir } = seeded();
+    writeKey(dir, Buffer.alloc(32, 1));
+    const e = codeOf(() => open(dir, { verifyKey: true }));
+    expect(e.code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(e.message).toMatch(/key file .*secret\.key is not the key this store's connector secrets/);
+    expect(e.message).toMatch(/restore the original .*secret\.key from a backup/);
+    expect(e.message).toMatch(/serve --reset-secrets/);
+    // The lazy path (a store opened without verifyKey) refuses it the same way.
+    const lazy = open(dir);
+    expect(codeOf(() => lazy.connectors.create(config('other'))).code).toBe('ERR_SECRET_KEY_MISMATCH');
+  });
+
+  it('refuses a wrong INSPECTOR_CONNECTOR_KEY', () => {
+    const dir = tmp();
+    const env = { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') };
+    open(dir, { env }).connectors.create(config());
+    const e = codeOf(() =>
+      open(dir, {
+        env: { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 3).toString('base64') },
+        verifyKey: true,
+      }),
+    );
+    expect(e.code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(e.message).toMatch(/^INSPECTOR_CONNECTOR_KEY is not the key.*set INSPECTOR_CONNECTOR_KEY/);
+    expect(() => open(dir, { env, verifyKey: true })).not.toThrow();
+  });
+
+  it('never re-creates a deleted key file once secrets exist', () => {
+    const { dir } = seeded();
+    fs.rmSync(keyFile(dir));
+    const e = codeOf(() => open(dir, { verifyKey: true }));
+    expect(e.code).toBe('ERR_SECRET_KEY_INVALID');
+    expect(e.message).toMatch(/secret\.key is missing, but this store holds connector secrets.*restore/);
+    const lazy = open(dir);
+    expect(codeOf(() => lazy.connectors.create(config('other'))).code).toBe('ERR_SECRET_KEY_INVALID');
+    expect(fs.existsSync(keyFile(dir))).toBe(false);
+  });
+
+  it('refuses a key file of the wrong length or permissions at open', () => {
+    const { dir } = seeded();
+    fs.writeFileSync(keyFile(dir), 'abcde', { mode: 0o600 });
+    const short = codeOf(() => open(dir, { verifyKey: true }));
+    expect(short.code).toBe('ERR_SECRET_KEY_INVALID');
+    expect(short.message).toMatch(/exactly 32 bytes \(got 3 bytes\)/);
+    writeKey(dir, Buffer.alloc(32, 1));
+    fs.chmodSync(keyFile(dir), 0o640);
+    const loose = codeOf(() => open(dir, { verifyKey: true, resetSecrets: true }));
+    expect(loose.code).toBe('ERR_SECRET_KEY_INVALID');
+    expect(loose.message).toMatch(/readable by group or others \(mode 640\); run: chmod 600/);
+  });
+
+  it('a store from before check values: the key that opens its secrets is recorded, another refused', () => {
+    const { dir, key } = seeded();
+    const s = open(dir);
+    s.db.prepare('DELETE FROM store_meta').run();
+    s.close();
+    writeKey(dir, Buffer.alloc(32, 4));
+    expect(codeOf(() => open(dir, { verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    writeKey(dir, key);
+    const ok = open(dir, { verifyKey: true });
+    expect(ok.db.prepare('SELECT value FROM store_meta').pluck().get()).toBe(keyCheckValue(key));
+  });
+});
+
+describe('serve --reset-secrets (resetSecrets)', () => {
+  it('marks connectors whose secrets do not decrypt failed; PATCH with new secrets repairs them', () => {
+    const { dir, id } = seeded();
+    fs.rmSync(keyFile(dir)); // lost
+    const s = open(dir, { verifyKey: true, resetSecrets: true });
+    expect(fs.statSync(keyFile(dir)).mode & 0o777).toBe(0o600); // a new key
+    const c = s.connectors.get(id)!;
+    expect(c.status.state).toBe('failed');
+    expect(c.status.lastError).toMatchObject({ code: 'ERR_SECRET_UNREADABLE' });
+    expect(c.status.lastError!.message).toMatch(
+      /auth\.accessKeyId, auth\.secretAccessKey .*re-enter the secret/,
+    );
+    expect(() => s.connectors.getDecrypted(id)).toThrow(SecretUnreadableError);
+
+    // A patch that leaves them out (or masked) names the fields to re-enter.
+    const none = codeOf(() => s.connectors.update(id, { intervalMinutes: 10 }));
+    expect(none.code).toBe('ERR_SECRET_UNREADABLE');
+    let err: unknown;
+    try {
+      s.connectors.update(id, { auth: { method: 'access_key', accessKeyId: 'AKIANEWNEWNEWNEW1234' } });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as SecretUnreadableError).fields.map((f) => f.field)).toEqual(['auth.secretAccessKey']);
+
+    s.connectors.update(id, {
+      auth: { method: 'access_key', accessKeyId: 'AKIANEWNEWNEWNEW1234', secretAccessKey: 'new-secret' },
+    });
+    expect(s.connectors.getDecrypted(id)!.config.auth).toMatchObject({
+      accessKeyId: 'AKIANEWNEWNEWNEW1234',
+      secretAccessKey: 'new-secret',
+    });
+    s.close();
+    // The new key is now the store's key: a normal start works.
+    const again = open(dir, { verifyKey: true });
+    expect(again.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe('new-secret');
+  });
+});
+
+describe('rotate-key (rotateStoreKey)', () => {
+  it('re-encrypts every secret under a generated key and swaps the key file', () => {
+    const { dir, id, key } = seeded();
+    const s = open(dir);
+    s.connectors.create(config('second'));
+    const r = rotateStoreKey(s.db, { dataDir: dir, env: {} });
+    expect(r).toEqual({ source: 'file', connectors: 2, secrets: 4, unreadable: [] });
+    s.close();
+    const now = readKey(dir);
+    expect(now.equals(key)).toBe(false);
+    expect(fs.statSync(keyFile(dir)).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
+    expect(open(dir, { verifyKey: true }).connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(
+      SECRET,
+    );
+    // The old key no longer opens the store.
+    expect(codeOf(() => open(dir, { key, verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+  });
+
+  it('a crash between the commit and the key file rename is completed by the next owner', () => {
+    const { dir, id, key } = seeded();
+    const s = open(dir);
+    const newKey = Buffer.alloc(32, 6);
+    expect(() =>
+      rotateStoreKey(s.db, {
+        dataDir: dir,
+        env: {},
+        newKey,
+        afterCommit: () => {
+          throw new Error('crash');
+        },
+      }),
+    ).toThrow('crash');
+    s.close();
+    expect(readKey(dir).equals(key)).toBe(true); // the rename did not happen
+    // A reader (not the owner) uses secret.key.next without touching the files...
+    const reader = open(dir);
+    expect(reader.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    reader.close();
+    expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(true);
+    // ...the owner completes the rotation.
+    const owner = open(dir, { verifyKey: true });
+    expect(owner.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect(readKey(dir).equals(newKey)).toBe(true);
+    expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
+  });
+
+  it('a crash before the commit leaves the old key in force; the stale next key is removed', () => {
+    const { dir, id, key } = seeded();
+    fs.writeFileSync(path.join(dir, NEXT_KEY_FILE), Buffer.alloc(32, 8).toString('base64'), { mode: 0o600 });
+    const owner = open(dir, { verifyKey: true });
+    expect(owner.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect(readKey(dir).equals(key)).toBe(true);
+    expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
+  });
+
+  it('with INSPECTOR_CONNECTOR_KEY: the new key must be given; the old variable is then refused', () => {
+    const dir = tmp();
+    const env = { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') };
+    const s = open(dir, { env });
+    const id = s.connectors.create(config()).id;
+    expect(codeOf(() => rotateStoreKey(s.db, { dataDir: dir, env })).message).toMatch(/--new-key-file/);
+    const newKey = Buffer.alloc(32, 9);
+    expect(rotateStoreKey(s.db, { dataDir: dir, env, newKey }).source).toBe('env');
+    s.close();
+    expect(fs.existsSync(keyFile(dir))).toBe(false);
+    expect(codeOf(() => open(dir, { env, verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    const next = open(dir, { env: { INSPECTOR_CONNECTOR_KEY: newKey.toString('base64') }, verifyKey: true });
+    expect(next.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+  });
+});
