@@ -155,7 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? new Registry();
   const metricsToken = deps.metricsToken ?? env[METRICS_TOKEN_ENV] ?? undefined;
-  const trustProxy = deps.trustProxy === true ? 1 : (deps.trustProxy ?? parseTrustProxy(env[TRUST_PROXY_ENV]));
+  const trustProxy =
+    deps.trustProxy === true ? 1 : (deps.trustProxy ?? parseTrustProxy(env[TRUST_PROXY_ENV]));
   const ctx: ApiContext = {
     store: deps.store,
     scheduler: deps.scheduler,

@@ -148,7 +148,8 @@ function guessableReason(r: ZxcvbnResult): string {
       return 'it is mostly a date or a year';
     case 'dictionary':
       if (m.dictionaryName === 'userInputs') return 'it is mostly the user name or the name of this service';
-      if (String(m.dictionaryName).startsWith('passwords')) return 'it is a commonly used or breached password';
+      if (String(m.dictionaryName).startsWith('passwords'))
+        return 'it is a commonly used or breached password';
       return 'it is made of a few common words';
     default:
       return 'it is too predictable';

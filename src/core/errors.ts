@@ -196,7 +196,8 @@ export const ERRORS = {
     retryable: true,
     explanation:
       'Too many requests in a short time: from this client address, or failed log-in attempts for this user name.',
-    recommendation: 'Wait for the time given in the message (and the Retry-After header) before trying again.',
+    recommendation:
+      'Wait for the time given in the message (and the Retry-After header) before trying again.',
   },
   ERR_PAYLOAD_TOO_LARGE: {
     httpStatus: 413,
