@@ -3,6 +3,7 @@
  * and the React UI from dist/web at /. `buildApp` takes every dependency; it opens nothing.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -20,9 +21,11 @@ import {
 } from 'fastify-type-provider-zod';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
+import { CodedError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../store/index.js';
 import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
+import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
 import { errorHandler } from './errors.js';
 import { authPlugin, type LoginRateLimit } from './auth.js';
@@ -36,8 +39,71 @@ import { metaPlugin } from './meta.js';
 
 export const ALLOWED_ENDPOINTS_ENV = 'INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS';
 export const METRICS_TOKEN_ENV = 'INSPECTOR_CONNECTOR_METRICS_TOKEN';
-/** "1"/"true": behind a TLS-terminating reverse proxy (X-Forwarded-Proto/-For are trusted). */
+/**
+ * Behind a TLS-terminating reverse proxy: which X-Forwarded-For/-Proto entries to trust. "1" (or
+ * "true"): one proxy; "N": N proxies in a row; else a comma-separated list of the proxies'
+ * addresses/CIDRs. See parseTrustProxy.
+ */
 export const TRUST_PROXY_ENV = 'INSPECTOR_CONNECTOR_TRUST_PROXY';
+
+/** false: no proxy; a number: that many proxy hops; a list: the proxies' addresses/CIDRs. */
+export type TrustProxy = false | number | readonly string[];
+
+/** proxy-addr's names for address ranges (Fastify accepts them in the list). */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function validProxyEntry(entry: string): boolean {
+  if (RANGE_NAMES.has(entry)) return true;
+  const [ip, bits, extra] = entry.split('/');
+  const family = net.isIP(ip ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Fastify's trustProxy for ours. Fastify 5 answers a bare number by trusting nothing, so hops
+ * are a function: the socket peer is hop 0, then X-Forwarded-For from the right (proxy-addr).
+ */
+function fastifyTrustProxy(t: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (t === false) return false;
+  if (typeof t === 'number') return (_address, hop) => hop < t;
+  return [...t];
+}
+
+/**
+ * INSPECTOR_CONNECTOR_TRUST_PROXY -> our TrustProxy. Never `true`: Fastify would take the
+ * leftmost X-Forwarded-For entry, which the client writes itself. With N hops the client address
+ * is the entry the outermost trusted proxy added (N-th from the right); with a list, the
+ * rightmost entry not in it.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false') return false;
+  if (v === 'true') return 1;
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n > 16) {
+      throw new CodedError('ERR_CONFIG_INVALID', `${TRUST_PROXY_ENV}=${v}: at most 16 proxy hops`);
+    }
+    return n;
+  }
+  const list = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = list.filter((x) => !validProxyEntry(x));
+  if (bad.length > 0 || list.length === 0) {
+    throw new CodedError(
+      'ERR_CONFIG_INVALID',
+      `${TRUST_PROXY_ENV}: ${bad.map((x) => JSON.stringify(x)).join(', ') || 'empty list'} is not allowed; ` +
+        'use the number of reverse proxies in front (1 for one), or a comma-separated list of their ' +
+        'addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16; also loopback, linklocal, uniquelocal)',
+    );
+  }
+  return list;
+}
 
 export interface AppDeps {
   store: Store;
@@ -54,12 +120,17 @@ export interface AppDeps {
   /** The built UI (index.html + assets); default dist/web beside the package. */
   webRoot?: string;
   loginRateLimit?: LoginRateLimit;
+  /** Bounds concurrent password hashing; default the process-wide gate (src/auth/password.ts). */
+  hashGate?: HashGate;
   sessionTtlMs?: number;
   /** Environment for the defaults above (tests pass their own). */
   env?: NodeJS.ProcessEnv;
   bodyLimit?: number;
-  /** Trust X-Forwarded-* (client address for rate limits, https for Secure cookies); default from INSPECTOR_CONNECTOR_TRUST_PROXY. */
-  trustProxy?: boolean;
+  /**
+   * Trust X-Forwarded-* from these proxies (client address for rate limits, https for Secure
+   * cookies); default from INSPECTOR_CONNECTOR_TRUST_PROXY. `true` means one proxy hop.
+   */
+  trustProxy?: TrustProxy | true;
 }
 
 export function parseAllowedHosts(value: string | undefined): string[] {
@@ -84,11 +155,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? new Registry();
   const metricsToken = deps.metricsToken ?? env[METRICS_TOKEN_ENV] ?? undefined;
+  const trustProxy =
+    deps.trustProxy === true ? 1 : (deps.trustProxy ?? parseTrustProxy(env[TRUST_PROXY_ENV]));
   const ctx: ApiContext = {
     store: deps.store,
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
-    users: usersRepo(deps.store.db, clock),
+    users: usersRepo(deps.store.db, clock, deps.hashGate ? { hashGate: deps.hashGate } : {}),
     sessions: sessionsRepo(deps.store.db, clock, deps.sessionTtlMs),
     logger,
     clock,
@@ -100,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
-    trustProxy: deps.trustProxy ?? ['1', 'true'].includes((env[TRUST_PROXY_ENV] ?? '').toLowerCase()),
+    trustProxy: fastifyTrustProxy(trustProxy),
     routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { ROOT_TENANT } from '../store/index.js';
+import { createHashGate } from '../auth/password.js';
+import { parseTrustProxy } from './app.js';
 import { ADMIN_PASSWORD, testEnv, type TestEnv } from './testing.js';
 
 let env: TestEnv | undefined;
@@ -33,6 +35,7 @@ describe('auth: login, me, logout', () => {
     expect(cookie).toContain('SameSite=Strict');
     expect(cookie).toContain('Path=/');
     expect(cookie).not.toContain('Secure'); // plain HTTP here; Secure only over TLS
+    expect(r.headers['cache-control']).toBe('no-store'); // the token must not be cached
 
     const me = await env.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: env.auth(body.token) });
     expect(me.statusCode).toBe(200);
@@ -99,23 +102,127 @@ describe('auth: login, me, logout', () => {
     expect(bad.statusCode).toBe(401);
   });
 
-  it('rate-limits failed log-ins per address and username: after 5 failures within a minute, 429 even with the right password', async () => {
+  it('limits failures per user name from any address: 5 free, then a delay doubling from 15 s to a 5 min cap, with Retry-After', async () => {
     const clock = fixedClock(Date.UTC(2026, 0, 1));
     env = await testEnv({ clock });
+    let n = 0;
+    // Every attempt from another client address: the per-address cap never applies.
     const attempt = (username: string, password = 'wrong-password-123') =>
-      env!.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+      env!.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: `192.0.2.${++n}`,
+        payload: { username, password },
+      });
     for (let i = 0; i < 5; i++) expect((await attempt('admin')).statusCode).toBe(401);
-    const limited = await attempt('admin', ADMIN_PASSWORD);
+    const limited = await attempt('admin', ADMIN_PASSWORD); // even the right password waits
     expect(limited.statusCode).toBe(429);
-    expect(limited.json().error.code).toBe('ERR_RATE_LIMITED');
-    expect(limited.json().error.message).toBe('too many failed log-in attempts: try again in 60 seconds');
-    // The same user in other letter case is the same key.
+    expect(limited.headers['retry-after']).toBe('15');
+    expect(limited.json().error).toEqual({
+      code: 'ERR_RATE_LIMITED',
+      message: 'too many failed password attempts for this user name: try again in 15 seconds',
+    });
+    // The same user in other letter case is the same key; other names are not affected.
     expect((await attempt('ADMIN', ADMIN_PASSWORD)).statusCode).toBe(429);
-    // Another username from the same address is not locked out by those attempts.
     expect((await attempt('someone-else')).statusCode).toBe(401);
-    // After the window, the right password works again.
-    clock.advance(60_000);
+    // Each further failure doubles the delay, up to the cap.
+    const delays: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await attempt('admin');
+      expect(r.statusCode).toBe(429);
+      delays.push(String(r.headers['retry-after']));
+      clock.advance(Number(r.headers['retry-after']) * 1000);
+      expect((await attempt('admin')).statusCode).toBe(401);
+    }
+    expect(delays).toEqual(['15', '30', '60', '120', '240', '300', '300']);
+    // The cap bounds the lock-out: after it the right password works, and resets the count.
+    clock.advance(300_000);
     expect((await attempt('admin', ADMIN_PASSWORD)).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await attempt('admin')).statusCode).toBe(401);
+  });
+
+  it('answers an unknown user name exactly like a known one (no enumeration through the limit)', async () => {
+    const clock = fixedClock(Date.UTC(2026, 0, 1));
+    env = await testEnv({ clock });
+    const seen = async (username: string) => {
+      const out: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const r = await env!.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          remoteAddress: `198.51.100.${i}`,
+          payload: { username, password: 'wrong-password-123' },
+        });
+        out.push(`${r.statusCode} ${r.headers['retry-after'] ?? ''} ${r.body}`);
+      }
+      return out;
+    };
+    expect(await seen('nobody')).toEqual(await seen('admin'));
+  });
+
+  it('takes the client address from the entry the trusted proxy added, not the leftmost one', async () => {
+    // INSPECTOR_CONNECTOR_TRUST_PROXY=1: one proxy (nginx's $proxy_add_x_forwarded_for appends the
+    // address it saw, here 127.0.0.1; whatever the client wrote before it is not trusted).
+    env = await testEnv({
+      env: { INSPECTOR_CONNECTOR_TRUST_PROXY: '1' },
+      loginRateLimit: { perAddressMax: 6 },
+    });
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': `203.0.113.${i}, 127.0.0.1` },
+        payload: { username: `user${i}`, password: 'wrong-password-123' },
+      });
+      codes.push(r.statusCode);
+    }
+    expect(codes).toEqual([401, 401, 401, 401, 401, 401, 429, 429]);
+    expect(env.logs.join('')).not.toContain('203.0.113.');
+  });
+
+  it('with a list of proxy addresses, the client is the rightmost address not in the list', async () => {
+    env = await testEnv({ env: { INSPECTOR_CONNECTOR_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' } });
+    const r = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.7, 10.1.2.3' },
+      payload: { username: 'admin', password: 'wrong-password-123' },
+    });
+    expect(r.statusCode).toBe(401);
+    const line = env.logs.find((l) => l.includes('failed log-in'));
+    expect(JSON.parse(line!).ip).toBe('198.51.100.7');
+  });
+
+  it('refuses an INSPECTOR_CONNECTOR_TRUST_PROXY it cannot understand', async () => {
+    await expect(testEnv({ env: { INSPECTOR_CONNECTOR_TRUST_PROXY: 'yes-please' } })).rejects.toThrow(
+      /INSPECTOR_CONNECTOR_TRUST_PROXY: "yes-please" is not allowed/,
+    );
+    expect(parseTrustProxy('')).toBe(false);
+    expect(parseTrustProxy('true')).toBe(1);
+    expect(parseTrustProxy('2')).toBe(2);
+    expect(parseTrustProxy('10.0.0.1, fd00::/8,loopback')).toEqual(['10.0.0.1', 'fd00::/8', 'loopback']);
+    expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/"10.0.0.0\/33" is not allowed/);
+  });
+
+  it('answers ERR_BUSY (503, Retry-After) when the password-hashing queue is full; that is not a failure', async () => {
+    const gate = createHashGate({ concurrency: 1, maxQueue: 0 });
+    env = await testEnv({ hashGate: gate });
+    let unblock!: () => void;
+    const blocker = gate.run(() => new Promise<void>((r) => (unblock = r)));
+    for (let i = 0; i < 7; i++) {
+      const r = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      expect(r.statusCode).toBe(503);
+      expect(r.headers['retry-after']).toBe('1');
+      expect(r.json().error.code).toBe('ERR_BUSY');
+    }
+    unblock();
+    await blocker;
+    expect(await env.login()).toMatch(/^[A-Za-z0-9_-]{43}$/); // the 7 refusals did not count
   });
 
   it('successful log-ins do not use up the budget; the per-address cap stops floods', async () => {
@@ -206,6 +313,24 @@ describe('auth: login, me, logout', () => {
       payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'short' },
     });
     expect(short.statusCode).toBe(400);
+    expect(short.json().error.fields).toEqual([
+      { field: 'newPassword', message: 'newPassword must be at least 12 characters' },
+    ]);
+    for (const [newPassword, why] of [
+      [ADMIN_PASSWORD, 'newPassword must differ from the current password'],
+      ['123456789012', 'newPassword is too easy to guess: it is a commonly used or breached password'],
+      ['\0'.repeat(12), 'newPassword must not contain control characters (found U+0000)'],
+    ] as const) {
+      const weak = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: env.auth(token),
+        payload: { currentPassword: ADMIN_PASSWORD, newPassword },
+      });
+      expect(weak.statusCode).toBe(400);
+      expect(weak.json().error.fields[0].field).toBe('newPassword');
+      expect(weak.json().error.fields[0].message).toContain(why);
+    }
     const r = await env.app.inject({
       method: 'POST',
       url: '/api/v1/auth/password',
@@ -218,6 +343,31 @@ describe('auth: login, me, logout', () => {
     ).toBe(401);
     await expect(env.login()).rejects.toThrow(/401/);
     expect(await env.login('admin', 'a-brand-new-password')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('auth: password change is limited like log-in', () => {
+  it('after 5 wrong current passwords the user name waits (for log-in too); the right one works after the delay', async () => {
+    const clock = fixedClock(Date.UTC(2026, 0, 1));
+    env = await testEnv({ clock });
+    const token = await env.login();
+    const change = (currentPassword: string) =>
+      env!.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: env!.auth(token),
+        payload: { currentPassword, newPassword: 'a-brand-new-password' },
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) codes.push((await change(`wrong-password-${i}`)).statusCode);
+    expect(codes).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    const limited = await change(ADMIN_PASSWORD);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('15');
+    // The same budget as log-in: the guesses cannot be continued there.
+    await expect(env.login()).rejects.toThrow(/429/);
+    clock.advance(15_000);
+    expect((await change(ADMIN_PASSWORD)).statusCode).toBe(204);
   });
 });
 
@@ -311,6 +461,24 @@ describe('users and tenants', () => {
     expect(weak.json().error.fields).toEqual([
       { field: 'password', message: 'password must be at least 12 characters' },
     ]);
+    // Issue 10: these were accepted; each is refused with the reason.
+    for (const [password, why] of [
+      [' '.repeat(12), 'password is too easy to guess: it repeats one character or a short pattern'],
+      ['\0'.repeat(12), 'password must not contain control characters (found U+0000)'],
+      ['aaaaaaaaaaaa', 'password is too easy to guess: it repeats one character or a short pattern'],
+      ['123456789012', 'password is too easy to guess: it is a commonly used or breached password'],
+    ] as const) {
+      const r = await env.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: h,
+        payload: { username: 'bob', password, role: 'analyst', tenant: 'Acme' },
+      });
+      expect(r.statusCode, JSON.stringify(password)).toBe(400);
+      expect(r.json().error.fields).toHaveLength(1);
+      expect(r.json().error.fields[0].field).toBe('password');
+      expect(r.json().error.fields[0].message).toContain(why);
+    }
 
     const rootElsewhere = await env.app.inject({
       method: 'POST',

@@ -7,24 +7,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../core/errors.js';
+import { CodedError, RetryLaterError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
-import { failureLimiter } from '../auth/limiter.js';
-import { PASSWORD_MAX } from '../auth/password.js';
+import { LOGIN_LIMIT_DEFAULTS, loginLimiter } from '../auth/limiter.js';
+import { PASSWORD_MAX, passwordProblem } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
+import { FieldsError } from './errors.js';
 import { errorBody, sessionUser } from './schemas.js';
 
 export const SESSION_COOKIE = 'ic_session';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface LoginRateLimit {
-  /** Failed attempts per client address + username per window (default 5). */
+  /** Failed log-ins / password checks per user name, from any address, before delays start (default 5). */
   max?: number;
-  /** Default one minute. */
-  timeWindowMs?: number;
-  /** All attempts per client address per window (default 60). */
+  /** The first delay after those (default 15 s); it doubles with each further failure. */
+  delayMs?: number;
+  /** The longest delay (default 5 min). */
+  maxDelayMs?: number;
+  /** All log-in and password-change requests per client address per window (default 60). */
   perAddressMax?: number;
+  /** The window of perAddressMax (default one minute). */
+  timeWindowMs?: number;
 }
 
 function bearer(req: FastifyRequest): string | undefined {
@@ -51,10 +56,43 @@ export async function authPlugin(
   limit?: LoginRateLimit,
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const failures = failureLimiter({
-    max: limit?.max ?? 5,
-    windowMs: limit?.timeWindowMs ?? 60_000,
+  // One limiter for log-in and for the current password of POST /auth/password: guesses at a
+  // user's password add up whichever route they come through, from whatever address.
+  const failures = loginLimiter({
     clock: ctx.clock,
+    free: limit?.max ?? LOGIN_LIMIT_DEFAULTS.free,
+    delayMs: limit?.delayMs ?? LOGIN_LIMIT_DEFAULTS.delayMs,
+    maxDelayMs: limit?.maxDelayMs ?? LOGIN_LIMIT_DEFAULTS.maxDelayMs,
+  });
+  /** Checks a password of `username` under the limiter; a refusal is a 429 with Retry-After. */
+  const limitedCheck = async <T>(username: string, check: () => Promise<T | undefined>) => {
+    const key = username.toLowerCase();
+    const wait = failures.attempt(key);
+    if (wait > 0) {
+      throw new RetryLaterError(
+        'ERR_RATE_LIMITED',
+        `too many failed password attempts for this user name: try again in ${Math.ceil(wait / 1000)} seconds`,
+        wait,
+      );
+    }
+    let result: T | undefined;
+    try {
+      result = await check();
+    } catch (e) {
+      failures.release(key); // not judged (e.g. ERR_BUSY): does not count
+      throw e;
+    }
+    if (result) failures.succeed(key);
+    else failures.fail(key);
+    return result;
+  };
+  const perAddress = (what: string) => ({
+    max: limit?.perAddressMax ?? 60,
+    timeWindow: limit?.timeWindowMs ?? 60_000,
+    errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) => ({
+      statusCode: 429,
+      message: `too many ${what} requests from this address: try again in ${c.after}`,
+    }),
   });
   const tenantName = (id: string) => ctx.store.tenants.get(id)?.name ?? ROOT_TENANT.name;
 
@@ -98,15 +136,8 @@ export async function authPlugin(
       config: {
         public: true,
         // A coarse cap per client address (each attempt costs a 32 MiB scrypt); failures per
-        // address + username are limited more tightly below.
-        rateLimit: {
-          max: limit?.perAddressMax ?? 60,
-          timeWindow: limit?.timeWindowMs ?? 60_000,
-          errorResponseBuilder: (_req: FastifyRequest, c: { after: string }) => ({
-            statusCode: 429,
-            message: `too many log-in attempts from this address: try again in ${c.after}`,
-          }),
-        },
+        // user name are limited more tightly below.
+        rateLimit: perAddress('log-in'),
       },
       schema: {
         tags: ['auth'],
@@ -124,21 +155,16 @@ export async function authPlugin(
           }),
           401: errorBody,
           429: errorBody,
+          503: errorBody,
         },
       },
     },
     async (req, reply) => {
-      // One address cannot lock every user out, and one user cannot be guessed from one address.
-      const key = `${req.ip}|${req.body.username.toLowerCase()}`;
-      const wait = failures.attempt(key);
-      if (wait > 0) {
-        throw new CodedError(
-          'ERR_RATE_LIMITED',
-          `too many failed log-in attempts: try again in ${Math.ceil(wait / 1000)} seconds`,
-        );
-      }
-      const user = await ctx.users.authenticate(req.body.username, req.body.password);
-      if (user) failures.succeed(key);
+      // The token is in the body: no cache may keep it.
+      reply.header('cache-control', 'no-store');
+      const user = await limitedCheck(req.body.username, () =>
+        ctx.users.authenticate(req.body.username, req.body.password),
+      );
       if (!user) {
         ctx.logger.warn({ username: req.body.username, ip: req.ip }, 'failed log-in');
         throw new CodedError('ERR_UNAUTHENTICATED', 'wrong username or password');
@@ -159,8 +185,9 @@ export async function authPlugin(
         response: { 200: z.object({ user: sessionUser, csrfToken: z.string() }) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const a = authOf(req);
+      reply.header('cache-control', 'no-store'); // carries the CSRF token
       return { user: userView(a.user), csrfToken: a.csrfToken };
     },
   );
@@ -179,6 +206,7 @@ export async function authPlugin(
   api.post(
     '/auth/password',
     {
+      config: { rateLimit: perAddress('password change') },
       schema: {
         tags: ['auth'],
         summary: "Change the logged-in user's password (ends all their sessions)",
@@ -188,14 +216,26 @@ export async function authPlugin(
             newPassword: z.string().max(PASSWORD_MAX),
           })
           .strict(),
-        response: { 204: z.null() },
+        response: { 204: z.null(), 400: errorBody, 401: errorBody, 429: errorBody, 503: errorBody },
       },
     },
     async (req, reply) => {
       const a = authOf(req);
-      const ok = await ctx.users.authenticate(a.user.username, req.body.currentPassword);
+      const { currentPassword, newPassword } = req.body;
+      if (newPassword.normalize('NFKC') === currentPassword.normalize('NFKC')) {
+        throw new FieldsError('ERR_VALIDATION', [
+          { field: 'newPassword', message: 'newPassword must differ from the current password' },
+        ]);
+      }
+      // Limited like log-in (same budget per user name), so a session cannot be used to guess.
+      const ok = await limitedCheck(a.user.username, () =>
+        ctx.users.authenticate(a.user.username, currentPassword),
+      );
       if (!ok) throw new CodedError('ERR_UNAUTHENTICATED', 'the current password is wrong');
-      await ctx.users.setPassword(a.user.id, req.body.newPassword);
+      // The strength estimate costs CPU: only for a caller who knows the current password.
+      const problem = passwordProblem(newPassword, { field: 'newPassword', userInputs: [a.user.username] });
+      if (problem) throw new FieldsError('ERR_VALIDATION', [{ field: 'newPassword', message: problem }]);
+      await ctx.users.setPassword(a.user.id, newPassword);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

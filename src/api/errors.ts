@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { CodedError, ERRORS, type ErrorCode } from '../core/errors.js';
+import { CodedError, ERRORS, RetryLaterError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ConfigInvalidError, SecretUnreadableError } from '../store/index.js';
 
@@ -58,6 +58,11 @@ export function errorHandler(logger: Logger) {
       err instanceof SecretUnreadableError
     ) {
       return send(reply, err.code, err.message, err.fields);
+    }
+    if (err instanceof RetryLaterError) {
+      // Rate limits and a busy server: a fixed, safe message and when to come back.
+      reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+      return send(reply, err.code, err.message);
     }
     if (err instanceof CodedError) {
       const status = err.httpStatus;

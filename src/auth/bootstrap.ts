@@ -1,4 +1,5 @@
 /** First start: create user `admin` (root_admin) unless any user exists. Never a fixed default password. */
+import { CodedError } from '../core/errors.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { generatePassword } from './password.js';
 import type { UsersRepo } from './users.js';
@@ -15,6 +16,14 @@ export async function ensureAdmin(users: UsersRepo, env: NodeJS.ProcessEnv): Pro
   if (users.count() > 0) return { created: false };
   const fromEnv = env[ADMIN_PASSWORD_ENV];
   const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : generatePassword();
-  await users.create({ username: 'admin', password, role: 'root_admin', tenantId: ROOT_TENANT.id });
+  try {
+    await users.create({ username: 'admin', password, role: 'root_admin', tenantId: ROOT_TENANT.id });
+  } catch (e) {
+    // The rules of src/auth/password.ts apply to a chosen password too; say where it came from.
+    if (e instanceof CodedError && e.code === 'ERR_VALIDATION' && fromEnv) {
+      throw new CodedError('ERR_VALIDATION', `${ADMIN_PASSWORD_ENV}: ${e.message}`);
+    }
+    throw e;
+  }
   return fromEnv ? { created: true } : { created: true, generatedPassword: password };
 }

@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
-import { hashPassword, passwordProblem, verifyPassword } from './password.js';
+import { defaultHashGate, hashPassword, passwordProblem, verifyPassword, type HashGate } from './password.js';
 
 export const ROLES = ['root_admin', 'tenant_admin', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
@@ -45,7 +45,7 @@ export interface UsersRepo {
   list(tenantId?: string): User[];
   get(id: string): User | undefined;
   getByUsername(username: string): User | undefined;
-  /** Validates the password policy; the caller checks role/tenant rules. */
+  /** Validates the password rules (src/auth/password.ts); the caller checks role/tenant rules. */
   create(input: { username: string; password: string; role: Role; tenantId: string }): Promise<User>;
   setPassword(id: string, password: string): Promise<void>;
   delete(id: string): boolean;
@@ -53,7 +53,8 @@ export interface UsersRepo {
   authenticate(username: string, password: string): Promise<User | undefined>;
 }
 
-export function usersRepo(db: Database, clock: Clock): UsersRepo {
+export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGate } = {}): UsersRepo {
+  const gate = opts.hashGate ?? defaultHashGate;
   const s = {
     count: db.prepare('SELECT count(*) FROM users').pluck(),
     list: db.prepare('SELECT * FROM users ORDER BY username'),
@@ -69,10 +70,14 @@ export function usersRepo(db: Database, clock: Clock): UsersRepo {
     delete: db.prepare('DELETE FROM users WHERE id = ?'),
   };
   let dummy: Promise<string> | undefined;
-  const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString('hex')));
+  const dummyHash = () =>
+    (dummy ??= hashPassword(randomBytes(16).toString('hex'), gate).catch((e: unknown) => {
+      dummy = undefined; // a busy gate must not leave a rejected promise here for good
+      throw e;
+    }));
 
-  const checkPassword = (password: string) => {
-    const problem = passwordProblem(password);
+  const checkPassword = (password: string, username: string) => {
+    const problem = passwordProblem(password, { userInputs: [username] });
     if (problem) throw new CodedError('ERR_VALIDATION', problem);
   };
 
@@ -89,11 +94,11 @@ export function usersRepo(db: Database, clock: Clock): UsersRepo {
       return r && toUser(r);
     },
     async create(input) {
-      checkPassword(input.password);
+      checkPassword(input.password, input.username);
       if (s.byName.get(input.username)) {
         throw new CodedError('ERR_CONFLICT', `a user named "${input.username}" already exists`);
       }
-      const hash = await hashPassword(input.password);
+      const hash = await hashPassword(input.password, gate);
       const id = randomUUID();
       // Re-checked after the await: another request may have taken the name meanwhile.
       if (s.byName.get(input.username)) {
@@ -110,8 +115,8 @@ export function usersRepo(db: Database, clock: Clock): UsersRepo {
       return toUser(s.get.get(id) as UserRow);
     },
     async setPassword(id, password) {
-      checkPassword(password);
-      const hash = await hashPassword(password);
+      checkPassword(password, (s.get.get(id) as UserRow | undefined)?.username ?? '');
+      const hash = await hashPassword(password, gate);
       db.transaction(() => {
         s.setPassword.run(hash, clock.now(), id);
         // A new password ends every other session of that user.
@@ -121,7 +126,7 @@ export function usersRepo(db: Database, clock: Clock): UsersRepo {
     delete: (id) => s.delete.run(id).changes > 0,
     async authenticate(username, password) {
       const r = s.byName.get(username) as UserRow | undefined;
-      const ok = await verifyPassword(password, r?.password_hash ?? (await dummyHash()));
+      const ok = await verifyPassword(password, r?.password_hash ?? (await dummyHash()), gate);
       return r && ok ? toUser(r) : undefined;
     },
   };

@@ -230,8 +230,10 @@ export const ERRORS = {
     httpStatus: 429,
     httpName: 'Too Many Requests',
     retryable: true,
-    explanation: 'Too many requests (for example failed log-in attempts) from this address in a short time.',
-    recommendation: 'Wait a minute before trying again.',
+    explanation:
+      'Too many requests in a short time: from this client address, or failed log-in attempts for this user name.',
+    recommendation:
+      'Wait for the time given in the message (and the Retry-After header) before trying again.',
   },
   ERR_PAYLOAD_TOO_LARGE: {
     httpStatus: 413,
@@ -239,6 +241,14 @@ export const ERRORS = {
     retryable: false,
     explanation: 'The request body is larger than the server accepts.',
     recommendation: 'Send a smaller body; connector configurations and filters are small JSON documents.',
+  },
+  ERR_BUSY: {
+    httpStatus: 503,
+    httpName: 'Service Unavailable',
+    retryable: true,
+    explanation:
+      'The server is busy checking other passwords (password hashing is limited to a few at a time, with a short queue).',
+    recommendation: 'Try again in a moment (see the Retry-After header).',
   },
 } as const satisfies Record<string, ErrorInfo>;
 
@@ -259,6 +269,15 @@ export class CodedError extends Error {
   }
   get httpStatus(): number {
     return ERRORS[this.code].httpStatus;
+  }
+}
+
+/** A coded error the client may retry after `retryAfterMs` (the API sends a Retry-After header). */
+export class RetryLaterError extends CodedError {
+  readonly retryAfterMs: number;
+  constructor(code: ErrorCode, message: string, retryAfterMs: number) {
+    super(code, message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -184,7 +184,7 @@ function NewUser({ tenants, onCreated }: { tenants: Tenant[]; onCreated: () => v
           htmlFor="u-password"
           required
           error={errors.password}
-          hint="At least 12 characters is a good start."
+          hint="Required: at least 12 characters, no control characters, and not a common or easily guessed password (no repeats like aaaa, sequences like 1234, keyboard walks or the user name). Spaces and any other characters are allowed."
         >
           <input
             id="u-password"
