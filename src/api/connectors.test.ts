@@ -111,10 +111,14 @@ describe('connectors: create, read, edit, delete', () => {
     ).toBe('auth.method');
     const dupe = await req('POST', '/connectors', root, config());
     expect(dupe.statusCode).toBe(201);
-    const again = await req('POST', '/connectors', root, config());
+    const again = await req('POST', '/connectors', root, config({ name: 'ROOT-aws-inspector' }));
     expect(again.statusCode).toBe(400);
     expect(again.json().error.fields).toEqual([
-      { field: 'name', message: 'a connector named "root-aws-inspector" already exists' },
+      {
+        field: 'name',
+        message:
+          'a connector named "ROOT-aws-inspector" already exists in tenant Root Tenant (names are compared ignoring case)',
+      },
     ]);
     const noTenant = await req('POST', '/connectors', root, config({ name: 'x', tenant: 'Nope' }));
     expect(noTenant.statusCode).toBe(400);

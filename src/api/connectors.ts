@@ -74,14 +74,16 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   /** Tenant for a new connector: the caller's unless given; a tenant admin only their own. */
   function tenantFor(a: AuthContext, given: string | undefined): string {
     const name = given ?? a.tenant.name;
-    if (!store.tenants.getByName(name)) {
+    const t = store.tenants.getByName(name);
+    if (!t) {
       throw new FieldsError('ERR_CONFIG_INVALID', [
         { field: 'tenant', message: `tenant "${name}" does not exist` },
       ]);
     }
-    if (!seesTenant(a, name))
+    // The tenant's own spelling: tenant names match ignoring case, access checks compare exactly.
+    if (!seesTenant(a, t.name))
       throw new CodedError('ERR_FORBIDDEN', 'a tenant admin manages connectors of their own tenant only');
-    return name;
+    return t.name;
   }
 
   function checkFilters(a: AuthContext, tenant: string, ids: readonly string[] | undefined): FieldError[] {

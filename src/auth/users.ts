@@ -53,6 +53,13 @@ export interface UsersRepo {
   authenticate(username: string, password: string): Promise<User | undefined>;
 }
 
+/**
+ * User names are global (log-in needs no tenant), so a taken name is refused whichever tenant
+ * holds it; the message says no more than that, so a tenant admin learns nothing about other
+ * tenants' users.
+ */
+const nameNotAvailable = (username: string) => `the user name "${username}" is not available: choose another`;
+
 export function usersRepo(db: Database, clock: Clock): UsersRepo {
   const s = {
     count: db.prepare('SELECT count(*) FROM users').pluck(),
@@ -91,13 +98,13 @@ export function usersRepo(db: Database, clock: Clock): UsersRepo {
     async create(input) {
       checkPassword(input.password);
       if (s.byName.get(input.username)) {
-        throw new CodedError('ERR_CONFLICT', `a user named "${input.username}" already exists`);
+        throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
       const hash = await hashPassword(input.password);
       const id = randomUUID();
       // Re-checked after the await: another request may have taken the name meanwhile.
       if (s.byName.get(input.username)) {
-        throw new CodedError('ERR_CONFLICT', `a user named "${input.username}" already exists`);
+        throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
       s.insert.run({
         id,

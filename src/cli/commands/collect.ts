@@ -20,7 +20,7 @@ import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
 export function upsertConnector(store: Store, cfg: ConnectorConfig): string {
   if (!store.tenants.getByName(cfg.tenant)) store.tenants.create(cfg.tenant);
-  const existing = store.connectors.getByName(cfg.name);
+  const existing = store.connectors.getByName(cfg.name, cfg.tenant);
   const id = existing
     ? store.connectors.update(existing.id, { ...cfg, active: true }).id
     : store.connectors.create(cfg, { active: true }).id;
