@@ -28,6 +28,7 @@ import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
 import { errorHandler } from './errors.js';
+import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/aws-inspector/endpoints.js';
 import { authPlugin, type LoginRateLimit } from './auth.js';
 import { usersPlugin } from './users.js';
 import { tenantsPlugin } from './tenants.js';
@@ -37,7 +38,7 @@ import { logFiltersPlugin } from './log-filters.js';
 import { searchPlugin } from './search.js';
 import { metaPlugin } from './meta.js';
 
-export const ALLOWED_ENDPOINTS_ENV = 'INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS';
+export { ALLOWED_ENDPOINTS_ENV };
 export const METRICS_TOKEN_ENV = 'INSPECTOR_CONNECTOR_METRICS_TOKEN';
 /**
  * Behind a TLS-terminating reverse proxy: which X-Forwarded-For/-Proto entries to trust. "1" (or
@@ -113,7 +114,7 @@ export interface AppDeps {
   clock?: Clock;
   /** The collector's prom-client registry; HTTP metrics are added to it. */
   metrics?: Registry;
-  /** Hosts endpoint overrides may use; default from INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS. */
+  /** `host` / `host:port` entries endpoint overrides may use; default from INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS. */
   allowedEndpointHosts?: readonly string[];
   /** When set, /metrics needs `Authorization: Bearer <token>`; default INSPECTOR_CONNECTOR_METRICS_TOKEN. */
   metricsToken?: string;
@@ -126,18 +127,13 @@ export interface AppDeps {
   /** Environment for the defaults above (tests pass their own). */
   env?: NodeJS.ProcessEnv;
   bodyLimit?: number;
+  /** The connector Test's time limit (default 30 s); after it the Test reports ERR_TEST_TIMEOUT. */
+  testTimeoutMs?: number;
   /**
    * Trust X-Forwarded-* from these proxies (client address for rate limits, https for Secure
    * cookies); default from INSPECTOR_CONNECTOR_TRUST_PROXY. `true` means one proxy hop.
    */
   trustProxy?: TrustProxy | true;
-}
-
-export function parseAllowedHosts(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
 }
 
 export function defaultWebRoot(): string {
@@ -166,8 +162,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger,
     clock,
     metrics,
-    allowedEndpointHosts: deps.allowedEndpointHosts ?? parseAllowedHosts(env[ALLOWED_ENDPOINTS_ENV]),
-    testGate: createTestGate(),
+    allowedEndpointHosts: deps.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]),
+    testGate: createTestGate(deps.testTimeoutMs),
   };
 
   const app = Fastify({

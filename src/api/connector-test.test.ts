@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -36,9 +37,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator.close();
 });
+/** The emulator's host:port, the only endpoint these tests allow. */
+const allowed = () => [new URL(emulator.url).host];
 
-const realTest: TestConnectorFn = (cfg, connectorId) =>
-  testConnector(cfg, { logger: silentLogger(), clock: systemClock, ...(connectorId ? { connectorId } : {}) });
+const realTest: TestConnectorFn = (cfg, connectorId, o) =>
+  testConnector(cfg, {
+    logger: silentLogger(),
+    clock: systemClock,
+    ...(connectorId ? { connectorId } : {}),
+    ...(o?.signal ? { signal: o.signal } : {}),
+  });
 
 const cfg = (keys: typeof READER, over: Record<string, unknown> = {}) => ({
   name: 'emu-inspector',
@@ -56,7 +64,7 @@ afterEach(async () => {
 
 describe('connector Test against the emulator', () => {
   it('unsaved config: success with the identity; 403 for keys without Inspector permission', async () => {
-    env = await testEnv({ testConnector: realTest });
+    env = await testEnv({ testConnector: realTest, allowedEndpointHosts: allowed() });
     const h = env.auth(await env.login());
     const ok = await env.app.inject({
       method: 'POST',
@@ -97,7 +105,7 @@ describe('connector Test against the emulator', () => {
       logger: silentLogger(),
       clientFactory: createInspectorClient,
     });
-    env = await testEnv({ store, scheduler, testConnector: realTest });
+    env = await testEnv({ store, scheduler, testConnector: realTest, allowedEndpointHosts: allowed() });
     const h = env.auth(await env.login());
     const c = (
       await env.app.inject({ method: 'POST', url: '/api/v1/connectors', headers: h, payload: cfg(READER) })
@@ -132,45 +140,129 @@ describe('connector Test against the emulator', () => {
     expect(t.body).not.toContain('AKIAUNKNOWNKEY000000');
   });
 
-  it('one test at a time: a concurrent test gets 409 ERR_TEST_RUNNING with a clear message', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let entered!: () => void;
-    const started = new Promise<void>((r) => (entered = r));
-    // The real Test, held at its start until the second request has been answered.
+  it('one test at a time per connector: two connectors (of two tenants) test at once; a second test of one gets 409', async () => {
+    const gates = new Map<string, () => void>();
+    const entered: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let arrived: () => void = () => {};
+    // Each Test is held at its start until the test releases it by its key.
     const held: TestConnectorFn = async (c, id) => {
-      entered();
-      await gate;
-      return realTest(c, id);
+      const key = id ?? `unsaved:${c.name}`;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      entered.push(key);
+      arrived();
+      await new Promise<void>((r) => gates.set(key, r));
+      inFlight--;
+      return {
+        ok: true,
+        httpStatus: 200,
+        code: 'OK',
+        summary: key,
+        explanation: '',
+        recommendation: '',
+        detail: '',
+        warnings: [],
+      };
     };
-    env = await testEnv({ testConnector: held });
-    const h = env.auth(await env.login());
-    const first = env.app.inject({
-      method: 'POST',
-      url: '/api/v1/connectors/test',
-      headers: h,
-      payload: cfg(READER),
+    const until = async (n: number) => {
+      for (let i = 0; i < 100 && entered.length < n; i++) await new Promise<void>((r) => (arrived = r));
+      expect(entered.length).toBe(n);
+    };
+    env = await testEnv({ testConnector: held, allowedEndpointHosts: allowed() });
+    const rootH = env.auth(await env.login());
+    const acme = env.store.tenants.create('acme');
+    await env.createUser('acme-admin', 'tenant_admin', acme.id);
+    const acmeH = env.auth(await env.login('acme-admin', 'acme-admin-password-123'));
+    const a = env.store.connectors.create(cfg(READER, { name: 'root-conn' }));
+    const b = env.store.connectors.create(cfg(READER, { name: 'acme-conn', tenant: 'acme' }));
+    const test = (id: string, h: object) =>
+      env!.app.inject({
+        method: 'POST',
+        url: `/api/v1/connectors/${id}/test`,
+        headers: h as Record<string, string>,
+      });
+
+    const firstA = test(a.id, rootH);
+    await until(1);
+    const firstB = test(b.id, acmeH); // another tenant's Test is not blocked by A's
+    await until(2);
+    expect(maxInFlight).toBe(2);
+    const secondA = await test(a.id, rootH);
+    expect(secondA.statusCode).toBe(409);
+    expect(secondA.json().error.code).toBe('ERR_TEST_RUNNING');
+    expect(secondA.json().error.message).toMatch(/test of this connector is already running/);
+    gates.get(a.id)!();
+    gates.get(b.id)!();
+    expect((await firstA).json()).toMatchObject({ ok: true, summary: a.id });
+    expect((await firstB).json()).toMatchObject({ ok: true, summary: b.id });
+    // A's slot is free again.
+    const thirdA = test(a.id, rootH);
+    await until(3);
+    gates.get(a.id)!();
+    expect((await thirdA).statusCode).toBe(200);
+
+    // Unsaved configurations: one at a time per user.
+    const unsaved = (h: object, name: string) =>
+      env!.app.inject({
+        method: 'POST',
+        url: '/api/v1/connectors/test',
+        headers: h as Record<string, string>,
+        payload: cfg(READER, { name, ...(h === acmeH ? { tenant: 'acme' } : {}) }),
+      });
+    const u1 = unsaved(rootH, 'u1');
+    await until(4);
+    const u2 = await unsaved(rootH, 'u2');
+    expect(u2.statusCode).toBe(409);
+    expect(u2.json().error.message).toMatch(/previous test of an unsaved configuration is still running/);
+    const u3 = unsaved(acmeH, 'u3'); // another user
+    await until(5);
+    expect(maxInFlight).toBe(2);
+    gates.get('unsaved:u1')!();
+    gates.get('unsaved:u3')!();
+    expect((await u1).statusCode).toBe(200);
+    expect((await u3).statusCode).toBe(200);
+  });
+
+  it('a Test against a tarpit (accepts, never answers) reports ERR_TEST_TIMEOUT at its time limit and frees the slot', async () => {
+    const sockets = new Set<Socket>();
+    const tarpit = createServer((sock) => {
+      sockets.add(sock);
+      sock.resume(); // reads (and so sees the client close), never answers
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => undefined);
     });
-    await started;
-    const second = await env.app.inject({
-      method: 'POST',
-      url: '/api/v1/connectors/test',
-      headers: h,
-      payload: cfg(READER),
-    });
-    expect(second.statusCode).toBe(409);
-    expect(second.json().error.code).toBe('ERR_TEST_RUNNING');
-    expect(second.json().error.message).toMatch(/only one test can run at a time/);
-    release();
-    expect((await first).json().ok).toBe(true);
-    // The gate is free again.
-    const third = await env.app.inject({
-      method: 'POST',
-      url: '/api/v1/connectors/test',
-      headers: h,
-      payload: cfg(READER),
-    });
-    expect(third.statusCode).toBe(200);
+    await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(tarpit.address() as AddressInfo).port}`;
+    try {
+      env = await testEnv({
+        testConnector: realTest,
+        testTimeoutMs: 300,
+        allowedEndpointHosts: [new URL(url).host],
+      });
+      const h = env.auth(await env.login());
+      const c = env.store.connectors.create(cfg(READER, { endpoints: { inspector2: url, sts: url } }));
+      for (let i = 0; i < 2; i++) {
+        // The second Test of the same connector is not 409: the timed-out one freed the slot.
+        const r = await env.app.inject({
+          method: 'POST',
+          url: `/api/v1/connectors/${c.id}/test`,
+          headers: h,
+        });
+        expect(r.statusCode).toBe(200);
+        const t = r.json() as TestResultPayload;
+        expect(t).toMatchObject({ ok: false, httpStatus: 504, code: 'ERR_TEST_TIMEOUT' });
+        expect(t.summary).toMatch(/did not finish within 300 ms/);
+        expect(t.recommendation.length).toBeGreaterThan(0);
+      }
+      // The stopped Test closed its connections (the abort reaches the sockets).
+      for (let i = 0; i < 200 && sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sockets.size).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => tarpit.close(() => r()));
+    }
   });
 
   it('secrets unreadable after serve --reset-secrets: Test answers ERR_SECRET_UNREADABLE; PATCH with new secrets repairs', async () => {
@@ -243,7 +335,13 @@ describe('full pull through the API with the real scheduler', () => {
       metrics,
     });
     scheduler.start();
-    env = await testEnv({ store, scheduler, testConnector: realTest, metrics: metrics.registry });
+    env = await testEnv({
+      store,
+      scheduler,
+      testConnector: realTest,
+      metrics: metrics.registry,
+      allowedEndpointHosts: allowed(),
+    });
     const h = env.auth(await env.login());
     const c = (
       await env.app.inject({

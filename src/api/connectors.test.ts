@@ -111,10 +111,14 @@ describe('connectors: create, read, edit, delete', () => {
     ).toBe('auth.method');
     const dupe = await req('POST', '/connectors', root, config());
     expect(dupe.statusCode).toBe(201);
-    const again = await req('POST', '/connectors', root, config());
+    const again = await req('POST', '/connectors', root, config({ name: 'ROOT-aws-inspector' }));
     expect(again.statusCode).toBe(400);
     expect(again.json().error.fields).toEqual([
-      { field: 'name', message: 'a connector named "root-aws-inspector" already exists' },
+      {
+        field: 'name',
+        message:
+          'a connector named "ROOT-aws-inspector" already exists in tenant Root Tenant (names are compared ignoring case)',
+      },
     ]);
     const noTenant = await req('POST', '/connectors', root, config({ name: 'x', tenant: 'Nope' }));
     expect(noTenant.statusCode).toBe(400);
@@ -218,7 +222,7 @@ describe('connectors: create, read, edit, delete', () => {
 });
 
 describe('connectors: security', () => {
-  it('accepts endpoint overrides only for allow-listed hosts (400 naming the field)', async () => {
+  it('accepts endpoint overrides only for allow-listed host:port (400 naming the field)', async () => {
     const bad = await req(
       'POST',
       '/connectors',
@@ -230,7 +234,23 @@ describe('connectors: security', () => {
     expect(bad.json().error.fields).toEqual([
       {
         field: 'endpoints.inspector2',
-        message: expect.stringMatching(/host evil\.example\.com is not allowed/),
+        message: expect.stringMatching(/^evil\.example\.com:443 is not allowed/),
+      },
+    ]);
+    // The allowed host on another port (testEnv allows 127.0.0.1:9 only).
+    const otherPort = await req(
+      'POST',
+      '/connectors',
+      root,
+      config({ endpoints: { inspector2: 'http://127.0.0.1:10' } }),
+    );
+    expect(otherPort.statusCode).toBe(400);
+    expect(otherPort.json().error.fields).toEqual([
+      {
+        field: 'endpoints.inspector2',
+        message: expect.stringMatching(
+          /^127\.0\.0\.1:10 is not allowed .*INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS/,
+        ),
       },
     ]);
     const ok = await req(

@@ -1,16 +1,17 @@
 /**
  * Connectors: list / create / get / patch / delete, activate, run now, and the Test (saved or
- * unsaved config; one at a time). General fields are fixed after create; secrets are
- * write-only; endpoint overrides must point at an allow-listed host.
+ * unsaved config; one at a time per connector, or per user for unsaved ones; time-limited). General fields are fixed after create; secrets are
+ * write-only; endpoint overrides must point at an allow-listed host[:port].
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../core/errors.js';
+import { CodedError, ERRORS } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import { ENV_REF, resolveEnvRefs, type ConnectorConfig } from '../connectors/aws-inspector/config.js';
 import { SecretUnreadableError, type StoredConnector } from '../store/index.js';
 import { failureResult } from '../connectors/aws-inspector/check.js';
+import { endpointIssues } from '../connectors/aws-inspector/endpoints.js';
 import {
   requireRole,
   seesFilter,
@@ -33,30 +34,6 @@ import {
 } from './schemas.js';
 
 type Obj = Record<string, unknown>;
-
-/** Endpoint overrides must name an allow-listed host: the server never signs requests for arbitrary URLs. */
-export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldError[] {
-  if (!endpoints || typeof endpoints !== 'object') return [];
-  const out: FieldError[] = [];
-  for (const [k, v] of Object.entries(endpoints as Obj)) {
-    if (typeof v !== 'string' || v === '') continue;
-    let host: string;
-    try {
-      host = new URL(v).hostname.toLowerCase().replace(/^\[|\]$/g, '');
-    } catch {
-      continue; // the schema reports a malformed URL
-    }
-    if (!allowed.includes(host)) {
-      out.push({
-        field: `endpoints.${k}`,
-        message: allowed.length
-          ? `host ${host} is not allowed for endpoint overrides (allowed: ${allowed.join(', ')}; set INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS)`
-          : `endpoint overrides are disabled on this server (set INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS to the allowed hosts)`,
-      });
-    }
-  }
-  return out;
-}
 
 /** ${ENV:NAME} is for config files on the server's own disk; over the API it would read the server's environment. */
 export function envRefIssues(auth: unknown): FieldError[] {
@@ -98,14 +75,16 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   /** Tenant for a new connector: the caller's unless given; a tenant admin only their own. */
   function tenantFor(a: AuthContext, given: string | undefined): string {
     const name = given ?? a.tenant.name;
-    if (!store.tenants.getByName(name)) {
+    const t = store.tenants.getByName(name);
+    if (!t) {
       throw new FieldsError('ERR_CONFIG_INVALID', [
         { field: 'tenant', message: `tenant "${name}" does not exist` },
       ]);
     }
-    if (!seesTenant(a, name))
+    // The tenant's own spelling: tenant names match ignoring case, access checks compare exactly.
+    if (!seesTenant(a, t.name))
       throw new CodedError('ERR_FORBIDDEN', 'a tenant admin manages connectors of their own tenant only');
-    return name;
+    return t.name;
   }
 
   function checkFilters(a: AuthContext, tenant: string, ids: readonly string[] | undefined): FieldError[] {
@@ -133,46 +112,79 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
   }
 
-  async function runTest(cfg: ConnectorConfig, connectorId?: string): Promise<TestResultPayload> {
-    return ctx.testGate.run(async () => {
-      const secrets = [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
-      let resolved: ConnectorConfig;
-      try {
-        resolved = resolveEnvRefs(cfg);
-      } catch (e) {
+  /** The answer when the Test's time limit is reached (a tarpit endpoint, a hung proxy). */
+  function timeoutResult(limitMs: number): TestResultPayload {
+    const info = ERRORS.ERR_TEST_TIMEOUT;
+    const secs = limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`;
+    return {
+      ok: false,
+      httpStatus: info.httpStatus,
+      code: 'ERR_TEST_TIMEOUT',
+      summary: `${info.httpStatus} ${info.httpName}: the test did not finish within ${secs} and was stopped`,
+      explanation: info.explanation,
+      recommendation: info.recommendation,
+      detail: `The connector test was stopped after its time limit of ${secs}: an endpoint accepted the connection but did not answer in time.`,
+      warnings: [],
+    };
+  }
+
+  /**
+   * One Test at a time per saved connector, and per user for unsaved configurations: a slow
+   * Test of one tenant never blocks another's.
+   */
+  async function runTest(
+    a: AuthContext,
+    cfg: ConnectorConfig,
+    connectorId?: string,
+  ): Promise<TestResultPayload> {
+    const key = connectorId ? `connector:${connectorId}` : `user:${a.user.id}`;
+    const busy = connectorId
+      ? 'A test of this connector is already running: one test at a time per connector. Try again when it has finished.'
+      : 'Your previous test of an unsaved configuration is still running: one at a time per user. Try again when it has finished.';
+    return ctx.testGate.run(
+      key,
+      busy,
+      async (signal) => {
+        const secrets = [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
+        let resolved: ConnectorConfig;
+        try {
+          resolved = resolveEnvRefs(cfg);
+        } catch (e) {
+          return {
+            ok: false,
+            httpStatus: 400,
+            code: 'ERR_CONFIG_INVALID',
+            summary: (e as Error).message,
+            explanation: 'This error occurs when there is an error in the connector configuration.',
+            recommendation: 'Set the environment variable on the Data Processor, or enter the key itself.',
+            detail: (e as Error).message,
+            warnings: [],
+          };
+        }
+        secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
+        let r: TestResultPayload;
+        try {
+          r = await ctx.testConnector(resolved, connectorId, { signal });
+        } catch (e) {
+          // check.ts reports failures as results; a throw is a bug. Its text may quote the config.
+          throw new CodedError(
+            'ERR_INTERNAL',
+            redactSecrets(`connector test crashed: ${(e as Error).message}`, secrets),
+          );
+        }
+        // Belt and braces: a third-party message must never echo a key back to the browser.
+        const clean = (s: string) => redactSecrets(s, secrets);
         return {
-          ok: false,
-          httpStatus: 400,
-          code: 'ERR_CONFIG_INVALID',
-          summary: (e as Error).message,
-          explanation: 'This error occurs when there is an error in the connector configuration.',
-          recommendation: 'Set the environment variable on the Data Processor, or enter the key itself.',
-          detail: (e as Error).message,
-          warnings: [],
+          ...r,
+          summary: clean(r.summary),
+          explanation: clean(r.explanation),
+          recommendation: clean(r.recommendation),
+          detail: clean(r.detail),
+          warnings: r.warnings.map(clean),
         };
-      }
-      secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
-      let r: TestResultPayload;
-      try {
-        r = await ctx.testConnector(resolved, connectorId);
-      } catch (e) {
-        // check.ts reports failures as results; a throw is a bug. Its text may quote the config.
-        throw new CodedError(
-          'ERR_INTERNAL',
-          redactSecrets(`connector test crashed: ${(e as Error).message}`, secrets),
-        );
-      }
-      // Belt and braces: a third-party message must never echo a key back to the browser.
-      const clean = (s: string) => redactSecrets(s, secrets);
-      return {
-        ...r,
-        summary: clean(r.summary),
-        explanation: clean(r.explanation),
-        recommendation: clean(r.recommendation),
-        detail: clean(r.detail),
-        warnings: r.warnings.map(clean),
-      };
-    });
+      },
+      timeoutResult,
+    );
   }
 
   api.get(
@@ -236,7 +248,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const a = admin(req);
       const tenant = tenantFor(a, req.body.tenant);
       checkConfig(req.body);
-      return runTest({ ...req.body, tenant });
+      return runTest(a, { ...req.body, tenant });
     },
   );
 
@@ -341,7 +353,8 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const c = visibleConnector(ctx, admin(req), req.params.id);
+      const a = admin(req);
+      const c = visibleConnector(ctx, a, req.params.id);
       let full: StoredConnector | undefined;
       try {
         full = store.connectors.getDecrypted(c.id);
@@ -351,7 +364,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
         throw e;
       }
       if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${c.id} not found`);
-      const result = await runTest(full.config, c.id);
+      const result = await runTest(a, full.config, c.id);
       scheduler.onTestResult(c.id, result.ok);
       return result;
     },

@@ -37,8 +37,15 @@ export interface TestResultPayload {
   warnings: string[];
 }
 
-/** `connectorId` is absent for an unsaved configuration. */
-export type TestConnectorFn = (cfg: ConnectorConfig, connectorId?: string) => Promise<TestResultPayload>;
+/**
+ * `connectorId` is absent for an unsaved configuration. `signal` aborts when the Test's time
+ * limit is reached (the result is then the API's timeout result, whatever this returns).
+ */
+export type TestConnectorFn = (
+  cfg: ConnectorConfig,
+  connectorId?: string,
+  opts?: { signal?: AbortSignal },
+) => Promise<TestResultPayload>;
 
 export interface AuthContext {
   user: User;
@@ -72,33 +79,59 @@ export interface ApiContext {
   metrics: Registry;
   /** Hosts an endpoint override may point at (INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS). */
   allowedEndpointHosts: readonly string[];
-  /** One connector Test at a time, process-wide (the spec). */
+  /** One Test at a time per connector (per user for unsaved configs), each with a time limit. */
   testGate: TestGate;
 }
 
 export interface TestGate {
-  run<T>(fn: () => Promise<T>): Promise<T>;
-  readonly busy: boolean;
+  /**
+   * Runs `fn` unless a Test with the same key is running (409 ERR_TEST_RUNNING, `busyMessage`).
+   * After the time limit, `fn`'s signal aborts and the answer is `onTimeout(limitMs)`; the key
+   * is free again from then on (the aborted Test only winds down).
+   */
+  run<T>(
+    key: string,
+    busyMessage: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    onTimeout: (limitMs: number) => T,
+  ): Promise<T>;
+  /** Keys of the Tests running now. */
+  readonly running: ReadonlySet<string>;
+  readonly timeoutMs: number;
 }
 
-export function createTestGate(): TestGate {
-  let busy = false;
+/** The Test's time limit unless AppDeps.testTimeoutMs says otherwise. */
+export const DEFAULT_TEST_TIMEOUT_MS = 30_000;
+
+export function createTestGate(timeoutMs = DEFAULT_TEST_TIMEOUT_MS): TestGate {
+  const running = new Set<string>();
   return {
-    get busy() {
-      return busy;
-    },
-    async run(fn) {
-      if (busy) {
-        throw new CodedError(
-          'ERR_TEST_RUNNING',
-          'Another connector test is running: only one test can run at a time. Try again when it has finished.',
-        );
-      }
-      busy = true;
+    running,
+    timeoutMs,
+    async run<T>(
+      key: string,
+      busyMessage: string,
+      fn: (signal: AbortSignal) => Promise<T>,
+      onTimeout: (limitMs: number) => T,
+    ): Promise<T> {
+      if (running.has(key)) throw new CodedError('ERR_TEST_RUNNING', busyMessage);
+      running.add(key);
+      const ac = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<T>((resolve) => {
+        timer = setTimeout(() => {
+          ac.abort(new CodedError('ERR_TEST_TIMEOUT', `the test did not finish within ${timeoutMs} ms`));
+          resolve(onTimeout(timeoutMs));
+        }, timeoutMs);
+      });
+      const work = fn(ac.signal);
+      // A result (or crash) after the time limit is dropped: the caller has had its answer.
+      work.catch(() => undefined);
       try {
-        return await fn();
+        return await Promise.race([work, timedOut]);
       } finally {
-        busy = false;
+        clearTimeout(timer);
+        running.delete(key);
       }
     },
   };

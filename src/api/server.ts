@@ -10,6 +10,11 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { createInspectorClient, type ClientFactory } from '../connectors/aws-inspector/client.js';
 import { testConnector } from '../connectors/aws-inspector/check.js';
+import {
+  ALLOWED_ENDPOINTS_ENV,
+  allowEndpoints,
+  parseAllowedEndpoints,
+} from '../connectors/aws-inspector/endpoints.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { lockDataDir, openStore, type Store } from '../store/index.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
@@ -47,7 +52,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger();
   const clock = opts.clock ?? systemClock;
-  const clientFactory = opts.clientFactory ?? createInspectorClient;
+  // Every Test and every run builds its clients here: a stored endpoint override that the
+  // current INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
+  const allowedEndpointHosts =
+    opts.app?.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]);
+  const clientFactory = allowEndpoints(opts.clientFactory ?? createInspectorClient, allowedEndpointHosts);
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // One owner per data directory (lock.ts): a second server would run the same connectors.
   const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');
@@ -86,8 +95,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       clock,
       env,
       metrics: metrics.registry,
-      testConnector: (cfg, connectorId) =>
-        testConnector(cfg, { logger, clock, clientFactory, ...(connectorId ? { connectorId } : {}) }),
+      allowedEndpointHosts,
+      testConnector: (cfg, connectorId, o) =>
+        testConnector(cfg, {
+          logger,
+          clock,
+          clientFactory,
+          ...(connectorId ? { connectorId } : {}),
+          ...(o?.signal ? { signal: o.signal } : {}),
+        }),
       ...opts.app,
     });
     await app.listen({ port: opts.port, host: opts.host });

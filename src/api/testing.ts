@@ -85,7 +85,8 @@ export async function testEnv(
   const app = await buildApp({
     logger,
     env: {},
-    allowedEndpointHosts: ['127.0.0.1'],
+    // The port the API tests use for overrides that are never called (tests with a server pass theirs).
+    allowedEndpointHosts: ['127.0.0.1:9'],
     webRoot: path.join(dir, 'no-web'),
     testConnector: notCalled,
     ...overrides,

@@ -259,6 +259,6 @@ describe('sessions', () => {
         role: 'analyst',
         tenantId: ROOT_TENANT.id,
       }),
-    ).rejects.toThrow(/already exists/);
+    ).rejects.toThrow(/user name "bob" is not available/);
   });
 });

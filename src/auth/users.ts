@@ -53,6 +53,13 @@ export interface UsersRepo {
   authenticate(username: string, password: string): Promise<User | undefined>;
 }
 
+/**
+ * User names are global (log-in needs no tenant), so a taken name is refused whichever tenant
+ * holds it; the message says no more than that, so a tenant admin learns nothing about other
+ * tenants' users.
+ */
+const nameNotAvailable = (username: string) => `the user name "${username}" is not available: choose another`;
+
 export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGate } = {}): UsersRepo {
   const gate = opts.hashGate ?? defaultHashGate;
   const s = {
@@ -96,13 +103,13 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
     async create(input) {
       checkPassword(input.password, input.username);
       if (s.byName.get(input.username)) {
-        throw new CodedError('ERR_CONFLICT', `a user named "${input.username}" already exists`);
+        throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
       const hash = await hashPassword(input.password, gate);
       const id = randomUUID();
       // Re-checked after the await: another request may have taken the name meanwhile.
       if (s.byName.get(input.username)) {
-        throw new CodedError('ERR_CONFLICT', `a user named "${input.username}" already exists`);
+        throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
       s.insert.run({
         id,

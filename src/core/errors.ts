@@ -163,6 +163,24 @@ export const ERRORS = {
     recommendation:
       'Stop the process named in the message, or use another --data directory. search and reconcile work alongside it.',
   },
+  ERR_ENDPOINT_NOT_ALLOWED: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation:
+      'An endpoint override of the connector points at a host or port that INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS does not allow on this server, so no request was sent.',
+    recommendation:
+      'Remove or correct the override named in the message, or add its host (default port) or host:port to INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS and restart the server.',
+  },
+  ERR_TEST_TIMEOUT: {
+    httpStatus: 504,
+    httpName: 'Gateway Timeout',
+    retryable: true,
+    explanation:
+      'The connector test did not finish within its time limit (the endpoint accepted the connection but did not answer in time).',
+    recommendation:
+      'Check the endpoint overrides and network path (proxy, firewall, VPC endpoint); run the test again.',
+  },
   ERR_QUERY_INVALID: {
     httpStatus: 400,
     httpName: 'Bad Request',
@@ -223,8 +241,9 @@ export const ERRORS = {
     httpStatus: 409,
     httpName: 'Conflict',
     retryable: true,
-    explanation: 'Another connector test is running: only one test may run at a time.',
-    recommendation: 'Wait for the running test to finish (a few seconds), then run the test again.',
+    explanation:
+      'A test of this connector (or, for an unsaved configuration, your previous test) is still running: one test at a time per connector.',
+    recommendation: 'Wait for the running test to finish (at most its time limit), then run the test again.',
   },
   ERR_RATE_LIMITED: {
     httpStatus: 429,

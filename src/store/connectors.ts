@@ -106,7 +106,8 @@ export const secretAad = (id: string, field: string): string => `${id}\u0000${fi
 export interface ConnectorsRepo {
   create(input: unknown, opts?: { active?: boolean; id?: string }): StoredConnector;
   get(id: string): StoredConnector | undefined;
-  getByName(name: string): StoredConnector | undefined;
+  /** Names are unique per tenant, case-insensitively; `tenant` defaults to the Root Tenant. */
+  getByName(name: string, tenant?: string): StoredConnector | undefined;
   /** With the real secrets: for the collector and the Test only, never for a response or a log. */
   getDecrypted(id: string): StoredConnector | undefined;
   list(): StoredConnector[];
@@ -129,7 +130,9 @@ export function connectorsRepo(
        VALUES (@id, @name, @tenant, @active, @config, @secrets, @now, @now)`,
     ),
     get: db.prepare('SELECT * FROM connectors WHERE id = ?'),
-    getByName: db.prepare('SELECT * FROM connectors WHERE name = ?'),
+    getByName: db.prepare(
+      'SELECT * FROM connectors WHERE tenant = ? COLLATE NOCASE AND name = ? COLLATE NOCASE',
+    ),
     list: db.prepare('SELECT * FROM connectors ORDER BY name'),
     update: db.prepare(
       'UPDATE connectors SET config = @config, secrets = @secrets, updated_at = @now WHERE id = @id',
@@ -225,28 +228,37 @@ export function connectorsRepo(
   const repo: ConnectorsRepo = {
     create(input, opts = {}) {
       const cfg = validate(input);
-      if (s.getByName.get(cfg.name)) {
-        throw new ConfigInvalidError([
-          { field: 'name', message: `a connector named "${cfg.name}" already exists` },
+      // Per tenant, case-insensitive (migration 11's unique index): another tenant's names never show.
+      const taken = () =>
+        new ConfigInvalidError([
+          {
+            field: 'name',
+            message: `a connector named "${cfg.name}" already exists in tenant ${cfg.tenant} (names are compared ignoring case)`,
+          },
         ]);
-      }
+      if (s.getByName.get(cfg.tenant, cfg.name)) throw taken();
       const id = opts.id ?? randomUUID();
-      s.insert.run({
-        id,
-        name: cfg.name,
-        tenant: cfg.tenant,
-        active: opts.active === false ? 0 : 1,
-        now: clock.now(),
-        ...seal(id, cfg),
-      });
+      try {
+        s.insert.run({
+          id,
+          name: cfg.name,
+          tenant: cfg.tenant,
+          active: opts.active === false ? 0 : 1,
+          now: clock.now(),
+          ...seal(id, cfg),
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw taken();
+        throw e;
+      }
       return toConnector(row(id), false);
     },
     get: (id) => {
       const r = s.get.get(id) as Row | undefined;
       return r && toConnector(r, false);
     },
-    getByName: (name) => {
-      const r = s.getByName.get(name) as Row | undefined;
+    getByName: (name, tenant = 'Root Tenant') => {
+      const r = s.getByName.get(tenant, name) as Row | undefined;
       return r && toConnector(r, false);
     },
     getDecrypted: (id) => {

@@ -11,6 +11,11 @@ export interface Migration {
   version: number;
   name: string;
   up: string | ((db: Database) => void);
+  /**
+   * Runs with foreign-key enforcement off (then `foreign_key_check` before commit): needed to
+   * rebuild a table other tables reference, whose DROP would otherwise cascade to them.
+   */
+  foreignKeysOff?: boolean;
 }
 
 const TEXT_PATHS_TABLE = 'CREATE TABLE IF NOT EXISTS text_paths (path TEXT PRIMARY KEY) WITHOUT ROWID';
@@ -236,11 +241,122 @@ export const migrations: Migration[] = [
     up: FTS_SHARDS_TABLE,
   },
   {
+    version: 11,
+    name: 'connector and log-filter names unique per tenant, case-insensitively (case duplicates and blank names renamed)',
+    foreignKeysOff: true,
+    up: namesPerTenant,
+  },
+  {
     version: 12,
     name: 'store_meta: the key check value of the secrets encryption key (never the key)',
     up: 'CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
   },
 ];
+
+/** Names are at most 64 characters (config.ts). */
+const NAME_MAX = 64;
+
+/**
+ * Rebuilds `table` from its own CREATE statement minus the global UNIQUE of `name` (columns,
+ * other constraints, indexes and triggers are kept as they are, whatever earlier migrations added).
+ */
+function dropNameUnique(db: Database, table: string): void {
+  const sql = db
+    .prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`)
+    .pluck()
+    .get(table) as string;
+  const nameUnique = /(\bname\s+TEXT\s+NOT\s+NULL)\s+UNIQUE\b/i;
+  if (!nameUnique.test(sql)) return; // already without it
+  const extras = db
+    .prepare(
+      `SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL`,
+    )
+    .pluck()
+    .all(table) as string[];
+  const created = sql
+    .replace(nameUnique, '$1')
+    .replace(new RegExp(`^CREATE TABLE\\s+"?${table}"?`, 'i'), `CREATE TABLE ${table}_rebuilt`);
+  db.exec(created);
+  db.exec(`INSERT INTO ${table}_rebuilt SELECT * FROM ${table}`);
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
+  for (const x of extras) db.exec(x);
+}
+
+/**
+ * Gives every row of one (tenant, name) group, compared case-insensitively, its own name: the
+ * oldest keeps its name, the others get "-2", "-3", ... (the name shortened to stay within 64
+ * characters); a blank name (only spaces) becomes "unnamed" (or "unnamed-2", ...).
+ */
+function renameDuplicates(
+  rows: { id: string; scope: string; name: string }[],
+  rename: (id: string, name: string) => void,
+): void {
+  const taken = new Set(rows.map((r) => `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`));
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const blank = r.name.trim() === '';
+    const key = `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`;
+    if (!blank && !seen.has(key)) {
+      seen.add(key);
+      continue;
+    }
+    const base = blank ? 'unnamed' : r.name;
+    let name = base;
+    for (let n = blank ? 1 : 2; ; n++) {
+      const suffix = n === 1 ? '' : `-${n}`;
+      name = base.slice(0, NAME_MAX - suffix.length) + suffix;
+      const k = `${r.scope.toLowerCase()}\u0000${name.toLowerCase()}`;
+      if (!taken.has(k)) {
+        taken.add(k);
+        seen.add(k);
+        break;
+      }
+    }
+    rename(r.id, name);
+  }
+}
+
+function namesPerTenant(db: Database): void {
+  // Connectors: the tenant is a column (its name).
+  dropNameUnique(db, 'connectors');
+  renameDuplicates(
+    db.prepare('SELECT id, tenant AS scope, name FROM connectors ORDER BY created_at, id').all() as {
+      id: string;
+      scope: string;
+      name: string;
+    }[],
+    (id, name) =>
+      db
+        .prepare(
+          `UPDATE connectors SET name = @name, config = json_set(config, '$.name', @name) WHERE id = @id`,
+        )
+        .run({ name, id }),
+  );
+  db.exec(
+    'CREATE UNIQUE INDEX connectors_tenant_name ON connectors (tenant COLLATE NOCASE, name COLLATE NOCASE)',
+  );
+
+  // Log filters: the tenant (absent = all tenants) moves out of the JSON into a column.
+  dropNameUnique(db, 'log_filters');
+  db.exec(`ALTER TABLE log_filters ADD COLUMN tenant TEXT`);
+  db.exec(`UPDATE log_filters SET tenant = json_extract(definition, '$.tenant')`);
+  renameDuplicates(
+    db
+      .prepare(`SELECT id, ifnull(tenant, '') AS scope, name FROM log_filters ORDER BY created_at, id`)
+      .all() as { id: string; scope: string; name: string }[],
+    (id, name) =>
+      db
+        .prepare(
+          `UPDATE log_filters SET name = @name, definition = json_set(definition, '$.name', @name) WHERE id = @id`,
+        )
+        .run({ name, id }),
+  );
+  // '' stands for "all tenants" (a tenant name is never empty).
+  db.exec(
+    `CREATE UNIQUE INDEX log_filters_tenant_name ON log_filters (ifnull(tenant, '') COLLATE NOCASE, name COLLATE NOCASE)`,
+  );
+}
 
 /**
  * Rebuilds syslog_fts from the records (in chunks: better-sqlite3 cannot write while
@@ -278,15 +394,28 @@ export function migrate(db: Database, list: readonly Migration[] = migrations, n
   const done: number[] = [];
   for (const m of sorted) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      if (typeof m.up === 'string') db.exec(m.up);
-      else m.up(db);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        now,
-      );
-    })();
+    // The pragma is a no-op inside a transaction: switched around it.
+    const fkWasOn = m.foreignKeysOff ? db.pragma('foreign_keys', { simple: true }) === 1 : false;
+    if (fkWasOn) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else m.up(db);
+        if (m.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) {
+            throw new Error(`migration ${m.version} left ${broken.length} foreign key violation(s)`);
+          }
+        }
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          now,
+        );
+      })();
+    } finally {
+      if (fkWasOn) db.pragma('foreign_keys = ON');
+    }
     done.push(m.version);
   }
   return done;

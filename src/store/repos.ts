@@ -134,11 +134,16 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
   const s = {
     list: db.prepare('SELECT id, definition FROM log_filters ORDER BY name'),
     get: db.prepare('SELECT id, definition FROM log_filters WHERE id = ?'),
-    byName: db.prepare('SELECT id FROM log_filters WHERE name = ?'),
-    insert: db.prepare(
-      'INSERT INTO log_filters (id, name, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    // Names are unique per tenant ('' = all tenants), case-insensitively (migration 11).
+    byName: db.prepare(
+      `SELECT id FROM log_filters WHERE ifnull(tenant, '') = ? COLLATE NOCASE AND name = ? COLLATE NOCASE`,
     ),
-    update: db.prepare('UPDATE log_filters SET name = ?, definition = ?, updated_at = ? WHERE id = ?'),
+    insert: db.prepare(
+      'INSERT INTO log_filters (id, name, tenant, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    update: db.prepare(
+      'UPDATE log_filters SET name = ?, tenant = ?, definition = ?, updated_at = ? WHERE id = ?',
+    ),
     delete: db.prepare('DELETE FROM log_filters WHERE id = ?'),
     detach: db.prepare('DELETE FROM connector_log_filters WHERE connector_id = ?'),
     attach: db.prepare(
@@ -158,12 +163,24 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
     if (!p.success) throw new ConfigInvalidError(configIssues(p.error));
     return p.data;
   };
-  const nameTaken = (name: string, exceptId?: string) => {
-    const r = s.byName.get(name) as { id: string } | undefined;
-    if (r && r.id !== exceptId) {
-      throw new ConfigInvalidError([
-        { field: 'name', message: `a log filter named "${name}" already exists` },
-      ]);
+  const taken = (def: LogFilter) =>
+    new ConfigInvalidError([
+      {
+        field: 'name',
+        message: `a log filter named "${def.name}" already exists for ${def.tenant === undefined ? 'all tenants' : `tenant ${def.tenant}`} (names are compared ignoring case)`,
+      },
+    ]);
+  const nameTaken = (def: LogFilter, exceptId?: string) => {
+    const r = s.byName.get(def.tenant ?? '', def.name) as { id: string } | undefined;
+    if (r && r.id !== exceptId) throw taken(def);
+  };
+  /** The unique index has the last word (two writers): its violation is the same 400. */
+  const write = (def: LogFilter, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw taken(def);
+      throw e;
     }
   };
   return {
@@ -174,9 +191,11 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
     },
     create(input) {
       const def = validate(input);
-      nameTaken(def.name);
+      nameTaken(def);
       const id = randomUUID();
-      s.insert.run(id, def.name, JSON.stringify(def), clock.now(), clock.now());
+      write(def, () =>
+        s.insert.run(id, def.name, def.tenant ?? null, JSON.stringify(def), clock.now(), clock.now()),
+      );
       return { id, ...def };
     },
     update(id, patch) {
@@ -184,8 +203,8 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
       if (!cur) throw new CodedError('ERR_NOT_FOUND', `log filter ${id} not found`);
       const { id: _ignored, ...rest } = cur;
       const def = validate({ ...rest, ...patch });
-      nameTaken(def.name, id);
-      s.update.run(def.name, JSON.stringify(def), clock.now(), id);
+      nameTaken(def, id);
+      write(def, () => s.update.run(def.name, def.tenant ?? null, JSON.stringify(def), clock.now(), id));
       return { id, ...def };
     },
     delete: (id) => s.delete.run(id).changes > 0,

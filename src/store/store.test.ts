@@ -236,7 +236,7 @@ describe('connectors', () => {
     );
     s.connectors.create(config());
     expect(() => s.connectors.create(config())).toThrow(
-      /name: a connector named "root-inspector" already exists/,
+      /name: a connector named "root-inspector" already exists in tenant Root Tenant/,
     );
   });
 

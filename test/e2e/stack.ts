@@ -28,12 +28,13 @@ export async function startStack(opts: {
   webRoot: string;
   adminPassword: string;
 }): Promise<Stack> {
+  const emulator = await startEmulator({ port: 0, fixtures: true, findings: 300 });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     INSPECTOR_CONNECTOR_ADMIN_PASSWORD: opts.adminPassword,
-    INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: '127.0.0.1',
+    // host:port: the emulator's port only (a bare host allows its default port only).
+    INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: new URL(emulator.url).host,
   };
-  const emulator = await startEmulator({ port: 0, fixtures: true, findings: 300 });
   let server: RunningServer;
   try {
     server = await startServer({

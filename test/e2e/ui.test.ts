@@ -300,7 +300,7 @@ describe('web UI in Chromium', () => {
     expectedHttpErrors.push(/^POST \/api\/v1\/connectors\/[^/]+\/test 409$/);
     const dialog = await openTest('root-aws-inspector');
     await dialog.locator('[data-testid=test-busy]').waitFor();
-    expect(await dialog.innerText()).toContain('Only one test runs at a time');
+    expect(await dialog.innerText()).toContain('One test runs at a time per connector');
     await shot('08a-test-409');
     expect((await held).status).toBe(200);
     await stack.setFaults(null);

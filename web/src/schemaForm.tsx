@@ -166,7 +166,9 @@ export function SchemaField(props: FieldProps) {
   const hint =
     props.hint ??
     (s.secret && props.keepSecrets ? 'Leave blank to keep the current value.' : s.description) ??
-    (s.format === 'uri' ? 'Optional http(s) URL; its host must be allowed by the server.' : undefined);
+    (s.format === 'uri'
+      ? 'Optional http(s) URL; its host (and port) must be allowed by the server.'
+      : undefined);
 
   if (t === 'boolean') {
     return (

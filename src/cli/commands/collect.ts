@@ -28,7 +28,11 @@ import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
 export function upsertConnector(store: Store, cfg: ConnectorConfig): string {
   if (!store.tenants.getByName(cfg.tenant)) store.tenants.create(cfg.tenant);
-  const existing = store.connectors.getByName(cfg.name);
+  // By name: in the file's tenant, else in any tenant, so that a file whose tenant changed is
+  // refused ("tenant cannot be changed") instead of starting a second connector beside the first.
+  const existing =
+    store.connectors.getByName(cfg.name, cfg.tenant) ??
+    store.connectors.list().find((c) => c.name.toLowerCase() === cfg.name.toLowerCase());
   const id = existing
     ? store.connectors.update(existing.id, { ...cfg, active: true }).id
     : store.connectors.create(cfg, { active: true }).id;

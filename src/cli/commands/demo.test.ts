@@ -33,7 +33,7 @@ describe('demo', () => {
       port: 0,
       host: '127.0.0.1',
       env: {
-        INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: '127.0.0.1',
+        INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: new URL(emulator.url).host,
         INSPECTOR_CONNECTOR_ADMIN_PASSWORD: 'demo-password-123',
       },
       logger: silentLogger(),

@@ -3,7 +3,7 @@
  * AWS account. Starts the AWS emulator in-process (generated findings), then the server on a
  * demo data directory, creates (once) the connector "demo-inspector" pointing at the emulator
  * with its reader keys, adds it to Default (so it pulls at once), and prints the URL and the
- * admin log-in. Endpoint overrides to 127.0.0.1 are allowed for this process only.
+ * admin log-in. Endpoint overrides to the emulator's 127.0.0.1:port are allowed for this process only.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -92,10 +92,12 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const allowed = [process.env[ALLOWED_ENDPOINTS_ENV], '127.0.0.1'].filter(Boolean).join(',');
       const password = demoAdminPassword(opts.data, process.env);
-      const env = { ...process.env, [ALLOWED_ENDPOINTS_ENV]: allowed, [ADMIN_PASSWORD_ENV]: password };
       const emulator = await startEmulator({ port: 0, fixtures: true, findings });
+      const allowed = [process.env[ALLOWED_ENDPOINTS_ENV], new URL(emulator.url).host]
+        .filter(Boolean)
+        .join(',');
+      const env = { ...process.env, [ALLOWED_ENDPOINTS_ENV]: allowed, [ADMIN_PASSWORD_ENV]: password };
       let server: RunningServer;
       try {
         server = await startServer({

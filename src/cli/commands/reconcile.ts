@@ -141,7 +141,7 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
     return 2;
   }
-  const connectorId = store.connectors.getByName(cfg.name)?.id;
+  const connectorId = store.connectors.getByName(cfg.name, cfg.tenant)?.id;
   if (connectorId === undefined) {
     process.stderr.write(`note: the index holds no connector named ${cfg.name}: nothing was collected yet\n`);
   }

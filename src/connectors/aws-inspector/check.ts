@@ -42,6 +42,8 @@ export interface TestOptions {
   /** Used in the assumed-role session name; a test of an unsaved config uses `test`. */
   connectorId?: string;
   clientOptions?: Partial<ClientOptions>;
+  /** Aborts the calls in flight (the API's Test time limit). */
+  signal?: AbortSignal;
 }
 
 const SCAN_LABELS: Record<string, string> = {
@@ -81,31 +83,46 @@ export function failureResult(
 export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
   const secrets = configSecrets(cfg);
   const factory = opts.clientFactory ?? createInspectorClient;
-  const client = factory(cfg, {
-    logger: opts.logger,
-    connectorId: opts.connectorId ?? 'test',
-    // The dialog waits for the answer: a few attempts, short timeouts.
-    maxAttempts: 3,
-    connectionTimeoutMs: 5_000,
-    requestTimeoutMs: 20_000,
-    ...opts.clientOptions,
-  });
-  let step: Step = 'sts';
+  const callOpts = opts.signal ? { abortSignal: opts.signal } : undefined;
+  let client: ReturnType<ClientFactory> | undefined;
+  let step: Step | undefined;
   try {
-    const identity: CallerIdentity = await client.getCallerIdentity();
+    // Inside the try: the factory refuses endpoint overrides the server does not allow
+    // (ERR_ENDPOINT_NOT_ALLOWED), which is a Test result like any other failure.
+    client = factory(cfg, {
+      logger: opts.logger,
+      connectorId: opts.connectorId ?? 'test',
+      // The dialog waits for the answer: a few attempts, short timeouts.
+      maxAttempts: 3,
+      connectionTimeoutMs: 5_000,
+      requestTimeoutMs: 20_000,
+      ...opts.clientOptions,
+    });
+    if (opts.signal) {
+      // Abort covers the call in flight; destroying the sockets also ends an AssumeRole
+      // (the credential provider's own STS call, which no per-call signal reaches).
+      const c = client;
+      if (opts.signal.aborted) c.destroy();
+      else opts.signal.addEventListener('abort', () => c.destroy(), { once: true });
+    }
+    step = 'sts';
+    const identity: CallerIdentity = await client.getCallerIdentity(callOpts);
     step = 'inspector';
     const now = Math.min(opts.clock.now(), MAX_DATE);
-    await client.listFindingsPage({
-      filterCriteria: { updatedAt: [{ startInclusive: Math.max(0, now - DAY_MS), endInclusive: now }] },
-      maxResults: 1,
-    });
+    await client.listFindingsPage(
+      {
+        filterCriteria: { updatedAt: [{ startInclusive: Math.max(0, now - DAY_MS), endInclusive: now }] },
+        maxResults: 1,
+      },
+      callOpts,
+    );
     step = 'status';
     const warnings: string[] = [];
     if (cfg.disableSslVerification) {
       warnings.push('SSL certificate verification is disabled: this is not a good security practice.');
     }
     try {
-      const st = await client.batchGetAccountStatus();
+      const st = await client.batchGetAccountStatus(callOpts);
       for (const a of st.accounts) {
         if (a.state === 'ENABLED') continue;
         const scans = Object.entries(a.resources)
@@ -142,6 +159,6 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
     opts.logger.info({ code: err.code, step }, 'connector test failed');
     return failureResult(err, step, secrets);
   } finally {
-    client.destroy();
+    client?.destroy();
   }
 }

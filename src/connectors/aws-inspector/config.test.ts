@@ -63,5 +63,31 @@ describe('connector config schema', () => {
     });
     expect(resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE', SK: 'shh' }).auth.secretAccessKey).toBe('shh');
     expect(() => resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE' })).toThrow(/auth.secretAccessKey.*SK/);
+    // A value read from a file often ends with a newline: refused, naming field and variable, not the value.
+    expect(() => resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE', SK: 'shh-secret\n' })).toThrow(
+      /^auth\.secretAccessKey: environment variable SK contains control characters/,
+    );
+  });
+
+  it('refuses blank names and secrets with control characters, naming the field', () => {
+    const r = connectorConfigSchema.safeParse({
+      ...valid,
+      name: '    ',
+      auth: { method: 'iam_role', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'a\u0000b' },
+      logFilters: [{ name: ' ', conditions: [{ field: 'a', operator: 'exists' }] }],
+    });
+    expect(r.success).toBe(false);
+    const issues = configIssues(r.error!);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { field: 'name', message: 'name must not be blank (only spaces)' },
+        {
+          field: 'auth.secretAccessKey',
+          message: 'Source Account Secret Key must not contain control characters (newline, tab, ...)',
+        },
+        { field: 'logFilters.0.name', message: 'name must not be blank (only spaces)' },
+      ]),
+    );
+    expect(JSON.stringify(issues)).not.toContain('a\u0000b');
   });
 });

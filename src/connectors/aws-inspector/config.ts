@@ -11,6 +11,10 @@ import { REGIONS } from './regions.js';
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
+/** C0 and C1 control characters and DEL: never part of a key; a pasted newline or tab is a mistake. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
+const notBlank = (s: string) => s.trim().length > 0;
 /** `${ENV:NAME}` lets a config file point at an environment variable instead of a secret. */
 export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
@@ -19,6 +23,9 @@ const secret = (label: string, max: number) =>
     .string({ error: `${label} is required` })
     .min(1, `${label} is required`)
     .max(max, `${label} must be at most ${max} characters`)
+    .refine((v) => !CONTROL_CHARS.test(v), {
+      message: `${label} must not contain control characters (newline, tab, ...)`,
+    })
     .meta({ secret: true, title: label });
 
 const accessKeyId = z
@@ -108,7 +115,12 @@ export type LogFilterCondition = z.infer<typeof logFilterCondition>;
 
 export const logFilter = z
   .object({
-    name: z.string().min(1).max(64).regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII' }),
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII' })
+      .refine(notBlank, { message: 'name must not be blank (only spaces)' }),
     /** Tenant name the filter applies to; omitted = all tenants. */
     tenant: z.string().min(1).max(64).optional(),
     /** Optional log source (msg_origin.source), e.g. aws_inspector. */
@@ -128,7 +140,11 @@ export const connectorConfigSchema = z
       .min(1, 'name is required')
       .max(64, 'name must be at most 64 characters')
       .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII (no multibyte characters)' })
-      .meta({ title: 'Name', description: 'Convention: tenantname-connectortype' }),
+      .refine(notBlank, { message: 'name must not be blank (only spaces)' })
+      .meta({
+        title: 'Name',
+        description: 'Convention: tenantname-connectortype. Unique in its tenant, ignoring case.',
+      }),
     tenant: z.string().min(1).max(64).default('Root Tenant').meta({ title: 'Tenant' }),
     region: z
       .string({ error: 'region is required' })
@@ -199,6 +215,11 @@ export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = pr
     if (!m) return v;
     const val = env[m[1]!];
     if (val === undefined || val === '') throw new Error(`${field}: environment variable ${m[1]} is not set`);
+    if (CONTROL_CHARS.test(val)) {
+      throw new Error(
+        `${field}: environment variable ${m[1]} contains control characters (a trailing newline?)`,
+      );
+    }
     return val;
   };
   return {

@@ -40,8 +40,9 @@ export function TestDialog(props: {
         if (e instanceof ApiError && e.status === 409)
           setState({
             kind: 'busy',
-            message:
-              'Another connector test is running on this Data Processor. Only one test runs at a time: wait for it to finish, then click Test again.',
+            message: connectorId
+              ? 'A test of this connector is already running. One test runs at a time per connector: wait for it to finish (at most 30 s), then click Test again.'
+              : 'Your previous test is still running. Wait for it to finish (at most 30 s), then click Test again.',
           });
         else setState({ kind: 'error', message: errorMessage(e) });
       },

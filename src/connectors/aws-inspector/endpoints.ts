@@ -1,0 +1,129 @@
+/**
+ * Endpoint overrides (`endpoints.inspector2`, `endpoints.sts`) may point only where the operator
+ * allows in INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: the server never signs requests for arbitrary
+ * URLs. An entry is `host` (that host on its scheme's default port: 443 for https, 80 for http)
+ * or `host:port` (that port only); an IPv6 address is written `[::1]` or `[::1]:8443`.
+ *
+ * The server checks at write time (the API's 400) AND every time it builds the SDK clients
+ * (`allowEndpoints`), i.e. for every Test and every run: a server restarted without the
+ * variable, or with a narrower one, no longer sends anything to a stored endpoint.
+ */
+import { CodedError } from '../../core/errors.js';
+import type { ClientFactory } from './client.js';
+import type { ConnectorConfig, FieldIssue } from './config.js';
+
+export const ALLOWED_ENDPOINTS_ENV = 'INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS';
+
+interface Entry {
+  host: string;
+  /** undefined: the URL scheme's default port. */
+  port?: number;
+}
+
+const DEFAULT_PORT: Record<string, number> = { 'https:': 443, 'http:': 80 };
+
+function parseEntry(raw: string): Entry | undefined {
+  const s = raw.trim().toLowerCase();
+  let host: string;
+  let port: string | undefined;
+  const v6 = /^\[([0-9a-f:.]+)\](?::(\d+))?$/.exec(s);
+  if (v6) {
+    host = v6[1]!;
+    port = v6[2];
+  } else if (/^[0-9a-f]*:[0-9a-f:.]*:[0-9a-f:.]*$/.test(s)) {
+    host = s; // a bare IPv6 address (two colons or more): no port
+  } else {
+    const m = /^([a-z0-9.-]+)(?::(\d+))?$/.exec(s);
+    if (!m) return undefined;
+    host = m[1]!;
+    port = m[2];
+  }
+  if (!host) return undefined;
+  if (port === undefined) return { host };
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) return undefined;
+  return { host, port: n };
+}
+
+/**
+ * The variable's entries, lower-cased, comma-separated. A malformed entry stops the server with
+ * ERR_CONFIG_INVALID naming it (silently ignoring it would hide a typo).
+ */
+export function parseAllowedEndpoints(value: string | undefined): string[] {
+  const out: string[] = [];
+  for (const raw of (value ?? '').split(',')) {
+    const s = raw.trim().toLowerCase();
+    if (!s) continue;
+    if (!parseEntry(s)) {
+      throw new CodedError(
+        'ERR_CONFIG_INVALID',
+        `${ALLOWED_ENDPOINTS_ENV}: "${s}" is not host or host:port (e.g. vpce-1a2b.inspector2.us-east-1.vpce.amazonaws.com or 127.0.0.1:4566)`,
+      );
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+/** `host:port` of a URL as an allow-list entry would name it (port always explicit). */
+export function endpointAddress(url: string): { host: string; port: number; label: string } | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const def = DEFAULT_PORT[u.protocol];
+  if (def === undefined) return undefined;
+  const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const port = u.port ? Number(u.port) : def;
+  return { host, port, label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+}
+
+/** Whether a URL's host and port are allowed by the entries. */
+export function endpointAllowed(url: string, allowed: readonly string[]): boolean {
+  const a = endpointAddress(url);
+  if (!a) return false;
+  const def = DEFAULT_PORT[new URL(url).protocol];
+  return allowed.some((raw) => {
+    const e = parseEntry(raw);
+    if (!e || e.host !== a.host) return false;
+    return e.port === undefined ? a.port === def : e.port === a.port;
+  });
+}
+
+/** One issue per override that is not allowed, naming the field and the variable. */
+export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldIssue[] {
+  if (!endpoints || typeof endpoints !== 'object') return [];
+  const out: FieldIssue[] = [];
+  for (const [k, v] of Object.entries(endpoints as Record<string, unknown>)) {
+    if (typeof v !== 'string' || v === '') continue;
+    const a = endpointAddress(v);
+    if (!a) continue; // the schema reports a malformed URL
+    if (endpointAllowed(v, allowed)) continue;
+    out.push({
+      field: `endpoints.${k}`,
+      message: allowed.length
+        ? `${a.label} is not allowed for endpoint overrides (${ALLOWED_ENDPOINTS_ENV} allows: ${allowed.join(', ')}; an entry is host for its default port, or host:port)`
+        : `${a.label} is not allowed: endpoint overrides are disabled on this server (set ${ALLOWED_ENDPOINTS_ENV} to the allowed host or host:port entries)`,
+    });
+  }
+  return out;
+}
+
+/**
+ * A client factory that refuses, before any client (and so any request) exists, a config whose
+ * endpoint overrides are not allowed: the Test and every run of `serve` build their clients here.
+ */
+export function allowEndpoints(factory: ClientFactory, allowed: readonly string[]): ClientFactory {
+  return (cfg: ConnectorConfig, opts) => {
+    const issues = endpointIssues(cfg.endpoints, allowed);
+    if (issues.length) {
+      throw new CodedError(
+        'ERR_ENDPOINT_NOT_ALLOWED',
+        issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+      );
+    }
+    return factory(cfg, opts);
+  };
+}
