@@ -224,6 +224,20 @@ export interface RunCounts {
   pages: number;
 }
 
+/**
+ * A run's counts as users read them (connector status line, run history, CLI):
+ * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
+ * `stored` = new records, `duplicates` = versions the tenant's index already held.
+ */
+export function runCountsText(
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
+): string {
+  return (
+    `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
+    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
+  );
+}
+
 export interface Run extends RunCounts {
   id: number;
   connectorId: string;

@@ -14,7 +14,7 @@ import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
-import { ConfigInvalidError, openStore, type Store } from '../../store/index.js';
+import { ConfigInvalidError, openStore, runCountsText, type Store } from '../../store/index.js';
 import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
@@ -57,13 +57,13 @@ function writeNdjson(docs: string[]): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
-function summary(o: RunOutcome): string {
+/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)], pages P in S s". */
+export function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return (
-    `run ${o.runId} ${o.status}: received ${o.received}, stored ${o.stored}, duplicates ${o.duplicates}, ` +
-    `discarded ${o.discarded}${by ? ` (${by})` : ''}, pages ${o.pages}` +
+    `run ${o.runId} ${o.status}: ${runCountsText(o)}${by ? ` (${by})` : ''}, pages ${o.pages}` +
     (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
     ` in ${(o.durationMs / 1000).toFixed(1)} s`
   );
