@@ -145,7 +145,8 @@ const ids = (s: Store, q: string, tenant?: string) =>
 describe('migration 10: record identity per tenant', () => {
   it('rewrites _id (column, document, full-text words) and re-keys findings; everything stays searchable', () => {
     // A record whose _id is not hex and whose document does not start with it (json_set path).
-    const odd: InterflowRecord = { ...legacy(findings[0]!), _id: 'legacy "odd" id' };
+    // Its word "vulnerability" is also in other values of the record: it must stay indexed.
+    const odd: InterflowRecord = { ...legacy(findings[0]!), _id: 'legacy "odd" vulnerability id' };
     const { tenantid: _t, ...rest } = odd;
     const oddDoc = { tenantid: 'root', ...rest };
     const { dir, records } = legacyStore([{ ...(oddDoc as InterflowRecord), timestamp: 5 }]);
@@ -177,6 +178,8 @@ describe('migration 10: record identity per tenant', () => {
     expect(ids(s, hex._id)).toEqual([]);
     expect(s.index.count({ q: hex._id })).toBe(0);
     expect(ids(s, 'odd')).toEqual([]);
+    const oddId = tenantRecordId('root', odd._id);
+    expect(ids(s, `vulnerability AND ${oddId}`)).toEqual([oddId]);
     expect(s.index.count({ q: 'aws_inspector' })).toBe(n);
     expect(s.index.count({ q: 'msg_class:aws_inspector_finding' })).toBe(n);
     // FTS5's own consistency check of the index structure (throws SQLITE_CORRUPT_VTAB on damage).

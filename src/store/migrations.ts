@@ -265,7 +265,22 @@ function tenantIdentity(db: Database): void {
   db.function('ic_tenant_record_id', { deterministic: true }, (tenant: unknown, id: unknown) =>
     tenantRecordId(String(tenant), String(id)),
   );
-  const idWords = (id: string) => words(id).join(' ');
+  const HEX_ID = /^[0-9a-f]{32}$/;
+  const doc = db.prepare('SELECT doc FROM syslog WHERE rowid = ?').pluck();
+  /**
+   * The FTS words to delete from a row and to add to it. An id made by the mapper is one hex
+   * word found nowhere else in the record. Any other id (records written by hand) may share
+   * words with other values of its record: FTS5 keeps one entry per row and word, so those are
+   * neither deleted nor added twice.
+   */
+  const idWords = (rowid: number, oldId: string, newId: string): [string, string] => {
+    if (HEX_ID.test(oldId)) return [oldId, newId];
+    const record = JSON.parse(doc.get(rowid) as string) as Record<string, unknown>;
+    delete record._id;
+    const others = new Set(recordTerms(record).split(' '));
+    const only = (id: string) => [...new Set(words(id))].filter((w) => !others.has(w)).join(' ');
+    return [only(oldId), only(newId)];
+  };
 
   // FTS first (it needs the old ids), shard by shard, in rowid order.
   const shards = db
@@ -283,8 +298,7 @@ function tenantIdentity(db: Database): void {
       const page = rows.all(last, end) as { rowid: number; id: string; tenantid: string }[];
       if (page.length === 0) break;
       for (const r of page) {
-        const before = idWords(r.id);
-        const after = idWords(tenantRecordId(r.tenantid, r.id));
+        const [before, after] = idWords(r.rowid, r.id, tenantRecordId(r.tenantid, r.id));
         if (before) del.run(r.rowid, before);
         if (after) ins.run(r.rowid, after);
       }
