@@ -97,11 +97,9 @@ export const runOut = z
     finishedAt: z.number().optional(),
     received: z.number().meta({ description: 'Findings received from AWS' }),
     new: z.number().meta({ description: 'Records stored by this run (same as `stored`)' }),
-    alreadyStored: z
-      .number()
-      .meta({
-        description: "Versions the tenant's index already held, not stored again (same as `duplicates`)",
-      }),
+    alreadyStored: z.number().meta({
+      description: "Versions the tenant's index already held, not stored again (same as `duplicates`)",
+    }),
     stored: z.number(),
     duplicates: z.number(),
     discarded: z.number().meta({ description: 'Dropped by log filters' }),
