@@ -221,6 +221,49 @@ describe('connectors: create, read, edit, delete', () => {
   });
 });
 
+describe('connectors: run counts in words', () => {
+  it('the status line (lastRun) and the run history say "received N, new M, already stored K"; stored/duplicates stay', async () => {
+    const c = (await req('POST', '/connectors', root, config())).json();
+    expect((await req('GET', `/connectors/${c.id}`, root)).json().lastRun).toBeUndefined();
+    const first = env.store.runs.start(c.id);
+    env.store.runs.addCounts(first, { received: 2303, stored: 2303, pages: 24 });
+    env.store.runs.finish(first, { status: 'ok' });
+    const second = env.store.runs.start(c.id);
+    env.store.runs.addCounts(second, { received: 2303, duplicates: 2300, discarded: 3, pages: 24 });
+    env.store.runs.finish(second, { status: 'ok' });
+
+    const got = (await req('GET', `/connectors/${c.id}`, root)).json();
+    expect(got.lastRun).toMatchObject({
+      id: second,
+      status: 'ok',
+      received: 2303,
+      new: 0,
+      alreadyStored: 2300,
+      stored: 0,
+      duplicates: 2300,
+      discarded: 3,
+      summary: 'received 2303, new 0, already stored 2300, discarded 3',
+    });
+    const list = (await req('GET', '/connectors', root)).json().connectors;
+    expect(list[0].lastRun.summary).toBe('received 2303, new 0, already stored 2300, discarded 3');
+
+    const runs = await req('GET', `/connectors/${c.id}/runs?limit=5`, root);
+    expect(runs.statusCode).toBe(200);
+    expect(runs.json().runs.map((r: { id: number; summary: string }) => [r.id, r.summary])).toEqual([
+      [second, 'received 2303, new 0, already stored 2300, discarded 3'],
+      [first, 'received 2303, new 2303, already stored 0'],
+    ]);
+    expect((await req('GET', `/connectors/${c.id}/runs?limit=0`, root)).statusCode).toBe(400);
+    expect((await req('GET', '/connectors/nope/runs', root)).statusCode).toBe(404);
+
+    // Another tenant's admin does not see the runs (404, as for the connector).
+    const acme = env.store.tenants.create('Acme');
+    await env.createUser('acme-admin', 'tenant_admin', acme.id);
+    const acmeAdmin = env.auth(await env.login('acme-admin', 'acme-admin-password-123'));
+    expect((await req('GET', `/connectors/${c.id}/runs`, acmeAdmin)).statusCode).toBe(404);
+  });
+});
+
 describe('connectors: security', () => {
   it('accepts endpoint overrides only for allow-listed host:port (400 naming the field)', async () => {
     const bad = await req(

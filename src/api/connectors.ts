@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { CodedError, ERRORS } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import { ENV_REF, resolveEnvRefs, type ConnectorConfig } from '../connectors/aws-inspector/config.js';
-import { SecretUnreadableError, type StoredConnector } from '../store/index.js';
+import { SecretUnreadableError, runCountsText, type Run, type StoredConnector } from '../store/index.js';
 import { failureResult } from '../connectors/aws-inspector/check.js';
 import { endpointIssues } from '../connectors/aws-inspector/endpoints.js';
 import {
@@ -30,6 +30,8 @@ import {
   connectorTestBody,
   errorBody,
   idParams,
+  runOut,
+  runsQuery,
   testResultOut,
 } from './schemas.js';
 
@@ -50,8 +52,27 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { store, scheduler } = ctx;
 
+  /** A run with its counts in words: "received N, new M, already stored K". */
+  const runView = (r: Run) => ({
+    id: r.id,
+    status: r.status,
+    startedAt: r.startedAt,
+    ...(r.finishedAt !== undefined ? { finishedAt: r.finishedAt } : {}),
+    received: r.received,
+    new: r.stored,
+    alreadyStored: r.duplicates,
+    stored: r.stored,
+    duplicates: r.duplicates,
+    discarded: r.discarded,
+    discardedByFilter: r.discardedByFilter,
+    pages: r.pages,
+    ...(r.error ? { error: r.error } : {}),
+    summary: runCountsText(r),
+  });
+
   const view = (c: StoredConnector) => {
     const totals = store.runs.totals(c.id);
+    const last = store.runs.list(c.id, { limit: 1 })[0];
     return {
       id: c.id,
       name: c.name,
@@ -65,6 +86,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       config: c.config as unknown as Obj,
       status: { ...c.status, running: scheduler.isRunning(c.id) },
       counts: { stored: totals.stored, discarded: totals.discarded },
+      ...(last ? { lastRun: runView(last) } : {}),
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
     };
@@ -263,6 +285,23 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => view(visibleConnector(ctx, admin(req), req.params.id)),
+  );
+
+  api.get(
+    '/connectors/:id/runs',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary: 'Run history, newest first: each run\'s counts ("received N, new M, already stored K")',
+        params: idParams,
+        querystring: runsQuery,
+        response: { 200: z.object({ runs: z.array(runOut) }), 404: errorBody },
+      },
+    },
+    async (req) => {
+      const c = visibleConnector(ctx, admin(req), req.params.id);
+      return { runs: store.runs.list(c.id, { limit: req.query.limit }).map(runView) };
+    },
   );
 
   api.patch(

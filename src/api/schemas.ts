@@ -89,6 +89,29 @@ export const connectorStatus = z.object({
   running: z.boolean(),
 });
 
+export const runOut = z
+  .object({
+    id: z.number(),
+    status: z.enum(['running', 'ok', 'failed']),
+    startedAt: z.number(),
+    finishedAt: z.number().optional(),
+    received: z.number().meta({ description: 'Findings received from AWS' }),
+    new: z.number().meta({ description: 'Records stored by this run (same as `stored`)' }),
+    alreadyStored: z.number().meta({
+      description: "Versions the tenant's index already held, not stored again (same as `duplicates`)",
+    }),
+    stored: z.number(),
+    duplicates: z.number(),
+    discarded: z.number().meta({ description: 'Dropped by log filters' }),
+    discardedByFilter: z.record(z.string(), z.number()),
+    pages: z.number(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    summary: z.string().meta({ description: '"received N, new M, already stored K" (+ ", discarded D")' }),
+  })
+  .meta({ id: 'Run' });
+
+export const runsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
+
 export const connectorOut = z
   .object({
     id: z.string(),
@@ -108,6 +131,9 @@ export const connectorOut = z
       .meta({ description: 'The configuration, secrets masked as "********"' }),
     status: connectorStatus,
     counts: z.object({ stored: z.number(), discarded: z.number() }).optional(),
+    lastRun: runOut
+      .optional()
+      .meta({ description: 'The latest run (the one running, if any): its counts and summary' }),
     createdAt: z.number(),
     updatedAt: z.number(),
   })

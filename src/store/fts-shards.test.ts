@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
-import type { InterflowRecord } from '../core/record.js';
+import { tenantRecordId, type InterflowRecord } from '../core/record.js';
 import { recordTerms } from '../search/terms.js';
 import { configureConnection } from './connection.js';
 import { DB_FILE, openStore, type Store } from './index.js';
@@ -200,9 +200,11 @@ describe('full-text shards', () => {
       ['syslog_fts', 1, 6],
       ['syslog_fts_1', 6, 7],
     ]);
+    // Migration 10 gave the legacy records their identity per tenant.
+    const legacy = [1, 2, 3, 4, 5].map((i) => tenantRecordId('root', `rec-${i}`));
     expect(answers(s, 'old')).toEqual({
-      search: ['rec-1', 'rec-2', 'rec-3', 'rec-4', 'rec-5', 'rec-6'],
-      page: ['rec-1', 'rec-2', 'rec-3', 'rec-4', 'rec-5'],
+      search: [...legacy, 'rec-6'],
+      page: legacy,
       count: 6,
       countTimed: 6,
     });

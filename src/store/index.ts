@@ -17,7 +17,7 @@ export type {
   StatusPatch,
   ConnectorsRepo,
 } from './connectors.js';
-export { ROOT_TENANT } from './repos.js';
+export { ROOT_TENANT, runCountsText } from './repos.js';
 export type {
   Tenant,
   TenantsRepo,

@@ -4,7 +4,8 @@
  * that has shipped (databases in the field have already applied it).
  */
 import type { Database } from 'better-sqlite3';
-import { recordTerms } from '../search/terms.js';
+import { tenantRecordId } from '../core/record.js';
+import { recordTerms, words } from '../search/terms.js';
 import { FTS_SHARDS_TABLE } from './fts-shards.js';
 
 export interface Migration {
@@ -241,6 +242,11 @@ export const migrations: Migration[] = [
     up: FTS_SHARDS_TABLE,
   },
   {
+    version: 10,
+    name: 'record identity per tenant: _id over tenantid and the former _id; findings keyed by (tenantid, finding_arn); starved connectors backfill',
+    up: (db) => tenantIdentity(db),
+  },
+  {
     version: 11,
     name: 'connector and log-filter names unique per tenant, case-insensitively (case duplicates and blank names renamed)',
     foreignKeysOff: true,
@@ -356,6 +362,105 @@ function namesPerTenant(db: Database): void {
   db.exec(
     `CREATE UNIQUE INDEX log_filters_tenant_name ON log_filters (ifnull(tenant, '') COLLATE NOCASE, name COLLATE NOCASE)`,
   );
+}
+
+/**
+ * Migration 10. Before it, `_id` was the finding version's tenant-free key, so a second tenant
+ * reading the same findings stored nothing ("duplicates"). Now `_id` = tenantRecordId(tenantid,
+ * key) (src/core/record.ts): every record's new `_id` follows from its old one and its tenant.
+ *
+ * - syslog: `id` and the `_id` inside `doc` (the JSON text starts with it: the prefix is
+ *   replaced in place, json_set otherwise). The FTS rows hold `_id`'s words as free text (a
+ *   column field gets no field or existence tokens, but its words are indexed, terms.ts): for
+ *   each row, the old words are deleted (FTS5 'delete' with exactly those tokens) and the new
+ *   ones inserted under the same rowid, in rowid order (a delete then an insert of the same
+ *   rowid is what an FTS5 UPDATE does: no extra segment). Every other token stays.
+ * - findings: re-keyed by (tenantid, finding_arn), record_id rewritten likewise.
+ * - checkpoints: a connector whose runs counted duplicates while the index holds records of
+ *   another tenant may have been starved by the old identity (its tenant never got the
+ *   records): its checkpoint is removed, so its next run collects its whole scope again
+ *   (versions its tenant already has are deduplicated). A same-tenant duplicate is
+ *   indistinguishable in the counts; re-reading costs only API calls.
+ */
+function tenantIdentity(db: Database): void {
+  db.function('ic_tenant_record_id', { deterministic: true }, (tenant: unknown, id: unknown) =>
+    tenantRecordId(String(tenant), String(id)),
+  );
+  const HEX_ID = /^[0-9a-f]{32}$/;
+  const doc = db.prepare('SELECT doc FROM syslog WHERE rowid = ?').pluck();
+  /**
+   * The FTS words to delete from a row and to add to it. An id made by the mapper is one hex
+   * word found nowhere else in the record. Any other id (records written by hand) may share
+   * words with other values of its record: FTS5 keeps one entry per row and word, so those are
+   * neither deleted nor added twice.
+   */
+  const idWords = (rowid: number, oldId: string, newId: string): [string, string] => {
+    if (HEX_ID.test(oldId)) return [oldId, newId];
+    const record = JSON.parse(doc.get(rowid) as string) as Record<string, unknown>;
+    delete record._id;
+    const others = new Set(recordTerms(record).split(' '));
+    const only = (id: string) => [...new Set(words(id))].filter((w) => !others.has(w)).join(' ');
+    return [only(oldId), only(newId)];
+  };
+
+  // FTS first (it needs the old ids), shard by shard, in rowid order.
+  const shards = db
+    .prepare('SELECT name, first_rowid AS firstRowid FROM fts_shards ORDER BY first_rowid')
+    .all() as { name: string; firstRowid: number }[];
+  const rows = db.prepare(
+    'SELECT rowid, id, tenantid FROM syslog WHERE rowid > ? AND rowid < ? ORDER BY rowid LIMIT 5000',
+  );
+  for (let i = 0; i < shards.length; i++) {
+    const { name } = shards[i]!;
+    const end = shards[i + 1]?.firstRowid ?? Number.MAX_SAFE_INTEGER;
+    const del = db.prepare(`INSERT INTO ${name} (${name}, rowid, terms) VALUES ('delete', ?, ?)`);
+    const ins = db.prepare(`INSERT INTO ${name} (rowid, terms) VALUES (?, ?)`);
+    for (let last = shards[i]!.firstRowid - 1; ;) {
+      const page = rows.all(last, end) as { rowid: number; id: string; tenantid: string }[];
+      if (page.length === 0) break;
+      for (const r of page) {
+        const [before, after] = idWords(r.rowid, r.id, tenantRecordId(r.tenantid, r.id));
+        if (before) del.run(r.rowid, before);
+        if (after) ins.run(r.rowid, after);
+      }
+      last = page[page.length - 1]!.rowid;
+    }
+  }
+
+  db.exec(`
+    UPDATE syslog SET
+      id = ic_tenant_record_id(tenantid, id),
+      doc = CASE WHEN substr(doc, 1, length(id) + 9) = '{"_id":"' || id || '"'
+        THEN '{"_id":"' || ic_tenant_record_id(tenantid, id) || substr(doc, length(id) + 9)
+        ELSE json_set(doc, '$._id', ic_tenant_record_id(tenantid, id)) END;
+
+    CREATE TABLE findings_by_tenant (
+      finding_arn TEXT NOT NULL,
+      connector_id TEXT NOT NULL,
+      tenantid TEXT NOT NULL,
+      status TEXT,
+      severity TEXT,
+      updated_at INTEGER NOT NULL,
+      record_id TEXT NOT NULL,
+      first_seen_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      PRIMARY KEY (tenantid, finding_arn)
+    );
+    INSERT INTO findings_by_tenant
+      SELECT finding_arn, connector_id, tenantid, status, severity, updated_at,
+             ic_tenant_record_id(tenantid, record_id), first_seen_at, last_seen_at
+        FROM findings;
+    DROP TABLE findings;
+    ALTER TABLE findings_by_tenant RENAME TO findings;
+    CREATE INDEX findings_connector ON findings(connector_id, status);
+
+    DELETE FROM checkpoints WHERE connector_id IN (
+      SELECT c.id FROM connectors c JOIN tenants t ON t.name = c.tenant
+       WHERE (SELECT coalesce(sum(duplicates), 0) FROM runs r WHERE r.connector_id = c.id) > 0
+         AND (EXISTS (SELECT 1 FROM syslog WHERE tenantid < t.id)
+              OR EXISTS (SELECT 1 FROM syslog WHERE tenantid > t.id))
+    );
+  `);
 }
 
 /**

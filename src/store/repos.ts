@@ -243,6 +243,20 @@ export interface RunCounts {
   pages: number;
 }
 
+/**
+ * A run's counts as users read them (connector status line, run history, CLI):
+ * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
+ * `stored` = new records, `duplicates` = versions the tenant's index already held.
+ */
+export function runCountsText(
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
+): string {
+  return (
+    `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
+    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
+  );
+}
+
 export interface Run extends RunCounts {
   id: number;
   connectorId: string;
@@ -427,8 +441,9 @@ export interface FindingState {
   lastSeenAt: number;
 }
 
+/** The current state of each finding, per tenant (a tenant's connectors share it). */
 export interface FindingsRepo {
-  get(findingArn: string): FindingState | undefined;
+  get(tenantId: string, findingArn: string): FindingState | undefined;
   countByStatus(connectorId?: string): Record<string, number>;
   /** All findings' current state (for reconcile); iterates without loading everything. */
   iterate(connectorId?: string): IterableIterator<FindingState>;
@@ -438,17 +453,17 @@ export function findingsRepo(db: Database): FindingsRepo {
   const cols = `finding_arn AS findingArn, connector_id AS connectorId, tenantid AS tenantId, status, severity,
     updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt`;
   const s = {
-    get: db.prepare(`SELECT ${cols} FROM findings WHERE finding_arn = ?`),
+    get: db.prepare(`SELECT ${cols} FROM findings WHERE tenantid = ? AND finding_arn = ?`),
     count: db.prepare(
       `SELECT coalesce(status, '') AS status, count(*) AS n FROM findings
         WHERE (@c IS NULL OR connector_id = @c) GROUP BY status`,
     ),
     iterate: db.prepare(
-      `SELECT ${cols} FROM findings WHERE (@c IS NULL OR connector_id = @c) ORDER BY finding_arn`,
+      `SELECT ${cols} FROM findings WHERE (@c IS NULL OR connector_id = @c) ORDER BY finding_arn, tenantid`,
     ),
   };
   return {
-    get: (arn) => s.get.get(arn) as FindingState | undefined,
+    get: (tenantId, arn) => s.get.get(tenantId, arn) as FindingState | undefined,
     countByStatus(connectorId) {
       const out: Record<string, number> = {};
       for (const r of s.count.all({ c: connectorId ?? null }) as { status: string; n: number }[])

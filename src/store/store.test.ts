@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
-import type { InterflowRecord } from '../core/record.js';
+import { tenantRecordId, type InterflowRecord } from '../core/record.js';
 import { ConfigInvalidError, MASK, openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../test/support/records.js';
@@ -104,7 +104,7 @@ describe('openStore', () => {
     const s = open(dir);
     expect(
       s.index.search({ q: 'aws_inspector.status:CLOSED AND openssl' }).records.map((r) => r._id),
-    ).toEqual(['old-1']);
+    ).toEqual([tenantRecordId('root', 'old-1')]); // migration 10: the identity per tenant
   });
 
   it('has the Root Tenant and the Default profile', () => {
@@ -449,7 +449,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
     s.commitPage({ connectorId: c.id, records: [v('v1', 100, 'ACTIVE')], checkpoint: 1 });
     s.commitPage({ connectorId: c.id, records: [v('v3', 300, 'CLOSED')], checkpoint: 2 });
     s.commitPage({ connectorId: c.id, records: [v('v2', 200, 'SUPPRESSED')], checkpoint: 3 });
-    expect(s.findings.get(arn)).toMatchObject({
+    expect(s.findings.get('root', arn)).toMatchObject({
       status: 'CLOSED',
       updatedAt: 300,
       recordId: 'v3',
@@ -511,7 +511,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       expect(s.index.size()).toBe(4);
       expect(s.checkpoints.get(c.id)).toEqual({ step: 4 });
       expect(s.runs.get(run)).toMatchObject({ received: 4, stored: 3, duplicates: 1, pages: 2 });
-      expect(s.findings.get(arn)).toMatchObject({ status: 'ACTIVE', firstSeenAt: 1_700_000_000_000 });
+      expect(s.findings.get('root', arn)).toMatchObject({ status: 'ACTIVE', firstSeenAt: 1_700_000_000_000 });
       expect(s.db.prepare('SELECT updated_at FROM checkpoints').pluck().get()).toBe(1_700_000_000_000);
       expect(s.db.prepare('SELECT DISTINCT typeof(doc) FROM syslog').pluck().all()).toEqual(['text']);
     });

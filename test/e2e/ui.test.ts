@@ -320,7 +320,19 @@ describe('web UI in Chromium', () => {
     expect(await row.innerText()).toContain('Vulnerability Scanner');
     expect(await row.innerText()).toContain('AWS Inspector');
     expect(await row.innerText()).toContain('Data Processor');
+    // The status line and the run history word the counts: received, new, already stored.
+    const lastRun = await row.locator('[data-testid=last-run]').innerText();
+    expect(lastRun).toMatch(/^last run: received (\d+), new \1, already stored 0$/);
     await shot('09-connectors-overview');
+    await row.locator('button:has-text("Runs")').click();
+    const runs = page.locator('[data-testid=runs-dialog]');
+    await runs.locator('[data-testid=run-summary]').first().waitFor();
+    expect(await runs.locator('[data-testid=run-summary]').first().innerText()).toBe(
+      lastRun.replace(/^last run: /, ''),
+    );
+    await shot('09a-run-history');
+    await runs.locator('button[aria-label=Close]').click();
+    await runs.waitFor({ state: 'detached' });
   });
 
   it("finds the connector's records in Threat Hunting through View Events", async () => {

@@ -125,7 +125,7 @@ describe('inspector-connector collect', () => {
       lines.every((l) => l.msg_class === 'aws_inspector_finding' && l.aws_inspector.severity !== 'LOW'),
     ).toBe(true);
     expect(r.stderr).toMatch(
-      new RegExp(`stored ${2000 - low}, duplicates 0, discarded ${low} \\(no-low=${low}\\)`),
+      new RegExp(`new ${2000 - low}, already stored 0, discarded ${low} \\(no-low=${low}\\)`),
     );
     // The store holds the secret encrypted, never in clear.
     expect(fs.readFileSync(path.join(data, DB_FILE)).includes(READER.secretAccessKey)).toBe(false);
@@ -230,7 +230,7 @@ describe('inspector-connector collect', () => {
 
     const r = await runCli(['collect', '--config', cfg, '--data', data, '--once'], env);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`stored ${2000 - killedAt}, duplicates 0`));
+    expect(r.stderr).toMatch(new RegExp(`new ${2000 - killedAt}, already stored 0`));
     const after = openStore({ dataDir: data, key: Buffer.from(CLI_KEY, 'base64') });
     try {
       const idx = indexVersions(after);

@@ -102,7 +102,7 @@ describe('collection over HTTP (access key)', () => {
     for (const arn of mutated.arns.slice(0, 5)) {
       const recs = ts.store.index.search({ q: `aws_inspector.findingArn:"${arn}"`, limit: 10 }).records;
       expect(recs.map((r) => r.event_status).sort()).toEqual(['ACTIVE', 'CLOSED']);
-      expect(ts.store.findings.get(arn)!.status).toBe('CLOSED');
+      expect(ts.store.findings.get('root', arn)!.status).toBe('CLOSED');
     }
     // Every current version in the emulator is in the index.
     const idx = new Set(indexVersions(ts.store));

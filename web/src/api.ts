@@ -34,6 +34,27 @@ export interface ConnectorStatus {
   running: boolean;
 }
 
+/** One run of a connector (`GET /connectors/{id}/runs`, and `lastRun`). */
+export interface Run {
+  id: number;
+  status: 'running' | 'ok' | 'failed';
+  startedAt: number;
+  finishedAt?: number;
+  received: number;
+  /** Records stored by the run (= stored). */
+  new: number;
+  /** Versions the tenant's index already held (= duplicates). */
+  alreadyStored: number;
+  stored: number;
+  duplicates: number;
+  discarded: number;
+  discardedByFilter: Record<string, number>;
+  pages: number;
+  error?: { code: string; message: string };
+  /** "received N, new M, already stored K" (+ ", discarded D"). */
+  summary: string;
+}
+
 export interface Connector {
   id: string;
   name: string;
@@ -50,6 +71,7 @@ export interface Connector {
   config: Record<string, unknown>;
   status: ConnectorStatus;
   counts?: { stored: number; discarded: number };
+  lastRun?: Run;
   createdAt: number;
   updatedAt: number;
 }

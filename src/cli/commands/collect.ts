@@ -19,6 +19,7 @@ import {
   ConfigInvalidError,
   lockDataDir,
   openStore,
+  runCountsText,
   type DataDirLock,
   type Store,
 } from '../../store/index.js';
@@ -69,13 +70,13 @@ function writeNdjson(docs: string[]): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
-function summary(o: RunOutcome): string {
+/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)], pages P in S s". */
+export function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return (
-    `run ${o.runId} ${o.status}: received ${o.received}, stored ${o.stored}, duplicates ${o.duplicates}, ` +
-    `discarded ${o.discarded}${by ? ` (${by})` : ''}, pages ${o.pages}` +
+    `run ${o.runId} ${o.status}: ${runCountsText(o)}${by ? ` (${by})` : ''}, pages ${o.pages}` +
     (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
     ` in ${(o.durationMs / 1000).toFixed(1)} s`
   );

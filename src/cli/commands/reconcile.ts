@@ -1,7 +1,7 @@
 /**
  * `inspector-connector reconcile --config FILE [--data DIR] [--from T] [--to T] [--json]`:
  * compares what AWS holds for the window with what the index holds for the connector named in
- * the config, and reports missing, stale and unexpected findings with counts by status.
+ * the config (its tenant's records and findings state), and reports missing, stale and unexpected findings with counts by status.
  * Exit 0 when they match, 1 when they do not (or AWS failed), 2 on usage/configuration errors.
  */
 import type { Command } from 'commander';
@@ -25,8 +25,18 @@ export function parseTime(v: string): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-/** The index side of reconcile for one connector, on the store's SQLite connection. */
-export function storeReconcileIndex(store: Store, connectorId: string | undefined): ReconcileIndex {
+/**
+ * The index side of reconcile for one connector, on the store's SQLite connection: its
+ * tenant's records (ids are per tenant: any connector of the tenant may have stored a version)
+ * and its tenant's current state of each finding; the findings listed for "unexpected" are
+ * those whose current state this connector wrote last (another connector of the tenant may
+ * read another account).
+ */
+export function storeReconcileIndex(
+  store: Store,
+  connectorId: string | undefined,
+  tenantId: string,
+): ReconcileIndex {
   if (connectorId === undefined) {
     return {
       hasRecord: () => false,
@@ -36,32 +46,34 @@ export function storeReconcileIndex(store: Store, connectorId: string | undefine
     };
   }
   const db = store.db;
-  const hasRecord = db.prepare('SELECT 1 FROM syslog WHERE id = ? AND connector_id = ?').pluck();
+  const hasRecord = db.prepare('SELECT 1 FROM syslog WHERE id = ? AND tenantid = ?').pluck();
   const one = db.prepare(
     `SELECT finding_arn AS findingArn, status, updated_at AS updatedAt FROM findings
-      WHERE finding_arn = ? AND connector_id = ?`,
+      WHERE tenantid = ? AND finding_arn = ?`,
   );
   // Keyset pages, not one open cursor: reconcile queries the DB while it walks the findings.
   const page = db.prepare(
     `SELECT finding_arn AS findingArn, status, updated_at AS updatedAt FROM findings
-      WHERE connector_id = ? AND finding_arn > ? ORDER BY finding_arn LIMIT 1000`,
+      WHERE tenantid = ? AND connector_id = ? AND finding_arn > ? ORDER BY finding_arn LIMIT 1000`,
   );
   const oldest = db
-    .prepare(`SELECT min(updated_at) FROM findings WHERE connector_id = ? AND status = 'CLOSED'`)
+    .prepare(
+      `SELECT min(updated_at) FROM findings WHERE tenantid = ? AND connector_id = ? AND status = 'CLOSED'`,
+    )
     .pluck();
   return {
-    hasRecord: (id) => hasRecord.get(id, connectorId) !== undefined,
-    finding: (arn) => one.get(arn, connectorId) as IndexFindingState | undefined,
+    hasRecord: (id) => hasRecord.get(id, tenantId) !== undefined,
+    finding: (arn) => one.get(tenantId, arn) as IndexFindingState | undefined,
     *findings() {
       let after = '';
       for (;;) {
-        const rows = page.all(connectorId, after) as IndexFindingState[];
+        const rows = page.all(tenantId, connectorId, after) as IndexFindingState[];
         yield* rows;
         if (rows.length < 1000) return;
         after = rows[rows.length - 1]!.findingArn;
       }
     },
-    oldestClosed: () => (oldest.get(connectorId) as number | null) ?? undefined,
+    oldestClosed: () => (oldest.get(tenantId, connectorId) as number | null) ?? undefined,
   };
 }
 
@@ -141,7 +153,11 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
     return 2;
   }
-  const connectorId = store.connectors.getByName(cfg.name, cfg.tenant)?.id;
+  const connector = store.connectors.getByName(cfg.name, cfg.tenant);
+  const connectorId = connector?.id;
+  // The connector's tenant (fixed at creation); the config's for a connector not created yet.
+  const tenantName = connector?.tenant ?? cfg.tenant;
+  const tenantId = store.tenants.getByName(tenantName)?.id ?? tenantName;
   if (connectorId === undefined) {
     process.stderr.write(`note: the index holds no connector named ${cfg.name}: nothing was collected yet\n`);
   }
@@ -149,7 +165,8 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
   try {
     const report = await reconcile({
       client,
-      index: storeReconcileIndex(store, connectorId),
+      index: storeReconcileIndex(store, connectorId, tenantId),
+      tenantId,
       ...(from !== undefined ? { from } : {}),
       to,
       initialLookbackDays: cfg.initialLookbackDays,

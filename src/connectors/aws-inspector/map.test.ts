@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -353,6 +354,19 @@ describe('properties on generated findings (all types, unknown types and enums, 
       ids.add(rec._id);
     }
     expect(ids.size).toBe(findings.length);
+  });
+
+  it('_id is per tenant: the same version in another tenant is another record, in another connector of the same tenant the same', () => {
+    const f = findings[0]!;
+    const a = mapFinding(f, ctx);
+    expect(mapFinding(f, { ...ctx, connectorId: 'conn-2', connectorName: 'second' })._id).toBe(a._id);
+    const b = mapFinding(f, { ...ctx, tenantId: 'tenant-2', tenantName: 'Other' });
+    expect(b._id).not.toBe(a._id);
+    // The documented identity: SHA-256(tenantId|SHA-256(findingArn|version)[0..32])[0..32].
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+    const key = sha(`${String(f.findingArn)}|${a.timestamp}`);
+    expect(a._id).toBe(sha(`tenant-1|${key}`));
+    expect(b._id).toBe(sha(`tenant-2|${key}`));
   });
 
   it('severity is strictly increasing INFORMATIONAL < LOW < MEDIUM < HIGH < CRITICAL, all in 0-100', () => {

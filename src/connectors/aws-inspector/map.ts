@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CodedError } from '../../core/errors.js';
-import type { InterflowRecord } from '../../core/record.js';
+import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
 import { severityScore } from './severity.js';
 
 export interface MapContext {
@@ -193,11 +193,13 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
   const updatedAt = num(f.updatedAt);
   const lastObservedAt = num(f.lastObservedAt);
   const version = updatedAt ?? lastObservedAt;
-  let id: string;
-  if (findingArn !== undefined && version !== undefined) id = sha256Hex32(findingArn + '|' + version);
+  // The finding version's tenant-free key; the record's _id scopes it to the tenant.
+  let versionKey: string;
+  if (findingArn !== undefined && version !== undefined) versionKey = sha256Hex32(findingArn + '|' + version);
   // No version: the content itself tells versions apart. No ARN: the whole JSON is the identity.
-  else if (findingArn !== undefined) id = sha256Hex32(findingArn + '|content|' + stableStringify(f));
-  else id = sha256Hex32('content|' + stableStringify(f));
+  else if (findingArn !== undefined) versionKey = sha256Hex32(findingArn + '|content|' + stableStringify(f));
+  else versionKey = sha256Hex32('content|' + stableStringify(f));
+  const id = tenantRecordId(ctx.tenantId, versionKey);
 
   const timestamp = version ?? num(f.firstObservedAt) ?? ctx.writeTime;
   const type = str(f.type);

@@ -79,12 +79,15 @@ function fakeAws(findings: Raw[], opts: { rejectTokenOnce?: boolean } = {}) {
   return { client, calls };
 }
 
+/** The connector's tenant (record ids are per tenant). */
+const TENANT = 'root';
+
 /** An in-memory index built from "collected" raw findings. */
 function memIndex(collected: Raw[]) {
   const records = new Set<string>();
   const state = new Map<string, IndexFindingState>();
   for (const r of collected) {
-    const v = versionOf(r)!;
+    const v = versionOf(r, TENANT)!;
     records.add(v.recordId);
     const prev = state.get(v.findingArn);
     if (!prev || prev.updatedAt < v.updatedAt)
@@ -125,7 +128,7 @@ describe('reconcile', () => {
     const aws = world();
     const { client } = fakeAws(aws);
     const { index } = memIndex(inScope(aws));
-    const r = await reconcile({ client, index, to: NOW, initialLookbackDays: 7 });
+    const r = await reconcile({ client, index, tenantId: TENANT, to: NOW, initialLookbackDays: 7 });
     expect(r.match).toBe(true);
     expect(r.aws.findings).toBe(300);
     expect(r.matched).toBe(300);
@@ -146,7 +149,7 @@ describe('reconcile', () => {
     f7.updatedAt += 60;
     const f8 = aws.find((f) => f.findingArn === arn(8))!;
     f8.updatedAt += 60;
-    const r = await reconcile({ client, index, to: NOW + DAY, initialLookbackDays: 7 });
+    const r = await reconcile({ client, index, tenantId: TENANT, to: NOW + DAY, initialLookbackDays: 7 });
     expect(r.match).toBe(false);
     expect(r.missing.count).toBe(2);
     expect(r.missing.sample.map((d) => d.findingArn).sort()).toEqual([arn(3), arn(260)].sort());
@@ -164,7 +167,7 @@ describe('reconcile', () => {
     const { index } = memIndex([...inScope(aws), old]);
     aws.push({ ...finding(400, 'CLOSED', NOW - 100 * DAY) });
     const { client, calls } = fakeAws(aws);
-    const r = await reconcile({ client, index, to: NOW, initialLookbackDays: 7 });
+    const r = await reconcile({ client, index, tenantId: TENANT, to: NOW, initialLookbackDays: 7 });
     expect(calls.some((c) => 'findingArn' in c.filterCriteria)).toBe(true);
     expect(r.unexpected.count).toBe(0);
     expect(r.stale.count).toBe(1);
@@ -177,9 +180,23 @@ describe('reconcile', () => {
     const { client } = fakeAws(aws);
     const { index } = memIndex(collected);
     // arn(1) was updated 1 day ago; a window of the last 12 hours does not include it.
-    const r = await reconcile({ client, index, from: NOW - DAY / 2, to: NOW, initialLookbackDays: 7 });
+    const r = await reconcile({
+      client,
+      index,
+      tenantId: TENANT,
+      from: NOW - DAY / 2,
+      to: NOW,
+      initialLookbackDays: 7,
+    });
     expect(r.match).toBe(true);
-    const r2 = await reconcile({ client, index, from: NOW - 2 * DAY, to: NOW, initialLookbackDays: 7 });
+    const r2 = await reconcile({
+      client,
+      index,
+      tenantId: TENANT,
+      from: NOW - 2 * DAY,
+      to: NOW,
+      initialLookbackDays: 7,
+    });
     expect(r2.missing.sample.map((d) => d.findingArn)).toEqual([arn(1)]);
   });
 
@@ -187,7 +204,14 @@ describe('reconcile', () => {
     const aws = world();
     const { client } = fakeAws(aws, { rejectTokenOnce: true });
     const { index } = memIndex(inScope(aws));
-    const r = await reconcile({ client, index, to: NOW, initialLookbackDays: 7, maxResults: 40 });
+    const r = await reconcile({
+      client,
+      index,
+      tenantId: TENANT,
+      to: NOW,
+      initialLookbackDays: 7,
+      maxResults: 40,
+    });
     expect(r.tokenRestarts).toBe(1);
     expect(r.aws.findings).toBe(300);
     expect(r.match).toBe(true);

@@ -9,8 +9,10 @@
  *               not collected yet);
  * - unexpected: the index holds a finding AWS does not return at all.
  *
- * The version key and the record `_id` come from `mapFinding` itself, so reconcile can never
- * disagree with the collector about what "the same version" means.
+ * The version key and the record `_id` come from `mapFinding` itself (with the connector's
+ * tenant: a version is stored once per tenant), so reconcile can never disagree with the
+ * collector about what "the same version" means. The index side is the tenant's: a version any
+ * connector of the tenant stored is held, and a finding's state is the tenant's current state.
  *
  * Scope. Without `from`, the scope is the collector's: every ACTIVE and SUPPRESSED finding,
  * and CLOSED findings updated since min(to - initialLookbackDays, the oldest CLOSED version in
@@ -34,11 +36,11 @@ export interface IndexFindingState {
 
 /** What reconcile needs from the index (the store implements it in the CLI). */
 export interface ReconcileIndex {
-  /** Is the record with this `_id` in the Syslog index? */
+  /** Is the record with this `_id` (the tenant's: see versionOf) in the Syslog index? */
   hasRecord(recordId: string): boolean;
-  /** The finding's current state as the index holds it, for this connector. */
+  /** The finding's current state as the index holds it, for the connector's tenant. */
   finding(findingArn: string): IndexFindingState | undefined;
-  /** Every finding's current state for this connector (streamed). */
+  /** Every finding's current state the connector wrote last, in its tenant (streamed). */
   findings(): Iterable<IndexFindingState>;
   /** Oldest version (epoch ms) among the connector's CLOSED findings, if any. */
   oldestClosed(): number | undefined;
@@ -47,6 +49,8 @@ export interface ReconcileIndex {
 export interface ReconcileOptions {
   client: InspectorClient;
   index: ReconcileIndex;
+  /** The connector's tenant id: record ids are per tenant. */
+  tenantId: string;
   /** Window start (epoch ms); undefined = the collector's scope (see above). */
   from?: number;
   /** Window end (epoch ms). */
@@ -120,16 +124,18 @@ export function reconcileQueries(
   ];
 }
 
-const MAP_CTX = { connectorId: '', connectorName: '', tenantId: '', tenantName: '', writeTime: 0 };
-
-/** ARN, version, status and record id of one raw finding, exactly as the collector sees them. */
+/**
+ * ARN, version, status and record id (in `tenantId`) of one raw finding, exactly as the
+ * collector of that tenant sees them.
+ */
 export function versionOf(
   raw: unknown,
+  tenantId: string,
 ): { findingArn: string; updatedAt: number; status: string; recordId: string } | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const arn = (raw as { findingArn?: unknown }).findingArn;
   if (typeof arn !== 'string') return undefined;
-  const rec = mapFinding(raw, MAP_CTX);
+  const rec = mapFinding(raw, { connectorId: '', connectorName: '', tenantId, tenantName: '', writeTime: 0 });
   const f = rec.aws_inspector as { status?: unknown } | undefined;
   return {
     findingArn: arn,
@@ -218,7 +224,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
 
   for (const q of reconcileQueries(opts.from, to, closedFrom)) {
     await pageThrough(q.filterCriteria, (raw) => {
-      const v = versionOf(raw);
+      const v = versionOf(raw, opts.tenantId);
       if (!v || seen.has(v.findingArn)) return;
       seen.add(v.findingArn);
       report.aws.findings++;
@@ -236,7 +242,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     await pageThrough(
       { findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.findingArn })) },
       (raw) => {
-        const v = versionOf(raw);
+        const v = versionOf(raw, opts.tenantId);
         if (v) found.set(v.findingArn, v);
       },
     );

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { errorMessage, get, patch, type Connector } from '../api.js';
 import { href, navigate } from '../router.js';
 import { ConfirmDelete, Empty, ErrorBanner, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
+import { RunsDialog } from './RunsDialog.js';
 import { TestDialog } from './TestDialog.js';
 
 /** The status refreshes on its own; the server updates it at least every 5 minutes. */
@@ -67,6 +68,7 @@ export function ConnectorsPage() {
   const [connectors, setConnectors] = useState<Connector[] | null>(null);
   const [error, setError] = useState('');
   const [testing, setTesting] = useState<Connector | null>(null);
+  const [history, setHistory] = useState<Connector | null>(null);
   const [deleting, setDeleting] = useState<Connector | null>(null);
   const [rowError, setRowError] = useState('');
   const [, setTick] = useState(0);
@@ -179,6 +181,16 @@ export function ConnectorsPage() {
                   </td>
                   <td>
                     <StatusBadge c={c} />
+                    {c.lastRun && (
+                      <div
+                        className="muted small"
+                        data-testid="last-run"
+                        title={`Run ${c.lastRun.id} (${c.lastRun.status}): findings received from AWS, records new to this tenant, versions its index already held`}
+                      >
+                        {c.lastRun.status === 'running' ? 'running: ' : 'last run: '}
+                        {c.lastRun.summary}
+                      </div>
+                    )}
                     {c.counts && (c.counts.stored > 0 || c.counts.discarded > 0) && (
                       <div
                         className="muted small counts"
@@ -204,6 +216,9 @@ export function ConnectorsPage() {
                     <div className="row-actions">
                       <button type="button" className="btn btn-small" onClick={() => setTesting(c)}>
                         Test
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setHistory(c)}>
+                        Runs
                       </button>
                       <a
                         className="btn btn-small"
@@ -238,6 +253,9 @@ export function ConnectorsPage() {
             void load();
           }}
         />
+      )}
+      {history && (
+        <RunsDialog connectorId={history.id} name={history.name} onClose={() => setHistory(null)} />
       )}
       {deleting && (
         <ConfirmDelete
