@@ -141,6 +141,48 @@ describe('auth: login, me, logout', () => {
     for (let i = 0; i < 5; i++) expect((await attempt('admin')).statusCode).toBe(401);
   });
 
+  it('an attacker failing at the cap pace cannot keep the user out: clients that logged in before have their own budget', async () => {
+    const clock = fixedClock(Date.UTC(2026, 0, 1));
+    env = await testEnv({ clock });
+    const login = (remoteAddress: string, password: string, cookie?: string) =>
+      env!.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress,
+        ...(cookie ? { headers: { cookie } } : {}),
+        payload: { username: 'admin', password },
+      });
+    // The user logs in from their browser at the office: that browser and address become known.
+    const first = await login('198.51.100.7', ADMIN_PASSWORD);
+    expect(first.statusCode).toBe(200);
+    const device = [first.headers['set-cookie']].flat().find((c) => c?.startsWith('ic_device='));
+    expect(device).toMatch(/HttpOnly/);
+    expect(device).toMatch(/SameSite=Strict/);
+    const deviceCookie = device!.split(';')[0]!;
+    // An attacker elsewhere uses up the user name's budget and keeps it at the cap.
+    let n = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await login(`203.0.113.${++n}`, 'wrong-password-123');
+      expect([401, 429]).toContain(r.statusCode);
+      if (r.statusCode === 429) clock.advance(Number(r.headers['retry-after']) * 1000);
+    }
+    // The loop may end just after a wait: one more failure starts the next (capped) wait.
+    await login('203.0.113.249', 'wrong-password-123');
+    const locked = await login('203.0.113.250', 'wrong-password-123');
+    expect(locked.statusCode).toBe(429);
+    expect(locked.headers['retry-after']).toBe('300');
+    // The user still gets in: from the known address, and with the device cookie from a new one.
+    expect((await login('198.51.100.7', ADMIN_PASSWORD)).statusCode).toBe(200);
+    expect((await login('192.0.2.99', ADMIN_PASSWORD, deviceCookie)).statusCode).toBe(200);
+    // A new client without the cookie shares the attacker's key and waits; so does a forged cookie.
+    expect((await login('192.0.2.100', ADMIN_PASSWORD)).statusCode).toBe(429);
+    expect((await login('192.0.2.101', ADMIN_PASSWORD, 'ic_device=forged-token')).statusCode).toBe(429);
+    // A known client's own failures are limited like any other (its own key).
+    for (let i = 0; i < 5; i++)
+      expect((await login('198.51.100.7', 'wrong-password-123')).statusCode).toBe(401);
+    expect((await login('198.51.100.7', ADMIN_PASSWORD)).statusCode).toBe(429);
+  });
+
   it('answers an unknown user name exactly like a known one (no enumeration through the limit)', async () => {
     const clock = fixedClock(Date.UTC(2026, 0, 1));
     env = await testEnv({ clock });

@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError, RetryLaterError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
-import { LOGIN_LIMIT_DEFAULTS, loginLimiter } from '../auth/limiter.js';
+import { LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
 import { PASSWORD_MAX, passwordProblem } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
@@ -17,6 +17,8 @@ import { FieldsError } from './errors.js';
 import { errorBody, sessionUser } from './schemas.js';
 
 export const SESSION_COOKIE = 'ic_session';
+/** A browser that logged in before (src/auth/limiter.ts, knownClients); not a credential. */
+export const DEVICE_COOKIE = 'ic_device';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface LoginRateLimit {
@@ -64,9 +66,20 @@ export async function authPlugin(
     delayMs: limit?.delayMs ?? LOGIN_LIMIT_DEFAULTS.delayMs,
     maxDelayMs: limit?.maxDelayMs ?? LOGIN_LIMIT_DEFAULTS.maxDelayMs,
   });
-  /** Checks a password of `username` under the limiter; a refusal is a 429 with Retry-After. */
-  const limitedCheck = async <T>(username: string, check: () => Promise<T | undefined>) => {
-    const key = username.toLowerCase();
+  const clients = knownClients({ clock: ctx.clock });
+  /**
+   * Checks a password of `username` under the limiter; a refusal is a 429 with Retry-After. A
+   * client that logged in as this user before (device cookie or address) has a key of its own,
+   * so failures elsewhere cannot keep the user out; unknown clients share the user name's key.
+   */
+  const limitedCheck = async <T>(
+    req: FastifyRequest,
+    username: string,
+    check: () => Promise<T | undefined>,
+  ) => {
+    const user = username.toLowerCase();
+    const client = clients.lookup(user, req.cookies[DEVICE_COOKIE], req.ip);
+    const key = client === undefined ? user : `${user}\u0000${client}`;
     const wait = failures.attempt(key);
     if (wait > 0) {
       throw new RetryLaterError(
@@ -85,6 +98,17 @@ export async function authPlugin(
     if (result) failures.succeed(key);
     else failures.fail(key);
     return result;
+  };
+  /** After a successful log-in: this browser and address are known clients of the user from now on. */
+  const rememberClient = (req: FastifyRequest, reply: FastifyReply, username: string) => {
+    const token = clients.remember(username.toLowerCase(), req.cookies[DEVICE_COOKIE], req.ip);
+    reply.setCookie(DEVICE_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/api/v1/auth',
+      secure: req.protocol === 'https',
+      maxAge: 30 * 86_400,
+    });
   };
   const perAddress = (what: string) => ({
     max: limit?.perAddressMax ?? 60,
@@ -162,13 +186,14 @@ export async function authPlugin(
     async (req, reply) => {
       // The token is in the body: no cache may keep it.
       reply.header('cache-control', 'no-store');
-      const user = await limitedCheck(req.body.username, () =>
+      const user = await limitedCheck(req, req.body.username, () =>
         ctx.users.authenticate(req.body.username, req.body.password),
       );
       if (!user) {
         ctx.logger.warn({ username: req.body.username, ip: req.ip }, 'failed log-in');
         throw new CodedError('ERR_UNAUTHENTICATED', 'wrong username or password');
       }
+      rememberClient(req, reply, req.body.username);
       ctx.sessions.purgeExpired();
       const s = ctx.sessions.create(user.id);
       setSessionCookie(req, reply, s.token, s.expiresAt);
@@ -228,7 +253,7 @@ export async function authPlugin(
         ]);
       }
       // Limited like log-in (same budget per user name), so a session cannot be used to guess.
-      const ok = await limitedCheck(a.user.username, () =>
+      const ok = await limitedCheck(req, a.user.username, () =>
         ctx.users.authenticate(a.user.username, currentPassword),
       );
       if (!ok) throw new CodedError('ERR_UNAUTHENTICATED', 'the current password is wrong');

@@ -11,6 +11,7 @@
  * (`fail`, `succeed`, or `release` when the check could not run), so parallel guesses cannot
  * slip past the limit.
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 
 export interface LoginLimiter {
@@ -116,6 +117,68 @@ export function loginLimiter(opts: LoginLimiterOptions): LoginLimiter {
     release(key) {
       const e = keys.get(key);
       if (e) e.pending = Math.max(0, e.pending - 1);
+    },
+  };
+}
+
+/**
+ * Clients (browsers and addresses) from which a user name has logged in before. The per-user-name
+ * delay above must not let an attacker keep a user out for good by failing at the cap's pace
+ * (OWASP's "device cookies"): an attempt from a known client is limited under a key of its own
+ * (user name + client), so only that client's own failures slow it down, while unknown clients
+ * share the user name's key. A client is known by the `ic_device` cookie set at a successful
+ * log-in (a random token, kept here) or by an address that logged in as that user before.
+ * Kept in memory, bounded per user and in all; forgotten after `rememberMs` (default 30 days).
+ */
+export interface KnownClients {
+  /** The client id ("d:<token>" or "a:<address>") when this client has logged in as `user`, else undefined. */
+  lookup(user: string, device: string | undefined, address: string): string | undefined;
+  /** Remembers a successful log-in; returns the device token to set (the one sent, if still valid). */
+  remember(user: string, device: string | undefined, address: string): string;
+}
+
+export function knownClients(opts: {
+  clock: Clock;
+  rememberMs?: number;
+  perUser?: number;
+  maxUsers?: number;
+}): KnownClients {
+  const rememberMs = opts.rememberMs ?? 30 * 86_400_000;
+  const perUser = opts.perUser ?? 10;
+  const maxUsers = opts.maxUsers ?? 100_000;
+  /** user -> client id -> last successful log-in (insertion order = least recent first). */
+  const users = new Map<string, Map<string, number>>();
+  const fresh = (at: number | undefined, now: number) => at !== undefined && now - at < rememberMs;
+  const touch = (user: string, id: string, now: number) => {
+    let m = users.get(user);
+    if (!m) {
+      if (users.size >= maxUsers) users.delete(users.keys().next().value!);
+      m = new Map();
+    }
+    users.delete(user);
+    users.set(user, m); // most recent user last
+    m.delete(id);
+    m.set(id, now);
+    while (m.size > perUser) m.delete(m.keys().next().value!);
+  };
+  return {
+    lookup(user, device, address) {
+      const m = users.get(user);
+      if (!m) return undefined;
+      const now = opts.clock.now();
+      if (device && fresh(m.get(`d:${device}`), now)) return `d:${device}`;
+      if (fresh(m.get(`a:${address}`), now)) return `a:${address}`;
+      return undefined;
+    },
+    remember(user, device, address) {
+      const now = opts.clock.now();
+      const token =
+        device && fresh(users.get(user)?.get(`d:${device}`), now)
+          ? device
+          : randomBytes(24).toString('base64url');
+      touch(user, `a:${address}`, now);
+      touch(user, `d:${token}`, now);
+      return token;
     },
   };
 }
