@@ -4,8 +4,10 @@
  * by the store; they run only on the FTS candidates (or, at worst, on the rows left by the
  * other conditions), never as the first filter of a large scan when avoidable.
  */
+import { CodedError } from '../core/errors.js';
 import { valuesAt, words } from './terms.js';
 import { parseTime } from './sql.js';
+import { compileGlob, globMatch, type Glob } from './glob.js';
 
 /** The last parsed document: several checks of one row parse it once. */
 function docCache(): (doc: string) => unknown {
@@ -20,15 +22,36 @@ function docCache(): (doc: string) => unknown {
   };
 }
 
-const regexCache = new Map<string, RegExp>();
-function re(src: string): RegExp {
-  let r = regexCache.get(src);
-  if (!r) {
-    r = new RegExp(src, 'isu');
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(src, r);
+const globCache = new Map<string, Glob>();
+function glob(src: string): Glob {
+  let g = globCache.get(src);
+  if (!g) {
+    g = compileGlob(src);
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(src, g);
   }
-  return r;
+  return g;
+}
+
+/**
+ * A search's time budget, shared by the index (which sets it around each search) and the
+ * check functions (which throw once it is spent: SQLite then aborts the statement at once;
+ * better-sqlite3 exposes no interrupt nor progress handler).
+ */
+export interface SearchBudget {
+  /** Date.now() past which checks throw ERR_QUERY_TIMEOUT; Infinity = none. */
+  deadline: number;
+  timeoutMs: number;
+}
+
+export const timeoutError = (ms: number): CodedError =>
+  new CodedError(
+    'ERR_QUERY_TIMEOUT',
+    `the search took longer than its time budget (${ms} ms): narrow the query or the time range`,
+  );
+
+export function checkBudget(b: SearchBudget): void {
+  if (b.deadline !== Infinity && Date.now() > b.deadline) throw timeoutError(b.timeoutMs);
 }
 
 function containsSequence(hay: readonly string[], needle: readonly string[]): boolean {
@@ -80,15 +103,21 @@ export interface SearchFunctions {
   ic_phrase(doc: string, path: string | null, wordsJson: string): number;
   /** Every word occurs in some value at `path` (a field query's text branch). */
   ic_words(doc: string, path: string, wordsJson: string): number;
-  ic_wild(doc: string, path: string | null, regex: string): number;
-  ic_wild_value(text: string | null, regex: string): number;
+  ic_wild(doc: string, path: string | null, glob: string): number;
+  ic_wild_value(text: string | null, glob: string): number;
   ic_range(doc: string, path: string, lo: string | null, hi: string | null, flags: number): number;
   ic_value_eq(doc: string, path: string | null, value: string): number;
 }
 
-/** One set per connection (each keeps its own small parse cache). */
-export function searchFunctions(): SearchFunctions {
-  const parse = docCache();
+/** One set per connection (each keeps its own small parse cache), checking `budget` on each call. */
+export function searchFunctions(budget?: SearchBudget): SearchFunctions {
+  const cached = docCache();
+  const parse = budget
+    ? (doc: string) => {
+        checkBudget(budget);
+        return cached(doc);
+      }
+    : cached;
   return {
     ic_phrase(doc, path, wordsJson) {
       const needle = JSON.parse(wordsJson) as string[];
@@ -99,12 +128,15 @@ export function searchFunctions(): SearchFunctions {
       const have = new Set(valuesAt(parse(doc), path).flatMap(words));
       return needle.every((w) => have.has(w)) ? 1 : 0;
     },
-    ic_wild(doc, path, regex) {
-      const r = re(regex);
-      return valuesAt(parse(doc), path).some((v) => r.test(v) || words(v).some((w) => r.test(w))) ? 1 : 0;
+    ic_wild(doc, path, pattern) {
+      const g = glob(pattern);
+      return valuesAt(parse(doc), path).some((v) => globMatch(g, v) || words(v).some((w) => globMatch(g, w)))
+        ? 1
+        : 0;
     },
-    ic_wild_value(text, regex) {
-      return text !== null && re(regex).test(text) ? 1 : 0;
+    ic_wild_value(text, pattern) {
+      if (budget) checkBudget(budget);
+      return text !== null && globMatch(glob(pattern), text) ? 1 : 0;
     },
     ic_range(doc, path, lo, hi, flags) {
       return valuesAt(parse(doc), path).some((v) => inRange(v, lo, hi, (flags & 1) !== 0, (flags & 2) !== 0))

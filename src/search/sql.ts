@@ -137,10 +137,10 @@ function term(field: string | undefined, value: string, phrase: boolean, o: Comp
   return and([narrow, { sql: 'ic_phrase(s.doc, ?, ?)', params: [field ?? null, JSON.stringify(ws)] }], o);
 }
 
-function wildcard(field: string | undefined, prefix: string, regex: string, o: CompileOptions): Frag {
+function wildcard(field: string | undefined, prefix: string, glob: string, o: CompileOptions): Frag {
   if (field && (field in NUMERIC_COLUMNS || field === '_id')) {
     const col = field === '_id' ? 'id' : NUMERIC_COLUMNS[field]!;
-    return { sql: `ic_wild_value(CAST(s.${col} AS TEXT), ?)`, params: [regex] };
+    return { sql: `ic_wild_value(CAST(s.${col} AS TEXT), ?)`, params: [glob] };
   }
   // Narrow with the words of the literal prefix: all complete ones, the last one as a prefix.
   const ws = words(prefix);
@@ -154,7 +154,7 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
   // the field's existence and check every value.
   if (field && /^\d*$/.test(prefix)) {
     return and(
-      [{ fts: quote(existsToken(field)) }, { sql: 'ic_wild(s.doc, ?, ?)', params: [field, regex] }],
+      [{ fts: quote(existsToken(field)) }, { sql: 'ic_wild(s.doc, ?, ?)', params: [field, glob] }],
       o,
     );
   }
@@ -164,9 +164,9 @@ function wildcard(field: string | undefined, prefix: string, regex: string, o: C
   if (text && ws.length)
     narrow = `(${narrow}) OR (${[...parts(false), quote(textToken(field))].join(' AND ')})`;
   // `word*` needs no check: the FTS prefix query is exact for it (not on the text branch).
-  if (!text && ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && regex === `^${prefix}.*$`)
+  if (!text && ws.length === 1 && /^[\p{L}\p{N}]+$/u.test(prefix) && glob === `${prefix.toLowerCase()}*`)
     return { fts: narrow! };
-  const check: Frag = { sql: 'ic_wild(s.doc, ?, ?)', params: [field ?? null, regex] };
+  const check: Frag = { sql: 'ic_wild(s.doc, ?, ?)', params: [field ?? null, glob] };
   return narrow ? and([{ fts: narrow }, check], o) : check;
 }
 
@@ -269,7 +269,7 @@ function compile(n: Node, o: CompileOptions): Frag {
     case 'term':
       return term(n.field, n.value, n.phrase, o);
     case 'wildcard':
-      return wildcard(n.field, n.prefix, n.regex, o);
+      return wildcard(n.field, n.prefix, n.glob, o);
     case 'range':
       return range(n, o);
     case 'exists':

@@ -126,7 +126,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       cause: e,
     });
   }
-  registerSearchFunctions(db);
+  const budget = registerSearchFunctions(db);
 
   const box = secretBox(() => opts.key ?? loadKey(dataDir, opts.env));
   if (opts.key && opts.key.length !== 32) {
@@ -139,7 +139,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const runs = runsRepo(db, clock);
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
-  const index = syslogIndex(db);
+  const index = syslogIndex(db, { budget });
 
   const committer = { ftsShardRows: opts.ftsShardRows ?? FTS_SHARD_ROWS };
   const commit = pageCommitter(db, committer);
