@@ -22,6 +22,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../store/index.js';
+import { inProcessSearch, searchTimeoutFromEnv, type SearchService } from '../store/search-pool.js';
 import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
 import { errorHandler } from './errors.js';
@@ -41,6 +42,12 @@ export const TRUST_PROXY_ENV = 'INSPECTOR_CONNECTOR_TRUST_PROXY';
 
 export interface AppDeps {
   store: Store;
+  /**
+   * Where searches run. The server passes its pool of search threads (search-pool.ts); default:
+   * in process on the store's connection, with the budget of INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS
+   * enforced by the check functions only (tests).
+   */
+  search?: SearchService;
   scheduler: SchedulerPort;
   testConnector: TestConnectorFn;
   logger?: Logger;
@@ -86,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metricsToken = deps.metricsToken ?? env[METRICS_TOKEN_ENV] ?? undefined;
   const ctx: ApiContext = {
     store: deps.store,
+    search: deps.search ?? inProcessSearch(deps.store.index, searchTimeoutFromEnv(env)),
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
     users: usersRepo(deps.store.db, clock),

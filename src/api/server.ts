@@ -12,6 +12,12 @@ import { createInspectorClient, type ClientFactory } from '../connectors/aws-ins
 import { testConnector } from '../connectors/aws-inspector/check.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { openStore, type Store } from '../store/index.js';
+import {
+  searchTimeoutFromEnv,
+  startSearchPool,
+  type SearchPoolOptions,
+  type SearchService,
+} from '../store/search-pool.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { usersRepo } from '../auth/users.js';
 import { buildApp, type AppDeps } from './app.js';
@@ -27,6 +33,10 @@ export interface ServerOptions {
   /** Where to print the generated admin password (once). Default: stdout. */
   print?: (line: string) => void;
   app?: Partial<AppDeps>;
+  /** Time budget per search, ms (0 = none). Default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000. */
+  searchTimeoutMs?: number;
+  /** Search threads (default 2), searches allowed to wait for one (default 16), test hooks. */
+  searchPool?: Pick<SearchPoolOptions, 'threads' | 'queue' | 'testHold'>;
 }
 
 export interface RunningServer {
@@ -34,6 +44,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   scheduler: Scheduler;
+  /** The search threads (every API search runs there). */
+  search: SearchService;
   /** Set only on the first start when no password was given in the environment. */
   generatedAdminPassword?: string;
   close(): Promise<void>;
@@ -46,7 +58,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clientFactory = opts.clientFactory ?? createInspectorClient;
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // Collection commits on a writer thread: the API stays responsive while a backfill runs.
+  const searchTimeoutMs = opts.searchTimeoutMs ?? searchTimeoutFromEnv(env);
   const store = openStore({ dataDir: opts.dataDir, logger, clock, env, writerThread: true });
+  // Searches run on threads of their own, with a time budget: a slow query never holds the
+  // thread that serves /healthz, other users and the scheduler (search-pool.ts).
+  const search = startSearchPool({
+    dbPath: store.dbPath,
+    timeoutMs: searchTimeoutMs,
+    logger,
+    ...opts.searchPool,
+  });
+  await search.ready();
   const metrics = createMetrics(new Registry());
   const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
   let app: FastifyInstance | undefined;
@@ -60,6 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     app = await buildApp({
       store,
+      search,
       scheduler,
       logger,
       clock,
@@ -83,9 +106,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       app: running,
       store,
       scheduler,
+      search,
       ...(admin.generatedPassword ? { generatedAdminPassword: admin.generatedPassword } : {}),
       close() {
         closing ??= (async () => {
+          // Searches first: one running fails at once (503) instead of holding the close.
+          await search.close();
           await running.close();
           await scheduler.stop();
           store.close();
@@ -95,6 +121,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     };
   } catch (e) {
+    await search.close();
     await app?.close().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
     store.close();

@@ -1,5 +1,5 @@
 /**
- * `inspector-connector serve [--data DIR] [--port N] [--host H]`: the Data Processor server
+ * `inspector-connector serve [--data DIR] [--port N] [--host H] [--search-timeout MS]`: the Data Processor server
  * (API under /api/v1, UI at /, /healthz, /metrics, /docs) and the scheduler. SIGTERM/SIGINT:
  * stop accepting, let the page being stored commit, close, exit 0.
  */
@@ -7,11 +7,13 @@ import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../api/server.js';
+import { parseSearchTimeout } from '../../store/search-pool.js';
 
 export interface ServeCliOptions {
   data: string;
   port: string;
   host: string;
+  searchTimeout?: string;
 }
 
 export function parsePort(v: string): number {
@@ -61,6 +63,10 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory (database and key file)', './data')
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--search-timeout <ms>',
+      'time budget per search in ms, 0 = none (default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000)',
+    )
     .action(async (opts: ServeCliOptions) => {
       const logger = createLogger();
       const stopOnSignal = gracefulStop((m) => logger.info(m));
@@ -71,6 +77,9 @@ export function register(program: Command): void {
           port: parsePort(opts.port),
           host: opts.host,
           logger,
+          ...(opts.searchTimeout !== undefined
+            ? { searchTimeoutMs: parseSearchTimeout(opts.searchTimeout, '--search-timeout') }
+            : {}),
         });
       } catch (e) {
         const code = isCodedError(e) ? `${e.code}: ` : '';
