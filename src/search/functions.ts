@@ -7,7 +7,7 @@
 import { CodedError } from '../core/errors.js';
 import { valuesAt, words } from './terms.js';
 import { parseTime } from './sql.js';
-import { compileGlob, globMatch, type Glob } from './glob.js';
+import { compileGlob, globLiterals, globMatch, globMatchLower, type Glob } from './glob.js';
 
 /** The last parsed document: several checks of one row parse it once. */
 function docCache(): (doc: string) => unknown {
@@ -22,11 +22,18 @@ function docCache(): (doc: string) => unknown {
   };
 }
 
-const globCache = new Map<string, Glob>();
-function glob(src: string): Glob {
+/**
+ * A compiled glob, with the literal runs (lower-case letters/digits) any matching value holds
+ * in order, and whether a word match implies a whole-value match (`*...*`: the word is inside
+ * the value), which spares splitting values into words.
+ */
+type CachedGlob = Glob & { runs: string[]; wordsImplied: boolean };
+const globCache = new Map<string, CachedGlob>();
+function glob(src: string): CachedGlob {
   let g = globCache.get(src);
   if (!g) {
-    g = compileGlob(src);
+    const c = compileGlob(src);
+    g = { ...c, runs: globLiterals(c), wordsImplied: c.leadingStar && c.trailingStar };
     if (globCache.size > 1000) globCache.clear();
     globCache.set(src, g);
   }
@@ -52,6 +59,69 @@ export const timeoutError = (ms: number): CodedError =>
 
 export function checkBudget(b: SearchBudget): void {
   if (b.deadline !== Infinity && Date.now() > b.deadline) throw timeoutError(b.timeoutMs);
+}
+
+function holdsRuns(low: string, runs: readonly string[]): boolean {
+  let at = 0;
+  for (const r of runs) {
+    const i = low.indexOf(r, at);
+    if (i < 0) return false;
+    at = i + r.length;
+  }
+  return true;
+}
+
+/** Whether a value (or one of its words) matches: the check of ic_wild for one value. */
+function wildValue(g: CachedGlob, v: string): boolean {
+  const low = v.toLowerCase();
+  // A value without the pattern's runs in order has no matching word either.
+  if (!holdsRuns(low, g.runs)) return false;
+  if (globMatchLower(g, low)) return true;
+  return !g.wordsImplied && words(low).some((w) => globMatchLower(g, w));
+}
+
+/**
+ * Calls `fn` with each leaf value of a record's JSON text (strings, numbers, booleans; not keys,
+ * not null) until it returns true, without parsing the record into objects: the free-text
+ * wildcard check runs on every candidate, and JSON.parse was most of its cost. Numbers are
+ * passed as written, which is String(n) for text written by JSON.stringify (the store's).
+ */
+export function someLeafValue(doc: string, fn: (v: string) => boolean): boolean {
+  const n = doc.length;
+  let i = 0;
+  while (i < n) {
+    const c = doc.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = doc.charCodeAt(j);
+        if (d === 92 /* \ */) {
+          escaped = true;
+          j += 2;
+        } else if (d === 34 || j >= n) break;
+        else j++;
+      }
+      let k = j + 1;
+      while (k < n && (doc.charCodeAt(k) === 32 || doc.charCodeAt(k) === 10)) k++;
+      if (doc.charCodeAt(k) !== 58 /* : */) {
+        const v = escaped ? (JSON.parse(doc.slice(i, j + 1)) as string) : doc.slice(i + 1, j);
+        if (fn(v)) return true;
+      }
+      i = j + 1;
+    } else if (c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102) {
+      // A number, true or false (null starts with 'n' and is skipped, as valuesAt skips it).
+      let j = i + 1;
+      while (j < n) {
+        const d = doc.charCodeAt(j);
+        if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10) break;
+        j++;
+      }
+      if (fn(doc.slice(i, j))) return true;
+      i = j;
+    } else i++;
+  }
+  return false;
 }
 
 function containsSequence(hay: readonly string[], needle: readonly string[]): boolean {
@@ -130,9 +200,11 @@ export function searchFunctions(budget?: SearchBudget): SearchFunctions {
     },
     ic_wild(doc, path, pattern) {
       const g = glob(pattern);
-      return valuesAt(parse(doc), path).some((v) => globMatch(g, v) || words(v).some((w) => globMatch(g, w)))
-        ? 1
-        : 0;
+      if (path === null) {
+        if (budget) checkBudget(budget);
+        return someLeafValue(doc, (v) => wildValue(g, v)) ? 1 : 0;
+      }
+      return valuesAt(parse(doc), path).some((v) => wildValue(g, v)) ? 1 : 0;
     },
     ic_wild_value(text, pattern) {
       if (budget) checkBudget(budget);

@@ -104,7 +104,11 @@ function find(s: string, from: number, seg: Segment): [number, number] | undefin
 
 /** Whether the whole of `text` (any case) matches the glob. */
 export function globMatch(g: Glob, text: string): boolean {
-  const s = text.toLowerCase();
+  return globMatchLower(g, text.toLowerCase());
+}
+
+/** The same, for a text already lower-cased. */
+export function globMatchLower(g: Glob, s: string): boolean {
   const segs = g.segments;
   if (segs.length === 0) return g.leadingStar || s.length === 0;
   let pos = 0;
