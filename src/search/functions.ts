@@ -177,11 +177,14 @@ export interface SearchFunctions {
   ic_wild_value(text: string | null, glob: string): number;
   ic_range(doc: string, path: string, lo: string | null, hi: string | null, flags: number): number;
   ic_value_eq(doc: string, path: string | null, value: string): number;
+  /** 0, after checking the budget (every 64th call): keeps a scan whose rows skip the other checks interruptible. */
+  ic_tick(): number;
 }
 
 /** One set per connection (each keeps its own small parse cache), checking `budget` on each call. */
 export function searchFunctions(budget?: SearchBudget): SearchFunctions {
   const cached = docCache();
+  let ticks = 0;
   const parse = budget
     ? (doc: string) => {
         checkBudget(budget);
@@ -214,6 +217,10 @@ export function searchFunctions(budget?: SearchBudget): SearchFunctions {
       return valuesAt(parse(doc), path).some((v) => inRange(v, lo, hi, (flags & 1) !== 0, (flags & 2) !== 0))
         ? 1
         : 0;
+    },
+    ic_tick() {
+      if (budget && (++ticks & 63) === 0) checkBudget(budget);
+      return 0;
     },
     ic_value_eq(doc, path, value) {
       const want = value.toLowerCase();

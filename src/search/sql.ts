@@ -29,7 +29,8 @@ function wildCheck(field: string | null, glob: string): Frag {
   const runs = globLiterals(compileGlob(glob)).filter((r) => /^[a-z0-9]+$/.test(r));
   if (runs.length === 0) return { sql: 'ic_wild(s.doc, ?, ?)', params: [field, glob] };
   return {
-    sql: 'CASE WHEN s.doc LIKE ? THEN ic_wild(s.doc, ?, ?) ELSE 0 END',
+    // ic_tick (no argument: nothing converted) keeps the time budget checked on rows LIKE rules out.
+    sql: 'CASE WHEN s.doc LIKE ? THEN ic_wild(s.doc, ?, ?) ELSE ic_tick() END',
     params: [`%${runs.join('%')}%`, field, glob],
   };
 }

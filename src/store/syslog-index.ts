@@ -87,6 +87,7 @@ export function registerSearchFunctions(db: Database): SearchBudget {
     f.ic_range(d as string, p as string, lo as string | null, hi as string | null, fl as number),
   );
   db.function('ic_value_eq', opts, (d, p, v) => f.ic_value_eq(d as string, p as string | null, v as string));
+  db.function('ic_tick', { deterministic: false, varargs: false }, () => f.ic_tick());
   return budget;
 }
 
