@@ -6,7 +6,6 @@
  * Figures (latencies) are printed, not asserted.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
