@@ -14,7 +14,6 @@
  * Concurrency is bounded: `threads` searches run, `queue` wait; one more is refused at once
  * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
  */
-import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CodedError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -55,7 +54,7 @@ export type SearchReply =
 
 export interface SearchPoolOptions {
   dbPath: string;
-  /** Searches running at once (threads). Default: 2, or fewer cores minus one, at least 1. */
+  /** Searches running at once (threads). Default 2: one slow search leaves room for the others. */
   threads?: number;
   /** Searches waiting for a thread; one more is refused with ERR_SEARCH_BUSY. Default 16. */
   queue?: number;
@@ -109,7 +108,7 @@ interface Slot {
 }
 
 export function startSearchPool(opts: SearchPoolOptions): SearchService {
-  const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism() - 1));
+  const threads = opts.threads ?? 2;
   const maxQueue = opts.queue ?? 16;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS;
   const data: SearchWorkerData = {
