@@ -110,15 +110,22 @@ describe(`the worst-case query (${RECORDS} records, the real serve process)`, ()
   });
 
   it('a search past its budget answers 503 ERR_QUERY_TIMEOUT, never a hung request', async () => {
-    const s = await serve(dir, ['--search-timeout', '200']);
+    const s = await serve(dir, ['--search-timeout', '100']);
     try {
       for (const q of WORST) {
         const r = await search(s, q);
         console.log(
-          `${q.slice(0, 20)} with a 200 ms budget: ${r.status} ${r.body.error?.code ?? ''} in ${r.ms} ms`,
+          `${q.slice(0, 20)} with a 100 ms budget: ${r.status} ${r.body.error?.code ?? ''} in ${r.ms} ms`,
         );
-        expect([r.status, r.body.error?.code]).toEqual([503, 'ERR_QUERY_TIMEOUT']);
-        expect(r.body.error?.message).toMatch(/narrow the query or the time range/);
+        if (q === WORST[0]) {
+          // Seconds of work here: always past the budget.
+          expect([r.status, r.body.error?.code]).toEqual([503, 'ERR_QUERY_TIMEOUT']);
+          expect(r.body.error?.message).toMatch(/narrow the query or the time range/);
+        } else {
+          // LIKE now rules every record out natively: it may well finish within the budget.
+          expect([200, 503]).toContain(r.status);
+          if (r.status === 503) expect(r.body.error?.code).toBe('ERR_QUERY_TIMEOUT');
+        }
       }
       // The server goes on serving searches.
       const ok = await search(s, '_id:none');
