@@ -24,6 +24,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../store/index.js';
+import { inProcessSearch, searchTimeoutFromEnv, type SearchService } from '../store/search-pool.js';
 import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
@@ -108,6 +109,12 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
 
 export interface AppDeps {
   store: Store;
+  /**
+   * Where searches run. The server passes its pool of search threads (search-pool.ts); default:
+   * in process on the store's connection, with the budget of INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS
+   * enforced by the check functions only (tests).
+   */
+  search?: SearchService;
   scheduler: SchedulerPort;
   testConnector: TestConnectorFn;
   logger?: Logger;
@@ -155,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.trustProxy === true ? 1 : (deps.trustProxy ?? parseTrustProxy(env[TRUST_PROXY_ENV]));
   const ctx: ApiContext = {
     store: deps.store,
+    search: deps.search ?? inProcessSearch(deps.store.index, searchTimeoutFromEnv(env)),
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
     users: usersRepo(deps.store.db, clock, deps.hashGate ? { hashGate: deps.hashGate } : {}),

@@ -18,6 +18,9 @@ export interface ErrorPayload {
 }
 
 /** A 400 naming fields (ERR_CONFIG_INVALID for connector configs, ERR_VALIDATION otherwise). */
+/** 503s answered with their own message (search-pool.ts): the search's budget and the pool's bound. */
+const SEARCH_LIMITS: ReadonlySet<string> = new Set(['ERR_QUERY_TIMEOUT', 'ERR_SEARCH_BUSY']);
+
 export class FieldsError extends CodedError {
   readonly fields: FieldError[];
   constructor(code: 'ERR_CONFIG_INVALID' | 'ERR_VALIDATION', fields: FieldError[]) {
@@ -66,6 +69,11 @@ export function errorHandler(logger: Logger) {
     }
     if (err instanceof CodedError) {
       const status = err.httpStatus;
+      if (SEARCH_LIMITS.has(err.code)) {
+        // Our own limits on a search, not failures: their messages say what to do, and hold no secrets.
+        logger.warn({ code: err.code, url: req.routeOptions.url }, err.message);
+        return send(reply, err.code, err.message);
+      }
       if (status >= 500) {
         logger.error({ err, code: err.code, url: req.routeOptions.url }, 'request failed');
         return send(reply, err.code, `${ERRORS[err.code].explanation} (see the server log)`);

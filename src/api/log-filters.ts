@@ -182,7 +182,8 @@ export function logFiltersPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const records =
         scope === undefined
           ? store.index.recent(req.body.limit)
-          : store.index.search({ tenantIds: scope, limit: req.body.limit, sort: 'write_time:desc' }).records;
+          : (await ctx.search.search({ tenantIds: scope, limit: req.body.limit, sort: 'write_time:desc' }))
+              .records;
       const match = compileFilters([req.body.filter]);
       return { checked: records.length, matched: records.filter((r) => match(r) !== undefined).length };
     },

@@ -42,7 +42,7 @@ export function searchPlugin(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const a = authOf(req);
       const q = req.query;
-      return ctx.store.index.search({
+      return ctx.search.search({
         ...(q.q !== undefined ? { q: q.q } : {}),
         ...times(q),
         timeField: q.timeField,
@@ -73,7 +73,7 @@ export function searchPlugin(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const a = authOf(req);
       const q = req.query;
-      return ctx.store.index.histogram({
+      return ctx.search.histogram({
         ...(q.q !== undefined ? { q: q.q } : {}),
         ...times(q),
         timeField: q.timeField,

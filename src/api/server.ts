@@ -17,6 +17,12 @@ import {
 } from '../connectors/aws-inspector/endpoints.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { lockDataDir, openStore, type Store } from '../store/index.js';
+import {
+  searchTimeoutFromEnv,
+  startSearchPool,
+  type SearchPoolOptions,
+  type SearchService,
+} from '../store/search-pool.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { usersRepo } from '../auth/users.js';
 import { buildApp, type AppDeps } from './app.js';
@@ -36,6 +42,10 @@ export interface ServerOptions {
   resetSecrets?: boolean;
   /** Recorded with the data directory's lock (owner.json). Default `serve`. */
   command?: string;
+  /** Time budget per search, ms (0 = none). Default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000. */
+  searchTimeoutMs?: number;
+  /** Search threads (default 2), searches allowed to wait for one (default 16), test hooks. */
+  searchPool?: Pick<SearchPoolOptions, 'threads' | 'queue' | 'testHold'>;
 }
 
 export interface RunningServer {
@@ -43,6 +53,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   scheduler: Scheduler;
+  /** The search threads (every API search runs there). */
+  search: SearchService;
   /** Set only on the first start when no password was given in the environment. */
   generatedAdminPassword?: string;
   close(): Promise<void>;
@@ -77,6 +89,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     lock.release();
     throw e;
   }
+  const searchTimeoutMs = opts.searchTimeoutMs ?? searchTimeoutFromEnv(env);
+  // Searches run on threads of their own, with a time budget: a slow query never holds the
+  // thread that serves /healthz, other users and the scheduler (search-pool.ts).
+  const search = startSearchPool({
+    dbPath: store.dbPath,
+    timeoutMs: searchTimeoutMs,
+    logger,
+    ...opts.searchPool,
+  });
+  try {
+    await search.ready();
+  } catch (e) {
+    await search.close().catch(() => undefined);
+    store.close();
+    lock.release();
+    throw e;
+  }
   const metrics = createMetrics(new Registry());
   const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
   let app: FastifyInstance | undefined;
@@ -90,6 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     app = await buildApp({
       store,
+      search,
       scheduler,
       logger,
       clock,
@@ -120,9 +150,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       app: running,
       store,
       scheduler,
+      search,
       ...(admin.generatedPassword ? { generatedAdminPassword: admin.generatedPassword } : {}),
       close() {
         closing ??= (async () => {
+          // Searches first: one running fails at once (503) instead of holding the close.
+          await search.close();
           await running.close();
           await scheduler.stop();
           store.close();
@@ -133,6 +166,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     };
   } catch (e) {
+    await search.close();
     await app?.close().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
     store.close();

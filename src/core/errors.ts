@@ -188,6 +188,22 @@ export const ERRORS = {
     explanation: 'The search query could not be parsed.',
     recommendation: 'Check the query syntax (Lucene style: field:value, "phrases", AND/OR/NOT, ranges).',
   },
+  ERR_QUERY_TIMEOUT: {
+    httpStatus: 503,
+    httpName: 'Service Unavailable',
+    retryable: false,
+    explanation:
+      'The search was stopped because it ran past its time budget (INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS; CLI --timeout).',
+    recommendation:
+      'Narrow the query or the time range: add a selective word or field:value, avoid leading wildcards (*ssl) on large indexes, or shorten from/to.',
+  },
+  ERR_SEARCH_BUSY: {
+    httpStatus: 503,
+    httpName: 'Service Unavailable',
+    retryable: true,
+    explanation: 'Every search thread is busy and the queue of waiting searches is full.',
+    recommendation: 'Try again in a few seconds; if it persists, other users are running slow searches.',
+  },
   // ---- API errors (REST API and UI; not connector failures)
   ERR_VALIDATION: {
     httpStatus: 400,

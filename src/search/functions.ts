@@ -4,8 +4,10 @@
  * by the store; they run only on the FTS candidates (or, at worst, on the rows left by the
  * other conditions), never as the first filter of a large scan when avoidable.
  */
+import { CodedError } from '../core/errors.js';
 import { valuesAt, words } from './terms.js';
 import { parseTime } from './sql.js';
+import { compileGlob, globLiterals, globMatch, globMatchLower, type Glob } from './glob.js';
 
 /** The last parsed document: several checks of one row parse it once. */
 function docCache(): (doc: string) => unknown {
@@ -20,15 +22,106 @@ function docCache(): (doc: string) => unknown {
   };
 }
 
-const regexCache = new Map<string, RegExp>();
-function re(src: string): RegExp {
-  let r = regexCache.get(src);
-  if (!r) {
-    r = new RegExp(src, 'isu');
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(src, r);
+/**
+ * A compiled glob, with the literal runs (lower-case letters/digits) any matching value holds
+ * in order, and whether a word match implies a whole-value match (`*...*`: the word is inside
+ * the value), which spares splitting values into words.
+ */
+type CachedGlob = Glob & { runs: string[]; wordsImplied: boolean };
+const globCache = new Map<string, CachedGlob>();
+function glob(src: string): CachedGlob {
+  let g = globCache.get(src);
+  if (!g) {
+    const c = compileGlob(src);
+    g = { ...c, runs: globLiterals(c), wordsImplied: c.leadingStar && c.trailingStar };
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(src, g);
   }
-  return r;
+  return g;
+}
+
+/**
+ * A search's time budget, shared by the index (which sets it around each search) and the
+ * check functions (which throw once it is spent: SQLite then aborts the statement at once;
+ * better-sqlite3 exposes no interrupt nor progress handler).
+ */
+export interface SearchBudget {
+  /** Date.now() past which checks throw ERR_QUERY_TIMEOUT; Infinity = none. */
+  deadline: number;
+  timeoutMs: number;
+}
+
+export const timeoutError = (ms: number): CodedError =>
+  new CodedError(
+    'ERR_QUERY_TIMEOUT',
+    `the search took longer than its time budget (${ms} ms): narrow the query or the time range`,
+  );
+
+export function checkBudget(b: SearchBudget): void {
+  if (b.deadline !== Infinity && Date.now() > b.deadline) throw timeoutError(b.timeoutMs);
+}
+
+function holdsRuns(low: string, runs: readonly string[]): boolean {
+  let at = 0;
+  for (const r of runs) {
+    const i = low.indexOf(r, at);
+    if (i < 0) return false;
+    at = i + r.length;
+  }
+  return true;
+}
+
+/** Whether a value (or one of its words) matches: the check of ic_wild for one value. */
+function wildValue(g: CachedGlob, v: string): boolean {
+  const low = v.toLowerCase();
+  // A value without the pattern's runs in order has no matching word either.
+  if (!holdsRuns(low, g.runs)) return false;
+  if (globMatchLower(g, low)) return true;
+  return !g.wordsImplied && words(low).some((w) => globMatchLower(g, w));
+}
+
+/**
+ * Calls `fn` with each leaf value of a record's JSON text (strings, numbers, booleans; not keys,
+ * not null) until it returns true, without parsing the record into objects: the free-text
+ * wildcard check runs on every candidate, and JSON.parse was most of its cost. Numbers are
+ * passed as written, which is String(n) for text written by JSON.stringify (the store's).
+ */
+export function someLeafValue(doc: string, fn: (v: string) => boolean): boolean {
+  const n = doc.length;
+  let i = 0;
+  while (i < n) {
+    const c = doc.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = doc.charCodeAt(j);
+        if (d === 92 /* \ */) {
+          escaped = true;
+          j += 2;
+        } else if (d === 34 || j >= n) break;
+        else j++;
+      }
+      let k = j + 1;
+      while (k < n && (doc.charCodeAt(k) === 32 || doc.charCodeAt(k) === 10)) k++;
+      if (doc.charCodeAt(k) !== 58 /* : */) {
+        const v = escaped ? (JSON.parse(doc.slice(i, j + 1)) as string) : doc.slice(i + 1, j);
+        if (fn(v)) return true;
+      }
+      i = j + 1;
+    } else if (c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102) {
+      // A number, true or false (null starts with 'n' and is skipped, as valuesAt skips it).
+      let j = i + 1;
+      while (j < n) {
+        const d = doc.charCodeAt(j);
+        if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10) break;
+        j++;
+      }
+      if (fn(doc.slice(i, j))) return true;
+      i = j;
+    } else i++;
+  }
+  return false;
 }
 
 function containsSequence(hay: readonly string[], needle: readonly string[]): boolean {
@@ -80,15 +173,24 @@ export interface SearchFunctions {
   ic_phrase(doc: string, path: string | null, wordsJson: string): number;
   /** Every word occurs in some value at `path` (a field query's text branch). */
   ic_words(doc: string, path: string, wordsJson: string): number;
-  ic_wild(doc: string, path: string | null, regex: string): number;
-  ic_wild_value(text: string | null, regex: string): number;
+  ic_wild(doc: string, path: string | null, glob: string): number;
+  ic_wild_value(text: string | null, glob: string): number;
   ic_range(doc: string, path: string, lo: string | null, hi: string | null, flags: number): number;
   ic_value_eq(doc: string, path: string | null, value: string): number;
+  /** 0, after checking the budget (every 64th call): keeps a scan whose rows skip the other checks interruptible. */
+  ic_tick(): number;
 }
 
-/** One set per connection (each keeps its own small parse cache). */
-export function searchFunctions(): SearchFunctions {
-  const parse = docCache();
+/** One set per connection (each keeps its own small parse cache), checking `budget` on each call. */
+export function searchFunctions(budget?: SearchBudget): SearchFunctions {
+  const cached = docCache();
+  let ticks = 0;
+  const parse = budget
+    ? (doc: string) => {
+        checkBudget(budget);
+        return cached(doc);
+      }
+    : cached;
   return {
     ic_phrase(doc, path, wordsJson) {
       const needle = JSON.parse(wordsJson) as string[];
@@ -99,17 +201,26 @@ export function searchFunctions(): SearchFunctions {
       const have = new Set(valuesAt(parse(doc), path).flatMap(words));
       return needle.every((w) => have.has(w)) ? 1 : 0;
     },
-    ic_wild(doc, path, regex) {
-      const r = re(regex);
-      return valuesAt(parse(doc), path).some((v) => r.test(v) || words(v).some((w) => r.test(w))) ? 1 : 0;
+    ic_wild(doc, path, pattern) {
+      const g = glob(pattern);
+      if (path === null) {
+        if (budget) checkBudget(budget);
+        return someLeafValue(doc, (v) => wildValue(g, v)) ? 1 : 0;
+      }
+      return valuesAt(parse(doc), path).some((v) => wildValue(g, v)) ? 1 : 0;
     },
-    ic_wild_value(text, regex) {
-      return text !== null && re(regex).test(text) ? 1 : 0;
+    ic_wild_value(text, pattern) {
+      if (budget) checkBudget(budget);
+      return text !== null && globMatch(glob(pattern), text) ? 1 : 0;
     },
     ic_range(doc, path, lo, hi, flags) {
       return valuesAt(parse(doc), path).some((v) => inRange(v, lo, hi, (flags & 1) !== 0, (flags & 2) !== 0))
         ? 1
         : 0;
+    },
+    ic_tick() {
+      if (budget && (++ticks & 63) === 0) checkBudget(budget);
+      return 0;
     },
     ic_value_eq(doc, path, value) {
       const want = value.toLowerCase();

@@ -50,11 +50,11 @@ describe('parse: valid queries', () => {
     ['openssl^3', t('openssl')],
     [
       'package_name:open*',
-      { type: 'wildcard', field: 'package_name', pattern: 'open*', prefix: 'open', regex: '^open.*$' },
+      { type: 'wildcard', field: 'package_name', pattern: 'open*', prefix: 'open', glob: 'open*' },
     ],
-    ['o?en', { type: 'wildcard', pattern: 'o?en', prefix: 'o', regex: '^o.en$' }],
-    ['*ssl', { type: 'wildcard', pattern: '*ssl', prefix: '', regex: '^.*ssl$' }],
-    ['a.b*', { type: 'wildcard', pattern: 'a.b*', prefix: 'a.b', regex: '^a\\.b.*$' }],
+    ['o?en', { type: 'wildcard', pattern: 'o?en', prefix: 'o', glob: 'o?en' }],
+    ['*ssl', { type: 'wildcard', pattern: '*ssl', prefix: '', glob: '*ssl' }],
+    ['a.b*', { type: 'wildcard', pattern: 'a.b*', prefix: 'a.b', glob: 'a.b*' }],
     ['package_name:*', { type: 'exists', field: 'package_name' }],
     ['_exists_:aws_inspector.epss', { type: 'exists', field: 'aws_inspector.epss' }],
     [

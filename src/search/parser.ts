@@ -10,6 +10,7 @@
  *   value   := WORD | "PHRASE" | '*' | [a TO b] | {a TO b} | >=x | >x | <=x | <x
  */
 import { CodedError } from '../core/errors.js';
+import { MAX_GLOB_LENGTH, serializeGlob } from './glob.js';
 
 export type Node =
   | { type: 'and'; children: Node[] }
@@ -18,8 +19,11 @@ export type Node =
   | { type: 'all' }
   /** A word or phrase; `field` absent = any field. */
   | { type: 'term'; field?: string; value: string; phrase: boolean }
-  /** `prefix` = literal text before the first wildcard; `regex` matches a whole word or value. */
-  | { type: 'wildcard'; field?: string; pattern: string; prefix: string; regex: string }
+  /**
+   * `prefix` = literal text before the first wildcard; `glob` (glob.ts: lower-cased, literal
+   * `*?\\` escaped) matches a whole word or value.
+   */
+  | { type: 'wildcard'; field?: string; pattern: string; prefix: string; glob: string }
   | {
       type: 'range';
       field: string;
@@ -141,15 +145,11 @@ export function parse(q: string): Node {
     }
     const first = w.pieces[0];
     const prefix = typeof first === 'string' ? first : '';
-    const regex =
-      '^' +
-      w.pieces
-        .map((p) =>
-          typeof p === 'string' ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : p.wild === '*' ? '.*' : '.',
-        )
-        .join('') +
-      '$';
-    return { type: 'wildcard', ...(field ? { field } : {}), pattern: w.text, prefix, regex };
+    const glob = serializeGlob(w.pieces);
+    if (glob.length > MAX_GLOB_LENGTH) {
+      throw queryError(w.start, `a wildcard pattern may be at most ${MAX_GLOB_LENGTH} characters long`);
+    }
+    return { type: 'wildcard', ...(field ? { field } : {}), pattern: w.text, prefix, glob };
   }
 
   function rangeBound(): string | undefined {

@@ -6,7 +6,7 @@ import { parse } from '../search/parser.js';
 import { compileQuery } from '../search/sql.js';
 import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
 import { fieldWordToken, words } from '../search/terms.js';
-import { searchFunctions } from '../search/functions.js';
+import { checkBudget, searchFunctions, type SearchBudget } from '../search/functions.js';
 
 export type TimeField = 'timestamp' | 'write_time';
 /** Sortable fields: each has an index that yields its order, so a sorted page never sorts the matches. */
@@ -30,6 +30,13 @@ export interface SearchFilter {
   timeField?: TimeField;
   /** Restrict to these tenants (undefined = all; [] = none). */
   tenantIds?: readonly string[];
+  /**
+   * Time budget, ms (0 / absent = none): past it the check functions throw ERR_QUERY_TIMEOUT,
+   * which aborts the statement. A statement that calls none of them (FTS lookups, index walks)
+   * is checked when it returns; the server's search threads (search-pool.ts) also enforce the
+   * budget from outside.
+   */
+  timeoutMs?: number;
 }
 
 export interface SearchOptions extends SearchFilter {
@@ -64,9 +71,13 @@ export interface SyslogIndex {
   size(): number;
 }
 
-/** Register the check functions used by compiled queries (see src/search/functions.ts). */
-export function registerSearchFunctions(db: Database): void {
-  const f = searchFunctions();
+/**
+ * Register the check functions used by compiled queries (see src/search/functions.ts); they
+ * obey the returned budget, which syslogIndex sets around each search.
+ */
+export function registerSearchFunctions(db: Database): SearchBudget {
+  const budget: SearchBudget = { deadline: Infinity, timeoutMs: 0 };
+  const f = searchFunctions(budget);
   const opts = { deterministic: true, varargs: false } as const;
   db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
   db.function('ic_words', opts, (d, p, w) => f.ic_words(d as string, p as string, w as string));
@@ -76,6 +87,8 @@ export function registerSearchFunctions(db: Database): void {
     f.ic_range(d as string, p as string, lo as string | null, hi as string | null, fl as number),
   );
   db.function('ic_value_eq', opts, (d, p, v) => f.ic_value_eq(d as string, p as string | null, v as string));
+  db.function('ic_tick', { deterministic: false, varargs: false }, () => f.ic_tick());
+  return budget;
 }
 
 const invalid = (msg: string) => new CodedError('ERR_QUERY_INVALID', msg);
@@ -133,6 +146,15 @@ const NICE = [
 export interface IndexTuning {
   /** Probe FTS per row when the index walk is this many times shorter than the match count. */
   probeRatio?: number;
+  /** The budget the connection's check functions obey (registerSearchFunctions). */
+  budget?: SearchBudget;
+}
+
+function checkTimeout(v: unknown): number {
+  if (v === undefined || v === 0) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw invalid('timeoutMs must be an integer >= 0 (0 = no limit)');
+  return v;
 }
 
 export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex {
@@ -307,13 +329,26 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     ).n;
   }
 
-  const run = <T>(fn: () => T): T => {
+  const budget: SearchBudget = tuning.budget ?? { deadline: Infinity, timeoutMs: 0 };
+  /** Runs one search step under the filter's budget (a stream's steps keep its first deadline). */
+  const run = <T>(fn: () => T, filter?: SearchFilter, deadline?: number): T => {
+    const ms = checkTimeout(filter?.timeoutMs);
+    const prev = { deadline: budget.deadline, timeoutMs: budget.timeoutMs };
+    if (ms > 0) {
+      budget.deadline = deadline ?? Date.now() + ms;
+      budget.timeoutMs = ms;
+    }
     try {
-      return fn();
+      const out = fn();
+      if (ms > 0) checkBudget(budget);
+      return out;
     } catch (e) {
       if (e instanceof CodedError) throw e;
       // FTS5 syntax errors cannot come from user text (every token is quoted); anything else is ours.
       throw new CodedError('ERR_STORE', `search failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      budget.deadline = prev.deadline;
+      budget.timeoutMs = prev.timeoutMs;
     }
   };
 
@@ -328,17 +363,38 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           .pluck()
           .all(...params) as string[];
         return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
-      });
+      }, opts);
     },
-    count: (filter) => run(() => count(build(filter))),
+    count: (filter) => run(() => count(build(filter)), filter),
     stream(opts) {
-      return run(() => {
-        const b = build(opts);
-        const { sql, params } = selectSql(opts, b, b.hasQuery ? count(b) : 0);
-        return stmt(sql)
-          .pluck()
-          .iterate(...params) as IterableIterator<string>;
-      });
+      const ms = checkTimeout(opts.timeoutMs);
+      const deadline = ms > 0 ? Date.now() + ms : undefined;
+      const it = run(
+        () => {
+          const b = build(opts);
+          const { sql, params } = selectSql(opts, b, b.hasQuery ? count(b) : 0);
+          return stmt(sql)
+            .pluck()
+            .iterate(...params) as IterableIterator<string>;
+        },
+        opts,
+        deadline,
+      );
+      // Each row is fetched under the same deadline (the check functions run inside next()).
+      const next = () => run(() => it.next(), opts, deadline);
+      const stream: IterableIterator<string> = {
+        next: () => {
+          try {
+            return next();
+          } catch (e) {
+            it.return?.();
+            throw e;
+          }
+        },
+        return: (v?: unknown) => it.return?.(v) ?? { done: true, value: undefined },
+        [Symbol.iterator]: () => stream,
+      };
+      return stream;
     },
     histogram(opts) {
       return run(() => {
@@ -374,6 +430,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           ).pluck();
           for (let t = start; t <= to; t += interval) {
             out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
+            if (budget.timeoutMs > 0) checkBudget(budget);
           }
           return { interval, buckets: out };
         }
@@ -384,7 +441,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
         for (let t = start, k = 0; t <= to; t += interval, k++)
           out.push({ start: t, count: counts.get(k) ?? 0 });
         return { interval, buckets: out };
-      });
+      }, opts);
     },
     recent(limit) {
       if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');

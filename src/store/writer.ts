@@ -8,13 +8,11 @@
  * commit fails with ERR_STORE (each is one transaction: nothing half-written) and the next
  * commit starts a new thread.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker, type Transferable } from 'node:worker_threads';
+import type { Transferable, Worker } from 'node:worker_threads';
 import { CodedError, type ErrorCode } from '../core/errors.js';
 import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
+import { spawnStoreWorker } from './spawn-worker.js';
 
 export interface PageWriter {
   /** With `transfer`, the pages' buffers are moved to the thread (unusable here afterwards). */
@@ -37,19 +35,7 @@ export interface WriterData {
 const resourceLimits = { maxYoungGenerationSizeMb: 4 };
 
 function spawn(workerData: WriterData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData, resourceLimits });
-  }
-  // From the sources (tests, tsx): the worker is TypeScript, loaded through tsx's ESM loader,
-  // resolved here (a bare specifier in eval'd code would resolve from the working directory).
-  const entry = JSON.stringify(new URL('./writer-worker.ts', import.meta.url).href);
-  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = JSON.stringify(pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href);
-  return new Worker(`import(${tsx}).then((t) => { t.register(); return import(${entry}); });`, {
-    eval: true,
-    workerData,
-    resourceLimits,
-  });
+  return spawnStoreWorker('writer-worker', workerData, resourceLimits);
 }
 
 /** A buffer can move to the thread only if it owns its whole ArrayBuffer (not Node's pool). */

@@ -1,9 +1,12 @@
 /**
  * Store benchmark: fills the Syslog index with N realistic records (~3.5 KB each, shaped like
  * mapped Inspector findings) through commitPage in pages of 100 (one ListFindings page), then
- * measures the insert rate, the DB size and p50/p95 of the five search shapes of issue 5.
+ * measures the insert rate, the DB size and p50/p95 of the five search shapes of issue 5, the
+ * leading wildcards of issue 10 (`*ssl`, `*a*b*c*`, --wild-runs each, no time budget), and the
+ * latency of /healthz and of another request on a real server while a worst-case search runs.
  *
- *   npx tsx test/bench/store-bench.ts [--records 1000000] [--dir .bench/store] [--runs 30] [--json]
+ *   npx tsx test/bench/store-bench.ts [--records 1000000] [--dir .bench/store] [--runs 30]
+ *     [--wild-runs 5] [--skip-server]
  *
  * The data dir is reused when it already holds >= N records (query-only rerun); --fresh wipes it.
  */
@@ -12,6 +15,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { openStore } from '../../src/store/index.js';
+import { startServer } from '../../src/api/server.js';
+import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 
 function arg(name: string, def: string): string {
@@ -394,9 +399,111 @@ async function main() {
     );
   }
   out.queries = results;
+
+  // Leading wildcards: no index narrows them; every record is checked (issue 10).
+  const WILD_RUNS = Number(arg('wild-runs', '5'));
+  const wild: Record<string, { p50: number; p95: number; total: number }> = {};
+  for (const q of ['*ssl', '*a*b*c*']) {
+    const times: number[] = [];
+    let total = 0;
+    for (let k = 0; k < WILD_RUNS; k++) {
+      const t = performance.now();
+      total = store.index.search({ q, limit: 50 }).total;
+      times.push(performance.now() - t);
+    }
+    wild[q] = { p50: +pct(times, 50).toFixed(0), p95: +pct(times, 95).toFixed(0), total };
+    console.error(`${q.padEnd(70)} p50 ${wild[q]!.p50} ms  p95 ${wild[q]!.p95} ms  (total ${total})`);
+  }
+  out.wildcards = wild;
   store.close();
+  if (!process.argv.includes('--skip-server')) out.server = await serverDuringWorstCase();
   console.log(JSON.stringify(out, null, 2));
 }
+
+/**
+ * A real server (startServer: search threads) on this store: while the worst-case query runs
+ * (no budget), /healthz and GET /api/v1/connectors are requested one after the other; their
+ * latencies are the figures. Then the same query under the default budget.
+ */
+async function serverDuringWorstCase() {
+  const WORST = '*a*a*a*a*b';
+  const password = 'bench-Search-threads-4k9q2';
+  const open = (searchTimeoutMs: number) =>
+    startServer({
+      dataDir: DIR,
+      port: 0,
+      host: '127.0.0.1',
+      env: { ...process.env, INSPECTOR_CONNECTOR_ADMIN_PASSWORD: password },
+      logger: silentLogger(),
+      print: () => undefined,
+      searchTimeoutMs,
+      // The bench connector's credentials are fake: its scheduled runs fail at once, offline.
+      clientFactory: () => {
+        throw new Error('offline benchmark');
+      },
+    });
+  const login = async (url: string) => {
+    const r = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    return { authorization: `Bearer ${((await r.json()) as { token: string }).token}` };
+  };
+  const timed = async (url: string, headers: Record<string, string> = {}) => {
+    const t = performance.now();
+    const r = await fetch(url, { headers });
+    await r.arrayBuffer();
+    return { ms: performance.now() - t, status: r.status };
+  };
+  const out: Record<string, unknown> = { query: WORST };
+  let srv = await open(0);
+  try {
+    const auth = await login(srv.url);
+    let done = false;
+    const search = timed(`${srv.url}/api/v1/search?q=${encodeURIComponent(WORST)}&limit=50`, auth).then(
+      (r) => {
+        done = true;
+        return r;
+      },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const health: number[] = [];
+    const other: number[] = [];
+    while (!done) {
+      health.push((await timed(`${srv.url}/healthz`)).ms);
+      other.push((await timed(`${srv.url}/api/v1/connectors`, auth)).ms);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const s = await search;
+    const stat = (xs: number[]) => ({
+      n: xs.length,
+      p50: +pct(xs, 50).toFixed(1),
+      p95: +pct(xs, 95).toFixed(1),
+      max: +Math.max(...xs).toFixed(1),
+    });
+    out.searchMs = Math.round(s.ms);
+    out.searchStatus = s.status;
+    out.healthz = stat(health);
+    out.otherRequest = stat(other);
+    console.error(
+      `server: ${WORST} (no budget) ${s.status} in ${out.searchMs} ms; meanwhile /healthz ${JSON.stringify(out.healthz)} ms, GET /api/v1/connectors ${JSON.stringify(out.otherRequest)} ms`,
+    );
+  } finally {
+    await srv.close();
+  }
+  srv = await open(DEFAULT_BUDGET_MS);
+  try {
+    const auth = await login(srv.url);
+    const r = await timed(`${srv.url}/api/v1/search?q=${encodeURIComponent(WORST)}&limit=50`, auth);
+    out.withDefaultBudget = { status: r.status, ms: Math.round(r.ms) };
+    console.error(`server: ${WORST} with the default budget: ${r.status} in ${Math.round(r.ms)} ms`);
+  } finally {
+    await srv.close();
+  }
+  return out;
+}
+const DEFAULT_BUDGET_MS = 5000;
 
 // Run only when executed, not when imported (other benchmarks reuse makeRecord).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -14,10 +14,13 @@ const T0 = Date.UTC(2026, 2, 1);
 const HOUR = 3_600_000;
 
 function cli(...args: string[]) {
+  return cliEnv({}, ...args);
+}
+function cliEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
   const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'search', '--data', dir, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') },
+    env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64'), ...env },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -111,5 +114,21 @@ describe('cli search', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no index in/);
+  });
+
+  it('--timeout: a search past its budget stops with ERR_QUERY_TIMEOUT and exit 3; bad values exit 2', () => {
+    // 1 ms: a fresh process's first search (statements prepared, every record checked) needs more.
+    const r = cli('--timeout', '1', '--limit', '0', '*i*g*');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/ERR_QUERY_TIMEOUT: .*narrow the query or the time range/);
+    expect(cli('--timeout', '0', '--count', '*i*g*')).toMatchObject({ code: 0, out: '150\n' });
+    expect(cli('--timeout', 'soon', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--timeout must be a whole number of milliseconds/),
+    });
+    expect(cliEnv({ INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: '-5' }, '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS must be/),
+    });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `inspector-connector search [--data DIR] [--count] [--limit N] [--from T] [--to T]
- *  [--time-field F] [--sort S] QUERY...`: records of the Syslog index matching a Lucene-style
- * query, as NDJSON, newest first (or just the number with --count). Exit 2 on a bad query or
- * bad option, 1 when the store cannot be read.
+ *  [--time-field F] [--sort S] [--timeout MS] QUERY...`: records of the Syslog index matching a
+ * Lucene-style query, as NDJSON, newest first (or just the number with --count). Exit 2 on a bad
+ * query or bad option, 1 when the store cannot be read, 3 when the search ran past its time
+ * budget (ERR_QUERY_TIMEOUT; the same budget as the server's, see search-pool.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { parseTime } from '../../search/sql.js';
 import { DB_FILE, openStore, type SearchOptions, type TimeField } from '../../store/index.js';
+import { parseSearchTimeout, searchTimeoutFromEnv } from '../../store/search-pool.js';
 
 interface SearchCliOptions {
   data: string;
@@ -19,6 +21,7 @@ interface SearchCliOptions {
   to?: string;
   timeField: string;
   sort: string;
+  timeout?: string;
 }
 
 class UsageError extends Error {}
@@ -48,11 +51,21 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     if (opts.timeField !== 'timestamp' && opts.timeField !== 'write_time') {
       throw new UsageError(`--time-field must be timestamp or write_time, got "${opts.timeField}"`);
     }
+    let timeoutMs: number;
+    try {
+      timeoutMs =
+        opts.timeout !== undefined
+          ? parseSearchTimeout(opts.timeout, '--timeout')
+          : searchTimeoutFromEnv(process.env);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     filter = {
       q,
       limit: Number(opts.limit),
       timeField: opts.timeField as TimeField,
       sort: opts.sort,
+      timeoutMs,
     };
     const from = time('from', opts.from);
     const to = time('to', opts.to);
@@ -98,6 +111,10 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
       process.stderr.write(`error: invalid query: ${e.message}\n`);
       return 2;
     }
+    if (isCodedError(e) && e.code === 'ERR_QUERY_TIMEOUT') {
+      process.stderr.write(`error: ${e.code}: ${e.message} (--timeout MS, 0 = no limit)\n`);
+      return 3;
+    }
     process.stderr.write(`error: ${isCodedError(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
     return 1;
   } finally {
@@ -123,6 +140,10 @@ export function register(program: Command): void {
       'timestamp',
     )
     .option('--sort <field:dir>', 'timestamp|write_time|severity : asc|desc', 'timestamp:desc')
+    .option(
+      '--timeout <ms>',
+      'time budget of the search in ms, output included; 0 = none (default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000)',
+    )
     .action(async (query: string[], opts: SearchCliOptions) => {
       process.exitCode = await searchCommand(query, opts);
     });

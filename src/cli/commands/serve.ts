@@ -1,5 +1,6 @@
 /**
- * `inspector-connector serve [--data DIR] [--port N] [--host H] [--reset-secrets]`: the Data
+ * `inspector-connector serve [--data DIR] [--port N] [--host H] [--reset-secrets]
+ * [--search-timeout MS]`: the Data
  * Processor server (API under /api/v1, UI at /, /healthz, /metrics, /docs) and the scheduler.
  * SIGTERM/SIGINT: stop accepting, let the page being stored commit, close, exit 0. Refuses to
  * start with exit 3 when the encryption key is bad or not the store's, 4 when another process
@@ -10,12 +11,14 @@ import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startupExitCode } from '../exit-codes.js';
+import { parseSearchTimeout } from '../../store/search-pool.js';
 
 export interface ServeCliOptions {
   data: string;
   port: string;
   host: string;
   resetSecrets?: boolean;
+  searchTimeout?: string;
 }
 
 export function parsePort(v: string): number {
@@ -69,6 +72,10 @@ export function register(program: Command): void {
       '--reset-secrets',
       'the encryption key was lost: accept the current key (a new one if none) and mark the connectors whose secrets must be re-entered',
     )
+    .option(
+      '--search-timeout <ms>',
+      'time budget per search in ms, 0 = none (default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000)',
+    )
     .action(async (opts: ServeCliOptions) => {
       const logger = createLogger();
       const stopOnSignal = gracefulStop((m) => logger.info(m));
@@ -80,6 +87,9 @@ export function register(program: Command): void {
           host: opts.host,
           logger,
           resetSecrets: opts.resetSecrets === true,
+          ...(opts.searchTimeout !== undefined
+            ? { searchTimeoutMs: parseSearchTimeout(opts.searchTimeout, '--search-timeout') }
+            : {}),
         });
       } catch (e) {
         const code = isCodedError(e) ? `${e.code}: ` : '';

@@ -1,0 +1,138 @@
+/** The search threads: answers, the time budget from outside, bounded concurrency, close. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isCodedError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { testRecord } from '../../test/support/records.js';
+import { openStore, type Store } from './index.js';
+import { startSearchPool, type SearchService } from './search-pool.js';
+
+let dir: string;
+let store: Store;
+const T0 = Date.UTC(2026, 0, 1);
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-pool-'));
+  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1) });
+  const c = store.connectors.create({
+    name: 'pool',
+    region: 'us-east-1',
+    auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret-key-1' },
+  });
+  const records = Array.from({ length: 50 }, (_, i) =>
+    testRecord(
+      { id: c.id, name: 'pool' },
+      { _id: `r${i}`, timestamp: T0 + i, event_name: i % 2 ? 'openssl finding' : 'glibc finding' },
+    ),
+  );
+  store.commitPage({ connectorId: c.id, records, checkpoint: { n: 1 } });
+});
+afterAll(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const pools: SearchService[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+function pool(o: Partial<Parameters<typeof startSearchPool>[0]> = {}): SearchService {
+  const p = startSearchPool({ dbPath: store.dbPath, ...o });
+  pools.push(p);
+  return p;
+}
+/** A hold the test releases: every search waits in its thread while it is set. */
+function holdBuffer() {
+  const sab = new SharedArrayBuffer(4);
+  const a = new Int32Array(sab);
+  Atomics.store(a, 0, 1);
+  return {
+    sab,
+    release: () => {
+      Atomics.store(a, 0, 0);
+      Atomics.notify(a, 0);
+    },
+  };
+}
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (isCodedError(e) ? e.code : String(e)),
+  );
+
+describe('search pool', () => {
+  it('answers search, count and histogram like the index in process', async () => {
+    const p = pool();
+    const [r, n, h] = await Promise.all([
+      p.search({ q: '*ssl', limit: 5 }),
+      p.count({ q: 'glibc' }),
+      p.histogram({ q: 'openssl', buckets: 5 }),
+    ]);
+    expect(r.total).toBe(25);
+    expect(r.records).toHaveLength(5);
+    expect(n).toBe(25);
+    expect(h.buckets.reduce((a, b) => a + b.count, 0)).toBe(25);
+    expect(await code(p.search({ q: 'a AND (' }))).toBe('ERR_QUERY_INVALID');
+  });
+
+  it('a search past its budget answers ERR_QUERY_TIMEOUT while its thread is stuck; the thread is replaced', async () => {
+    const hold = holdBuffer();
+    const warnings: string[] = [];
+    const logger = { warn: (_o: unknown, msg: string) => void warnings.push(msg) } as unknown as Logger;
+    const p = pool({ threads: 1, timeoutMs: 300, testHold: hold.sab, logger });
+    // The thread never comes back on its own (the hold): the deadline answers from outside.
+    expect(await code(p.search({ q: 'openssl' }))).toBe('ERR_QUERY_TIMEOUT');
+    // ... and a moment later the stuck thread is terminated (bounded wait).
+    for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(warnings).toEqual(['search thread still busy past the time budget: replaced']);
+    hold.release();
+    await p.ready();
+    // A new thread answers the next search.
+    expect((await p.search({ q: 'openssl', limit: 1 })).total).toBe(25);
+  });
+
+  it('in process, the check functions stop a statement once the budget is spent', () => {
+    // Time jumps 1 s per reading: the first check after the start is past a 500 ms budget.
+    let t = Date.now();
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => (t += 1000));
+    try {
+      const err = (() => {
+        try {
+          store.index.search({ q: '*ssl', timeoutMs: 500 });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isCodedError(err) && err.code).toBe('ERR_QUERY_TIMEOUT');
+      expect((err as Error).message).toMatch(/narrow the query or the time range/);
+    } finally {
+      spy.mockRestore();
+    }
+    // Without a budget (and after a timeout) the same connection answers.
+    expect(store.index.search({ q: '*ssl', limit: 1 }).total).toBe(25);
+  });
+
+  it('bounds concurrency: a full queue is refused with ERR_SEARCH_BUSY, the rest run once free', async () => {
+    const hold = holdBuffer();
+    const p = pool({ threads: 1, queue: 1, timeoutMs: 0, testHold: hold.sab });
+    const running = p.count({ q: 'openssl' });
+    const queued = p.count({ q: 'glibc' });
+    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    hold.release();
+    expect(await Promise.all([running, queued])).toEqual([25, 25]);
+  });
+
+  it('close() fails running and queued searches at once', async () => {
+    const hold = holdBuffer();
+    const p = pool({ threads: 1, timeoutMs: 0, testHold: hold.sab });
+    const running = code(p.search({ q: 'openssl' }));
+    const queued = code(p.search({ q: 'glibc' }));
+    await p.close();
+    expect(await running).toBe('ERR_SEARCH_BUSY');
+    expect(await queued).toBe('ERR_SEARCH_BUSY');
+    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    hold.release();
+  });
+});

@@ -1,0 +1,307 @@
+/**
+ * The server's searches run here, never on the thread that serves requests and runs the
+ * scheduler: a small pool of worker threads (search-worker.ts), each with its own read-only
+ * connection to the store's file (WAL lets them read while the writer commits).
+ *
+ * Every search has a time budget (INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, default 5 s), counted
+ * from its arrival (time spent queued included):
+ *   - inside the thread, the record checks (wildcards, phrases, ranges: src/search/functions.ts)
+ *     throw once it is spent, which aborts the statement; the thread answers ERR_QUERY_TIMEOUT
+ *     and serves the next search;
+ *   - here, at the deadline the caller gets ERR_QUERY_TIMEOUT at once whatever the thread is
+ *     doing; a thread still busy a moment later (a statement that calls no check function:
+ *     better-sqlite3 has no sqlite3_interrupt) is terminated and replaced.
+ * Concurrency is bounded: `threads` searches run, `queue` wait; one more is refused at once
+ * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
+ */
+import type { Worker } from 'node:worker_threads';
+import { CodedError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { timeoutError } from '../search/functions.js';
+import type { HistogramResult, SearchFilter, SearchOptions, SearchResult } from './syslog-index.js';
+import { spawnStoreWorker } from './spawn-worker.js';
+
+export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
+export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
+/** A thread still busy this long after its search's deadline is terminated. */
+const GRACE_MS = 1000;
+
+/** What the API needs of the index: the same calls, answered asynchronously. */
+export interface SearchService {
+  search(opts: SearchOptions): Promise<SearchResult>;
+  count(filter: SearchFilter): Promise<number>;
+  histogram(opts: SearchFilter & { buckets?: number }): Promise<HistogramResult>;
+  /** Resolves once every thread has opened its connection (the server waits for it at start). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SearchWorkerData {
+  dbPath: string;
+  cacheKb: number;
+  testHold?: SharedArrayBuffer;
+}
+
+type Op =
+  | { op: 'search'; args: SearchOptions }
+  | { op: 'count'; args: SearchFilter }
+  | { op: 'histogram'; args: SearchFilter & { buckets?: number } };
+export type SearchRequest = ({ id: number } & Op) | { id: number; op: 'close' };
+export type SearchReply =
+  | { ready: true }
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; code: string; message: string };
+
+export interface SearchPoolOptions {
+  dbPath: string;
+  /** Searches running at once (threads). Default 2: one slow search leaves room for the others. */
+  threads?: number;
+  /** Searches waiting for a thread; one more is refused with ERR_SEARCH_BUSY. Default 16. */
+  queue?: number;
+  /** Time budget per search, ms (0 = none). Default DEFAULT_SEARCH_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Page cache per thread, KB. Default 32 MB. */
+  cacheKb?: number;
+  logger?: Logger;
+  /**
+   * Tests only: each search first waits (blocking its thread, as a long statement does) while
+   * element 0 of this Int32Array's buffer is 1; set it to 0 and Atomics.notify to release.
+   */
+  testHold?: SharedArrayBuffer;
+}
+
+/** INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: an integer number of ms, 0 = no limit. */
+export function searchTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
+  const v = env[SEARCH_TIMEOUT_ENV];
+  if (v === undefined || v.trim() === '') return DEFAULT_SEARCH_TIMEOUT_MS;
+  return parseSearchTimeout(v, SEARCH_TIMEOUT_ENV);
+}
+
+/** A time budget given as text (env var, CLI option): an integer >= 0 of ms, 0 = no limit. */
+export function parseSearchTimeout(v: string, name: string): number {
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v.trim()))) {
+    throw new CodedError(
+      'ERR_CONFIG_INVALID',
+      `${name} must be a whole number of milliseconds (0 = no limit), got "${v}"`,
+    );
+  }
+  return Number(v.trim());
+}
+
+interface Job {
+  id: number;
+  req: Op;
+  deadline: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  isReady?: boolean;
+  job?: Job;
+  /** Set once its job's deadline passed: terminated if still busy after the grace period. */
+  overdue?: NodeJS.Timeout;
+}
+
+export function startSearchPool(opts: SearchPoolOptions): SearchService {
+  const threads = opts.threads ?? 2;
+  const maxQueue = opts.queue ?? 16;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS;
+  const data: SearchWorkerData = {
+    dbPath: opts.dbPath,
+    cacheKb: opts.cacheKb ?? 32 * 1024,
+    ...(opts.testHold ? { testHold: opts.testHold } : {}),
+  };
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const settle = (job: Job, fn: () => void) => {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.timer) clearTimeout(job.timer);
+    fn();
+  };
+
+  /**
+   * Stops a thread, fails its search, and starts its replacement at once (warm for the next);
+   * not for a thread that never got ready (one that cannot open the file would loop): the next
+   * search starts one.
+   */
+  const retire = (slot: Slot, why: string) => {
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    if (!closed && slot.isReady && slots.length < threads) spawn();
+    if (slot.overdue) clearTimeout(slot.overdue);
+    slot.worker.removeAllListeners('message');
+    void slot.worker.terminate().catch(() => undefined);
+    if (slot.job) {
+      const job = slot.job;
+      slot.job = undefined;
+      settle(job, () => job.reject(new CodedError('ERR_STORE', why)));
+    }
+  };
+
+  function spawn(): Slot {
+    const worker = spawnStoreWorker('search-worker', data, { maxYoungGenerationSizeMb: 8 });
+    worker.unref();
+    let onReady!: () => void;
+    const slot: Slot = { worker, ready: new Promise<void>((r) => (onReady = r)) };
+    // A thread that dies before it is ready counts as ready (its replacement is awaited instead).
+    worker.once('exit', () => onReady());
+    worker.on('message', (r: SearchReply) => {
+      if ('ready' in r) {
+        slot.isReady = true;
+        onReady();
+        return;
+      }
+      const job = slot.job;
+      if (!job || job.id !== r.id) return;
+      slot.job = undefined;
+      if (slot.overdue) clearTimeout(slot.overdue);
+      slot.overdue = undefined;
+      settle(job, () =>
+        r.ok ? job.resolve(r.result) : job.reject(new CodedError(r.code as ErrorCode, r.message)),
+      );
+      pump();
+    });
+    worker.on('error', (e) => {
+      opts.logger?.warn({ err: e.message }, 'search thread failed');
+      retire(slot, `the search thread failed: ${e.message}`);
+      pump();
+    });
+    worker.on('exit', () => {
+      if (slots.includes(slot)) {
+        retire(slot, 'the search thread exited');
+        pump();
+      }
+    });
+    slots.push(slot);
+    return slot;
+  }
+
+  const dispatch = (slot: Slot, job: Job) => {
+    slot.job = job;
+    const remaining = job.deadline === Infinity ? 0 : Math.max(1, Math.ceil(job.deadline - Date.now()));
+    // The thread's own check functions stop at the same deadline.
+    const args = { ...job.req.args, timeoutMs: remaining };
+    slot.worker.postMessage({ id: job.id, op: job.req.op, args } as SearchRequest);
+  };
+
+  function pump(): void {
+    while (!closed && queue.length > 0) {
+      let slot = slots.find((s) => !s.job && !s.overdue);
+      if (!slot && slots.length < threads) slot = spawn();
+      if (!slot) return;
+      dispatch(slot, queue.shift()!);
+    }
+  }
+
+  const onDeadline = (job: Job) => {
+    settle(job, () => job.reject(timeoutError(timeoutMs)));
+    const qi = queue.indexOf(job);
+    if (qi >= 0) {
+      queue.splice(qi, 1);
+      return;
+    }
+    const slot = slots.find((s) => s.job === job);
+    if (!slot) return;
+    // Usually the thread's check functions stop it within milliseconds; if not, replace it.
+    slot.overdue = setTimeout(() => {
+      if (slot.job !== job) return;
+      opts.logger?.warn({ timeoutMs }, 'search thread still busy past the time budget: replaced');
+      slot.job = undefined;
+      retire(slot, 'replaced');
+      pump();
+    }, GRACE_MS);
+    slot.overdue.unref();
+  };
+
+  // Started now, not at the first search: a thread's start (loading modules, opening the file)
+  // is not charged to a search's budget.
+  for (let i = 0; i < threads; i++) spawn();
+
+  const submit = <T>(req: Op): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (closed) {
+        reject(new CodedError('ERR_SEARCH_BUSY', 'the server is stopping: searches are not accepted'));
+        return;
+      }
+      const busy = slots.filter((s) => s.job || s.overdue).length;
+      if (busy >= threads && queue.length >= maxQueue) {
+        reject(
+          new CodedError(
+            'ERR_SEARCH_BUSY',
+            `all ${threads} search threads are busy and ${maxQueue} searches are waiting: try again shortly`,
+          ),
+        );
+        return;
+      }
+      const job: Job = {
+        id: nextId++,
+        req,
+        deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        settled: false,
+      };
+      if (timeoutMs > 0) job.timer = setTimeout(() => onDeadline(job), timeoutMs);
+      queue.push(job);
+      pump();
+    });
+
+  return {
+    search: (args) => submit<SearchResult>({ op: 'search', args }),
+    count: (args) => submit<number>({ op: 'count', args }),
+    histogram: (args) => submit<HistogramResult>({ op: 'histogram', args }),
+    async ready() {
+      while (!closed) {
+        const now = [...slots];
+        await Promise.all(now.map((s) => s.ready));
+        if (now.every((s) => slots.includes(s))) return;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const stopping = () => new CodedError('ERR_SEARCH_BUSY', 'the server is stopping');
+      for (const job of queue.splice(0)) settle(job, () => job.reject(stopping()));
+      const exits = slots.splice(0).map((slot) => {
+        if (slot.overdue) clearTimeout(slot.overdue);
+        const job = slot.job;
+        if (job) settle(job, () => job.reject(stopping()));
+        slot.worker.removeAllListeners();
+        // Not waited for beyond a moment: a thread inside a long SQLite statement exits when it returns.
+        return Promise.race([
+          slot.worker.terminate().catch(() => undefined),
+          new Promise((r) => setTimeout(r, 500).unref()),
+        ]);
+      });
+      await Promise.all(exits);
+    },
+  };
+}
+
+/** The same interface over an in-process index (tests, tools): no thread, no outside deadline. */
+export function inProcessSearch(
+  index: {
+    search(o: SearchOptions): SearchResult;
+    count(f: SearchFilter): number;
+    histogram(o: SearchFilter & { buckets?: number }): HistogramResult;
+  },
+  timeoutMs = 0,
+): SearchService {
+  const t = timeoutMs > 0 ? { timeoutMs } : {};
+  return {
+    search: async (o) => index.search({ ...o, ...t }),
+    count: async (f) => index.count({ ...f, ...t }),
+    histogram: async (o) => index.histogram({ ...o, ...t }),
+    ready: async () => undefined,
+    close: async () => undefined,
+  };
+}

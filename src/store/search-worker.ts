@@ -1,0 +1,45 @@
+/**
+ * A search thread (see search-pool.ts): its own read-only connection to the store's database
+ * (WAL: it reads while the writer commits), answering one search at a time.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { isCodedError } from '../core/errors.js';
+import { configureConnection } from './connection.js';
+import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
+import type { SearchReply, SearchRequest, SearchWorkerData } from './search-pool.js';
+
+const port = parentPort!;
+const data = workerData as SearchWorkerData;
+const db = new Database(data.dbPath, { fileMustExist: true });
+configureConnection(db);
+db.pragma(`cache_size = -${data.cacheKb}`);
+// Defence in depth: this connection never writes.
+db.pragma('query_only = ON');
+const index = syslogIndex(db, { budget: registerSearchFunctions(db) });
+const hold = data.testHold ? new Int32Array(data.testHold) : undefined;
+port.postMessage({ ready: true } satisfies SearchReply);
+
+port.on('message', (m: SearchRequest) => {
+  if (m.op === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  let reply: SearchReply;
+  try {
+    if (hold) Atomics.wait(hold, 0, 1);
+    const result =
+      m.op === 'search'
+        ? index.search(m.args)
+        : m.op === 'count'
+          ? index.count(m.args)
+          : index.histogram(m.args);
+    reply = { id: m.id, ok: true, result };
+  } catch (e) {
+    reply = isCodedError(e)
+      ? { id: m.id, ok: false, code: e.code, message: e.message }
+      : { id: m.id, ok: false, code: 'ERR_STORE', message: (e as Error).message };
+  }
+  port.postMessage(reply);
+});
