@@ -128,7 +128,7 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
         s.setPassword.run(hash, clock.now(), id);
         // A new password ends every other session of that user.
         s.dropSessions.run(id);
-      })();
+      }).immediate();
     },
     delete: (id) => s.delete.run(id).changes > 0,
     async authenticate(username, password) {

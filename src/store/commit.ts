@@ -288,7 +288,7 @@ export function pageCommitter(
 
   return (pages) => {
     try {
-      return commit(pages);
+      return commit.immediate(pages);
     } catch (e) {
       if (e instanceof CodedError) throw e;
       throw new CodedError('ERR_STORE', `commit of a page failed: ${(e as Error).message}`, { cause: e });

@@ -309,7 +309,7 @@ export function connectorsRepo(
         s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
         if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);
         return toConnector(row(id), false);
-      })();
+      }).immediate();
     },
     delete: (id) => s.delete.run(id).changes > 0,
     setActive(id, active) {

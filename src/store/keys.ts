@@ -275,7 +275,7 @@ export function rotateStoreKey(db: Database, o: RotateOptions): RotateResult {
         result.connectors++;
       }
       setCheck(db, keyCheckValue(newKey));
-    })();
+    }).immediate();
   } catch (e) {
     if (current.source.kind === 'file') fs.rmSync(nextFile, { force: true });
     throw e;

@@ -220,7 +220,7 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
       db.transaction(() => {
         s.detach.run(connectorId);
         filterIds.forEach((f, i) => s.attach.run(connectorId, f, i));
-      })();
+      }).immediate();
     },
     idsForConnector: (connectorId) => (s.attached.all(connectorId) as { id: string }[]).map((r) => r.id),
     forConnector(connectorId) {

@@ -210,7 +210,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       writer ??= startWriter(dbPath, committer);
       return writer.commit(pages, o.transfer === true);
     },
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     close() {
       // The writer thread finishes what it was posted, then closes its own connection.
       writer?.close();
