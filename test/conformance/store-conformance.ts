@@ -311,9 +311,10 @@ function searchRecords(w: World): InterflowRecord[] {
     write_time: T0 + DAY + h * HOUR,
     severity,
     ...over,
+    aws_inspector: { findingArn: arn(id), ...(over.aws_inspector as object) },
   });
   const insp = (status: string, inspectorScore: number) => ({
-    aws_inspector: { findingArn: arn('x'), status, inspectorScore },
+    aws_inspector: { status, inspectorScore },
   });
   return [
     rec('alpha1', 'root', 1, 90, {
@@ -322,6 +323,7 @@ function searchRecords(w: World): InterflowRecord[] {
       tags: ['prod', 'web'],
       resources: [{ id: 'i-1', type: 'AWS_EC2_INSTANCE' }],
       ip: '10.0.0.1',
+      vulnerabilityId: 'CVE-2024-1234',
       ...insp('ACTIVE', 9.8),
     }),
     rec('bravo2', 'root', 2, 70, {
@@ -335,16 +337,19 @@ function searchRecords(w: World): InterflowRecord[] {
       event_name: 'Information disclosure',
       description: 'code execution remote',
       package_name: 'openssh',
+      vulnerabilityId: 'CVE-2024-9999',
       ...insp('ACTIVE', 5),
     }),
     rec('delta4', 'root', 4, 30, {
       event_name: 'Weak cipher',
       package_name: 'libssl3',
+      marker: '--',
       ...insp('SUPPRESSED', 3.1),
     }),
     rec('echo5', 'root', 5, 10, {
       event_name: 'Draft (draft) notice',
       package_name: 'curl',
+      note: 'ratio a:b',
       ...insp('CLOSED', 1),
     }),
     rec('foxtrot6', 'acme', 6, 90, {
@@ -445,8 +450,20 @@ const QUERIES: [q: string, ids: string][] = [
   [`timestamp:{${T0 + 2 * HOUR} TO ${T0 + 4 * HOUR}}`, 'charlie3'],
   [`write_time:<${iso(T0 + DAY + 2 * HOUR)}`, 'alpha1'],
   [`write_time:>${T0 + DAY + 5 * HOUR}`, 'foxtrot6'],
+  // several words: all of them (anywhere, or in that field); values holding ':'
+  ['CVE-2024-1234', 'alpha1'],
+  ['vulnerabilityId:CVE-2024-1234', 'alpha1'],
+  ['vulnerabilityId:cve-2024*', 'alpha1 charlie3'],
+  [`aws_inspector.findingArn:${arn('bravo2')}`, 'bravo2'],
+  ['_exists_:aws_inspector.inspectorScore', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  // lower-case and/or are words; a free-text term without letters or digits is ignored
+  ['zlib or curl', ''],
+  ['service of', 'bravo2'],
+  ['openssl /', 'alpha1 foxtrot6'],
+  ['marker:--', 'delta4'],
   // escapes
   ['event_name:\\(draft\\)', 'echo5'],
+  ['note:a\\:b', 'echo5'],
 ];
 
 function describeSearch(factory: StoreFactory): void {
@@ -618,6 +635,12 @@ function describePaging(factory: StoreFactory): void {
       }
       expect(paged).toEqual(all.records.map((r) => r._id));
       expect(new Set(paged).size).toBe(N);
+      // The CLI's stream: the same records, the same order, as JSON texts.
+      const streamed = [...o.store.index.stream({ sort, limit: 0 })].map(
+        (t) => JSON.parse(t) as InterflowRecord,
+      );
+      expect(streamed).toEqual(all.records);
+      expect(o.store.index.count({})).toBe(o.store.index.size());
       // The same with a query and a time range.
       const f = { q: 'severity:>=30', from: T0 + HOUR, sort };
       const want = o.store.index.search({ ...f, limit: 0 }).records.map((r) => r._id);
