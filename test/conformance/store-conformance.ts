@@ -1,0 +1,750 @@
+/**
+ * The storage contract, as a vitest suite any backend must pass (see README.md here).
+ *
+ * It uses only the store's public API (src/store/index.ts): the repositories, the commit path
+ * the runner uses (`commit` below, the one place that knows it), `index.search/count/histogram/
+ * recent` and the log-filter matcher the API's preview applies. No SQL, no `store.db`, nothing a
+ * backend does its own way (row ids, full-text tables): a PostgreSQL backend runs it unchanged.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CodedError } from '../../src/core/errors.js';
+import { tenantRecordId, type InterflowRecord } from '../../src/core/record.js';
+import { compileFilters } from '../../src/pipeline/filter.js';
+import {
+  SORT_FIELDS,
+  type CommitPageInput,
+  type CommitPageResult,
+  type SearchFilter,
+  type Store,
+} from '../../src/store/index.js';
+import { testRecord } from '../support/records.js';
+
+/** A fresh, empty store of the backend under test, and how to dispose of it. */
+export interface OpenedStore {
+  store: Store;
+  close(): void | Promise<void>;
+}
+export type StoreFactory = () => Promise<OpenedStore>;
+
+/**
+ * The commit path of the runner (src/pipeline/runner.ts): pages prepared one by one, committed
+ * as one group. A change of that contract is made here only.
+ */
+export function commit(store: Store, pages: readonly CommitPageInput[]): Promise<CommitPageResult> {
+  return store.commitPreparedAsync(pages.map((p) => store.preparePage(p)));
+}
+
+/** 2026-01-01T00:00:00Z */
+export const T0 = Date.UTC(2026, 0, 1);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const ACME = 'Acme';
+interface World {
+  store: Store;
+  acmeId: string;
+  /** Connectors: two of the Root Tenant, one of Acme. */
+  rootA: string;
+  rootB: string;
+  acme: string;
+}
+
+/** Tenant Acme and three connectors, through the repositories. */
+function world(store: Store): World {
+  const acmeId = store.tenants.create(ACME).id;
+  const connector = (name: string, tenant?: string) =>
+    store.connectors.create({
+      name,
+      ...(tenant ? { tenant } : {}),
+      region: 'us-east-1',
+      auth: {
+        method: 'access_key',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: 'conformance-secret',
+      },
+    }).id;
+  return {
+    store,
+    acmeId,
+    rootA: connector('conf-root-a'),
+    rootB: connector('conf-root-b'),
+    acme: connector('conf-acme', ACME),
+  };
+}
+
+const arn = (k: string) => `arn:aws:inspector2:us-east-1:123456789012:finding/${k}`;
+
+/** A record of a finding version (its `_id` = tenantRecordId(tenant, version key), as the mapper makes it). */
+function version(
+  w: World,
+  o: {
+    key: string;
+    finding: string;
+    tenant?: 'root' | 'acme';
+    timestamp: number;
+    status?: string;
+  },
+): InterflowRecord {
+  const tenantid = o.tenant === 'acme' ? w.acmeId : 'root';
+  return testRecord(
+    { id: o.tenant === 'acme' ? w.acme : w.rootA, name: 'conf' },
+    {
+      _id: tenantRecordId(tenantid, o.key),
+      timestamp: o.timestamp,
+      tenantid,
+      tenant_name: o.tenant === 'acme' ? ACME : 'Root Tenant',
+      aws_inspector: { findingArn: arn(o.finding), status: o.status ?? 'ACTIVE', severity: 'HIGH' },
+    },
+  );
+}
+
+const sortedIds = (rs: readonly InterflowRecord[]) => rs.map((r) => r._id).sort();
+
+/**
+ * The contract every backend must pass. `factory` gives a fresh empty store per call; each
+ * describe block below opens its own and closes it.
+ */
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    const opened: OpenedStore[] = [];
+    const fresh = async (): Promise<World> => {
+      const o = await factory();
+      opened.push(o);
+      return world(o.store);
+    };
+    afterEach(async () => {
+      for (const o of opened.splice(0)) await o.close();
+    });
+
+    describe('exactly-once commit with checkpoint', () => {
+      it('stores the records, the checkpoint and the run counts of a page together', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const recs = [1, 2, 3].map((i) => version(w, { key: `k${i}`, finding: `f${i}`, timestamp: T0 + i }));
+        const r = await commit(s, [
+          {
+            connectorId: w.rootA,
+            records: recs,
+            checkpoint: { token: 'p1' },
+            runId: run,
+            counts: { received: 4, discarded: 1 },
+          },
+        ]);
+        expect(r.stored).toBe(3);
+        expect(r.duplicates).toBe(0);
+        expect([...r.storedIds].sort()).toEqual(sortedIds(recs));
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'p1' });
+        expect(s.index.size()).toBe(3);
+        expect(s.index.get(recs[0]!._id)).toEqual(recs[0]);
+        expect(s.runs.get(run)).toMatchObject({
+          received: 4,
+          stored: 3,
+          duplicates: 0,
+          discarded: 1,
+          pages: 1,
+        });
+      });
+
+      it('the same page committed again stores nothing new and counts duplicates', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const recs = [1, 2, 3].map((i) => version(w, { key: `k${i}`, finding: `f${i}`, timestamp: T0 + i }));
+        const page = { connectorId: w.rootA, records: recs, checkpoint: { token: 'p1' }, runId: run };
+        await commit(s, [page]);
+        const again = await commit(s, [{ ...page, checkpoint: { token: 'p2' } }]);
+        expect(again).toEqual({ stored: 0, duplicates: 3, storedIds: [] });
+        expect(s.index.size()).toBe(3);
+        expect(s.index.count({ q: '*' })).toBe(3);
+        // The checkpoint still moves: a replayed page is a page done.
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'p2' });
+        expect(s.runs.get(run)).toMatchObject({ stored: 3, duplicates: 3, pages: 2 });
+        // A record twice in one page, and a group of pages: counted once, the rest duplicates.
+        const dup = version(w, { key: 'k9', finding: 'f9', timestamp: T0 + 9 });
+        const g = await commit(s, [
+          { connectorId: w.rootA, records: [dup, dup], runId: run },
+          { connectorId: w.rootA, records: [recs[0]!, dup], checkpoint: { token: 'p3' }, runId: run },
+        ]);
+        expect(g).toMatchObject({ stored: 1, duplicates: 3, storedIds: [dup._id] });
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'p3' });
+        expect(s.runs.get(run)).toMatchObject({ stored: 4, duplicates: 6, pages: 4 });
+      });
+
+      it('a failing commit leaves neither records nor checkpoint nor run counts (the whole group)', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const first = version(w, { key: 'k0', finding: 'f0', timestamp: T0 });
+        await commit(s, [
+          { connectorId: w.rootA, records: [first], checkpoint: { token: 'p0' }, runId: run },
+        ]);
+        const before = s.runs.get(run);
+
+        // A page of a connector that does not exist (deleted meanwhile) fails the group it is in.
+        const good = [1, 2].map((i) => version(w, { key: `k${i}`, finding: `f${i}`, timestamp: T0 + i }));
+        await expect(
+          commit(s, [
+            { connectorId: w.rootA, records: good, checkpoint: { token: 'p1' }, runId: run },
+            {
+              connectorId: 'no-such-connector',
+              records: [version(w, { key: 'kx', finding: 'fx', timestamp: T0 })],
+            },
+          ]),
+        ).rejects.toBeInstanceOf(CodedError);
+        // A record the index cannot hold (no event time) fails its page, after good records.
+        const bad = {
+          ...version(w, { key: 'k3', finding: 'f3', timestamp: T0 }),
+          timestamp: undefined,
+        } as unknown as InterflowRecord;
+        await expect(
+          commit(s, [
+            { connectorId: w.rootA, records: [...good, bad], checkpoint: { token: 'p1' }, runId: run },
+          ]),
+        ).rejects.toBeInstanceOf(CodedError);
+
+        expect(s.index.size()).toBe(1);
+        expect(s.index.search({ q: '*', limit: 0 }).records).toEqual([first]);
+        for (const r of good) expect(s.index.get(r._id)).toBeUndefined();
+        expect(s.findings.get('root', arn('f1'))).toBeUndefined();
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'p0' });
+        expect(s.runs.get(run)).toEqual(before);
+
+        // The store is usable after the failures: the same good page commits once.
+        const ok = await commit(s, [
+          { connectorId: w.rootA, records: good, checkpoint: { token: 'p1' }, runId: run },
+        ]);
+        expect(ok.stored).toBe(2);
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'p1' });
+      });
+    });
+
+    describe('dedupe per tenant, current state per (tenant, finding)', () => {
+      it('a version is stored once per tenant: a second connector of the tenant finds duplicates, another tenant its own record', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const root = version(w, { key: 'v1', finding: 'f1', timestamp: T0 });
+        const acme = version(w, { key: 'v1', finding: 'f1', timestamp: T0, tenant: 'acme' });
+        expect(acme._id).not.toBe(root._id);
+        expect(await commit(s, [{ connectorId: w.rootA, records: [root] }])).toMatchObject({ stored: 1 });
+        expect(await commit(s, [{ connectorId: w.rootB, records: [root] }])).toMatchObject({
+          stored: 0,
+          duplicates: 1,
+        });
+        expect(await commit(s, [{ connectorId: w.acme, records: [acme] }])).toMatchObject({
+          stored: 1,
+          duplicates: 0,
+        });
+        expect(s.index.size()).toBe(2);
+        expect(sortedIds(s.index.search({ q: '*', tenantIds: ['root'], limit: 0 }).records)).toEqual([
+          root._id,
+        ]);
+        expect(sortedIds(s.index.search({ q: '*', tenantIds: [w.acmeId], limit: 0 }).records)).toEqual([
+          acme._id,
+        ]);
+        // Each tenant has the finding's state of its own.
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({ tenantId: 'root', recordId: root._id });
+        expect(s.findings.get(w.acmeId, arn('f1'))).toMatchObject({ tenantId: w.acmeId, recordId: acme._id });
+      });
+
+      it("a finding's current state only moves forward: an older version does not overwrite a newer one", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const v2 = version(w, { key: 'v2', finding: 'f1', timestamp: T0 + 2 * HOUR, status: 'CLOSED' });
+        const v1 = version(w, { key: 'v1', finding: 'f1', timestamp: T0 + HOUR, status: 'ACTIVE' });
+        const v3 = version(w, { key: 'v3', finding: 'f1', timestamp: T0 + 3 * HOUR, status: 'SUPPRESSED' });
+        await commit(s, [{ connectorId: w.rootA, records: [v2] }]);
+        await commit(s, [{ connectorId: w.rootA, records: [v1] }]);
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          status: 'CLOSED',
+          updatedAt: T0 + 2 * HOUR,
+          recordId: v2._id,
+        });
+        // Both versions are records of the index; the state is the newest.
+        expect(s.index.size()).toBe(2);
+        await commit(s, [{ connectorId: w.rootB, records: [v3] }]);
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          status: 'SUPPRESSED',
+          updatedAt: T0 + 3 * HOUR,
+          recordId: v3._id,
+          connectorId: w.rootB,
+        });
+        // Another tenant's older version of the same finding does not touch Root's state.
+        await commit(s, [
+          {
+            connectorId: w.acme,
+            records: [version(w, { key: 'v1', finding: 'f1', timestamp: T0, tenant: 'acme' })],
+          },
+        ]);
+        expect(s.findings.get('root', arn('f1'))?.status).toBe('SUPPRESSED');
+        expect(s.findings.get(w.acmeId, arn('f1'))?.status).toBe('ACTIVE');
+        expect(s.findings.countByStatus(w.rootA)).toEqual({});
+        expect(s.findings.countByStatus(w.rootB)).toEqual({ SUPPRESSED: 1 });
+        expect([...s.findings.iterate()].map((f) => [f.tenantId, f.status]).sort()).toEqual(
+          [
+            ['root', 'SUPPRESSED'],
+            [w.acmeId, 'ACTIVE'],
+          ].sort(),
+        );
+      });
+    });
+
+    describeSearch(factory);
+    describePaging(factory);
+  });
+}
+
+/** Six hand-built records whose hit sets are obvious; the names are their `_id`s. */
+function searchRecords(w: World): InterflowRecord[] {
+  const rec = (
+    id: string,
+    tenant: 'root' | 'acme',
+    h: number,
+    severity: number,
+    over: Partial<InterflowRecord>,
+  ) => ({
+    ...version(w, { key: id, finding: id, timestamp: T0 + h * HOUR, tenant }),
+    _id: id,
+    write_time: T0 + DAY + h * HOUR,
+    severity,
+    ...over,
+    aws_inspector: { findingArn: arn(id), ...(over.aws_inspector as object) },
+  });
+  const insp = (status: string, inspectorScore: number) => ({
+    aws_inspector: { status, inspectorScore },
+  });
+  return [
+    rec('alpha1', 'root', 1, 90, {
+      event_name: 'Remote code execution in OpenSSL',
+      package_name: 'openssl-libs',
+      tags: ['prod', 'web'],
+      resources: [{ id: 'i-1', type: 'AWS_EC2_INSTANCE' }],
+      ip: '10.0.0.1',
+      vulnerabilityId: 'CVE-2024-1234',
+      ...insp('ACTIVE', 9.8),
+    }),
+    rec('bravo2', 'root', 2, 70, {
+      event_name: 'Denial of service in zlib',
+      package_name: 'zlib',
+      tags: ['dev'],
+      resources: [{ id: 'i-2', type: 'AWS_LAMBDA_FUNCTION' }],
+      ...insp('CLOSED', 7),
+    }),
+    rec('charlie3', 'root', 3, 50, {
+      event_name: 'Information disclosure',
+      description: 'code execution remote',
+      package_name: 'openssh',
+      vulnerabilityId: 'CVE-2024-9999',
+      ...insp('ACTIVE', 5),
+    }),
+    rec('delta4', 'root', 4, 30, {
+      event_name: 'Weak cipher',
+      package_name: 'libssl3',
+      marker: '--',
+      ...insp('SUPPRESSED', 3.1),
+    }),
+    rec('echo5', 'root', 5, 10, {
+      event_name: 'Draft (draft) notice',
+      package_name: 'curl',
+      note: 'ratio a:b',
+      ...insp('CLOSED', 1),
+    }),
+    rec('foxtrot6', 'acme', 6, 90, {
+      event_name: 'Remote code execution in OpenSSL',
+      package_name: 'openssl-libs',
+      tags: ['prod'],
+      ...insp('ACTIVE', 8),
+    }),
+  ];
+}
+
+/**
+ * Every query form of src/search/README.md. Wildcards are asserted by their hits only (how they
+ * are answered is the backend's business).
+ */
+const QUERIES: [q: string, ids: string][] = [
+  // free text, case-insensitive
+  ['openssl', 'alpha1 foxtrot6'],
+  ['OpenSSL', 'alpha1 foxtrot6'],
+  ['', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  ['*', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  ['zlib', 'bravo2'],
+  ['alpha1', 'alpha1'],
+  // field:value, words not substrings, several words = all of them
+  ['package_name:openssl-libs', 'alpha1 foxtrot6'],
+  ['package_name:OPENSSL-LIBS', 'alpha1 foxtrot6'],
+  ['package_name:open', ''],
+  ['severity:9', ''],
+  ['aws_inspector.status:closed', 'bravo2 echo5'],
+  ['msg_origin.source:aws', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  // arrays are looked through, dotted paths into arrays of objects
+  ['tags:prod', 'alpha1 foxtrot6'],
+  ['tags:web', 'alpha1'],
+  ['resources.type:AWS_LAMBDA_FUNCTION', 'bravo2'],
+  ['resources.id:i-2', 'bravo2'],
+  ['ip:"10.0.0.1"', 'alpha1'],
+  ['_id:bravo2', 'bravo2'],
+  // phrases: the words in this order
+  ['"remote code execution"', 'alpha1 foxtrot6'],
+  ['remote code execution', 'alpha1 charlie3 foxtrot6'],
+  ['event_name:"code execution"', 'alpha1 foxtrot6'],
+  ['description:"code execution"', 'charlie3'],
+  ['description:"execution code"', ''],
+  // wildcards, leading ones included
+  ['package_name:open*', 'alpha1 charlie3 foxtrot6'],
+  ['package_name:o?en*', 'alpha1 charlie3 foxtrot6'],
+  ['package_name:OPEN*', 'alpha1 charlie3 foxtrot6'],
+  ['package_name:*ssl', 'alpha1 foxtrot6'],
+  ['package_name:*ssl*', 'alpha1 delta4 foxtrot6'],
+  ['package_name:z?ib', 'bravo2'],
+  ['package_name:*', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  ['*ssl', 'alpha1 foxtrot6'],
+  ['*ssl*', 'alpha1 delta4 foxtrot6'],
+  ['open*', 'alpha1 charlie3 foxtrot6'],
+  ['*nial', 'bravo2'],
+  ['d*t*e', 'echo5'],
+  ['d*s*e', 'charlie3'],
+  // existence
+  ['tags:*', 'alpha1 bravo2 foxtrot6'],
+  ['_exists_:tags', 'alpha1 bravo2 foxtrot6'],
+  ['_exists_:resources', 'alpha1 bravo2'],
+  ['aws_inspector:*', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  ['_exists_:nosuchfield', ''],
+  ['NOT _exists_:tags', 'charlie3 delta4 echo5'],
+  // boolean operators, juxtaposition, grouping, precedence
+  ['openssl AND aws_inspector.status:ACTIVE', 'alpha1 foxtrot6'],
+  ['openssl && tags:web', 'alpha1'],
+  ['openssl tags:web', 'alpha1'],
+  ['package_name:zlib OR package_name:curl', 'bravo2 echo5'],
+  ['package_name:zlib || package_name:curl', 'bravo2 echo5'],
+  ['NOT aws_inspector.status:CLOSED', 'alpha1 charlie3 delta4 foxtrot6'],
+  ['!aws_inspector.status:CLOSED', 'alpha1 charlie3 delta4 foxtrot6'],
+  ['-aws_inspector.status:CLOSED', 'alpha1 charlie3 delta4 foxtrot6'],
+  ['+openssl -tags:web', 'foxtrot6'],
+  ['package_name:curl OR package_name:zlib AND tags:dev', 'bravo2 echo5'],
+  ['(package_name:curl OR package_name:zlib) AND tags:dev', 'bravo2'],
+  ['aws_inspector.status:(ACTIVE OR SUPPRESSED)', 'alpha1 charlie3 delta4 foxtrot6'],
+  ['NOT (openssl OR zlib)', 'charlie3 delta4 echo5'],
+  ['openssl^2', 'alpha1 foxtrot6'],
+  // ranges: inclusive, exclusive, mixed, open
+  ['severity:[50 TO 90]', 'alpha1 bravo2 charlie3 foxtrot6'],
+  ['severity:{50 TO 90}', 'bravo2'],
+  ['severity:[50 TO 90}', 'bravo2 charlie3'],
+  ['severity:{50 TO 90]', 'alpha1 bravo2 foxtrot6'],
+  ['severity:[* TO 30]', 'delta4 echo5'],
+  ['severity:[70 TO *]', 'alpha1 bravo2 foxtrot6'],
+  ['severity:>=70', 'alpha1 bravo2 foxtrot6'],
+  ['severity:>70', 'alpha1 foxtrot6'],
+  ['severity:<=30', 'delta4 echo5'],
+  ['severity:<30', 'echo5'],
+  ['aws_inspector.inspectorScore:[7 TO 9]', 'bravo2 foxtrot6'],
+  ['aws_inspector.inspectorScore:>9', 'alpha1'],
+  ['package_name:[m TO p]', 'alpha1 charlie3 foxtrot6'],
+  // times: ISO-8601 and epoch ms, on timestamp and write_time
+  [`timestamp:>=${iso(T0 + 3 * HOUR)}`, 'charlie3 delta4 echo5 foxtrot6'],
+  [`timestamp:>=${T0 + 3 * HOUR}`, 'charlie3 delta4 echo5 foxtrot6'],
+  [`timestamp:[${iso(T0 + 2 * HOUR)} TO ${iso(T0 + 4 * HOUR)}]`, 'bravo2 charlie3 delta4'],
+  [`timestamp:{${T0 + 2 * HOUR} TO ${T0 + 4 * HOUR}}`, 'charlie3'],
+  [`write_time:<${iso(T0 + DAY + 2 * HOUR)}`, 'alpha1'],
+  [`write_time:>${T0 + DAY + 5 * HOUR}`, 'foxtrot6'],
+  // several words: all of them (anywhere, or in that field); values holding ':'
+  ['CVE-2024-1234', 'alpha1'],
+  ['vulnerabilityId:CVE-2024-1234', 'alpha1'],
+  ['vulnerabilityId:cve-2024*', 'alpha1 charlie3'],
+  [`aws_inspector.findingArn:${arn('bravo2')}`, 'bravo2'],
+  ['_exists_:aws_inspector.inspectorScore', 'alpha1 bravo2 charlie3 delta4 echo5 foxtrot6'],
+  // lower-case and/or are words; a free-text term without letters or digits is ignored
+  ['zlib or curl', ''],
+  ['service of', 'bravo2'],
+  ['openssl /', 'alpha1 foxtrot6'],
+  ['marker:--', 'delta4'],
+  // escapes
+  ['event_name:\\(draft\\)', 'echo5'],
+  ['note:a\\:b', 'echo5'],
+];
+
+function describeSearch(factory: StoreFactory): void {
+  describe('search semantics', () => {
+    let o: OpenedStore;
+    let w: World;
+    beforeAll(async () => {
+      o = await factory();
+      w = world(o.store);
+      const [a, b, c, d, e, f] = searchRecords(w);
+      // Several commits (and, with small shards, several index shards).
+      await commit(o.store, [{ connectorId: w.rootA, records: [a!, b!] }]);
+      await commit(o.store, [{ connectorId: w.rootB, records: [c!, d!, e!] }]);
+      await commit(o.store, [{ connectorId: w.acme, records: [f!] }]);
+    });
+    afterAll(async () => {
+      await o.close();
+    });
+
+    const hits = (q: string, f: SearchFilter = {}) =>
+      o.store.index
+        .search({ ...f, q, limit: 0 })
+        .records.map((r) => r._id)
+        .sort();
+
+    it.each(QUERIES)('%s', (q, expected) => {
+      const want = expected.split(' ').filter(Boolean).sort();
+      expect(hits(q)).toEqual(want);
+      expect(o.store.index.count({ q })).toBe(want.length);
+      expect(o.store.index.search({ q, limit: 2 }).total).toBe(want.length);
+    });
+
+    it('the stored record comes back as it was committed', () => {
+      const all = searchRecords(w);
+      for (const r of all) expect(o.store.index.search({ q: `_id:${r._id}` }).records).toEqual([r]);
+    });
+
+    it('a query that does not parse is refused with ERR_QUERY_INVALID naming the position', () => {
+      for (const q of ['severity:[50 TO', '(openssl', 'openssl OR', 'severity:>']) {
+        let err: unknown;
+        try {
+          o.store.index.search({ q });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(CodedError);
+        expect((err as CodedError).code).toBe('ERR_QUERY_INVALID');
+        expect((err as Error).message).toMatch(/position \d+/);
+      }
+    });
+
+    it('tenant scoping: tenantIds restricts search, count and histogram; [] = nothing', () => {
+      expect(hits('openssl', { tenantIds: ['root'] })).toEqual(['alpha1']);
+      expect(hits('openssl', { tenantIds: [w.acmeId] })).toEqual(['foxtrot6']);
+      expect(hits('openssl', { tenantIds: ['root', w.acmeId] })).toEqual(['alpha1', 'foxtrot6']);
+      expect(hits('*', { tenantIds: [] })).toEqual([]);
+      expect(hits('*', { tenantIds: ['no-such-tenant'] })).toEqual([]);
+      expect(o.store.index.count({ q: '*', tenantIds: ['root'] })).toBe(5);
+      expect(o.store.index.count({ tenantIds: [] })).toBe(0);
+      const h = o.store.index.histogram({ tenantIds: [w.acmeId], buckets: 10 });
+      expect(h.buckets.reduce((n, b) => n + b.count, 0)).toBe(1);
+    });
+
+    it('time ranges: inclusive from/to on timestamp (default) and on write_time', () => {
+      const range = { from: T0 + 2 * HOUR, to: T0 + 4 * HOUR };
+      expect(hits('*', range)).toEqual(['bravo2', 'charlie3', 'delta4']);
+      expect(hits('*', { from: T0 + 5 * HOUR })).toEqual(['echo5', 'foxtrot6']);
+      expect(hits('*', { to: T0 + HOUR })).toEqual(['alpha1']);
+      expect(hits('*', { ...range, timeField: 'write_time' })).toEqual([]);
+      const wt = { from: T0 + DAY + 2 * HOUR, to: T0 + DAY + 4 * HOUR, timeField: 'write_time' as const };
+      expect(hits('*', wt)).toEqual(['bravo2', 'charlie3', 'delta4']);
+      expect(hits('package_name:open*', wt)).toEqual(['charlie3']);
+      expect(o.store.index.count({ q: 'severity:>=50', ...range })).toBe(2);
+      expect(() => o.store.index.search({ timeField: 'nope' as never })).toThrow(/timeField/);
+    });
+
+    it('histogram: contiguous buckets whose counts are the counts of their ranges', () => {
+      const cases: (SearchFilter & { buckets?: number })[] = [
+        { buckets: 10 },
+        { buckets: 3 },
+        { q: 'openssl', buckets: 10 },
+        { q: 'severity:>=50', timeField: 'write_time', buckets: 20 },
+        { from: T0, to: T0 + 6 * HOUR - 1, buckets: 6 },
+        { q: '*ssl*', from: T0, to: T0 + DAY, buckets: 24 },
+      ];
+      for (const c of cases) {
+        const h = o.store.index.histogram(c);
+        const { buckets: _b, ...filter } = c;
+        const total = o.store.index.count(filter);
+        expect(h.interval).toBeGreaterThan(0);
+        expect(h.buckets.length).toBeGreaterThan(0);
+        expect(h.buckets.length).toBeLessThanOrEqual((c.buckets ?? 60) + 1);
+        expect(h.buckets.reduce((n, b) => n + b.count, 0)).toBe(total);
+        h.buckets.forEach((b, i) => {
+          if (i > 0) expect(b.start).toBe(h.buckets[i - 1]!.start + h.interval);
+          const inBucket = o.store.index.count({
+            ...filter,
+            from: Math.max(b.start, filter.from ?? -Infinity),
+            to: Math.min(b.start + h.interval - 1, filter.to ?? Infinity),
+          });
+          expect(b.count).toBe(inBucket);
+        });
+        if (c.from !== undefined) {
+          expect(h.buckets[0]!.start).toBeLessThanOrEqual(c.from);
+          expect(h.buckets.at(-1)!.start + h.interval).toBeGreaterThan(c.to!);
+        }
+      }
+      // Nothing matches: no counts.
+      const none = o.store.index.histogram({ q: 'nosuchword' }).buckets;
+      expect(none.reduce((n, b) => n + b.count, 0)).toBe(0);
+    });
+
+    it('log-filter preview: the last records stored, newest first, and what a filter would discard', () => {
+      // As POST /log-filters/preview does: recent(limit) for all tenants, else a tenant-scoped
+      // search by write_time, then the filter matcher over them.
+      const recent = o.store.index.recent(4);
+      expect(recent.map((r) => r._id)).toEqual(['foxtrot6', 'echo5', 'delta4', 'charlie3']);
+      expect(o.store.index.recent(100)).toHaveLength(6);
+      expect(() => o.store.index.recent(0)).toThrow(CodedError);
+      const match = compileFilters([
+        { name: 'high', conditions: [{ field: 'severity', operator: 'gte', values: [70] }] },
+      ]);
+      expect(recent.filter((r) => match(r) !== undefined).map((r) => r._id)).toEqual(['foxtrot6']);
+      const scoped = o.store.index.search({ tenantIds: ['root'], limit: 3, sort: 'write_time:desc' }).records;
+      expect(scoped.map((r) => r._id)).toEqual(['echo5', 'delta4', 'charlie3']);
+      expect(
+        o.store.index
+          .search({ tenantIds: ['root'], limit: 1000, sort: 'write_time:desc' })
+          .records.filter((r) => match(r) !== undefined)
+          .map((r) => r._id),
+      ).toEqual(['bravo2', 'alpha1']);
+    });
+  });
+}
+
+function describePaging(factory: StoreFactory): void {
+  describe('sorting and paging', () => {
+    let o: OpenedStore;
+    const N = 23;
+    beforeAll(async () => {
+      o = await factory();
+      const w = world(o.store);
+      // Ties on every sort field, so the order must be total for pages to neither repeat nor skip.
+      const recs = Array.from({ length: N }, (_, i) => ({
+        ...version(w, { key: `p${i}`, finding: `p${i}`, timestamp: T0 + (i % 5) * HOUR }),
+        write_time: T0 + DAY + (i % 3) * HOUR,
+        severity: ((i * 7) % 4) * 30,
+      }));
+      for (let i = 0; i < N; i += 6)
+        await commit(o.store, [{ connectorId: w.rootA, records: recs.slice(i, i + 6) }]);
+    });
+    afterAll(async () => {
+      await o.close();
+    });
+
+    const cases = SORT_FIELDS.flatMap((f) => (['asc', 'desc'] as const).map((d) => [f, d] as const));
+    it.each(cases)('sort %s:%s with offset/limit pages: ordered, no duplicates, no gaps', (field, dir) => {
+      const sort = `${field}:${dir}`;
+      const all = o.store.index.search({ sort, limit: 0 });
+      expect(all.total).toBe(N);
+      const values = all.records.map((r) => r[field] as number);
+      const sorted = [...values].sort((a, b) => (dir === 'asc' ? a - b : b - a));
+      expect(values).toEqual(sorted);
+      const paged: string[] = [];
+      for (let offset = 0; offset < N + 5; offset += 5) {
+        const p = o.store.index.search({ sort, limit: 5, offset });
+        expect(p.total).toBe(N);
+        expect(p.records.length).toBe(Math.max(0, Math.min(5, N - offset)));
+        paged.push(...p.records.map((r) => r._id));
+      }
+      expect(paged).toEqual(all.records.map((r) => r._id));
+      expect(new Set(paged).size).toBe(N);
+      // The CLI's stream: the same records, the same order, as JSON texts.
+      const streamed = [...o.store.index.stream({ sort, limit: 0 })].map(
+        (t) => JSON.parse(t) as InterflowRecord,
+      );
+      expect(streamed).toEqual(all.records);
+      expect(o.store.index.count({})).toBe(o.store.index.size());
+      // The same with a query and a time range.
+      const f = { q: 'severity:>=30', from: T0 + HOUR, sort };
+      const want = o.store.index.search({ ...f, limit: 0 }).records.map((r) => r._id);
+      const got = [0, 4, 8, 12, 16].flatMap((offset) =>
+        o.store.index.search({ ...f, limit: 4, offset }).records.map((r) => r._id),
+      );
+      expect(got).toEqual(want);
+      expect(want.length).toBe(o.store.index.count(f));
+    });
+
+    it('default sort is timestamp:desc, default page 100; a bad sort is refused', () => {
+      const r = o.store.index.search({});
+      expect(r.records.map((x) => x.timestamp)).toEqual(
+        o.store.index.search({ sort: 'timestamp:desc', limit: 0 }).records.map((x) => x.timestamp),
+      );
+      expect(() => o.store.index.search({ sort: 'event_name:asc' })).toThrow(/sort must be/);
+    });
+  });
+}
+
+/** What the previous release's data directory holds, for a backend's `fromPreviousRelease`. */
+export interface PreviousReleaseData {
+  tenants: { id: string; name: string }[];
+  connectors: { id: string; name: string; tenant: string }[];
+  /** The records as that release stored them (`_id` = the version key, no tenant). */
+  records: InterflowRecord[];
+  checkpoints: Record<string, unknown>;
+}
+
+/**
+ * Upgrade: `fromPreviousRelease(data)` builds the data the previous release (0.1.0, schema
+ * version 9 for SQLite) would have left holding `data`, then opens it with today's code.
+ */
+export function describeUpgradeConformance(
+  name: string,
+  fromPreviousRelease: (data: PreviousReleaseData) => Promise<OpenedStore>,
+): void {
+  describe(`store conformance: ${name}: upgrade from the previous release`, () => {
+    const C = { id: 'c-root', name: 'legacy-root', tenant: 'Root Tenant' };
+    const records: InterflowRecord[] = [1, 2, 3, 4].map((i) =>
+      testRecord(
+        { id: C.id, name: C.name },
+        {
+          _id: `0000000000000000000000000000000${i}`,
+          timestamp: T0 + i * HOUR,
+          severity: 20 * i,
+          package_name: `legacypkg${i}`,
+          aws_inspector: {
+            findingArn: arn(`legacy${i}`),
+            status: i === 4 ? 'CLOSED' : 'ACTIVE',
+            severity: 'HIGH',
+          },
+        },
+      ),
+    );
+    const data: PreviousReleaseData = {
+      tenants: [{ id: 'acme-id', name: ACME }],
+      connectors: [C],
+      records,
+      checkpoints: { [C.id]: { token: 'legacy-token' } },
+    };
+
+    it('records are searchable under their per-tenant _id, deduplicated on re-commit, state and checkpoint intact', async () => {
+      const o = await fromPreviousRelease(data);
+      try {
+        const s = o.store;
+        expect(s.index.size()).toBe(records.length);
+        const upgraded: InterflowRecord[] = records.map((r) => ({
+          ...r,
+          _id: tenantRecordId(r.tenantid, r._id),
+        }));
+        for (const r of upgraded) {
+          expect(s.index.search({ q: `_id:${r._id}` }).records).toEqual([r]);
+          expect(s.index.search({ q: `package_name:${String(r.package_name)}` }).records).toEqual([r]);
+        }
+        expect(s.index.count({ q: 'legacypkg* AND severity:>=40' })).toBe(3);
+        expect(s.index.count({ q: 'aws_inspector.status:closed', tenantIds: ['root'] })).toBe(1);
+        expect(s.tenants.getByName(ACME)?.id).toBe('acme-id');
+        expect(s.connectors.get(C.id)?.name).toBe(C.name);
+        expect(s.checkpoints.get(C.id)).toEqual({ token: 'legacy-token' });
+        expect(s.findings.get('root', arn('legacy4'))).toMatchObject({
+          status: 'CLOSED',
+          recordId: upgraded[3]!._id,
+        });
+
+        // Collecting the same versions again (today's ids) stores nothing.
+        const run = s.runs.start(C.id);
+        const again = await commit(s, [
+          { connectorId: C.id, records: upgraded, checkpoint: { token: 'next' }, runId: run },
+        ]);
+        expect(again).toMatchObject({ stored: 0, duplicates: records.length });
+        expect(s.index.size()).toBe(records.length);
+        // A new version moves the state forward; the old ones stay searchable.
+        const v5 = {
+          ...upgraded[3]!,
+          _id: tenantRecordId('root', 'v5'),
+          timestamp: T0 + DAY,
+          aws_inspector: { findingArn: arn('legacy4'), status: 'ACTIVE' },
+        };
+        expect(await commit(s, [{ connectorId: C.id, records: [v5] }])).toMatchObject({ stored: 1 });
+        expect(s.findings.get('root', arn('legacy4'))).toMatchObject({ status: 'ACTIVE', recordId: v5._id });
+        expect(s.index.count({ q: 'package_name:legacypkg4' })).toBe(2);
+      } finally {
+        await o.close();
+      }
+    });
+  });
+}
