@@ -13,7 +13,7 @@ import {
   type LogFilter,
   type Tenant,
 } from '../api.js';
-import { useSession } from '../App.js';
+import { useSession } from '../session.js';
 import { href, navigate } from '../router.js';
 import {
   MASK,
