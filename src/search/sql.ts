@@ -18,6 +18,7 @@ import { queryError } from './parser.js';
 import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
 import { ftsParams, ftsRowidsSql } from './fts-sql.js';
 import { compileGlob, globLiterals } from './glob.js';
+import { parseTime } from '../core/time.js';
 
 /**
  * `ic_wild` on the record, asked only of records whose JSON text holds the pattern's ASCII
@@ -68,14 +69,6 @@ const NOTHING: Frag = { sql: '0', params: [] };
 const EVERYTHING: Frag = { sql: '1', params: [] };
 /** A clause without any word (e.g. "-" or "/"): dropped from AND/OR/NOT, as an analyzer drops it. */
 const IGNORED: Frag = { sql: '1', params: [] };
-
-/** Parse a time bound: epoch ms, or ISO-8601 / date. */
-export function parseTime(v: string): number | undefined {
-  if (/^-?\d+$/.test(v)) return Number(v);
-  if (!/^\d{4}-\d{2}/.test(v)) return undefined;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : t;
-}
 
 function numericBound(field: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -15,15 +15,9 @@ import {
   type ReconcileIndex,
   type ReconcileReport,
 } from '../../connectors/aws-inspector/reconcile.js';
+import { parseTime } from '../../core/time.js';
 import { openStore, type Store } from '../../store/index.js';
 import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
-
-/** ISO-8601 date/time or epoch milliseconds. */
-export function parseTime(v: string): number | undefined {
-  if (/^\d+$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? t : undefined;
-}
 
 /**
  * The index side of reconcile for one connector, on the store's SQLite connection: its
