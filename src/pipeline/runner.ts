@@ -9,7 +9,7 @@ import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
-import { configSecrets } from '../connectors/aws-inspector/client.js';
+import { configSecrets } from '../connectors/aws-inspector/config.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
 import { mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';

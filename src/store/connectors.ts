@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import {
   connectorConfigSchema,
   configIssues,
+  AUTH_SECRET_KEYS,
   SECRET_FIELDS,
   type ConnectorConfig,
   type FieldIssue,
@@ -290,14 +291,13 @@ export function connectorsRepo(
           }
           const cur = current.auth as Obj;
           const p = pa as Obj;
-          // Switching method keeps only the fields both methods share (the source keys).
+          // Switching method keeps only the secret fields (the source keys, which both methods have).
           const base: Obj =
             p.method !== undefined && p.method !== cur.method
-              ? { accessKeyId: cur.accessKeyId, secretAccessKey: cur.secretAccessKey }
+              ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
               : { ...cur };
           const auth: Obj = { ...base, ...p };
-          for (const f of SECRET_FIELDS) {
-            const key = f.slice('auth.'.length);
+          for (const key of AUTH_SECRET_KEYS) {
             const v = p[key];
             if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
           }

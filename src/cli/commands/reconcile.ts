@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { createLogger, redactSecrets } from '../../core/logger.js';
-import { configSecrets, createInspectorClient } from '../../connectors/aws-inspector/client.js';
-import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
+import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
+import { configSecrets, type ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import {
   reconcile,
   type IndexFindingState,
