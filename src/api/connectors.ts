@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError, ERRORS } from '../core/errors.js';
+import { CodedError, ERRORS, FieldsError, type FieldError } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import {
   AUTH_SECRET_KEYS,
@@ -27,7 +27,6 @@ import {
   type AuthContext,
   type TestResultPayload,
 } from './context.js';
-import { FieldsError, type FieldError } from './errors.js';
 import {
   FIXED,
   connectorCreateBody,

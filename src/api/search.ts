@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseTime } from '../core/time.js';
 import { authOf, searchScope, type ApiContext } from './context.js';
-import { FieldsError, type FieldError } from './errors.js';
+import { FieldsError, type FieldError } from '../core/errors.js';
 import { errorBody, histogramQuery, searchQuery } from './schemas.js';
 
 /** from/to as epoch ms or an ISO-8601 date; absent = unbounded (all time). */

@@ -17,7 +17,7 @@ import {
 } from '../../connectors/aws-inspector/reconcile.js';
 import { parseTime } from '../../core/time.js';
 import { openStore, type Store } from '../../store/index.js';
-import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
+import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
 
 /**
  * The index side of reconcile for one connector, on the store's SQLite connection: its
@@ -120,7 +120,7 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
   try {
     cfg = loadConfigFile(opts.config);
   } catch (e) {
-    if (e instanceof ConfigFileError) return reportConfigError(e);
+    if (isConfigInvalid(e)) return reportConfigError(e);
     throw e;
   }
   const from = opts.from === undefined ? undefined : parseTime(opts.from);

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import {
   AUTH_SECRET_KEYS,
@@ -78,6 +79,24 @@ describe('connector config schema', () => {
     expect(() => resolveEnvRefs(c, { AK: 'AKIAIOSFODNN7EXAMPLE', SK: 'shh-secret\n' })).toThrow(
       /^auth\.secretAccessKey: environment variable SK contains control characters/,
     );
+  });
+
+  it('an unusable ${ENV:NAME} is ERR_CONFIG_INVALID with the field in `fields` (no message parsing)', () => {
+    const c = connectorConfigSchema.parse({
+      ...valid,
+      auth: { method: 'access_key', accessKeyId: '${ENV:AK}', secretAccessKey: 'shh' },
+    });
+    let err: unknown;
+    try {
+      resolveEnvRefs(c, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FieldsError);
+    expect(err).toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      fields: [{ field: 'auth.accessKeyId', message: 'environment variable AK is not set' }],
+    });
   });
 
   it('refuses blank names and secrets with control characters, naming the field', () => {

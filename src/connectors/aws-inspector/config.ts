@@ -5,6 +5,7 @@
  * API and redacted from logs.
  */
 import { z } from 'zod';
+import { FieldsError, type FieldError } from '../../core/errors.js';
 import { REGIONS } from './regions.js';
 
 /** Printable ASCII only: the spec forbids multibyte characters in the name. */
@@ -235,13 +236,8 @@ export function configSecrets(cfg: ConnectorConfig): string[] {
   return out;
 }
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
-
 /** All invalid fields at once, each named by its dotted path. */
-export function configIssues(error: z.ZodError): FieldIssue[] {
+export function configIssues(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((i) => {
     const base = i.path.map(String);
     if (i.code === 'unrecognized_keys') {
@@ -254,17 +250,19 @@ export function configIssues(error: z.ZodError): FieldIssue[] {
   });
 }
 
-/** Replace `${ENV:NAME}` references with the environment's values (never logged). */
+/**
+ * Replace `${ENV:NAME}` references with the environment's values (never logged). An unset or
+ * unusable variable throws ERR_CONFIG_INVALID (FieldsError) naming the field.
+ */
 export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
   const resolve = (field: string, v: string): string => {
     const m = ENV_REF.exec(v);
     if (!m) return v;
     const val = env[m[1]!];
-    if (val === undefined || val === '') throw new Error(`${field}: environment variable ${m[1]} is not set`);
+    const invalid = (message: string) => new FieldsError('ERR_CONFIG_INVALID', [{ field, message }]);
+    if (val === undefined || val === '') throw invalid(`environment variable ${m[1]} is not set`);
     if (CONTROL_CHARS.test(val)) {
-      throw new Error(
-        `${field}: environment variable ${m[1]} contains control characters (a trailing newline?)`,
-      );
+      throw invalid(`environment variable ${m[1]} contains control characters (a trailing newline?)`);
     }
     return val;
   };
