@@ -10,7 +10,7 @@ export type { Logger };
 
 /** The connector config's secret fields (by name, at any of the first three levels) and other credentials. */
 const SECRET_NAMES = [...new Set([...SECRET_FIELDS.map((f) => f.split('.').at(-1)!), 'sessionToken'])];
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   ...SECRET_NAMES.flatMap((n) => [n, `*.${n}`, `*.*.${n}`]),
   'password',
   'token',

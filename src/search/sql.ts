@@ -47,22 +47,16 @@ export const TIME_FIELDS = new Set(['timestamp', 'write_time']);
 export interface CompileOptions {
   /** Fields (dotted paths) that have held text values in the index being searched. */
   textPaths?: ReadonlySet<string>;
-  /** The FTS5 tables (shards) to search, oldest first. Default: `syslog_fts` alone. */
-  ftsTables?: readonly string[];
-}
-
-export interface SqlWhere {
-  where: string;
-  params: unknown[];
+  /** The FTS5 tables (shards) to search, oldest first. */
+  ftsTables: readonly string[];
 }
 
 type Frag = { fts: string } | { sql: string; params: unknown[] };
 
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
-const DEFAULT_FTS = ['syslog_fts'];
 const toSqlFrag = (f: Frag, o: CompileOptions): { sql: string; params: unknown[] } => {
   if (!('fts' in f)) return f;
-  const tables = o.ftsTables ?? DEFAULT_FTS;
+  const tables = o.ftsTables;
   return { sql: `s.rowid IN (${ftsRowidsSql(tables)})`, params: ftsParams(tables, f.fts) };
 };
 const NOTHING: Frag = { sql: '0', params: [] };
@@ -286,16 +280,10 @@ function compile(n: Node, o: CompileOptions): Frag {
   }
 }
 
-/** The WHERE clause (over `syslog s`) for a parsed query. */
-export function toSql(ast: Node, o: CompileOptions = {}): SqlWhere {
-  const f = toSqlFrag(compile(ast, o), o);
-  return { where: f.sql, params: f.params };
-}
-
 /** The compiled form, exposed so the index can count a pure FTS query from the FTS table alone. */
 export function compileQuery(
   ast: Node,
-  o: CompileOptions = {},
+  o: CompileOptions,
 ): { fts: string } | { sql: string; params: unknown[] } {
   return compile(ast, o);
 }
