@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counter, Registry } from 'prom-client';
-import { testEnv, type TestEnv } from './testing.js';
+import { testEnv, type TestEnv } from '../../test/support/api.js';
 
 let env: TestEnv | undefined;
 afterEach(async () => {

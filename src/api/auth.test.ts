@@ -3,7 +3,7 @@ import { fixedClock } from '../core/clock.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { createHashGate } from '../auth/password.js';
 import { parseTrustProxy } from './app.js';
-import { ADMIN_PASSWORD, testEnv, type TestEnv } from './testing.js';
+import { ADMIN_PASSWORD, testEnv, type TestEnv } from '../../test/support/api.js';
 
 let env: TestEnv | undefined;
 afterEach(async () => {

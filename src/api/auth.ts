@@ -7,13 +7,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError, RetryLaterError } from '../core/errors.js';
+import { CodedError, FieldsError, RetryLaterError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
 import { LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
 import { PASSWORD_MAX, passwordProblem } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
-import { FieldsError } from './errors.js';
 import { errorBody, sessionUser } from './schemas.js';
 
 export const SESSION_COOKIE = 'ic_session';

@@ -18,7 +18,7 @@ import { createInspectorClient } from '../connectors/aws-inspector/client.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { openStore } from '../store/index.js';
 import type { TestConnectorFn, TestResultPayload } from './context.js';
-import { testEnv, type TestEnv } from './testing.js';
+import { testEnv, type TestEnv } from '../../test/support/api.js';
 
 const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',

@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordingScheduler, testEnv, type RecordingScheduler, type TestEnv } from './testing.js';
+import {
+  recordingScheduler,
+  testEnv,
+  type RecordingScheduler,
+  type TestEnv,
+} from '../../test/support/api.js';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';

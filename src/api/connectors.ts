@@ -6,9 +6,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError, ERRORS } from '../core/errors.js';
+import { CodedError, ERRORS, FieldsError, type FieldError } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
-import { ENV_REF, resolveEnvRefs, type ConnectorConfig } from '../connectors/aws-inspector/config.js';
+import {
+  AUTH_SECRET_KEYS,
+  ENV_REF,
+  configSecrets,
+  resolveEnvRefs,
+  type ConnectorConfig,
+} from '../connectors/aws-inspector/config.js';
 import { SecretUnreadableError, runCountsText, type Run, type StoredConnector } from '../store/index.js';
 import { failureResult } from '../connectors/aws-inspector/check.js';
 import { endpointIssues } from '../connectors/aws-inspector/endpoints.js';
@@ -21,7 +27,6 @@ import {
   type AuthContext,
   type TestResultPayload,
 } from './context.js';
-import { FieldsError, type FieldError } from './errors.js';
 import {
   FIXED,
   connectorCreateBody,
@@ -40,12 +45,12 @@ type Obj = Record<string, unknown>;
 /** ${ENV:NAME} is for config files on the server's own disk; over the API it would read the server's environment. */
 export function envRefIssues(auth: unknown): FieldError[] {
   if (!auth || typeof auth !== 'object') return [];
-  return ['accessKeyId', 'secretAccessKey']
-    .filter((k) => typeof (auth as Obj)[k] === 'string' && ENV_REF.test((auth as Obj)[k] as string))
-    .map((k) => ({
-      field: `auth.${k}`,
-      message: '${ENV:NAME} references are accepted only in CLI config files, not over the API',
-    }));
+  return AUTH_SECRET_KEYS.filter(
+    (k) => typeof (auth as Obj)[k] === 'string' && ENV_REF.test((auth as Obj)[k] as string),
+  ).map((k) => ({
+    field: `auth.${k}`,
+    message: '${ENV:NAME} references are accepted only in CLI config files, not over the API',
+  }));
 }
 
 export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
@@ -167,7 +172,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       key,
       busy,
       async (signal) => {
-        const secrets = [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
+        const secrets = configSecrets(cfg);
         let resolved: ConnectorConfig;
         try {
           resolved = resolveEnvRefs(cfg);
@@ -183,7 +188,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
             warnings: [],
           };
         }
-        secrets.push(resolved.auth.accessKeyId, resolved.auth.secretAccessKey);
+        secrets.push(...configSecrets(resolved));
         let r: TestResultPayload;
         try {
           r = await ctx.testConnector(resolved, connectorId, { signal });

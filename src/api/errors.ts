@@ -4,30 +4,22 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { CodedError, ERRORS, RetryLaterError, type ErrorCode } from '../core/errors.js';
+import {
+  CodedError,
+  ERRORS,
+  FieldsError,
+  RetryLaterError,
+  type ErrorCode,
+  type FieldError,
+} from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { ConfigInvalidError, SecretUnreadableError } from '../store/index.js';
-
-export interface FieldError {
-  field: string;
-  message: string;
-}
 
 export interface ErrorPayload {
   error: { code: ErrorCode; message: string; fields?: FieldError[] };
 }
 
-/** A 400 naming fields (ERR_CONFIG_INVALID for connector configs, ERR_VALIDATION otherwise). */
 /** 503s answered with their own message (search-pool.ts): the search's budget and the pool's bound. */
 const SEARCH_LIMITS: ReadonlySet<string> = new Set(['ERR_QUERY_TIMEOUT', 'ERR_SEARCH_BUSY']);
-
-export class FieldsError extends CodedError {
-  readonly fields: FieldError[];
-  constructor(code: 'ERR_CONFIG_INVALID' | 'ERR_VALIDATION', fields: FieldError[]) {
-    super(code, fields.map((f) => `${f.field}: ${f.message}`).join('; '));
-    this.fields = fields;
-  }
-}
 
 function send(reply: FastifyReply, code: ErrorCode, message: string, fields?: FieldError[], status?: number) {
   const body: ErrorPayload = { error: { code, message, ...(fields?.length ? { fields } : {}) } };
@@ -55,11 +47,8 @@ export function errorHandler(logger: Logger) {
         fields.map((f) => `${f.field}: ${f.message}`).join('; ');
       return send(reply, code, message, fields);
     }
-    if (
-      err instanceof ConfigInvalidError ||
-      err instanceof FieldsError ||
-      err instanceof SecretUnreadableError
-    ) {
+    if (err instanceof FieldsError) {
+      // ERR_CONFIG_INVALID / ERR_VALIDATION (400), ERR_SECRET_UNREADABLE: each field named.
       return send(reply, err.code, err.message, err.fields);
     }
     if (err instanceof RetryLaterError) {

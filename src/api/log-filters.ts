@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 import type { LogFilter } from '../connectors/aws-inspector/config.js';
 import { compileFilters, logFilterIssues } from '../pipeline/filter.js';
 import type { StoredLogFilter } from '../store/index.js';
@@ -19,7 +19,6 @@ import {
   type ApiContext,
   type AuthContext,
 } from './context.js';
-import { FieldsError } from './errors.js';
 import { errorBody, idParams, logFilterBody, logFilterOut, logFilterPatchBody } from './schemas.js';
 
 /** The collector's semantic checks (operator/value), with paths relative to the filter. */

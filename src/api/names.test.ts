@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tenant } from '../store/index.js';
-import { testEnv, type TestEnv } from './testing.js';
+import { testEnv, type TestEnv } from '../../test/support/api.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const config = (over: Record<string, unknown> = {}) => ({

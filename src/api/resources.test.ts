@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InterflowRecord } from '../core/record.js';
 import { ROOT_TENANT, type Tenant } from '../store/index.js';
-import { recordingScheduler, testEnv, type RecordingScheduler, type TestEnv } from './testing.js';
+import {
+  recordingScheduler,
+  testEnv,
+  type RecordingScheduler,
+  type TestEnv,
+} from '../../test/support/api.js';
 
 let env: TestEnv;
 let sched: RecordingScheduler;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  AUTH_SECRET_KEYS,
   accessKeyAuth,
   connectorConfigSchema,
   iamRoleAuth,
@@ -57,8 +58,13 @@ const authPatch = z
   .object({
     ...iamRoleAuth.partial().shape,
     method: z.enum([accessKeyAuth.shape.method.value, iamRoleAuth.shape.method.value]).optional(),
-    accessKeyId: keepable(accessKeyAuth.shape.accessKeyId),
-    secretAccessKey: keepable(accessKeyAuth.shape.secretAccessKey),
+    // The secret fields (marked in the config schema) are write-only: blank or MASK keeps them.
+    ...Object.fromEntries(
+      AUTH_SECRET_KEYS.map((k) => {
+        const field = { ...iamRoleAuth.shape, ...accessKeyAuth.shape } as Record<string, z.ZodType>;
+        return [k, keepable(field[k]!)];
+      }),
+    ),
   })
   .strict();
 

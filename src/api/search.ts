@@ -2,9 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseTime } from '../search/index.js';
+import { parseTime } from '../core/time.js';
 import { authOf, searchScope, type ApiContext } from './context.js';
-import { FieldsError, type FieldError } from './errors.js';
+import { FieldsError, type FieldError } from '../core/errors.js';
 import { errorBody, histogramQuery, searchQuery } from './schemas.js';
 
 /** from/to as epoch ms or an ISO-8601 date; absent = unbounded (all time). */
@@ -14,8 +14,8 @@ function times(q: { from?: string; to?: string }): { from?: number; to?: number 
   for (const k of ['from', 'to'] as const) {
     const v = q[k];
     if (v === undefined || v === '') continue;
-    const n = /^-?\d+$/.test(v) ? Number(v) : parseTime(v);
-    if (n === undefined || !Number.isFinite(n))
+    const n = parseTime(v);
+    if (n === undefined)
       issues.push({ field: k, message: `${k} must be epoch milliseconds or an ISO-8601 date/time` });
     else out[k] = n;
   }

@@ -2,12 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 import { PASSWORD_MAX } from '../auth/password.js';
 import type { User } from '../auth/users.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { isRoot, notFound, requireRole, type ApiContext } from './context.js';
-import { FieldsError } from './errors.js';
 import { errorBody, role, userOut, username } from './schemas.js';
 
 export function usersPlugin(app: FastifyInstance, ctx: ApiContext): void {

@@ -307,6 +307,25 @@ export class CodedError extends Error {
   }
 }
 
+/** A field at fault, by its dotted path (`auth.secretAccessKey`), and what is allowed there. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * A coded error naming every field at fault: the API answers `{error: {code, message, fields}}`
+ * (400 for ERR_CONFIG_INVALID / ERR_VALIDATION), the CLI prints one line per field.
+ */
+export class FieldsError extends CodedError {
+  readonly fields: FieldError[];
+  constructor(code: ErrorCode, fields: FieldError[], message?: string) {
+    super(code, message ?? fields.map((f) => `${f.field}: ${f.message}`).join('; '));
+    this.name = 'FieldsError';
+    this.fields = fields;
+  }
+}
+
 /** A coded error the client may retry after `retryAfterMs` (the API sends a Retry-After header). */
 export class RetryLaterError extends CodedError {
   readonly retryAfterMs: number;

@@ -4,22 +4,18 @@
  * messages from third parties can echo what they were given).
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { SECRET_FIELDS } from '../connectors/aws-inspector/config.js';
 
 export type { Logger };
 
+/** The connector config's secret fields (by name, at any of the first three levels) and other credentials. */
+const SECRET_NAMES = [...new Set([...SECRET_FIELDS.map((f) => f.split('.').at(-1)!), 'sessionToken'])];
 const REDACT_PATHS = [
-  'secretAccessKey',
-  'accessKeyId',
-  'sessionToken',
+  ...SECRET_NAMES.flatMap((n) => [n, `*.${n}`, `*.*.${n}`]),
   'password',
   'token',
-  '*.secretAccessKey',
-  '*.accessKeyId',
-  '*.sessionToken',
   '*.password',
   '*.token',
-  '*.*.secretAccessKey',
-  '*.*.accessKeyId',
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

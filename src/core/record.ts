@@ -33,8 +33,6 @@ export interface InterflowRecord {
   [field: string]: unknown;
 }
 
-export const SYSLOG_INDEX = 'syslog';
-
 /**
  * The record identity, computed here only: the first 32 hex digits of
  * SHA-256(`tenantId|versionKey`), where `versionKey` is the tenant-free identity of the source

@@ -9,7 +9,7 @@ import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
-import { configSecrets } from '../connectors/aws-inspector/client.js';
+import { configSecrets } from '../connectors/aws-inspector/config.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
 import { mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';
@@ -76,7 +76,7 @@ export async function runConnector(
 ): Promise<RunOutcome> {
   const { store, clock, metrics } = deps;
   let connector = store.connectors.get(connectorId);
-  if (!connector) throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+  if (!connector) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
   let cfg = connector.config;
   let secrets: string[] = [];
   const log = deps.logger.child({ connectorId, connector: connector.name });
@@ -103,7 +103,7 @@ export async function runConnector(
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
     const full = store.connectors.getDecrypted(connectorId);
-    if (!full) throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+    if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
     connector = full;
     cfg = full.config;
     secrets = configSecrets(cfg);

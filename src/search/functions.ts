@@ -6,7 +6,7 @@
  */
 import { CodedError } from '../core/errors.js';
 import { valuesAt, words } from './terms.js';
-import { parseTime } from './sql.js';
+import { parseTime } from '../core/time.js';
 import { compileGlob, globLiterals, globMatch, globMatchLower, type Glob } from './glob.js';
 
 /** The last parsed document: several checks of one row parse it once. */

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { CodedError } from '../core/errors.js';
 import { parse, type Node } from './parser.js';
-import { toSql } from './sql.js';
+import { ftsParams, ftsRowidsSql } from './fts-sql.js';
+import { compileQuery } from './sql.js';
+
+/** The WHERE clause (over `syslog s`) of a query on one FTS table, as the index builds it. */
+function toSql(ast: Node): { where: string; params: unknown[] } {
+  const tables = ['syslog_fts'];
+  const f = compileQuery(ast, { ftsTables: tables });
+  return 'fts' in f
+    ? { where: `s.rowid IN (${ftsRowidsSql(tables)})`, params: ftsParams(tables, f.fts) }
+    : { where: f.sql, params: f.params };
+}
 
 const t = (value: string, field?: string, phrase = false): Node => ({
   type: 'term',

@@ -18,6 +18,7 @@ import { queryError } from './parser.js';
 import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
 import { ftsParams, ftsRowidsSql } from './fts-sql.js';
 import { compileGlob, globLiterals } from './glob.js';
+import { parseTime } from '../core/time.js';
 
 /**
  * `ic_wild` on the record, asked only of records whose JSON text holds the pattern's ASCII
@@ -46,36 +47,22 @@ export const TIME_FIELDS = new Set(['timestamp', 'write_time']);
 export interface CompileOptions {
   /** Fields (dotted paths) that have held text values in the index being searched. */
   textPaths?: ReadonlySet<string>;
-  /** The FTS5 tables (shards) to search, oldest first. Default: `syslog_fts` alone. */
-  ftsTables?: readonly string[];
-}
-
-export interface SqlWhere {
-  where: string;
-  params: unknown[];
+  /** The FTS5 tables (shards) to search, oldest first. */
+  ftsTables: readonly string[];
 }
 
 type Frag = { fts: string } | { sql: string; params: unknown[] };
 
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
-const DEFAULT_FTS = ['syslog_fts'];
 const toSqlFrag = (f: Frag, o: CompileOptions): { sql: string; params: unknown[] } => {
   if (!('fts' in f)) return f;
-  const tables = o.ftsTables ?? DEFAULT_FTS;
+  const tables = o.ftsTables;
   return { sql: `s.rowid IN (${ftsRowidsSql(tables)})`, params: ftsParams(tables, f.fts) };
 };
 const NOTHING: Frag = { sql: '0', params: [] };
 const EVERYTHING: Frag = { sql: '1', params: [] };
 /** A clause without any word (e.g. "-" or "/"): dropped from AND/OR/NOT, as an analyzer drops it. */
 const IGNORED: Frag = { sql: '1', params: [] };
-
-/** Parse a time bound: epoch ms, or ISO-8601 / date. */
-export function parseTime(v: string): number | undefined {
-  if (/^-?\d+$/.test(v)) return Number(v);
-  if (!/^\d{4}-\d{2}/.test(v)) return undefined;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : t;
-}
 
 function numericBound(field: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -293,16 +280,10 @@ function compile(n: Node, o: CompileOptions): Frag {
   }
 }
 
-/** The WHERE clause (over `syslog s`) for a parsed query. */
-export function toSql(ast: Node, o: CompileOptions = {}): SqlWhere {
-  const f = toSqlFrag(compile(ast, o), o);
-  return { where: f.sql, params: f.params };
-}
-
 /** The compiled form, exposed so the index can count a pure FTS query from the FTS table alone. */
 export function compileQuery(
   ast: Node,
-  o: CompileOptions = {},
+  o: CompileOptions,
 ): { fts: string } | { sql: string; params: unknown[] } {
   return compile(ast, o);
 }

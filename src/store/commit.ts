@@ -214,7 +214,7 @@ export function pageCommitter(
   const commitOne = (p: PreparedPage, shard: { fts: Statement; nextRowid: number }): CommitPageResult => {
     if (connectorExists.get(p.connectorId) === undefined) {
       throw new CodedError(
-        'ERR_NOT_FOUND',
+        'ERR_NOT_FOUND_RESOURCE',
         `connector ${p.connectorId} not found (deleted?): page not stored`,
       );
     }

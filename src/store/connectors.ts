@@ -4,27 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError, type FieldError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import {
   connectorConfigSchema,
   configIssues,
+  AUTH_SECRET_KEYS,
   SECRET_FIELDS,
   type ConnectorConfig,
-  type FieldIssue,
 } from '../connectors/aws-inspector/config.js';
 import { SecretUnreadableError, type SecretBox } from './secrets.js';
 
 export const MASK = '********';
-
-/** ERR_CONFIG_INVALID with every invalid field named (the API turns `fields` into its 400). */
-export class ConfigInvalidError extends CodedError {
-  readonly fields: FieldIssue[];
-  constructor(fields: FieldIssue[]) {
-    super('ERR_CONFIG_INVALID', fields.map((f) => `${f.field}: ${f.message}`).join('; '));
-    this.fields = fields;
-  }
-}
 
 export type ConnectorState = 'never_run' | 'ok' | 'failed';
 
@@ -210,9 +201,9 @@ export function connectorsRepo(
 
   function validate(input: unknown): ConnectorConfig {
     const parsed = connectorConfigSchema.safeParse(input);
-    if (!parsed.success) throw new ConfigInvalidError(configIssues(parsed.error));
+    if (!parsed.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(parsed.error));
     if (!tenantExists(parsed.data.tenant)) {
-      throw new ConfigInvalidError([
+      throw new FieldsError('ERR_CONFIG_INVALID', [
         { field: 'tenant', message: `tenant "${parsed.data.tenant}" does not exist; create it first` },
       ]);
     }
@@ -221,7 +212,7 @@ export function connectorsRepo(
 
   function row(id: string): Row {
     const r = s.get.get(id) as Row | undefined;
-    if (!r) throw new CodedError('ERR_NOT_FOUND', `connector ${id} not found`);
+    if (!r) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${id} not found`);
     return r;
   }
 
@@ -230,7 +221,7 @@ export function connectorsRepo(
       const cfg = validate(input);
       // Per tenant, case-insensitive (migration 11's unique index): another tenant's names never show.
       const taken = () =>
-        new ConfigInvalidError([
+        new FieldsError('ERR_CONFIG_INVALID', [
           {
             field: 'name',
             message: `a connector named "${cfg.name}" already exists in tenant ${cfg.tenant} (names are compared ignoring case)`,
@@ -272,7 +263,7 @@ export function connectorsRepo(
         const unreadable: string[] = [];
         const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
         const { active, ...cfgPatch } = patch;
-        const issues: FieldIssue[] = [];
+        const issues: FieldError[] = [];
         for (const f of IMMUTABLE) {
           if (f in cfgPatch && cfgPatch[f] !== current[f]) {
             issues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
@@ -281,23 +272,24 @@ export function connectorsRepo(
         if (active !== undefined && typeof active !== 'boolean') {
           issues.push({ field: 'active', message: 'active must be true or false' });
         }
-        if (issues.length) throw new ConfigInvalidError(issues);
+        if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
         const merged: Obj = { ...current, ...cfgPatch };
         if (cfgPatch.auth !== undefined) {
           const pa = cfgPatch.auth;
           if (pa === null || typeof pa !== 'object' || Array.isArray(pa)) {
-            throw new ConfigInvalidError([{ field: 'auth', message: 'auth must be an object' }]);
+            throw new FieldsError('ERR_CONFIG_INVALID', [
+              { field: 'auth', message: 'auth must be an object' },
+            ]);
           }
           const cur = current.auth as Obj;
           const p = pa as Obj;
-          // Switching method keeps only the fields both methods share (the source keys).
+          // Switching method keeps only the secret fields (the source keys, which both methods have).
           const base: Obj =
             p.method !== undefined && p.method !== cur.method
-              ? { accessKeyId: cur.accessKeyId, secretAccessKey: cur.secretAccessKey }
+              ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
               : { ...cur };
           const auth: Obj = { ...base, ...p };
-          for (const f of SECRET_FIELDS) {
-            const key = f.slice('auth.'.length);
+          for (const key of AUTH_SECRET_KEYS) {
             const v = p[key];
             if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
           }

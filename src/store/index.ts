@@ -9,7 +9,7 @@ export type {
   FindingVersion,
   PreparedPage,
 } from './store.js';
-export { ConfigInvalidError, MASK } from './connectors.js';
+export { MASK } from './connectors.js';
 export type {
   StoredConnector,
   ConnectorStatus,

@@ -1,10 +1,10 @@
 /** The small repositories: tenants, profiles, log filters, runs, checkpoints, findings. */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { configIssues, logFilter, type LogFilter } from '../connectors/aws-inspector/config.js';
-import { ConfigInvalidError, type ConnectorsRepo } from './connectors.js';
+import type { ConnectorsRepo } from './connectors.js';
 
 // ---------------------------------------------------------------- tenants
 export interface Tenant {
@@ -34,12 +34,14 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
     create(name) {
       const n = typeof name === 'string' ? name.trim() : '';
       if (!n || n.length > 64 || !/^[\x20-\x7E]+$/.test(n)) {
-        throw new ConfigInvalidError([
+        throw new FieldsError('ERR_CONFIG_INVALID', [
           { field: 'name', message: 'name must be 1-64 printable ASCII characters' },
         ]);
       }
       if (s.getByName.get(n)) {
-        throw new ConfigInvalidError([{ field: 'name', message: `a tenant named "${n}" already exists` }]);
+        throw new FieldsError('ERR_CONFIG_INVALID', [
+          { field: 'name', message: `a tenant named "${n}" already exists` },
+        ]);
       }
       const t = { id: randomUUID(), name: n };
       s.insert.run(t.id, t.name, clock.now());
@@ -87,9 +89,10 @@ export function profilesRepo(db: Database, clock: Clock): ProfilesRepo {
   const members = (id: string) =>
     (s.members.all(id) as { connector_id: string }[]).map((r) => r.connector_id);
   const mustExist = (profileId: string, connectorId: string) => {
-    if (!s.get.get(profileId)) throw new CodedError('ERR_NOT_FOUND', `profile ${profileId} not found`);
+    if (!s.get.get(profileId))
+      throw new CodedError('ERR_NOT_FOUND_RESOURCE', `profile ${profileId} not found`);
     if (!s.connector.get(connectorId))
-      throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+      throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
   };
   return {
     list: () =>
@@ -160,11 +163,11 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
   });
   const validate = (input: unknown): LogFilter => {
     const p = logFilter.safeParse(input);
-    if (!p.success) throw new ConfigInvalidError(configIssues(p.error));
+    if (!p.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(p.error));
     return p.data;
   };
   const taken = (def: LogFilter) =>
-    new ConfigInvalidError([
+    new FieldsError('ERR_CONFIG_INVALID', [
       {
         field: 'name',
         message: `a log filter named "${def.name}" already exists for ${def.tenant === undefined ? 'all tenants' : `tenant ${def.tenant}`} (names are compared ignoring case)`,
@@ -200,7 +203,7 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
     },
     update(id, patch) {
       const cur = this.get(id);
-      if (!cur) throw new CodedError('ERR_NOT_FOUND', `log filter ${id} not found`);
+      if (!cur) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `log filter ${id} not found`);
       const { id: _ignored, ...rest } = cur;
       const def = validate({ ...rest, ...patch });
       nameTaken(def, id);
@@ -210,10 +213,10 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
     delete: (id) => s.delete.run(id).changes > 0,
     setForConnector(connectorId, filterIds) {
       if (!connectors.get(connectorId))
-        throw new CodedError('ERR_NOT_FOUND', `connector ${connectorId} not found`);
+        throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
       const unknown = filterIds.filter((f) => !s.get.get(f));
       if (unknown.length) {
-        throw new ConfigInvalidError([
+        throw new FieldsError('ERR_CONFIG_INVALID', [
           { field: 'logFilterIds', message: `unknown log filter id(s): ${unknown.join(', ')}` },
         ]);
       }
@@ -344,7 +347,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
   };
   const getRow = (id: number) => {
     const r = s.get.get(id) as RunRow | undefined;
-    if (!r) throw new CodedError('ERR_NOT_FOUND', `run ${id} not found`);
+    if (!r) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `run ${id} not found`);
     return toRun(r);
   };
   const write = (run: Run, at: number | null) =>

@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 
 export const KEY_FILE = 'secret.key';
 /** A key being rotated in (rotate-key): becomes KEY_FILE once the store is re-encrypted. */
@@ -123,18 +123,17 @@ export function keySource(dataDir: string, env: NodeJS.ProcessEnv, explicit?: Bu
 }
 
 /** Stored secrets that the current key cannot decrypt; `fields` are their dotted paths. */
-export class SecretUnreadableError extends CodedError {
-  readonly fields: { field: string; message: string }[];
+export class SecretUnreadableError extends FieldsError {
   constructor(fields: readonly string[]) {
     const what = fields.length === 1 ? `secret ${fields[0]}` : `secrets ${fields.join(', ')}`;
     super(
       'ERR_SECRET_UNREADABLE',
+      fields.map((field) => ({
+        field,
+        message: 'the stored value cannot be decrypted with the current encryption key; re-enter the secret',
+      })),
       `the stored ${what} cannot be decrypted with the current encryption key (it was replaced); re-enter the secret`,
     );
-    this.fields = fields.map((field) => ({
-      field,
-      message: 'the stored value cannot be decrypted with the current encryption key; re-enter the secret',
-    }));
   }
 }
 

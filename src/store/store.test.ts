@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import { tenantRecordId, type InterflowRecord } from '../core/record.js';
-import { ConfigInvalidError, MASK, openStore, type Store } from './index.js';
+import { FieldsError } from '../core/errors.js';
+import { MASK, openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../test/support/records.js';
 
@@ -214,8 +215,8 @@ describe('connectors', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(ConfigInvalidError);
-    const fields = (err as ConfigInvalidError).fields.map((f) => f.field);
+    expect(err).toBeInstanceOf(FieldsError);
+    const fields = (err as FieldsError).fields.map((f) => f.field);
     expect(fields).toEqual(
       expect.arrayContaining([
         'name',
@@ -225,7 +226,7 @@ describe('connectors', () => {
         'intervalMinutes',
       ]),
     );
-    expect((err as ConfigInvalidError).code).toBe('ERR_CONFIG_INVALID');
+    expect((err as FieldsError).code).toBe('ERR_CONFIG_INVALID');
     expect(s.connectors.list()).toEqual([]);
   });
 
@@ -253,7 +254,7 @@ describe('connectors', () => {
     );
     s.tenants.create('Acme');
     expect(() => s.connectors.update(c.id, { tenant: 'Acme' })).toThrow(/tenant: tenant cannot be changed/);
-    expect(() => s.connectors.update(c.id, { intervalMinutes: 0 })).toThrow(ConfigInvalidError);
+    expect(() => s.connectors.update(c.id, { intervalMinutes: 0 })).toThrow(FieldsError);
     expect(() => s.connectors.update('missing', {})).toThrow(/connector missing not found/);
   });
 
@@ -371,6 +372,29 @@ describe('tenants, profiles, log filters', () => {
     expect(u).toMatchObject({ id: f.id, name: 'low', logSource: 'aws_inspector' });
     expect(s.logFilters.delete(f.id)).toBe(true);
     expect(s.logFilters.forConnector(c.id).map((x) => x.name)).toEqual(['inline']);
+  });
+
+  it('a missing connector, profile, log filter or run is ERR_NOT_FOUND_RESOURCE (not the AWS region error)', () => {
+    const s = open();
+    const c = s.connectors.create(config());
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return 'no error';
+    };
+    const profile = 'default';
+    for (const f of [
+      () => s.connectors.update('missing', {}),
+      () => s.profiles.addConnector('nope', c.id),
+      () => s.profiles.addConnector(profile, 'nope'),
+      () => s.logFilters.update('nope', {}),
+      () => s.logFilters.setForConnector('nope', []),
+      () => s.runs.finish(987654, { status: 'ok' }),
+    ])
+      expect(codeOf(f), f.toString()).toBe('ERR_NOT_FOUND_RESOURCE');
   });
 });
 
@@ -535,7 +559,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
         s.commitPreparedAsync([
           s.preparePage({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 }),
         ]),
-      ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND_RESOURCE' });
       await s.commitPreparedAsync([
         s.preparePage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } }),
       ]);

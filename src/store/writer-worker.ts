@@ -5,14 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { isCodedError } from '../core/errors.js';
-import { pageCommitter, type CommitPageResult, type PreparedPage } from './commit.js';
+import { pageCommitter } from './commit.js';
 import { configureConnection } from './connection.js';
-import type { WriterData } from './writer.js';
-
-export type WriterRequest = { id: number; pages: PreparedPage[] } | { id: number; close: true };
-export type WriterReply =
-  | { id: number; ok: true; result: CommitPageResult }
-  | { id: number; ok: false; code: string; message: string };
+import type { WriterData, WriterReply, WriterRequest } from './writer.js';
 
 const port = parentPort!;
 const data = workerData as WriterData;

@@ -11,7 +11,6 @@
 import type { Transferable, Worker } from 'node:worker_threads';
 import { CodedError, type ErrorCode } from '../core/errors.js';
 import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
-import type { WriterReply, WriterRequest } from './writer-worker.js';
 import { spawnStoreWorker } from './spawn-worker.js';
 
 export interface PageWriter {
@@ -21,10 +20,15 @@ export interface PageWriter {
   close(): void;
 }
 
+/** What the thread is started with and the messages to and from it (writer-worker.ts imports these). */
 export interface WriterData {
   dbPath: string;
   committer: CommitterOptions;
 }
+export type WriterRequest = { id: number; pages: PreparedPage[] } | { id: number; close: true };
+export type WriterReply =
+  | { id: number; ok: true; result: CommitPageResult }
+  | { id: number; ok: false; code: string; message: string };
 
 /**
  * The thread's young generation (V8's default is 3 x 16 MB): it allocates little (the page

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEnv } from '../../src/api/testing.js';
+import { testEnv } from '../support/api.js';
 import { openStore } from '../../src/store/index.js';
 import {
   TEST_KEY,

@@ -12,7 +12,7 @@ import { reconcile } from '../../src/connectors/aws-inspector/reconcile.js';
 import { storeReconcileIndex } from '../../src/cli/commands/reconcile.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { ROOT_TENANT, type Tenant } from '../../src/store/index.js';
-import { testEnv, type TestEnv } from '../../src/api/testing.js';
+import { testEnv, type TestEnv } from '../support/api.js';
 import { configFor, control, emulatorVersions, readerAuth, run, sorted } from './collect-helpers.js';
 
 const N = 400;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEnv, type TestEnv } from '../../src/api/testing.js';
+import { testEnv, type TestEnv } from '../support/api.js';
 import { EMULATOR_KEYS, runCli, tableCount, tempDir } from './helpers.js';
 
 const SECRET = 'Zq7-very-secret-value-for-input-tests-0123456789';

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import {
   ApiError,
   errorMessage,
@@ -10,25 +10,13 @@ import {
   type User,
 } from './api.js';
 import { href, useRoute } from './router.js';
+import { SessionContext, useSession, type Session } from './session.js';
 import { ErrorBanner, Spinner } from './ui.js';
 import { ConnectorsPage } from './pages/Connectors.js';
 import { ConnectorWizard } from './pages/ConnectorWizard.js';
 import { LogFiltersPage } from './pages/LogFilters.js';
 import { ThreatHuntingPage } from './pages/ThreatHunting.js';
 import { AdminPage } from './pages/Admin.js';
-
-export interface Session {
-  user: User;
-  meta: Meta;
-}
-
-const SessionContext = createContext<Session | null>(null);
-
-export function useSession(): Session {
-  const s = useContext(SessionContext);
-  if (!s) throw new Error('useSession outside of a session');
-  return s;
-}
 
 type State =
   | { kind: 'loading' }

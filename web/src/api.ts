@@ -113,6 +113,8 @@ export interface Meta {
   regions: string[];
   connectorSchema: JsonSchema;
   logFilterOperators: string[];
+  /** Result columns the index can sort on. */
+  sortFields: string[];
 }
 
 export interface FilterCondition {

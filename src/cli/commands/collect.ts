@@ -15,16 +15,9 @@ import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
-import {
-  ConfigInvalidError,
-  lockDataDir,
-  openStore,
-  runCountsText,
-  type DataDirLock,
-  type Store,
-} from '../../store/index.js';
+import { lockDataDir, openStore, runCountsText, type DataDirLock, type Store } from '../../store/index.js';
 import { startupExitCode } from '../exit-codes.js';
-import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
+import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
 export function upsertConnector(store: Store, cfg: ConnectorConfig): string {
@@ -95,7 +88,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
   try {
     cfg = loadConfigFile(opts.config);
   } catch (e) {
-    if (e instanceof ConfigFileError) return reportConfigError(e);
+    if (isConfigInvalid(e)) return reportConfigError(e);
     throw e;
   }
   if (opts.output !== undefined && opts.output !== '-') {
@@ -125,7 +118,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
     try {
       id = upsertConnector(store, cfg);
     } catch (e) {
-      if (e instanceof ConfigInvalidError) return reportConfigError(new ConfigFileError(e.fields));
+      if (isConfigInvalid(e)) return reportConfigError(e);
       throw e;
     }
     const tty = process.stderr.isTTY ? progressBar(process.stderr) : undefined;

@@ -7,23 +7,17 @@
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { createLogger, redactSecrets } from '../../core/logger.js';
-import { configSecrets, createInspectorClient } from '../../connectors/aws-inspector/client.js';
-import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
+import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
+import { configSecrets, type ConnectorConfig } from '../../connectors/aws-inspector/config.js';
 import {
   reconcile,
   type IndexFindingState,
   type ReconcileIndex,
   type ReconcileReport,
 } from '../../connectors/aws-inspector/reconcile.js';
+import { parseTime } from '../../core/time.js';
 import { openStore, type Store } from '../../store/index.js';
-import { ConfigFileError, loadConfigFile, reportConfigError } from './test.js';
-
-/** ISO-8601 date/time or epoch milliseconds. */
-export function parseTime(v: string): number | undefined {
-  if (/^\d+$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? t : undefined;
-}
+import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
 
 /**
  * The index side of reconcile for one connector, on the store's SQLite connection: its
@@ -126,7 +120,7 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
   try {
     cfg = loadConfigFile(opts.config);
   } catch (e) {
-    if (e instanceof ConfigFileError) return reportConfigError(e);
+    if (isConfigInvalid(e)) return reportConfigError(e);
     throw e;
   }
   const from = opts.from === undefined ? undefined : parseTime(opts.from);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
-import { parseTime } from '../../search/sql.js';
+import { parseTime } from '../../core/time.js';
 import { DB_FILE, openStore, type SearchOptions, type TimeField } from '../../store/index.js';
 import { parseSearchTimeout, searchTimeoutFromEnv } from '../../store/search-pool.js';
 

@@ -6,32 +6,31 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { systemClock } from '../../core/clock.js';
+import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import {
   configIssues,
   connectorConfigSchema,
   resolveEnvRefs,
   type ConnectorConfig,
-  type FieldIssue,
 } from '../../connectors/aws-inspector/config.js';
 import { testConnector, type TestResult } from '../../connectors/aws-inspector/check.js';
 
-export class ConfigFileError extends Error {
-  readonly issues: FieldIssue[];
-  constructor(issues: FieldIssue[]) {
-    super(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
-    this.name = 'ConfigFileError';
-    this.issues = issues;
-  }
+/** ERR_CONFIG_INVALID from a config file (or its ${ENV:NAME}s): the fields to print, exit 2. */
+export function isConfigInvalid(e: unknown): e is FieldsError {
+  return e instanceof FieldsError && e.code === 'ERR_CONFIG_INVALID';
 }
 
-/** Reads a YAML or JSON config file, validates it (every field at once) and resolves ${ENV:NAME}. */
+/**
+ * Reads a YAML or JSON config file, validates it (every field at once) and resolves ${ENV:NAME}.
+ * Throws ERR_CONFIG_INVALID (FieldsError) naming the fields, `(file)` when it cannot be read.
+ */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigFileError([
+    throw new FieldsError('ERR_CONFIG_INVALID', [
       { field: '(file)', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` },
     ]);
   }
@@ -40,27 +39,19 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     // YAML 1.2 is a superset of JSON: one parser for both.
     raw = parseYaml(text);
   } catch (e) {
-    throw new ConfigFileError([
+    throw new FieldsError('ERR_CONFIG_INVALID', [
       { field: '(file)', message: `${file} is neither valid YAML nor JSON: ${(e as Error).message}` },
     ]);
   }
   const parsed = connectorConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigFileError(configIssues(parsed.error));
-  try {
-    return resolveEnvRefs(parsed.data, env);
-  } catch (e) {
-    const m = /^([\w.]+): (.*)$/.exec((e as Error).message);
-    throw new ConfigFileError([{ field: m?.[1] ?? '(env)', message: m?.[2] ?? (e as Error).message }]);
-  }
+  if (!parsed.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(parsed.error));
+  return resolveEnvRefs(parsed.data, env);
 }
 
 /** Prints invalid fields to stderr; returns the exit code for an invalid configuration. */
-export function reportConfigError(
-  e: ConfigFileError,
-  stderr: NodeJS.WritableStream = process.stderr,
-): number {
+export function reportConfigError(e: FieldsError, stderr: NodeJS.WritableStream = process.stderr): number {
   stderr.write('Invalid configuration:\n');
-  for (const i of e.issues) stderr.write(`  ${i.field}: ${i.message}\n`);
+  for (const i of e.fields) stderr.write(`  ${i.field}: ${i.message}\n`);
   return 2;
 }
 
@@ -92,7 +83,7 @@ export function register(program: Command): void {
       try {
         cfg = loadConfigFile(opts.config);
       } catch (e) {
-        if (e instanceof ConfigFileError) {
+        if (isConfigInvalid(e)) {
           process.exitCode = reportConfigError(e);
           return;
         }

@@ -12,13 +12,12 @@ import { CodedError, ERRORS, isCodedError, type ErrorCode } from '../../core/err
 import type { Clock } from '../../core/clock.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import {
-  configSecrets,
   createInspectorClient,
   type CallerIdentity,
   type ClientFactory,
   type ClientOptions,
 } from './client.js';
-import type { ConnectorConfig } from './config.js';
+import { configSecrets, type ConnectorConfig } from './config.js';
 import { DAY_MS, MAX_DATE } from './collect.js';
 
 export interface TestResult {

@@ -42,7 +42,7 @@ import type {
 } from '@smithy/types';
 import { CodedError, type ErrorCode } from '../../core/errors.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
-import type { ConnectorConfig } from './config.js';
+import { configSecrets, type ConnectorConfig } from './config.js';
 
 /** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
 export type WireFilterCriteria = Record<string, unknown[]>;
@@ -168,11 +168,6 @@ async function readBody(body: unknown): Promise<Buffer> {
     return Buffer.concat(chunks);
   }
   return Buffer.alloc(0);
-}
-
-/** Secrets of a config, for scrubbing text. */
-export function configSecrets(cfg: ConnectorConfig): string[] {
-  return [cfg.auth.accessKeyId, cfg.auth.secretAccessKey];
 }
 
 export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions): InspectorClient {

@@ -1,5 +1,17 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { configIssues, connectorConfigSchema, resolveEnvRefs } from './config.js';
+import { z } from 'zod';
+import { FieldsError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import {
+  AUTH_SECRET_KEYS,
+  SECRET_FIELDS,
+  configIssues,
+  configSecrets,
+  connectorConfigSchema,
+  resolveEnvRefs,
+  secretFieldPaths,
+} from './config.js';
 
 const valid = {
   name: 'acme-inspector',
@@ -69,6 +81,24 @@ describe('connector config schema', () => {
     );
   });
 
+  it('an unusable ${ENV:NAME} is ERR_CONFIG_INVALID with the field in `fields` (no message parsing)', () => {
+    const c = connectorConfigSchema.parse({
+      ...valid,
+      auth: { method: 'access_key', accessKeyId: '${ENV:AK}', secretAccessKey: 'shh' },
+    });
+    let err: unknown;
+    try {
+      resolveEnvRefs(c, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FieldsError);
+    expect(err).toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      fields: [{ field: 'auth.accessKeyId', message: 'environment variable AK is not set' }],
+    });
+  });
+
   it('refuses blank names and secrets with control characters, naming the field', () => {
     const r = connectorConfigSchema.safeParse({
       ...valid,
@@ -89,5 +119,42 @@ describe('connector config schema', () => {
       ]),
     );
     expect(JSON.stringify(issues)).not.toContain('a\u0000b');
+  });
+});
+
+describe('secret fields: one list, from the schema marks', () => {
+  it('is derived from .meta({ secret: true }) through objects, unions and wrappers', () => {
+    const schema = z.object({
+      a: z.string().meta({ secret: true }),
+      b: z.object({ c: z.string().optional().meta({ secret: true }), d: z.string() }).default({ d: '' }),
+      e: z.discriminatedUnion('k', [
+        z.object({ k: z.literal('x'), f: z.string().meta({ secret: true }) }),
+        z.object({ k: z.literal('y'), f: z.string().meta({ secret: true }), g: z.string() }),
+      ]),
+      h: z.string(),
+    });
+    expect(secretFieldPaths(schema)).toEqual(['a', 'b.c', 'e.f']);
+  });
+
+  it('the connector config: both source keys, under auth', () => {
+    expect(SECRET_FIELDS).toEqual(['auth.accessKeyId', 'auth.secretAccessKey']);
+    expect(AUTH_SECRET_KEYS).toEqual(['accessKeyId', 'secretAccessKey']);
+    const c = connectorConfigSchema.parse(valid);
+    expect(configSecrets(c)).toEqual(['AKIAIOSFODNN7EXAMPLE', 'secret']);
+  });
+
+  it('the logger redacts every secret field, at the depths a config is logged', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info' }, sink);
+    const c = connectorConfigSchema.parse({ ...valid, auth: { ...valid.auth, secretAccessKey: 'Zq9-Sk' } });
+    log.info({ auth: c.auth, cfg: c }, 'config');
+    expect(out).toContain('[REDACTED]');
+    for (const s of configSecrets(c)) expect(out).not.toContain(s);
   });
 });

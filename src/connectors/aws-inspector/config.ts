@@ -5,6 +5,7 @@
  * API and redacted from logs.
  */
 import { z } from 'zod';
+import { FieldsError, type FieldError } from '../../core/errors.js';
 import { REGIONS } from './regions.js';
 
 /** Printable ASCII only: the spec forbids multibyte characters in the name. */
@@ -186,16 +187,57 @@ export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 
-/** Secret fields by path, for masking and redaction. */
-export const SECRET_FIELDS = ['auth.accessKeyId', 'auth.secretAccessKey'] as const;
+/**
+ * Dotted paths of the fields marked `.meta({ secret: true })` in a schema (objects, unions of
+ * objects such as `auth`'s methods, optional/default wrappers), each once.
+ */
+export function secretFieldPaths(schema: z.ZodType, prefix = ''): string[] {
+  const meta = schema.meta() as { secret?: unknown } | undefined;
+  if (meta?.secret === true) return prefix ? [prefix] : [];
+  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  let out: string[] = [];
+  if (schema instanceof z.ZodObject) {
+    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      secretFieldPaths(v, at(k)),
+    );
+  } else if (schema instanceof z.ZodUnion) {
+    out = (schema.options as z.ZodType[]).flatMap((o) => secretFieldPaths(o, prefix));
+  } else if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodNullable
+  ) {
+    out = secretFieldPaths(schema.unwrap() as z.ZodType, prefix);
+  }
+  return [...new Set(out)];
+}
 
-export interface FieldIssue {
-  field: string;
-  message: string;
+/**
+ * The secret fields by dotted path, derived from the schema's marks: the one list behind
+ * sealing at rest (store), masking and write-only handling (API, UI via /meta's schema),
+ * `${ENV:NAME}` references, and redaction (logger, error texts).
+ */
+export const SECRET_FIELDS: readonly string[] = secretFieldPaths(connectorConfigSchema);
+
+/** The secret fields' names within `auth` (`accessKeyId`, ...). */
+export const AUTH_SECRET_KEYS: readonly string[] = SECRET_FIELDS.filter((f) => f.startsWith('auth.')).map(
+  (f) => f.slice('auth.'.length),
+);
+
+/** The values of a config's secret fields (set ones only), for scrubbing them out of text. */
+export function configSecrets(cfg: ConnectorConfig): string[] {
+  const out: string[] = [];
+  for (const f of SECRET_FIELDS) {
+    let v: unknown = cfg;
+    for (const k of f.split('.'))
+      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v === 'string' && v !== '') out.push(v);
+  }
+  return out;
 }
 
 /** All invalid fields at once, each named by its dotted path. */
-export function configIssues(error: z.ZodError): FieldIssue[] {
+export function configIssues(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((i) => {
     const base = i.path.map(String);
     if (i.code === 'unrecognized_keys') {
@@ -208,26 +250,25 @@ export function configIssues(error: z.ZodError): FieldIssue[] {
   });
 }
 
-/** Replace `${ENV:NAME}` references with the environment's values (never logged). */
+/**
+ * Replace `${ENV:NAME}` references with the environment's values (never logged). An unset or
+ * unusable variable throws ERR_CONFIG_INVALID (FieldsError) naming the field.
+ */
 export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
   const resolve = (field: string, v: string): string => {
     const m = ENV_REF.exec(v);
     if (!m) return v;
     const val = env[m[1]!];
-    if (val === undefined || val === '') throw new Error(`${field}: environment variable ${m[1]} is not set`);
+    const invalid = (message: string) => new FieldsError('ERR_CONFIG_INVALID', [{ field, message }]);
+    if (val === undefined || val === '') throw invalid(`environment variable ${m[1]} is not set`);
     if (CONTROL_CHARS.test(val)) {
-      throw new Error(
-        `${field}: environment variable ${m[1]} contains control characters (a trailing newline?)`,
-      );
+      throw invalid(`environment variable ${m[1]} contains control characters (a trailing newline?)`);
     }
     return val;
   };
-  return {
-    ...cfg,
-    auth: {
-      ...cfg.auth,
-      accessKeyId: resolve('auth.accessKeyId', cfg.auth.accessKeyId),
-      secretAccessKey: resolve('auth.secretAccessKey', cfg.auth.secretAccessKey),
-    },
-  };
+  const auth: Record<string, unknown> = { ...cfg.auth };
+  for (const k of AUTH_SECRET_KEYS) {
+    if (typeof auth[k] === 'string') auth[k] = resolve(`auth.${k}`, auth[k]);
+  }
+  return { ...cfg, auth: auth as AuthConfig };
 }

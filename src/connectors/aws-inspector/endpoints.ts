@@ -8,9 +8,9 @@
  * (`allowEndpoints`), i.e. for every Test and every run: a server restarted without the
  * variable, or with a narrower one, no longer sends anything to a stored endpoint.
  */
-import { CodedError } from '../../core/errors.js';
+import { CodedError, type FieldError } from '../../core/errors.js';
 import type { ClientFactory } from './client.js';
-import type { ConnectorConfig, FieldIssue } from './config.js';
+import type { ConnectorConfig } from './config.js';
 
 export const ALLOWED_ENDPOINTS_ENV = 'INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS';
 
@@ -93,9 +93,9 @@ export function endpointAllowed(url: string, allowed: readonly string[]): boolea
 }
 
 /** One issue per override that is not allowed, naming the field and the variable. */
-export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldIssue[] {
+export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldError[] {
   if (!endpoints || typeof endpoints !== 'object') return [];
-  const out: FieldIssue[] = [];
+  const out: FieldError[] = [];
   for (const [k, v] of Object.entries(endpoints as Record<string, unknown>)) {
     if (typeof v !== 'string' || v === '') continue;
     const a = endpointAddress(v);

@@ -40,12 +40,4 @@ export const AWS_REGIONS = {
   'aws-us-gov': ['us-gov-east-1', 'us-gov-west-1'],
 } as const;
 
-export type Partition = keyof typeof AWS_REGIONS;
 export const REGIONS: readonly string[] = Object.values(AWS_REGIONS).flat();
-
-export function partitionOf(region: string): Partition {
-  for (const [p, list] of Object.entries(AWS_REGIONS) as [Partition, readonly string[]][]) {
-    if (list.includes(region)) return p;
-  }
-  return 'aws';
-}

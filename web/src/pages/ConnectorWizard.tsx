@@ -13,7 +13,7 @@ import {
   type LogFilter,
   type Tenant,
 } from '../api.js';
-import { useSession } from '../App.js';
+import { useSession } from '../session.js';
 import { href, navigate } from '../router.js';
 import {
   MASK,
@@ -59,6 +59,18 @@ function clearSecrets(v: unknown, schema: JsonSchema | undefined): unknown {
     else out[k] = clearSecrets(x, ps);
   }
   return out;
+}
+
+/** The auth fields the schema marks secret (the source keys, which every method has). */
+function authSecretKeys(schema: JsonSchema): string[] {
+  const auth = schema.properties?.auth;
+  const variants = auth?.oneOf ?? auth?.anyOf ?? (auth ? [auth] : []);
+  const keys = variants.flatMap((v) =>
+    Object.entries(v.properties ?? {})
+      .filter(([, p]) => p.secret)
+      .map(([k]) => k),
+  );
+  return [...new Set(keys)];
 }
 
 export function ConnectorWizard({ editId }: { editId?: string }) {
@@ -141,12 +153,10 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   const onChange = (path: string, value: unknown) => {
     setValues((v) => {
       if (path === 'auth.method') {
-        // Keep the keys both methods share (access key, secret); drop the others.
+        // Keep the secret fields (the source keys, which both methods have); drop the others.
         const old = (v.auth ?? {}) as Values;
-        return {
-          ...v,
-          auth: { method: value, accessKeyId: old.accessKeyId, secretAccessKey: old.secretAccessKey },
-        };
+        const kept = Object.fromEntries(authSecretKeys(schema).map((k) => [k, old[k]]));
+        return { ...v, auth: { method: value, ...kept } };
       }
       const parts = path.split('.');
       const set = (obj: Values, i: number): Values => {

@@ -11,7 +11,7 @@ import {
   type LogFilter,
   type Tenant,
 } from '../api.js';
-import { useSession } from '../App.js';
+import { useSession } from '../session.js';
 import { ConfirmDelete, Empty, ErrorBanner, Field, Modal, Spinner } from '../ui.js';
 
 const MAX_CONDITIONS = 10;

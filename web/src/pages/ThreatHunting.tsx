@@ -3,10 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { ApiError, errorMessage, get, type Histogram, type SearchRecord, type SearchResult } from '../api.js';
 import { navigate, type Route } from '../router.js';
 import { Empty, Spinner, formatTime, getPath } from '../ui.js';
-import { SORT_FIELDS } from '../../../src/store/syslog-index.js';
-
-/** Columns the index can sort on (the store's list). */
-const SORTABLE: ReadonlySet<string> = new Set(SORT_FIELDS);
+import { useSession } from '../session.js';
 
 const RANGES: { id: string; label: string; ms: number }[] = [
   { id: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
@@ -130,6 +127,9 @@ function windowOf(p: Params, now: number): { from?: number; to?: number } {
 
 export function ThreatHuntingPage({ route }: { route: Route }) {
   const p = paramsOf(route);
+  /** Columns the index can sort on (/meta's list). */
+  const { meta } = useSession();
+  const sortable = useMemo(() => new Set(meta.sortFields), [meta]);
   const [qText, setQText] = useState(p.q);
   const [result, setResult] = useState<SearchResult | null>(null);
   const [hist, setHist] = useState<Histogram | null>(null);
@@ -477,7 +477,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                           sortField === c ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none'
                         }
                       >
-                        {SORTABLE.has(c) ? (
+                        {sortable.has(c) ? (
                           <button type="button" className="th-sort" title="Sort" onClick={() => sortBy(c)}>
                             {c}
                             <span className={sortField === c ? '' : 'sort-idle'}>

@@ -1,7 +1,7 @@
 /**
  * Test support for the API tests: a real store in a temp dir, the app, a recording scheduler
  * stand-in (tests that need real runs pass the real scheduler), and log-in helpers.
- * Not imported by production code.
+ * Not imported by production code (under test/: not in the build).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { openStore, type Store } from '../store/index.js';
-import { usersRepo, type Role } from '../auth/users.js';
-import { ensureAdmin } from '../auth/bootstrap.js';
-import { buildApp, type AppDeps } from './app.js';
-import type { SchedulerPort, TestConnectorFn } from './context.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { usersRepo, type Role } from '../../src/auth/users.js';
+import { ensureAdmin } from '../../src/auth/bootstrap.js';
+import { buildApp, type AppDeps } from '../../src/api/app.js';
+import type { SchedulerPort, TestConnectorFn } from '../../src/api/context.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-1';
 

@@ -1,0 +1,117 @@
+// The import graph of src/ and web/src/: no cycles (type-only imports count: they tie the modules
+// together just the same), the web bundle takes nothing from the store, and every module of src/
+// is part of the product (reachable from the CLI or a worker thread's entry): test support lives
+// under test/, where the build does not look.
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(full));
+    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+/** Relative imports of one file, resolved to files on disk ('./x.js' -> './x.ts' or './x.tsx'). */
+function importsOf(file: string): string[] {
+  const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+  const out: string[] = [];
+  for (const ref of info.importedFiles) {
+    if (!ref.fileName.startsWith('.')) continue;
+    const base = path.resolve(path.dirname(file), ref.fileName).replace(/\.js$/, '');
+    const hit = ['.ts', '.tsx', '/index.ts'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+    if (hit) out.push(hit);
+  }
+  return out;
+}
+
+function graph(dirs: string[]): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const dir of dirs) for (const f of sourceFiles(path.join(root, dir))) g.set(f, importsOf(f));
+  return g;
+}
+
+/** Every cycle found by a depth-first walk, as 'a -> b -> a' with paths relative to the repo. */
+function cycles(g: Map<string, string[]>): string[] {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const found: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const dep of g.get(f) ?? []) {
+      if (state.get(dep) === 'open') {
+        const loop = [...stack.slice(stack.indexOf(dep)), dep];
+        found.push(loop.map((p) => path.relative(root, p)).join(' -> '));
+      } else if (!state.has(dep)) visit(dep);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of g.keys()) if (!state.has(f)) visit(f);
+  return found;
+}
+
+/** Files reachable from the entries. */
+function reachable(g: Map<string, string[]>, entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...entries];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    todo.push(...(g.get(f) ?? []));
+  }
+  return seen;
+}
+
+describe('import graph', () => {
+  it('the walk finds a cycle when there is one', () => {
+    const g = new Map([
+      ['/r/a.ts', ['/r/b.ts']],
+      ['/r/b.ts', ['/r/a.ts']],
+    ]);
+    expect(cycles(g)).toHaveLength(1);
+  });
+
+  it('src/ has no import cycles', () => {
+    expect(cycles(graph(['src']))).toEqual([]);
+  });
+
+  it('web/src/ has no import cycles', () => {
+    expect(cycles(graph(['web/src']))).toEqual([]);
+  });
+
+  it('the web bundle imports nothing from src/store', () => {
+    const g = graph(['web/src']);
+    const storeDir = path.join(root, 'src', 'store') + path.sep;
+    const bad = [...g].flatMap(([f, deps]) =>
+      deps
+        .filter((d) => d.startsWith(storeDir))
+        .map((d) => `${path.relative(root, f)} -> ${path.relative(root, d)}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('every module of src/ is reachable from the CLI or a store worker (nothing test-only ships)', () => {
+    const g = graph(['src']);
+    // The worker threads are started by file name (spawn-worker.ts), not imported; errors-doc.ts
+    // is run as a script (`npx tsx src/core/errors-doc.ts > docs/errors.md`).
+    const entries = [
+      'src/cli/main.ts',
+      'src/store/writer-worker.ts',
+      'src/store/search-worker.ts',
+      'src/core/errors-doc.ts',
+    ].map((f) => path.join(root, f));
+    const seen = reachable(g, entries);
+    const unused = [...g.keys()].filter((f) => !seen.has(f)).map((f) => path.relative(root, f));
+    expect(unused).toEqual([]);
+  });
+});
