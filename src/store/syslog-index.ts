@@ -4,6 +4,7 @@ import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { parse } from '../search/parser.js';
 import { compileQuery } from '../search/sql.js';
+import { expandWildcard, type ShardRow } from './fts-terms.js';
 import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
 import { fieldWordToken, words } from '../search/terms.js';
 import { checkBudget, searchFunctions, type SearchBudget } from '../search/functions.js';
@@ -201,10 +202,15 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     // Read per query (a handful of rows): another process may be indexing into this store.
     const textPaths = new Set(stmt('SELECT path FROM text_paths').pluck().all() as string[]);
     const shards = stmt(
-      'SELECT name, first_rowid AS firstRowid FROM fts_shards ORDER BY first_rowid',
-    ).all() as FtsShard[];
+      `SELECT id, name, first_rowid AS firstRowid, terms_listed AS termsListed
+       FROM fts_shards ORDER BY first_rowid`,
+    ).all() as (FtsShard & ShardRow)[];
     const tables = shards.map((sh) => sh.name);
-    const compiled = compileQuery(ast, { textPaths, ftsTables: tables });
+    const compiled = compileQuery(ast, {
+      textPaths,
+      ftsTables: tables,
+      expandWild: (field, glob, text) => expandWildcard(db, shards, field, glob, text),
+    });
     // The clauses besides the query's own FTS expression (which goes first, built at the end).
     const clauses: string[] = [];
     const params: unknown[] = [];
