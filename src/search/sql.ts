@@ -70,7 +70,17 @@ export interface SqlWhere {
   params: unknown[];
 }
 
-type Frag = { fts: string } | { sql: string; params: unknown[] };
+type Frag = { fts: string } | { sql: string; params: unknown[]; split?: WildSplit };
+
+/**
+ * An expanded leading wildcard as two disjoint parts: the sealed shards' rows matching `fts`
+ * (rowids below `openFrom`), and the rows `open` selects (rowids from `openFrom` on).
+ */
+export interface WildSplit {
+  fts: string;
+  openFrom: number;
+  open: { sql: string; params: unknown[] };
+}
 
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
 const DEFAULT_FTS = ['syslog_fts'];
@@ -184,8 +194,17 @@ function wildcard(field: string | undefined, prefix: string, glob: string, o: Co
     const fts = `(${e.textWords.map(quote).join(' OR ')}) AND ${quote(textToken(field))}`;
     parts.push(and([{ fts }, wildCheck(field, glob)], o));
   }
-  parts.push(and([{ sql: 's.rowid >= ?', params: [e.openFrom] }, scanWildcard(field, prefix, glob, o)], o));
-  return or(parts, o);
+  // The check alone (exact): an FTS narrowing here would read every shard's doclist.
+  const open = toSqlFrag(
+    and([{ sql: 's.rowid >= ?', params: [e.openFrom] }, wildCheck(field ?? null, glob)], o),
+    o,
+  );
+  parts.push(open);
+  const all = or(parts, o);
+  // Alone, without text words: counted as the sealed shards' FTS count plus the open one's rows.
+  if ('sql' in all && e.tokens.length && !e.textWords.length)
+    return { ...all, split: { fts: e.tokens.map(quote).join(' OR '), openFrom: e.openFrom, open } };
+  return all;
 }
 
 /** A wildcard answered by checking the records (narrowed by its literal prefix's words, if any). */
@@ -334,6 +353,6 @@ export function toSql(ast: Node, o: CompileOptions = {}): SqlWhere {
 export function compileQuery(
   ast: Node,
   o: CompileOptions = {},
-): { fts: string } | { sql: string; params: unknown[] } {
+): { fts: string } | { sql: string; params: unknown[]; split?: WildSplit } {
   return compile(ast, o);
 }
