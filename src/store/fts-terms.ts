@@ -28,9 +28,21 @@ export const FTS_TERMS_TABLE = `
 /** Most index terms a wildcard expands to; beyond, the records are checked instead. */
 export const MAX_WILD_TERMS = 1024;
 
+/** By code points: a surrogate pair stays in order (a lone surrogate is not valid UTF-8). */
 const reverse = (s: string): string => {
   let r = '';
-  for (let i = s.length - 1; i >= 0; i--) r += s[i];
+  for (let i = s.length - 1; i >= 0; i--) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const h = s.charCodeAt(i - 1);
+      if (h >= 0xd800 && h <= 0xdbff) {
+        r += s[i - 1]! + s[i]!;
+        i--;
+        continue;
+      }
+    }
+    r += s[i];
+  }
   return r;
 };
 
