@@ -49,9 +49,34 @@ export interface CompileOptions {
   textPaths?: ReadonlySet<string>;
   /** The FTS5 tables (shards) to search, oldest first. */
   ftsTables: readonly string[];
+  /**
+   * Expands a leading wildcard (no literal prefix) against the term dictionary of the sealed
+   * shards (store/fts-terms.ts); undefined: not expandable, or too many terms.
+   */
+  expandWild?: (field: string | null, glob: string, textPath: boolean) => WildExpansion | undefined;
 }
 
-type Frag = { fts: string } | { sql: string; params: unknown[] };
+/** A leading wildcard rewritten into index terms (Lucene's MultiTermQuery rewrite). */
+export interface WildExpansion {
+  /** FTS tokens (free words, or the field's tokens) that match: exact. */
+  tokens: string[];
+  /** Free words that match, for a field that has held text: candidates beside its text marker. */
+  textWords: string[];
+  /** The first rowid whose shard is not in the dictionary: those records are checked. */
+  openFrom: number;
+}
+
+type Frag = { fts: string } | { sql: string; params: unknown[]; split?: WildSplit };
+
+/**
+ * An expanded leading wildcard as two disjoint parts: the sealed shards' rows matching `fts`
+ * (rowids below `openFrom`), and the rows `open` selects (rowids from `openFrom` on).
+ */
+export interface WildSplit {
+  fts: string;
+  openFrom: number;
+  open: { sql: string; params: unknown[] };
+}
 
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
 const toSqlFrag = (f: Frag, o: CompileOptions): { sql: string; params: unknown[] } => {
@@ -146,6 +171,31 @@ function wildcard(field: string | undefined, prefix: string, glob: string, o: Co
     const col = field === '_id' ? 'id' : NUMERIC_COLUMNS[field]!;
     return { sql: `ic_wild_value(CAST(s.${col} AS TEXT), ?)`, params: [glob] };
   }
+  const text = field !== undefined && o.textPaths?.has(field) === true;
+  const e = prefix === '' ? o.expandWild?.(field ?? null, glob, text) : undefined;
+  if (!e) return scanWildcard(field, prefix, glob, o);
+  // The sealed shards by their matching terms; the open shard's records by the check.
+  const parts: Frag[] = [];
+  if (e.tokens.length) parts.push({ fts: e.tokens.map(quote).join(' OR ') });
+  if (e.textWords.length && field) {
+    const fts = `(${e.textWords.map(quote).join(' OR ')}) AND ${quote(textToken(field))}`;
+    parts.push(and([{ fts }, wildCheck(field, glob)], o));
+  }
+  // The check alone (exact): an FTS narrowing here would read every shard's doclist.
+  const open = toSqlFrag(
+    and([{ sql: 's.rowid >= ?', params: [e.openFrom] }, wildCheck(field ?? null, glob)], o),
+    o,
+  );
+  parts.push(open);
+  const all = or(parts, o);
+  // Alone, without text words: counted as the sealed shards' FTS count plus the open one's rows.
+  if ('sql' in all && e.tokens.length && !e.textWords.length)
+    return { ...all, split: { fts: e.tokens.map(quote).join(' OR '), openFrom: e.openFrom, open } };
+  return all;
+}
+
+/** A wildcard answered by checking the records (narrowed by its literal prefix's words, if any). */
+function scanWildcard(field: string | undefined, prefix: string, glob: string, o: CompileOptions): Frag {
   // Narrow with the words of the literal prefix: all complete ones, the last one as a prefix.
   const ws = words(prefix);
   const partialLast = ws.length > 0 && /[\p{L}\p{N}]$/u.test(prefix);
@@ -284,6 +334,6 @@ function compile(n: Node, o: CompileOptions): Frag {
 export function compileQuery(
   ast: Node,
   o: CompileOptions,
-): { fts: string } | { sql: string; params: unknown[] } {
+): { fts: string } | { sql: string; params: unknown[]; split?: WildSplit } {
   return compile(ast, o);
 }

@@ -258,50 +258,52 @@ export function connectorsRepo(
     },
     list: () => (s.list.all() as Row[]).map((r) => toConnector(r, false)),
     update(id, patch) {
-      return db.transaction(() => {
-        // Secrets that no longer decrypt (the key was reset) must come in the patch.
-        const unreadable: string[] = [];
-        const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
-        const { active, ...cfgPatch } = patch;
-        const issues: FieldError[] = [];
-        for (const f of IMMUTABLE) {
-          if (f in cfgPatch && cfgPatch[f] !== current[f]) {
-            issues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
+      return db
+        .transaction(() => {
+          // Secrets that no longer decrypt (the key was reset) must come in the patch.
+          const unreadable: string[] = [];
+          const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
+          const { active, ...cfgPatch } = patch;
+          const issues: FieldError[] = [];
+          for (const f of IMMUTABLE) {
+            if (f in cfgPatch && cfgPatch[f] !== current[f]) {
+              issues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
+            }
           }
-        }
-        if (active !== undefined && typeof active !== 'boolean') {
-          issues.push({ field: 'active', message: 'active must be true or false' });
-        }
-        if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
-        const merged: Obj = { ...current, ...cfgPatch };
-        if (cfgPatch.auth !== undefined) {
-          const pa = cfgPatch.auth;
-          if (pa === null || typeof pa !== 'object' || Array.isArray(pa)) {
-            throw new FieldsError('ERR_CONFIG_INVALID', [
-              { field: 'auth', message: 'auth must be an object' },
-            ]);
+          if (active !== undefined && typeof active !== 'boolean') {
+            issues.push({ field: 'active', message: 'active must be true or false' });
           }
-          const cur = current.auth as Obj;
-          const p = pa as Obj;
-          // Switching method keeps only the secret fields (the source keys, which both methods have).
-          const base: Obj =
-            p.method !== undefined && p.method !== cur.method
-              ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
-              : { ...cur };
-          const auth: Obj = { ...base, ...p };
-          for (const key of AUTH_SECRET_KEYS) {
-            const v = p[key];
-            if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
+          if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
+          const merged: Obj = { ...current, ...cfgPatch };
+          if (cfgPatch.auth !== undefined) {
+            const pa = cfgPatch.auth;
+            if (pa === null || typeof pa !== 'object' || Array.isArray(pa)) {
+              throw new FieldsError('ERR_CONFIG_INVALID', [
+                { field: 'auth', message: 'auth must be an object' },
+              ]);
+            }
+            const cur = current.auth as Obj;
+            const p = pa as Obj;
+            // Switching method keeps only the secret fields (the source keys, which both methods have).
+            const base: Obj =
+              p.method !== undefined && p.method !== cur.method
+                ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
+                : { ...cur };
+            const auth: Obj = { ...base, ...p };
+            for (const key of AUTH_SECRET_KEYS) {
+              const v = p[key];
+              if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
+            }
+            merged.auth = auth;
           }
-          merged.auth = auth;
-        }
-        const missing = unreadable.filter((f) => typeof getPath(merged, f) !== 'string');
-        if (missing.length) throw new SecretUnreadableError(missing);
-        const cfg = validate(merged);
-        s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
-        if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);
-        return toConnector(row(id), false);
-      }).immediate();
+          const missing = unreadable.filter((f) => typeof getPath(merged, f) !== 'string');
+          if (missing.length) throw new SecretUnreadableError(missing);
+          const cfg = validate(merged);
+          s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
+          if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);
+          return toConnector(row(id), false);
+        })
+        .immediate();
     },
     delete: (id) => s.delete.run(id).changes > 0,
     setActive(id, active) {

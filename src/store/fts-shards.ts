@@ -8,13 +8,15 @@
  * per record from the OS). Tables of 50,000 records stay inside the cache: 113 -> 169 us at
  * 400,000, ~50 KB read per record (the B-tree indexes). A shard that fills up is sealed:
  * `optimize` merges it into one segment (~0.7 s for 50,000) in the transaction that starts
- * the next, so a query reads one segment per sealed shard.
+ * the next, so a query reads one segment per sealed shard, and its terms are listed in the
+ * term dictionary of leading wildcards (fts-terms.ts).
  *
  * Searches read every shard: the compiled SQL unions the shards' MATCHes, probes the one shard
  * holding a row, or adds up their counts (search/fts-sql.ts).
  */
 import type { Database } from 'better-sqlite3';
 import type { FtsShard } from '../search/fts-sql.js';
+import { listShardTerms } from './fts-terms.js';
 
 /** Records per shard by default (an FTS5 table of ~45 MB: inside the 64 MB page cache). */
 export const FTS_SHARD_ROWS = 50_000;
@@ -76,6 +78,8 @@ export function activeShard(db: Database, shardRows: number): ActiveShard {
   if (held <= OPTIMIZE_MAX_FACTOR * shardRows) {
     db.exec(`INSERT INTO ${last.name}(${last.name}) VALUES ('optimize')`);
   }
+  // Its terms, for leading wildcards (fts-terms.ts): once, now that it takes no more rows.
+  listShardTerms(db, last);
   const id = last.id + 1;
   const name = `syslog_fts_${id}`;
   createShardTable(db, name);

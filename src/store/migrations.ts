@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import { tenantRecordId } from '../core/record.js';
 import { recordTerms, words } from '../search/terms.js';
 import { FTS_SHARDS_TABLE } from './fts-shards.js';
+import { FTS_TERMS_TABLE, listSealedShardTerms } from './fts-terms.js';
 
 export interface Migration {
   version: number;
@@ -256,6 +257,14 @@ export const migrations: Migration[] = [
     version: 12,
     name: 'store_meta: the key check value of the secrets encryption key (never the key)',
     up: 'CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+  },
+  {
+    version: 13,
+    name: 'fts_terms: the term dictionary of the sealed full-text shards (leading wildcards), listed for the shards sealed before it',
+    up: (db) => {
+      db.exec(FTS_TERMS_TABLE);
+      listSealedShardTerms(db);
+    },
   },
 ];
 

@@ -3,7 +3,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import { parse } from '../search/parser.js';
-import { compileQuery } from '../search/sql.js';
+import { compileQuery, type WildSplit } from '../search/sql.js';
+import { expandWildcard, type ShardRow } from './fts-terms.js';
 import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
 import { fieldWordToken, words } from '../search/terms.js';
 import { checkBudget, searchFunctions, type SearchBudget } from '../search/functions.js';
@@ -188,6 +189,8 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     timeField: TimeField;
     /** The query restricts rows (beyond time and tenant). */
     hasQuery: boolean;
+    /** The query is one expanded leading wildcard (search/sql.ts WildSplit), its sealed shards' tables. */
+    split?: WildSplit & { tables: string[] };
   }
 
   function build(filter: SearchFilter): Built {
@@ -201,10 +204,15 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     // Read per query (a handful of rows): another process may be indexing into this store.
     const textPaths = new Set(stmt('SELECT path FROM text_paths').pluck().all() as string[]);
     const shards = stmt(
-      'SELECT name, first_rowid AS firstRowid FROM fts_shards ORDER BY first_rowid',
-    ).all() as FtsShard[];
+      `SELECT id, name, first_rowid AS firstRowid, terms_listed AS termsListed
+       FROM fts_shards ORDER BY first_rowid`,
+    ).all() as (FtsShard & ShardRow)[];
     const tables = shards.map((sh) => sh.name);
-    const compiled = compileQuery(ast, { textPaths, ftsTables: tables });
+    const compiled = compileQuery(ast, {
+      textPaths,
+      ftsTables: tables,
+      expandWild: (field, glob, text) => expandWildcard(db, shards, field, glob, text),
+    });
     // The clauses besides the query's own FTS expression (which goes first, built at the end).
     const clauses: string[] = [];
     const params: unknown[] = [];
@@ -272,6 +280,14 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       timed,
       timeField,
       hasQuery,
+      ...('split' in compiled && compiled.split
+        ? {
+            split: {
+              ...compiled.split,
+              tables: shards.filter((sh) => sh.firstRowid < compiled.split!.openFrom).map((sh) => sh.name),
+            },
+          }
+        : {}),
     };
   }
 
@@ -320,6 +336,17 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
   function count(b: Built): number {
     if (b.ftsOnly !== undefined && b.ftsCountable) {
       return (stmt(ftsCountSql(b.tables)).get(...ftsParams(b.tables, b.ftsOnly)) as { n: number }).n;
+    }
+    if (b.split && !b.hasOtherFilters) {
+      // Disjoint parts: the sealed shards' FTS count, plus the open shard's rows checked.
+      const { fts, open, tables } = b.split;
+      const sealed = tables.length
+        ? (stmt(ftsCountSql(tables)).get(...ftsParams(tables, fts)) as { n: number }).n
+        : 0;
+      const rest = stmt(`SELECT count(*) AS n FROM syslog s WHERE ${open.sql}`).get(...open.params) as {
+        n: number;
+      };
+      return sealed + rest.n;
     }
     // With a time range, walk the covering time index (it holds severity and tenantid too):
     // never one record read per match.
