@@ -2,12 +2,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isCodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { testRecord } from '../../test/support/records.js';
 import { openStore, type Store } from './index.js';
 import { startSearchPool, type SearchService } from './search-pool.js';
+import { searchFunctions } from '../search/functions.js';
 
 let dir: string;
 let store: Store;
@@ -94,24 +95,38 @@ describe('search pool', () => {
   });
 
   it('in process, the check functions stop a statement once the budget is spent', () => {
-    // Time jumps 1 s per reading: the first check after the start is past a 500 ms budget.
-    let t = Date.now();
-    const spy = vi.spyOn(Date, 'now').mockImplementation(() => (t += 1000));
-    try {
+    // Called directly (no search around them re-checking the budget after the work): each
+    // check throws by itself once the deadline has passed.
+    const spent = searchFunctions({ deadline: Date.now() - 1, timeoutMs: 500 });
+    const doc = JSON.stringify({ event_name: 'openssl finding', score: 5 });
+    const checks: [string, () => number][] = [
+      ['ic_wild (free text)', () => spent.ic_wild(doc, null, '*ssl')],
+      ['ic_wild (field)', () => spent.ic_wild(doc, 'event_name', '*ssl')],
+      ['ic_wild_value', () => spent.ic_wild_value('openssl', '*ssl')],
+      ['ic_phrase', () => spent.ic_phrase(doc, null, '["openssl","finding"]')],
+      ['ic_words', () => spent.ic_words(doc, 'event_name', '["openssl"]')],
+      ['ic_range', () => spent.ic_range(doc, 'score', '1', '9', 3)],
+      ['ic_value_eq', () => spent.ic_value_eq(doc, 'event_name', 'openssl finding')],
+    ];
+    for (const [name, check] of checks) {
       const err = (() => {
         try {
-          store.index.search({ q: '*ssl', timeoutMs: 500 });
+          check();
         } catch (e) {
           return e;
         }
       })();
-      expect(isCodedError(err) && err.code).toBe('ERR_QUERY_TIMEOUT');
-      expect((err as Error).message).toMatch(/narrow the query or the time range/);
-    } finally {
-      spy.mockRestore();
+      expect(isCodedError(err) && err.code, name).toBe('ERR_QUERY_TIMEOUT');
+      expect((err as Error).message, name).toMatch(/\(500 ms\): narrow the query or the time range/);
     }
-    // Without a budget (and after a timeout) the same connection answers.
-    expect(store.index.search({ q: '*ssl', limit: 1 }).total).toBe(25);
+    // ic_tick checks every 64th call (a scan whose rows skip the other checks).
+    const ticks = Array.from({ length: 63 }, () => spent.ic_tick());
+    expect(ticks.every((t) => t === 0)).toBe(true);
+    expect(() => spent.ic_tick()).toThrow(/time budget/);
+    // Within the budget the same checks answer.
+    const open = searchFunctions({ deadline: Date.now() + 60_000, timeoutMs: 60_000 });
+    expect(open.ic_wild(doc, null, '*ssl')).toBe(1);
+    expect(open.ic_wild_value('openssl', '*ssl')).toBe(1);
   });
 
   it('bounds concurrency: a full queue is refused with ERR_SEARCH_BUSY, the rest run once free', async () => {
