@@ -9,6 +9,8 @@ import { testRecord } from '../../test/support/records.js';
 import { openStore, type Store } from './index.js';
 import { startSearchPool, type SearchService } from './search-pool.js';
 import { searchFunctions } from '../search/functions.js';
+import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
+import Database from 'better-sqlite3';
 
 let dir: string;
 let store: Store;
@@ -127,6 +129,31 @@ describe('search pool', () => {
     const open = searchFunctions({ deadline: Date.now() + 60_000, timeoutMs: 60_000 });
     expect(open.ic_wild(doc, null, '*ssl')).toBe(1);
     expect(open.ic_wild_value('openssl', '*ssl')).toBe(1);
+  });
+
+  it('one budget per connection: an index needs the check functions registered, and obeys their budget', () => {
+    const bare = new Database(':memory:');
+    try {
+      expect(() => syslogIndex(bare)).toThrow(/registerSearchFunctions/);
+    } finally {
+      bare.close();
+    }
+    // Registering again keeps the connection's functions and budget (the store's index sets it).
+    const budget = registerSearchFunctions(store.db);
+    expect(registerSearchFunctions(store.db)).toBe(budget);
+    // A spent budget on the connection stops a statement that calls a check function, with no
+    // search around it.
+    budget.deadline = Date.now() - 1;
+    budget.timeoutMs = 500;
+    try {
+      expect(() =>
+        store.db.prepare("SELECT count(*) FROM syslog WHERE ic_wild(doc, NULL, '*ssl')").get(),
+      ).toThrow(/time budget \(500 ms\)/);
+    } finally {
+      budget.deadline = Infinity;
+      budget.timeoutMs = 0;
+    }
+    expect(store.index.search({ q: '*ssl', limit: 1 }).total).toBe(25);
   });
 
   it('bounds concurrency: a full queue is refused with ERR_SEARCH_BUSY, the rest run once free', async () => {

@@ -16,7 +16,8 @@ configureConnection(db);
 db.pragma(`cache_size = -${data.cacheKb}`);
 // Defence in depth: this connection never writes.
 db.pragma('query_only = ON');
-const index = syslogIndex(db, { budget: registerSearchFunctions(db) });
+registerSearchFunctions(db);
+const index = syslogIndex(db);
 const hold = data.testHold ? new Int32Array(data.testHold) : undefined;
 port.postMessage({ ready: true } satisfies SearchReply);
 

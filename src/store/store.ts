@@ -150,7 +150,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       cause: e,
     });
   }
-  const budget = registerSearchFunctions(db);
+  registerSearchFunctions(db);
 
   const keyOptions = {
     dataDir,
@@ -175,7 +175,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const runs = runsRepo(db, clock);
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
-  const index = syslogIndex(db, { budget });
+  const index = syslogIndex(db);
   if (opts.verifyKey) {
     const unreadable = markUnreadableSecrets(connectors, clock);
     if (unreadable.length) {

@@ -72,12 +72,19 @@ export interface SyslogIndex {
   size(): number;
 }
 
+/** Each connection's one budget: its check functions obey it, its indexes set it around each search. */
+const budgets = new WeakMap<Database, SearchBudget>();
+
 /**
- * Register the check functions used by compiled queries (see src/search/functions.ts); they
- * obey the returned budget, which syslogIndex sets around each search.
+ * Register the check functions used by compiled queries (see src/search/functions.ts) on a
+ * connection, with the connection's budget, which syslogIndex sets around each search.
+ * Registering twice keeps the first set (and budget).
  */
 export function registerSearchFunctions(db: Database): SearchBudget {
+  const known = budgets.get(db);
+  if (known) return known;
   const budget: SearchBudget = { deadline: Infinity, timeoutMs: 0 };
+  budgets.set(db, budget);
   const f = searchFunctions(budget);
   const opts = { deterministic: true, varargs: false } as const;
   db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
@@ -147,8 +154,6 @@ const NICE = [
 export interface IndexTuning {
   /** Probe FTS per row when the index walk is this many times shorter than the match count. */
   probeRatio?: number;
-  /** The budget the connection's check functions obey (registerSearchFunctions). */
-  budget?: SearchBudget;
 }
 
 function checkTimeout(v: unknown): number {
@@ -158,7 +163,15 @@ function checkTimeout(v: unknown): number {
   return v;
 }
 
+/** The index over a connection registerSearchFunctions has prepared (its budget is the connection's). */
 export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex {
+  const budget = budgets.get(db);
+  if (!budget) {
+    throw new CodedError(
+      'ERR_STORE',
+      'syslogIndex: call registerSearchFunctions(db) on the connection first',
+    );
+  }
   const probeRatio = tuning.probeRatio ?? 2000;
   const cache = new Map<string, Statement>();
   const stmt = (sql: string): Statement => {
@@ -356,7 +369,6 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     ).n;
   }
 
-  const budget: SearchBudget = tuning.budget ?? { deadline: Infinity, timeoutMs: 0 };
   /** Runs one search step under the filter's budget (a stream's steps keep its first deadline). */
   const run = <T>(fn: () => T, filter?: SearchFilter, deadline?: number): T => {
     const ms = checkTimeout(filter?.timeoutMs);
