@@ -369,12 +369,14 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     ).n;
   }
 
-  /** Runs one search step under the filter's budget (a stream's steps keep its first deadline). */
-  const run = <T>(fn: () => T, filter?: SearchFilter, deadline?: number): T => {
-    const ms = checkTimeout(filter?.timeoutMs);
+  /**
+   * Runs one search step under a budget of `ms` (0 = none) ending at `deadline` (a stream's
+   * steps keep its first one).
+   */
+  const run = <T>(fn: () => T, ms: number, deadline = Date.now() + ms): T => {
     const prev = { deadline: budget.deadline, timeoutMs: budget.timeoutMs };
     if (ms > 0) {
-      budget.deadline = deadline ?? Date.now() + ms;
+      budget.deadline = deadline;
       budget.timeoutMs = ms;
     }
     try {
@@ -402,12 +404,12 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           .pluck()
           .all(...params) as string[];
         return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
-      }, opts);
+      }, checkTimeout(opts.timeoutMs));
     },
-    count: (filter) => run(() => count(build(filter)), filter),
+    count: (filter) => run(() => count(build(filter)), checkTimeout(filter.timeoutMs)),
     stream(opts) {
       const ms = checkTimeout(opts.timeoutMs);
-      const deadline = ms > 0 ? Date.now() + ms : undefined;
+      const deadline = Date.now() + ms;
       const it = run(
         () => {
           const b = build(opts);
@@ -416,15 +418,16 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
             .pluck()
             .iterate(...params) as IterableIterator<string>;
         },
-        opts,
+        ms,
         deadline,
       );
+      if (ms === 0) return it;
       // Each row is fetched under the same deadline (the check functions run inside next()).
-      const next = () => run(() => it.next(), opts, deadline);
+      const step = () => it.next();
       const stream: IterableIterator<string> = {
         next: () => {
           try {
-            return next();
+            return run(step, ms, deadline);
           } catch (e) {
             it.return?.();
             throw e;
@@ -469,7 +472,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           ).pluck();
           for (let t = start; t <= to; t += interval) {
             out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
-            if (budget.timeoutMs > 0) checkBudget(budget);
+            checkBudget(budget);
           }
           return { interval, buckets: out };
         }
@@ -480,7 +483,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
         for (let t = start, k = 0; t <= to; t += interval, k++)
           out.push({ start: t, count: counts.get(k) ?? 0 });
         return { interval, buckets: out };
-      }, opts);
+      }, checkTimeout(opts.timeoutMs));
     },
     recent(limit) {
       if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');
