@@ -46,7 +46,7 @@ type Op =
   | { op: 'search'; args: SearchOptions }
   | { op: 'count'; args: SearchFilter }
   | { op: 'histogram'; args: SearchFilter & { buckets?: number } };
-export type SearchRequest = ({ id: number } & Op) | { id: number; op: 'close' };
+export type SearchRequest = { id: number } & Op;
 export type SearchReply =
   | { ready: true }
   | { id: number; ok: true; result: unknown }

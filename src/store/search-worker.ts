@@ -22,11 +22,6 @@ const hold = data.testHold ? new Int32Array(data.testHold) : undefined;
 port.postMessage({ ready: true } satisfies SearchReply);
 
 port.on('message', (m: SearchRequest) => {
-  if (m.op === 'close') {
-    db.close();
-    port.close();
-    return;
-  }
   let reply: SearchReply;
   try {
     if (hold) Atomics.wait(hold, 0, 1);
