@@ -15,11 +15,11 @@
  * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError, type ErrorCode } from '../core/errors.js';
+import { CodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { timeoutError } from '../search/functions.js';
 import type { HistogramResult, SearchFilter, SearchOptions, SearchResult } from './syslog-index.js';
-import { spawnStoreWorker } from './spawn-worker.js';
+import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
 export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
 export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
@@ -47,10 +47,7 @@ type Op =
   | { op: 'count'; args: SearchFilter }
   | { op: 'histogram'; args: SearchFilter & { buckets?: number } };
 export type SearchRequest = { id: number } & Op;
-export type SearchReply =
-  | { ready: true }
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; code: string; message: string };
+export type SearchReply = { ready: true } | { id: number; ok: true; result: unknown } | ErrorReply;
 
 export interface SearchPoolOptions {
   dbPath: string;
@@ -165,9 +162,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
       slot.job = undefined;
       if (slot.overdue) clearTimeout(slot.overdue);
       slot.overdue = undefined;
-      settle(job, () =>
-        r.ok ? job.resolve(r.result) : job.reject(new CodedError(r.code as ErrorCode, r.message)),
-      );
+      settle(job, () => (r.ok ? job.resolve(r.result) : job.reject(replyError(r))));
       pump();
     });
     worker.on('error', (e) => {
