@@ -18,7 +18,7 @@ import type { Worker } from 'node:worker_threads';
 import { CodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { timeoutError } from '../search/functions.js';
-import type { HistogramResult, SearchFilter, SearchOptions, SearchResult } from './syslog-index.js';
+import type { HistogramResult, SearchResult, SyslogIndex } from './syslog-index.js';
 import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
 export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
@@ -27,10 +27,12 @@ export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
 const GRACE_MS = 1000;
 
 /** What the API needs of the index: the same calls, answered asynchronously. */
-export interface SearchService {
-  search(opts: SearchOptions): Promise<SearchResult>;
-  count(filter: SearchFilter): Promise<number>;
-  histogram(opts: SearchFilter & { buckets?: number }): Promise<HistogramResult>;
+/** The index calls the threads answer. */
+type SearchOp = 'search' | 'count' | 'histogram';
+type Threaded = {
+  [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
+};
+export interface SearchService extends Threaded {
   /** Resolves once every thread has opened its connection (the server waits for it at start). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -42,10 +44,7 @@ export interface SearchWorkerData {
   testHold?: SharedArrayBuffer;
 }
 
-type Op =
-  | { op: 'search'; args: SearchOptions }
-  | { op: 'count'; args: SearchFilter }
-  | { op: 'histogram'; args: SearchFilter & { buckets?: number } };
+type Op = { [K in SearchOp]: { op: K; args: Parameters<SyslogIndex[K]>[0] } }[SearchOp];
 export type SearchRequest = { id: number } & Op;
 export type SearchReply = { ready: true } | { id: number; ok: true; result: unknown } | ErrorReply;
 
@@ -283,14 +282,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
 }
 
 /** The same interface over an in-process index (tests, tools): no thread, no outside deadline. */
-export function inProcessSearch(
-  index: {
-    search(o: SearchOptions): SearchResult;
-    count(f: SearchFilter): number;
-    histogram(o: SearchFilter & { buckets?: number }): HistogramResult;
-  },
-  timeoutMs = 0,
-): SearchService {
+export function inProcessSearch(index: Pick<SyslogIndex, SearchOp>, timeoutMs = 0): SearchService {
   const t = timeoutMs > 0 ? { timeoutMs } : {};
   return {
     search: async (o) => index.search({ ...o, ...t }),

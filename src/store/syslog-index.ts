@@ -48,6 +48,8 @@ export interface SearchOptions extends SearchFilter {
   sort?: string;
 }
 
+export type HistogramOptions = SearchFilter & { buckets?: number };
+
 export interface SearchResult {
   total: number;
   records: InterflowRecord[];
@@ -64,7 +66,7 @@ export interface SyslogIndex {
   count(filter: SearchFilter): number;
   /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
   stream(opts: SearchOptions): IterableIterator<string>;
-  histogram(opts: SearchFilter & { buckets?: number }): HistogramResult;
+  histogram(opts: HistogramOptions): HistogramResult;
   /** The last `limit` records stored (newest first): the log filter preview. */
   recent(limit: number): InterflowRecord[];
   get(id: string): InterflowRecord | undefined;
