@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isCodedError } from '../core/errors.js';
+import { isCodedError, RetryLaterError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { testRecord } from '../../test/support/records.js';
 import { openStore, type Store } from './index.js';
@@ -161,7 +161,11 @@ describe('search pool', () => {
     const p = pool({ threads: 1, queue: 1, timeoutMs: 0, testHold: hold.sab });
     const running = p.count({ q: 'openssl' });
     const queued = p.count({ q: 'glibc' });
-    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    const refused = await p.count({}).catch((e: unknown) => e);
+    expect(refused instanceof RetryLaterError && [refused.code, refused.retryAfterMs]).toEqual([
+      'ERR_SEARCH_BUSY',
+      2000,
+    ]);
     hold.release();
     expect(await Promise.all([running, queued])).toEqual([25, 25]);
   });
@@ -174,7 +178,11 @@ describe('search pool', () => {
     await p.close();
     expect(await running).toBe('ERR_SEARCH_BUSY');
     expect(await queued).toBe('ERR_SEARCH_BUSY');
-    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    const refused = await p.count({}).catch((e: unknown) => e);
+    expect(refused instanceof RetryLaterError && [refused.code, refused.retryAfterMs]).toEqual([
+      'ERR_SEARCH_BUSY',
+      2000,
+    ]);
     hold.release();
   });
 });

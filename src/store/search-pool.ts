@@ -15,7 +15,7 @@
  * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError } from '../core/errors.js';
+import { CodedError, RetryLaterError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { timeoutError } from '../search/functions.js';
 import type { HistogramResult, SearchResult, SyslogIndex } from './syslog-index.js';
@@ -23,6 +23,9 @@ import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js
 
 export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
 export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
+/** When a refused search (ERR_SEARCH_BUSY) may come back: the API's Retry-After. */
+const BUSY_RETRY_MS = 2000;
+const busyError = (message: string) => new RetryLaterError('ERR_SEARCH_BUSY', message, BUSY_RETRY_MS);
 /** A thread still busy this long after its search's deadline is terminated. */
 const GRACE_MS = 1000;
 
@@ -223,14 +226,13 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
   const submit = <T>(req: Op): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) {
-        reject(new CodedError('ERR_SEARCH_BUSY', 'the server is stopping: searches are not accepted'));
+        reject(busyError('the server is stopping: searches are not accepted'));
         return;
       }
       const busy = slots.filter((s) => s.job || s.overdue).length;
       if (busy >= threads && queue.length >= maxQueue) {
         reject(
-          new CodedError(
-            'ERR_SEARCH_BUSY',
+          busyError(
             `all ${threads} search threads are busy and ${maxQueue} searches are waiting: try again shortly`,
           ),
         );
@@ -263,7 +265,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
     async close() {
       if (closed) return;
       closed = true;
-      const stopping = () => new CodedError('ERR_SEARCH_BUSY', 'the server is stopping');
+      const stopping = () => busyError('the server is stopping');
       for (const job of queue.splice(0)) settle(job, () => job.reject(stopping()));
       const exits = slots.splice(0).map((slot) => {
         if (slot.overdue) clearTimeout(slot.overdue);
