@@ -18,9 +18,6 @@ export interface ErrorPayload {
   error: { code: ErrorCode; message: string; fields?: FieldError[] };
 }
 
-/** 503s answered with their own message (search-pool.ts): the search's budget and the pool's bound. */
-const SEARCH_LIMITS: ReadonlySet<string> = new Set(['ERR_QUERY_TIMEOUT', 'ERR_SEARCH_BUSY']);
-
 function send(reply: FastifyReply, code: ErrorCode, message: string, fields?: FieldError[], status?: number) {
   const body: ErrorPayload = { error: { code, message, ...(fields?.length ? { fields } : {}) } };
   return reply.status(status ?? ERRORS[code].httpStatus).send(body);
@@ -58,8 +55,8 @@ export function errorHandler(logger: Logger) {
     }
     if (err instanceof CodedError) {
       const status = err.httpStatus;
-      if (SEARCH_LIMITS.has(err.code)) {
-        // Our own limits on a search, not failures: their messages say what to do, and hold no secrets.
+      if (status >= 500 && err.info.publicMessage === true) {
+        // Not a failure (e.g. a search's time budget): its message says what to do, holds no secrets.
         logger.warn({ code: err.code, url: req.routeOptions.url }, err.message);
         return send(reply, err.code, err.message);
       }

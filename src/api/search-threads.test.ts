@@ -79,7 +79,11 @@ describe('searches on search threads (a real server)', () => {
     let searchDone = false;
     const slow = fetch(searchUrl(url), { headers: auth }).then(async (r) => {
       searchDone = true;
-      return { status: r.status, body: (await r.json()) as { error?: { code: string } } };
+      return {
+        status: r.status,
+        retryAfter: r.headers.get('retry-after'),
+        body: (await r.json()) as { error?: { code: string; message: string } },
+      };
     });
     // Served while the search is held in its thread (the main thread is free).
     const health = await fetch(`${url}/healthz`);
@@ -92,6 +96,9 @@ describe('searches on search threads (a real server)', () => {
     const r = await slow;
     expect(r.status).toBe(503);
     expect(r.body.error?.code).toBe('ERR_SEARCH_BUSY');
+    // Retryable: when to come back, and the pool's own message (not the generic 5xx one).
+    expect(r.retryAfter).toBe('2');
+    expect(r.body.error?.message).toBe('the server is stopping');
   });
 
   it('answers 503 ERR_QUERY_TIMEOUT once a search runs past its budget, then serves the next', async () => {

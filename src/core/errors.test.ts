@@ -18,6 +18,11 @@ describe('error registry', () => {
     expect(ERRORS.ERR_THROTTLED.retryable).toBe(true);
   });
 
+  it('only a search past its budget is a 5xx answered with its own message', () => {
+    const own = Object.entries(ERRORS).filter(([, e]) => 'publicMessage' in e && e.publicMessage);
+    expect(own.map(([c, e]) => [c, e.httpStatus])).toEqual([['ERR_QUERY_TIMEOUT', 503]]);
+  });
+
   it('CodedError carries its registry entry', () => {
     const e = new CodedError('ERR_PERMISSION', 'no inspector2:ListFindings', {
       detail: 'AccessDeniedException',

@@ -13,6 +13,11 @@ export interface ErrorInfo {
   retryable: boolean;
   explanation: string;
   recommendation: string;
+  /**
+   * A 5xx whose own message the API may answer with (it says what to do and holds nothing
+   * internal); other 5xx answers carry only the explanation.
+   */
+  publicMessage?: boolean;
 }
 
 export const ERRORS = {
@@ -192,6 +197,7 @@ export const ERRORS = {
     httpStatus: 503,
     httpName: 'Service Unavailable',
     retryable: false,
+    publicMessage: true,
     explanation:
       'The search was stopped because it ran past its time budget (INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS; CLI --timeout).',
     recommendation:

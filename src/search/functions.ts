@@ -182,15 +182,13 @@ export interface SearchFunctions {
 }
 
 /** One set per connection (each keeps its own small parse cache), checking `budget` on each call. */
-export function searchFunctions(budget?: SearchBudget): SearchFunctions {
+export function searchFunctions(budget: SearchBudget): SearchFunctions {
   const cached = docCache();
   let ticks = 0;
-  const parse = budget
-    ? (doc: string) => {
-        checkBudget(budget);
-        return cached(doc);
-      }
-    : cached;
+  const parse = (doc: string) => {
+    checkBudget(budget);
+    return cached(doc);
+  };
   return {
     ic_phrase(doc, path, wordsJson) {
       const needle = JSON.parse(wordsJson) as string[];
@@ -204,13 +202,13 @@ export function searchFunctions(budget?: SearchBudget): SearchFunctions {
     ic_wild(doc, path, pattern) {
       const g = glob(pattern);
       if (path === null) {
-        if (budget) checkBudget(budget);
+        checkBudget(budget);
         return someLeafValue(doc, (v) => wildValue(g, v)) ? 1 : 0;
       }
       return valuesAt(parse(doc), path).some((v) => wildValue(g, v)) ? 1 : 0;
     },
     ic_wild_value(text, pattern) {
-      if (budget) checkBudget(budget);
+      checkBudget(budget);
       return text !== null && globMatch(glob(pattern), text) ? 1 : 0;
     },
     ic_range(doc, path, lo, hi, flags) {
@@ -219,7 +217,7 @@ export function searchFunctions(budget?: SearchBudget): SearchFunctions {
         : 0;
     },
     ic_tick() {
-      if (budget && (++ticks & 63) === 0) checkBudget(budget);
+      if ((++ticks & 63) === 0) checkBudget(budget);
       return 0;
     },
     ic_value_eq(doc, path, value) {

@@ -176,7 +176,8 @@ function wildcard(field: string | undefined, prefix: string, glob: string, o: Co
   if (!e) return scanWildcard(field, prefix, glob, o);
   // The sealed shards by their matching terms; the open shard's records by the check.
   const parts: Frag[] = [];
-  if (e.tokens.length) parts.push({ fts: e.tokens.map(quote).join(' OR ') });
+  const tokens = e.tokens.map(quote).join(' OR ');
+  if (tokens) parts.push({ fts: tokens });
   if (e.textWords.length && field) {
     const fts = `(${e.textWords.map(quote).join(' OR ')}) AND ${quote(textToken(field))}`;
     parts.push(and([{ fts }, wildCheck(field, glob)], o));
@@ -190,7 +191,7 @@ function wildcard(field: string | undefined, prefix: string, glob: string, o: Co
   const all = or(parts, o);
   // Alone, without text words: counted as the sealed shards' FTS count plus the open one's rows.
   if ('sql' in all && e.tokens.length && !e.textWords.length)
-    return { ...all, split: { fts: e.tokens.map(quote).join(' OR '), openFrom: e.openFrom, open } };
+    return { ...all, split: { fts: tokens, openFrom: e.openFrom, open } };
   return all;
 }
 

@@ -10,7 +10,7 @@ import { fixedClock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from './index.js';
 import { KEY_CHECK } from './keys.js';
-import { NEXT_KEY_FILE, keyCheckValue } from './secrets.js';
+import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from './secrets.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -113,6 +113,18 @@ describe('key check value', () => {
     const lazy = open(dir);
     expect(codeOf(() => lazy.connectors.create(config('other'))).code).toBe('ERR_SECRET_KEY_INVALID');
     expect(fs.existsSync(keyFile(dir))).toBe(false);
+  });
+
+  it('refuses a given key of the wrong length, before touching the data directory', () => {
+    const dir = path.join(tmp(), 'never-created');
+    const e = codeOf(() => open(dir, { key: Buffer.alloc(16, 1) }));
+    expect([e.code, e.message]).toEqual([
+      'ERR_SECRET_KEY_INVALID',
+      'the encryption key must be exactly 32 bytes (got 16)',
+    ]);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(() => assertKeyLength(Buffer.alloc(33))).toThrow('exactly 32 bytes (got 33)');
+    expect(() => assertKeyLength(Buffer.alloc(32))).not.toThrow();
   });
 
   it('refuses a key file of the wrong length or permissions at open', () => {

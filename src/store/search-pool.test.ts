@@ -2,12 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isCodedError } from '../core/errors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isCodedError, RetryLaterError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { testRecord } from '../../test/support/records.js';
 import { openStore, type Store } from './index.js';
 import { startSearchPool, type SearchService } from './search-pool.js';
+import { searchFunctions } from '../search/functions.js';
+import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
+import Database from 'better-sqlite3';
 
 let dir: string;
 let store: Store;
@@ -94,23 +97,62 @@ describe('search pool', () => {
   });
 
   it('in process, the check functions stop a statement once the budget is spent', () => {
-    // Time jumps 1 s per reading: the first check after the start is past a 500 ms budget.
-    let t = Date.now();
-    const spy = vi.spyOn(Date, 'now').mockImplementation(() => (t += 1000));
-    try {
+    // Called directly (no search around them re-checking the budget after the work): each
+    // check throws by itself once the deadline has passed.
+    const spent = searchFunctions({ deadline: Date.now() - 1, timeoutMs: 500 });
+    const doc = JSON.stringify({ event_name: 'openssl finding', score: 5 });
+    const checks: [string, () => number][] = [
+      ['ic_wild (free text)', () => spent.ic_wild(doc, null, '*ssl')],
+      ['ic_wild (field)', () => spent.ic_wild(doc, 'event_name', '*ssl')],
+      ['ic_wild_value', () => spent.ic_wild_value('openssl', '*ssl')],
+      ['ic_phrase', () => spent.ic_phrase(doc, null, '["openssl","finding"]')],
+      ['ic_words', () => spent.ic_words(doc, 'event_name', '["openssl"]')],
+      ['ic_range', () => spent.ic_range(doc, 'score', '1', '9', 3)],
+      ['ic_value_eq', () => spent.ic_value_eq(doc, 'event_name', 'openssl finding')],
+    ];
+    for (const [name, check] of checks) {
       const err = (() => {
         try {
-          store.index.search({ q: '*ssl', timeoutMs: 500 });
+          check();
         } catch (e) {
           return e;
         }
       })();
-      expect(isCodedError(err) && err.code).toBe('ERR_QUERY_TIMEOUT');
-      expect((err as Error).message).toMatch(/narrow the query or the time range/);
-    } finally {
-      spy.mockRestore();
+      expect(isCodedError(err) && err.code, name).toBe('ERR_QUERY_TIMEOUT');
+      expect((err as Error).message, name).toMatch(/\(500 ms\): narrow the query or the time range/);
     }
-    // Without a budget (and after a timeout) the same connection answers.
+    // ic_tick checks every 64th call (a scan whose rows skip the other checks).
+    const ticks = Array.from({ length: 63 }, () => spent.ic_tick());
+    expect(ticks.every((t) => t === 0)).toBe(true);
+    expect(() => spent.ic_tick()).toThrow(/time budget/);
+    // Within the budget the same checks answer.
+    const open = searchFunctions({ deadline: Date.now() + 60_000, timeoutMs: 60_000 });
+    expect(open.ic_wild(doc, null, '*ssl')).toBe(1);
+    expect(open.ic_wild_value('openssl', '*ssl')).toBe(1);
+  });
+
+  it('one budget per connection: an index needs the check functions registered, and obeys their budget', () => {
+    const bare = new Database(':memory:');
+    try {
+      expect(() => syslogIndex(bare)).toThrow(/registerSearchFunctions/);
+    } finally {
+      bare.close();
+    }
+    // Registering again keeps the connection's functions and budget (the store's index sets it).
+    const budget = registerSearchFunctions(store.db);
+    expect(registerSearchFunctions(store.db)).toBe(budget);
+    // A spent budget on the connection stops a statement that calls a check function, with no
+    // search around it.
+    budget.deadline = Date.now() - 1;
+    budget.timeoutMs = 500;
+    try {
+      expect(() =>
+        store.db.prepare("SELECT count(*) FROM syslog WHERE ic_wild(doc, NULL, '*ssl')").get(),
+      ).toThrow(/time budget \(500 ms\)/);
+    } finally {
+      budget.deadline = Infinity;
+      budget.timeoutMs = 0;
+    }
     expect(store.index.search({ q: '*ssl', limit: 1 }).total).toBe(25);
   });
 
@@ -119,7 +161,11 @@ describe('search pool', () => {
     const p = pool({ threads: 1, queue: 1, timeoutMs: 0, testHold: hold.sab });
     const running = p.count({ q: 'openssl' });
     const queued = p.count({ q: 'glibc' });
-    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    const refused = await p.count({}).catch((e: unknown) => e);
+    expect(refused instanceof RetryLaterError && [refused.code, refused.retryAfterMs]).toEqual([
+      'ERR_SEARCH_BUSY',
+      2000,
+    ]);
     hold.release();
     expect(await Promise.all([running, queued])).toEqual([25, 25]);
   });
@@ -132,7 +178,11 @@ describe('search pool', () => {
     await p.close();
     expect(await running).toBe('ERR_SEARCH_BUSY');
     expect(await queued).toBe('ERR_SEARCH_BUSY');
-    expect(await code(p.count({}))).toBe('ERR_SEARCH_BUSY');
+    const refused = await p.count({}).catch((e: unknown) => e);
+    expect(refused instanceof RetryLaterError && [refused.code, refused.retryAfterMs]).toEqual([
+      'ERR_SEARCH_BUSY',
+      2000,
+    ]);
     hold.release();
   });
 });

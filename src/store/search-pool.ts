@@ -15,22 +15,27 @@
  * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError, type ErrorCode } from '../core/errors.js';
+import { CodedError, RetryLaterError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { timeoutError } from '../search/functions.js';
-import type { HistogramResult, SearchFilter, SearchOptions, SearchResult } from './syslog-index.js';
-import { spawnStoreWorker } from './spawn-worker.js';
+import type { HistogramResult, SearchResult, SyslogIndex } from './syslog-index.js';
+import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
 export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
 export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
+/** When a refused search (ERR_SEARCH_BUSY) may come back: the API's Retry-After. */
+const BUSY_RETRY_MS = 2000;
+const busyError = (message: string) => new RetryLaterError('ERR_SEARCH_BUSY', message, BUSY_RETRY_MS);
 /** A thread still busy this long after its search's deadline is terminated. */
 const GRACE_MS = 1000;
 
 /** What the API needs of the index: the same calls, answered asynchronously. */
-export interface SearchService {
-  search(opts: SearchOptions): Promise<SearchResult>;
-  count(filter: SearchFilter): Promise<number>;
-  histogram(opts: SearchFilter & { buckets?: number }): Promise<HistogramResult>;
+/** The index calls the threads answer. */
+type SearchOp = 'search' | 'count' | 'histogram';
+type Threaded = {
+  [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
+};
+export interface SearchService extends Threaded {
   /** Resolves once every thread has opened its connection (the server waits for it at start). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -42,15 +47,9 @@ export interface SearchWorkerData {
   testHold?: SharedArrayBuffer;
 }
 
-type Op =
-  | { op: 'search'; args: SearchOptions }
-  | { op: 'count'; args: SearchFilter }
-  | { op: 'histogram'; args: SearchFilter & { buckets?: number } };
-export type SearchRequest = ({ id: number } & Op) | { id: number; op: 'close' };
-export type SearchReply =
-  | { ready: true }
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; code: string; message: string };
+type Op = { [K in SearchOp]: { op: K; args: Parameters<SyslogIndex[K]>[0] } }[SearchOp];
+export type SearchRequest = { id: number } & Op;
+export type SearchReply = { ready: true } | { id: number; ok: true; result: unknown } | ErrorReply;
 
 export interface SearchPoolOptions {
   dbPath: string;
@@ -165,9 +164,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
       slot.job = undefined;
       if (slot.overdue) clearTimeout(slot.overdue);
       slot.overdue = undefined;
-      settle(job, () =>
-        r.ok ? job.resolve(r.result) : job.reject(new CodedError(r.code as ErrorCode, r.message)),
-      );
+      settle(job, () => (r.ok ? job.resolve(r.result) : job.reject(replyError(r))));
       pump();
     });
     worker.on('error', (e) => {
@@ -229,14 +226,13 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
   const submit = <T>(req: Op): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) {
-        reject(new CodedError('ERR_SEARCH_BUSY', 'the server is stopping: searches are not accepted'));
+        reject(busyError('the server is stopping: searches are not accepted'));
         return;
       }
       const busy = slots.filter((s) => s.job || s.overdue).length;
       if (busy >= threads && queue.length >= maxQueue) {
         reject(
-          new CodedError(
-            'ERR_SEARCH_BUSY',
+          busyError(
             `all ${threads} search threads are busy and ${maxQueue} searches are waiting: try again shortly`,
           ),
         );
@@ -269,7 +265,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
     async close() {
       if (closed) return;
       closed = true;
-      const stopping = () => new CodedError('ERR_SEARCH_BUSY', 'the server is stopping');
+      const stopping = () => busyError('the server is stopping');
       for (const job of queue.splice(0)) settle(job, () => job.reject(stopping()));
       const exits = slots.splice(0).map((slot) => {
         if (slot.overdue) clearTimeout(slot.overdue);
@@ -288,14 +284,7 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
 }
 
 /** The same interface over an in-process index (tests, tools): no thread, no outside deadline. */
-export function inProcessSearch(
-  index: {
-    search(o: SearchOptions): SearchResult;
-    count(f: SearchFilter): number;
-    histogram(o: SearchFilter & { buckets?: number }): HistogramResult;
-  },
-  timeoutMs = 0,
-): SearchService {
+export function inProcessSearch(index: Pick<SyslogIndex, SearchOp>, timeoutMs = 0): SearchService {
   const t = timeoutMs > 0 ? { timeoutMs } : {};
   return {
     search: async (o) => index.search({ ...o, ...t }),

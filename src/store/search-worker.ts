@@ -4,9 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { isCodedError } from '../core/errors.js';
 import { configureConnection } from './connection.js';
 import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
+import { errorReply } from './spawn-worker.js';
 import type { SearchReply, SearchRequest, SearchWorkerData } from './search-pool.js';
 
 const port = parentPort!;
@@ -16,16 +16,12 @@ configureConnection(db);
 db.pragma(`cache_size = -${data.cacheKb}`);
 // Defence in depth: this connection never writes.
 db.pragma('query_only = ON');
-const index = syslogIndex(db, { budget: registerSearchFunctions(db) });
+registerSearchFunctions(db);
+const index = syslogIndex(db);
 const hold = data.testHold ? new Int32Array(data.testHold) : undefined;
 port.postMessage({ ready: true } satisfies SearchReply);
 
 port.on('message', (m: SearchRequest) => {
-  if (m.op === 'close') {
-    db.close();
-    port.close();
-    return;
-  }
   let reply: SearchReply;
   try {
     if (hold) Atomics.wait(hold, 0, 1);
@@ -37,9 +33,7 @@ port.on('message', (m: SearchRequest) => {
           : index.histogram(m.args);
     reply = { id: m.id, ok: true, result };
   } catch (e) {
-    reply = isCodedError(e)
-      ? { id: m.id, ok: false, code: e.code, message: e.message }
-      : { id: m.id, ok: false, code: 'ERR_STORE', message: (e as Error).message };
+    reply = errorReply(m.id, e);
   }
   port.postMessage(reply);
 });

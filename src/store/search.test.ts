@@ -306,6 +306,17 @@ describe.each([
     expect(lines.map((l) => (JSON.parse(l) as InterflowRecord)._id)).toEqual(['r2', 'r1']);
   });
 
+  it('stream: without a budget the statement iterator itself (no per-row wrapper); with one, the same rows', () => {
+    const bare = store.index.stream({ q: 'openssl OR glibc', limit: 0 });
+    const kind = bare.constructor.name;
+    const rows = [...bare];
+    expect(kind).toBe('StatementIterator');
+    expect(rows.length).toBe(2);
+    const budgeted = store.index.stream({ q: 'openssl OR glibc', limit: 0, timeoutMs: 60_000 });
+    expect(budgeted.constructor.name).not.toBe('StatementIterator');
+    expect([...budgeted]).toEqual(rows);
+  });
+
   it('histogram: counts per bucket over the range, empty buckets included', () => {
     const h = store.index.histogram({ q: '*', from: T0, to: T0 + 31 * DAY - 1, buckets: 10 });
     expect(h.interval).toBe(7 * DAY);

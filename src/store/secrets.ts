@@ -106,15 +106,20 @@ export interface KeySource {
   file: string;
 }
 
+/** A key given as bytes (not base64 text: decodeKey) must be 32 of them. */
+export function assertKeyLength(key: Buffer): void {
+  if (key.length !== 32) {
+    throw new CodedError(
+      'ERR_SECRET_KEY_INVALID',
+      `the encryption key must be exactly 32 bytes (got ${key.length})`,
+    );
+  }
+}
+
 export function keySource(dataDir: string, env: NodeJS.ProcessEnv, explicit?: Buffer): KeySource {
   const file = path.join(dataDir, KEY_FILE);
   if (explicit) {
-    if (explicit.length !== 32) {
-      throw new CodedError(
-        'ERR_SECRET_KEY_INVALID',
-        `the encryption key must be exactly 32 bytes (got ${explicit.length})`,
-      );
-    }
+    assertKeyLength(explicit);
     return { kind: 'explicit', label: 'the key given', key: explicit, file };
   }
   const fromEnv = env[KEY_ENV];

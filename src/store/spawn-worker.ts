@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 
 export function spawnStoreWorker(name: string, workerData: unknown, resourceLimits: ResourceLimits): Worker {
   if (!import.meta.url.endsWith('.ts')) {
@@ -21,4 +22,24 @@ export function spawnStoreWorker(name: string, workerData: unknown, resourceLimi
     workerData,
     resourceLimits,
   });
+}
+
+/** A worker's answer to a request that failed: the error's code (ERR_STORE when it has none). */
+export interface ErrorReply {
+  id: number;
+  ok: false;
+  code: string;
+  message: string;
+}
+
+/** In the worker: the reply for request `id` that threw `e`. */
+export function errorReply(id: number, e: unknown): ErrorReply {
+  return isCodedError(e)
+    ? { id, ok: false, code: e.code, message: e.message }
+    : { id, ok: false, code: 'ERR_STORE', message: (e as Error).message };
+}
+
+/** On the calling side: the error an ErrorReply stands for. */
+export function replyError(r: ErrorReply): CodedError {
+  return new CodedError(r.code as ErrorCode, r.message);
 }

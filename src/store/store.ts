@@ -21,7 +21,7 @@ import {
 } from './commit.js';
 import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
-import { secretBox } from './secrets.js';
+import { assertKeyLength, secretBox } from './secrets.js';
 import { markUnreadableSecrets, resolveStoreKey } from './keys.js';
 import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
 import {
@@ -109,12 +109,7 @@ export interface Store {
 export function openStore(opts: OpenStoreOptions): Store {
   const clock = opts.clock ?? systemClock;
   const dataDir = path.resolve(opts.dataDir);
-  if (opts.key && opts.key.length !== 32) {
-    throw new CodedError(
-      'ERR_SECRET_KEY_INVALID',
-      `the encryption key must be exactly 32 bytes (got ${opts.key.length})`,
-    );
-  }
+  if (opts.key) assertKeyLength(opts.key);
   try {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -150,7 +145,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       cause: e,
     });
   }
-  const budget = registerSearchFunctions(db);
+  registerSearchFunctions(db);
 
   const keyOptions = {
     dataDir,
@@ -175,7 +170,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const runs = runsRepo(db, clock);
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
-  const index = syslogIndex(db, { budget });
+  const index = syslogIndex(db);
   if (opts.verifyKey) {
     const unreadable = markUnreadableSecrets(connectors, clock);
     if (unreadable.length) {

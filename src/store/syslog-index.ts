@@ -48,6 +48,8 @@ export interface SearchOptions extends SearchFilter {
   sort?: string;
 }
 
+export type HistogramOptions = SearchFilter & { buckets?: number };
+
 export interface SearchResult {
   total: number;
   records: InterflowRecord[];
@@ -64,7 +66,7 @@ export interface SyslogIndex {
   count(filter: SearchFilter): number;
   /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
   stream(opts: SearchOptions): IterableIterator<string>;
-  histogram(opts: SearchFilter & { buckets?: number }): HistogramResult;
+  histogram(opts: HistogramOptions): HistogramResult;
   /** The last `limit` records stored (newest first): the log filter preview. */
   recent(limit: number): InterflowRecord[];
   get(id: string): InterflowRecord | undefined;
@@ -72,12 +74,19 @@ export interface SyslogIndex {
   size(): number;
 }
 
+/** Each connection's one budget: its check functions obey it, its indexes set it around each search. */
+const budgets = new WeakMap<Database, SearchBudget>();
+
 /**
- * Register the check functions used by compiled queries (see src/search/functions.ts); they
- * obey the returned budget, which syslogIndex sets around each search.
+ * Register the check functions used by compiled queries (see src/search/functions.ts) on a
+ * connection, with the connection's budget, which syslogIndex sets around each search.
+ * Registering twice keeps the first set (and budget).
  */
 export function registerSearchFunctions(db: Database): SearchBudget {
+  const known = budgets.get(db);
+  if (known) return known;
   const budget: SearchBudget = { deadline: Infinity, timeoutMs: 0 };
+  budgets.set(db, budget);
   const f = searchFunctions(budget);
   const opts = { deterministic: true, varargs: false } as const;
   db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
@@ -147,8 +156,6 @@ const NICE = [
 export interface IndexTuning {
   /** Probe FTS per row when the index walk is this many times shorter than the match count. */
   probeRatio?: number;
-  /** The budget the connection's check functions obey (registerSearchFunctions). */
-  budget?: SearchBudget;
 }
 
 function checkTimeout(v: unknown): number {
@@ -158,7 +165,15 @@ function checkTimeout(v: unknown): number {
   return v;
 }
 
+/** The index over a connection registerSearchFunctions has prepared (its budget is the connection's). */
 export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex {
+  const budget = budgets.get(db);
+  if (!budget) {
+    throw new CodedError(
+      'ERR_STORE',
+      'syslogIndex: call registerSearchFunctions(db) on the connection first',
+    );
+  }
   const probeRatio = tuning.probeRatio ?? 2000;
   const cache = new Map<string, Statement>();
   const stmt = (sql: string): Statement => {
@@ -356,13 +371,14 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     ).n;
   }
 
-  const budget: SearchBudget = tuning.budget ?? { deadline: Infinity, timeoutMs: 0 };
-  /** Runs one search step under the filter's budget (a stream's steps keep its first deadline). */
-  const run = <T>(fn: () => T, filter?: SearchFilter, deadline?: number): T => {
-    const ms = checkTimeout(filter?.timeoutMs);
+  /**
+   * Runs one search step under a budget of `ms` (0 = none) ending at `deadline` (a stream's
+   * steps keep its first one).
+   */
+  const run = <T>(fn: () => T, ms: number, deadline = Date.now() + ms): T => {
     const prev = { deadline: budget.deadline, timeoutMs: budget.timeoutMs };
     if (ms > 0) {
-      budget.deadline = deadline ?? Date.now() + ms;
+      budget.deadline = deadline;
       budget.timeoutMs = ms;
     }
     try {
@@ -390,12 +406,12 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           .pluck()
           .all(...params) as string[];
         return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
-      }, opts);
+      }, checkTimeout(opts.timeoutMs));
     },
-    count: (filter) => run(() => count(build(filter)), filter),
+    count: (filter) => run(() => count(build(filter)), checkTimeout(filter.timeoutMs)),
     stream(opts) {
       const ms = checkTimeout(opts.timeoutMs);
-      const deadline = ms > 0 ? Date.now() + ms : undefined;
+      const deadline = Date.now() + ms;
       const it = run(
         () => {
           const b = build(opts);
@@ -404,15 +420,16 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
             .pluck()
             .iterate(...params) as IterableIterator<string>;
         },
-        opts,
+        ms,
         deadline,
       );
+      if (ms === 0) return it;
       // Each row is fetched under the same deadline (the check functions run inside next()).
-      const next = () => run(() => it.next(), opts, deadline);
+      const step = () => it.next();
       const stream: IterableIterator<string> = {
         next: () => {
           try {
-            return next();
+            return run(step, ms, deadline);
           } catch (e) {
             it.return?.();
             throw e;
@@ -457,7 +474,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
           ).pluck();
           for (let t = start; t <= to; t += interval) {
             out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
-            if (budget.timeoutMs > 0) checkBudget(budget);
+            checkBudget(budget);
           }
           return { interval, buckets: out };
         }
@@ -468,7 +485,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
         for (let t = start, k = 0; t <= to; t += interval, k++)
           out.push({ start: t, count: counts.get(k) ?? 0 });
         return { interval, buckets: out };
-      }, opts);
+      }, checkTimeout(opts.timeoutMs));
     },
     recent(limit) {
       if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');

@@ -4,9 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { isCodedError } from '../core/errors.js';
 import { pageCommitter } from './commit.js';
 import { configureConnection } from './connection.js';
+import { errorReply } from './spawn-worker.js';
 import type { WriterData, WriterReply, WriterRequest } from './writer.js';
 
 const port = parentPort!;
@@ -29,9 +29,7 @@ port.on('message', (m: WriterRequest) => {
     const pages = m.pages.map((p) => ({ ...p, docs: asBuffer(p.docs), terms: asBuffer(p.terms) }));
     reply = { id: m.id, ok: true, result: commit(pages) };
   } catch (e) {
-    reply = isCodedError(e)
-      ? { id: m.id, ok: false, code: e.code, message: e.message }
-      : { id: m.id, ok: false, code: 'ERR_STORE', message: (e as Error).message };
+    reply = errorReply(m.id, e);
   }
   port.postMessage(reply);
 });

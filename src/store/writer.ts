@@ -9,9 +9,9 @@
  * commit starts a new thread.
  */
 import type { Transferable, Worker } from 'node:worker_threads';
-import { CodedError, type ErrorCode } from '../core/errors.js';
+import { CodedError } from '../core/errors.js';
 import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
-import { spawnStoreWorker } from './spawn-worker.js';
+import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
 export interface PageWriter {
   /** With `transfer`, the pages' buffers are moved to the thread (unusable here afterwards). */
@@ -26,9 +26,7 @@ export interface WriterData {
   committer: CommitterOptions;
 }
 export type WriterRequest = { id: number; pages: PreparedPage[] } | { id: number; close: true };
-export type WriterReply =
-  | { id: number; ok: true; result: CommitPageResult }
-  | { id: number; ok: false; code: string; message: string };
+export type WriterReply = { id: number; ok: true; result: CommitPageResult } | ErrorReply;
 
 /**
  * The thread's young generation (V8's default is 3 x 16 MB): it allocates little (the page
@@ -37,10 +35,6 @@ export type WriterReply =
  * 1,000,000 run peaked 15 MB lower than with 8, at the same rate: src/cli/memory.ts).
  */
 const resourceLimits = { maxYoungGenerationSizeMb: 4 };
-
-function spawn(workerData: WriterData): Worker {
-  return spawnStoreWorker('writer-worker', workerData, resourceLimits);
-}
 
 /** A buffer can move to the thread only if it owns its whole ArrayBuffer (not Node's pool). */
 const ownsMemory = (b: Buffer): b is Buffer & { buffer: ArrayBuffer } =>
@@ -60,13 +54,13 @@ export function startWriter(dbPath: string, committer: CommitterOptions = {}): P
   };
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = spawn({ dbPath, committer });
+    const w = spawnStoreWorker('writer-worker', { dbPath, committer } satisfies WriterData, resourceLimits);
     w.on('message', (r: WriterReply) => {
       const p = pending.get(r.id);
       if (!p) return;
       pending.delete(r.id);
       if (r.ok) p.resolve(r.result);
-      else p.reject(new CodedError(r.code as ErrorCode, r.message));
+      else p.reject(replyError(r));
     });
     w.on('error', (e) => failAll(w, `the store's writer thread failed: ${e.message}`));
     w.on('exit', (code) => failAll(w, `the store's writer thread exited (code ${code})`));

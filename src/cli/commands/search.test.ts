@@ -124,7 +124,7 @@ describe('cli search', () => {
     expect(cli('--timeout', '0', '--count', '*i*g*')).toMatchObject({ code: 0, out: '150\n' });
     expect(cli('--timeout', 'soon', '*')).toMatchObject({
       code: 2,
-      err: expect.stringMatching(/--timeout must be a whole number of milliseconds/),
+      err: 'error: --timeout must be a whole number of milliseconds (0 = no limit), got "soon"\n',
     });
     expect(cliEnv({ INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: '-5' }, '*')).toMatchObject({
       code: 2,

@@ -51,15 +51,10 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     if (opts.timeField !== 'timestamp' && opts.timeField !== 'write_time') {
       throw new UsageError(`--time-field must be timestamp or write_time, got "${opts.timeField}"`);
     }
-    let timeoutMs: number;
-    try {
-      timeoutMs =
-        opts.timeout !== undefined
-          ? parseSearchTimeout(opts.timeout, '--timeout')
-          : searchTimeoutFromEnv(process.env);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const timeoutMs =
+      opts.timeout !== undefined
+        ? parseSearchTimeout(opts.timeout, '--timeout')
+        : searchTimeoutFromEnv(process.env);
     filter = {
       q,
       limit: Number(opts.limit),
