@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError } from '../../core/errors.js';
+import { CodedError, FieldsError } from '../../core/errors.js';
 import type { ClientFactory, InspectorClient } from './client.js';
 import { connectorConfigSchema } from './config.js';
 import { allowEndpoints, endpointAllowed, endpointIssues, parseAllowedEndpoints } from './endpoints.js';
@@ -73,6 +73,8 @@ describe('allowEndpoints (every client the server builds)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(CodedError);
+    expect(err).toBeInstanceOf(FieldsError); // the fields, not only a joined message
+    expect((err as FieldsError).fields.map((f) => f.field)).toEqual(['endpoints.sts']);
     expect((err as CodedError).code).toBe('ERR_ENDPOINT_NOT_ALLOWED');
     expect((err as CodedError).message).toMatch(
       /^endpoints\.sts: 127\.0\.0\.1:4567 is not allowed .*INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS/,

@@ -8,7 +8,7 @@
  * (`allowEndpoints`), i.e. for every Test and every run: a server restarted without the
  * variable, or with a narrower one, no longer sends anything to a stored endpoint.
  */
-import { CodedError, type FieldError } from '../../core/errors.js';
+import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
 import type { ClientFactory } from './client.js';
 import type { ConnectorConfig } from './config.js';
 
@@ -118,12 +118,7 @@ export function endpointIssues(endpoints: unknown, allowed: readonly string[]): 
 export function allowEndpoints(factory: ClientFactory, allowed: readonly string[]): ClientFactory {
   return (cfg: ConnectorConfig, opts) => {
     const issues = endpointIssues(cfg.endpoints, allowed);
-    if (issues.length) {
-      throw new CodedError(
-        'ERR_ENDPOINT_NOT_ALLOWED',
-        issues.map((i) => `${i.field}: ${i.message}`).join('; '),
-      );
-    }
+    if (issues.length) throw new FieldsError('ERR_ENDPOINT_NOT_ALLOWED', issues);
     return factory(cfg, opts);
   };
 }
