@@ -91,7 +91,6 @@ describe('password rules (NIST SP 800-63B)', () => {
   });
 
   it('counts Unicode characters, not UTF-16 units, for the minimum of 12', () => {
-    expect('🌧'.repeat(11).length).toBe(22);
     expect(passwordProblem('🌧'.repeat(11))).toBe('password must be at least 12 characters');
     expect(passwordProblem('x'.repeat(1025))).toBe('password must be at most 1024 characters');
   });
