@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError, FieldsError, RetryLaterError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
-import { LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
+import { KNOWN_CLIENT_MS, LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
 import { PASSWORD_MAX } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
@@ -106,7 +106,7 @@ export async function authPlugin(
       sameSite: 'strict',
       path: '/api/v1/auth',
       secure: req.protocol === 'https',
-      maxAge: 30 * 86_400,
+      maxAge: KNOWN_CLIENT_MS / 1000,
     });
   };
   const perAddress = (what: string) => ({
