@@ -234,7 +234,8 @@ export function rotateStoreKey(db: Database, o: RotateOptions): RotateResult {
   if (current.source.kind === 'env' && !o.newKey) {
     throw new CodedError(
       'ERR_SECRET_KEY_INVALID',
-      `the key comes from ${KEY_ENV}: give the new key with --new-key-file FILE, then set ${KEY_ENV} to it`,
+      `the key comes from ${KEY_ENV}: create the new key in a file (openssl rand -base64 32 > new.key; chmod 600 new.key), ` +
+        `pass --new-key-file new.key, then set ${KEY_ENV} to it before the next start`,
     );
   }
   const newKey = o.newKey ?? generateKey();
