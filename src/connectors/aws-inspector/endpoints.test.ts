@@ -50,6 +50,25 @@ describe('INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS entries', () => {
   });
 });
 
+describe('allow-list parsing', () => {
+  it('a list is parsed once, not at every check (every Test and run checks it)', () => {
+    let reads = 0;
+    const list = new Proxy(['127.0.0.1:4566', 'vpce.example.com'], {
+      get(t, k, r) {
+        if (typeof k === 'string' && /^\d+$/.test(k)) reads++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(
+        endpointIssues({ inspector2: 'http://127.0.0.1:4566', sts: 'https://vpce.example.com' }, list),
+      ).toEqual([]);
+      expect(endpointAllowed('http://127.0.0.1:4567', list)).toBe(false);
+    }
+    expect(reads).toBe(2); // each entry read (and parsed) once
+  });
+});
+
 describe('allowEndpoints (every client the server builds)', () => {
   const cfg = (endpoints: Record<string, string>) =>
     connectorConfigSchema.parse({
