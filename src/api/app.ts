@@ -39,7 +39,6 @@ import { logFiltersPlugin } from './log-filters.js';
 import { searchPlugin } from './search.js';
 import { metaPlugin } from './meta.js';
 
-export { ALLOWED_ENDPOINTS_ENV };
 export const METRICS_TOKEN_ENV = 'INSPECTOR_CONNECTOR_METRICS_TOKEN';
 /**
  * Behind a TLS-terminating reverse proxy: which X-Forwarded-For/-Proto entries to trust. "1" (or

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { createHashGate } from '../auth/password.js';
+import { KNOWN_CLIENT_MS } from '../auth/limiter.js';
 import { parseTrustProxy } from './app.js';
 import { ADMIN_PASSWORD, testEnv, type TestEnv } from '../../test/support/api.js';
 
@@ -158,6 +159,8 @@ describe('auth: login, me, logout', () => {
     const device = [first.headers['set-cookie']].flat().find((c) => c?.startsWith('ic_device='));
     expect(device).toMatch(/HttpOnly/);
     expect(device).toMatch(/SameSite=Strict/);
+    // The cookie lasts as long as the server remembers the client (one constant for both).
+    expect(device).toContain(`Max-Age=${KNOWN_CLIENT_MS / 1000}`);
     const deviceCookie = device!.split(';')[0]!;
     // An attacker elsewhere uses up the user name's budget and keeps it at the cap.
     let n = 0;

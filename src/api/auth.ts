@@ -9,8 +9,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError, FieldsError, RetryLaterError } from '../core/errors.js';
 import { safeEqual } from '../auth/users.js';
-import { LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
-import { PASSWORD_MAX, passwordProblem } from '../auth/password.js';
+import { KNOWN_CLIENT_MS, LOGIN_LIMIT_DEFAULTS, knownClients, loginLimiter } from '../auth/limiter.js';
+import { PASSWORD_MAX } from '../auth/password.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
 import { errorBody, sessionUser } from './schemas.js';
@@ -106,7 +106,7 @@ export async function authPlugin(
       sameSite: 'strict',
       path: '/api/v1/auth',
       secure: req.protocol === 'https',
-      maxAge: 30 * 86_400,
+      maxAge: KNOWN_CLIENT_MS / 1000,
     });
   };
   const perAddress = (what: string) => ({
@@ -256,10 +256,8 @@ export async function authPlugin(
         ctx.users.authenticate(a.user.username, currentPassword),
       );
       if (!ok) throw new CodedError('ERR_UNAUTHENTICATED', 'the current password is wrong');
-      // The strength estimate costs CPU: only for a caller who knows the current password.
-      const problem = passwordProblem(newPassword, { field: 'newPassword', userInputs: [a.user.username] });
-      if (problem) throw new FieldsError('ERR_VALIDATION', [{ field: 'newPassword', message: problem }]);
-      await ctx.users.setPassword(a.user.id, newPassword);
+      // The rules (strength estimate: CPU) run in setPassword: only for a caller who knows the current password.
+      await ctx.users.setPassword(a.user, newPassword, { field: 'newPassword' });
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

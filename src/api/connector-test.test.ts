@@ -225,6 +225,25 @@ describe('connector Test against the emulator', () => {
     expect((await u3).statusCode).toBe(200);
   });
 
+  it('a saved connector is tested as stored: the API never resolves ${ENV:NAME} from the server environment', async () => {
+    env = await testEnv({ testConnector: realTest, allowedEndpointHosts: allowed() });
+    const h = env.auth(await env.login());
+    // Not storable through the API (refused there); written to the store directly.
+    const c = env.store.connectors.create(
+      cfg({ accessKeyId: READER.accessKeyId, secretAccessKey: '${ENV:IC_REVIEW_SERVER_SECRET}' }),
+    );
+    process.env.IC_REVIEW_SERVER_SECRET = READER.secretAccessKey;
+    try {
+      const r = await env.app.inject({ method: 'POST', url: `/api/v1/connectors/${c.id}/test`, headers: h });
+      expect(r.statusCode).toBe(200);
+      // The literal text is the key: the emulator refuses it (with the variable's value it would pass).
+      expect(r.json()).toMatchObject({ ok: false });
+      expect(r.json().code).not.toBe('ERR_CONFIG_INVALID');
+    } finally {
+      delete process.env.IC_REVIEW_SERVER_SECRET;
+    }
+  });
+
   it('a Test against a tarpit (accepts, never answers) reports ERR_TEST_TIMEOUT at its time limit and frees the slot', async () => {
     const sockets = new Set<Socket>();
     const tarpit = createServer((sock) => {
@@ -253,7 +272,10 @@ describe('connector Test against the emulator', () => {
         expect(r.statusCode).toBe(200);
         const t = r.json() as TestResultPayload;
         expect(t).toMatchObject({ ok: false, httpStatus: 504, code: 'ERR_TEST_TIMEOUT' });
-        expect(t.summary).toMatch(/did not finish within 300 ms/);
+        expect(t.summary).toBe('504 Gateway Timeout: the test did not finish within 300 ms and was stopped');
+        expect(t.detail).toMatch(
+          /^the test did not finish within 300 ms and was stopped\nThe connector test was stopped/,
+        );
         expect(t.recommendation.length).toBeGreaterThan(0);
       }
       // The stopped Test closed its connections (the abort reaches the sockets).

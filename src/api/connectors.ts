@@ -6,13 +6,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError, ERRORS, FieldsError, type FieldError } from '../core/errors.js';
+import { CodedError, FieldsError, type FieldError } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import {
   AUTH_SECRET_KEYS,
   ENV_REF,
   configSecrets,
-  resolveEnvRefs,
   type ConnectorConfig,
 } from '../connectors/aws-inspector/config.js';
 import { SecretUnreadableError, runCountsText, type Run, type StoredConnector } from '../store/index.js';
@@ -141,18 +140,11 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
 
   /** The answer when the Test's time limit is reached (a tarpit endpoint, a hung proxy). */
   function timeoutResult(limitMs: number): TestResultPayload {
-    const info = ERRORS.ERR_TEST_TIMEOUT;
     const secs = limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`;
-    return {
-      ok: false,
-      httpStatus: info.httpStatus,
-      code: 'ERR_TEST_TIMEOUT',
-      summary: `${info.httpStatus} ${info.httpName}: the test did not finish within ${secs} and was stopped`,
-      explanation: info.explanation,
-      recommendation: info.recommendation,
+    const err = new CodedError('ERR_TEST_TIMEOUT', `the test did not finish within ${secs} and was stopped`, {
       detail: `The connector test was stopped after its time limit of ${secs}: an endpoint accepted the connection but did not answer in time.`,
-      warnings: [],
-    };
+    });
+    return failureResult(err, undefined, []);
   }
 
   /**
@@ -172,26 +164,12 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       key,
       busy,
       async (signal) => {
+        // No ${ENV:NAME} to resolve: the API refuses them (checkConfig) and the CLI stores resolved
+        // values, so a stored config is tested as it is, like a run uses it.
         const secrets = configSecrets(cfg);
-        let resolved: ConnectorConfig;
-        try {
-          resolved = resolveEnvRefs(cfg);
-        } catch (e) {
-          return {
-            ok: false,
-            httpStatus: 400,
-            code: 'ERR_CONFIG_INVALID',
-            summary: (e as Error).message,
-            explanation: 'This error occurs when there is an error in the connector configuration.',
-            recommendation: 'Set the environment variable on the Data Processor, or enter the key itself.',
-            detail: (e as Error).message,
-            warnings: [],
-          };
-        }
-        secrets.push(...configSecrets(resolved));
         let r: TestResultPayload;
         try {
-          r = await ctx.testConnector(resolved, connectorId, { signal });
+          r = await ctx.testConnector(cfg, connectorId, { signal });
         } catch (e) {
           // check.ts reports failures as results; a throw is a bug. Its text may quote the config.
           throw new CodedError(

@@ -98,19 +98,15 @@ export interface TestGate {
     fn: (signal: AbortSignal) => Promise<T>,
     onTimeout: (limitMs: number) => T,
   ): Promise<T>;
-  /** Keys of the Tests running now. */
-  readonly running: ReadonlySet<string>;
-  readonly timeoutMs: number;
 }
 
 /** The Test's time limit unless AppDeps.testTimeoutMs says otherwise. */
-export const DEFAULT_TEST_TIMEOUT_MS = 30_000;
+const DEFAULT_TEST_TIMEOUT_MS = 30_000;
 
 export function createTestGate(timeoutMs = DEFAULT_TEST_TIMEOUT_MS): TestGate {
+  /** Keys of the Tests running now. */
   const running = new Set<string>();
   return {
-    running,
-    timeoutMs,
     async run<T>(
       key: string,
       busyMessage: string,

@@ -53,18 +53,14 @@ export const connectorTestBody = connectorConfigSchema.extend({
 /** Blank or "********" keeps the stored secret (write-only fields). */
 const keepable = <T extends z.ZodType>(s: T) => z.union([z.literal(''), z.literal(MASK), s]).optional();
 
+const authFields = { ...iamRoleAuth.shape, ...accessKeyAuth.shape } as Record<string, z.ZodType>;
 /** PATCH auth: any subset of either method's fields; the merged result is validated in full. */
 const authPatch = z
   .object({
     ...iamRoleAuth.partial().shape,
     method: z.enum([accessKeyAuth.shape.method.value, iamRoleAuth.shape.method.value]).optional(),
     // The secret fields (marked in the config schema) are write-only: blank or MASK keeps them.
-    ...Object.fromEntries(
-      AUTH_SECRET_KEYS.map((k) => {
-        const field = { ...iamRoleAuth.shape, ...accessKeyAuth.shape } as Record<string, z.ZodType>;
-        return [k, keepable(field[k]!)];
-      }),
-    ),
+    ...Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, keepable(authFields[k]!)])),
   })
   .strict();
 

@@ -75,20 +75,16 @@ export function usersPlugin(app: FastifyInstance, ctx: ApiContext): void {
           { field: 'tenant', message: 'a root admin belongs to the Root Tenant' },
         ]);
       }
-      try {
-        const u = await ctx.users.create({
+      const u = await ctx.users.create(
+        {
           username: req.body.username,
           password: req.body.password,
           role: req.body.role,
           tenantId: tenant.id,
-        });
-        return reply.status(201).send(view(u));
-      } catch (e) {
-        if (e instanceof CodedError && e.code === 'ERR_VALIDATION') {
-          throw new FieldsError('ERR_VALIDATION', [{ field: 'password', message: e.message }]);
-        }
-        throw e;
-      }
+        },
+        { field: 'password' },
+      );
+      return reply.status(201).send(view(u));
     },
   );
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { openStore, ROOT_TENANT, type Store } from '../store/index.js';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 import {
   createHashGate,
   generatePassword,
@@ -91,7 +91,6 @@ describe('password rules (NIST SP 800-63B)', () => {
   });
 
   it('counts Unicode characters, not UTF-16 units, for the minimum of 12', () => {
-    expect('🌧'.repeat(11).length).toBe(22);
     expect(passwordProblem('🌧'.repeat(11))).toBe('password must be at least 12 characters');
     expect(passwordProblem('x'.repeat(1025))).toBe('password must be at most 1024 characters');
   });
@@ -260,5 +259,33 @@ describe('sessions', () => {
         tenantId: ROOT_TENANT.id,
       }),
     ).rejects.toThrow(/user name "bob" is not available/);
+  });
+
+  it("create and setPassword refuse a weak password with a FieldsError naming the caller's field", async () => {
+    const s = open();
+    const users = usersRepo(s.db, fixedClock(1));
+    const input = { username: 'alice', role: 'analyst' as const, tenantId: ROOT_TENANT.id };
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => expect.unreachable('accepted a weak password'),
+        (e: unknown) => {
+          expect(e).toBeInstanceOf(FieldsError);
+          return { code: (e as FieldsError).code, fields: (e as FieldsError).fields };
+        },
+      );
+    expect(await refused(users.create({ ...input, password: 'short' }))).toEqual({
+      code: 'ERR_VALIDATION',
+      fields: [{ field: 'password', message: 'password must be at least 12 characters' }],
+    });
+    const u = await users.create({ ...input, password: 'alice-password-123' });
+    const hashBefore = s.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(u.id);
+    // The user name given to setPassword feeds the guessability check.
+    const weak = await refused(users.setPassword(u, 'alicealice12', { field: 'newPassword' }));
+    expect(weak.fields).toHaveLength(1);
+    expect(weak.fields[0]!.field).toBe('newPassword');
+    expect(weak.fields[0]!.message).toMatch(/^newPassword is too easy to guess: /);
+    expect(s.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(u.id)).toBe(hashBefore);
+    await users.setPassword(u, 'a-brand-new-password');
+    expect(await users.authenticate('alice', 'a-brand-new-password')).toBeDefined();
   });
 });

@@ -1,5 +1,4 @@
 /** First start: create user `admin` (root_admin) unless any user exists. Never a fixed default password. */
-import { CodedError } from '../core/errors.js';
 import { ROOT_TENANT } from '../store/index.js';
 import { generatePassword } from './password.js';
 import type { UsersRepo } from './users.js';
@@ -16,14 +15,10 @@ export async function ensureAdmin(users: UsersRepo, env: NodeJS.ProcessEnv): Pro
   if (users.count() > 0) return { created: false };
   const fromEnv = env[ADMIN_PASSWORD_ENV];
   const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : generatePassword();
-  try {
-    await users.create({ username: 'admin', password, role: 'root_admin', tenantId: ROOT_TENANT.id });
-  } catch (e) {
-    // The rules of src/auth/password.ts apply to a chosen password too; say where it came from.
-    if (e instanceof CodedError && e.code === 'ERR_VALIDATION' && fromEnv) {
-      throw new CodedError('ERR_VALIDATION', `${ADMIN_PASSWORD_ENV}: ${e.message}`);
-    }
-    throw e;
-  }
+  // The rules of src/auth/password.ts apply to a chosen password too; the error names where it came from.
+  await users.create(
+    { username: 'admin', password, role: 'root_admin', tenantId: ROOT_TENANT.id },
+    fromEnv ? { field: ADMIN_PASSWORD_ENV, label: 'password' } : {},
+  );
   return fromEnv ? { created: true } : { created: true, generatedPassword: password };
 }

@@ -121,6 +121,9 @@ export function loginLimiter(opts: LoginLimiterOptions): LoginLimiter {
   };
 }
 
+/** How long a known client is remembered by default (the API's device cookie lasts as long). */
+export const KNOWN_CLIENT_MS = 30 * 86_400_000;
+
 /**
  * Clients (browsers and addresses) from which a user name has logged in before. The per-user-name
  * delay above must not let an attacker keep a user out for good by failing at the cap's pace
@@ -143,7 +146,7 @@ export function knownClients(opts: {
   perUser?: number;
   maxUsers?: number;
 }): KnownClients {
-  const rememberMs = opts.rememberMs ?? 30 * 86_400_000;
+  const rememberMs = opts.rememberMs ?? KNOWN_CLIENT_MS;
   const perUser = opts.perUser ?? 10;
   const maxUsers = opts.maxUsers ?? 100_000;
   /** user -> client id -> last successful log-in (insertion order = least recent first). */

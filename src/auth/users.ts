@@ -6,7 +6,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
-import { CodedError } from '../core/errors.js';
+import { CodedError, FieldsError } from '../core/errors.js';
 import { defaultHashGate, hashPassword, passwordProblem, verifyPassword, type HashGate } from './password.js';
 
 export const ROLES = ['root_admin', 'tenant_admin', 'analyst'] as const;
@@ -45,12 +45,31 @@ export interface UsersRepo {
   list(tenantId?: string): User[];
   get(id: string): User | undefined;
   getByUsername(username: string): User | undefined;
-  /** Validates the password rules (src/auth/password.ts); the caller checks role/tenant rules. */
-  create(input: { username: string; password: string; role: Role; tenantId: string }): Promise<User>;
-  setPassword(id: string, password: string): Promise<void>;
+  /**
+   * Validates the password rules (src/auth/password.ts): a FieldsError ERR_VALIDATION naming
+   * `opts.field`; the caller checks role/tenant rules.
+   */
+  create(
+    input: { username: string; password: string; role: Role; tenantId: string },
+    opts?: PasswordFieldOptions,
+  ): Promise<User>;
+  /** Validates the password rules like create (the user name feeds the guessability check); ends the user's sessions. */
+  setPassword(
+    user: { id: string; username: string },
+    password: string,
+    opts?: PasswordFieldOptions,
+  ): Promise<void>;
   delete(id: string): boolean;
   /** The user when the password is right; costs one scrypt either way (no user enumeration by timing). */
   authenticate(username: string, password: string): Promise<User | undefined>;
+}
+
+/** Where a refused password came from, for the FieldsError it raises. */
+export interface PasswordFieldOptions {
+  /** The field named in the error (default "password"): a request field or an environment variable. */
+  field?: string;
+  /** What the message calls the password (default: the field). */
+  label?: string;
 }
 
 /**
@@ -83,9 +102,10 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
       throw e;
     }));
 
-  const checkPassword = (password: string, username: string) => {
-    const problem = passwordProblem(password, { userInputs: [username] });
-    if (problem) throw new CodedError('ERR_VALIDATION', problem);
+  const checkPassword = (password: string, username: string, opts: PasswordFieldOptions = {}) => {
+    const field = opts.field ?? 'password';
+    const problem = passwordProblem(password, { field: opts.label ?? field, userInputs: [username] });
+    if (problem) throw new FieldsError('ERR_VALIDATION', [{ field, message: problem }]);
   };
 
   return {
@@ -100,8 +120,8 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
       const r = s.byName.get(username) as UserRow | undefined;
       return r && toUser(r);
     },
-    async create(input) {
-      checkPassword(input.password, input.username);
+    async create(input, opts) {
+      checkPassword(input.password, input.username, opts);
       if (s.byName.get(input.username)) {
         throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
@@ -121,13 +141,13 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
       });
       return toUser(s.get.get(id) as UserRow);
     },
-    async setPassword(id, password) {
-      checkPassword(password, (s.get.get(id) as UserRow | undefined)?.username ?? '');
+    async setPassword(user, password, opts) {
+      checkPassword(password, user.username, opts);
       const hash = await hashPassword(password, gate);
       db.transaction(() => {
-        s.setPassword.run(hash, clock.now(), id);
+        s.setPassword.run(hash, clock.now(), user.id);
         // A new password ends every other session of that user.
-        s.dropSessions.run(id);
+        s.dropSessions.run(user.id);
       }).immediate();
     },
     delete: (id) => s.delete.run(id).changes > 0,

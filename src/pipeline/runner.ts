@@ -75,9 +75,8 @@ export async function runConnector(
   opts: RunOptions = {},
 ): Promise<RunOutcome> {
   const { store, clock, metrics } = deps;
-  let connector = store.connectors.get(connectorId);
+  const connector = store.connectors.get(connectorId);
   if (!connector) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
-  let cfg = connector.config;
   let secrets: string[] = [];
   const log = deps.logger.child({ connectorId, connector: connector.name });
   const started = clock.now();
@@ -102,10 +101,8 @@ export async function runConnector(
   let batch: PageBatch | undefined;
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
-    const full = store.connectors.getDecrypted(connectorId);
-    if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${connectorId} not found`);
-    connector = full;
-    cfg = full.config;
+    // Found just above: nothing ran in between (no await), so it still exists.
+    const cfg = store.connectors.getDecrypted(connectorId)!.config;
     secrets = configSecrets(cfg);
     const tenant = store.tenants.getByName(cfg.tenant);
     if (!tenant) {

@@ -142,14 +142,12 @@ export function connectorsRepo(
     ),
   };
 
-  const aad = secretAad;
-
   function seal(id: string, cfg: ConnectorConfig): { config: string; secrets: string } {
     const plain = clone(cfg) as unknown as Obj;
     const secrets: Record<string, string> = {};
     for (const f of SECRET_FIELDS) {
       const v = getPath(plain, f);
-      if (typeof v === 'string') secrets[f] = box.encrypt(v, aad(id, f));
+      if (typeof v === 'string') secrets[f] = box.encrypt(v, secretAad(id, f));
       setPath(plain, f, undefined);
     }
     return { config: JSON.stringify(plain), secrets: JSON.stringify(secrets) };
@@ -169,7 +167,7 @@ export function connectorsRepo(
         continue;
       }
       try {
-        setPath(config, f, box.decrypt(sealed, aad(r.id, f)));
+        setPath(config, f, box.decrypt(sealed, secretAad(r.id, f)));
       } catch (e) {
         if (!(e instanceof SecretUnreadableError)) throw e;
         failed.push(f);

@@ -153,6 +153,24 @@ describe('key check value', () => {
   });
 });
 
+describe('unreadable secrets scan at owner start', () => {
+  it('runs only after a reset or a first-recorded key: a matching key check decrypts nothing', () => {
+    const { dir, id } = seeded();
+    // A secret sealed under another key (and another id): it would not decrypt.
+    const other = open(tmp());
+    const foreign = other.db.prepare('SELECT secrets FROM connectors WHERE id = ?').pluck();
+    const sealed = foreign.get(other.connectors.create(config('other')).id) as string;
+    const s0 = open(dir);
+    s0.db.prepare('UPDATE connectors SET secrets = ? WHERE id = ?').run(sealed, id);
+    s0.close();
+    const s = open(dir, { verifyKey: true });
+    expect(s.connectors.get(id)!.status.lastError).toBeUndefined(); // not scanned: the check matched
+    s.close();
+    const r = open(dir, { verifyKey: true, resetSecrets: true, key: Buffer.alloc(32, 5) });
+    expect(r.connectors.get(id)!.status.lastError).toMatchObject({ code: 'ERR_SECRET_UNREADABLE' });
+  });
+});
+
 describe('serve --reset-secrets (resetSecrets)', () => {
   it('marks connectors whose secrets do not decrypt failed; PATCH with new secrets repairs them', () => {
     const { dir, id } = seeded();

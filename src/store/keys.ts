@@ -105,6 +105,8 @@ export interface ResolvedKey {
   source: KeySource;
   /** The check value was replaced by `reset`. */
   reset: boolean;
+  /** The check value was recorded now, for the first time (a new store, or one from before check values). */
+  recorded: boolean;
 }
 
 /** The store's key, checked against (or, on first use, recorded as) its key check value. */
@@ -134,13 +136,13 @@ export function resolveStoreKey(db: Database, o: ResolveKeyOptions): ResolvedKey
   }
   const key = src.key!;
   const value = keyCheckValue(key);
-  if (check === value) return { key, source: src, reset: false };
+  if (check === value) return { key, source: src, reset: false, recorded: false };
   if (check === undefined) {
     // A new store, or one from before key check values: a key that opens its secrets is theirs.
     const sample = sampleSecret(db);
     if (!sample || decrypts(key, sample)) {
       setCheck(db, value);
-      return { key, source: src, reset: false };
+      return { key, source: src, reset: false, recorded: true };
     }
   }
   if (!o.reset) throw mismatch(src);
@@ -149,7 +151,7 @@ export function resolveStoreKey(db: Database, o: ResolveKeyOptions): ResolvedKey
     { source: src.label },
     'encryption key reset (--reset-secrets): secrets encrypted with the previous key must be re-entered',
   );
-  return { key, source: src, reset: true };
+  return { key, source: src, reset: true, recorded: false };
 }
 
 /** secret.key.next is left by a rotate-key that stopped between its commit and its rename. */
@@ -234,7 +236,8 @@ export function rotateStoreKey(db: Database, o: RotateOptions): RotateResult {
   if (current.source.kind === 'env' && !o.newKey) {
     throw new CodedError(
       'ERR_SECRET_KEY_INVALID',
-      `the key comes from ${KEY_ENV}: give the new key with --new-key-file FILE, then set ${KEY_ENV} to it`,
+      `the key comes from ${KEY_ENV}: create the new key in a file (openssl rand -base64 32 > new.key; chmod 600 new.key), ` +
+        `pass --new-key-file new.key, then set ${KEY_ENV} to it before the next start`,
     );
   }
   const newKey = o.newKey ?? generateKey();

@@ -154,9 +154,13 @@ export function openStore(opts: OpenStoreOptions): Store {
     ...(opts.logger ? { logger: opts.logger } : {}),
   };
   let eagerKey: Buffer | undefined;
+  /** Only a reset or first-recorded key can leave secrets it does not decrypt: then scan them. */
+  let scanSecrets = false;
   if (opts.verifyKey) {
     try {
-      eagerKey = resolveStoreKey(db, { ...keyOptions, owner: true, reset: opts.resetSecrets === true }).key;
+      const k = resolveStoreKey(db, { ...keyOptions, owner: true, reset: opts.resetSecrets === true });
+      eagerKey = k.key;
+      scanSecrets = k.reset || k.recorded;
     } catch (e) {
       db.close();
       throw e;
@@ -171,7 +175,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
   const index = syslogIndex(db);
-  if (opts.verifyKey) {
+  if (scanSecrets) {
     const unreadable = markUnreadableSecrets(connectors, clock);
     if (unreadable.length) {
       opts.logger?.warn(

@@ -64,7 +64,7 @@ function writeNdjson(docs: string[]): Promise<void> | void {
 }
 
 /** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)], pages P in S s". */
-export function summary(o: RunOutcome): string {
+function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');

@@ -47,13 +47,8 @@ export function rotateKeyCommand(opts: RotateCliOptions, env: NodeJS.ProcessEnv 
       process.stderr.write(`--new-key-file: ${path.resolve(opts.newKeyFile)} does not exist\n`);
       return 2;
     }
-  } else if (env[KEY_ENV]) {
-    process.stderr.write(
-      `the key comes from ${KEY_ENV}: create the new key in a file (openssl rand -base64 32 > new.key; chmod 600 new.key), ` +
-        `pass --new-key-file new.key, then set ${KEY_ENV} to it before the next start\n`,
-    );
-    return 2;
   }
+  // A key from KEY_ENV without --new-key-file: rotateStoreKey refuses it (ERR_SECRET_KEY_INVALID, exit 3).
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
   let lock: DataDirLock | undefined;
   let store: Store | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError } from '../../core/errors.js';
+import { CodedError, FieldsError } from '../../core/errors.js';
 import type { ClientFactory, InspectorClient } from './client.js';
 import { connectorConfigSchema } from './config.js';
 import { allowEndpoints, endpointAllowed, endpointIssues, parseAllowedEndpoints } from './endpoints.js';
@@ -50,6 +50,25 @@ describe('INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS entries', () => {
   });
 });
 
+describe('allow-list parsing', () => {
+  it('a list is parsed once, not at every check (every Test and run checks it)', () => {
+    let reads = 0;
+    const list = new Proxy(['127.0.0.1:4566', 'vpce.example.com'], {
+      get(t, k, r) {
+        if (typeof k === 'string' && /^\d+$/.test(k)) reads++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(
+        endpointIssues({ inspector2: 'http://127.0.0.1:4566', sts: 'https://vpce.example.com' }, list),
+      ).toEqual([]);
+      expect(endpointAllowed('http://127.0.0.1:4567', list)).toBe(false);
+    }
+    expect(reads).toBe(2); // each entry read (and parsed) once
+  });
+});
+
 describe('allowEndpoints (every client the server builds)', () => {
   const cfg = (endpoints: Record<string, string>) =>
     connectorConfigSchema.parse({
@@ -73,6 +92,8 @@ describe('allowEndpoints (every client the server builds)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(CodedError);
+    expect(err).toBeInstanceOf(FieldsError); // the fields, not only a joined message
+    expect((err as FieldsError).fields.map((f) => f.field)).toEqual(['endpoints.sts']);
     expect((err as CodedError).code).toBe('ERR_ENDPOINT_NOT_ALLOWED');
     expect((err as CodedError).message).toMatch(
       /^endpoints\.sts: 127\.0\.0\.1:4567 is not allowed .*INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS/,

@@ -8,7 +8,7 @@
  * (`allowEndpoints`), i.e. for every Test and every run: a server restarted without the
  * variable, or with a narrower one, no longer sends anything to a stored endpoint.
  */
-import { CodedError, type FieldError } from '../../core/errors.js';
+import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
 import type { ClientFactory } from './client.js';
 import type { ConnectorConfig } from './config.js';
 
@@ -66,7 +66,9 @@ export function parseAllowedEndpoints(value: string | undefined): string[] {
 }
 
 /** `host:port` of a URL as an allow-list entry would name it (port always explicit). */
-export function endpointAddress(url: string): { host: string; port: number; label: string } | undefined {
+export function endpointAddress(
+  url: string,
+): { host: string; port: number; defaultPort: boolean; label: string } | undefined {
   let u: URL;
   try {
     u = new URL(url);
@@ -77,19 +79,36 @@ export function endpointAddress(url: string): { host: string; port: number; labe
   if (def === undefined) return undefined;
   const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const port = u.port ? Number(u.port) : def;
-  return { host, port, label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+  return {
+    host,
+    port,
+    defaultPort: port === def,
+    label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+  };
+}
+
+/**
+ * The parsed entries of an allow-list, once per list: the server's list lives as long as the
+ * server, and is checked at every Test and run.
+ */
+const parsedLists = new WeakMap<readonly string[], Entry[]>();
+function entriesOf(allowed: readonly string[]): Entry[] {
+  let entries = parsedLists.get(allowed);
+  if (!entries) {
+    entries = allowed.map(parseEntry).filter((e): e is Entry => e !== undefined);
+    parsedLists.set(allowed, entries);
+  }
+  return entries;
+}
+
+function addressAllowed(a: { host: string; port: number; defaultPort: boolean }, entries: Entry[]): boolean {
+  return entries.some((e) => e.host === a.host && (e.port === undefined ? a.defaultPort : e.port === a.port));
 }
 
 /** Whether a URL's host and port are allowed by the entries. */
 export function endpointAllowed(url: string, allowed: readonly string[]): boolean {
   const a = endpointAddress(url);
-  if (!a) return false;
-  const def = DEFAULT_PORT[new URL(url).protocol];
-  return allowed.some((raw) => {
-    const e = parseEntry(raw);
-    if (!e || e.host !== a.host) return false;
-    return e.port === undefined ? a.port === def : e.port === a.port;
-  });
+  return a !== undefined && addressAllowed(a, entriesOf(allowed));
 }
 
 /** One issue per override that is not allowed, naming the field and the variable. */
@@ -100,7 +119,7 @@ export function endpointIssues(endpoints: unknown, allowed: readonly string[]): 
     if (typeof v !== 'string' || v === '') continue;
     const a = endpointAddress(v);
     if (!a) continue; // the schema reports a malformed URL
-    if (endpointAllowed(v, allowed)) continue;
+    if (addressAllowed(a, entriesOf(allowed))) continue;
     out.push({
       field: `endpoints.${k}`,
       message: allowed.length
@@ -118,12 +137,7 @@ export function endpointIssues(endpoints: unknown, allowed: readonly string[]): 
 export function allowEndpoints(factory: ClientFactory, allowed: readonly string[]): ClientFactory {
   return (cfg: ConnectorConfig, opts) => {
     const issues = endpointIssues(cfg.endpoints, allowed);
-    if (issues.length) {
-      throw new CodedError(
-        'ERR_ENDPOINT_NOT_ALLOWED',
-        issues.map((i) => `${i.field}: ${i.message}`).join('; '),
-      );
-    }
+    if (issues.length) throw new FieldsError('ERR_ENDPOINT_NOT_ALLOWED', issues);
     return factory(cfg, opts);
   };
 }
