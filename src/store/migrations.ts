@@ -307,13 +307,14 @@ function renameDuplicates(
   rows: { id: string; scope: string; name: string }[],
   rename: (id: string, name: string) => void,
 ): void {
-  const taken = new Set(rows.map((r) => `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`));
-  const seen = new Set<string>();
+  const key = (scope: string, name: string) => `${scope.toLowerCase()}\u0000${name.toLowerCase()}`;
+  const taken = new Set(rows.map((r) => key(r.scope, r.name)));
+  const kept = new Set<string>();
   for (const r of rows) {
     const blank = r.name.trim() === '';
-    const key = `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`;
-    if (!blank && !seen.has(key)) {
-      seen.add(key);
+    const own = key(r.scope, r.name);
+    if (!blank && !kept.has(own)) {
+      kept.add(own);
       continue;
     }
     const base = blank ? 'unnamed' : r.name;
@@ -321,10 +322,9 @@ function renameDuplicates(
     for (let n = blank ? 1 : 2; ; n++) {
       const suffix = n === 1 ? '' : `-${n}`;
       name = base.slice(0, NAME_MAX - suffix.length) + suffix;
-      const k = `${r.scope.toLowerCase()}\u0000${name.toLowerCase()}`;
+      const k = key(r.scope, name);
       if (!taken.has(k)) {
         taken.add(k);
-        seen.add(k);
         break;
       }
     }
