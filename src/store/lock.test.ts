@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { kill9 } from '../../test/support/cli.js';
 import { lockDataDir, OWNER_FILE } from './lock.js';
 
 const LOCK_TS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock.ts');
@@ -64,9 +65,7 @@ describe('data directory lock', () => {
     const dir = tmp();
     const child = await lockedByChild(dir);
     expect(() => lockDataDir(dir, 'serve')).toThrow(refused(`pid ${child.pid} (serve,`));
-    const gone = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGKILL');
-    await gone;
+    await kill9(child);
     // The OS dropped the lock; the stale owner.json does not matter (the lock is the truth).
     expect(fs.existsSync(path.join(dir, OWNER_FILE))).toBe(true);
     const lock = lockDataDir(dir, 'serve');

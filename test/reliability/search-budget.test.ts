@@ -6,45 +6,32 @@
  * Figures (latencies) are printed, not asserted.
  */
 import fs from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { makeRecord } from '../bench/store-bench.js';
+import { startServe, type Served } from '../support/cli.js';
 import { PROFILE, TEST_KEY, sleep, spawnCli, tempDir } from './helpers.js';
 
 const RECORDS = PROFILE === 'full' ? 200_000 : 50_000;
 const PASSWORD = 'reliability-Search-budget-9x2k';
 const WORST = ['*a*a*a*a*b', ('*' + 'abcdefghijklmnopqrstuvwxyz'.split('').join('*') + '*').repeat(3)];
 
-interface Serve {
-  child: ChildProcess;
-  url: string;
+interface Serve extends Served {
   token: string;
-  exited: Promise<number | null>;
 }
 
 async function serve(dir: string, extra: string[]): Promise<Serve> {
-  const child = spawnCli(['serve', '--data', dir, '--port', '0', ...extra], {
-    INSPECTOR_CONNECTOR_ADMIN_PASSWORD: PASSWORD,
-    LOG_LEVEL: 'warn',
+  const served = await startServe(spawnCli, dir, {
+    args: extra,
+    env: { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
   });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
-  });
-  const login = await fetch(`${url}/api/v1/auth/login`, {
+  const login = await fetch(`${served.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'admin', password: PASSWORD }),
   });
   expect(login.status).toBe(200);
-  return { child, url, token: ((await login.json()) as { token: string }).token, exited };
+  return { ...served, token: ((await login.json()) as { token: string }).token };
 }
 
 /** A search, timed; a hung request is aborted after 5 minutes (and then fails the test). */
