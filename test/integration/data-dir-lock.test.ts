@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { openStore } from '../../src/store/index.js';
 import { kill9, startServe as startServeProcess } from '../support/cli.js';
-import { READER, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
+import { configFor, readerAuth, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
 
 let emu: Emulator;
 let dir: string;
@@ -29,14 +29,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const config = () =>
-  writeConfigFile(dir, {
-    name: 'lock-inspector',
-    region: 'us-east-1',
-    initialLookbackDays: 3650,
-    auth: { method: 'access_key', ...READER },
-    endpoints: { inspector2: emu.url, sts: emu.url },
-  });
+const config = () => writeConfigFile(dir, configFor(emu, readerAuth, { name: 'lock-inspector' }));
 const serveEnv = { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: 'lock-test-admin-password-1', LOG_LEVEL: 'error' };
 
 const startServe = (data: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) =>
