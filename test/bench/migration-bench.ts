@@ -19,15 +19,12 @@ import { FTS_SHARD_ROWS } from '../../src/store/fts-shards.js';
 import { DB_FILE } from '../../src/store/index.js';
 import { migrate } from '../../src/store/migrations.js';
 import { writeV9DataDir } from '../support/legacy-store.js';
+import { arg, mb } from './lib.js';
 import { createHash } from 'node:crypto';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const N = Number(arg('records', '100000'));
 const DIR = path.resolve(arg('dir', '.bench/migration'));
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0) + ' MB';
+const megabytes = (bytes: number) => `${mb(bytes / 1024)} MB`;
 const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 const sha32 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
@@ -70,7 +67,7 @@ let t0 = performance.now();
   });
 }
 console.log(
-  `built ${N} records at version 9 in ${((performance.now() - t0) / 1000).toFixed(1)} s; file ${mb(size(file))}`,
+  `built ${N} records at version 9 in ${((performance.now() - t0) / 1000).toFixed(1)} s; file ${megabytes(size(file))}`,
 );
 
 // ------------------------------------------------------------------ migration 10 alone
@@ -92,7 +89,7 @@ console.log(
   db.close();
   console.log(
     `migration ${done.join(',')}: ${wall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU ` +
-      `(${((wall * 1e6) / N).toFixed(0)} us per record); WAL written ${mb(wal)}; file after ${mb(size(file))}; ` +
+      `(${((wall * 1e6) / N).toFixed(0)} us per record); WAL written ${megabytes(wal)}; file after ${megabytes(size(file))}; ` +
       `${checked}/${N} records with the new _id in column and document; checkpoints kept: ${checkpoints.join(', ')}`,
   );
 }
