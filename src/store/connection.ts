@@ -23,3 +23,7 @@ export function configureConnection(db: Database): void {
   // periodic optimize of a commit connection would read whole multi-GB indexes.
   db.pragma('analysis_limit = 1000');
 }
+
+/** True when `e` is better-sqlite3's error for a violated UNIQUE constraint (or unique index). */
+export const isUniqueViolation = (e: unknown): boolean =>
+  (e as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';

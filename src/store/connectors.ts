@@ -13,6 +13,7 @@ import {
   SECRET_FIELDS,
   type ConnectorConfig,
 } from '../connectors/aws-inspector/config.js';
+import { isUniqueViolation } from './connection.js';
 import { SecretUnreadableError, type SecretBox } from './secrets.js';
 
 export const MASK = '********';
@@ -237,7 +238,7 @@ export function connectorsRepo(
           ...seal(id, cfg),
         });
       } catch (e) {
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw taken();
+        if (isUniqueViolation(e)) throw taken();
         throw e;
       }
       return toConnector(row(id), false);

@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
-import { CodedError } from '../core/errors.js';
 import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from './index.js';
 import { KEY_CHECK } from './keys.js';
 import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from './secrets.js';
@@ -41,15 +40,9 @@ const writeKey = (dir: string, key: Buffer) =>
   fs.writeFileSync(keyFile(dir), key.toString('base64') + '\n', { mode: 0o600 });
 const readKey = (dir: string) => Buffer.from(fs.readFileSync(keyFile(dir), 'utf8').trim(), 'base64');
 
-function codeOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodedError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a CodedError');
-}
+/** Matches a thrown coded error: its code and (optionally) its message. */
+const coded = (code: string, message?: RegExp) =>
+  expect.objectContaining({ code, ...(message ? { message: expect.stringMatching(message) } : {}) });
 
 /** A data dir with one connector whose secrets are sealed with the key file's key. */
 function seeded(): { dir: string; id: string; key: Buffer } {
@@ -79,39 +72,46 @@ describe('key check value', () => {
   it('refuses a replaced key file at open (verifyKey), naming the cause and the recovery', () => {
     const { dir } = seeded();
     writeKey(dir, Buffer.alloc(32, 1));
-    const e = codeOf(() => open(dir, { verifyKey: true }));
-    expect(e.code).toBe('ERR_SECRET_KEY_MISMATCH');
-    expect(e.message).toMatch(/key file .*secret\.key is not the key this store's connector secrets/);
-    expect(e.message).toMatch(/restore the original .*secret\.key from a backup/);
-    expect(e.message).toMatch(/serve --reset-secrets/);
+    expect(() => open(dir, { verifyKey: true })).toThrow(
+      coded(
+        'ERR_SECRET_KEY_MISMATCH',
+        /key file .*secret\.key is not the key this store's connector secrets.*restore the original .*secret\.key from a backup.*serve --reset-secrets/,
+      ),
+    );
     // The lazy path (a store opened without verifyKey) refuses it the same way.
     const lazy = open(dir);
-    expect(codeOf(() => lazy.connectors.create(config('other'))).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(() => lazy.connectors.create(config('other'))).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
   });
 
   it('refuses a wrong INSPECTOR_CONNECTOR_KEY', () => {
     const dir = tmp();
     const env = { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') };
     open(dir, { env }).connectors.create(config());
-    const e = codeOf(() =>
+    expect(() =>
       open(dir, {
         env: { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 3).toString('base64') },
         verifyKey: true,
       }),
+    ).toThrow(
+      coded(
+        'ERR_SECRET_KEY_MISMATCH',
+        /^INSPECTOR_CONNECTOR_KEY is not the key.*set INSPECTOR_CONNECTOR_KEY/,
+      ),
     );
-    expect(e.code).toBe('ERR_SECRET_KEY_MISMATCH');
-    expect(e.message).toMatch(/^INSPECTOR_CONNECTOR_KEY is not the key.*set INSPECTOR_CONNECTOR_KEY/);
     expect(() => open(dir, { env, verifyKey: true })).not.toThrow();
   });
 
   it('never re-creates a deleted key file once secrets exist', () => {
     const { dir } = seeded();
     fs.rmSync(keyFile(dir));
-    const e = codeOf(() => open(dir, { verifyKey: true }));
-    expect(e.code).toBe('ERR_SECRET_KEY_INVALID');
-    expect(e.message).toMatch(/secret\.key is missing, but this store holds connector secrets.*restore/);
+    expect(() => open(dir, { verifyKey: true })).toThrow(
+      coded(
+        'ERR_SECRET_KEY_INVALID',
+        /secret\.key is missing, but this store holds connector secrets.*restore/,
+      ),
+    );
     const lazy = open(dir);
-    expect(codeOf(() => lazy.connectors.create(config('other'))).code).toBe('ERR_SECRET_KEY_INVALID');
+    expect(() => lazy.connectors.create(config('other'))).toThrow(coded('ERR_SECRET_KEY_INVALID'));
     expect(fs.existsSync(keyFile(dir))).toBe(false);
   });
 
@@ -130,14 +130,14 @@ describe('key check value', () => {
   it('refuses a key file of the wrong length or permissions at open', () => {
     const { dir } = seeded();
     fs.writeFileSync(keyFile(dir), 'abcde', { mode: 0o600 });
-    const short = codeOf(() => open(dir, { verifyKey: true }));
-    expect(short.code).toBe('ERR_SECRET_KEY_INVALID');
-    expect(short.message).toMatch(/exactly 32 bytes \(got 3 bytes\)/);
+    expect(() => open(dir, { verifyKey: true })).toThrow(
+      coded('ERR_SECRET_KEY_INVALID', /exactly 32 bytes \(got 3 bytes\)/),
+    );
     writeKey(dir, Buffer.alloc(32, 1));
     fs.chmodSync(keyFile(dir), 0o640);
-    const loose = codeOf(() => open(dir, { verifyKey: true, resetSecrets: true }));
-    expect(loose.code).toBe('ERR_SECRET_KEY_INVALID');
-    expect(loose.message).toMatch(/readable by group or others \(mode 640\); run: chmod 600/);
+    expect(() => open(dir, { verifyKey: true, resetSecrets: true })).toThrow(
+      coded('ERR_SECRET_KEY_INVALID', /readable by group or others \(mode 640\); run: chmod 600/),
+    );
   });
 
   it('a store from before check values: the key that opens its secrets is recorded, another refused', () => {
@@ -146,7 +146,7 @@ describe('key check value', () => {
     s.db.prepare('DELETE FROM store_meta').run();
     s.close();
     writeKey(dir, Buffer.alloc(32, 4));
-    expect(codeOf(() => open(dir, { verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(() => open(dir, { verifyKey: true })).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
     writeKey(dir, key);
     const ok = open(dir, { verifyKey: true });
     expect(ok.db.prepare('SELECT value FROM store_meta').pluck().get()).toBe(keyCheckValue(key));
@@ -186,15 +186,15 @@ describe('serve --reset-secrets (resetSecrets)', () => {
     expect(() => s.connectors.getDecrypted(id)).toThrow(SecretUnreadableError);
 
     // A patch that leaves them out (or masked) names the fields to re-enter.
-    const none = codeOf(() => s.connectors.update(id, { intervalMinutes: 10 }));
-    expect(none.code).toBe('ERR_SECRET_UNREADABLE');
-    let err: unknown;
-    try {
-      s.connectors.update(id, { auth: { method: 'access_key', accessKeyId: 'AKIANEWNEWNEWNEW1234' } });
-    } catch (e) {
-      err = e;
-    }
-    expect((err as SecretUnreadableError).fields.map((f) => f.field)).toEqual(['auth.secretAccessKey']);
+    expect(() => s.connectors.update(id, { intervalMinutes: 10 })).toThrow(coded('ERR_SECRET_UNREADABLE'));
+    expect(() =>
+      s.connectors.update(id, { auth: { method: 'access_key', accessKeyId: 'AKIANEWNEWNEWNEW1234' } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_SECRET_UNREADABLE',
+        fields: [expect.objectContaining({ field: 'auth.secretAccessKey' })],
+      }),
+    );
 
     s.connectors.update(id, {
       auth: { method: 'access_key', accessKeyId: 'AKIANEWNEWNEWNEW1234', secretAccessKey: 'new-secret' },
@@ -226,7 +226,7 @@ describe('rotate-key (rotateStoreKey)', () => {
       SECRET,
     );
     // The old key no longer opens the store.
-    expect(codeOf(() => open(dir, { key, verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(() => open(dir, { key, verifyKey: true })).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
   });
 
   it('a crash between the commit and the key file rename is completed by the next owner', () => {
@@ -271,12 +271,14 @@ describe('rotate-key (rotateStoreKey)', () => {
     const env = { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') };
     const s = open(dir, { env });
     const id = s.connectors.create(config()).id;
-    expect(codeOf(() => rotateStoreKey(s.db, { dataDir: dir, env })).message).toMatch(/--new-key-file/);
+    expect(() => rotateStoreKey(s.db, { dataDir: dir, env })).toThrow(
+      coded('ERR_SECRET_KEY_INVALID', /--new-key-file/),
+    );
     const newKey = Buffer.alloc(32, 9);
     expect(rotateStoreKey(s.db, { dataDir: dir, env, newKey }).source).toBe('env');
     s.close();
     expect(fs.existsSync(keyFile(dir))).toBe(false);
-    expect(codeOf(() => open(dir, { env, verifyKey: true })).code).toBe('ERR_SECRET_KEY_MISMATCH');
+    expect(() => open(dir, { env, verifyKey: true })).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
     const next = open(dir, { env: { INSPECTOR_CONNECTOR_KEY: newKey.toString('base64') }, verifyKey: true });
     expect(next.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
   });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CodedError } from '../core/errors.js';
+import { kill9 } from '../../test/support/cli.js';
 import { lockDataDir, OWNER_FILE } from './lock.js';
 
 const LOCK_TS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock.ts');
@@ -21,15 +21,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function refusal(dir: string, command: string): CodedError {
-  try {
-    lockDataDir(dir, command).release();
-  } catch (e) {
-    if (e instanceof CodedError) return e;
-    throw e;
-  }
-  throw new Error('the lock was granted');
-}
+/** Matches the refusal: ERR_DATA_DIR_LOCKED with a message containing `holder`. */
+const refused = (holder: string) =>
+  expect.objectContaining({ code: 'ERR_DATA_DIR_LOCKED', message: expect.stringContaining(holder) });
 
 /** A child process that takes the lock, prints "locked" and waits (until killed). */
 async function lockedByChild(dir: string): Promise<ChildProcess> {
@@ -53,12 +47,14 @@ describe('data directory lock', () => {
   it('a second owner in the same process is refused, naming the holder; released, it is free again', () => {
     const dir = tmp();
     const lock = lockDataDir(dir, 'serve');
-    const e = refusal(dir, 'collect');
-    expect(e.code).toBe('ERR_DATA_DIR_LOCKED');
-    expect(e.message).toContain(`pid ${process.pid} (serve, started `);
-    expect(e.message).toMatch(/stop that process first, or use another --data directory/);
+    expect(() => lockDataDir(dir, 'collect')).toThrow(refused(`pid ${process.pid} (serve, started `));
     // The failed attempt closed its own handle without dropping the holder's lock.
-    expect(refusal(dir, 'collect').code).toBe('ERR_DATA_DIR_LOCKED');
+    expect(() => lockDataDir(dir, 'collect')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_DATA_DIR_LOCKED',
+        message: expect.stringMatching(/stop that process first, or use another --data directory/),
+      }),
+    );
     lock.release();
     expect(fs.existsSync(path.join(dir, OWNER_FILE))).toBe(false);
     const again = lockDataDir(dir, 'collect');
@@ -68,12 +64,8 @@ describe('data directory lock', () => {
   it('held by another process: refused with its pid; after kill -9 of that process the lock is free', async () => {
     const dir = tmp();
     const child = await lockedByChild(dir);
-    const e = refusal(dir, 'serve');
-    expect(e.code).toBe('ERR_DATA_DIR_LOCKED');
-    expect(e.message).toContain(`pid ${child.pid} (serve,`);
-    const gone = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGKILL');
-    await gone;
+    expect(() => lockDataDir(dir, 'serve')).toThrow(refused(`pid ${child.pid} (serve,`));
+    await kill9(child);
     // The OS dropped the lock; the stale owner.json does not matter (the lock is the truth).
     expect(fs.existsSync(path.join(dir, OWNER_FILE))).toBe(true);
     const lock = lockDataDir(dir, 'serve');

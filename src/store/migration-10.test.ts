@@ -8,16 +8,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { tenantRecordId, type InterflowRecord } from '../core/record.js';
 import { mapFinding } from '../connectors/aws-inspector/map.js';
-import { recordTerms } from '../search/terms.js';
-import { configureConnection } from './connection.js';
-import { createShardTable } from './fts-shards.js';
+import { writeV9DataDir } from '../../test/support/legacy-store.js';
 import { DB_FILE, openStore, type Store } from './index.js';
-import { migrate, migrations } from './migrations.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../../test/fixtures/aws-inspector2');
 const findings: Record<string, unknown>[] = fs
@@ -57,77 +53,26 @@ function legacy(raw: Record<string, unknown>): InterflowRecord {
 function legacyStore(extra: InterflowRecord[] = []): { dir: string; records: InterflowRecord[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-mig10-'));
   dirs.push(dir);
-  const db = new Database(path.join(dir, DB_FILE));
-  configureConnection(db);
-  migrate(
-    db,
-    migrations.filter((m) => m.version <= 9),
-  );
-  db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, 0)').run(ACME.id, ACME.name);
-  const cfg = (name: string, tenant: string) =>
-    JSON.stringify({
-      name,
-      tenant,
-      region: 'us-east-1',
-      auth: { method: 'access_key', accessKeyId: 'AKIA' },
-    });
-  const connector = db.prepare(
-    `INSERT INTO connectors (id, name, tenant, config, secrets, created_at, updated_at) VALUES (?, ?, ?, ?, '{}', 0, 0)`,
-  );
-  connector.run(C.rootA, 'root-a', ROOT.name, cfg('root-a', ROOT.name));
-  connector.run(C.rootB, 'root-b', ROOT.name, cfg('root-b', ROOT.name));
-  connector.run(C.acme, 'acme', ACME.name, cfg('acme', ACME.name));
   const records = [...findings.map(legacy), ...extra];
   const n = records.length;
-  const run = db.prepare(
-    `INSERT INTO runs (connector_id, started_at, status, received, stored, duplicates) VALUES (?, 0, 'ok', ?, ?, ?)`,
-  );
-  run.run(C.rootA, n, n, 0);
-  run.run(C.rootB, n, 0, n); // same tenant, same account: duplicates by design
-  run.run(C.acme, n, 0, n); // another tenant: starved by the old identity
-  for (const id of Object.values(C)) {
-    db.prepare(`INSERT INTO checkpoints (connector_id, data, updated_at) VALUES (?, '{"done":true}', 0)`).run(
-      id,
-    );
-  }
-  // As commit.ts did at version 9 (rowids from 1, FTS row with the record's terms).
-  const ins = db.prepare(
-    `INSERT INTO syslog (rowid, id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  // Two shards (fts-shards.ts): the migration rewrites each row in the shard that holds it.
-  const half = Math.ceil(records.length / 2);
-  createShardTable(db, 'syslog_fts_1');
-  db.prepare(
-    `INSERT INTO fts_shards (id, name, first_rowid, next_rowid) VALUES (1, 'syslog_fts_1', ?, ?)`,
-  ).run(half + 1, records.length + 1);
-  const fts0 = db.prepare('INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)');
-  const fts1 = db.prepare('INSERT INTO syslog_fts_1 (rowid, terms) VALUES (?, ?)');
-  const finding = db.prepare(
-    `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id, first_seen_at, last_seen_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0) ON CONFLICT(finding_arn) DO NOTHING`,
-  );
-  records.forEach((r, i) => {
-    ins.run(
-      i + 1,
-      r._id,
-      r.timestamp,
-      r.write_time,
-      r.severity,
-      r.tenantid,
-      C.rootA,
-      r.msg_class,
-      r.event_status,
-      r.event_name,
-      JSON.stringify(r),
-    );
-    (i < half ? fts0 : fts1).run(i + 1, recordTerms(r));
-    const f = r.aws_inspector as { findingArn?: string; status?: string; severity?: string } | undefined;
-    if (f?.findingArn)
-      finding.run(f.findingArn, C.rootA, r.tenantid, f.status, f.severity, r.timestamp, r._id);
+  writeV9DataDir(dir, {
+    tenants: [ACME],
+    connectors: [
+      { id: C.rootA, name: 'root-a', tenant: ROOT.name },
+      { id: C.rootB, name: 'root-b', tenant: ROOT.name },
+      { id: C.acme, name: 'acme', tenant: ACME.name },
+    ],
+    checkpoints: Object.fromEntries(Object.values(C).map((id) => [id, { done: true }])),
+    runs: [
+      { connectorId: C.rootA, received: n, stored: n, duplicates: 0 },
+      { connectorId: C.rootB, received: n, stored: 0, duplicates: n }, // same tenant, same account: duplicates by design
+      { connectorId: C.acme, received: n, stored: 0, duplicates: n }, // another tenant: starved by the old identity
+    ],
+    records,
+    connectorId: C.rootA,
+    // Two shards (fts-shards.ts): the migration rewrites each row in the shard that holds it.
+    shardRows: Math.ceil(n / 2),
   });
-  db.prepare('UPDATE fts_shards SET next_rowid = ? WHERE id = 0').run(half + 1);
-  db.close();
   return { dir, records };
 }
 

@@ -307,13 +307,14 @@ function renameDuplicates(
   rows: { id: string; scope: string; name: string }[],
   rename: (id: string, name: string) => void,
 ): void {
-  const taken = new Set(rows.map((r) => `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`));
-  const seen = new Set<string>();
+  const key = (scope: string, name: string) => `${scope.toLowerCase()}\u0000${name.toLowerCase()}`;
+  const taken = new Set(rows.map((r) => key(r.scope, r.name)));
+  const kept = new Set<string>();
   for (const r of rows) {
     const blank = r.name.trim() === '';
-    const key = `${r.scope.toLowerCase()}\u0000${r.name.toLowerCase()}`;
-    if (!blank && !seen.has(key)) {
-      seen.add(key);
+    const own = key(r.scope, r.name);
+    if (!blank && !kept.has(own)) {
+      kept.add(own);
       continue;
     }
     const base = blank ? 'unnamed' : r.name;
@@ -321,10 +322,9 @@ function renameDuplicates(
     for (let n = blank ? 1 : 2; ; n++) {
       const suffix = n === 1 ? '' : `-${n}`;
       name = base.slice(0, NAME_MAX - suffix.length) + suffix;
-      const k = `${r.scope.toLowerCase()}\u0000${name.toLowerCase()}`;
+      const k = key(r.scope, name);
       if (!taken.has(k)) {
         taken.add(k);
-        seen.add(k);
         break;
       }
     }
@@ -332,22 +332,33 @@ function renameDuplicates(
   }
 }
 
-function namesPerTenant(db: Database): void {
-  // Connectors: the tenant is a column (its name).
-  dropNameUnique(db, 'connectors');
+/**
+ * renameDuplicates over one table: `scope` is the SQL expression of a row's tenant scope, `doc`
+ * the JSON column that repeats the name (the UPDATE is prepared once).
+ */
+function renameDuplicatesIn(
+  db: Database,
+  table: 'connectors' | 'log_filters',
+  scope: string,
+  doc: 'config' | 'definition',
+): void {
+  const update = db.prepare(
+    `UPDATE ${table} SET name = @name, ${doc} = json_set(${doc}, '$.name', @name) WHERE id = @id`,
+  );
   renameDuplicates(
-    db.prepare('SELECT id, tenant AS scope, name FROM connectors ORDER BY created_at, id').all() as {
+    db.prepare(`SELECT id, ${scope} AS scope, name FROM ${table} ORDER BY created_at, id`).all() as {
       id: string;
       scope: string;
       name: string;
     }[],
-    (id, name) =>
-      db
-        .prepare(
-          `UPDATE connectors SET name = @name, config = json_set(config, '$.name', @name) WHERE id = @id`,
-        )
-        .run({ name, id }),
+    (id, name) => update.run({ name, id }),
   );
+}
+
+function namesPerTenant(db: Database): void {
+  // Connectors: the tenant is a column (its name).
+  dropNameUnique(db, 'connectors');
+  renameDuplicatesIn(db, 'connectors', 'tenant', 'config');
   db.exec(
     'CREATE UNIQUE INDEX connectors_tenant_name ON connectors (tenant COLLATE NOCASE, name COLLATE NOCASE)',
   );
@@ -356,17 +367,7 @@ function namesPerTenant(db: Database): void {
   dropNameUnique(db, 'log_filters');
   db.exec(`ALTER TABLE log_filters ADD COLUMN tenant TEXT`);
   db.exec(`UPDATE log_filters SET tenant = json_extract(definition, '$.tenant')`);
-  renameDuplicates(
-    db
-      .prepare(`SELECT id, ifnull(tenant, '') AS scope, name FROM log_filters ORDER BY created_at, id`)
-      .all() as { id: string; scope: string; name: string }[],
-    (id, name) =>
-      db
-        .prepare(
-          `UPDATE log_filters SET name = @name, definition = json_set(definition, '$.name', @name) WHERE id = @id`,
-        )
-        .run({ name, id }),
-  );
+  renameDuplicatesIn(db, 'log_filters', "ifnull(tenant, '')", 'definition');
   // '' stands for "all tenants" (a tenant name is never empty).
   db.exec(
     `CREATE UNIQUE INDEX log_filters_tenant_name ON log_filters (ifnull(tenant, '') COLLATE NOCASE, name COLLATE NOCASE)`,

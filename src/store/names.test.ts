@@ -100,7 +100,7 @@ describe('migration 11', () => {
     expect(s.connectors.get('c2')!.config.name).toBe('CONN-A-3');
     // References survived the rebuild (no cascade).
     expect(s.profiles.profilesOf('c2')).toEqual(['default']);
-    expect(s.runs.totals('c2')).toBeDefined();
+    expect(s.runs.totals('c2')).toMatchObject({ runs: 1 });
     expect(s.db.prepare(`SELECT count(*) FROM runs WHERE connector_id = 'c2'`).pluck().get()).toBe(1);
     expect(s.checkpoints.get('c3')).toBeDefined();
     expect(s.logFilters.idsForConnector('c2')).toEqual(['f2']);

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { CodedError, FieldsError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { configIssues, logFilter, type LogFilter } from '../connectors/aws-inspector/config.js';
+import { isUniqueViolation } from './connection.js';
 import type { ConnectorsRepo } from './connectors.js';
 
 // ---------------------------------------------------------------- tenants
@@ -137,10 +138,6 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
   const s = {
     list: db.prepare('SELECT id, definition FROM log_filters ORDER BY name'),
     get: db.prepare('SELECT id, definition FROM log_filters WHERE id = ?'),
-    // Names are unique per tenant ('' = all tenants), case-insensitively (migration 11).
-    byName: db.prepare(
-      `SELECT id FROM log_filters WHERE ifnull(tenant, '') = ? COLLATE NOCASE AND name = ? COLLATE NOCASE`,
-    ),
     insert: db.prepare(
       'INSERT INTO log_filters (id, name, tenant, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -173,16 +170,15 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
         message: `a log filter named "${def.name}" already exists for ${def.tenant === undefined ? 'all tenants' : `tenant ${def.tenant}`} (names are compared ignoring case)`,
       },
     ]);
-  const nameTaken = (def: LogFilter, exceptId?: string) => {
-    const r = s.byName.get(def.tenant ?? '', def.name) as { id: string } | undefined;
-    if (r && r.id !== exceptId) throw taken(def);
-  };
-  /** The unique index has the last word (two writers): its violation is the same 400. */
+  /**
+   * Names are unique per tenant ('' = all tenants), case-insensitively: migration 11's unique
+   * index decides (also between two writers); its violation is a 400 naming the field.
+   */
   const write = (def: LogFilter, fn: () => void) => {
     try {
       fn();
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw taken(def);
+      if (isUniqueViolation(e)) throw taken(def);
       throw e;
     }
   };
@@ -194,7 +190,6 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
     },
     create(input) {
       const def = validate(input);
-      nameTaken(def);
       const id = randomUUID();
       write(def, () =>
         s.insert.run(id, def.name, def.tenant ?? null, JSON.stringify(def), clock.now(), clock.now()),
@@ -206,7 +201,6 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
       if (!cur) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `log filter ${id} not found`);
       const { id: _ignored, ...rest } = cur;
       const def = validate({ ...rest, ...patch });
-      nameTaken(def, id);
       write(def, () => s.update.run(def.name, def.tenant ?? null, JSON.stringify(def), clock.now(), id));
       return { id, ...def };
     },

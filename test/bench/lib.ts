@@ -224,4 +224,11 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
+/** Megabytes (rounded) of a size in kilobytes. */
 export const mb = (kb: number) => Math.round(kb / 1024);
+
+/** The value after `--NAME` on the command line, else `def`. */
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}

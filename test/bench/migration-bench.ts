@@ -13,20 +13,18 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { EmulatorState } from '../../emulator/index.js';
 import { mapFinding } from '../../src/connectors/aws-inspector/map.js';
-import { recordTerms } from '../../src/search/terms.js';
+import type { InterflowRecord } from '../../src/core/record.js';
 import { configureConnection } from '../../src/store/connection.js';
-import { FTS_SHARD_ROWS, createShardTable } from '../../src/store/fts-shards.js';
+import { FTS_SHARD_ROWS } from '../../src/store/fts-shards.js';
 import { DB_FILE } from '../../src/store/index.js';
-import { migrate, migrations } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrations.js';
+import { writeV9DataDir } from '../support/legacy-store.js';
+import { arg, mb } from './lib.js';
 import { createHash } from 'node:crypto';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const N = Number(arg('records', '100000'));
 const DIR = path.resolve(arg('dir', '.bench/migration'));
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0) + ' MB';
+const megabytes = (bytes: number) => `${mb(bytes / 1024)} MB`;
 const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 const sha32 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
@@ -37,29 +35,7 @@ const file = path.join(DIR, DB_FILE);
 // ------------------------------------------------------------------ the store at version 9
 let t0 = performance.now();
 {
-  const db = new Database(file);
-  configureConnection(db);
-  migrate(
-    db,
-    migrations.filter((m) => m.version <= 9),
-  );
-  db.exec(`INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 0);
-    INSERT INTO connectors (id, name, tenant, config, secrets, created_at, updated_at)
-      VALUES ('root-a', 'root-a', 'Root Tenant', '{}', '{}', 0, 0), ('acme-a', 'acme-a', 'Acme', '{}', '{}', 0, 0);
-    INSERT INTO checkpoints (connector_id, data, updated_at) VALUES ('root-a', '{}', 0), ('acme-a', '{}', 0);`);
-  db.prepare(
-    `INSERT INTO runs (connector_id, started_at, status, received, stored, duplicates)
-    VALUES ('root-a', 0, 'ok', ?, ?, 0), ('acme-a', 0, 'ok', ?, 0, ?)`,
-  ).run(N, N, N, N);
   const emu = new EmulatorState({ findings: N, seed: 5 });
-  const ins = db.prepare(
-    `INSERT INTO syslog (rowid, id, timestamp, write_time, severity, tenantid, connector_id, msg_class, event_status, event_name, doc)
-     VALUES (?, ?, ?, ?, ?, 'root', 'root-a', ?, ?, ?, ?)`,
-  );
-  const finding = db.prepare(
-    `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id, first_seen_at, last_seen_at)
-     VALUES (?, 'root-a', 'root', ?, ?, ?, ?, 0, 0) ON CONFLICT(finding_arn) DO NOTHING`,
-  );
   const ctx = {
     connectorId: 'root-a',
     connectorName: 'root-a',
@@ -67,49 +43,31 @@ let t0 = performance.now();
     tenantName: 'Root Tenant',
     writeTime: Date.now(),
   };
-  let shard = { id: 0, name: 'syslog_fts', first: 1 };
-  let fts = db.prepare(`INSERT INTO syslog_fts (rowid, terms) VALUES (?, ?)`);
-  const page = db.transaction((from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      const rowid = i + 1;
-      if (rowid - shard.first >= FTS_SHARD_ROWS) {
-        db.exec(`INSERT INTO ${shard.name}(${shard.name}) VALUES ('optimize')`);
-        db.prepare('UPDATE fts_shards SET next_rowid = ? WHERE id = ?').run(rowid, shard.id);
-        shard = { id: shard.id + 1, name: `syslog_fts_${shard.id + 1}`, first: rowid };
-        createShardTable(db, shard.name);
-        db.prepare('INSERT INTO fts_shards (id, name, first_rowid, next_rowid) VALUES (?, ?, ?, ?)').run(
-          shard.id,
-          shard.name,
-          rowid,
-          rowid,
-        );
-        fts = db.prepare(`INSERT INTO ${shard.name} (rowid, terms) VALUES (?, ?)`);
-      }
+  function* records(): Generator<InterflowRecord> {
+    for (let i = 0; i < N; i++) {
       const raw = emu.store.build(i) as Record<string, unknown>;
       const r = mapFinding(raw, ctx);
-      r._id = sha32(`${String(raw.findingArn)}|${r.timestamp}`);
-      ins.run(
-        rowid,
-        r._id,
-        r.timestamp,
-        r.write_time,
-        r.severity,
-        r.msg_class,
-        r.event_status,
-        r.event_name,
-        JSON.stringify(r),
-      );
-      fts.run(rowid, recordTerms(r));
-      finding.run(raw.findingArn, raw.status, raw.severity, r.timestamp, r._id);
+      yield { ...r, _id: sha32(`${String(raw.findingArn)}|${r.timestamp}`) };
     }
-    db.prepare('UPDATE fts_shards SET next_rowid = ? WHERE id = ?').run(to + 1, shard.id);
+  }
+  writeV9DataDir(DIR, {
+    tenants: [{ id: 'acme', name: 'Acme' }],
+    connectors: [
+      { id: 'root-a', name: 'root-a', tenant: 'Root Tenant' },
+      { id: 'acme-a', name: 'acme-a', tenant: 'Acme' },
+    ],
+    checkpoints: { 'root-a': {}, 'acme-a': {} },
+    runs: [
+      { connectorId: 'root-a', received: N, stored: N, duplicates: 0 },
+      { connectorId: 'acme-a', received: N, stored: 0, duplicates: N },
+    ],
+    records: records(),
+    connectorId: 'root-a',
+    shardRows: FTS_SHARD_ROWS,
   });
-  for (let i = 0; i < N; i += 1000) page(i, Math.min(N, i + 1000));
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
 }
 console.log(
-  `built ${N} records at version 9 in ${((performance.now() - t0) / 1000).toFixed(1)} s; file ${mb(size(file))}`,
+  `built ${N} records at version 9 in ${((performance.now() - t0) / 1000).toFixed(1)} s; file ${megabytes(size(file))}`,
 );
 
 // ------------------------------------------------------------------ migration 10 alone
@@ -131,7 +89,7 @@ console.log(
   db.close();
   console.log(
     `migration ${done.join(',')}: ${wall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU ` +
-      `(${((wall * 1e6) / N).toFixed(0)} us per record); WAL written ${mb(wal)}; file after ${mb(size(file))}; ` +
+      `(${((wall * 1e6) / N).toFixed(0)} us per record); WAL written ${megabytes(wal)}; file after ${megabytes(size(file))}; ` +
       `${checked}/${N} records with the new _id in column and document; checkpoints kept: ${checkpoints.join(', ')}`,
   );
 }

@@ -19,11 +19,9 @@ import { openStore } from '../../src/store/index.js';
 import { startServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/search-pool.js';
+import { arg } from './lib.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
 const RUNS = Number(arg('runs', '30'));
@@ -495,7 +493,7 @@ async function serverDuringWorstCase() {
   } finally {
     await srv.close();
   }
-  srv = await open(DEFAULT_BUDGET_MS);
+  srv = await open(DEFAULT_SEARCH_TIMEOUT_MS);
   try {
     const auth = await login(srv.url);
     const r = await timed(`${srv.url}/api/v1/search?q=${encodeURIComponent(WORST)}&limit=50`, auth);
@@ -506,7 +504,6 @@ async function serverDuringWorstCase() {
   }
   return out;
 }
-const DEFAULT_BUDGET_MS = 5000;
 
 // Run only when executed, not when imported (other benchmarks reuse makeRecord).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

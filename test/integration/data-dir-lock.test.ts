@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { openStore } from '../../src/store/index.js';
-import { READER, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
+import { kill9, startServe as startServeProcess } from '../support/cli.js';
+import { configFor, readerAuth, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
 
 let emu: Emulator;
 let dir: string;
@@ -28,46 +29,11 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const config = () =>
-  writeConfigFile(dir, {
-    name: 'lock-inspector',
-    region: 'us-east-1',
-    initialLookbackDays: 3650,
-    auth: { method: 'access_key', ...READER },
-    endpoints: { inspector2: emu.url, sts: emu.url },
-  });
+const config = () => writeConfigFile(dir, configFor(emu, readerAuth, { name: 'lock-inspector' }));
 const serveEnv = { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: 'lock-test-admin-password-1', LOG_LEVEL: 'error' };
 
-/** `serve --port 0` until it prints its URL; the output so far is kept in `out`. */
-async function startServe(
-  data: string,
-  env: NodeJS.ProcessEnv = {},
-  args: string[] = [],
-): Promise<ChildProcess & { out: string }> {
-  const child = spawnCli(['serve', '--data', data, '--port', '0', ...args], {
-    ...serveEnv,
-    ...env,
-  }) as ChildProcess & {
-    out: string;
-  };
-  children.push(child);
-  child.out = '';
-  child.stderr!.on('data', (d: Buffer) => (child.out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      child.out += d.toString();
-      if (child.out.includes('listening on')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${child.out}`)));
-  });
-  return child;
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  const gone = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGKILL');
-  await gone;
-}
+const startServe = (data: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) =>
+  startServeProcess(spawnCli, data, { args, env: { ...serveEnv, ...env }, children });
 
 describe('one owner per data directory', () => {
   it(
@@ -83,16 +49,16 @@ describe('one owner per data directory', () => {
       const second = await runCli(['serve', '--data', data, '--port', '0'], serveEnv);
       expect(second.code).toBe(4);
       expect(second.stderr).toMatch(/ERR_DATA_DIR_LOCKED: the data directory .*data-lock is in use/);
-      expect(second.stderr).toContain(`pid ${serve.pid} (serve, started `);
+      expect(second.stderr).toContain(`pid ${serve.child.pid} (serve, started `);
 
       const collect = await runCli(['collect', '--config', cfg, '--data', data, '--once']);
       expect(collect.code).toBe(4);
-      expect(collect.stderr).toContain(`pid ${serve.pid} (serve,`);
+      expect(collect.stderr).toContain(`pid ${serve.child.pid} (serve,`);
       const newKey = path.join(dir, 'new.key');
       fs.writeFileSync(newKey, Buffer.alloc(32, 7).toString('base64'), { mode: 0o600 });
       const rotate = await runCli(['rotate-key', '--data', data, '--new-key-file', newKey]);
       expect(rotate.code).toBe(4);
-      expect(rotate.stderr).toContain(`pid ${serve.pid} (serve,`);
+      expect(rotate.stderr).toContain(`pid ${serve.child.pid} (serve,`);
 
       const search = await runCli(['search', '--data', data, '--count']);
       expect(search.code, search.stderr).toBe(0);
@@ -101,7 +67,7 @@ describe('one owner per data directory', () => {
       expect(rec.code, rec.stdout + rec.stderr).toBe(0);
       expect(rec.stdout).toMatch(/MATCH/);
 
-      await kill9(serve);
+      await kill9(serve.child);
       const after = await runCli(['collect', '--config', cfg, '--data', data, '--once']);
       expect(after.code, after.stderr).toBe(0);
     },
@@ -149,9 +115,9 @@ describe('the encryption key at start', () => {
       // The key lost for good: --reset-secrets starts with a new key; the connector shows the code.
       fs.rmSync(keyFile);
       const serve = await startServe(data, { ...fileKey, LOG_LEVEL: 'warn' }, ['--reset-secrets']);
-      await kill9(serve);
-      expect(serve.out).toMatch(/re-enter their secrets \(ERR_SECRET_UNREADABLE\)/);
-      expect(serve.out).toContain('lock-inspector');
+      await kill9(serve.child);
+      expect(serve.output()).toMatch(/re-enter their secrets \(ERR_SECRET_UNREADABLE\)/);
+      expect(serve.output()).toContain('lock-inspector');
       const store = openStore({ dataDir: data, env: {} });
       try {
         const c = store.connectors.getByName('lock-inspector')!;

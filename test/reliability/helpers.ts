@@ -35,8 +35,11 @@ export interface IndexVersion {
   id: string;
 }
 
-/** Every record's finding ARN and version (timestamp) in the index, read back from SQLite. */
-export function indexVersions(dataDir: string): IndexVersion[] {
+/**
+ * Every record's finding ARN and version (timestamp) in the index, read back from SQLite; only
+ * tenant `tenantId`'s records when it is given.
+ */
+export function indexVersions(dataDir: string, tenantId?: string): IndexVersion[] {
   const db = new Database(path.join(dataDir, 'inspector-connector.db'), {
     readonly: true,
     fileMustExist: true,
@@ -45,9 +48,9 @@ export function indexVersions(dataDir: string): IndexVersion[] {
     return db
       .prepare(
         `SELECT json_extract(doc, '$.aws_inspector.findingArn') AS findingArn, timestamp AS updatedAt, id
-           FROM syslog ORDER BY rowid`,
+           FROM syslog WHERE @tenantId IS NULL OR tenantid = @tenantId ORDER BY rowid`,
       )
-      .all() as IndexVersion[];
+      .all({ tenantId: tenantId ?? null }) as IndexVersion[];
   } finally {
     db.close();
   }

@@ -45,3 +45,46 @@ export function cliRunner(defaults: { logLevel: string; key: string; timeoutMs: 
     });
   return { spawnCli, runCli };
 }
+
+export interface Served {
+  child: ChildProcess;
+  /** http://127.0.0.1:PORT, as the server printed it. */
+  url: string;
+  /** Its stdout and stderr so far. */
+  output(): string;
+  /** Its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * `serve --data DATA --port 0 ARGS`, resolved once it prints the URL it listens on; rejected
+ * with its output if it exits first. `children` gets the process at once (for the caller's
+ * cleanup, should the start hang).
+ */
+export async function startServe(
+  spawnCli: CliRunner['spawnCli'],
+  data: string,
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv; children?: ChildProcess[] } = {},
+): Promise<Served> {
+  const child = spawnCli(['serve', '--data', data, '--port', '0', ...(opts.args ?? [])], opts.env);
+  opts.children?.push(child);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  return { child, url, output: () => out, exited };
+}
+
+/** SIGKILL, resolved once the process is gone. */
+export async function kill9(child: ChildProcess): Promise<void> {
+  const gone = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
+}

@@ -64,8 +64,9 @@ function clearSecrets(v: unknown, schema: JsonSchema | undefined): unknown {
 /** The auth fields the schema marks secret (the source keys, which every method has). */
 function authSecretKeys(schema: JsonSchema): string[] {
   const auth = schema.properties?.auth;
-  const variants = auth?.oneOf ?? auth?.anyOf ?? (auth ? [auth] : []);
-  const keys = variants.flatMap((v) =>
+  if (!auth) return [];
+  const union = variantsOf(auth).map((v) => v.schema);
+  const keys = (union.length ? union : [auth]).flatMap((v) =>
     Object.entries(v.properties ?? {})
       .filter(([, p]) => p.secret)
       .map(([k]) => k),

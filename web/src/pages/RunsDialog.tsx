@@ -1,7 +1,7 @@
 /** A connector's run history: each run's counts as "received N, new M, already stored K". */
 import { useEffect, useState } from 'react';
 import { errorMessage, get, type Run } from '../api.js';
-import { ErrorBanner, Modal, Spinner, formatTime } from '../ui.js';
+import { Empty, ErrorBanner, Modal, Spinner, formatTime } from '../ui.js';
 
 const duration = (r: Run) =>
   r.finishedAt === undefined ? '…' : `${((r.finishedAt - r.startedAt) / 1000).toFixed(1)} s`;
@@ -26,7 +26,7 @@ export function RunsDialog(props: { connectorId: string; name: string; onClose: 
     <Modal title={`Run history: ${props.name}`} onClose={props.onClose} wide testId="runs-dialog">
       {error && <ErrorBanner error={`Could not load the runs: ${error}`} />}
       {runs === null && !error && <Spinner label="Loading runs…" />}
-      {runs !== null && runs.length === 0 && <p className="muted">No run yet.</p>}
+      {runs !== null && runs.length === 0 && <Empty title="No run yet" />}
       {runs !== null && runs.length > 0 && (
         <table className="table" aria-label="Runs">
           <thead>
