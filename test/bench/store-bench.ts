@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { openStore } from '../../src/store/index.js';
+import { KEY_ENV, openStore } from '../../src/store/index.js';
 import { startServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
@@ -26,6 +26,8 @@ const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
 const RUNS = Number(arg('runs', '30'));
 const PAGE = 100;
+/** The key the bench connector's secrets are sealed with (no key file in the bench store). */
+const BENCH_KEY = Buffer.alloc(32, 7);
 
 /** Deterministic PRNG so runs are comparable. */
 function rng(seed: number) {
@@ -260,7 +262,7 @@ function dirBytes(dir: string): number {
 
 async function main() {
   if (process.argv.includes('--fresh')) fs.rmSync(DIR, { recursive: true, force: true });
-  const store = openStore({ dataDir: DIR, key: Buffer.alloc(32, 7) });
+  const store = openStore({ dataDir: DIR, key: BENCH_KEY });
   const connectorId =
     store.connectors.getByName('bench-inspector')?.id ??
     store.connectors.create({
@@ -434,7 +436,12 @@ async function serverDuringWorstCase() {
       dataDir: DIR,
       port: 0,
       host: '127.0.0.1',
-      env: { ...process.env, INSPECTOR_CONNECTOR_ADMIN_PASSWORD: password },
+      // The bench store has no key file: the server gets the key the secrets were sealed with.
+      env: {
+        ...process.env,
+        INSPECTOR_CONNECTOR_ADMIN_PASSWORD: password,
+        [KEY_ENV]: BENCH_KEY.toString('base64'),
+      },
       logger: silentLogger(),
       print: () => undefined,
       searchTimeoutMs,
