@@ -24,7 +24,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../store/index.js';
-import { inProcessSearch, searchTimeoutFromEnv, type SearchService } from '../store/search-pool.js';
+import { inProcessSearch, searchTimeoutFromEnv, type SearchService } from '../store/sqlite/search-pool.js';
 import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';

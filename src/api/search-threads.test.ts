@@ -1,5 +1,5 @@
 /**
- * The server's searches run on search threads (src/store/search-pool.ts): while one is slow,
+ * The server's searches run on search threads (src/store/sqlite/search-pool.ts): while one is slow,
  * /healthz and other requests are served, its budget answers 503 ERR_QUERY_TIMEOUT, and
  * stopping the server does not wait for it. "Slow" is made deterministic by the pool's test
  * hold (every search waits in its thread until released), so nothing here depends on timing.

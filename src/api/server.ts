@@ -22,7 +22,7 @@ import {
   startSearchPool,
   type SearchPoolOptions,
   type SearchService,
-} from '../store/search-pool.js';
+} from '../store/sqlite/search-pool.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { usersRepo } from '../auth/users.js';
 import { buildApp, type AppDeps } from './app.js';

@@ -1,6 +1,6 @@
 /**
  * API users and sessions, stored in the same SQLite file as the rest (tables from migration 3
- * in src/store/migrations.ts). Roles: root_admin (everything, Root Tenant only), tenant_admin
+ * in src/store/sqlite/migrations.ts). Roles: root_admin (everything, Root Tenant only), tenant_admin
  * (connectors, log filters and users of their tenant), analyst (search their tenant only).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';

@@ -17,7 +17,7 @@ import type {
   ListFindingsRequest,
 } from '../connectors/aws-inspector/client.js';
 import { openStore, type Store } from '../store/index.js';
-import { secretAad } from '../store/connectors.js';
+import { secretAad } from '../store/sqlite/connectors.js';
 import { secretBox } from '../store/secrets.js';
 import { runConnector } from './runner.js';
 

@@ -1,6 +1,6 @@
 /** Public surface of the store: import from here. */
-export { openStore, DB_FILE } from './store.js';
-export { preparedDocs } from './commit.js';
+export { openStore, DB_FILE } from './sqlite/store.js';
+export { preparedDocs } from './sqlite/commit.js';
 export type {
   Store,
   OpenStoreOptions,
@@ -8,16 +8,16 @@ export type {
   CommitPageResult,
   FindingVersion,
   PreparedPage,
-} from './store.js';
-export { MASK } from './connectors.js';
+} from './sqlite/store.js';
+export { MASK } from './sqlite/connectors.js';
 export type {
   StoredConnector,
   ConnectorStatus,
   ConnectorState,
   StatusPatch,
   ConnectorsRepo,
-} from './connectors.js';
-export { ROOT_TENANT, runCountsText } from './repos.js';
+} from './sqlite/connectors.js';
+export { ROOT_TENANT, runCountsText } from './sqlite/repos.js';
 export type {
   Tenant,
   TenantsRepo,
@@ -32,8 +32,8 @@ export type {
   CheckpointsRepo,
   FindingState,
   FindingsRepo,
-} from './repos.js';
-export { SORT_FIELDS, parseSort } from './syslog-index.js';
+} from './sqlite/repos.js';
+export { SORT_FIELDS, parseSort } from './sqlite/syslog-index.js';
 export type {
   SyslogIndex,
   SearchFilter,
@@ -42,9 +42,9 @@ export type {
   HistogramResult,
   TimeField,
   SortField,
-} from './syslog-index.js';
-export { migrations, migrate } from './migrations.js';
-export type { Migration } from './migrations.js';
+} from './sqlite/syslog-index.js';
+export { migrations, migrate } from './sqlite/migrations.js';
+export type { Migration } from './sqlite/migrations.js';
 export {
   KEY_ENV,
   KEY_FILE,
@@ -53,5 +53,5 @@ export {
   decodeKey,
   readKeyFile,
 } from './secrets.js';
-export { rotateStoreKey, type RotateResult } from './keys.js';
-export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './lock.js';
+export { rotateStoreKey, type RotateResult } from './sqlite/keys.js';
+export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './sqlite/lock.js';

@@ -19,7 +19,7 @@ import { openStore } from '../../src/store/index.js';
 import { startServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
-import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/search-pool.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/sqlite/search-pool.js';
 import { arg } from './lib.js';
 
 const N = Number(arg('records', '1000000'));

@@ -106,8 +106,8 @@ describe('import graph', () => {
     // is run as a script (`npx tsx src/core/errors-doc.ts > docs/errors.md`).
     const entries = [
       'src/cli/main.ts',
-      'src/store/writer-worker.ts',
-      'src/store/search-worker.ts',
+      'src/store/sqlite/writer-worker.ts',
+      'src/store/sqlite/search-worker.ts',
       'src/core/errors-doc.ts',
     ].map((f) => path.join(root, f));
     const seen = reachable(g, entries);

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
 import { DB_FILE, openStore, type SearchOptions, type TimeField } from '../../store/index.js';
-import { parseSearchTimeout, searchTimeoutFromEnv } from '../../store/search-pool.js';
+import { parseSearchTimeout, searchTimeoutFromEnv } from '../../store/sqlite/search-pool.js';
 
 interface SearchCliOptions {
   data: string;

@@ -3,7 +3,7 @@
  * `*ssl` has no literal prefix, so no FTS5 prefix query narrows it. As Lucene rewrites a
  * MultiTermQuery, the compiler expands such a pattern against the dictionary into an OR of the
  * matching index terms (at most MAX_WILD_TERMS), answered by the FTS index; the newest (open)
- * shard, not in the dictionary, is answered by checking its records (search/sql.ts).
+ * shard, not in the dictionary, is answered by checking its records (sql.ts).
  *
  * `fts_terms(shard, rterm)`: each term REVERSED, so a literal suffix (`*ssl`) is a range scan
  * (`rterm >= 'lss' AND rterm < 'lst'`); an infix (`*ssl*`) scans the dictionary with LIKE. Only
@@ -12,9 +12,9 @@
  * from fts5vocab: no work on the commit path.
  */
 import type { Database } from 'better-sqlite3';
-import { compileGlob, globMatchLower } from '../search/glob.js';
-import type { WildExpansion } from '../search/sql.js';
-import { pathHash } from '../search/terms.js';
+import { compileGlob, globMatchLower } from '../../search/glob.js';
+import type { WildExpansion } from './sql.js';
+import { pathHash } from './terms.js';
 
 export const FTS_TERMS_TABLE = `
   ALTER TABLE fts_shards ADD COLUMN terms_listed INTEGER NOT NULL DEFAULT 0;

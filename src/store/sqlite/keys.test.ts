@@ -1,15 +1,15 @@
 /**
  * The key check value, refusing a wrong or missing key, --reset-secrets and its repair by
- * PATCH, and rotate-key with its crash recovery (store/keys.ts).
+ * PATCH, and rotate-key with its crash recovery (store/sqlite/keys.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from '../index.js';
 import { KEY_CHECK } from './keys.js';
-import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from './secrets.js';
+import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from '../secrets.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
-import { systemClock, type Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import { CodedError } from '../../core/errors.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
 import { configureConnection } from './connection.js';
 import { startWriter, type PageWriter } from './writer.js';
 import {
@@ -21,7 +21,7 @@ import {
 } from './commit.js';
 import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
-import { assertKeyLength, secretBox } from './secrets.js';
+import { assertKeyLength, secretBox } from '../secrets.js';
 import { markUnreadableSecrets, resolveStoreKey } from './keys.js';
 import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * SQL over the full-text index's shards (store/fts-shards.ts): each helper uses exactly one
+ * SQL over the full-text index's shards (fts-shards.ts): each helper uses exactly one
  * placeholder per shard, all bound to the same FTS5 MATCH expression. Shard names come from
  * the store's own table, never from user input.
  */

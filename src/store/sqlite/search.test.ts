@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { CodedError } from '../core/errors.js';
-import type { InterflowRecord } from '../core/record.js';
-import { openStore, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import { CodedError } from '../../core/errors.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { openStore, type Store } from '../index.js';
 import { syslogIndex } from './syslog-index.js';
-import { testRecord } from '../../test/support/records.js';
+import { testRecord } from '../../../test/support/records.js';
 
 let dir: string;
 let store: Store;

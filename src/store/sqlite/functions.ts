@@ -4,10 +4,10 @@
  * by the store; they run only on the FTS candidates (or, at worst, on the rows left by the
  * other conditions), never as the first filter of a large scan when avoidable.
  */
-import { CodedError } from '../core/errors.js';
+import { CodedError } from '../../core/errors.js';
 import { valuesAt, words } from './terms.js';
-import { parseTime } from '../core/time.js';
-import { compileGlob, globLiterals, globMatch, globMatchLower, type Glob } from './glob.js';
+import { parseTime } from '../../core/time.js';
+import { compileGlob, globLiterals, globMatch, globMatchLower, type Glob } from '../../search/glob.js';
 
 /** The last parsed document: several checks of one row parse it once. */
 function docCache(): (doc: string) => unknown {

@@ -5,7 +5,7 @@
  *
  * Every search has a time budget (INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, default 5 s), counted
  * from its arrival (time spent queued included):
- *   - inside the thread, the record checks (wildcards, phrases, ranges: src/search/functions.ts)
+ *   - inside the thread, the record checks (wildcards, phrases, ranges: functions.ts)
  *     throw once it is spent, which aborts the statement; the thread answers ERR_QUERY_TIMEOUT
  *     and serves the next search;
  *   - here, at the deadline the caller gets ERR_QUERY_TIMEOUT at once whatever the thread is
@@ -15,9 +15,9 @@
  * with ERR_SEARCH_BUSY (503). close() fails what is queued or running and stops the threads.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError, RetryLaterError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import { timeoutError } from '../search/functions.js';
+import { CodedError, RetryLaterError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { timeoutError } from './functions.js';
 import type { HistogramResult, SearchResult, SyslogIndex } from './syslog-index.js';
 import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 

@@ -1,13 +1,13 @@
 /** The Syslog index: search, count, histogram over `syslog` + its full-text shards (fts-shards.ts). */
 import type { Database, Statement } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
-import type { InterflowRecord } from '../core/record.js';
-import { parse } from '../search/parser.js';
-import { compileQuery, type WildSplit } from '../search/sql.js';
+import { CodedError } from '../../core/errors.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { parse } from '../../search/parser.js';
+import { compileQuery, type WildSplit } from './sql.js';
 import { expandWildcard, type ShardRow } from './fts-terms.js';
-import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from '../search/fts-sql.js';
-import { fieldWordToken, words } from '../search/terms.js';
-import { checkBudget, searchFunctions, type SearchBudget } from '../search/functions.js';
+import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from './fts-sql.js';
+import { fieldWordToken, words } from './terms.js';
+import { checkBudget, searchFunctions, type SearchBudget } from './functions.js';
 
 export type TimeField = 'timestamp' | 'write_time';
 /** Sortable fields: each has an index that yields its order, so a sorted page never sorts the matches. */
@@ -78,7 +78,7 @@ export interface SyslogIndex {
 const budgets = new WeakMap<Database, SearchBudget>();
 
 /**
- * Register the check functions used by compiled queries (see src/search/functions.ts) on a
+ * Register the check functions used by compiled queries (see functions.ts) on a
  * connection, with the connection's budget, which syslogIndex sets around each search.
  * Registering twice keeps the first set (and budget).
  */
@@ -204,7 +204,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     timeField: TimeField;
     /** The query restricts rows (beyond time and tenant). */
     hasQuery: boolean;
-    /** The query is one expanded leading wildcard (search/sql.ts WildSplit), its sealed shards' tables. */
+    /** The query is one expanded leading wildcard (sql.ts WildSplit), its sealed shards' tables. */
     split?: WildSplit & { tables: string[] };
   }
 

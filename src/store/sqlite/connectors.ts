@@ -4,17 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { CodedError, FieldsError, type FieldError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
+import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
 import {
   connectorConfigSchema,
   configIssues,
   AUTH_SECRET_KEYS,
   SECRET_FIELDS,
   type ConnectorConfig,
-} from '../connectors/aws-inspector/config.js';
+} from '../../connectors/aws-inspector/config.js';
 import { isUniqueViolation } from './connection.js';
-import { SecretUnreadableError, type SecretBox } from './secrets.js';
+import { SecretUnreadableError, type SecretBox } from '../secrets.js';
 
 export const MASK = '********';
 

@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { tenantRecordId, type InterflowRecord } from '../core/record.js';
-import { mapFinding } from '../connectors/aws-inspector/map.js';
-import { writeV9DataDir } from '../../test/support/legacy-store.js';
-import { DB_FILE, openStore, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
+import { mapFinding } from '../../connectors/aws-inspector/map.js';
+import { writeV9DataDir } from '../../../test/support/legacy-store.js';
+import { DB_FILE, openStore, type Store } from '../index.js';
 
-const FIXTURES = path.join(import.meta.dirname, '../../test/fixtures/aws-inspector2');
+const FIXTURES = path.join(import.meta.dirname, '../../../test/fixtures/aws-inspector2');
 const findings: Record<string, unknown>[] = fs
   .readdirSync(FIXTURES)
   .filter((f) => /^aws_inspector2_.*\.json$/.test(f))

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import type { InterflowRecord } from '../core/record.js';
-import { testRecord } from '../../test/support/records.js';
-import { openStore, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { testRecord } from '../../../test/support/records.js';
+import { openStore, type Store } from '../index.js';
 import { migrate } from './migrations.js';
 import { MAX_WILD_TERMS, expandWildcard, expandable, type ShardRow } from './fts-terms.js';
 

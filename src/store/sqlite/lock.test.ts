@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kill9 } from '../../test/support/cli.js';
+import { kill9 } from '../../../test/support/cli.js';
 import { lockDataDir, OWNER_FILE } from './lock.js';
 
 const LOCK_TS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock.ts');

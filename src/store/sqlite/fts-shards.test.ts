@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { tenantRecordId, type InterflowRecord } from '../core/record.js';
-import { recordTerms } from '../search/terms.js';
+import { fixedClock } from '../../core/clock.js';
+import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
+import { recordTerms } from './terms.js';
 import { configureConnection } from './connection.js';
-import { DB_FILE, openStore, type Store } from './index.js';
+import { DB_FILE, openStore, type Store } from '../index.js';
 import { migrate, migrations } from './migrations.js';
-import { testRecord } from '../../test/support/records.js';
+import { testRecord } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

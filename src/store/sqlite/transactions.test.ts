@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from './index.js';
+import { openStore, type Store } from '../index.js';
 
 let dir: string | undefined;
 let store: Store | undefined;

@@ -1,9 +1,9 @@
 /** The small repositories: tenants, profiles, log filters, runs, checkpoints, findings. */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { CodedError, FieldsError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
-import { configIssues, logFilter, type LogFilter } from '../connectors/aws-inspector/config.js';
+import { CodedError, FieldsError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { configIssues, logFilter, type LogFilter } from '../../connectors/aws-inspector/config.js';
 import { isUniqueViolation } from './connection.js';
 import type { ConnectorsRepo } from './connectors.js';
 

@@ -1,6 +1,6 @@
 /** The store's worker threads report failures in one shape (errorReply) read back in one place (replyError). */
 import { describe, expect, it } from 'vitest';
-import { CodedError, isCodedError } from '../core/errors.js';
+import { CodedError, isCodedError } from '../../core/errors.js';
 import { errorReply, replyError } from './spawn-worker.js';
 
 describe('worker error replies', () => {

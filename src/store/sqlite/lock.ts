@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
+import { CodedError } from '../../core/errors.js';
 
 export const LOCK_FILE = 'owner.lock';
 export const OWNER_FILE = 'owner.json';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { openStore, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import { openStore, type Store } from '../index.js';
 import { migrate, migrations } from './migrations.js';
 
 const dirs: string[] = [];

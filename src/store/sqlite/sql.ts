@@ -1,6 +1,6 @@
 /**
  * AST -> SQL over the Syslog index (table `syslog` aliased `s`, FTS5 tables `syslog_fts...`:
- * one per shard, see store/fts-shards.ts; an FTS expression is asked of each: fts-sql.ts).
+ * one per shard, see fts-shards.ts; an FTS expression is asked of each: fts-sql.ts).
  * Only placeholders carry user input; the SQL text is built from fixed fragments.
  *
  * Each leaf becomes either a pure FTS5 expression (exact, no verification needed) or a SQL
@@ -13,12 +13,12 @@
  * tokens for those values: `field:word` then also matches "word anywhere + the field's text
  * marker", verified on the record by ic_words. Callers pass the set of such fields.
  */
-import type { Node } from './parser.js';
-import { queryError } from './parser.js';
+import type { Node } from '../../search/parser.js';
+import { queryError } from '../../search/parser.js';
 import { MAX_TOKEN_INT, existsToken, fieldWordToken, textToken, words } from './terms.js';
 import { ftsParams, ftsRowidsSql } from './fts-sql.js';
-import { compileGlob, globLiterals } from './glob.js';
-import { parseTime } from '../core/time.js';
+import { compileGlob, globLiterals } from '../../search/glob.js';
+import { parseTime } from '../../core/time.js';
 
 /**
  * `ic_wild` on the record, asked only of records whose JSON text holds the pattern's ASCII
@@ -51,7 +51,7 @@ export interface CompileOptions {
   ftsTables: readonly string[];
   /**
    * Expands a leading wildcard (no literal prefix) against the term dictionary of the sealed
-   * shards (store/fts-terms.ts); undefined: not expandable, or too many terms.
+   * shards (fts-terms.ts); undefined: not expandable, or too many terms.
    */
   expandWild?: (field: string | null, glob: string, textPath: boolean) => WildExpansion | undefined;
 }

@@ -12,10 +12,10 @@
  * term dictionary of leading wildcards (fts-terms.ts).
  *
  * Searches read every shard: the compiled SQL unions the shards' MATCHes, probes the one shard
- * holding a row, or adds up their counts (search/fts-sql.ts).
+ * holding a row, or adds up their counts (fts-sql.ts).
  */
 import type { Database } from 'better-sqlite3';
-import type { FtsShard } from '../search/fts-sql.js';
+import type { FtsShard } from './fts-sql.js';
 import { listShardTerms } from './fts-terms.js';
 
 /** Records per shard by default (an FTS5 table of ~45 MB: inside the 64 MB page cache). */

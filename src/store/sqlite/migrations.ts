@@ -4,8 +4,8 @@
  * that has shipped (databases in the field have already applied it).
  */
 import type { Database } from 'better-sqlite3';
-import { tenantRecordId } from '../core/record.js';
-import { recordTerms, words } from '../search/terms.js';
+import { tenantRecordId } from '../../core/record.js';
+import { recordTerms, words } from './terms.js';
 import { FTS_SHARDS_TABLE } from './fts-shards.js';
 import { FTS_TERMS_TABLE, listSealedShardTerms } from './fts-terms.js';
 
@@ -131,7 +131,7 @@ export const migrations: Migration[] = [
 
       -- Contentless, detail=none FTS5: one row per syslog row (same rowid). Holds the record's
       -- words (free text), field-qualified words, whole-value and existence tokens; see
-      -- src/search/terms.ts. '_' is a token character so our synthetic tokens stay whole,
+      -- terms.ts. '_' is a token character so our synthetic tokens stay whole,
       -- while the words themselves never contain '_' (we split on it before indexing).
       CREATE VIRTUAL TABLE syslog_fts USING fts5(
         terms,
@@ -232,7 +232,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 8,
-    name: 'text paths: fields whose long values are indexed as free words plus a marker (src/search/terms.ts)',
+    name: 'text paths: fields whose long values are indexed as free words plus a marker (terms.ts)',
     // Rows indexed before this version have field tokens for every value, which the compiler's
     // field-token branch still matches; the table lists paths that have held text since.
     up: TEXT_PATHS_TABLE,

@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isCodedError, RetryLaterError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import { testRecord } from '../../test/support/records.js';
-import { openStore, type Store } from './index.js';
+import { isCodedError, RetryLaterError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { testRecord } from '../../../test/support/records.js';
+import { openStore, type Store } from '../index.js';
 import { startSearchPool, type SearchService } from './search-pool.js';
-import { searchFunctions } from '../search/functions.js';
+import { searchFunctions } from './functions.js';
 import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
 import Database from 'better-sqlite3';
 

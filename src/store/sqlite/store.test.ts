@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedClock } from '../core/clock.js';
-import { CodedError, FieldsError } from '../core/errors.js';
-import { tenantRecordId, type InterflowRecord } from '../core/record.js';
-import { MASK, openStore, type Store } from './index.js';
+import { fixedClock } from '../../core/clock.js';
+import { CodedError, FieldsError } from '../../core/errors.js';
+import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
+import { MASK, openStore, type Store } from '../index.js';
 import { migrate, migrations } from './migrations.js';
-import { testRecord } from '../../test/support/records.js';
+import { testRecord } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -14,9 +14,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import { CodedError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
 import { secretAad, type ConnectorsRepo } from './connectors.js';
 import {
   KEY_ENV,
@@ -31,7 +31,7 @@ import {
   syncDir,
   writeKeyFile,
   type KeySource,
-} from './secrets.js';
+} from '../secrets.js';
 
 export const KEY_CHECK = 'secret_key_check';
 

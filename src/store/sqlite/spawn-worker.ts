@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
+import { CodedError, isCodedError, type ErrorCode } from '../../core/errors.js';
 
 export function spawnStoreWorker(name: string, workerData: unknown, resourceLimits: ResourceLimits): Worker {
   if (!import.meta.url.endsWith('.ts')) {

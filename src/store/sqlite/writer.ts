@@ -9,7 +9,7 @@
  * commit starts a new thread.
  */
 import type { Transferable, Worker } from 'node:worker_threads';
-import { CodedError } from '../core/errors.js';
+import { CodedError } from '../../core/errors.js';
 import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
 import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 

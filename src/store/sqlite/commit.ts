@@ -12,10 +12,10 @@
  *   counts and the last page's checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { CodedError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
-import type { InterflowRecord } from '../core/record.js';
-import { recordTerms } from '../search/terms.js';
+import { CodedError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { recordTerms } from './terms.js';
 import { checkpointsRepo, runsRepo, type RunCounts } from './repos.js';
 import { FTS_SHARD_ROWS, activeShard, saveNextRowid } from './fts-shards.js';
 
