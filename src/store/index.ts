@@ -1,14 +1,18 @@
-/** Public surface of the store: import from here. */
-export { openStore, DB_FILE } from './sqlite/store.js';
-export { preparedDocs } from './sqlite/commit.js';
-export type {
-  Store,
-  OpenStoreOptions,
-  CommitPageInput,
-  CommitPageResult,
-  FindingVersion,
-  PreparedPage,
-} from './sqlite/store.js';
+/**
+ * Public surface of the store: import from here (never from ./sqlite/, the embedded backend).
+ * The contract is types.ts; `openStore` opens the embedded SQLite store behind it.
+ */
+import { openSqliteStore, type OpenStoreOptions } from './sqlite/store.js';
+import type { Store } from './types.js';
+
+/** Opens (creating and migrating) the embedded store in `opts.dataDir`. */
+export function openStore(opts: OpenStoreOptions): Store {
+  return openSqliteStore(opts);
+}
+export type { OpenStoreOptions } from './sqlite/store.js';
+export { DB_FILE } from './sqlite/store.js';
+export type * from './types.js';
+export { ROOT_TENANT, SORT_FIELDS, runCountsText } from './types.js';
 export { MASK } from './sqlite/connectors.js';
 export type {
   StoredConnector,
@@ -17,34 +21,13 @@ export type {
   StatusPatch,
   ConnectorsRepo,
 } from './sqlite/connectors.js';
-export { ROOT_TENANT, runCountsText } from './sqlite/repos.js';
-export type {
-  Tenant,
-  TenantsRepo,
-  Profile,
-  ProfilesRepo,
-  StoredLogFilter,
-  LogFiltersRepo,
-  Run,
-  RunCounts,
-  RunTotals,
-  RunsRepo,
-  CheckpointsRepo,
-  FindingState,
-  FindingsRepo,
-} from './sqlite/repos.js';
-export { SORT_FIELDS, parseSort } from './sqlite/syslog-index.js';
-export type {
-  SyslogIndex,
-  SearchFilter,
-  SearchOptions,
-  SearchResult,
-  HistogramResult,
-  TimeField,
-  SortField,
-} from './sqlite/syslog-index.js';
-export { migrations, migrate } from './sqlite/migrations.js';
-export type { Migration } from './sqlite/migrations.js';
+export {
+  DEFAULT_SEARCH_TIMEOUT_MS,
+  SEARCH_TIMEOUT_ENV,
+  inProcessSearch,
+  parseSearchTimeout,
+  searchTimeoutFromEnv,
+} from './search-service.js';
 export {
   KEY_ENV,
   KEY_FILE,
@@ -53,5 +36,4 @@ export {
   decodeKey,
   readKeyFile,
 } from './secrets.js';
-export { rotateStoreKey, type RotateResult } from './sqlite/keys.js';
 export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './sqlite/lock.js';

@@ -18,7 +18,6 @@ import {
   lockDataDir,
   openStore,
   readKeyFile,
-  rotateStoreKey,
   type DataDirLock,
   type Store,
 } from '../../store/index.js';
@@ -55,12 +54,7 @@ export function rotateKeyCommand(opts: RotateCliOptions, env: NodeJS.ProcessEnv 
   try {
     lock = lockDataDir(opts.data, 'rotate-key');
     store = openStore({ dataDir: opts.data, logger, env });
-    const r = rotateStoreKey(store.db, {
-      dataDir: store.dataDir,
-      env,
-      logger,
-      ...(newKey ? { newKey } : {}),
-    });
+    const r = store.rotateKey(newKey ? { newKey } : {});
     process.stdout.write(
       `re-encrypted ${r.secrets} secrets of ${r.connectors} connectors under the new key\n` +
         (r.source === 'file'

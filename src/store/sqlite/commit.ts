@@ -16,38 +16,9 @@ import { CodedError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { InterflowRecord } from '../../core/record.js';
 import { recordTerms } from './terms.js';
-import { checkpointsRepo, runsRepo, type RunCounts } from './repos.js';
+import { checkpointsRepo, runsRepo } from './repos.js';
+import type { CommitPageInput, CommitPageResult, FindingVersion } from '../types.js';
 import { FTS_SHARD_ROWS, activeShard, saveNextRowid } from './fts-shards.js';
-
-/** The current state of one finding, as given with a page (derived from the records if omitted). */
-export interface FindingVersion {
-  findingArn: string;
-  status?: string | null;
-  severity?: string | null;
-  updatedAt: number;
-  recordId: string;
-  tenantId?: string;
-}
-
-export interface CommitPageInput {
-  connectorId: string;
-  records: readonly InterflowRecord[];
-  /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
-  checkpoint?: unknown;
-  /** Defaults to the records' `aws_inspector.findingArn/status/severity` and `timestamp`. */
-  findings?: readonly FindingVersion[];
-  /** When given, the page's counts are added to this run in the same transaction. */
-  runId?: number;
-  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
-  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
-}
-
-export interface CommitPageResult {
-  stored: number;
-  duplicates: number;
-  /** `_id`s of the records actually inserted (for `collect --output -`). */
-  storedIds: string[];
-}
 
 export interface PreparedRow {
   id: string;
@@ -297,7 +268,7 @@ export function pageCommitter(
 }
 
 /** The JSON texts of the given records of a prepared page, in page order (`collect --output -`). */
-export function preparedDocs(page: PreparedPage, ids: Set<string>): string[] {
+export function preparedDocs(page: PreparedPage, ids: ReadonlySet<string>): string[] {
   const out: string[] = [];
   let start = 0;
   for (const r of page.rows) {

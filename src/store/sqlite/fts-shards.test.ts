@@ -8,16 +8,16 @@ import { fixedClock } from '../../core/clock.js';
 import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
 import { recordTerms } from './terms.js';
 import { configureConnection } from './connection.js';
-import { DB_FILE, openStore, type Store } from '../index.js';
+import { DB_FILE, openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
-const stores: Store[] = [];
-function open(extra: Partial<Parameters<typeof openStore>[0]> = {}, dataDir?: string): Store {
+const stores: SqliteStore[] = [];
+function open(extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}, dataDir?: string): SqliteStore {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-shards-'));
   if (!dataDir) dirs.push(dir);
-  const s = openStore({
+  const s = openSqliteStore({
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),
@@ -31,7 +31,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const connector = (s: Store) =>
+const connector = (s: SqliteStore) =>
   s.connectors.create({
     name: 'shards',
     region: 'us-east-1',
@@ -41,7 +41,7 @@ const connector = (s: Store) =>
 const rec = (c: { id: string; name: string }, i: number, words: string): InterflowRecord =>
   testRecord(c, { _id: `rec-${i}`, timestamp: 1_700_000_000_000 + i * 1000, event_name: words });
 
-const shardRows = (s: Store) =>
+const shardRows = (s: SqliteStore) =>
   s.db.prepare('SELECT name, first_rowid, next_rowid FROM fts_shards ORDER BY first_rowid').raw().all();
 
 /**
@@ -50,7 +50,7 @@ const shardRows = (s: Store) =>
  * the shard holding a row is exercised by search.test.ts ("query plans agree": it needs more
  * than 1,000 matches).
  */
-function answers(s: Store, q: string) {
+function answers(s: SqliteStore, q: string) {
   return {
     search: s.index.search({ q, limit: 0, sort: 'timestamp:asc' }).records.map((r) => r._id),
     page: s.index.search({ q, limit: 5, sort: 'timestamp:asc' }).records.map((r) => r._id),

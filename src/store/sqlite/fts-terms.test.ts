@@ -6,16 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import type { InterflowRecord } from '../../core/record.js';
 import { testRecord } from '../../../test/support/records.js';
-import { openStore, type Store } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate } from './migrations.js';
 import { MAX_WILD_TERMS, expandWildcard, expandable, type ShardRow } from './fts-terms.js';
 
 const dirs: string[] = [];
-const stores: Store[] = [];
-function open(ftsShardRows: number): Store {
+const stores: SqliteStore[] = [];
+function open(ftsShardRows: number): SqliteStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-terms-'));
   dirs.push(dir);
-  const s = openStore({
+  const s = openSqliteStore({
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),
@@ -45,7 +45,7 @@ const VALUES = [
 const TEXT = 'this long remediation text mentions libssl and many other words to be text';
 
 /** Records over several shards of 4, the newest (open) one holding some. */
-function fill(s: Store, n: number): void {
+function fill(s: SqliteStore, n: number): void {
   const c = s.connectors.create({
     name: 'terms',
     region: 'us-east-1',
@@ -68,14 +68,14 @@ function fill(s: Store, n: number): void {
   }
 }
 
-const answers = (s: Store, q: string) => ({
+const answers = (s: SqliteStore, q: string) => ({
   ids: s.index.search({ q, limit: 0, sort: 'timestamp:asc' }).records.map((r) => r._id),
   page: s.index.search({ q, limit: 3, sort: 'timestamp:desc' }).records.map((r) => r._id),
   count: s.index.count({ q }),
   countTimed: s.index.count({ q, from: 0 }),
 });
 
-const shards = (s: Store) =>
+const shards = (s: SqliteStore) =>
   s.db
     .prepare(
       'SELECT id, first_rowid AS firstRowid, terms_listed AS termsListed FROM fts_shards ORDER BY first_rowid',

@@ -7,19 +7,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
-import { openStore, rotateStoreKey, SecretUnreadableError, type Store } from '../index.js';
-import { KEY_CHECK } from './keys.js';
+import { SecretUnreadableError } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
+import { KEY_CHECK, rotateStoreKey } from './keys.js';
 import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from '../secrets.js';
 
 const dirs: string[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 function tmp(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-keys-'));
   dirs.push(d);
   return d;
 }
-function open(dataDir: string, extra: Partial<Parameters<typeof openStore>[0]> = {}): Store {
-  const s = openStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+function open(dataDir: string, extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}): SqliteStore {
+  const s = openSqliteStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
   stores.push(s);
   return s;
 }

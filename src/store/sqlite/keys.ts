@@ -18,6 +18,7 @@ import { CodedError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { secretAad, type ConnectorsRepo } from './connectors.js';
+import type { RotateKeyOptions, RotateResult } from '../types.js';
 import {
   KEY_ENV,
   KEY_FILE,
@@ -200,23 +201,10 @@ export function markUnreadableSecrets(connectors: ConnectorsRepo, clock: Clock):
   return names;
 }
 
-export interface RotateOptions {
+export interface RotateOptions extends RotateKeyOptions {
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  /** The new key; default: generated (only when the key is a file). */
-  newKey?: Buffer;
   logger?: Logger;
-  /** Tests: called after the commit, before the rename (to simulate a crash there). */
-  afterCommit?: () => void;
-}
-
-export interface RotateResult {
-  /** Where the new key is: the key file, or (key from the environment) nowhere but the caller's file. */
-  source: KeySource['kind'];
-  connectors: number;
-  secrets: number;
-  /** Connectors with secrets that did not decrypt before (left as they were: re-enter them). */
-  unreadable: string[];
 }
 
 /** Re-encrypts every secret under a new key in ONE transaction, then swaps the key file. */

@@ -13,7 +13,7 @@ import { fixedClock } from '../../core/clock.js';
 import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
 import { mapFinding } from '../../connectors/aws-inspector/map.js';
 import { writeV9DataDir } from '../../../test/support/legacy-store.js';
-import { DB_FILE, openStore, type Store } from '../index.js';
+import { DB_FILE, openSqliteStore, type SqliteStore } from './store.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../../../test/fixtures/aws-inspector2');
 const findings: Record<string, unknown>[] = fs
@@ -27,7 +27,7 @@ const C = { rootA: 'c-root-a', rootB: 'c-root-b', acme: 'c-acme' };
 const sha32 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 const dirs: string[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -76,12 +76,12 @@ function legacyStore(extra: InterflowRecord[] = []): { dir: string; records: Int
   return { dir, records };
 }
 
-const open = (dir: string): Store => {
-  const s = openStore({ dataDir: dir, key: Buffer.alloc(32, 4), clock: fixedClock(1_800_000_000_000) });
+const open = (dir: string): SqliteStore => {
+  const s = openSqliteStore({ dataDir: dir, key: Buffer.alloc(32, 4), clock: fixedClock(1_800_000_000_000) });
   stores.push(s);
   return s;
 };
-const ids = (s: Store, q: string, tenant?: string) =>
+const ids = (s: SqliteStore, q: string, tenant?: string) =>
   s.index
     .search({ q, limit: 0, sort: 'timestamp:asc', ...(tenant ? { tenantIds: [tenant] } : {}) })
     .records.map((r) => r._id)

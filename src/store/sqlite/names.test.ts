@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
-import { openStore, type Store } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
 
 const dirs: string[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -24,8 +24,8 @@ function tmp(): string {
   dirs.push(d);
   return d;
 }
-function open(dir: string): Store {
-  const s = openStore({ dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
+function open(dir: string): SqliteStore {
+  const s = openSqliteStore({ dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
   stores.push(s);
   return s;
 }

@@ -6,20 +6,22 @@ import type { Clock } from '../../core/clock.js';
 import { configIssues, logFilter, type LogFilter } from '../../connectors/aws-inspector/config.js';
 import { isUniqueViolation } from './connection.js';
 import type { ConnectorsRepo } from './connectors.js';
+import {
+  ROOT_TENANT,
+  type CheckpointsRepo,
+  type FindingState,
+  type FindingsRepo,
+  type LogFiltersRepo,
+  type ProfilesRepo,
+  type Run,
+  type RunsRepo,
+  type RunTotals,
+  type StoredLogFilter,
+  type Tenant,
+  type TenantsRepo,
+} from '../types.js';
 
 // ---------------------------------------------------------------- tenants
-export interface Tenant {
-  id: string;
-  name: string;
-}
-export const ROOT_TENANT: Tenant = { id: 'root', name: 'Root Tenant' };
-
-export interface TenantsRepo {
-  list(): Tenant[];
-  get(id: string): Tenant | undefined;
-  getByName(name: string): Tenant | undefined;
-  create(name: string): Tenant;
-}
 
 export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
   const s = {
@@ -52,22 +54,6 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
 }
 
 // ---------------------------------------------------------------- profiles
-export interface Profile {
-  id: string;
-  name: string;
-  connectorIds: string[];
-}
-
-export interface ProfilesRepo {
-  list(): Profile[];
-  get(id: string): Profile | undefined;
-  /** True when the connector was not in the profile before (the scheduler pulls at once then). */
-  addConnector(profileId: string, connectorId: string): boolean;
-  removeConnector(profileId: string, connectorId: string): boolean;
-  profilesOf(connectorId: string): string[];
-  /** Active AND in at least one profile: only then does a connector collect. */
-  isEligible(connectorId: string): boolean;
-}
 
 export function profilesRepo(db: Database, clock: Clock): ProfilesRepo {
   const s = {
@@ -119,20 +105,6 @@ export function profilesRepo(db: Database, clock: Clock): ProfilesRepo {
 }
 
 // ---------------------------------------------------------------- log filters
-export type StoredLogFilter = LogFilter & { id: string };
-
-export interface LogFiltersRepo {
-  list(): StoredLogFilter[];
-  get(id: string): StoredLogFilter | undefined;
-  create(input: unknown): StoredLogFilter;
-  /** Replaces the given keys of the definition (name, tenant, logSource, conditions). */
-  update(id: string, patch: Record<string, unknown>): StoredLogFilter;
-  delete(id: string): boolean;
-  setForConnector(connectorId: string, filterIds: readonly string[]): void;
-  idsForConnector(connectorId: string): string[];
-  /** The filters to apply for a connector: attached ones, then the config's inline logFilters. */
-  forConnector(connectorId: string): LogFilter[];
-}
 
 export function logFiltersRepo(db: Database, clock: Clock, connectors: ConnectorsRepo): LogFiltersRepo {
   const s = {
@@ -231,64 +203,6 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
 }
 
 // ---------------------------------------------------------------- runs
-export interface RunCounts {
-  received: number;
-  stored: number;
-  duplicates: number;
-  discarded: number;
-  discardedByFilter: Record<string, number>;
-  pages: number;
-}
-
-/**
- * A run's counts as users read them (connector status line, run history, CLI):
- * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
- * `stored` = new records, `duplicates` = versions the tenant's index already held.
- */
-export function runCountsText(
-  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
-): string {
-  return (
-    `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
-    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
-  );
-}
-
-export interface Run extends RunCounts {
-  id: number;
-  connectorId: string;
-  startedAt: number;
-  finishedAt?: number;
-  status: 'running' | 'ok' | 'failed';
-  error?: { code: string; message: string };
-}
-
-export interface RunTotals {
-  runs: number;
-  received: number;
-  stored: number;
-  duplicates: number;
-  discarded: number;
-  pages: number;
-}
-
-export interface RunsRepo {
-  start(connectorId: string): number;
-  /** counts given = the run's final counts; absent = keep what commitPage accumulated. */
-  finish(
-    runId: number,
-    result: {
-      status: 'ok' | 'failed';
-      counts?: Partial<RunCounts>;
-      error?: { code: string; message: string };
-    },
-  ): void;
-  get(runId: number): Run | undefined;
-  list(connectorId: string, opts?: { limit?: number }): Run[];
-  totals(connectorId: string): RunTotals;
-  /** Added to the run inside commitPage's transaction (so counts survive a crash with the data). */
-  addCounts(runId: number, c: Partial<RunCounts>): void;
-}
 
 interface RunRow {
   id: number;
@@ -393,12 +307,6 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
 }
 
 // ---------------------------------------------------------------- checkpoints
-export interface CheckpointsRepo {
-  /** The collector's own JSON (it defines the shape); undefined = never checkpointed. */
-  get(connectorId: string): unknown;
-  set(connectorId: string, data: unknown): void;
-  clear(connectorId: string): void;
-}
 
 export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
   const s = {
@@ -424,27 +332,6 @@ export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
 }
 
 // ---------------------------------------------------------------- findings (current state)
-export interface FindingState {
-  findingArn: string;
-  connectorId: string;
-  tenantId: string;
-  status: string | null;
-  severity: string | null;
-  /** Version time (epoch ms): the state only moves forward. */
-  updatedAt: number;
-  /** _id of the record holding this version. */
-  recordId: string;
-  firstSeenAt: number;
-  lastSeenAt: number;
-}
-
-/** The current state of each finding, per tenant (a tenant's connectors share it). */
-export interface FindingsRepo {
-  get(tenantId: string, findingArn: string): FindingState | undefined;
-  countByStatus(connectorId?: string): Record<string, number>;
-  /** All findings' current state (for reconcile); iterates without loading everything. */
-  iterate(connectorId?: string): IterableIterator<FindingState>;
-}
 
 export function findingsRepo(db: Database): FindingsRepo {
   const cols = `finding_arn AS findingArn, connector_id AS connectorId, tenantid AS tenantId, status, severity,
@@ -455,9 +342,17 @@ export function findingsRepo(db: Database): FindingsRepo {
       `SELECT coalesce(status, '') AS status, count(*) AS n FROM findings
         WHERE (@c IS NULL OR connector_id = @c) GROUP BY status`,
     ),
-    iterate: db.prepare(
-      `SELECT ${cols} FROM findings WHERE (@c IS NULL OR connector_id = @c) ORDER BY finding_arn, tenantid`,
+    page: db.prepare(
+      `SELECT ${cols} FROM findings
+        WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND finding_arn > @after
+        ORDER BY finding_arn LIMIT @limit`,
     ),
+    oldest: db
+      .prepare(
+        `SELECT min(updated_at) FROM findings
+          WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND status = @status`,
+      )
+      .pluck(),
   };
   return {
     get: (tenantId, arn) => s.get.get(tenantId, arn) as FindingState | undefined,
@@ -467,6 +362,15 @@ export function findingsRepo(db: Database): FindingsRepo {
         out[r.status] = r.n;
       return out;
     },
-    iterate: (connectorId) => s.iterate.iterate({ c: connectorId ?? null }) as IterableIterator<FindingState>,
+    page: (q) =>
+      s.page.all({
+        t: q.tenantId,
+        c: q.connectorId ?? null,
+        after: q.after ?? '',
+        limit: q.limit ?? 1000,
+      }) as FindingState[],
+    oldestUpdatedAt: (q) =>
+      (s.oldest.get({ t: q.tenantId, c: q.connectorId ?? null, status: q.status }) as number | null) ??
+      undefined,
   };
 }

@@ -6,19 +6,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isCodedError, RetryLaterError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { testRecord } from '../../../test/support/records.js';
-import { openStore, type Store } from '../index.js';
-import { startSearchPool, type SearchService } from './search-pool.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
+import { startSearchPool } from './search-pool.js';
+import type { SearchService } from '../types.js';
 import { searchFunctions } from './functions.js';
 import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
 import Database from 'better-sqlite3';
 
 let dir: string;
-let store: Store;
+let store: SqliteStore;
 const T0 = Date.UTC(2026, 0, 1);
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-pool-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1) });
+  store = openSqliteStore({ dataDir: dir, key: Buffer.alloc(32, 1) });
   const c = store.connectors.create({
     name: 'pool',
     region: 'us-east-1',

@@ -16,30 +16,23 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { CodedError, RetryLaterError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
 import { timeoutError } from './functions.js';
-import type { HistogramResult, SearchResult, SyslogIndex } from './syslog-index.js';
+import type {
+  HistogramResult,
+  SearchOp,
+  SearchResult,
+  SearchService,
+  SearchServiceOptions,
+  SyslogIndex,
+} from '../types.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS } from '../search-service.js';
 import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
-export const SEARCH_TIMEOUT_ENV = 'INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS';
-export const DEFAULT_SEARCH_TIMEOUT_MS = 5000;
 /** When a refused search (ERR_SEARCH_BUSY) may come back: the API's Retry-After. */
 const BUSY_RETRY_MS = 2000;
 const busyError = (message: string) => new RetryLaterError('ERR_SEARCH_BUSY', message, BUSY_RETRY_MS);
 /** A thread still busy this long after its search's deadline is terminated. */
 const GRACE_MS = 1000;
-
-/** What the API needs of the index: the same calls, answered asynchronously. */
-/** The index calls the threads answer. */
-type SearchOp = 'search' | 'count' | 'histogram';
-type Threaded = {
-  [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
-};
-export interface SearchService extends Threaded {
-  /** Resolves once every thread has opened its connection (the server waits for it at start). */
-  ready(): Promise<void>;
-  close(): Promise<void>;
-}
 
 export interface SearchWorkerData {
   dbPath: string;
@@ -51,40 +44,10 @@ type Op = { [K in SearchOp]: { op: K; args: Parameters<SyslogIndex[K]>[0] } }[Se
 export type SearchRequest = { id: number } & Op;
 export type SearchReply = { ready: true } | { id: number; ok: true; result: unknown } | ErrorReply;
 
-export interface SearchPoolOptions {
+export interface SearchPoolOptions extends SearchServiceOptions {
   dbPath: string;
-  /** Searches running at once (threads). Default 2: one slow search leaves room for the others. */
-  threads?: number;
-  /** Searches waiting for a thread; one more is refused with ERR_SEARCH_BUSY. Default 16. */
-  queue?: number;
-  /** Time budget per search, ms (0 = none). Default DEFAULT_SEARCH_TIMEOUT_MS. */
-  timeoutMs?: number;
   /** Page cache per thread, KB. Default 32 MB. */
   cacheKb?: number;
-  logger?: Logger;
-  /**
-   * Tests only: each search first waits (blocking its thread, as a long statement does) while
-   * element 0 of this Int32Array's buffer is 1; set it to 0 and Atomics.notify to release.
-   */
-  testHold?: SharedArrayBuffer;
-}
-
-/** INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: an integer number of ms, 0 = no limit. */
-export function searchTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
-  const v = env[SEARCH_TIMEOUT_ENV];
-  if (v === undefined || v.trim() === '') return DEFAULT_SEARCH_TIMEOUT_MS;
-  return parseSearchTimeout(v, SEARCH_TIMEOUT_ENV);
-}
-
-/** A time budget given as text (env var, CLI option): an integer >= 0 of ms, 0 = no limit. */
-export function parseSearchTimeout(v: string, name: string): number {
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v.trim()))) {
-    throw new CodedError(
-      'ERR_CONFIG_INVALID',
-      `${name} must be a whole number of milliseconds (0 = no limit), got "${v}"`,
-    );
-  }
-  return Number(v.trim());
 }
 
 interface Job {
@@ -280,17 +243,5 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
       });
       await Promise.all(exits);
     },
-  };
-}
-
-/** The same interface over an in-process index (tests, tools): no thread, no outside deadline. */
-export function inProcessSearch(index: Pick<SyslogIndex, SearchOp>, timeoutMs = 0): SearchService {
-  const t = timeoutMs > 0 ? { timeoutMs } : {};
-  return {
-    search: async (o) => index.search({ ...o, ...t }),
-    count: async (f) => index.count({ ...f, ...t }),
-    histogram: async (o) => index.histogram({ ...o, ...t }),
-    ready: async () => undefined,
-    close: async () => undefined,
   };
 }

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { CodedError } from '../../core/errors.js';
 import type { InterflowRecord } from '../../core/record.js';
-import { openStore, type Store } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
 import { syslogIndex } from './syslog-index.js';
 import { testRecord } from '../../../test/support/records.js';
 
 let dir: string;
-let store: Store;
+let store: SqliteStore;
 let connectorId: string;
 
 const DAY = 86_400_000;
@@ -61,7 +61,7 @@ function rec(
  */
 function openSearchStore(ftsShardRows: number): void {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0), ftsShardRows });
+  store = openSqliteStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0), ftsShardRows });
   connectorId = store.connectors.create({
     name: 'root-inspector',
     region: 'us-east-1',
@@ -353,12 +353,12 @@ describe.each([
   'query plans agree (index walk with FTS probe, index walk with match set, fetch and sort; %s)',
   (_n, shardRows) => {
     let d: string;
-    let s: Store;
+    let s: SqliteStore;
     const N = 3000;
     const recs: InterflowRecord[] = [];
     beforeAll(() => {
       d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
-      s = openStore({ dataDir: d, key: Buffer.alloc(32, 1), ftsShardRows: shardRows });
+      s = openSqliteStore({ dataDir: d, key: Buffer.alloc(32, 1), ftsShardRows: shardRows });
       const c = s.connectors.create({
         name: 'plans',
         region: 'us-east-1',
@@ -438,7 +438,7 @@ describe.each([
 
 describe('text fields (values of more than TEXT_WORDS words: free words + a marker, no field tokens)', () => {
   let tdir: string;
-  let ts: Store;
+  let ts: SqliteStore;
   let cid: string;
   const LONG_OVERFLOW = 'A buffer overflow in the parser allows remote attackers to crash the service';
   const LONG_OTHER = 'An integer underflow in the decoder allows local users to read adjacent memory';
@@ -455,7 +455,7 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
 
   beforeAll(() => {
     tdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-text-'));
-    ts = openStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    ts = openSqliteStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
     cid = ts.connectors.create({
       name: 'text-inspector',
       region: 'us-east-1',
@@ -530,7 +530,7 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
   });
 
   it('a store opened later knows the text paths (queries use them)', () => {
-    const again = openStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    const again = openSqliteStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
     try {
       expect(again.index.count({ q: 'aws_inspector.description:crash' })).toBe(1);
     } finally {

@@ -6,19 +6,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { CodedError, FieldsError } from '../../core/errors.js';
 import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
-import { MASK, openStore, type Store } from '../index.js';
+import { MASK } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 function tmp(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-store-'));
   dirs.push(d);
   return d;
 }
-function open(dataDir = tmp(), extra: Partial<Parameters<typeof openStore>[0]> = {}): Store {
-  const s = openStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+function open(dataDir = tmp(), extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}): SqliteStore {
+  const s = openSqliteStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
   stores.push(s);
   return s;
 }
@@ -471,7 +472,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       severity: 'HIGH',
     });
     expect(s.findings.countByStatus(c.id)).toEqual({ CLOSED: 1 });
-    expect([...s.findings.iterate()].map((f) => f.findingArn)).toEqual([arn]);
+    expect(s.findings.page({ tenantId: 'root' }).map((f) => f.findingArn)).toEqual([arn]);
     expect(s.index.size()).toBe(3);
     const run = s.runs.start(c.id);
     s.runs.finish(run, { status: 'failed', error: { code: 'ERR_THROTTLED', message: 'slow down' } });
@@ -559,7 +560,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
 
     it('close() lets posted commits finish before the thread goes', async () => {
       const dir = tmp();
-      const s = openStore({ dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
+      const s = openSqliteStore({ dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([

@@ -12,18 +12,13 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { configureConnection } from './connection.js';
 import { startWriter, type PageWriter } from './writer.js';
-import {
-  pageCommitter,
-  preparePage,
-  type CommitPageInput,
-  type CommitPageResult,
-  type PreparedPage,
-} from './commit.js';
+import { pageCommitter, preparePage, preparedDocs, type PreparedPage } from './commit.js';
+import { groupCommitSink } from '../page-sink.js';
 import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from '../secrets.js';
-import { markUnreadableSecrets, resolveStoreKey } from './keys.js';
-import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
+import { markUnreadableSecrets, resolveStoreKey, rotateStoreKey } from './keys.js';
+import { connectorsRepo } from './connectors.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -31,14 +26,11 @@ import {
   profilesRepo,
   runsRepo,
   tenantsRepo,
-  type CheckpointsRepo,
-  type FindingsRepo,
-  type LogFiltersRepo,
-  type ProfilesRepo,
-  type RunsRepo,
-  type TenantsRepo,
 } from './repos.js';
-import { syslogIndex, registerSearchFunctions, type SyslogIndex } from './syslog-index.js';
+import { sessionsRepo, usersRepo } from './users.js';
+import { startSearchPool } from './search-pool.js';
+import type { CommitPageInput, CommitPageResult, Store } from '../types.js';
+import { syslogIndex, registerSearchFunctions } from './syslog-index.js';
 
 export const DB_FILE = 'inspector-connector.db';
 
@@ -72,23 +64,14 @@ export interface OpenStoreOptions {
   resetSecrets?: boolean;
 }
 
-export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
-
-export interface Store {
-  readonly dataDir: string;
+/**
+ * The SQLite store: the storage contract plus what only this backend's own code and tests use
+ * (the connection, prepared pages). Outside src/store/ it is seen as a `Store`.
+ */
+export interface SqliteStore extends Store {
   readonly dbPath: string;
-  /** The raw connection, for modules that append their own migrations and repositories (users, sessions). */
+  /** The connection (this backend's modules and tests only: never exported from src/store). */
   readonly db: Db;
-  readonly tenants: TenantsRepo;
-  readonly connectors: ConnectorsRepo;
-  readonly profiles: ProfilesRepo;
-  readonly logFilters: LogFiltersRepo;
-  readonly runs: RunsRepo;
-  readonly checkpoints: CheckpointsRepo;
-  readonly findings: FindingsRepo;
-  readonly index: SyslogIndex;
-  /** ONE transaction: records (deduped on _id), findings' state, checkpoint, run counts. */
-  commitPage(input: CommitPageInput): CommitPageResult;
   /** A page's JSON texts and index terms, ready for commitPrepared (no database access). */
   preparePage(input: CommitPageInput): PreparedPage;
   /** ONE transaction for several prepared pages (a group commit); the last checkpoint wins. */
@@ -102,11 +85,9 @@ export interface Store {
     pages: readonly PreparedPage[],
     opts?: { transfer?: boolean },
   ): Promise<CommitPageResult>;
-  transaction<T>(fn: () => T): T;
-  close(): void;
 }
 
-export function openStore(opts: OpenStoreOptions): Store {
+export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
   const clock = opts.clock ?? systemClock;
   const dataDir = path.resolve(opts.dataDir);
   if (opts.key) assertKeyLength(opts.key);
@@ -175,6 +156,9 @@ export function openStore(opts: OpenStoreOptions): Store {
   const checkpoints = checkpointsRepo(db, clock);
   const findings = findingsRepo(db);
   const index = syslogIndex(db);
+  const users = usersRepo(db);
+  const sessions = sessionsRepo(db);
+  const ping = db.prepare('SELECT 1').pluck();
   if (scanSecrets) {
     const unreadable = markUnreadableSecrets(connectors, clock);
     if (unreadable.length) {
@@ -189,7 +173,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const commit = pageCommitter(db, committer);
   let writer: PageWriter | undefined;
 
-  return {
+  const store: SqliteStore = {
     dataDir,
     dbPath,
     db,
@@ -200,16 +184,48 @@ export function openStore(opts: OpenStoreOptions): Store {
     runs,
     checkpoints,
     findings,
+    users,
+    sessions,
     index,
     commitPage: (input) => commit([preparePage(input, clock.now())]),
     preparePage: (input) => preparePage(input, clock.now()),
     commitPrepared: (pages) => commit(pages),
+    pageSink: (o) =>
+      groupCommitSink<PreparedPage>(
+        {
+          prepare: (page) =>
+            preparePage(
+              { ...page, connectorId: o.connectorId, ...(o.runId !== undefined ? { runId: o.runId } : {}) },
+              clock.now(),
+            ),
+          records: (p) => p.rows.length,
+          // Through the store object: its tests wrap commitPreparedAsync (slow or failing commits).
+          commit: (pages, c) => store.commitPreparedAsync(pages, c),
+          docs: preparedDocs,
+        },
+        o,
+      ),
     async commitPreparedAsync(pages, o = {}) {
       if (!opts.writerThread) return commit(pages);
       writer ??= startWriter(dbPath, committer);
       return writer.commit(pages, o.transfer === true);
     },
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    searchService: (o = {}) => startSearchPool({ ...o, dbPath }),
+    rotateKey: (o = {}) =>
+      rotateStoreKey(db, {
+        dataDir,
+        env: opts.env ?? process.env,
+        ...(opts.logger ? { logger: opts.logger } : {}),
+        ...o,
+      }),
+    ping() {
+      try {
+        ping.get();
+      } catch (e) {
+        throw new CodedError('ERR_STORE', `the store does not answer: ${(e as Error).message}`, { cause: e });
+      }
+    },
     close() {
       // The writer thread finishes what it was posted, then closes its own connection.
       writer?.close();
@@ -217,4 +233,5 @@ export function openStore(opts: OpenStoreOptions): Store {
       if (db.open) db.close();
     },
   };
+  return store;
 }

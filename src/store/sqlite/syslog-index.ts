@@ -8,11 +8,16 @@ import { expandWildcard, type ShardRow } from './fts-terms.js';
 import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from './fts-sql.js';
 import { fieldWordToken, words } from './terms.js';
 import { checkBudget, searchFunctions, type SearchBudget } from './functions.js';
+import {
+  SORT_FIELDS,
+  type HistogramResult,
+  type SearchFilter,
+  type SearchOptions,
+  type SortField,
+  type SyslogIndex,
+  type TimeField,
+} from '../types.js';
 
-export type TimeField = 'timestamp' | 'write_time';
-/** Sortable fields: each has an index that yields its order, so a sorted page never sorts the matches. */
-export const SORT_FIELDS = ['timestamp', 'write_time', 'severity'] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
 const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => string }> = {
   timestamp: { index: 'syslog_timestamp', order: (d) => `s.timestamp ${d}, s.severity ${d}, s.rowid ${d}` },
   write_time: {
@@ -21,58 +26,6 @@ const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => str
   },
   severity: { index: 'syslog_severity', order: (d) => `s.severity ${d}, s.timestamp ${d}, s.rowid ${d}` },
 };
-
-export interface SearchFilter {
-  /** Lucene-style query; empty or absent = everything. */
-  q?: string;
-  /** Inclusive bounds on `timeField`, epoch ms. */
-  from?: number;
-  to?: number;
-  timeField?: TimeField;
-  /** Restrict to these tenants (undefined = all; [] = none). */
-  tenantIds?: readonly string[];
-  /**
-   * Time budget, ms (0 / absent = none): past it the check functions throw ERR_QUERY_TIMEOUT,
-   * which aborts the statement. A statement that calls none of them (FTS lookups, index walks)
-   * is checked when it returns; the server's search threads (search-pool.ts) also enforce the
-   * budget from outside.
-   */
-  timeoutMs?: number;
-}
-
-export interface SearchOptions extends SearchFilter {
-  /** Page size; 0 = all (the CLI). Default 100. */
-  limit?: number;
-  offset?: number;
-  /** `field:asc|desc`, field one of SORT_FIELDS. Default `timestamp:desc`. */
-  sort?: string;
-}
-
-export type HistogramOptions = SearchFilter & { buckets?: number };
-
-export interface SearchResult {
-  total: number;
-  records: InterflowRecord[];
-}
-
-export interface HistogramResult {
-  /** Bucket width, ms. */
-  interval: number;
-  buckets: { start: number; count: number }[];
-}
-
-export interface SyslogIndex {
-  search(opts: SearchOptions): SearchResult;
-  count(filter: SearchFilter): number;
-  /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
-  stream(opts: SearchOptions): IterableIterator<string>;
-  histogram(opts: HistogramOptions): HistogramResult;
-  /** The last `limit` records stored (newest first): the log filter preview. */
-  recent(limit: number): InterflowRecord[];
-  get(id: string): InterflowRecord | undefined;
-  /** Total records in the index. */
-  size(): number;
-}
 
 /** Each connection's one budget: its check functions obey it, its indexes set it around each search. */
 const budgets = new WeakMap<Database, SearchBudget>();
@@ -496,6 +449,8 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       const d = stmt('SELECT doc FROM syslog WHERE id = ?').pluck().get(id) as string | undefined;
       return d === undefined ? undefined : (JSON.parse(d) as InterflowRecord);
     },
+    has: (id, tenantId) =>
+      stmt('SELECT 1 FROM syslog WHERE id = ? AND tenantid = ?').pluck().get(id, tenantId) !== undefined,
     size: () => stmt('SELECT count(*) FROM syslog').pluck().get() as number,
   };
 }

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../index.js';
+import { openSqliteStore, type SqliteStore } from './store.js';
 
 let dir: string | undefined;
-let store: Store | undefined;
+let store: SqliteStore | undefined;
 afterEach(() => {
   store?.close();
   store = undefined;
@@ -24,7 +24,7 @@ afterEach(() => {
 describe('write transactions begin immediately', () => {
   it('a read-then-write transaction is not broken by another connection committing in between', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-tx-'));
-    store = openStore({ dataDir: dir });
+    store = openSqliteStore({ dataDir: dir });
     const other = new Database(store.dbPath, { timeout: 0 });
     try {
       let otherWrite: unknown;

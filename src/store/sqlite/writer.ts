@@ -10,7 +10,8 @@
  */
 import type { Transferable, Worker } from 'node:worker_threads';
 import { CodedError } from '../../core/errors.js';
-import type { CommitPageResult, CommitterOptions, PreparedPage } from './commit.js';
+import type { CommitterOptions, PreparedPage } from './commit.js';
+import type { CommitPageResult } from '../types.js';
 import { replyError, spawnStoreWorker, type ErrorReply } from './spawn-worker.js';
 
 export interface PageWriter {
