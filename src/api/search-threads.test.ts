@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.js';
 import { openStore } from '../store/index.js';
-import { testRecord } from '../../test/support/records.js';
+import { testRecord, withStates } from '../../test/support/records.js';
 import { startServer, type RunningServer } from './server.js';
 
 const PASSWORD = 'search-threads-Test-pass-7f3k9q';
@@ -42,7 +42,7 @@ async function start(searchTimeoutMs: number): Promise<{ url: string; token: str
       { _id: `r${i}`, timestamp: Date.UTC(2026, 0, 1) + i, event_name: 'aaaab' },
     ),
   );
-  seed.commitPage({ connectorId: c.id, records, checkpoint: { n: 1 } });
+  seed.commitPage(withStates({ connectorId: c.id, records, checkpoint: { n: 1 } }));
   seed.close();
   const hold = new Int32Array(new SharedArrayBuffer(4));
   Atomics.store(hold, 0, 1);

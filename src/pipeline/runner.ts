@@ -11,7 +11,7 @@ import type { CollectorMetrics } from '../core/metrics.js';
 import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
 import { configSecrets } from '../connectors/aws-inspector/config.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
-import { mapFinding } from '../connectors/aws-inspector/map.js';
+import { findingState, mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';
 import type { CommittedGroup, PageSink, Store } from '../store/index.js';
 
@@ -146,6 +146,7 @@ export async function runConnector(
         // Resolves at once, or once the store took the group this page completes (backpressure).
         await out.write({
           records: kept,
+          states: kept.flatMap((r) => findingState(r) ?? []),
           checkpoint,
           counts: { received: findings.length, discarded, discardedByFilter },
         });

@@ -7,7 +7,7 @@
  */
 import type { InterflowRecord } from '../core/record.js';
 import type { Logger } from '../core/logger.js';
-import type { LogFilter } from '../connectors/aws-inspector/config.js';
+import type { LogFilter } from '../core/log-filter.js';
 import type { ConnectorsRepo } from './sqlite/connectors.js';
 import type { KeySource } from './secrets.js';
 
@@ -125,7 +125,8 @@ export interface CheckpointsRepo {
 }
 
 export interface FindingState {
-  findingArn: string;
+  /** The state key (RecordState.key). */
+  key: string;
   connectorId: string;
   tenantId: string;
   status: string | null;
@@ -140,10 +141,10 @@ export interface FindingState {
 
 /** The current state of each finding, per tenant (a tenant's connectors share it). */
 export interface FindingsRepo {
-  get(tenantId: string, findingArn: string): FindingState | undefined;
+  get(tenantId: string, key: string): FindingState | undefined;
   countByStatus(connectorId?: string): Record<string, number>;
   /**
-   * One page of a tenant's current states in finding order, those after `after` (keyset
+   * One page of a tenant's current states in key order, those after `after` (keyset
    * paging: the caller may use the store between pages, as reconcile does). Default limit 1000.
    */
   page(q: { tenantId: string; connectorId?: string; after?: string; limit?: number }): FindingState[];
@@ -214,14 +215,19 @@ export interface SyslogIndex {
 }
 
 // ---------------------------------------------------------------- committing records
-/** The current state of one finding, as given with a page (derived from the records if omitted). */
-export interface FindingVersion {
-  findingArn: string;
-  status?: string | null;
-  severity?: string | null;
+/**
+ * A record's current-state update, given by the caller with each record that carries one:
+ * `key` identifies the thing the record is a version of (Amazon Inspector: the finding ARN).
+ * The store keeps one state per (the record's tenant, key), and only moves it forward.
+ */
+export interface RecordState {
+  key: string;
+  status: string | null;
+  severity: string | null;
+  /** Version time (epoch ms): a state older than the stored one is ignored. */
   updatedAt: number;
+  /** `_id` of the record (in the same page) this state is from. */
   recordId: string;
-  tenantId?: string;
 }
 
 export interface CommitPageInput {
@@ -229,8 +235,8 @@ export interface CommitPageInput {
   records: readonly InterflowRecord[];
   /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
   checkpoint?: unknown;
-  /** Defaults to the records' `aws_inspector.findingArn/status/severity` and `timestamp`. */
-  findings?: readonly FindingVersion[];
+  /** The records' state updates (none for records without one): the store reads no source's fields. */
+  states: readonly RecordState[];
   /** When given, the page's counts are added to this run in the same transaction. */
   runId?: number;
   /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */

@@ -20,6 +20,7 @@ import { startServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 import { arg } from './lib.js';
+import { withStates } from '../support/records.js';
 
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
@@ -290,7 +291,7 @@ async function main() {
       for (let k = i; k < Math.min(N, i + PAGE); k++) page.push(makeRecord(k, connectorId));
       const g1 = performance.now();
       const cpu0 = process.cpuUsage();
-      store.commitPage({ connectorId, records: page, checkpoint: { next: i + PAGE } });
+      store.commitPage(withStates({ connectorId, records: page, checkpoint: { next: i + PAGE } }));
       const cpu = process.cpuUsage(cpu0);
       const g2 = performance.now();
       storeCpuUs += cpu.user + cpu.system;

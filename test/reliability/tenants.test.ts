@@ -39,7 +39,7 @@ function tenantView(data: string, tenant: string): { versions: IndexVersion[]; s
   const db = new Database(path.join(data, 'inspector-connector.db'), { readonly: true, fileMustExist: true });
   try {
     const id = db.prepare('SELECT id FROM tenants WHERE name = ?').pluck().get(tenant) as string;
-    const rows = db.prepare('SELECT finding_arn, status FROM findings WHERE tenantid = ?').raw().all(id) as [
+    const rows = db.prepare('SELECT state_key, status FROM findings WHERE tenantid = ?').raw().all(id) as [
       string,
       string,
     ][];

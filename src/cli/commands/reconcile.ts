@@ -39,7 +39,7 @@ export function storeReconcileIndex(
     };
   }
   const state = (f: FindingState): IndexFindingState => ({
-    findingArn: f.findingArn,
+    findingArn: f.key,
     status: f.status,
     updatedAt: f.updatedAt,
   });
@@ -56,7 +56,7 @@ export function storeReconcileIndex(
         const rows = store.findings.page({ tenantId, connectorId, after, limit: 1000 });
         yield* rows.map(state);
         if (rows.length < 1000) return;
-        after = rows[rows.length - 1]!.findingArn;
+        after = rows[rows.length - 1]!.key;
       }
     },
     oldestClosed: () => store.findings.oldestUpdatedAt({ tenantId, connectorId, status: 'CLOSED' }),

@@ -7,8 +7,8 @@
  *   die young, and the buffered bytes stay out of the V8 heap, which otherwise grew to several
  *   times the live data (measured at 30,000: peak RSS 339 MB with strings, 319-321 MB with buffers).
  * - `pageCommitter` (database): ONE transaction for one or more prepared pages: the records
- *   (deduplicated on `_id`, which is per tenant), their index rows, the findings' current state
- *   (per tenant and finding ARN), each page's run
+ *   (deduplicated on `_id`, which is per tenant), their index rows, the records' current state
+ *   (per tenant and state key, as the caller gave it), each page's run
  *   counts and the last page's checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
@@ -17,7 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { InterflowRecord } from '../../core/record.js';
 import { recordTerms } from './terms.js';
 import { checkpointsRepo, runsRepo } from './repos.js';
-import type { CommitPageInput, CommitPageResult, FindingVersion } from '../types.js';
+import type { CommitPageInput, CommitPageResult, RecordState } from '../types.js';
 import { FTS_SHARD_ROWS, activeShard, saveNextRowid } from './fts-shards.js';
 
 export interface PreparedRow {
@@ -42,7 +42,8 @@ export interface PreparedPage {
   docs: Buffer;
   /** Their search-index terms, likewise. */
   terms: Buffer;
-  findings: (FindingVersion & { tenantId: string })[];
+  /** The state updates, each with its record's tenant. */
+  states: (RecordState & { tenantId: string })[];
   /** Absent = leave the checkpoint as it is. */
   checkpoint?: { value: unknown };
   runId?: number;
@@ -98,16 +99,17 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
       termsEnd,
     });
   }
-  const findings = (input.findings ?? deriveFindings(input.records)).map((f) => ({
-    ...f,
-    tenantId: f.tenantId ?? input.records.find((r) => r._id === f.recordId)?.tenantid ?? '',
-  }));
+  let at = 0;
+  const states = input.states.map((st) => {
+    at = recordIndex(input.records, st, at);
+    return { ...st, tenantId: input.records[at]!.tenantid };
+  });
   return {
     connectorId: input.connectorId,
     rows,
     docs: utf8(docs, docEnd),
     terms: utf8(terms, termsEnd),
-    findings,
+    states,
     ...(input.checkpoint !== undefined ? { checkpoint: { value: input.checkpoint } } : {}),
     ...(input.runId !== undefined ? { runId: input.runId } : {}),
     ...(input.counts ? { counts: input.counts } : {}),
@@ -116,22 +118,15 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
   };
 }
 
-/** Findings' versions from mapped records (the finding is kept under `aws_inspector`). */
-function deriveFindings(records: readonly InterflowRecord[]): FindingVersion[] {
-  const out: FindingVersion[] = [];
-  for (const r of records) {
-    const f = r.aws_inspector as Record<string, unknown> | undefined;
-    if (!f || typeof f.findingArn !== 'string') continue;
-    out.push({
-      findingArn: f.findingArn,
-      status: typeof f.status === 'string' ? f.status : null,
-      severity: typeof f.severity === 'string' ? f.severity : null,
-      updatedAt: r.timestamp,
-      recordId: r._id,
-      tenantId: r.tenantid,
-    });
-  }
-  return out;
+/**
+ * Where the record a state is from sits in the page, searched from `from` on (states usually
+ * follow their records' order: one step each) and then from the start. A state whose record is
+ * not in the page is refused: its tenant would be unknown.
+ */
+function recordIndex(records: readonly InterflowRecord[], st: RecordState, from: number): number {
+  for (let i = from; i < records.length; i++) if (records[i]!._id === st.recordId) return i;
+  for (let i = 0; i < from && i < records.length; i++) if (records[i]!._id === st.recordId) return i;
+  throw new CodedError('ERR_INTERNAL', `state "${st.key}" names record ${st.recordId}, not in its page`);
 }
 
 export interface CommitterOptions {
@@ -157,10 +152,10 @@ export function pageCommitter(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`,
     ),
     finding: db.prepare(
-      `INSERT INTO findings (finding_arn, connector_id, tenantid, status, severity, updated_at, record_id,
+      `INSERT INTO findings (state_key, connector_id, tenantid, status, severity, updated_at, record_id,
                              first_seen_at, last_seen_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(tenantid, finding_arn) DO UPDATE SET
+       ON CONFLICT(tenantid, state_key) DO UPDATE SET
          connector_id = excluded.connector_id, status = excluded.status,
          severity = excluded.severity, updated_at = excluded.updated_at, record_id = excluded.record_id,
          last_seen_at = excluded.last_seen_at
@@ -218,13 +213,13 @@ export function pageCommitter(
       shard.fts.run(shard.nextRowid++, terms);
       storedIds.push(r.id);
     }
-    for (const f of p.findings) {
+    for (const f of p.states) {
       ins.finding.run(
-        f.findingArn,
+        f.key,
         p.connectorId,
         f.tenantId,
-        f.status ?? null,
-        f.severity ?? null,
+        f.status,
+        f.severity,
         f.updatedAt,
         f.recordId,
         p.now,

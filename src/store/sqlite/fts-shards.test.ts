@@ -10,7 +10,7 @@ import { recordTerms } from './terms.js';
 import { configureConnection } from './connection.js';
 import { DB_FILE, openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -68,7 +68,7 @@ describe('full-text shards', () => {
     let i = 0;
     for (const n of groups) {
       const records = Array.from({ length: n }, () => rec(c, ++i, i % 2 ? 'odd shared' : 'even shared'));
-      s.commitPage({ connectorId: c.id, records });
+      s.commitPage(withStates({ connectorId: c.id, records }));
     }
     expect(shardRows(s)).toEqual([
       ['syslog_fts', 1, 4],
@@ -86,9 +86,11 @@ describe('full-text shards', () => {
   it('never gives a rowid twice: a record stored after the newest were deleted does not inherit their words', () => {
     const s = open({ ftsShardRows: 100 });
     const c = connector(s);
-    s.commitPage({ connectorId: c.id, records: [rec(c, 1, 'kept'), rec(c, 2, 'gone'), rec(c, 3, 'gone')] });
+    s.commitPage(
+      withStates({ connectorId: c.id, records: [rec(c, 1, 'kept'), rec(c, 2, 'gone'), rec(c, 3, 'gone')] }),
+    );
     s.db.prepare("DELETE FROM syslog WHERE id IN ('rec-2', 'rec-3')").run();
-    s.commitPage({ connectorId: c.id, records: [rec(c, 4, 'fresh')] });
+    s.commitPage(withStates({ connectorId: c.id, records: [rec(c, 4, 'fresh')] }));
     expect(s.db.prepare("SELECT rowid FROM syslog WHERE id = 'rec-4'").pluck().get()).toBe(4);
     // (An FTS-only count still sees the deleted records' words: the product never deletes records.)
     const { count: _ftsCount, ...gone } = answers(s, 'gone');
@@ -99,14 +101,15 @@ describe('full-text shards', () => {
   it("a record stored after a whole shard's records were deleted goes to the shard its rowid's range names", () => {
     const s = open({ ftsShardRows: 2 });
     const c = connector(s);
-    for (let i = 1; i <= 3; i++) s.commitPage({ connectorId: c.id, records: [rec(c, i, `word${i} common`)] });
+    for (let i = 1; i <= 3; i++)
+      s.commitPage(withStates({ connectorId: c.id, records: [rec(c, i, `word${i} common`)] }));
     expect(shardRows(s)).toEqual([
       ['syslog_fts', 1, 3],
       ['syslog_fts_1', 3, 4],
     ]);
     // The whole newest shard's records deleted: SQLite alone would give rowid 3 again.
     s.db.prepare("DELETE FROM syslog WHERE id = 'rec-3'").run();
-    s.commitPage({ connectorId: c.id, records: [rec(c, 4, 'word4 common')] });
+    s.commitPage(withStates({ connectorId: c.id, records: [rec(c, 4, 'word4 common')] }));
     expect(s.db.prepare("SELECT rowid FROM syslog WHERE id = 'rec-4'").pluck().get()).toBe(4);
     expect(
       s.db.prepare("SELECT rowid FROM syslog_fts_1 WHERE syslog_fts_1 MATCH 'word4'").pluck().all(),
@@ -119,7 +122,9 @@ describe('full-text shards', () => {
     const s = open({ ftsShardRows: 1 });
     const c = connector(s);
     for (let i = 1; i <= 450; i++) {
-      s.commitPage({ connectorId: c.id, records: [rec(c, i, i % 150 === 0 ? 'needle hay' : 'hay')] });
+      s.commitPage(
+        withStates({ connectorId: c.id, records: [rec(c, i, i % 150 === 0 ? 'needle hay' : 'hay')] }),
+      );
     }
     expect(shardRows(s)).toHaveLength(450);
     expect(answers(s, 'needle')).toEqual({
@@ -144,7 +149,7 @@ describe('full-text shards', () => {
       tags: ['echo', 'Echo'],
       note: 'echo one two three four five six seven eight nine echo',
     });
-    s.commitPage({ connectorId: c.id, records: [r, rec(c, 2, 'other')] });
+    s.commitPage(withStates({ connectorId: c.id, records: [r, rec(c, 2, 'other')] }));
     expect(answers(s, 'echo')).toEqual({ search: ['rep'], page: ['rep'], count: 1, countTimed: 1 });
     expect(answers(s, 'tags:echo')).toEqual({ search: ['rep'], page: ['rep'], count: 1, countTimed: 1 });
   });
@@ -153,7 +158,9 @@ describe('full-text shards', () => {
     const s = open({ ftsShardRows: 2, writerThread: true });
     const c = connector(s);
     for (let i = 1; i <= 6; i += 2) {
-      const page = s.preparePage({ connectorId: c.id, records: [rec(c, i, 'w'), rec(c, i + 1, 'w')] });
+      const page = s.preparePage(
+        withStates({ connectorId: c.id, records: [rec(c, i, 'w'), rec(c, i + 1, 'w')] }),
+      );
       await s.commitPreparedAsync([page], { transfer: true });
     }
     expect(shardRows(s).map((r) => (r as unknown[])[1])).toEqual([1, 3, 5]);
@@ -195,7 +202,7 @@ describe('full-text shards', () => {
     const s = open({ ftsShardRows: 2 }, dir);
     expect(shardRows(s)).toEqual([['syslog_fts', 1, 6]]);
     const c = connector(s);
-    s.commitPage({ connectorId: c.id, records: [rec(c, 6, 'new old')] });
+    s.commitPage(withStates({ connectorId: c.id, records: [rec(c, 6, 'new old')] }));
     expect(shardRows(s)).toEqual([
       ['syslog_fts', 1, 6],
       ['syslog_fts_1', 6, 7],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import type { InterflowRecord } from '../../core/record.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate } from './migrations.js';
 import { MAX_WILD_TERMS, expandWildcard, expandable, type ShardRow } from './fts-terms.js';
@@ -64,7 +64,7 @@ function fill(s: SqliteStore, n: number): void {
         } as Partial<InterflowRecord> & Pick<InterflowRecord, '_id' | 'timestamp'>),
       );
     }
-    s.commitPage({ connectorId: c.id, records });
+    s.commitPage(withStates({ connectorId: c.id, records }));
   }
 }
 
@@ -165,8 +165,8 @@ describe('leading wildcards from the term dictionary', () => {
     const records = Array.from({ length: n }, (_, k) =>
       testRecord(c, { _id: `m-${k}`, timestamp: 1_700_000_000_000 + k, event_name: `w${k}ssl` }),
     );
-    s.commitPage({ connectorId: c.id, records: records.slice(0, MAX_WILD_TERMS + 10) });
-    s.commitPage({ connectorId: c.id, records: records.slice(MAX_WILD_TERMS + 10) });
+    s.commitPage(withStates({ connectorId: c.id, records: records.slice(0, MAX_WILD_TERMS + 10) }));
+    s.commitPage(withStates({ connectorId: c.id, records: records.slice(MAX_WILD_TERMS + 10) }));
     expect(shards(s)[0]!.termsListed).toBe(1);
     expect(expandWildcard(s.db, shards(s), null, '*ssl', false)).toBeUndefined();
     expect(s.index.count({ q: '*ssl' })).toBe(n);

@@ -14,6 +14,7 @@ import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
 import { mapFinding } from '../../connectors/aws-inspector/map.js';
 import { writeV9DataDir } from '../../../test/support/legacy-store.js';
 import { DB_FILE, openSqliteStore, type SqliteStore } from './store.js';
+import { withStates } from '../../../test/support/records.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../../../test/fixtures/aws-inspector2');
 const findings: Record<string, unknown>[] = fs
@@ -136,12 +137,12 @@ describe('migration 10: record identity per tenant', () => {
     expect(ids(s, lastId)).toEqual([lastId]);
     expect(ids(s, records[n - 2]!._id)).toEqual([]);
 
-    // findings: keyed by (tenantid, finding_arn); the record id follows.
+    // findings: keyed by (tenantid, finding ARN) — the column is state_key since migration 15; the record id follows.
     const pk = s.db
       .prepare(`SELECT name FROM pragma_table_info('findings') WHERE pk > 0 ORDER BY pk`)
       .pluck()
       .all();
-    expect(pk).toEqual(['tenantid', 'finding_arn']);
+    expect(pk).toEqual(['tenantid', 'state_key']);
     const arn = String(findings[0]!.findingArn);
     expect(s.findings.get('root', arn)).toMatchObject({
       connectorId: C.rootA,
@@ -159,7 +160,7 @@ describe('migration 10: record identity per tenant', () => {
     expect(s.checkpoints.get(C.acme)).toBeUndefined();
 
     const again = (tenant: typeof ROOT, connectorId: string) =>
-      s.commitPage({ connectorId, records: findings.map((f) => mapped(f, tenant, connectorId)) });
+      s.commitPage(withStates({ connectorId, records: findings.map((f) => mapped(f, tenant, connectorId)) }));
     expect(again(ROOT, C.rootA)).toMatchObject({ stored: 0, duplicates: n });
     expect(again(ROOT, C.rootB)).toMatchObject({ stored: 0, duplicates: n });
     expect(again(ACME, C.acme)).toMatchObject({ stored: n, duplicates: 0 });
@@ -171,10 +172,10 @@ describe('migration 10: record identity per tenant', () => {
     const f0 = findings.find((f) => f.status === 'ACTIVE')!;
     const arn = String(f0.findingArn);
     const closed = { ...f0, status: 'CLOSED', updatedAt: Date.parse(String(f0.updatedAt)) / 1000 + 3600 };
-    s.commitPage({ connectorId: C.acme, records: [mapped(closed, ACME, C.acme)] });
+    s.commitPage(withStates({ connectorId: C.acme, records: [mapped(closed, ACME, C.acme)] }));
     expect(s.findings.get(ACME.id, arn)).toMatchObject({ status: 'CLOSED', connectorId: C.acme });
     expect(s.findings.get(ROOT.id, arn)).toMatchObject({ status: f0.status, connectorId: C.rootA });
-    s.commitPage({ connectorId: C.rootB, records: [mapped(closed, ROOT, C.rootB)] });
+    s.commitPage(withStates({ connectorId: C.rootB, records: [mapped(closed, ROOT, C.rootB)] }));
     expect(s.findings.get(ROOT.id, arn)).toMatchObject({ status: 'CLOSED', connectorId: C.rootB });
     expect(ids(s, `finding_arn:"${arn}"`, ROOT.id)).toHaveLength(2);
     expect(ids(s, `finding_arn:"${arn}"`, ACME.id)).toHaveLength(2);

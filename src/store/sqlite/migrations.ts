@@ -266,6 +266,15 @@ export const migrations: Migration[] = [
       listSealedShardTerms(db);
     },
   },
+  // 14 is the connectors' `type` (the connector contract).
+  {
+    version: 15,
+    // The store keeps a current state per (tenant, key) for any source: the key is what the
+    // connector says identifies "a finding" (Amazon Inspector: its ARN). A rename in place:
+    // SQLite rewrites the primary key and every index that names the column.
+    name: 'findings: finding_arn becomes state_key (the connector-given state key)',
+    up: 'ALTER TABLE findings RENAME COLUMN finding_arn TO state_key',
+  },
 ];
 
 /** Names are at most 64 characters (config.ts). */

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { CodedError, FieldsError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { configIssues, logFilter, type LogFilter } from '../../connectors/aws-inspector/config.js';
+import { logFilter, type LogFilter } from '../../core/log-filter.js';
+import { configIssues } from '../../core/schema.js';
 import { isUniqueViolation } from './connection.js';
 import type { ConnectorsRepo } from './connectors.js';
 import {
@@ -334,18 +335,18 @@ export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
 // ---------------------------------------------------------------- findings (current state)
 
 export function findingsRepo(db: Database): FindingsRepo {
-  const cols = `finding_arn AS findingArn, connector_id AS connectorId, tenantid AS tenantId, status, severity,
+  const cols = `state_key AS key, connector_id AS connectorId, tenantid AS tenantId, status, severity,
     updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt`;
   const s = {
-    get: db.prepare(`SELECT ${cols} FROM findings WHERE tenantid = ? AND finding_arn = ?`),
+    get: db.prepare(`SELECT ${cols} FROM findings WHERE tenantid = ? AND state_key = ?`),
     count: db.prepare(
       `SELECT coalesce(status, '') AS status, count(*) AS n FROM findings
         WHERE (@c IS NULL OR connector_id = @c) GROUP BY status`,
     ),
     page: db.prepare(
       `SELECT ${cols} FROM findings
-        WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND finding_arn > @after
-        ORDER BY finding_arn LIMIT @limit`,
+        WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND state_key > @after
+        ORDER BY state_key LIMIT @limit`,
     ),
     oldest: db
       .prepare(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isCodedError, RetryLaterError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { startSearchPool } from './search-pool.js';
 import type { SearchService } from '../types.js';
@@ -31,7 +31,7 @@ beforeAll(() => {
       { _id: `r${i}`, timestamp: T0 + i, event_name: i % 2 ? 'openssl finding' : 'glibc finding' },
     ),
   );
-  store.commitPage({ connectorId: c.id, records, checkpoint: { n: 1 } });
+  store.commitPage(withStates({ connectorId: c.id, records, checkpoint: { n: 1 } }));
 });
 afterAll(() => {
   store.close();

@@ -8,7 +8,7 @@ import { CodedError } from '../../core/errors.js';
 import type { InterflowRecord } from '../../core/record.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { syslogIndex } from './syslog-index.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 
 let dir: string;
 let store: SqliteStore;
@@ -125,7 +125,7 @@ function openSearchStore(ftsShardRows: number): void {
       score: 8.1,
     }),
   ];
-  for (const r of records) store.commitPage({ connectorId, checkpoint: null, records: [r] });
+  for (const r of records) store.commitPage(withStates({ connectorId, checkpoint: null, records: [r] }));
 }
 
 const ids = (q: string, opts: Record<string, unknown> = {}) =>
@@ -384,7 +384,8 @@ describe.each([
           severity: (i % 10) * 10,
         });
       }
-      for (let i = 0; i < N; i += 500) s.commitPage({ connectorId: c.id, records: recs.slice(i, i + 500) });
+      for (let i = 0; i < N; i += 500)
+        s.commitPage(withStates({ connectorId: c.id, records: recs.slice(i, i + 500) }));
       const shards = s.db.prepare('SELECT first_rowid FROM fts_shards ORDER BY first_rowid').pluck().all();
       expect(shards).toEqual(shardRows === 1000 ? [1, 1001, 2001] : [1]);
     });
@@ -463,28 +464,32 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
     }).id;
     // A failed transaction must not leave the path "known": the table would lack it.
     expect(() =>
-      ts.commitPage({
-        connectorId: cid,
-        records: [doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' })],
-        checkpoint: { bad: 1n },
-      }),
+      ts.commitPage(
+        withStates({
+          connectorId: cid,
+          records: [doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' })],
+          checkpoint: { bad: 1n },
+        }),
+      ),
     ).toThrow();
     expect(ts.index.size()).toBe(0);
-    ts.commitPage({
-      connectorId: cid,
-      checkpoint: null,
-      records: [
-        doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' }),
-        doc('t2', { description: 'heap overflow', title: 'zlib flaw' }),
-        doc('t3', { description: LONG_OTHER, title: 'overflow elsewhere' }),
-        doc('t4', {
-          referenceUrls: ['https://a.example/x', 'see zeta one two three four five six seven eight nine'],
-          // epoch milliseconds: no field token (MAX_TOKEN_INT), checked on the record
-          seenAt: 1_730_000_000_123,
-          port: 443,
-        }),
-      ],
-    });
+    ts.commitPage(
+      withStates({
+        connectorId: cid,
+        checkpoint: null,
+        records: [
+          doc('t1', { description: LONG_OVERFLOW, title: 'openssl flaw' }),
+          doc('t2', { description: 'heap overflow', title: 'zlib flaw' }),
+          doc('t3', { description: LONG_OTHER, title: 'overflow elsewhere' }),
+          doc('t4', {
+            referenceUrls: ['https://a.example/x', 'see zeta one two three four five six seven eight nine'],
+            // epoch milliseconds: no field token (MAX_TOKEN_INT), checked on the record
+            seenAt: 1_730_000_000_123,
+            port: 443,
+          }),
+        ],
+      }),
+    );
   });
 
   afterAll(() => {

@@ -9,7 +9,7 @@ import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
 import { MASK } from '../index.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -307,7 +307,7 @@ describe('connectors', () => {
     });
     s.logFilters.setForConnector(c.id, [f.id]);
     s.profiles.addConnector('default', c.id);
-    s.commitPage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { token: 'x' } });
+    s.commitPage(withStates({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { token: 'x' } }));
     expect(s.connectors.delete(c.id)).toBe(true);
     expect(s.checkpoints.get(c.id)).toBeUndefined();
     expect(s.profiles.profilesOf(c.id)).toEqual([]);
@@ -395,20 +395,24 @@ describe('commitPage, runs, checkpoints, findings', () => {
     const s = open();
     const c = s.connectors.create(config());
     const run = s.runs.start(c.id);
-    const r1 = s.commitPage({
-      connectorId: c.id,
-      records: [record(1, c.id), record(2, c.id), record(2, c.id)],
-      checkpoint: { window: 1, token: 'a' },
-      runId: run,
-      counts: { received: 4, discarded: 1, discardedByFilter: { low: 1 } },
-    });
+    const r1 = s.commitPage(
+      withStates({
+        connectorId: c.id,
+        records: [record(1, c.id), record(2, c.id), record(2, c.id)],
+        checkpoint: { window: 1, token: 'a' },
+        runId: run,
+        counts: { received: 4, discarded: 1, discardedByFilter: { low: 1 } },
+      }),
+    );
     expect(r1).toEqual({ stored: 2, duplicates: 1, storedIds: ['rec-1', 'rec-2'] });
-    const r2 = s.commitPage({
-      connectorId: c.id,
-      records: [record(2, c.id), record(3, c.id)],
-      checkpoint: { window: 1 },
-      runId: run,
-    });
+    const r2 = s.commitPage(
+      withStates({
+        connectorId: c.id,
+        records: [record(2, c.id), record(3, c.id)],
+        checkpoint: { window: 1 },
+        runId: run,
+      }),
+    );
     expect(r2).toEqual({ stored: 1, duplicates: 1, storedIds: ['rec-3'] });
     expect(s.index.size()).toBe(3);
     // Prepared as UTF-8 bytes, stored as TEXT (not BLOB).
@@ -440,16 +444,18 @@ describe('commitPage, runs, checkpoints, findings', () => {
   it('rolls back the whole page when anything fails: no records, no checkpoint', () => {
     const s = open();
     const c = s.connectors.create(config());
-    s.commitPage({ connectorId: c.id, records: [], checkpoint: { step: 1 } });
+    s.commitPage(withStates({ connectorId: c.id, records: [], checkpoint: { step: 1 } }));
     const bad = { ...record(2, c.id), timestamp: null } as unknown as InterflowRecord;
     expect(() =>
-      s.commitPage({ connectorId: c.id, records: [record(1, c.id), bad], checkpoint: { step: 2 } }),
+      s.commitPage(
+        withStates({ connectorId: c.id, records: [record(1, c.id), bad], checkpoint: { step: 2 } }),
+      ),
     ).toThrow(CodedError);
     expect(s.index.size()).toBe(0);
     expect(s.checkpoints.get(c.id)).toEqual({ step: 1 });
-    expect(() => s.commitPage({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 })).toThrow(
-      /connector gone not found/,
-    );
+    expect(() =>
+      s.commitPage(withStates({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 })),
+    ).toThrow(/connector gone not found/);
   });
 
   it('keeps each finding at its newest version (never moves backwards)', () => {
@@ -462,9 +468,9 @@ describe('commitPage, runs, checkpoints, findings', () => {
         timestamp: ts,
         aws_inspector: { findingArn: arn, status, severity: 'HIGH' },
       });
-    s.commitPage({ connectorId: c.id, records: [v('v1', 100, 'ACTIVE')], checkpoint: 1 });
-    s.commitPage({ connectorId: c.id, records: [v('v3', 300, 'CLOSED')], checkpoint: 2 });
-    s.commitPage({ connectorId: c.id, records: [v('v2', 200, 'SUPPRESSED')], checkpoint: 3 });
+    s.commitPage(withStates({ connectorId: c.id, records: [v('v1', 100, 'ACTIVE')], checkpoint: 1 }));
+    s.commitPage(withStates({ connectorId: c.id, records: [v('v3', 300, 'CLOSED')], checkpoint: 2 }));
+    s.commitPage(withStates({ connectorId: c.id, records: [v('v2', 200, 'SUPPRESSED')], checkpoint: 3 }));
     expect(s.findings.get('root', arn)).toMatchObject({
       status: 'CLOSED',
       updatedAt: 300,
@@ -472,7 +478,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       severity: 'HIGH',
     });
     expect(s.findings.countByStatus(c.id)).toEqual({ CLOSED: 1 });
-    expect(s.findings.page({ tenantId: 'root' }).map((f) => f.findingArn)).toEqual([arn]);
+    expect(s.findings.page({ tenantId: 'root' }).map((f) => f.key)).toEqual([arn]);
     expect(s.index.size()).toBe(3);
     const run = s.runs.start(c.id);
     s.runs.finish(run, { status: 'failed', error: { code: 'ERR_THROTTLED', message: 'slow down' } });
@@ -493,20 +499,24 @@ describe('commitPage, runs, checkpoints, findings', () => {
         aws_inspector: { findingArn: arn, status: 'ACTIVE', severity: 'LOW' },
       });
       const pages = [
-        s.preparePage({
-          connectorId: c.id,
-          records: [record(1, c.id, { note: 'x'.repeat(5000) }), record(2, c.id)],
-          checkpoint: { step: 1 },
-          runId: run,
-          counts: { received: 2 },
-        }),
-        s.preparePage({
-          connectorId: c.id,
-          records: [record(2, c.id), withArn],
-          checkpoint: { step: 2 },
-          runId: run,
-          counts: { received: 2 },
-        }),
+        s.preparePage(
+          withStates({
+            connectorId: c.id,
+            records: [record(1, c.id, { note: 'x'.repeat(5000) }), record(2, c.id)],
+            checkpoint: { step: 1 },
+            runId: run,
+            counts: { received: 2 },
+          }),
+        ),
+        s.preparePage(
+          withStates({
+            connectorId: c.id,
+            records: [record(2, c.id), withArn],
+            checkpoint: { step: 2 },
+            runId: run,
+            counts: { received: 2 },
+          }),
+        ),
       ];
       const r1 = await s.commitPreparedAsync(pages, { transfer: true });
       expect(r1).toEqual({ stored: 3, duplicates: 1, storedIds: ['rec-1', 'rec-2', 'rec-3'] });
@@ -517,10 +527,14 @@ describe('commitPage, runs, checkpoints, findings', () => {
       // Posted in order, applied and answered in order.
       const [a, b] = await Promise.all([
         s.commitPreparedAsync([
-          s.preparePage({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 3 } }),
+          s.preparePage(
+            withStates({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 3 } }),
+          ),
         ]),
         s.commitPreparedAsync([
-          s.preparePage({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 4 } }),
+          s.preparePage(
+            withStates({ connectorId: c.id, records: [record(4, c.id)], checkpoint: { step: 4 } }),
+          ),
         ]),
       ]);
       expect([a.stored, b.stored, b.duplicates]).toEqual([1, 0, 1]);
@@ -536,24 +550,26 @@ describe('commitPage, runs, checkpoints, findings', () => {
       const s = open(undefined, { writerThread: true });
       const c = s.connectors.create(config());
       await s.commitPreparedAsync([
-        s.preparePage({ connectorId: c.id, records: [], checkpoint: { step: 1 } }),
+        s.preparePage(withStates({ connectorId: c.id, records: [], checkpoint: { step: 1 } })),
       ]);
       const bad = { ...record(2, c.id), timestamp: null } as unknown as InterflowRecord;
       await expect(
         s.commitPreparedAsync([
-          s.preparePage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 2 } }),
-          s.preparePage({ connectorId: c.id, records: [bad], checkpoint: { step: 3 } }),
+          s.preparePage(
+            withStates({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 2 } }),
+          ),
+          s.preparePage(withStates({ connectorId: c.id, records: [bad], checkpoint: { step: 3 } })),
         ]),
       ).rejects.toMatchObject({ code: 'ERR_STORE', message: expect.stringMatching(/NOT NULL/) });
       expect(s.index.size()).toBe(0);
       expect(s.checkpoints.get(c.id)).toEqual({ step: 1 });
       await expect(
         s.commitPreparedAsync([
-          s.preparePage({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 }),
+          s.preparePage(withStates({ connectorId: 'gone', records: [record(1, 'gone')], checkpoint: 1 })),
         ]),
       ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND_RESOURCE' });
       await s.commitPreparedAsync([
-        s.preparePage({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } }),
+        s.preparePage(withStates({ connectorId: c.id, records: [record(1, c.id)], checkpoint: { step: 4 } })),
       ]);
       expect(s.index.size()).toBe(1);
     });
@@ -564,7 +580,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([
-          s.preparePage({ connectorId: c.id, records: [record(i, c.id)], checkpoint: { i } }),
+          s.preparePage(withStates({ connectorId: c.id, records: [record(i, c.id)], checkpoint: { i } })),
         ]),
       );
       s.close();
