@@ -23,8 +23,8 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { Store } from '../store/index.js';
-import { inProcessSearch, searchTimeoutFromEnv, type SearchService } from '../store/search-pool.js';
+import { inProcessSearch, searchTimeoutFromEnv, type SearchService, type Store } from '../store/index.js';
+
 import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
@@ -109,7 +109,7 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
 export interface AppDeps {
   store: Store;
   /**
-   * Where searches run. The server passes its pool of search threads (search-pool.ts); default:
+   * Where searches run. The server passes its pool of search threads (store.searchService()); default:
    * in process on the store's connection, with the budget of INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS
    * enforced by the check functions only (tests).
    */
@@ -164,8 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     search: deps.search ?? inProcessSearch(deps.store.index, searchTimeoutFromEnv(env)),
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
-    users: usersRepo(deps.store.db, clock, deps.hashGate ? { hashGate: deps.hashGate } : {}),
-    sessions: sessionsRepo(deps.store.db, clock, deps.sessionTtlMs),
+    users: usersRepo(deps.store, clock, deps.hashGate ? { hashGate: deps.hashGate } : {}),
+    sessions: sessionsRepo(deps.store, clock, deps.sessionTtlMs),
     logger,
     clock,
     metrics,
@@ -250,7 +250,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
-    deps.store.db.prepare('SELECT 1').get();
+    deps.store.ping();
     return { status: 'ok' };
   });
 

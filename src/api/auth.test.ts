@@ -5,6 +5,7 @@ import { createHashGate } from '../auth/password.js';
 import { KNOWN_CLIENT_MS } from '../auth/limiter.js';
 import { parseTrustProxy } from './app.js';
 import { ADMIN_PASSWORD, testEnv, type TestEnv } from '../../test/support/api.js';
+import { storeFileRows } from '../../test/support/store-file.js';
 
 let env: TestEnv | undefined;
 afterEach(async () => {
@@ -322,8 +323,8 @@ describe('auth: login, me, logout', () => {
   it('stores only hashes: no plaintext password or session token in the database', async () => {
     env = await testEnv();
     const token = await env.login();
-    const users = env.store.db.prepare('SELECT * FROM users').all() as Record<string, unknown>[];
-    const sessions = env.store.db.prepare('SELECT * FROM sessions').all() as Record<string, unknown>[];
+    const users = storeFileRows(env.store.dataDir, 'SELECT * FROM users');
+    const sessions = storeFileRows(env.store.dataDir, 'SELECT * FROM sessions');
     const dump = JSON.stringify({ users, sessions });
     expect(users).toHaveLength(1);
     expect(String(users[0]!.password_hash)).toMatch(/^scrypt\$32768\$8\$1\$/);

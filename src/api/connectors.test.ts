@@ -5,6 +5,7 @@ import {
   type RecordingScheduler,
   type TestEnv,
 } from '../../test/support/api.js';
+import { storeFileRows } from '../../test/support/store-file.js';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -79,7 +80,7 @@ describe('connectors: create, read, edit, delete', () => {
       expect(body).not.toContain(KEY_ID);
     }
     // Secrets are stored encrypted: not in the database file's rows either.
-    const rows = JSON.stringify(env.store.db.prepare('SELECT * FROM connectors').all());
+    const rows = JSON.stringify(storeFileRows(env.store.dataDir, 'SELECT * FROM connectors'));
     expect(rows).not.toContain(SECRET);
     expect(env.store.connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(SECRET);
     // ...and not in the logs.

@@ -8,8 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConnectorConfig } from '../connectors/aws-inspector/config.js';
-import type { Store, StoredConnector, StoredLogFilter, Tenant } from '../store/index.js';
-import type { SearchService } from '../store/search-pool.js';
+import type { SearchService, Store, StoredConnector, StoredLogFilter, Tenant } from '../store/index.js';
 import type { Role, SessionsRepo, User, UsersRepo } from '../auth/users.js';
 
 /** The part of the scheduler (src/pipeline/scheduler.ts) the API drives. */

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError, FieldsError } from '../core/errors.js';
-import type { LogFilter } from '../connectors/aws-inspector/config.js';
+import type { LogFilter } from '../core/log-filter.js';
 import { compileFilters, logFilterIssues } from '../pipeline/filter.js';
 import type { StoredLogFilter } from '../store/index.js';
 import {

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { connectorConfigSchema, logFilterOperators } from '../connectors/aws-inspector/config.js';
+import { connectorConfigSchema } from '../connectors/aws-inspector/config.js';
+import { logFilterOperators } from '../core/log-filter.js';
 import { REGIONS } from '../connectors/aws-inspector/regions.js';
 import { ROLES } from '../auth/users.js';
 import { SORT_FIELDS } from '../store/index.js';

@@ -7,6 +7,7 @@ import {
   type RecordingScheduler,
   type TestEnv,
 } from '../../test/support/api.js';
+import { withStates } from '../../test/support/records.js';
 
 let env: TestEnv;
 let sched: RecordingScheduler;
@@ -71,11 +72,15 @@ function seed(): { rootConnector: string; acmeConnector: string } {
   const rc = env.store.connectors.create(cfg('root-c', ROOT_TENANT.name));
   const ac = env.store.connectors.create(cfg('acme-c', 'Acme'));
   // Root: 6 records (2 HIGH), Acme: 4 records (all HIGH).
-  env.store.commitPage({
-    connectorId: rc.id,
-    records: [0, 1, 2, 3, 4, 5].map((i) => record(i, ROOT_TENANT, i < 2 ? 'HIGH' : 'LOW')),
-  });
-  env.store.commitPage({ connectorId: ac.id, records: [0, 1, 2, 3].map((i) => record(i, acme, 'HIGH')) });
+  env.store.commitPage(
+    withStates({
+      connectorId: rc.id,
+      records: [0, 1, 2, 3, 4, 5].map((i) => record(i, ROOT_TENANT, i < 2 ? 'HIGH' : 'LOW')),
+    }),
+  );
+  env.store.commitPage(
+    withStates({ connectorId: ac.id, records: [0, 1, 2, 3].map((i) => record(i, acme, 'HIGH')) }),
+  );
   return { rootConnector: rc.id, acmeConnector: ac.id };
 }
 

@@ -8,8 +8,8 @@ import {
   accessKeyAuth,
   connectorConfigSchema,
   iamRoleAuth,
-  logFilter,
 } from '../connectors/aws-inspector/config.js';
+import { logFilter } from '../core/log-filter.js';
 import { MASK } from '../store/index.js';
 import { ROLES } from '../auth/users.js';
 

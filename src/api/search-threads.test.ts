@@ -1,5 +1,5 @@
 /**
- * The server's searches run on search threads (src/store/search-pool.ts): while one is slow,
+ * The server's searches run on search threads (src/store/sqlite/search-pool.ts): while one is slow,
  * /healthz and other requests are served, its budget answers 503 ERR_QUERY_TIMEOUT, and
  * stopping the server does not wait for it. "Slow" is made deterministic by the pool's test
  * hold (every search waits in its thread until released), so nothing here depends on timing.
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.js';
 import { openStore } from '../store/index.js';
-import { testRecord } from '../../test/support/records.js';
+import { testRecord, withStates } from '../../test/support/records.js';
 import { startServer, type RunningServer } from './server.js';
 
 const PASSWORD = 'search-threads-Test-pass-7f3k9q';
@@ -42,7 +42,7 @@ async function start(searchTimeoutMs: number): Promise<{ url: string; token: str
       { _id: `r${i}`, timestamp: Date.UTC(2026, 0, 1) + i, event_name: 'aaaab' },
     ),
   );
-  seed.commitPage({ connectorId: c.id, records, checkpoint: { n: 1 } });
+  seed.commitPage(withStates({ connectorId: c.id, records, checkpoint: { n: 1 } }));
   seed.close();
   const hold = new Int32Array(new SharedArrayBuffer(4));
   Atomics.store(hold, 0, 1);

@@ -16,13 +16,14 @@ import {
   parseAllowedEndpoints,
 } from '../connectors/aws-inspector/endpoints.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
-import { lockDataDir, openStore, type Store } from '../store/index.js';
 import {
+  lockDataDir,
+  openStore,
   searchTimeoutFromEnv,
-  startSearchPool,
-  type SearchPoolOptions,
   type SearchService,
-} from '../store/search-pool.js';
+  type SearchServiceOptions,
+  type Store,
+} from '../store/index.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { usersRepo } from '../auth/users.js';
 import { buildApp, type AppDeps } from './app.js';
@@ -45,7 +46,7 @@ export interface ServerOptions {
   /** Time budget per search, ms (0 = none). Default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000. */
   searchTimeoutMs?: number;
   /** Search threads (default 2), searches allowed to wait for one (default 16), test hooks. */
-  searchPool?: Pick<SearchPoolOptions, 'threads' | 'queue' | 'testHold'>;
+  searchPool?: Pick<SearchServiceOptions, 'threads' | 'queue' | 'testHold'>;
 }
 
 export interface RunningServer {
@@ -91,9 +92,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const searchTimeoutMs = opts.searchTimeoutMs ?? searchTimeoutFromEnv(env);
   // Searches run on threads of their own, with a time budget: a slow query never holds the
-  // thread that serves /healthz, other users and the scheduler (search-pool.ts).
-  const search = startSearchPool({
-    dbPath: store.dbPath,
+  // thread that serves /healthz, other users and the scheduler (store/sqlite/search-pool.ts).
+  const search = store.searchService({
     timeoutMs: searchTimeoutMs,
     logger,
     ...opts.searchPool,
@@ -110,7 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
   let app: FastifyInstance | undefined;
   try {
-    const admin = await ensureAdmin(usersRepo(store.db, clock), env);
+    const admin = await ensureAdmin(usersRepo(store, clock), env);
     if (admin.generatedPassword) {
       print(
         `Created user "admin" (root admin) with the generated password: ${admin.generatedPassword}\n` +

@@ -16,6 +16,7 @@ import {
 import { loginLimiter } from './limiter.js';
 import { ensureAdmin } from './bootstrap.js';
 import { sessionsRepo, usersRepo } from './users.js';
+import { storeFileRows } from '../../test/support/store-file.js';
 
 let store: Store | undefined;
 let dir: string | undefined;
@@ -190,7 +191,7 @@ describe('failed log-in limiter (per user name, growing delay)', () => {
 
 describe('admin bootstrap', () => {
   it('uses INSPECTOR_CONNECTOR_ADMIN_PASSWORD when set, and never prints it', async () => {
-    const users = usersRepo(open().db, fixedClock(1));
+    const users = usersRepo(open(), fixedClock(1));
     const r = await ensureAdmin(users, { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: 'chosen-password-1' });
     expect(r).toEqual({ created: true });
     expect(await users.authenticate('admin', 'chosen-password-1')).toMatchObject({
@@ -200,7 +201,7 @@ describe('admin bootstrap', () => {
   });
 
   it('refuses a weak INSPECTOR_CONNECTOR_ADMIN_PASSWORD, naming the variable', async () => {
-    const users = usersRepo(open().db, fixedClock(1));
+    const users = usersRepo(open(), fixedClock(1));
     await expect(ensureAdmin(users, { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: '123456789012' })).rejects.toThrow(
       /^INSPECTOR_CONNECTOR_ADMIN_PASSWORD: password is too easy to guess/,
     );
@@ -208,7 +209,7 @@ describe('admin bootstrap', () => {
   });
 
   it('generates a password otherwise (no fixed default), only on the first start', async () => {
-    const users = usersRepo(open().db, fixedClock(1));
+    const users = usersRepo(open(), fixedClock(1));
     const r = await ensureAdmin(users, {});
     expect(r.created).toBe(true);
     expect(r.generatedPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
@@ -222,18 +223,18 @@ describe('sessions', () => {
   it('stores the sha256 of the token, expires, and is removed on delete', async () => {
     const s = open();
     const clock = fixedClock(1_000);
-    const users = usersRepo(s.db, clock);
+    const users = usersRepo(s, clock);
     const u = await users.create({
       username: 'u1',
       password: 'u1-password-123',
       role: 'analyst',
       tenantId: ROOT_TENANT.id,
     });
-    const sessions = sessionsRepo(s.db, clock, 5_000);
+    const sessions = sessionsRepo(s, clock, 5_000);
     const { token, csrfToken, expiresAt } = sessions.create(u.id);
     expect(expiresAt).toBe(6_000);
     expect(sessions.lookup(token)).toEqual({ userId: u.id, csrfToken, expiresAt });
-    expect(JSON.stringify(s.db.prepare('SELECT * FROM sessions').all())).not.toContain(token);
+    expect(JSON.stringify(storeFileRows(s.dataDir, 'SELECT * FROM sessions'))).not.toContain(token);
     expect(sessions.lookup(token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeUndefined();
     clock.advance(5_000);
     expect(sessions.lookup(token)).toBeUndefined();
@@ -244,7 +245,7 @@ describe('sessions', () => {
   });
 
   it('usernames are unique regardless of case', async () => {
-    const users = usersRepo(open().db, fixedClock(1));
+    const users = usersRepo(open(), fixedClock(1));
     await users.create({
       username: 'Bob',
       password: 'bob-password-123',
@@ -263,7 +264,7 @@ describe('sessions', () => {
 
   it("create and setPassword refuse a weak password with a FieldsError naming the caller's field", async () => {
     const s = open();
-    const users = usersRepo(s.db, fixedClock(1));
+    const users = usersRepo(s, fixedClock(1));
     const input = { username: 'alice', role: 'analyst' as const, tenantId: ROOT_TENANT.id };
     const refused = (p: Promise<unknown>) =>
       p.then(
@@ -278,13 +279,13 @@ describe('sessions', () => {
       fields: [{ field: 'password', message: 'password must be at least 12 characters' }],
     });
     const u = await users.create({ ...input, password: 'alice-password-123' });
-    const hashBefore = s.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(u.id);
+    const hashBefore = s.users.credentials('alice')?.passwordHash;
     // The user name given to setPassword feeds the guessability check.
     const weak = await refused(users.setPassword(u, 'alicealice12', { field: 'newPassword' }));
     expect(weak.fields).toHaveLength(1);
     expect(weak.fields[0]!.field).toBe('newPassword');
     expect(weak.fields[0]!.message).toMatch(/^newPassword is too easy to guess: /);
-    expect(s.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(u.id)).toBe(hashBefore);
+    expect(s.users.credentials('alice')?.passwordHash).toBe(hashBefore);
     await users.setPassword(u, 'a-brand-new-password');
     expect(await users.authenticate('alice', 'a-brand-new-password')).toBeDefined();
   });

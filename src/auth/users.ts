@@ -1,12 +1,12 @@
 /**
- * API users and sessions, stored in the same SQLite file as the rest (tables from migration 3
- * in src/store/migrations.ts). Roles: root_admin (everything, Root Tenant only), tenant_admin
+ * API users and sessions: the password rules, hashing and session tokens, over the store's
+ * `users` / `sessions` repositories (which only keep rows). Roles: root_admin (everything, Root Tenant only), tenant_admin
  * (connectors, log filters and users of their tenant), analyst (search their tenant only).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
 import { CodedError, FieldsError } from '../core/errors.js';
+import type { Store, StoredUser } from '../store/index.js';
 import { defaultHashGate, hashPassword, passwordProblem, verifyPassword, type HashGate } from './password.js';
 
 export const ROLES = ['root_admin', 'tenant_admin', 'analyst'] as const;
@@ -21,24 +21,13 @@ export interface User {
   updatedAt: number;
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  role: Role;
-  tenant_id: string;
-  created_at: number;
-  updated_at: number;
-}
-
-const toUser = (r: UserRow): User => ({
-  id: r.id,
-  username: r.username,
-  role: r.role,
-  tenantId: r.tenant_id,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+/** Roles come from ROLES: anything else in the store is refused rather than trusted. */
+const toUser = (u: StoredUser): User => {
+  if (!(ROLES as readonly string[]).includes(u.role)) {
+    throw new CodedError('ERR_STORE', `user ${u.id} has an unknown role`);
+  }
+  return { ...u, role: u.role as Role };
+};
 
 export interface UsersRepo {
   count(): number;
@@ -79,22 +68,13 @@ export interface PasswordFieldOptions {
  */
 const nameNotAvailable = (username: string) => `the user name "${username}" is not available: choose another`;
 
-export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGate } = {}): UsersRepo {
+export function usersRepo(
+  store: Pick<Store, 'users'>,
+  clock: Clock,
+  opts: { hashGate?: HashGate } = {},
+): UsersRepo {
   const gate = opts.hashGate ?? defaultHashGate;
-  const s = {
-    count: db.prepare('SELECT count(*) FROM users').pluck(),
-    list: db.prepare('SELECT * FROM users ORDER BY username'),
-    listTenant: db.prepare('SELECT * FROM users WHERE tenant_id = ? ORDER BY username'),
-    get: db.prepare('SELECT * FROM users WHERE id = ?'),
-    byName: db.prepare('SELECT * FROM users WHERE username = ?'),
-    insert: db.prepare(
-      `INSERT INTO users (id, username, password_hash, role, tenant_id, created_at, updated_at)
-       VALUES (@id, @username, @hash, @role, @tenantId, @now, @now)`,
-    ),
-    setPassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
-    dropSessions: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
-    delete: db.prepare('DELETE FROM users WHERE id = ?'),
-  };
+  const users = store.users;
   let dummy: Promise<string> | undefined;
   const dummyHash = () =>
     (dummy ??= hashPassword(randomBytes(16).toString('hex'), gate).catch((e: unknown) => {
@@ -109,52 +89,47 @@ export function usersRepo(db: Database, clock: Clock, opts: { hashGate?: HashGat
   };
 
   return {
-    count: () => s.count.get() as number,
-    list: (tenantId) =>
-      ((tenantId === undefined ? s.list.all() : s.listTenant.all(tenantId)) as UserRow[]).map(toUser),
+    count: () => users.count(),
+    list: (tenantId) => users.list(tenantId).map(toUser),
     get: (id) => {
-      const r = s.get.get(id) as UserRow | undefined;
-      return r && toUser(r);
+      const u = users.get(id);
+      return u && toUser(u);
     },
     getByUsername: (username) => {
-      const r = s.byName.get(username) as UserRow | undefined;
-      return r && toUser(r);
+      const u = users.getByUsername(username);
+      return u && toUser(u);
     },
     async create(input, opts) {
       checkPassword(input.password, input.username, opts);
-      if (s.byName.get(input.username)) {
+      if (users.getByUsername(input.username)) {
         throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
       }
-      const hash = await hashPassword(input.password, gate);
-      const id = randomUUID();
-      // Re-checked after the await: another request may have taken the name meanwhile.
-      if (s.byName.get(input.username)) {
-        throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
-      }
-      s.insert.run({
-        id,
-        username: input.username,
-        hash,
-        role: input.role,
-        tenantId: input.tenantId,
-        now: clock.now(),
-      });
-      return toUser(s.get.get(id) as UserRow);
+      const passwordHash = await hashPassword(input.password, gate);
+      // Another request may have taken the name during the await: the store refuses it then.
+      const u = users.insert(
+        {
+          id: randomUUID(),
+          username: input.username,
+          passwordHash,
+          role: input.role,
+          tenantId: input.tenantId,
+        },
+        clock.now(),
+      );
+      if (!u) throw new CodedError('ERR_CONFLICT', nameNotAvailable(input.username));
+      return toUser(u);
     },
     async setPassword(user, password, opts) {
       checkPassword(password, user.username, opts);
       const hash = await hashPassword(password, gate);
-      db.transaction(() => {
-        s.setPassword.run(hash, clock.now(), user.id);
-        // A new password ends every other session of that user.
-        s.dropSessions.run(user.id);
-      }).immediate();
+      // A new password ends every other session of that user (same transaction).
+      users.setPasswordHash(user.id, hash, clock.now());
     },
-    delete: (id) => s.delete.run(id).changes > 0,
+    delete: (id) => users.delete(id),
     async authenticate(username, password) {
-      const r = s.byName.get(username) as UserRow | undefined;
-      const ok = await verifyPassword(password, r?.password_hash ?? (await dummyHash()), gate);
-      return r && ok ? toUser(r) : undefined;
+      const c = users.credentials(username);
+      const ok = await verifyPassword(password, c?.passwordHash ?? (await dummyHash()), gate);
+      return c && ok ? toUser(c.user) : undefined;
     },
   };
 }
@@ -180,34 +155,30 @@ export interface SessionsRepo {
 
 const sha256 = (t: string) => createHash('sha256').update(t, 'utf8').digest('hex');
 
-export function sessionsRepo(db: Database, clock: Clock, ttlMs = SESSION_TTL_MS): SessionsRepo {
-  const s = {
-    insert: db.prepare(
-      'INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-    ),
-    get: db.prepare('SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ?'),
-    delete: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
-    purge: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
-  };
+export function sessionsRepo(
+  store: Pick<Store, 'sessions'>,
+  clock: Clock,
+  ttlMs = SESSION_TTL_MS,
+): SessionsRepo {
+  const sessions = store.sessions;
   return {
     create(userId) {
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(32).toString('base64url');
       const now = clock.now();
       const expiresAt = now + ttlMs;
-      s.insert.run(sha256(token), userId, csrfToken, now, expiresAt);
+      sessions.insert({ tokenHash: sha256(token), userId, csrfToken, createdAt: now, expiresAt });
       return { token, csrfToken, expiresAt };
     },
     lookup(token) {
       // Cheap shape check first: random 32-byte tokens are 43 base64url characters.
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-      const r = s.get.get(sha256(token)) as
-        { user_id: string; csrf_token: string; expires_at: number } | undefined;
-      if (!r || r.expires_at <= clock.now()) return undefined;
-      return { userId: r.user_id, csrfToken: r.csrf_token, expiresAt: r.expires_at };
+      const r = sessions.get(sha256(token));
+      if (!r || r.expiresAt <= clock.now()) return undefined;
+      return { userId: r.userId, csrfToken: r.csrfToken, expiresAt: r.expiresAt };
     },
-    delete: (token) => void s.delete.run(sha256(token)),
-    purgeExpired: () => s.purge.run(clock.now()).changes,
+    delete: (token) => sessions.delete(sha256(token)),
+    purgeExpired: () => sessions.purgeExpired(clock.now()),
   };
 }
 

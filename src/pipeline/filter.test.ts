@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogFilter, LogFilterCondition } from '../connectors/aws-inspector/config.js';
+import type { LogFilter, LogFilterCondition } from '../core/log-filter.js';
 import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 import {

@@ -17,8 +17,7 @@
  * - `gt`/`gte`/`lt`/`lte` take exactly one number (a numeric string like "7.5" is accepted)
  *   and match numeric field values (numbers, or strings that are plain decimal numbers).
  */
-import { logFilter as logFilterSchema } from '../connectors/aws-inspector/config.js';
-import type { LogFilter, LogFilterCondition } from '../connectors/aws-inspector/config.js';
+import { logFilter as logFilterSchema, type LogFilter, type LogFilterCondition } from '../core/log-filter.js';
 import { CodedError } from '../core/errors.js';
 import type { InterflowRecord } from '../core/record.js';
 

@@ -17,8 +17,6 @@ import type {
   ListFindingsRequest,
 } from '../connectors/aws-inspector/client.js';
 import { openStore, type Store } from '../store/index.js';
-import { secretAad } from '../store/connectors.js';
-import { secretBox } from '../store/secrets.js';
 import { runConnector } from './runner.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -153,12 +151,16 @@ describe('runConnector', () => {
   });
 
   it('a secret that no longer decrypts (key reset) is a failed run with ERR_SECRET_UNREADABLE, not a crash', async () => {
-    // The secrets as another key sealed them (what a store holds after serve --reset-secrets).
-    const other = secretBox(() => Buffer.alloc(32, 8));
-    const sealed = Object.fromEntries(
-      ['auth.accessKeyId', 'auth.secretAccessKey'].map((f) => [f, other.encrypt('x', secretAad(id, f))]),
-    );
-    store.db.prepare('UPDATE connectors SET secrets = ? WHERE id = ?').run(JSON.stringify(sealed), id);
+    // The store opened again with another key, accepted by serve --reset-secrets: the secrets
+    // sealed under the first one no longer decrypt.
+    store.close();
+    store = openStore({
+      dataDir: dir,
+      key: Buffer.alloc(32, 8),
+      clock: fixedClock(NOW),
+      verifyKey: true,
+      resetSecrets: true,
+    });
     const { factory } = listClient([finding(1)]);
     const out = await runConnector(
       { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
@@ -222,16 +224,17 @@ describe('runConnector', () => {
     it("stores several pages in one transaction with the last page's checkpoint", async () => {
       const all = Array.from({ length: 1050 }, (_, i) => finding(i));
       const commits: { records: number; pages: number; token: string | undefined }[] = [];
-      const real = store.commitPreparedAsync.bind(store);
-      store.commitPreparedAsync = (pages) => {
-        const cp = pages.at(-1)!.checkpoint!.value as { queue: { nextToken?: string }[] };
-        commits.push({
-          records: pages.reduce((n, p) => n + p.rows.length, 0),
-          pages: pages.length,
-          token: cp.queue[0]?.nextToken,
+      // Each commit as the store reports it, with the checkpoint it saved.
+      const real = store.pageSink.bind(store);
+      store.pageSink = (o) =>
+        real({
+          ...o,
+          onCommitted: async (c) => {
+            const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+            commits.push({ records: c.stored + c.duplicates, pages: c.pages, token: cp.queue[0]?.nextToken });
+            await o.onCommitted?.(c);
+          },
         });
-        return real(pages);
-      };
       const out = await runConnector(deps(listClient(all).factory), id, { commitRecords: 300 });
       expect(out).toMatchObject({ status: 'ok', stored: 1050, pages: 11 });
       expect(commits).toEqual([
@@ -266,31 +269,34 @@ describe('runConnector', () => {
       expect(storedWhenSecondAnswered).toBe(100);
     });
 
-    it('fails the run when a delayed commit fails; nothing of that batch is stored, checkpoint unchanged', async () => {
-      const all = Array.from({ length: 150 }, (_, i) => finding(i));
+    it("fails the run with the store's error when a commit fails; the pages committed before it stay", async () => {
+      const all = Array.from({ length: 250 }, (_, i) => finding(i));
       const { factory } = listClient(all);
-      const inner = factory(undefined as never, undefined as never);
-      let calls = 0;
-      store.commitPreparedAsync = () => {
-        calls++;
-        return Promise.reject(new CodedError('ERR_STORE', 'disk full'));
+      // The second commit fails (as a full disk would): the store's commits after the first.
+      const real = store.pageSink.bind(store);
+      let commits = 0;
+      store.pageSink = (o) => {
+        const sink = real(o);
+        return {
+          ...sink,
+          async write(page) {
+            if (commits === 1) throw new CodedError('ERR_STORE', 'disk full');
+            await sink.write(page);
+            commits++;
+          },
+        };
       };
-      const slow: ClientFactory = () => ({
-        ...inner,
-        async listFindingsPage(req) {
-          if (req.nextToken) {
-            const t0 = Date.now();
-            while (calls === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
-          }
-          return inner.listFindingsPage(req);
-        },
-      });
-      const out = await runConnector(deps(slow), id, { commitDelayMs: 20 });
+      const out = await runConnector(deps(factory), id, { commitRecords: 100 });
       expect(out.status).toBe('failed');
       expect(out.error).toMatchObject({ code: 'ERR_STORE', message: 'disk full' });
-      expect(out.stored).toBe(0);
-      expect(store.index.size()).toBe(0);
-      expect(store.checkpoints.get(id)).toBeUndefined();
+      expect(out.stored).toBe(100);
+      expect(store.index.size()).toBe(100);
+      const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+      expect(cp.queue[0]!.nextToken).toBe('100');
+      expect(store.connectors.get(id)!.status).toMatchObject({
+        state: 'failed',
+        lastError: { code: 'ERR_STORE' },
+      });
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * One run of one connector: collect -> map -> filter -> commitPage (records + checkpoint + run
- * counts in one transaction), then the run's outcome in the run history, the
+ * One run of one connector: collect -> map -> filter -> the store's page sink (records +
+ * checkpoint + run counts, grouped into transactions by the store), then the run's outcome in the run history, the
  * connector's status and the metrics. Never throws for a collection failure: the failure is
  * the outcome (coded), recorded where the UI, API and CLI can see it.
  */
@@ -11,9 +11,9 @@ import type { CollectorMetrics } from '../core/metrics.js';
 import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
 import { configSecrets } from '../connectors/aws-inspector/config.js';
 import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
-import { mapFinding } from '../connectors/aws-inspector/map.js';
+import { findingState, mapFinding } from '../connectors/aws-inspector/map.js';
 import { applyFilters, compileFilters } from './filter.js';
-import { preparedDocs, type CommitPageResult, type PreparedPage, type Store } from '../store/index.js';
+import type { CommittedGroup, PageSink, Store } from '../store/index.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -42,14 +42,9 @@ export interface RunOptions {
   throttleRetries?: number;
   /** Injected pause for those retries (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /**
-   * Group commit: pages are stored together, in one transaction with the last page's
-   * checkpoint, once this many records are buffered (default 1000; 1 = every page alone).
-   * A crash loses at most the buffered pages, which the checkpoint makes the next run fetch
-   * again. Fewer, larger transactions make the search index's writes much cheaper.
-   */
+  /** Group commit: records per transaction (the store's PageSinkOptions.commitRecords). */
   commitRecords?: number;
-  /** ...or once the oldest buffered page has waited this long, ms (default 1000). */
+  /** ...or the longest a buffered page waits, ms (PageSinkOptions.commitDelayMs). */
   commitDelayMs?: number;
 }
 
@@ -96,9 +91,7 @@ export async function runConnector(
     durationMs: 0,
   };
   let client: ReturnType<ClientFactory> | undefined;
-  const commitRecords = Math.max(1, opts.commitRecords ?? 1000);
-  const commitDelayMs = opts.commitDelayMs ?? 1000;
-  let batch: PageBatch | undefined;
+  let sink: PageSink | undefined;
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
     // Found just above: nothing ran in between (no await), so it still exists.
@@ -113,15 +106,18 @@ export async function runConnector(
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
     client = deps.clientFactory(cfg, { logger: deps.logger, connectorId, ...opts.clientOptions });
-    const pb = pageBatch({
-      store,
+    const onRecords = opts.onRecords;
+    const out = (sink = store.pageSink({
       connectorId,
-      outcome,
-      opts,
-      commitDelayMs,
-      ...(metrics ? { metrics } : {}),
-    });
-    batch = pb;
+      runId,
+      ...(opts.commitRecords !== undefined ? { commitRecords: opts.commitRecords } : {}),
+      ...(opts.commitDelayMs !== undefined ? { commitDelayMs: opts.commitDelayMs } : {}),
+      docs: onRecords !== undefined,
+      onCommitted: async (c) => {
+        account(outcome, c, connectorId, metrics);
+        if (onRecords && c.docs?.length) await onRecords(c.docs);
+      },
+    }));
     const ctx = {
       connectorId,
       connectorName: connector.name,
@@ -147,27 +143,23 @@ export async function runConnector(
         // it is buffered; the pages buffered before it are still stored (see catch below).
         const records = findings.map((f) => mapFinding(f, ctx));
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
-        // Buffered as JSON texts + index terms: far smaller than the records themselves.
-        const page = store.preparePage({
-          connectorId,
+        // Resolves at once, or once the store took the group this page completes (backpressure).
+        await out.write({
           records: kept,
+          states: kept.flatMap((r) => findingState(r) ?? []),
           checkpoint,
-          runId,
           counts: { received: findings.length, discarded, discardedByFilter },
         });
-        pb.add(page);
-        if (pb.size >= commitRecords) await pb.flush();
-        else pb.armTimer();
       },
     });
-    await pb.finish();
+    await out.finish();
     outcome.tokenRestarts = res.tokenRestarts;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
     // Pages fetched before the failure are whole and their checkpoint is right: keep them.
     try {
-      await batch?.finish();
+      await sink?.finish();
     } catch (flushError) {
       log.error(
         { err: (flushError as Error).message },
@@ -186,7 +178,7 @@ export async function runConnector(
     metrics?.errors.inc({ connector: connectorId, code: err.code });
     log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
   } finally {
-    batch?.cancelTimer();
+    sink?.cancel();
     client?.destroy();
   }
 
@@ -240,117 +232,24 @@ export async function runConnector(
   return outcome;
 }
 
-interface PageBatch {
-  /** Records buffered so far. */
-  readonly size: number;
-  add(page: PreparedPage): void;
-  /**
-   * Hands the buffered pages to the store as one commit. Resolves once that commit is POSTED:
-   * only after the previous one succeeded (so a later checkpoint is never saved after an
-   * earlier page failed), while fetching and preparing go on during the commit itself.
-   */
-  flush(): Promise<void>;
-  /** Flushes and waits for every commit (end of run); rejects with a commit failure. */
-  finish(): Promise<void>;
-  armTimer(): void;
-  cancelTimer(): void;
-}
-
-/** Buffers prepared pages for a group commit (one transaction, the last page's checkpoint). */
-function pageBatch(p: {
-  store: Store;
-  connectorId: string;
-  outcome: RunOutcome;
-  opts: RunOptions;
-  commitDelayMs: number;
-  metrics?: CollectorMetrics;
-}): PageBatch {
-  const { store, connectorId, outcome, opts, metrics } = p;
-  /** The pages buffered for the next commit (each carries its run counts). */
-  let group: PreparedPage[] = [];
-  let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  /** The commit posted and not yet answered (at most one). */
-  let inflight: Promise<void> | undefined;
-  /** A failed commit fails the run: whichever call comes next (add, flush, finish) throws it. */
-  let failure: unknown;
-
-  const account = async (g: readonly PreparedPage[], r: CommitPageResult, docs: string[] | undefined) => {
-    let received = 0;
-    for (const pg of g) {
-      received += pg.counts?.received ?? 0;
-      outcome.discarded += pg.counts?.discarded ?? 0;
-      for (const [k, v] of Object.entries(pg.counts?.discardedByFilter ?? {})) {
-        outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
-        metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
-      }
-    }
-    outcome.received += received;
-    outcome.stored += r.stored;
-    outcome.duplicates += r.duplicates;
-    outcome.pages += g.length;
-    metrics?.received.inc({ connector: connectorId }, received);
-    metrics?.stored.inc({ connector: connectorId }, r.stored);
-    metrics?.duplicates.inc({ connector: connectorId }, r.duplicates);
-    metrics?.pages.inc({ connector: connectorId }, g.length);
-    if (docs && r.stored > 0) await opts.onRecords!(docs);
-  };
-  const post = (g: readonly PreparedPage[]) => {
-    // `--output -` needs the texts after the commit: keep them (else the buffers move).
-    const transfer = !opts.onRecords;
-    const commit = store.commitPreparedAsync(g, { transfer });
-    inflight = commit
-      .then((r) => {
-        const stored = new Set(r.storedIds);
-        const docs = opts.onRecords ? g.flatMap((pg) => preparedDocs(pg, stored)) : undefined;
-        return account(g, r, docs);
-      })
-      .catch((e: unknown) => {
-        failure ??= e;
-        throw failure;
-      })
-      .finally(() => {
-        inflight = undefined;
-      });
-    inflight.catch(() => undefined); // observed by the next flush / finish
-  };
-  const batch: PageBatch = {
-    get size() {
-      return size;
-    },
-    add(page) {
-      if (failure !== undefined) throw failure;
-      group.push(page);
-      size += page.rows.length;
-    },
-    async flush() {
-      batch.cancelTimer();
-      // The timer's flush and the collector's may both wait here: re-check after each wait.
-      while (inflight) await inflight.catch(() => undefined);
-      if (failure !== undefined) throw failure;
-      if (group.length === 0) return;
-      const g = group;
-      group = [];
-      size = 0;
-      post(g);
-    },
-    async finish() {
-      await batch.flush();
-      while (inflight) await inflight.catch(() => undefined);
-      if (failure !== undefined) throw failure;
-    },
-    armTimer() {
-      if (timer || p.commitDelayMs <= 0) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        // A failure here is kept and thrown by the run's next add, flush or finish.
-        batch.flush().catch(() => undefined);
-      }, p.commitDelayMs);
-    },
-    cancelTimer() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
-  };
-  return batch;
+/** A commit's counts into the run's outcome and the metrics. */
+function account(
+  outcome: RunOutcome,
+  c: CommittedGroup,
+  connectorId: string,
+  metrics?: CollectorMetrics,
+): void {
+  outcome.received += c.received;
+  outcome.discarded += c.discarded;
+  for (const [k, v] of Object.entries(c.discardedByFilter)) {
+    outcome.discardedByFilter[k] = (outcome.discardedByFilter[k] ?? 0) + v;
+    metrics?.discarded.inc({ connector: connectorId, filter: k }, v);
+  }
+  outcome.stored += c.stored;
+  outcome.duplicates += c.duplicates;
+  outcome.pages += c.pages;
+  metrics?.received.inc({ connector: connectorId }, c.received);
+  metrics?.stored.inc({ connector: connectorId }, c.stored);
+  metrics?.duplicates.inc({ connector: connectorId }, c.duplicates);
+  metrics?.pages.inc({ connector: connectorId }, c.pages);
 }

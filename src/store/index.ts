@@ -1,50 +1,33 @@
-/** Public surface of the store: import from here. */
-export { openStore, DB_FILE } from './store.js';
-export { preparedDocs } from './commit.js';
-export type {
-  Store,
-  OpenStoreOptions,
-  CommitPageInput,
-  CommitPageResult,
-  FindingVersion,
-  PreparedPage,
-} from './store.js';
-export { MASK } from './connectors.js';
+/**
+ * Public surface of the store: import from here (never from ./sqlite/, the embedded backend).
+ * The contract is types.ts; `openStore` opens the embedded SQLite store behind it.
+ */
+import { openSqliteStore, type OpenStoreOptions } from './sqlite/store.js';
+import type { Store } from './types.js';
+
+/** Opens (creating and migrating) the embedded store in `opts.dataDir`. */
+export function openStore(opts: OpenStoreOptions): Store {
+  return openSqliteStore(opts);
+}
+export type { OpenStoreOptions } from './sqlite/store.js';
+export { DB_FILE } from './sqlite/store.js';
+export type * from './types.js';
+export { ROOT_TENANT, SORT_FIELDS, runCountsText } from './types.js';
+export { MASK } from './sqlite/connectors.js';
 export type {
   StoredConnector,
   ConnectorStatus,
   ConnectorState,
   StatusPatch,
   ConnectorsRepo,
-} from './connectors.js';
-export { ROOT_TENANT, runCountsText } from './repos.js';
-export type {
-  Tenant,
-  TenantsRepo,
-  Profile,
-  ProfilesRepo,
-  StoredLogFilter,
-  LogFiltersRepo,
-  Run,
-  RunCounts,
-  RunTotals,
-  RunsRepo,
-  CheckpointsRepo,
-  FindingState,
-  FindingsRepo,
-} from './repos.js';
-export { SORT_FIELDS, parseSort } from './syslog-index.js';
-export type {
-  SyslogIndex,
-  SearchFilter,
-  SearchOptions,
-  SearchResult,
-  HistogramResult,
-  TimeField,
-  SortField,
-} from './syslog-index.js';
-export { migrations, migrate } from './migrations.js';
-export type { Migration } from './migrations.js';
+} from './sqlite/connectors.js';
+export {
+  DEFAULT_SEARCH_TIMEOUT_MS,
+  SEARCH_TIMEOUT_ENV,
+  inProcessSearch,
+  parseSearchTimeout,
+  searchTimeoutFromEnv,
+} from './search-service.js';
 export {
   KEY_ENV,
   KEY_FILE,
@@ -53,5 +36,4 @@ export {
   decodeKey,
   readKeyFile,
 } from './secrets.js';
-export { rotateStoreKey, type RotateResult } from './keys.js';
-export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './lock.js';
+export { lockDataDir, LOCK_FILE, OWNER_FILE, type DataDirLock } from './sqlite/lock.js';

@@ -15,12 +15,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { KEY_ENV, openStore } from '../../src/store/index.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS, KEY_ENV, openStore } from '../../src/store/index.js';
 import { startServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
-import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/search-pool.js';
 import { arg } from './lib.js';
+import { withStates } from '../support/records.js';
 
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
@@ -262,7 +262,8 @@ function dirBytes(dir: string): number {
 
 async function main() {
   if (process.argv.includes('--fresh')) fs.rmSync(DIR, { recursive: true, force: true });
-  const store = openStore({ dataDir: DIR, key: BENCH_KEY });
+  const openFill = () => openStore({ dataDir: DIR, key: BENCH_KEY });
+  let store = openFill();
   const connectorId =
     store.connectors.getByName('bench-inspector')?.id ??
     store.connectors.create({
@@ -292,7 +293,7 @@ async function main() {
       for (let k = i; k < Math.min(N, i + PAGE); k++) page.push(makeRecord(k, connectorId));
       const g1 = performance.now();
       const cpu0 = process.cpuUsage();
-      store.commitPage({ connectorId, records: page, checkpoint: { next: i + PAGE } });
+      store.commitPage(withStates({ connectorId, records: page, checkpoint: { next: i + PAGE } }));
       const cpu = process.cpuUsage(cpu0);
       const g2 = performance.now();
       storeCpuUs += cpu.user + cpu.system;
@@ -311,21 +312,20 @@ async function main() {
     out.insertCpuMicrosPerRecord = Math.round(storeCpuUs / inserted);
     out.generateSeconds = +(genMs / 1000).toFixed(1);
     out.avgDocBytes = Math.round(bytes / Math.max(1, Math.ceil(inserted / 20_000) * PAGE));
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Closing the last connection checkpoints the WAL into the database and removes it.
+    store.close();
+    store = openFill();
     have = N;
   }
   out.dbBytes = dirBytes(DIR);
   out.dbMBPerMillion = Math.round((out.dbBytes as number) / 1e6 / (have / 1e6));
 
   const DAY = 86_400_000;
-  // Look up values that exist (random rows), so the equality query finds something.
-  const maxRow = store.db.prepare('SELECT max(rowid) FROM syslog').pluck().get() as number;
+  // Look up values that exist (records spread over the index), so the equality query finds something.
   const cves = Array.from({ length: RUNS + 1 }, (_, k) => {
-    const doc = store.db
-      .prepare('SELECT doc FROM syslog WHERE rowid >= ? LIMIT 1')
-      .pluck()
-      .get(1 + Math.floor((((k * 7919) % 1000) / 1000) * maxRow)) as string;
-    return (JSON.parse(doc) as { vulnerability_id: string }).vulnerability_id;
+    const offset = Math.floor((((k * 7919) % 1000) / 1000) * have);
+    const [r] = store.index.search({ limit: 1, offset, sort: 'write_time:asc' }).records;
+    return (r as unknown as { vulnerability_id: string }).vulnerability_id;
   });
   const queries: { name: string; run: (k: number) => unknown }[] = [
     {

@@ -17,7 +17,7 @@ import {
   type SearchFilter,
   type Store,
 } from '../../src/store/index.js';
-import { testRecord } from '../support/records.js';
+import { testRecord, withStates } from '../support/records.js';
 
 /** A fresh, empty store of the backend under test, and how to dispose of it. */
 export interface OpenedStore {
@@ -26,12 +26,40 @@ export interface OpenedStore {
 }
 export type StoreFactory = () => Promise<OpenedStore>;
 
+/** A page as the tests write it: the state updates default to the records' (withStates). */
+export type TestPage = Omit<CommitPageInput, 'states'> & Partial<Pick<CommitPageInput, 'states'>>;
+
 /**
- * The commit path of the runner (src/pipeline/runner.ts): pages prepared one by one, committed
- * as one group. A change of that contract is made here only.
+ * The commit path of the runner (src/pipeline/runner.ts): the pages written one by one to a
+ * page sink of their connector, committed as one group by `finish`. A change of that contract
+ * is made here only.
  */
-export function commit(store: Store, pages: readonly CommitPageInput[]): Promise<CommitPageResult> {
-  return store.commitPreparedAsync(pages.map((p) => store.preparePage(p)));
+export async function commit(store: Store, pages: readonly TestPage[]): Promise<CommitPageResult> {
+  const { connectorId, runId } = pages[0]!;
+  if (pages.some((p) => p.connectorId !== connectorId || p.runId !== runId)) {
+    throw new Error('commit(): one connector and run per group');
+  }
+  const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+  const sink = store.pageSink({
+    connectorId,
+    ...(runId !== undefined ? { runId } : {}),
+    commitRecords: Infinity,
+    commitDelayMs: 0,
+    onCommitted: (c) => {
+      total.stored += c.stored;
+      total.duplicates += c.duplicates;
+      total.storedIds.push(...c.storedIds);
+    },
+  });
+  try {
+    for (const { connectorId: _c, runId: _r, ...page } of pages) {
+      await sink.write(page.states ? { ...page, states: page.states } : withStates(page));
+    }
+    await sink.finish();
+  } finally {
+    sink.cancel();
+  }
+  return total;
 }
 
 /** 2026-01-01T00:00:00Z */
@@ -182,11 +210,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         ]);
         const before = s.runs.get(run);
 
-        // A page of a connector that does not exist (deleted meanwhile) fails the group it is in.
+        // The pages of a connector that does not exist (deleted meanwhile) are refused.
         const good = [1, 2].map((i) => version(w, { key: `k${i}`, finding: `f${i}`, timestamp: T0 + i }));
         await expect(
           commit(s, [
-            { connectorId: w.rootA, records: good, checkpoint: { token: 'p1' }, runId: run },
+            { connectorId: 'no-such-connector', records: good, checkpoint: { token: 'p1' } },
             {
               connectorId: 'no-such-connector',
               records: [version(w, { key: 'kx', finding: 'fx', timestamp: T0 })],
@@ -281,12 +309,196 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.findings.get(w.acmeId, arn('f1'))?.status).toBe('ACTIVE');
         expect(s.findings.countByStatus(w.rootA)).toEqual({});
         expect(s.findings.countByStatus(w.rootB)).toEqual({ SUPPRESSED: 1 });
-        expect([...s.findings.iterate()].map((f) => [f.tenantId, f.status]).sort()).toEqual(
-          [
-            ['root', 'SUPPRESSED'],
-            [w.acmeId, 'ACTIVE'],
-          ].sort(),
+        for (const [tenantId, status] of [
+          ['root', 'SUPPRESSED'],
+          [w.acmeId, 'ACTIVE'],
+        ] as const) {
+          expect(s.findings.page({ tenantId }).map((f) => [f.key, f.status])).toEqual([[arn('f1'), status]]);
+        }
+      });
+    });
+
+    describe('page sink: group commit with checkpoint', () => {
+      it("commits groups of commitRecords with the last page's checkpoint; finish stores the rest once", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const groups: { pages: number; stored: number; checkpoint: unknown }[] = [];
+        const sink = s.pageSink({
+          connectorId: w.rootA,
+          runId: run,
+          commitRecords: 4,
+          commitDelayMs: 0,
+          onCommitted: (c) =>
+            void groups.push({ pages: c.pages, stored: c.stored, checkpoint: s.checkpoints.get(w.rootA) }),
+        });
+        const recs = Array.from({ length: 10 }, (_, i) =>
+          version(w, { key: `s${i}`, finding: `sf${i}`, timestamp: T0 + i }),
         );
+        for (let p = 0; p < 5; p++) {
+          const records = recs.slice(p * 2, p * 2 + 2);
+          await sink.write(withStates({ records, checkpoint: { page: p }, counts: { received: 2 } }));
+        }
+        await sink.finish();
+        expect(groups).toEqual([
+          { pages: 2, stored: 4, checkpoint: { page: 1 } },
+          { pages: 2, stored: 4, checkpoint: { page: 3 } },
+          { pages: 1, stored: 2, checkpoint: { page: 4 } },
+        ]);
+        expect(s.index.size()).toBe(10);
+        expect(s.runs.get(run)).toMatchObject({ pages: 5, received: 10, stored: 10, duplicates: 0 });
+        expect(s.findings.get('root', arn('sf9'))?.recordId).toBe(recs[9]!._id);
+        // Exactly once: the same pages through a new sink are duplicates, the checkpoint moves on.
+        const again = s.pageSink({ connectorId: w.rootA, commitRecords: 1000, commitDelayMs: 0 });
+        await again.write(withStates({ records: recs, checkpoint: { page: 5 } }));
+        await again.finish();
+        expect(s.index.size()).toBe(10);
+        expect(s.checkpoints.get(w.rootA)).toEqual({ page: 5 });
+      });
+
+      it('a failed commit keeps the groups committed before it, and fails the next write and finish', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const sink = s.pageSink({ connectorId: w.rootA, commitRecords: 2, commitDelayMs: 0 });
+        const good = [0, 1].map((i) => version(w, { key: `g${i}`, finding: `gf${i}`, timestamp: T0 + i }));
+        await sink.write(withStates({ records: good, checkpoint: { page: 0 } }));
+        // A record the index cannot hold (no event time): its group fails as a whole.
+        const bad = {
+          ...version(w, { key: 'b0', finding: 'bf0', timestamp: T0 }),
+          timestamp: undefined,
+        } as unknown as InterflowRecord;
+        const next = version(w, { key: 'g2', finding: 'gf2', timestamp: T0 + 2 });
+        const failed = sink
+          .write(withStates({ records: [next, bad], checkpoint: { page: 1 } }))
+          .then(() => sink.finish());
+        await expect(failed).rejects.toBeInstanceOf(CodedError);
+        await expect(sink.write(withStates({ records: [], checkpoint: { page: 2 } }))).rejects.toBeInstanceOf(
+          CodedError,
+        );
+        await expect(sink.finish()).rejects.toBeInstanceOf(CodedError);
+        sink.cancel();
+        expect(sortedIds(s.index.search({ limit: 0 }).records)).toEqual(sortedIds(good));
+        expect(s.checkpoints.get(w.rootA)).toEqual({ page: 0 });
+        expect(s.findings.get('root', arn('gf2'))).toBeUndefined();
+      });
+
+      it("with docs: the stored records' JSON texts (not the duplicates), as stored", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const [a, b] = [0, 1].map((i) => version(w, { key: `d${i}`, finding: `df${i}`, timestamp: T0 + i }));
+        await commit(s, [{ connectorId: w.rootA, records: [a!] }]);
+        const docs: string[] = [];
+        const sink = s.pageSink({
+          connectorId: w.rootA,
+          docs: true,
+          commitDelayMs: 0,
+          onCommitted: (c) => void docs.push(...(c.docs ?? [])),
+        });
+        await sink.write(withStates({ records: [a!, b!] }));
+        await sink.finish();
+        expect(docs.map((d) => JSON.parse(d) as unknown)).toEqual([b]);
+      });
+    });
+
+    describe('current state by key, health, users and sessions', () => {
+      it("findings.page walks a tenant's states in key order (keyset); oldestUpdatedAt; index.has per tenant", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const recs = ['c', 'a', 'b'].map((k, i) =>
+          version(w, {
+            key: `p${k}`,
+            finding: k,
+            timestamp: T0 + i * HOUR,
+            status: i === 1 ? 'ACTIVE' : 'CLOSED',
+          }),
+        );
+        await commit(s, [{ connectorId: w.rootA, records: recs }]);
+        const first = s.findings.page({ tenantId: 'root', limit: 2 });
+        expect(first.map((f) => f.key)).toEqual([arn('a'), arn('b')]);
+        const rest = s.findings.page({ tenantId: 'root', after: first[1]!.key });
+        expect(rest.map((f) => f.key)).toEqual([arn('c')]);
+        expect(s.findings.page({ tenantId: 'root', connectorId: w.rootB })).toEqual([]);
+        expect(s.findings.page({ tenantId: w.acmeId })).toEqual([]);
+        expect(s.findings.oldestUpdatedAt({ tenantId: 'root', status: 'CLOSED' })).toBe(T0);
+        expect(s.findings.oldestUpdatedAt({ tenantId: 'root', connectorId: w.rootA, status: 'ACTIVE' })).toBe(
+          T0 + HOUR,
+        );
+        expect(s.findings.oldestUpdatedAt({ tenantId: w.acmeId, status: 'CLOSED' })).toBeUndefined();
+        expect(s.index.has(recs[0]!._id, 'root')).toBe(true);
+        expect(s.index.has(recs[0]!._id, w.acmeId)).toBe(false);
+        expect(s.index.has('no-such-id', 'root')).toBe(false);
+      });
+
+      it('ping answers while the store is open', async () => {
+        const w = await fresh();
+        expect(() => w.store.ping()).not.toThrow();
+      });
+
+      it('users: stored without their password hash except through credentials; names are unique', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const u = s.users.insert(
+          { id: 'u1', username: 'alice', passwordHash: 'hash-1', role: 'analyst', tenantId: w.acmeId },
+          T0,
+        );
+        expect(u).toEqual({
+          id: 'u1',
+          username: 'alice',
+          role: 'analyst',
+          tenantId: w.acmeId,
+          createdAt: T0,
+          updatedAt: T0,
+        });
+        expect(
+          s.users.insert(
+            { id: 'u2', username: 'alice', passwordHash: 'h', role: 'analyst', tenantId: 'root' },
+            T0,
+          ),
+        ).toBeUndefined();
+        s.users.insert(
+          { id: 'u3', username: 'bob', passwordHash: 'hash-3', role: 'root_admin', tenantId: 'root' },
+          T0,
+        );
+        expect(s.users.count()).toBe(2);
+        expect(s.users.list().map((x) => x.username)).toEqual(['alice', 'bob']);
+        expect(s.users.list(w.acmeId).map((x) => x.username)).toEqual(['alice']);
+        expect(JSON.stringify(s.users.list())).not.toContain('hash-');
+        expect(s.users.getByUsername('bob')?.id).toBe('u3');
+        expect(s.users.credentials('alice')).toEqual({ user: u, passwordHash: 'hash-1' });
+        expect(s.users.credentials('nobody')).toBeUndefined();
+        expect(s.users.delete('u3')).toBe(true);
+        expect(s.users.delete('u3')).toBe(false);
+        expect(s.users.get('u3')).toBeUndefined();
+      });
+
+      it("sessions: found by token hash until they expire; a new password ends the user's sessions", async () => {
+        const w = await fresh();
+        const s = w.store;
+        s.users.insert(
+          { id: 'u1', username: 'alice', passwordHash: 'h1', role: 'analyst', tenantId: 'root' },
+          T0,
+        );
+        const session = {
+          tokenHash: 't1',
+          userId: 'u1',
+          csrfToken: 'x',
+          createdAt: T0,
+          expiresAt: T0 + HOUR,
+        };
+        s.sessions.insert(session);
+        s.sessions.insert({ ...session, tokenHash: 't2', expiresAt: T0 + 2 * HOUR });
+        expect(s.sessions.get('t1')).toEqual(session);
+        expect(s.sessions.purgeExpired(T0 + HOUR)).toBe(1);
+        expect(s.sessions.get('t1')).toBeUndefined();
+        s.sessions.delete('t2');
+        expect(s.sessions.get('t2')).toBeUndefined();
+        s.sessions.insert({ ...session, tokenHash: 't3' });
+        s.users.setPasswordHash('u1', 'h2', T0 + 5);
+        expect(s.sessions.get('t3')).toBeUndefined();
+        expect(s.users.credentials('alice')).toMatchObject({
+          passwordHash: 'h2',
+          user: { updatedAt: T0 + 5 },
+        });
       });
     });
 

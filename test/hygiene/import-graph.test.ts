@@ -1,7 +1,9 @@
 // The import graph of src/ and web/src/: no cycles (type-only imports count: they tie the modules
 // together just the same), the web bundle takes nothing from the store, and every module of src/
 // is part of the product (reachable from the CLI or a worker thread's entry): test support lives
-// under test/, where the build does not look.
+// under test/, where the build does not look. The storage boundary: only src/store/ reaches the
+// SQLite engine (better-sqlite3, src/store/sqlite/), and the query language (src/search/) knows
+// no store.
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -31,6 +33,70 @@ function importsOf(file: string): string[] {
   }
   return out;
 }
+
+/** Every .ts/.tsx file under `dir`, tests included. */
+function allFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') out.push(...allFiles(full));
+    } else if (/\.tsx?$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+/**
+ * What a file imports: bare specifiers as written ('better-sqlite3'), relative ones as the
+ * path they point at, relative to the repository without extension ('src/store/sqlite/store').
+ */
+function specifiersOf(file: string): string[] {
+  const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+  return info.importedFiles.map((ref) =>
+    ref.fileName.startsWith('.')
+      ? path
+          .relative(root, path.resolve(path.dirname(file), ref.fileName))
+          .split(path.sep)
+          .join('/')
+          .replace(/\.(js|ts|tsx)$/, '')
+      : ref.fileName,
+  );
+}
+
+/** 'file -> import' for each import of `imports` (file -> specifiers) that `bad` flags, unless `allowed(file)`. */
+function violations(
+  imports: Map<string, string[]>,
+  bad: (spec: string) => boolean,
+  allowed: (file: string) => boolean,
+): string[] {
+  return [...imports].flatMap(([f, specs]) =>
+    allowed(f) ? [] : specs.filter(bad).map((s) => `${f} -> ${s}`),
+  );
+}
+
+function importsUnder(dirs: string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (const f of allFiles(path.join(root, dir))) {
+      m.set(path.relative(root, f).split(path.sep).join('/'), specifiersOf(f));
+    }
+  }
+  return m;
+}
+
+/** The SQLite engine: the driver and the backend's folder. */
+const sqliteEngine = (spec: string) =>
+  spec === 'better-sqlite3' || spec.startsWith('better-sqlite3/') || spec.startsWith('src/store/sqlite/');
+/**
+ * Who may reach it: the store itself; the test helper that inspects the database file as an
+ * artefact; the builder of the previous release's data directory (it runs that release's
+ * migrations); the engine's benchmarks.
+ */
+const mayUseEngine = (f: string) =>
+  f.startsWith('src/store/') ||
+  f === 'test/support/store-file.ts' ||
+  f === 'test/support/legacy-store.ts' ||
+  f.startsWith('test/bench/');
 
 function graph(dirs: string[]): Map<string, string[]> {
   const g = new Map<string, string[]>();
@@ -100,14 +166,52 @@ describe('import graph', () => {
     expect(bad).toEqual([]);
   });
 
+  it('the boundary rules flag a violation when there is one', () => {
+    const imports = new Map([
+      ['src/api/app.ts', ['better-sqlite3', 'src/store/index']],
+      ['src/cli/x.ts', ['src/store/sqlite/store']],
+      ['src/store/sqlite/store.ts', ['better-sqlite3']],
+      ['src/search/parser.ts', ['src/store/types']],
+    ]);
+    expect(violations(imports, sqliteEngine, mayUseEngine)).toEqual([
+      'src/api/app.ts -> better-sqlite3',
+      'src/cli/x.ts -> src/store/sqlite/store',
+    ]);
+    expect(
+      violations(
+        imports,
+        (s) => s.startsWith('src/store/'),
+        (f) => !f.startsWith('src/search/'),
+      ),
+    ).toEqual(['src/search/parser.ts -> src/store/types']);
+  });
+
+  it('only src/store/ reaches the SQLite engine (better-sqlite3, src/store/sqlite/): tests included', () => {
+    const imports = importsUnder(['src', 'web/src', 'test', 'emulator']);
+    expect(imports.size).toBeGreaterThan(100);
+    expect(violations(imports, sqliteEngine, mayUseEngine)).toEqual([]);
+  });
+
+  it('src/search/ (the query language) imports nothing from src/store/', () => {
+    const imports = importsUnder(['src/search']);
+    expect(imports.size).toBeGreaterThan(0);
+    expect(
+      violations(
+        imports,
+        (s) => s.startsWith('src/store/') || s === 'src/store',
+        () => false,
+      ),
+    ).toEqual([]);
+  });
+
   it('every module of src/ is reachable from the CLI or a store worker (nothing test-only ships)', () => {
     const g = graph(['src']);
     // The worker threads are started by file name (spawn-worker.ts), not imported; errors-doc.ts
     // is run as a script (`npx tsx src/core/errors-doc.ts > docs/errors.md`).
     const entries = [
       'src/cli/main.ts',
-      'src/store/writer-worker.ts',
-      'src/store/search-worker.ts',
+      'src/store/sqlite/writer-worker.ts',
+      'src/store/sqlite/search-worker.ts',
       'src/core/errors-doc.ts',
     ].map((f) => path.join(root, f));
     const seen = reachable(g, entries);

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { DB_FILE, openStore } from '../../src/store/index.js';
@@ -23,6 +22,7 @@ import {
   spawnCli,
   writeConfigFile,
 } from './collect-helpers.js';
+import { withStoreFile } from '../support/store-file.js';
 
 let emu: Emulator;
 let dir: string;
@@ -193,12 +193,10 @@ describe('inspector-connector collect', () => {
       for (;;) {
         if (fs.existsSync(dbFile)) {
           try {
-            const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-            try {
-              stored = (db.prepare('SELECT count(*) AS n FROM syslog').get() as { n: number }).n;
-            } finally {
-              db.close();
-            }
+            stored = withStoreFile(
+              data,
+              (db) => db.prepare('SELECT count(*) FROM syslog').pluck().get() as number,
+            );
           } catch {
             stored = 0; // schema not created yet
           }

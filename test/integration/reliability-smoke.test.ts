@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../support/api.js';
 import { openStore } from '../../src/store/index.js';
@@ -22,6 +21,7 @@ import {
   writeConfig,
   type EmulatorProcess,
 } from '../reliability/helpers.js';
+import { withStoreFile } from '../support/store-file.js';
 
 const upper = (n: number) =>
   Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('');
@@ -148,14 +148,20 @@ describe('reliability smoke: no secret anywhere after a full run; reconcile', ()
       auth: { method: 'iam_role', ...SOURCE, roleArn: 'arn:aws:iam::123456789012:role/InspectorReadOnly' },
       initialLookbackDays: 3650,
     });
-    const db = new Database(path.join(data, 'inspector-connector.db'));
-    const gone = db
-      .prepare(
-        `SELECT id, json_extract(doc, '$.aws_inspector.findingArn') AS arn FROM syslog ORDER BY rowid LIMIT 3`,
-      )
-      .all() as { id: string; arn: string }[];
-    for (const g of gone) db.prepare('DELETE FROM syslog WHERE id = ?').run(g.id);
-    db.close();
+    // Records lost behind the store's back (a damaged file): reconcile must report them.
+    const gone = withStoreFile(
+      data,
+      (db) => {
+        const rows = db
+          .prepare(
+            `SELECT id, json_extract(doc, '$.aws_inspector.findingArn') AS arn FROM syslog ORDER BY rowid LIMIT 3`,
+          )
+          .all() as { id: string; arn: string }[];
+        for (const g of rows) db.prepare('DELETE FROM syslog WHERE id = ?').run(g.id);
+        return rows;
+      },
+      { write: true },
+    );
     const r = await runCli(['reconcile', '--config', cfg, '--data', data, '--json']);
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout) as {

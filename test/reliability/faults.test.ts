@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   P,
@@ -23,6 +22,7 @@ import {
 import { awsVersions, compare } from './verify.js';
 import { signedListFindings, wireFilter } from '../bench/signed-fetch.js';
 import { EMULATOR_KEYS } from '../bench/lib.js';
+import { withStoreFile } from '../support/store-file.js';
 
 let emu: EmulatorProcess | undefined;
 let dir: string | undefined;
@@ -153,15 +153,15 @@ describe('faults', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ERR_BAD_RESPONSE/);
     // Nothing half-written: the index holds exactly the first pages of the stored query, in order.
-    const db = new Database(path.join(s.data, 'inspector-connector.db'), { readonly: true });
-    const cp = JSON.parse(db.prepare('SELECT data FROM checkpoints').pluck().get() as string) as {
-      queue: { filterCriteria: Record<string, unknown[]> }[];
-    };
-    const arns = db
-      .prepare(`SELECT json_extract(doc, '$.aws_inspector.findingArn') FROM syslog ORDER BY rowid`)
-      .pluck()
-      .all() as string[];
-    db.close();
+    const { cp, arns } = withStoreFile(s.data, (db) => ({
+      cp: JSON.parse(db.prepare('SELECT data FROM checkpoints').pluck().get() as string) as {
+        queue: { filterCriteria: Record<string, unknown[]> }[];
+      },
+      arns: db
+        .prepare(`SELECT json_extract(doc, '$.aws_inspector.findingArn') FROM syslog ORDER BY rowid`)
+        .pluck()
+        .all() as string[],
+    }));
     expect(arns.length).toBe(ok);
     expect(arns.length % 100).toBe(0);
     await fetch(`${s.emu.url}/__emulator/faults`, { method: 'DELETE' });
@@ -201,14 +201,16 @@ describe('faults', () => {
     });
     const r = await s.collect();
     expect(r.code, r.stderr).toBe(0);
-    const db = new Database(path.join(s.data, 'inspector-connector.db'), { readonly: true });
     const doc = JSON.parse(
-      db
-        .prepare(`SELECT doc FROM syslog WHERE json_extract(doc, '$.aws_inspector.findingArn') = ?`)
-        .pluck()
-        .get(arn) as string,
+      withStoreFile(
+        s.data,
+        (db) =>
+          db
+            .prepare(`SELECT doc FROM syslog WHERE json_extract(doc, '$.aws_inspector.findingArn') = ?`)
+            .pluck()
+            .get(arn) as string,
+      ),
     ) as { aws_inspector: Record<string, unknown> };
-    db.close();
     expect(doc.aws_inspector.type).toBe('QUANTUM_VULNERABILITY');
     expect(doc.aws_inspector.futureMember).toEqual({ nested: ['kept'] });
     expect((doc.aws_inspector.resources as { details: unknown }[])[0]!.details).toEqual({ qubits: 1024 });

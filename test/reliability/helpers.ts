@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { cliRunner } from '../support/cli.js';
+import { withStoreFile } from '../support/store-file.js';
 
 export { ROOT, EMULATOR_KEYS, startEmulatorProcess, tempDir, writeConfig } from '../bench/lib.js';
 export type { EmulatorProcess } from '../bench/lib.js';
@@ -40,33 +40,28 @@ export interface IndexVersion {
  * tenant `tenantId`'s records when it is given.
  */
 export function indexVersions(dataDir: string, tenantId?: string): IndexVersion[] {
-  const db = new Database(path.join(dataDir, 'inspector-connector.db'), {
-    readonly: true,
-    fileMustExist: true,
-  });
-  try {
-    return db
-      .prepare(
-        `SELECT json_extract(doc, '$.aws_inspector.findingArn') AS findingArn, timestamp AS updatedAt, id
-           FROM syslog WHERE @tenantId IS NULL OR tenantid = @tenantId ORDER BY rowid`,
-      )
-      .all({ tenantId: tenantId ?? null }) as IndexVersion[];
-  } finally {
-    db.close();
-  }
+  return withStoreFile(
+    dataDir,
+    (db) =>
+      db
+        .prepare(
+          `SELECT json_extract(doc, '$.aws_inspector.findingArn') AS findingArn, timestamp AS updatedAt, id
+             FROM syslog WHERE @tenantId IS NULL OR tenantid = @tenantId ORDER BY rowid`,
+        )
+        .all({ tenantId: tenantId ?? null }) as IndexVersion[],
+  );
 }
 
 export function tableCount(dataDir: string, table: string): number {
   const file = path.join(dataDir, 'inspector-connector.db');
   if (!fs.existsSync(file)) return 0;
-  let db: Database.Database | undefined;
   try {
-    db = new Database(file, { readonly: true });
-    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    return withStoreFile(
+      dataDir,
+      (db) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number,
+    );
   } catch {
     return 0; // not migrated yet (the process is starting)
-  } finally {
-    db?.close();
   }
 }
 

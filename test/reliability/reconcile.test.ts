@@ -16,6 +16,7 @@ import {
   writeConfig,
   type EmulatorProcess,
 } from './helpers.js';
+import { withStates } from '../support/records.js';
 
 interface Report {
   match: boolean;
@@ -84,7 +85,7 @@ describe('reconcile against the emulator', () => {
           writeTime: Date.now(),
         },
       );
-      store.commitPage({ connectorId: c.id, records: [rec] });
+      store.commitPage(withStates({ connectorId: c.id, records: [rec] }));
     } finally {
       store.close();
     }

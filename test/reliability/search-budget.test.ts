@@ -11,6 +11,7 @@ import { openStore } from '../../src/store/index.js';
 import { makeRecord } from '../bench/store-bench.js';
 import { startServe, type Served } from '../support/cli.js';
 import { PROFILE, TEST_KEY, sleep, spawnCli, tempDir } from './helpers.js';
+import { withStates } from '../support/records.js';
 
 const RECORDS = PROFILE === 'full' ? 200_000 : 50_000;
 const PASSWORD = 'reliability-Search-budget-9x2k';
@@ -57,7 +58,7 @@ describe(`the worst-case query (${RECORDS} records, the real serve process)`, ()
     });
     for (let i = 0; i < RECORDS; i += 1000) {
       const records = Array.from({ length: Math.min(1000, RECORDS - i) }, (_, k) => makeRecord(i + k, c.id));
-      store.commitPage({ connectorId: c.id, records, checkpoint: { next: i } });
+      store.commitPage(withStates({ connectorId: c.id, records, checkpoint: { next: i } }));
     }
     store.close();
   }, 600_000);

@@ -45,21 +45,25 @@ describe(`a slow store (${P.slowStoreFindings} findings, +${DELAY_MS} ms per com
       const real = openStore({ dataDir: data, key: Buffer.alloc(32, 5), writerThread: mode === 'writer' });
       const block = new Int32Array(new SharedArrayBuffer(4));
       let committed = 0;
+      // Each commit is answered DELAY_MS late (the sink waits for onCommitted before it posts
+      // the next one): the store's commits take that much longer, as seen by the collector.
       const slow: Store = {
         ...real,
-        async commitPreparedAsync(pages, o) {
-          const n = pages.reduce((k, p) => k + p.rows.length, 0);
-          if (mode === 'inline') {
-            // A blocking delay, like a slow disk under better-sqlite3 (synchronous by design).
-            Atomics.wait(block, 0, 0, DELAY_MS);
-          } else {
-            // A slow disk under the writer thread: this thread goes on meanwhile.
-            await new Promise((r) => setTimeout(r, DELAY_MS));
-          }
-          const r = await real.commitPreparedAsync(pages, o);
-          committed += n;
-          return r;
-        },
+        pageSink: (o) =>
+          real.pageSink({
+            ...o,
+            async onCommitted(c) {
+              if (mode === 'inline') {
+                // A blocking delay, like a slow disk under better-sqlite3 (synchronous by design).
+                Atomics.wait(block, 0, 0, DELAY_MS);
+              } else {
+                // A slow disk under the writer thread: this thread goes on meanwhile.
+                await new Promise((r) => setTimeout(r, DELAY_MS));
+              }
+              committed += c.stored + c.duplicates;
+              await o.onCommitted?.(c);
+            },
+          }),
       };
       const id = real.connectors.create(
         {

@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   P,
@@ -20,6 +19,7 @@ import {
   type IndexVersion,
 } from './helpers.js';
 import { awsVersions } from './verify.js';
+import { withStoreFile } from '../support/store-file.js';
 
 const N = P.faultFindings;
 let emu: EmulatorProcess;
@@ -36,17 +36,14 @@ afterAll(async () => {
 
 /** Per tenant name: its records' versions, and its findings' current status. */
 function tenantView(data: string, tenant: string): { versions: IndexVersion[]; status: Map<string, string> } {
-  const db = new Database(path.join(data, 'inspector-connector.db'), { readonly: true, fileMustExist: true });
-  try {
+  return withStoreFile(data, (db) => {
     const id = db.prepare('SELECT id FROM tenants WHERE name = ?').pluck().get(tenant) as string;
-    const rows = db.prepare('SELECT finding_arn, status FROM findings WHERE tenantid = ?').raw().all(id) as [
+    const rows = db.prepare('SELECT state_key, status FROM findings WHERE tenantid = ?').raw().all(id) as [
       string,
       string,
     ][];
     return { versions: indexVersions(data, id), status: new Map(rows) };
-  } finally {
-    db.close();
-  }
+  });
 }
 
 describe(`two tenants, one emulator (${N} findings)`, () => {

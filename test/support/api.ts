@@ -79,7 +79,7 @@ export async function testEnv(
       },
     }),
   );
-  const users = usersRepo(store.db, { now: () => Date.now() });
+  const users = usersRepo(store, { now: () => Date.now() });
   await ensureAdmin(users, { INSPECTOR_CONNECTOR_ADMIN_PASSWORD: ADMIN_PASSWORD });
   const scheduler = overrides.scheduler ?? recordingScheduler();
   const app = await buildApp({

@@ -8,11 +8,11 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { InterflowRecord } from '../../src/core/record.js';
-import { recordTerms } from '../../src/search/terms.js';
-import { configureConnection } from '../../src/store/connection.js';
-import { createShardTable } from '../../src/store/fts-shards.js';
+import { recordTerms } from '../../src/store/sqlite/terms.js';
+import { configureConnection } from '../../src/store/sqlite/connection.js';
+import { createShardTable } from '../../src/store/sqlite/fts-shards.js';
 import { DB_FILE } from '../../src/store/index.js';
-import { migrate, migrations } from '../../src/store/migrations.js';
+import { migrate, migrations } from '../../src/store/sqlite/migrations.js';
 
 export interface V9DataDir {
   /** Tenants besides Root (which migration 1 creates). */

@@ -1,5 +1,6 @@
 /** Interflow records for tests: the fields every record has, overridden per test. */
 import type { InterflowRecord } from '../../src/core/record.js';
+import { findingState } from '../../src/connectors/aws-inspector/map.js';
 
 export function testRecord(
   processor: { id: string; name: string },
@@ -21,4 +22,14 @@ export function testRecord(
     severity: 50,
     ...over,
   };
+}
+
+/**
+ * A page with its records' state updates, as the runner gives them (Amazon Inspector's: the
+ * finding ARN, status and severity under `aws_inspector`).
+ */
+export function withStates<T extends { records: readonly InterflowRecord[] }>(
+  page: T,
+): T & { states: NonNullable<ReturnType<typeof findingState>>[] } {
+  return { ...page, states: page.records.flatMap((r) => findingState(r) ?? []) };
 }

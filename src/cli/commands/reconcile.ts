@@ -16,15 +16,14 @@ import {
   type ReconcileReport,
 } from '../../connectors/aws-inspector/reconcile.js';
 import { parseTime } from '../../core/time.js';
-import { openStore, type Store } from '../../store/index.js';
+import { openStore, type FindingState, type Store } from '../../store/index.js';
 import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
 
 /**
- * The index side of reconcile for one connector, on the store's SQLite connection: its
- * tenant's records (ids are per tenant: any connector of the tenant may have stored a version)
- * and its tenant's current state of each finding; the findings listed for "unexpected" are
- * those whose current state this connector wrote last (another connector of the tenant may
- * read another account).
+ * The index side of reconcile for one connector, from the store: its tenant's records (ids are
+ * per tenant: any connector of the tenant may have stored a version) and its tenant's current
+ * state of each finding; the findings listed for "unexpected" are those whose current state
+ * this connector wrote last (another connector of the tenant may read another account).
  */
 export function storeReconcileIndex(
   store: Store,
@@ -39,35 +38,28 @@ export function storeReconcileIndex(
       oldestClosed: () => undefined,
     };
   }
-  const db = store.db;
-  const hasRecord = db.prepare('SELECT 1 FROM syslog WHERE id = ? AND tenantid = ?').pluck();
-  const one = db.prepare(
-    `SELECT finding_arn AS findingArn, status, updated_at AS updatedAt FROM findings
-      WHERE tenantid = ? AND finding_arn = ?`,
-  );
-  // Keyset pages, not one open cursor: reconcile queries the DB while it walks the findings.
-  const page = db.prepare(
-    `SELECT finding_arn AS findingArn, status, updated_at AS updatedAt FROM findings
-      WHERE tenantid = ? AND connector_id = ? AND finding_arn > ? ORDER BY finding_arn LIMIT 1000`,
-  );
-  const oldest = db
-    .prepare(
-      `SELECT min(updated_at) FROM findings WHERE tenantid = ? AND connector_id = ? AND status = 'CLOSED'`,
-    )
-    .pluck();
+  const state = (f: FindingState): IndexFindingState => ({
+    findingArn: f.key,
+    status: f.status,
+    updatedAt: f.updatedAt,
+  });
   return {
-    hasRecord: (id) => hasRecord.get(id, tenantId) !== undefined,
-    finding: (arn) => one.get(tenantId, arn) as IndexFindingState | undefined,
+    hasRecord: (id) => store.index.has(id, tenantId),
+    finding: (arn) => {
+      const f = store.findings.get(tenantId, arn);
+      return f && state(f);
+    },
     *findings() {
+      // Keyset pages, not one open cursor: reconcile uses the store while it walks the findings.
       let after = '';
       for (;;) {
-        const rows = page.all(tenantId, connectorId, after) as IndexFindingState[];
-        yield* rows;
+        const rows = store.findings.page({ tenantId, connectorId, after, limit: 1000 });
+        yield* rows.map(state);
         if (rows.length < 1000) return;
-        after = rows[rows.length - 1]!.findingArn;
+        after = rows[rows.length - 1]!.key;
       }
     },
-    oldestClosed: () => (oldest.get(tenantId, connectorId) as number | null) ?? undefined,
+    oldestClosed: () => store.findings.oldestUpdatedAt({ tenantId, connectorId, status: 'CLOSED' }),
   };
 }
 

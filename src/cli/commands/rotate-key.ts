@@ -1,6 +1,6 @@
 /**
  * `inspector-connector rotate-key [--data DIR] [--new-key-file FILE]`: re-encrypts every
- * connector secret under a new key in ONE transaction (store/keys.ts). The key is a file
+ * connector secret under a new key in ONE transaction (store/sqlite/keys.ts). The key is a file
  * (`DATA_DIR/secret.key`): the new key is generated (or read from FILE), written to
  * `secret.key.next`, and renamed over `secret.key` after the commit; an interrupted rotation is
  * completed (or undone) by the next serve/collect/rotate-key. The key is INSPECTOR_CONNECTOR_KEY:
@@ -18,7 +18,6 @@ import {
   lockDataDir,
   openStore,
   readKeyFile,
-  rotateStoreKey,
   type DataDirLock,
   type Store,
 } from '../../store/index.js';
@@ -55,12 +54,7 @@ export function rotateKeyCommand(opts: RotateCliOptions, env: NodeJS.ProcessEnv 
   try {
     lock = lockDataDir(opts.data, 'rotate-key');
     store = openStore({ dataDir: opts.data, logger, env });
-    const r = rotateStoreKey(store.db, {
-      dataDir: store.dataDir,
-      env,
-      logger,
-      ...(newKey ? { newKey } : {}),
-    });
+    const r = store.rotateKey(newKey ? { newKey } : {});
     process.stdout.write(
       `re-encrypted ${r.secrets} secrets of ${r.connectors} connectors under the new key\n` +
         (r.source === 'file'

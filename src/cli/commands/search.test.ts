@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InterflowRecord } from '../../core/record.js';
 import { openStore } from '../../store/index.js';
-import { testRecord } from '../../../test/support/records.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 let dir: string;
@@ -53,7 +53,7 @@ beforeAll(() => {
       },
     ),
   );
-  store.commitPage({ connectorId: c.id, records, checkpoint: null });
+  store.commitPage(withStates({ connectorId: c.id, records, checkpoint: null }));
   store.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,15 +3,21 @@
  *  [--time-field F] [--sort S] [--timeout MS] QUERY...`: records of the Syslog index matching a
  * Lucene-style query, as NDJSON, newest first (or just the number with --count). Exit 2 on a bad
  * query or bad option, 1 when the store cannot be read, 3 when the search ran past its time
- * budget (ERR_QUERY_TIMEOUT; the same budget as the server's, see search-pool.ts).
+ * budget (ERR_QUERY_TIMEOUT; the same budget as the server's, see store/sqlite/search-pool.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
-import { DB_FILE, openStore, type SearchOptions, type TimeField } from '../../store/index.js';
-import { parseSearchTimeout, searchTimeoutFromEnv } from '../../store/search-pool.js';
+import {
+  DB_FILE,
+  openStore,
+  parseSearchTimeout,
+  searchTimeoutFromEnv,
+  type SearchOptions,
+  type TimeField,
+} from '../../store/index.js';
 
 interface SearchCliOptions {
   data: string;

@@ -11,7 +11,7 @@ import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startupExitCode } from '../exit-codes.js';
-import { parseSearchTimeout } from '../../store/search-pool.js';
+import { parseSearchTimeout } from '../../store/index.js';
 
 export interface ServeCliOptions {
   data: string;

@@ -5,17 +5,20 @@
  * API and redacted from logs.
  */
 import { z } from 'zod';
-import { FieldsError, type FieldError } from '../../core/errors.js';
+import { FieldsError } from '../../core/errors.js';
+import { logFilter } from '../../core/log-filter.js';
+import { PRINTABLE_ASCII, notBlank } from '../../core/schema.js';
 import { REGIONS } from './regions.js';
 
-/** Printable ASCII only: the spec forbids multibyte characters in the name. */
-const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+// The zod issues -> field errors conversion every schema shares (cli/commands/test.ts and the
+// store's connectors repository import it from here).
+export { configIssues } from '../../core/schema.js';
+
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 /** C0 and C1 control characters and DEL: never part of a key; a pasted newline or tab is a mistake. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
-const notBlank = (s: string) => s.trim().length > 0;
 /** `${ENV:NAME}` lets a config file point at an environment variable instead of a secret. */
 export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
@@ -75,64 +78,6 @@ const endpointUrl = z
     error: 'must be an http(s) URL, e.g. https://inspector2.us-east-1.amazonaws.com',
   })
   .max(2048);
-
-export const logFilterOperators = [
-  'equals',
-  'not_equals',
-  'contains',
-  'not_contains',
-  'starts_with',
-  'ends_with',
-  'in',
-  'not_in',
-  'exists',
-  'not_exists',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-] as const;
-export type LogFilterOperator = (typeof logFilterOperators)[number];
-
-export const logFilterCondition = z
-  .object({
-    field: z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[A-Za-z0-9_@$:/-]+(\.[A-Za-z0-9_@$:/-]+)*$/, {
-        message: 'field must be a dotted path like aws_inspector.severity',
-      }),
-    operator: z.enum(logFilterOperators, {
-      error: `operator must be one of: ${logFilterOperators.join(', ')}`,
-    }),
-    values: z
-      .array(z.union([z.string().max(1024), z.number()]))
-      .max(100)
-      .default([]),
-  })
-  .strict();
-export type LogFilterCondition = z.infer<typeof logFilterCondition>;
-
-export const logFilter = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII' })
-      .refine(notBlank, { message: 'name must not be blank (only spaces)' }),
-    /** Tenant name the filter applies to; omitted = all tenants. */
-    tenant: z.string().min(1).max(64).optional(),
-    /** Optional log source (msg_origin.source), e.g. aws_inspector. */
-    logSource: z.string().min(1).max(64).optional(),
-    conditions: z
-      .array(logFilterCondition)
-      .min(1, 'a log filter needs at least 1 condition')
-      .max(10, 'a log filter has at most 10 conditions'),
-  })
-  .strict();
-export type LogFilter = z.infer<typeof logFilter>;
 
 export const connectorConfigSchema = z
   .object({
@@ -234,20 +179,6 @@ export function configSecrets(cfg: ConnectorConfig): string[] {
     if (typeof v === 'string' && v !== '') out.push(v);
   }
   return out;
-}
-
-/** All invalid fields at once, each named by its dotted path. */
-export function configIssues(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((i) => {
-    const base = i.path.map(String);
-    if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => ({
-        field: [...base, k].join('.'),
-        message: `unknown field ${k}: not allowed here`,
-      }));
-    }
-    return [{ field: base.join('.') || '(root)', message: i.message }];
-  });
 }
 
 /**

@@ -352,3 +352,24 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
   rec.aws_inspector = f;
   return rec;
 }
+
+/**
+ * The current-state update a mapped record carries (the store's RecordState): the finding is
+ * the thing a record is a version of, its ARN the state key. Undefined for a record without a
+ * finding ARN (nothing to keep a state for).
+ */
+export function findingState(
+  record: InterflowRecord,
+):
+  | { key: string; status: string | null; severity: string | null; updatedAt: number; recordId: string }
+  | undefined {
+  const f = record.aws_inspector as Record<string, unknown> | undefined;
+  if (!f || typeof f.findingArn !== 'string') return undefined;
+  return {
+    key: f.findingArn,
+    status: typeof f.status === 'string' ? f.status : null,
+    severity: typeof f.severity === 'string' ? f.severity : null,
+    updatedAt: record.timestamp,
+    recordId: record._id,
+  };
+}

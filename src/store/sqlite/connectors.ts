@@ -1,0 +1,329 @@
+/**
+ * Connectors: the non-secret configuration as JSON, the secret fields (SECRET_FIELDS) sealed
+ * one by one with AES-256-GCM, and the connector's status.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import {
+  connectorConfigSchema,
+  configIssues,
+  AUTH_SECRET_KEYS,
+  SECRET_FIELDS,
+  type ConnectorConfig,
+} from '../../connectors/aws-inspector/config.js';
+import { isUniqueViolation } from './connection.js';
+import { SecretUnreadableError, type SecretBox } from '../secrets.js';
+
+export const MASK = '********';
+
+export type ConnectorState = 'never_run' | 'ok' | 'failed';
+
+export interface ConnectorStatus {
+  state: ConnectorState;
+  lastError?: { code: string; message: string; at: number };
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+}
+
+export interface StoredConnector {
+  id: string;
+  name: string;
+  tenant: string;
+  active: boolean;
+  /** Secrets are "********" except from getDecrypted. */
+  config: ConnectorConfig;
+  status: ConnectorStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StatusPatch {
+  state?: ConnectorState;
+  /** null clears the last error. */
+  lastError?: { code: string; message: string; at: number } | null;
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  tenant: string;
+  active: number;
+  config: string;
+  secrets: string;
+  state: ConnectorState;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  last_success_at: number | null;
+  last_run_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** General-tab fields: fixed after create (the spec). */
+const IMMUTABLE = ['name', 'tenant'] as const;
+
+type Obj = Record<string, unknown>;
+
+function getPath(o: Obj, path: string): unknown {
+  let cur: unknown = o;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Obj)[k];
+  }
+  return cur;
+}
+
+function setPath(o: Obj, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let cur = o;
+  for (const k of keys.slice(0, -1)) {
+    if (cur[k] === null || typeof cur[k] !== 'object') return;
+    cur = cur[k] as Obj;
+  }
+  const last = keys[keys.length - 1]!;
+  if (value === undefined) delete cur[last];
+  else cur[last] = value;
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** The additional authenticated data of a sealed secret: its connector and field. */
+export const secretAad = (id: string, field: string): string => `${id}\u0000${field}`;
+
+export interface ConnectorsRepo {
+  create(input: unknown, opts?: { active?: boolean; id?: string }): StoredConnector;
+  get(id: string): StoredConnector | undefined;
+  /** Names are unique per tenant, case-insensitively; `tenant` defaults to the Root Tenant. */
+  getByName(name: string, tenant?: string): StoredConnector | undefined;
+  /** With the real secrets: for the collector and the Test only, never for a response or a log. */
+  getDecrypted(id: string): StoredConnector | undefined;
+  list(): StoredConnector[];
+  /** Partial config (+ optional `active`). Secrets absent, empty or "********" keep the stored value. */
+  update(id: string, patch: Obj): StoredConnector;
+  delete(id: string): boolean;
+  setActive(id: string, active: boolean): StoredConnector;
+  setStatus(id: string, patch: StatusPatch): StoredConnector;
+}
+
+export function connectorsRepo(
+  db: Database,
+  box: SecretBox,
+  clock: Clock,
+  tenantExists: (name: string) => boolean,
+): ConnectorsRepo {
+  const s = {
+    insert: db.prepare(
+      `INSERT INTO connectors (id, name, tenant, active, config, secrets, created_at, updated_at)
+       VALUES (@id, @name, @tenant, @active, @config, @secrets, @now, @now)`,
+    ),
+    get: db.prepare('SELECT * FROM connectors WHERE id = ?'),
+    getByName: db.prepare(
+      'SELECT * FROM connectors WHERE tenant = ? COLLATE NOCASE AND name = ? COLLATE NOCASE',
+    ),
+    list: db.prepare('SELECT * FROM connectors ORDER BY name'),
+    update: db.prepare(
+      'UPDATE connectors SET config = @config, secrets = @secrets, updated_at = @now WHERE id = @id',
+    ),
+    setActive: db.prepare('UPDATE connectors SET active = ?, updated_at = ? WHERE id = ?'),
+    delete: db.prepare('DELETE FROM connectors WHERE id = ?'),
+    setStatus: db.prepare(
+      `UPDATE connectors SET
+         state = coalesce(@state, state),
+         last_error_code = CASE WHEN @setError THEN @code ELSE last_error_code END,
+         last_error_message = CASE WHEN @setError THEN @message ELSE last_error_message END,
+         last_error_at = CASE WHEN @setError THEN @at ELSE last_error_at END,
+         last_success_at = coalesce(@lastSuccessAt, last_success_at),
+         last_run_at = coalesce(@lastRunAt, last_run_at)
+       WHERE id = @id`,
+    ),
+  };
+
+  function seal(id: string, cfg: ConnectorConfig): { config: string; secrets: string } {
+    const plain = clone(cfg) as unknown as Obj;
+    const secrets: Record<string, string> = {};
+    for (const f of SECRET_FIELDS) {
+      const v = getPath(plain, f);
+      if (typeof v === 'string') secrets[f] = box.encrypt(v, secretAad(id, f));
+      setPath(plain, f, undefined);
+    }
+    return { config: JSON.stringify(plain), secrets: JSON.stringify(secrets) };
+  }
+
+  /**
+   * With `decrypt`, a secret that does not decrypt throws SecretUnreadableError naming every
+   * such field, unless `unreadable` collects their paths (and leaves the fields out).
+   */
+  function toConnector(r: Row, decrypt: boolean, unreadable?: string[]): StoredConnector {
+    const config = JSON.parse(r.config) as Obj;
+    const secrets = JSON.parse(r.secrets) as Record<string, string>;
+    const failed: string[] = [];
+    for (const [f, sealed] of Object.entries(secrets)) {
+      if (!decrypt) {
+        setPath(config, f, MASK);
+        continue;
+      }
+      try {
+        setPath(config, f, box.decrypt(sealed, secretAad(r.id, f)));
+      } catch (e) {
+        if (!(e instanceof SecretUnreadableError)) throw e;
+        failed.push(f);
+      }
+    }
+    if (failed.length && !unreadable) throw new SecretUnreadableError(failed);
+    unreadable?.push(...failed);
+    const status: ConnectorStatus = { state: r.state };
+    if (r.last_error_code !== null) {
+      status.lastError = {
+        code: r.last_error_code,
+        message: r.last_error_message ?? '',
+        at: r.last_error_at ?? 0,
+      };
+    }
+    if (r.last_success_at !== null) status.lastSuccessAt = r.last_success_at;
+    if (r.last_run_at !== null) status.lastRunAt = r.last_run_at;
+    return {
+      id: r.id,
+      name: r.name,
+      tenant: r.tenant,
+      active: r.active === 1,
+      config: config as unknown as ConnectorConfig,
+      status,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  function validate(input: unknown): ConnectorConfig {
+    const parsed = connectorConfigSchema.safeParse(input);
+    if (!parsed.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(parsed.error));
+    if (!tenantExists(parsed.data.tenant)) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'tenant', message: `tenant "${parsed.data.tenant}" does not exist; create it first` },
+      ]);
+    }
+    return parsed.data;
+  }
+
+  function row(id: string): Row {
+    const r = s.get.get(id) as Row | undefined;
+    if (!r) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${id} not found`);
+    return r;
+  }
+
+  const repo: ConnectorsRepo = {
+    create(input, opts = {}) {
+      const cfg = validate(input);
+      // Per tenant, case-insensitive (migration 11's unique index): another tenant's names never show.
+      const taken = () =>
+        new FieldsError('ERR_CONFIG_INVALID', [
+          {
+            field: 'name',
+            message: `a connector named "${cfg.name}" already exists in tenant ${cfg.tenant} (names are compared ignoring case)`,
+          },
+        ]);
+      if (s.getByName.get(cfg.tenant, cfg.name)) throw taken();
+      const id = opts.id ?? randomUUID();
+      try {
+        s.insert.run({
+          id,
+          name: cfg.name,
+          tenant: cfg.tenant,
+          active: opts.active === false ? 0 : 1,
+          now: clock.now(),
+          ...seal(id, cfg),
+        });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw taken();
+        throw e;
+      }
+      return toConnector(row(id), false);
+    },
+    get: (id) => {
+      const r = s.get.get(id) as Row | undefined;
+      return r && toConnector(r, false);
+    },
+    getByName: (name, tenant = 'Root Tenant') => {
+      const r = s.getByName.get(tenant, name) as Row | undefined;
+      return r && toConnector(r, false);
+    },
+    getDecrypted: (id) => {
+      const r = s.get.get(id) as Row | undefined;
+      return r && toConnector(r, true);
+    },
+    list: () => (s.list.all() as Row[]).map((r) => toConnector(r, false)),
+    update(id, patch) {
+      return db
+        .transaction(() => {
+          // Secrets that no longer decrypt (the key was reset) must come in the patch.
+          const unreadable: string[] = [];
+          const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
+          const { active, ...cfgPatch } = patch;
+          const issues: FieldError[] = [];
+          for (const f of IMMUTABLE) {
+            if (f in cfgPatch && cfgPatch[f] !== current[f]) {
+              issues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
+            }
+          }
+          if (active !== undefined && typeof active !== 'boolean') {
+            issues.push({ field: 'active', message: 'active must be true or false' });
+          }
+          if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
+          const merged: Obj = { ...current, ...cfgPatch };
+          if (cfgPatch.auth !== undefined) {
+            const pa = cfgPatch.auth;
+            if (pa === null || typeof pa !== 'object' || Array.isArray(pa)) {
+              throw new FieldsError('ERR_CONFIG_INVALID', [
+                { field: 'auth', message: 'auth must be an object' },
+              ]);
+            }
+            const cur = current.auth as Obj;
+            const p = pa as Obj;
+            // Switching method keeps only the secret fields (the source keys, which both methods have).
+            const base: Obj =
+              p.method !== undefined && p.method !== cur.method
+                ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
+                : { ...cur };
+            const auth: Obj = { ...base, ...p };
+            for (const key of AUTH_SECRET_KEYS) {
+              const v = p[key];
+              if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
+            }
+            merged.auth = auth;
+          }
+          const missing = unreadable.filter((f) => typeof getPath(merged, f) !== 'string');
+          if (missing.length) throw new SecretUnreadableError(missing);
+          const cfg = validate(merged);
+          s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
+          if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);
+          return toConnector(row(id), false);
+        })
+        .immediate();
+    },
+    delete: (id) => s.delete.run(id).changes > 0,
+    setActive(id, active) {
+      row(id);
+      s.setActive.run(active ? 1 : 0, clock.now(), id);
+      return toConnector(row(id), false);
+    },
+    setStatus(id, p) {
+      row(id);
+      s.setStatus.run({
+        id,
+        state: p.state ?? null,
+        setError: p.lastError !== undefined ? 1 : 0,
+        code: p.lastError?.code ?? null,
+        message: p.lastError?.message ?? null,
+        at: p.lastError?.at ?? null,
+        lastSuccessAt: p.lastSuccessAt ?? null,
+        lastRunAt: p.lastRunAt ?? null,
+      });
+      return toConnector(row(id), false);
+    },
+  };
+  return repo;
+}

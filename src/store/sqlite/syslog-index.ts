@@ -1,0 +1,456 @@
+/** The Syslog index: search, count, histogram over `syslog` + its full-text shards (fts-shards.ts). */
+import type { Database, Statement } from 'better-sqlite3';
+import { CodedError } from '../../core/errors.js';
+import type { InterflowRecord } from '../../core/record.js';
+import { parse } from '../../search/parser.js';
+import { compileQuery, type WildSplit } from './sql.js';
+import { expandWildcard, type ShardRow } from './fts-terms.js';
+import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from './fts-sql.js';
+import { fieldWordToken, words } from './terms.js';
+import { checkBudget, searchFunctions, type SearchBudget } from './functions.js';
+import {
+  SORT_FIELDS,
+  type HistogramResult,
+  type SearchFilter,
+  type SearchOptions,
+  type SortField,
+  type SyslogIndex,
+  type TimeField,
+} from '../types.js';
+
+const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => string }> = {
+  timestamp: { index: 'syslog_timestamp', order: (d) => `s.timestamp ${d}, s.severity ${d}, s.rowid ${d}` },
+  write_time: {
+    index: 'syslog_write_time',
+    order: (d) => `s.write_time ${d}, s.severity ${d}, s.rowid ${d}`,
+  },
+  severity: { index: 'syslog_severity', order: (d) => `s.severity ${d}, s.timestamp ${d}, s.rowid ${d}` },
+};
+
+/** Each connection's one budget: its check functions obey it, its indexes set it around each search. */
+const budgets = new WeakMap<Database, SearchBudget>();
+
+/**
+ * Register the check functions used by compiled queries (see functions.ts) on a
+ * connection, with the connection's budget, which syslogIndex sets around each search.
+ * Registering twice keeps the first set (and budget).
+ */
+export function registerSearchFunctions(db: Database): SearchBudget {
+  const known = budgets.get(db);
+  if (known) return known;
+  const budget: SearchBudget = { deadline: Infinity, timeoutMs: 0 };
+  budgets.set(db, budget);
+  const f = searchFunctions(budget);
+  const opts = { deterministic: true, varargs: false } as const;
+  db.function('ic_phrase', opts, (d, p, w) => f.ic_phrase(d as string, p as string | null, w as string));
+  db.function('ic_words', opts, (d, p, w) => f.ic_words(d as string, p as string, w as string));
+  db.function('ic_wild', opts, (d, p, r) => f.ic_wild(d as string, p as string | null, r as string));
+  db.function('ic_wild_value', opts, (t, r) => f.ic_wild_value(t as string | null, r as string));
+  db.function('ic_range', opts, (d, p, lo, hi, fl) =>
+    f.ic_range(d as string, p as string, lo as string | null, hi as string | null, fl as number),
+  );
+  db.function('ic_value_eq', opts, (d, p, v) => f.ic_value_eq(d as string, p as string | null, v as string));
+  db.function('ic_tick', { deterministic: false, varargs: false }, () => f.ic_tick());
+  return budget;
+}
+
+const invalid = (msg: string) => new CodedError('ERR_QUERY_INVALID', msg);
+
+function checkTime(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${name} must be epoch milliseconds`);
+  return Math.trunc(v);
+}
+
+function checkTimeField(v: unknown): TimeField {
+  if (v === undefined) return 'timestamp';
+  if (v === 'timestamp' || v === 'write_time') return v;
+  throw invalid(`timeField must be one of: timestamp, write_time (got "${String(v)}")`);
+}
+
+export function parseSort(sort: string | undefined): { field: SortField; dir: 'ASC' | 'DESC' } {
+  if (sort === undefined || sort === '') return { field: 'timestamp', dir: 'DESC' };
+  const [field, dir = 'desc', extra] = sort.split(':');
+  if (
+    extra !== undefined ||
+    !(SORT_FIELDS as readonly string[]).includes(field ?? '') ||
+    !['asc', 'desc'].includes(dir)
+  ) {
+    throw invalid(
+      `sort must be FIELD:asc or FIELD:desc with FIELD one of: ${SORT_FIELDS.join(', ')} (got "${sort}")`,
+    );
+  }
+  return { field: field as SortField, dir: dir === 'asc' ? 'ASC' : 'DESC' };
+}
+
+/** "Nice" histogram intervals, ms. */
+const NICE = [
+  1,
+  10,
+  100,
+  1000,
+  5000,
+  10_000,
+  30_000,
+  60_000,
+  5 * 60_000,
+  10 * 60_000,
+  30 * 60_000,
+  3_600_000,
+  3 * 3_600_000,
+  6 * 3_600_000,
+  12 * 3_600_000,
+  86_400_000,
+  7 * 86_400_000,
+  30 * 86_400_000,
+  365 * 86_400_000,
+];
+
+export interface IndexTuning {
+  /** Probe FTS per row when the index walk is this many times shorter than the match count. */
+  probeRatio?: number;
+}
+
+function checkTimeout(v: unknown): number {
+  if (v === undefined || v === 0) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw invalid('timeoutMs must be an integer >= 0 (0 = no limit)');
+  return v;
+}
+
+/** The index over a connection registerSearchFunctions has prepared (its budget is the connection's). */
+export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex {
+  const budget = budgets.get(db);
+  if (!budget) {
+    throw new CodedError(
+      'ERR_STORE',
+      'syslogIndex: call registerSearchFunctions(db) on the connection first',
+    );
+  }
+  const probeRatio = tuning.probeRatio ?? 2000;
+  const cache = new Map<string, Statement>();
+  const stmt = (sql: string): Statement => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      if (cache.size >= 256) cache.delete(cache.keys().next().value!);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+
+  interface Built {
+    where: string;
+    params: unknown[];
+    /** The full-text shards' tables, oldest first (one placeholder each per FTS clause). */
+    tables: string[];
+    /** Set when the whole query is one FTS expression (then counting can use the FTS tables). */
+    ftsOnly?: string;
+    probeWhere?: string;
+    /** Parameters of probeWhere: the query's own MATCH (without the folded tenant, whose long
+     * doclist would make every probe slow; the tenantid check comes from the index). */
+    probeParams?: unknown[];
+    hasOtherFilters: boolean;
+    /** The FTS expression alone gives the count (no time filter; tenant folded in). */
+    ftsCountable: boolean;
+    timed: boolean;
+    timeField: TimeField;
+    /** The query restricts rows (beyond time and tenant). */
+    hasQuery: boolean;
+    /** The query is one expanded leading wildcard (sql.ts WildSplit), its sealed shards' tables. */
+    split?: WildSplit & { tables: string[] };
+  }
+
+  function build(filter: SearchFilter): Built {
+    const timeField = checkTimeField(filter.timeField);
+    const from = checkTime('from', filter.from);
+    const to = checkTime('to', filter.to);
+    if (from !== undefined && to !== undefined && from > to) {
+      throw invalid(`from (${from}) must not be after to (${to})`);
+    }
+    const ast = parse(filter.q ?? '');
+    // Read per query (a handful of rows): another process may be indexing into this store.
+    const textPaths = new Set(stmt('SELECT path FROM text_paths').pluck().all() as string[]);
+    const shards = stmt(
+      `SELECT id, name, first_rowid AS firstRowid, terms_listed AS termsListed
+       FROM fts_shards ORDER BY first_rowid`,
+    ).all() as (FtsShard & ShardRow)[];
+    const tables = shards.map((sh) => sh.name);
+    const compiled = compileQuery(ast, {
+      textPaths,
+      ftsTables: tables,
+      expandWild: (field, glob, text) => expandWildcard(db, shards, field, glob, text),
+    });
+    // The clauses besides the query's own FTS expression (which goes first, built at the end).
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    let ftsOnly: string | undefined;
+    const hasQuery = !('sql' in compiled && compiled.sql === '1');
+    if ('fts' in compiled) {
+      ftsOnly = compiled.fts;
+    } else if (compiled.sql !== '1') {
+      clauses.push(`(${compiled.sql})`);
+      params.push(...compiled.params);
+    }
+    let other = false;
+    let tenantFolded = false;
+    if (ftsOnly !== undefined && Array.isArray(filter.tenantIds) && filter.tenantIds.length > 0) {
+      // Tenant ids are 'root' or UUIDs: all the words of one id in the record's tenantid field
+      // identify it. Folded into the MATCH, a scoped query is answered (and counted) by the FTS
+      // index alone; the exact tenantid check below stays for the rows returned.
+      const alts = filter.tenantIds.map((id) =>
+        words(String(id))
+          .map((w) => `"${fieldWordToken('tenantid', w)}"`)
+          .join(' AND '),
+      );
+      if (alts.every((a) => a !== '')) {
+        ftsOnly = `(${ftsOnly}) AND (${alts.map((a) => `(${a})`).join(' OR ')})`;
+        tenantFolded = true;
+      }
+    }
+    const timed = from !== undefined || to !== undefined;
+    if (from !== undefined) {
+      clauses.push(`s.${timeField} >= ?`);
+      params.push(from);
+      other = true;
+    }
+    if (to !== undefined) {
+      clauses.push(`s.${timeField} <= ?`);
+      params.push(to);
+      other = true;
+    }
+    if (filter.tenantIds !== undefined) {
+      if (!Array.isArray(filter.tenantIds)) throw invalid('tenantIds must be an array');
+      if (filter.tenantIds.length === 1) {
+        clauses.push('s.tenantid = ?');
+        params.push(String(filter.tenantIds[0]));
+      } else {
+        clauses.push('s.tenantid IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(filter.tenantIds));
+      }
+      other = true;
+    }
+    const where = ftsOnly !== undefined ? [`s.rowid IN (${ftsRowidsSql(tables)})`, ...clauses] : clauses;
+    return {
+      tables,
+      where: where.length ? where.join(' AND ') : '1',
+      params: ftsOnly !== undefined ? [...ftsParams(tables, ftsOnly), ...params] : params,
+      ...(ftsOnly !== undefined
+        ? {
+            ftsOnly,
+            // The same filter with the FTS part probed per row (for short index walks, see selectSql).
+            probeWhere: [ftsProbeSql(shards), ...clauses].join(' AND '),
+            probeParams: [...ftsParams(tables, (compiled as { fts: string }).fts), ...params],
+          }
+        : {}),
+      hasOtherFilters: other,
+      ftsCountable: ftsOnly !== undefined && !timed && (filter.tenantIds === undefined || tenantFolded),
+      timed,
+      timeField,
+      hasQuery,
+      ...('split' in compiled && compiled.split
+        ? {
+            split: {
+              ...compiled.split,
+              tables: shards.filter((sh) => sh.firstRowid < compiled.split!.openFrom).map((sh) => sh.name),
+            },
+          }
+        : {}),
+    };
+  }
+
+  function page(opts: SearchOptions): { limit: number; offset: number } {
+    const limit = opts.limit ?? 100;
+    const offset = opts.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw invalid('limit must be an integer >= 0 (0 = all)');
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset must be an integer >= 0');
+    return { limit, offset };
+  }
+
+  /**
+   * Two plans for a page: walk the sort field's index and keep the rows in the match set
+   * (cheap when matches are common: few index steps per hit), or fetch every match and sort
+   * (cheap when matches are rare). The count, which we need anyway, picks one.
+   */
+  function selectSql(opts: SearchOptions, b: Built, total: number): { sql: string; params: unknown[] } {
+    const { field, dir } = parseSort(opts.sort);
+    const { limit, offset } = page(opts);
+    const { index, order } = SORT_INDEX[field];
+    let hint = '';
+    let where = b.where;
+    let params = b.params;
+    // Any filter (query, tenant, a time range on another field) can leave most rows matching.
+    if (b.where !== '1' && total > 0) {
+      const rows = (stmt('SELECT max(rowid) FROM syslog').pluck().get() as number | null) ?? 0;
+      const want = limit === 0 ? total : Math.min(total, offset + limit);
+      const expectedSteps = (want * rows) / total;
+      if (limit === 0 ? total > 10_000 : total > 1000 && expectedSteps <= 200_000) {
+        hint = ` INDEXED BY ${index}`;
+        // A short walk may probe the FTS index per row instead of first collecting every
+        // match. Measured at 1M: a probe ~0.5 ms, collecting ~0.15-0.4 us per match; probe
+        // only when the walk is 2,000x shorter than the match count.
+        if (b.probeWhere !== undefined && limit !== 0 && expectedSteps * probeRatio <= total) {
+          where = b.probeWhere;
+          params = b.probeParams ?? b.params;
+        }
+      }
+    }
+    return {
+      sql: `SELECT s.doc FROM syslog s${hint} WHERE ${where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
+      params: [...params, limit === 0 ? -1 : limit, offset],
+    };
+  }
+
+  function count(b: Built): number {
+    if (b.ftsOnly !== undefined && b.ftsCountable) {
+      return (stmt(ftsCountSql(b.tables)).get(...ftsParams(b.tables, b.ftsOnly)) as { n: number }).n;
+    }
+    if (b.split && !b.hasOtherFilters) {
+      // Disjoint parts: the sealed shards' FTS count, plus the open shard's rows checked.
+      const { fts, open, tables } = b.split;
+      const sealed = tables.length
+        ? (stmt(ftsCountSql(tables)).get(...ftsParams(tables, fts)) as { n: number }).n
+        : 0;
+      const rest = stmt(`SELECT count(*) AS n FROM syslog s WHERE ${open.sql}`).get(...open.params) as {
+        n: number;
+      };
+      return sealed + rest.n;
+    }
+    // With a time range, walk the covering time index (it holds severity and tenantid too):
+    // never one record read per match.
+    const hint = b.timed ? ` INDEXED BY syslog_${b.timeField}` : '';
+    return (
+      stmt(`SELECT count(*) AS n FROM syslog s${hint} WHERE ${b.where}`).get(...b.params) as { n: number }
+    ).n;
+  }
+
+  /**
+   * Runs one search step under a budget of `ms` (0 = none) ending at `deadline` (a stream's
+   * steps keep its first one).
+   */
+  const run = <T>(fn: () => T, ms: number, deadline = Date.now() + ms): T => {
+    const prev = { deadline: budget.deadline, timeoutMs: budget.timeoutMs };
+    if (ms > 0) {
+      budget.deadline = deadline;
+      budget.timeoutMs = ms;
+    }
+    try {
+      const out = fn();
+      if (ms > 0) checkBudget(budget);
+      return out;
+    } catch (e) {
+      if (e instanceof CodedError) throw e;
+      // FTS5 syntax errors cannot come from user text (every token is quoted); anything else is ours.
+      throw new CodedError('ERR_STORE', `search failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      budget.deadline = prev.deadline;
+      budget.timeoutMs = prev.timeoutMs;
+    }
+  };
+
+  return {
+    search(opts) {
+      return run(() => {
+        const b = build(opts);
+        const total = count(b);
+        if (total === 0) return { total, records: [] };
+        const { sql, params } = selectSql(opts, b, total);
+        const rows = stmt(sql)
+          .pluck()
+          .all(...params) as string[];
+        return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
+      }, checkTimeout(opts.timeoutMs));
+    },
+    count: (filter) => run(() => count(build(filter)), checkTimeout(filter.timeoutMs)),
+    stream(opts) {
+      const ms = checkTimeout(opts.timeoutMs);
+      const deadline = Date.now() + ms;
+      const it = run(
+        () => {
+          const b = build(opts);
+          const { sql, params } = selectSql(opts, b, b.hasQuery ? count(b) : 0);
+          return stmt(sql)
+            .pluck()
+            .iterate(...params) as IterableIterator<string>;
+        },
+        ms,
+        deadline,
+      );
+      if (ms === 0) return it;
+      // Each row is fetched under the same deadline (the check functions run inside next()).
+      const step = () => it.next();
+      const stream: IterableIterator<string> = {
+        next: () => {
+          try {
+            return run(step, ms, deadline);
+          } catch (e) {
+            it.return?.();
+            throw e;
+          }
+        },
+        return: (v?: unknown) => it.return?.(v) ?? { done: true, value: undefined },
+        [Symbol.iterator]: () => stream,
+      };
+      return stream;
+    },
+    histogram(opts) {
+      return run(() => {
+        const buckets = opts.buckets ?? 60;
+        if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1000) {
+          throw invalid('buckets must be an integer from 1 to 1000');
+        }
+        const tf = checkTimeField(opts.timeField);
+        const b = build(opts);
+        let from = checkTime('from', opts.from);
+        let to = checkTime('to', opts.to);
+        if (from === undefined || to === undefined) {
+          // Two statements: SQLite answers a lone min() or max() from the index in one step.
+          const lo = stmt(`SELECT min(s.${tf}) FROM syslog s WHERE ${b.where}`)
+            .pluck()
+            .get(...b.params) as number | null;
+          const hi = stmt(`SELECT max(s.${tf}) FROM syslog s WHERE ${b.where}`)
+            .pluck()
+            .get(...b.params) as number | null;
+          if (lo === null || hi === null) return { interval: NICE[3]!, buckets: [] };
+          from ??= lo;
+          to ??= hi;
+        }
+        const span = Math.max(1, to - from + 1);
+        const interval = NICE.find((n) => span / n <= buckets) ?? Math.ceil(span / buckets);
+        const start = Math.floor(from / interval) * interval;
+        const out: HistogramResult['buckets'] = [];
+        if (!b.hasQuery) {
+          // No query: one index range count per bucket; ~10x faster than GROUP BY, which
+          // needs a temp b-tree over every row.
+          const c = stmt(
+            `SELECT count(*) FROM syslog s WHERE ${b.where} AND s.${tf} >= ? AND s.${tf} < ?`,
+          ).pluck();
+          for (let t = start; t <= to; t += interval) {
+            out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
+            checkBudget(budget);
+          }
+          return { interval, buckets: out };
+        }
+        const rows = stmt(
+          `SELECT (s.${tf} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, count(*) AS n FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} GROUP BY b ORDER BY b`,
+        ).all(start, interval, ...b.params) as { b: number; n: number }[];
+        const counts = new Map(rows.map((r) => [r.b, r.n]));
+        for (let t = start, k = 0; t <= to; t += interval, k++)
+          out.push({ start: t, count: counts.get(k) ?? 0 });
+        return { interval, buckets: out };
+      }, checkTimeout(opts.timeoutMs));
+    },
+    recent(limit) {
+      if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');
+      const rows = stmt('SELECT doc FROM syslog ORDER BY rowid DESC LIMIT ?').pluck().all(limit) as string[];
+      return rows.map((d) => JSON.parse(d) as InterflowRecord);
+    },
+    get(id) {
+      const d = stmt('SELECT doc FROM syslog WHERE id = ?').pluck().get(id) as string | undefined;
+      return d === undefined ? undefined : (JSON.parse(d) as InterflowRecord);
+    },
+    has: (id, tenantId) =>
+      stmt('SELECT 1 FROM syslog WHERE id = ? AND tenantid = ?').pluck().get(id, tenantId) !== undefined,
+    size: () => stmt('SELECT count(*) FROM syslog').pluck().get() as number,
+  };
+}

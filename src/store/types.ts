@@ -1,0 +1,427 @@
+/**
+ * The storage contract: what the rest of the product uses of a store, whichever backend holds
+ * the data (src/store/sqlite/ is the embedded one). Repositories, committing records with their
+ * checkpoint (one page at a time, or through a page sink that groups pages), the Syslog index's
+ * search/count/histogram, a health ping, key rotation, close. No raw database handle: a backend
+ * keeps its connection to itself. test/conformance/store-conformance.ts is the contract's proof.
+ */
+import type { InterflowRecord } from '../core/record.js';
+import type { Logger } from '../core/logger.js';
+import type { LogFilter } from '../core/log-filter.js';
+import type { ConnectorsRepo } from './sqlite/connectors.js';
+import type { KeySource } from './secrets.js';
+
+// ---------------------------------------------------------------- tenants, profiles, log filters, runs, checkpoints, findings
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export const ROOT_TENANT: Tenant = { id: 'root', name: 'Root Tenant' };
+
+export interface TenantsRepo {
+  list(): Tenant[];
+  get(id: string): Tenant | undefined;
+  getByName(name: string): Tenant | undefined;
+  create(name: string): Tenant;
+}
+
+export interface Profile {
+  id: string;
+  name: string;
+  connectorIds: string[];
+}
+
+export interface ProfilesRepo {
+  list(): Profile[];
+  get(id: string): Profile | undefined;
+  /** True when the connector was not in the profile before (the scheduler pulls at once then). */
+  addConnector(profileId: string, connectorId: string): boolean;
+  removeConnector(profileId: string, connectorId: string): boolean;
+  profilesOf(connectorId: string): string[];
+  /** Active AND in at least one profile: only then does a connector collect. */
+  isEligible(connectorId: string): boolean;
+}
+
+export type StoredLogFilter = LogFilter & { id: string };
+
+export interface LogFiltersRepo {
+  list(): StoredLogFilter[];
+  get(id: string): StoredLogFilter | undefined;
+  create(input: unknown): StoredLogFilter;
+  /** Replaces the given keys of the definition (name, tenant, logSource, conditions). */
+  update(id: string, patch: Record<string, unknown>): StoredLogFilter;
+  delete(id: string): boolean;
+  setForConnector(connectorId: string, filterIds: readonly string[]): void;
+  idsForConnector(connectorId: string): string[];
+  /** The filters to apply for a connector: attached ones, then the config's inline logFilters. */
+  forConnector(connectorId: string): LogFilter[];
+}
+
+export interface RunCounts {
+  received: number;
+  stored: number;
+  duplicates: number;
+  discarded: number;
+  discardedByFilter: Record<string, number>;
+  pages: number;
+}
+
+/**
+ * A run's counts as users read them (connector status line, run history, CLI):
+ * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
+ * `stored` = new records, `duplicates` = versions the tenant's index already held.
+ */
+export function runCountsText(
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
+): string {
+  return (
+    `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
+    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
+  );
+}
+
+export interface Run extends RunCounts {
+  id: number;
+  connectorId: string;
+  startedAt: number;
+  finishedAt?: number;
+  status: 'running' | 'ok' | 'failed';
+  error?: { code: string; message: string };
+}
+
+export interface RunTotals {
+  runs: number;
+  received: number;
+  stored: number;
+  duplicates: number;
+  discarded: number;
+  pages: number;
+}
+
+export interface RunsRepo {
+  start(connectorId: string): number;
+  /** counts given = the run's final counts; absent = keep what commitPage accumulated. */
+  finish(
+    runId: number,
+    result: {
+      status: 'ok' | 'failed';
+      counts?: Partial<RunCounts>;
+      error?: { code: string; message: string };
+    },
+  ): void;
+  get(runId: number): Run | undefined;
+  list(connectorId: string, opts?: { limit?: number }): Run[];
+  totals(connectorId: string): RunTotals;
+  /** Added to the run inside commitPage's transaction (so counts survive a crash with the data). */
+  addCounts(runId: number, c: Partial<RunCounts>): void;
+}
+
+export interface CheckpointsRepo {
+  /** The collector's own JSON (it defines the shape); undefined = never checkpointed. */
+  get(connectorId: string): unknown;
+  set(connectorId: string, data: unknown): void;
+  clear(connectorId: string): void;
+}
+
+export interface FindingState {
+  /** The state key (RecordState.key). */
+  key: string;
+  connectorId: string;
+  tenantId: string;
+  status: string | null;
+  severity: string | null;
+  /** Version time (epoch ms): the state only moves forward. */
+  updatedAt: number;
+  /** _id of the record holding this version. */
+  recordId: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+/** The current state of each finding, per tenant (a tenant's connectors share it). */
+export interface FindingsRepo {
+  get(tenantId: string, key: string): FindingState | undefined;
+  countByStatus(connectorId?: string): Record<string, number>;
+  /**
+   * One page of a tenant's current states in key order, those after `after` (keyset
+   * paging: the caller may use the store between pages, as reconcile does). Default limit 1000.
+   */
+  page(q: { tenantId: string; connectorId?: string; after?: string; limit?: number }): FindingState[];
+  /** The oldest `updatedAt` among a tenant's states with this status (of `connectorId` when given). */
+  oldestUpdatedAt(q: { tenantId: string; connectorId?: string; status: string }): number | undefined;
+}
+
+// ---------------------------------------------------------------- the Syslog index
+export type TimeField = 'timestamp' | 'write_time';
+
+/** Sortable fields: each has an index that yields its order, so a sorted page never sorts the matches. */
+export const SORT_FIELDS = ['timestamp', 'write_time', 'severity'] as const;
+
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface SearchFilter {
+  /** Lucene-style query; empty or absent = everything. */
+  q?: string;
+  /** Inclusive bounds on `timeField`, epoch ms. */
+  from?: number;
+  to?: number;
+  timeField?: TimeField;
+  /** Restrict to these tenants (undefined = all; [] = none). */
+  tenantIds?: readonly string[];
+  /**
+   * Time budget, ms (0 / absent = none): past it the check functions throw ERR_QUERY_TIMEOUT,
+   * which aborts the statement. A statement that calls none of them (FTS lookups, index walks)
+   * is checked when it returns; the server's search threads (search-pool.ts) also enforce the
+   * budget from outside.
+   */
+  timeoutMs?: number;
+}
+
+export interface SearchOptions extends SearchFilter {
+  /** Page size; 0 = all (the CLI). Default 100. */
+  limit?: number;
+  offset?: number;
+  /** `field:asc|desc`, field one of SORT_FIELDS. Default `timestamp:desc`. */
+  sort?: string;
+}
+
+export type HistogramOptions = SearchFilter & { buckets?: number };
+
+export interface SearchResult {
+  total: number;
+  records: InterflowRecord[];
+}
+
+export interface HistogramResult {
+  /** Bucket width, ms. */
+  interval: number;
+  buckets: { start: number; count: number }[];
+}
+
+export interface SyslogIndex {
+  search(opts: SearchOptions): SearchResult;
+  count(filter: SearchFilter): number;
+  /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
+  stream(opts: SearchOptions): IterableIterator<string>;
+  histogram(opts: HistogramOptions): HistogramResult;
+  /** The last `limit` records stored (newest first): the log filter preview. */
+  recent(limit: number): InterflowRecord[];
+  get(id: string): InterflowRecord | undefined;
+  /** Does the tenant's index hold the record with this `_id`? (No document is read.) */
+  has(id: string, tenantId: string): boolean;
+  /** Total records in the index. */
+  size(): number;
+}
+
+// ---------------------------------------------------------------- committing records
+/**
+ * A record's current-state update, given by the caller with each record that carries one:
+ * `key` identifies the thing the record is a version of (Amazon Inspector: the finding ARN).
+ * The store keeps one state per (the record's tenant, key), and only moves it forward.
+ */
+export interface RecordState {
+  key: string;
+  status: string | null;
+  severity: string | null;
+  /** Version time (epoch ms): a state older than the stored one is ignored. */
+  updatedAt: number;
+  /** `_id` of the record (in the same page) this state is from. */
+  recordId: string;
+}
+
+export interface CommitPageInput {
+  connectorId: string;
+  records: readonly InterflowRecord[];
+  /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
+  checkpoint?: unknown;
+  /** The records' state updates (none for records without one): the store reads no source's fields. */
+  states: readonly RecordState[];
+  /** When given, the page's counts are added to this run in the same transaction. */
+  runId?: number;
+  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
+  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
+}
+
+export interface CommitPageResult {
+  stored: number;
+  duplicates: number;
+  /** `_id`s of the records actually inserted (for `collect --output -`). */
+  storedIds: string[];
+}
+
+// ---------------------------------------------------------------- page sink (group commit)
+/** One page as a collector run hands it over: its records, their states, the checkpoint after it. */
+export type SinkPage = Omit<CommitPageInput, 'connectorId' | 'runId'>;
+
+export interface PageSinkOptions {
+  connectorId: string;
+  /** The run the pages' counts are added to, in each commit's transaction. */
+  runId?: number;
+  /**
+   * Pages are stored together, in one transaction with the last page's checkpoint, once this
+   * many records are buffered (default 1000; 1 = every page alone). A crash loses at most the
+   * buffered pages, which the checkpoint makes the next run fetch again.
+   */
+  commitRecords?: number;
+  /** ...or once the oldest buffered page has waited this long, ms (default 1000; 0 = no timer). */
+  commitDelayMs?: number;
+  /** Hand each commit's stored records to onCommitted as their JSON texts (`collect --output -`). */
+  docs?: boolean;
+  /**
+   * After each commit, in commit order. A returned promise is awaited before the next commit
+   * is posted: a slow consumer slows the run. A throw fails the sink like a failed commit.
+   */
+  onCommitted?: (c: CommittedGroup) => void | Promise<void>;
+}
+
+/** What one commit (one transaction, one or more pages) stored. */
+export interface CommittedGroup extends CommitPageResult {
+  pages: number;
+  /** The pages' own counts, added up. */
+  received: number;
+  discarded: number;
+  discardedByFilter: Record<string, number>;
+  /** With `docs`: the JSON texts of the records stored (not the duplicates), in page order. */
+  docs?: string[];
+}
+
+/**
+ * Where a run writes its pages: the backend buffers them (its own way: prepared off the
+ * caller's objects, committed on a writer thread...) and commits groups of them, at most one
+ * commit in flight, each with the last page's checkpoint in the same transaction.
+ */
+export interface PageSink {
+  /**
+   * Buffers the page. Resolves at once, or, when the page completes a group, once that group
+   * is posted: after the previous commit succeeded (so a later checkpoint is never saved after
+   * an earlier page failed). That wait is the backpressure a slow store puts on the collector.
+   * Rejects with an earlier commit's failure (nothing is buffered then).
+   */
+  write(page: SinkPage): Promise<void>;
+  /** Commits what is buffered and waits for every commit; rejects with a commit failure. */
+  finish(): Promise<void>;
+  /** Stops the delay timer; what is still buffered is dropped (call finish first to keep it). */
+  cancel(): void;
+}
+
+// ---------------------------------------------------------------- users and sessions (persistence only)
+/** An API user as stored; the password rules, hashing and roles' meaning are src/auth's. */
+export interface StoredUser {
+  id: string;
+  username: string;
+  /** One of src/auth's ROLES. */
+  role: string;
+  tenantId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StoredUsersRepo {
+  count(): number;
+  /** By user name; `tenantId` given: that tenant's users only. */
+  list(tenantId?: string): StoredUser[];
+  get(id: string): StoredUser | undefined;
+  getByUsername(username: string): StoredUser | undefined;
+  /** The user and its password hash (log-in); never returned by the other calls. */
+  credentials(username: string): { user: StoredUser; passwordHash: string } | undefined;
+  /** The new user; undefined when the user name is taken (names are global). */
+  insert(
+    user: Omit<StoredUser, 'createdAt' | 'updatedAt'> & { passwordHash: string },
+    now: number,
+  ): StoredUser | undefined;
+  /** A new password hash and every session of the user ended, in one transaction. */
+  setPasswordHash(id: string, passwordHash: string, now: number): void;
+  delete(id: string): boolean;
+}
+
+/** A log-in session as stored: only the token's hash (the token itself is never stored). */
+export interface StoredSession {
+  tokenHash: string;
+  userId: string;
+  csrfToken: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface StoredSessionsRepo {
+  insert(session: StoredSession): void;
+  get(tokenHash: string): StoredSession | undefined;
+  delete(tokenHash: string): void;
+  /** Removes the sessions expired at `now`; returns how many. */
+  purgeExpired(now: number): number;
+}
+
+// ---------------------------------------------------------------- searches off the caller's thread
+/** The index calls a search service answers. */
+export type SearchOp = 'search' | 'count' | 'histogram';
+type Threaded = {
+  [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
+};
+/** What the API needs of the index: the same calls, answered asynchronously. */
+export interface SearchService extends Threaded {
+  /** Resolves once the service can answer (the server waits for it at start). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SearchServiceOptions {
+  /** Searches running at once. Default 2: one slow search leaves room for the others. */
+  threads?: number;
+  /** Searches waiting for a thread; one more is refused with ERR_SEARCH_BUSY. Default 16. */
+  queue?: number;
+  /** Time budget per search, ms (0 = none). Default DEFAULT_SEARCH_TIMEOUT_MS (5 s). */
+  timeoutMs?: number;
+  logger?: Logger;
+  /**
+   * Tests only: each search first waits (blocking its thread, as a long statement does) while
+   * element 0 of this Int32Array's buffer is 1; set it to 0 and Atomics.notify to release.
+   */
+  testHold?: SharedArrayBuffer;
+}
+
+// ---------------------------------------------------------------- key rotation
+export interface RotateKeyOptions {
+  /** The new key; default: generated (only when the key is a file). */
+  newKey?: Buffer;
+  /** Tests: called after the commit, before the key file is swapped (to simulate a crash there). */
+  afterCommit?: () => void;
+}
+
+export interface RotateResult {
+  /** Where the new key is: the key file, or (key from the environment) nowhere but the caller's file. */
+  source: KeySource['kind'];
+  connectors: number;
+  secrets: number;
+  /** Connectors with secrets that did not decrypt before (left as they were: re-enter them). */
+  unreadable: string[];
+}
+
+// ---------------------------------------------------------------- the store
+export interface Store {
+  /** The data directory (key file, owner lock; the embedded backend's database file). */
+  readonly dataDir: string;
+  readonly tenants: TenantsRepo;
+  readonly connectors: ConnectorsRepo;
+  readonly profiles: ProfilesRepo;
+  readonly logFilters: LogFiltersRepo;
+  readonly runs: RunsRepo;
+  readonly checkpoints: CheckpointsRepo;
+  readonly findings: FindingsRepo;
+  readonly users: StoredUsersRepo;
+  readonly sessions: StoredSessionsRepo;
+  readonly index: SyslogIndex;
+  /** ONE transaction: records (deduped on _id), their current state, checkpoint, run counts. */
+  commitPage(input: CommitPageInput): CommitPageResult;
+  /** A run's writer: pages grouped into commits (see PageSink). */
+  pageSink(opts: PageSinkOptions): PageSink;
+  /** Runs `fn` in one transaction (several repository calls that stand or fall together). */
+  transaction<T>(fn: () => T): T;
+  /** Searches answered off the caller's thread, each with a time budget (the server's). */
+  searchService(opts?: SearchServiceOptions): SearchService;
+  /** Re-encrypts every connector secret under a new key in ONE transaction, then swaps the key. */
+  rotateKey(opts?: RotateKeyOptions): RotateResult;
+  /** Throws (ERR_STORE) when the store cannot answer a trivial query: the health check. */
+  ping(): void;
+  close(): void;
+}
