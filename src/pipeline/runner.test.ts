@@ -20,6 +20,8 @@ import { openStore, type Store } from '../store/index.js';
 import { secretAad } from '../store/connectors.js';
 import { secretBox } from '../store/secrets.js';
 import { runConnector } from './runner.js';
+import { productionStoreTypes } from '../connectors/registry.js';
+import { awsRegistry } from '../../test/support/connectors.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -71,7 +73,7 @@ let id: string;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 7), clock: fixedClock(NOW) });
+  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 7), clock: fixedClock(NOW) });
   id = store.connectors.create({
     name: 'root-aws-inspector',
     region: 'us-east-1',
@@ -100,7 +102,7 @@ describe('runConnector', () => {
     ];
     const { factory, destroyed } = listClient(all);
     const metrics = createMetrics(new Registry());
-    const deps = { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics };
+    const deps = { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory), metrics };
     const out = await runConnector(deps, id);
     expect(out).toMatchObject({
       status: 'ok',
@@ -136,7 +138,7 @@ describe('runConnector', () => {
     });
     const metrics = createMetrics(new Registry());
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory), metrics },
       id,
     );
     expect(out.status).toBe('failed');
@@ -161,7 +163,7 @@ describe('runConnector', () => {
     store.db.prepare('UPDATE connectors SET secrets = ? WHERE id = ?').run(JSON.stringify(sealed), id);
     const { factory } = listClient([finding(1)]);
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
     );
     expect(out.status).toBe('failed');
@@ -180,7 +182,7 @@ describe('runConnector', () => {
     const all = [...Array.from({ length: 100 }, (_, i) => finding(i)), finding(100), 'not a finding'];
     const { factory } = listClient(all);
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
     );
     expect(out.status).toBe('failed');
@@ -196,7 +198,7 @@ describe('runConnector', () => {
     const { factory } = listClient(all);
     const seen: string[] = [];
     await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
       {
         onRecords: (rs) => {
@@ -216,7 +218,7 @@ describe('runConnector', () => {
       store,
       clock: fixedClock(NOW),
       logger: silentLogger(),
-      clientFactory: factory,
+      registry: awsRegistry(factory),
     });
 
     it("stores several pages in one transaction with the last page's checkpoint", async () => {

@@ -1,5 +1,6 @@
 /**
- * One run of one connector: collect -> map -> filter -> commitPage (records + checkpoint + run
+ * One run of one connector, whatever its type (src/connectors/types.ts): the type's collect ->
+ * its map -> filter -> commitPage (records + checkpoint + run
  * counts in one transaction), then the run's outcome in the run history, the
  * connector's status and the metrics. Never throws for a collection failure: the failure is
  * the outcome (coded), recorded where the UI, API and CLI can see it.
@@ -8,10 +9,9 @@ import type { Clock } from '../core/clock.js';
 import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
-import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
-import { configSecrets } from '../connectors/aws-inspector/config.js';
-import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
-import { mapFinding } from '../connectors/aws-inspector/map.js';
+import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
+import { secretValues } from '../connectors/schema.js';
+import type { CollectProgress } from '../connectors/types.js';
 import { applyFilters, compileFilters } from './filter.js';
 import { preparedDocs, type CommitPageResult, type PreparedPage, type Store } from '../store/index.js';
 
@@ -19,7 +19,10 @@ export interface RunnerDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  clientFactory: ClientFactory;
+  /** The connector types (default: the production registry). */
+  registry?: ConnectorRegistry;
+  /** The server's endpoint allow-list, checked by types with endpoint overrides before any request. */
+  allowedEndpointHosts?: readonly string[];
   metrics?: CollectorMetrics;
 }
 
@@ -32,9 +35,9 @@ export interface RunOptions {
    * reader slows the run.
    */
   onRecords?: (docs: string[]) => void | Promise<void>;
-  /** Extra client options (tests: short role sessions, fewer attempts). */
-  clientOptions?: Partial<ClientOptions>;
-  /** ListFindings page size, 1-100 (default 100). */
+  /** Extra options for the type's client (tests: short role sessions, fewer attempts). */
+  clientOptions?: Record<string, unknown>;
+  /** Page size asked of the source (AWS: ListFindings, 1-100, default 100). */
   maxResults?: number;
   /** Collector-level page retries after the SDK gave up (default 3). */
   pageRetries?: number;
@@ -95,7 +98,6 @@ export async function runConnector(
     tokenRestarts: 0,
     durationMs: 0,
   };
-  let client: ReturnType<ClientFactory> | undefined;
   const commitRecords = Math.max(1, opts.commitRecords ?? 1000);
   const commitDelayMs = opts.commitDelayMs ?? 1000;
   let batch: PageBatch | undefined;
@@ -103,7 +105,8 @@ export async function runConnector(
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
     // Found just above: nothing ran in between (no await), so it still exists.
     const cfg = store.connectors.getDecrypted(connectorId)!.config;
-    secrets = configSecrets(cfg);
+    const type = (deps.registry ?? productionRegistry()).get(connector.type);
+    secrets = secretValues(cfg, type.secretFields);
     const tenant = store.tenants.getByName(cfg.tenant);
     if (!tenant) {
       throw new CodedError(
@@ -112,7 +115,6 @@ export async function runConnector(
       );
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
-    client = deps.clientFactory(cfg, { logger: deps.logger, connectorId, ...opts.clientOptions });
     const pb = pageBatch({
       store,
       connectorId,
@@ -129,31 +131,52 @@ export async function runConnector(
       tenantName: tenant.name,
       writeTime: 0,
     };
-    const res = await collect({
-      client,
+    const res = await type.collect({
       config: cfg,
       clock,
       logger: log,
+      connectorId,
       checkpoint: store.checkpoints.get(connectorId),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(deps.allowedEndpointHosts ? { allowedEndpointHosts: deps.allowedEndpointHosts } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
-      ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
-      ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      onPage: async ({ findings, checkpoint }) => {
+      tuning: {
+        ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
+        ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
+        ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
+        ...(opts.sleep ? { sleep: opts.sleep } : {}),
+        ...(opts.clientOptions ? { clientOptions: opts.clientOptions } : {}),
+      },
+      onPage: async ({ items, checkpoint }) => {
         ctx.writeTime = clock.now();
-        // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything of
+        // An item the type cannot map fails the page (ERR_BAD_RESPONSE) before anything of
         // it is buffered; the pages buffered before it are still stored (see catch below).
-        const records = findings.map((f) => mapFinding(f, ctx));
+        const records = items.map((f) => type.map(f, ctx));
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
+        // The findings' current state, keyed as the type says what "a finding" is.
+        const findings = kept.flatMap((r) => {
+          const st = type.state(r);
+          return st
+            ? [
+                {
+                  findingArn: st.key,
+                  status: st.status,
+                  severity: st.severity,
+                  updatedAt: st.updatedAt,
+                  recordId: r._id,
+                  tenantId: r.tenantid,
+                },
+              ]
+            : [];
+        });
         // Buffered as JSON texts + index terms: far smaller than the records themselves.
         const page = store.preparePage({
           connectorId,
           records: kept,
+          findings,
           checkpoint,
           runId,
-          counts: { received: findings.length, discarded, discardedByFilter },
+          counts: { received: items.length, discarded, discardedByFilter },
         });
         pb.add(page);
         if (pb.size >= commitRecords) await pb.flush();
@@ -161,7 +184,7 @@ export async function runConnector(
       },
     });
     await pb.finish();
-    outcome.tokenRestarts = res.tokenRestarts;
+    outcome.tokenRestarts = res.tokenRestarts ?? 0;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
@@ -187,7 +210,6 @@ export async function runConnector(
     log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
   } finally {
     batch?.cancelTimer();
-    client?.destroy();
   }
 
   const finished = clock.now();

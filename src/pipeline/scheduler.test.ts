@@ -12,6 +12,8 @@ import type { ClientFactory, InspectorClient, ListFindingsPage } from '../connec
 import { openStore, type Store } from '../store/index.js';
 import type { RunOutcome } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { productionStoreTypes } from '../connectors/registry.js';
+import { awsRegistry } from '../../test/support/connectors.js';
 
 interface Gate {
   factory: ClientFactory;
@@ -79,7 +81,7 @@ let scheduler: Scheduler | undefined;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sched-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 3) });
+  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 3) });
   id = store.connectors.create({
     name: 'root-aws-inspector',
     region: 'us-east-1',
@@ -122,7 +124,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
       onRunFinished: (o) => runs.push(o),
     });
@@ -156,7 +158,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     // start() plans the never-run connector at once (timer 0) while we also trigger it.
@@ -180,7 +182,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 20, // intervalMinutes 1 -> 20 ms
       onRunFinished: (o) => runs.push(o),
     });
@@ -198,7 +200,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     scheduler.start();
@@ -224,7 +226,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     scheduler.start();
@@ -248,7 +250,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
       onRunFinished: (o) => runs.push(o),
     });

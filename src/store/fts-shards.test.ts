@@ -11,13 +11,14 @@ import { configureConnection } from './connection.js';
 import { DB_FILE, openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../test/support/records.js';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
 function open(extra: Partial<Parameters<typeof openStore>[0]> = {}, dataDir?: string): Store {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-shards-'));
   if (!dataDir) dirs.push(dir);
-  const s = openStore({
+  const s = openStore({ connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

@@ -9,13 +9,14 @@ import { testRecord } from '../../test/support/records.js';
 import { openStore, type Store } from './index.js';
 import { migrate } from './migrations.js';
 import { MAX_WILD_TERMS, expandWildcard, expandable, type ShardRow } from './fts-terms.js';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
 function open(ftsShardRows: number): Store {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-terms-'));
   dirs.push(dir);
-  const s = openStore({
+  const s = openStore({ connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

@@ -9,8 +9,10 @@ export type {
   FindingVersion,
   PreparedPage,
 } from './store.js';
-export { MASK } from './connectors.js';
+export { MASK, mergePatch } from './connectors.js';
 export type {
+  ConnectorTypes,
+  StoredConfig,
   StoredConnector,
   ConnectorStatus,
   ConnectorState,

@@ -266,6 +266,11 @@ export const migrations: Migration[] = [
       listSealedShardTerms(db);
     },
   },
+  {
+    version: 14,
+    name: 'connectors.type: the connector type id (every connector so far is an Amazon Inspector one)',
+    up: `ALTER TABLE connectors ADD COLUMN type TEXT NOT NULL DEFAULT 'aws-inspector'`,
+  },
 ];
 
 /** Names are at most 64 characters (config.ts). */

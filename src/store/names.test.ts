@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
 import { openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -25,7 +26,7 @@ function tmp(): string {
   return d;
 }
 function open(dir: string): Store {
-  const s = openStore({ dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
+  const s = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
   stores.push(s);
   return s;
 }

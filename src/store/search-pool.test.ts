@@ -11,6 +11,7 @@ import { startSearchPool, type SearchService } from './search-pool.js';
 import { searchFunctions } from '../search/functions.js';
 import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
 import Database from 'better-sqlite3';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 let dir: string;
 let store: Store;
@@ -18,7 +19,7 @@ const T0 = Date.UTC(2026, 0, 1);
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-pool-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 1) });
+  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 1) });
   const c = store.connectors.create({
     name: 'pool',
     region: 'us-east-1',

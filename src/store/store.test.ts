@@ -9,6 +9,7 @@ import { tenantRecordId, type InterflowRecord } from '../core/record.js';
 import { MASK, openStore, type Store } from './index.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord } from '../../test/support/records.js';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -18,7 +19,7 @@ function tmp(): string {
   return d;
 }
 function open(dataDir = tmp(), extra: Partial<Parameters<typeof openStore>[0]> = {}): Store {
-  const s = openStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+  const s = openStore({ connectorTypes: productionStoreTypes(), dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
   stores.push(s);
   return s;
 }
@@ -134,9 +135,9 @@ describe('secrets at rest', () => {
   it('masks secrets in get/list, reveals them only through getDecrypted', () => {
     const s = open();
     const c = s.connectors.create(config());
-    expect(c.config.auth.secretAccessKey).toBe(MASK);
-    expect(c.config.auth.accessKeyId).toBe(MASK);
-    expect(s.connectors.list()[0]!.config.auth.secretAccessKey).toBe(MASK);
+    expect((c.config.auth as Record<string, unknown>).secretAccessKey).toBe(MASK);
+    expect((c.config.auth as Record<string, unknown>).accessKeyId).toBe(MASK);
+    expect((s.connectors.list()[0]!.config.auth as Record<string, unknown>).secretAccessKey).toBe(MASK);
     expect(JSON.stringify(s.connectors.get(c.id))).not.toContain(SECRET);
     expect(s.connectors.getDecrypted(c.id)!.config.auth).toMatchObject({
       accessKeyId: ACCESS,
@@ -154,7 +155,7 @@ describe('secrets at rest', () => {
       32,
     );
     s.close();
-    expect(open(dir).connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect((open(dir).connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(SECRET);
   });
 
   it('refuses a key file readable by others, or of the wrong length, with a clear error', () => {
@@ -559,7 +560,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
 
     it('close() lets posted commits finish before the thread goes', async () => {
       const dir = tmp();
-      const s = openStore({ dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
+      const s = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([

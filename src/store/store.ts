@@ -23,7 +23,7 @@ import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from './secrets.js';
 import { markUnreadableSecrets, resolveStoreKey } from './keys.js';
-import { connectorsRepo, type ConnectorsRepo } from './connectors.js';
+import { connectorsRepo, type ConnectorTypes, type ConnectorsRepo } from './connectors.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -70,6 +70,12 @@ export interface OpenStoreOptions {
    * connectors whose secrets it cannot decrypt are marked failed with ERR_SECRET_UNREADABLE.
    */
   resetSecrets?: boolean;
+  /**
+   * The connector types (validation, secret fields), from the registry
+   * (`storeTypes(registry)`, src/connectors/registry.ts). Without them connectors can be read
+   * but not created or updated.
+   */
+  connectorTypes?: ConnectorTypes;
 }
 
 export type { CommitPageInput, CommitPageResult, FindingVersion, PreparedPage } from './commit.js';
@@ -168,7 +174,13 @@ export function openStore(opts: OpenStoreOptions): Store {
   }
   const box = secretBox(() => eagerKey ?? resolveStoreKey(db, keyOptions).key);
   const tenants = tenantsRepo(db, clock);
-  const connectors = connectorsRepo(db, box, clock, (name) => tenants.getByName(name) !== undefined);
+  const connectors = connectorsRepo(
+    db,
+    box,
+    clock,
+    (name) => tenants.getByName(name) !== undefined,
+    opts.connectorTypes,
+  );
   const profiles = profilesRepo(db, clock);
   const logFilters = logFiltersRepo(db, clock, connectors);
   const runs = runsRepo(db, clock);

@@ -21,6 +21,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/search-pool.js';
 import { arg } from './lib.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
+import { awsRegistry } from '../support/connectors.js';
 
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
@@ -260,7 +262,7 @@ function dirBytes(dir: string): number {
 
 async function main() {
   if (process.argv.includes('--fresh')) fs.rmSync(DIR, { recursive: true, force: true });
-  const store = openStore({ dataDir: DIR, key: Buffer.alloc(32, 7) });
+  const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: DIR, key: Buffer.alloc(32, 7) });
   const connectorId =
     store.connectors.getByName('bench-inspector')?.id ??
     store.connectors.create({
@@ -439,9 +441,9 @@ async function serverDuringWorstCase() {
       print: () => undefined,
       searchTimeoutMs,
       // The bench connector's credentials are fake: its scheduled runs fail at once, offline.
-      clientFactory: () => {
+      registry: awsRegistry(() => {
         throw new Error('offline benchmark');
-      },
+      }),
     });
   const login = async (url: string) => {
     const r = await fetch(`${url}/api/v1/auth/login`, {

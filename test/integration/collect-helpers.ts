@@ -15,6 +15,8 @@ import { createInspectorClient } from '../../src/connectors/aws-inspector/client
 import { runConnector, type RunOptions, type RunOutcome } from '../../src/pipeline/runner.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Emulator } from '../../emulator/index.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
+import { awsRegistry } from '../support/connectors.js';
 
 export const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -67,7 +69,7 @@ export interface TempStore {
 
 export function tempStore(clock: Clock = systemClock): TempStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-it-'));
-  const store = openStore({ dataDir: dir, key: Buffer.alloc(32, 9), clock });
+  const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 9), clock });
   return {
     store,
     dir,
@@ -119,7 +121,7 @@ export function run(
       store,
       clock: clock ?? systemClock,
       logger: logger ?? silentLogger(),
-      clientFactory: createInspectorClient,
+      registry: awsRegistry(createInspectorClient),
     },
     id,
     { sleep: async () => undefined, ...runOpts },

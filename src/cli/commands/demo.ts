@@ -12,7 +12,7 @@ import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { ADMIN_PASSWORD_ENV } from '../../auth/bootstrap.js';
 import { generatePassword } from '../../auth/password.js';
-import { ALLOWED_ENDPOINTS_ENV } from '../../connectors/aws-inspector/endpoints.js';
+import { ALLOWED_ENDPOINTS_ENV } from '../../connectors/endpoints.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startEmulator } from '../../../emulator/index.js';
 import { gracefulStop, parsePort } from './serve.js';

@@ -5,8 +5,11 @@
  * API and redacted from logs.
  */
 import { z } from 'zod';
-import { FieldsError, type FieldError } from '../../core/errors.js';
+import { FieldsError } from '../../core/errors.js';
+import { ENV_REF, configIssues, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
 import { REGIONS } from './regions.js';
+
+export { ENV_REF, configIssues, secretFieldPaths };
 
 /** Printable ASCII only: the spec forbids multibyte characters in the name. */
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
@@ -16,8 +19,6 @@ export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
 const notBlank = (s: string) => s.trim().length > 0;
-/** `${ENV:NAME}` lets a config file point at an environment variable instead of a secret. */
-export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 const secret = (label: string, max: number) =>
   z
@@ -188,31 +189,6 @@ export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 
 /**
- * Dotted paths of the fields marked `.meta({ secret: true })` in a schema (objects, unions of
- * objects such as `auth`'s methods, optional/default wrappers), each once.
- */
-export function secretFieldPaths(schema: z.ZodType, prefix = ''): string[] {
-  const meta = schema.meta() as { secret?: unknown } | undefined;
-  if (meta?.secret === true) return prefix ? [prefix] : [];
-  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
-  let out: string[] = [];
-  if (schema instanceof z.ZodObject) {
-    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
-      secretFieldPaths(v, at(k)),
-    );
-  } else if (schema instanceof z.ZodUnion) {
-    out = (schema.options as z.ZodType[]).flatMap((o) => secretFieldPaths(o, prefix));
-  } else if (
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodNullable
-  ) {
-    out = secretFieldPaths(schema.unwrap() as z.ZodType, prefix);
-  }
-  return [...new Set(out)];
-}
-
-/**
  * The secret fields by dotted path, derived from the schema's marks: the one list behind
  * sealing at rest (store), masking and write-only handling (API, UI via /meta's schema),
  * `${ENV:NAME}` references, and redaction (logger, error texts).
@@ -226,29 +202,11 @@ export const AUTH_SECRET_KEYS: readonly string[] = SECRET_FIELDS.filter((f) => f
 
 /** The values of a config's secret fields (set ones only), for scrubbing them out of text. */
 export function configSecrets(cfg: ConnectorConfig): string[] {
-  const out: string[] = [];
-  for (const f of SECRET_FIELDS) {
-    let v: unknown = cfg;
-    for (const k of f.split('.'))
-      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    if (typeof v === 'string' && v !== '') out.push(v);
-  }
-  return out;
+  return secretValues(cfg, SECRET_FIELDS);
 }
 
-/** All invalid fields at once, each named by its dotted path. */
-export function configIssues(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((i) => {
-    const base = i.path.map(String);
-    if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => ({
-        field: [...base, k].join('.'),
-        message: `unknown field ${k}: not allowed here`,
-      }));
-    }
-    return [{ field: base.join('.') || '(root)', message: i.message }];
-  });
-}
+/** The discriminators of the config's unions (`auth.method`): switching one drops the other variant's fields. */
+export const SWITCH_FIELDS: readonly string[] = switchFieldPaths(connectorConfigSchema);
 
 /**
  * Replace `${ENV:NAME}` references with the environment's values (never logged). An unset or
