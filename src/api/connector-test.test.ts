@@ -100,7 +100,11 @@ describe('connector Test against the emulator', () => {
   });
 
   it('saved connector: a successful test clears a failed status; a failing one reports 401 for unknown keys', async () => {
-    const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: mkdtempSync(join(tmpdir(), 'ic-test-')), key: randomBytes(32) });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: mkdtempSync(join(tmpdir(), 'ic-test-')),
+      key: randomBytes(32),
+    });
     // The real scheduler (not started): its onTestResult is what clears the status.
     const scheduler = createScheduler({
       store,
@@ -296,7 +300,13 @@ describe('connector Test against the emulator', () => {
     const id = before.connectors.create(cfg(READER)).id;
     before.close();
     rmSync(join(dir, 'secret.key')); // the key is lost
-    const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, env: {}, verifyKey: true, resetSecrets: true });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: dir,
+      env: {},
+      verifyKey: true,
+      resetSecrets: true,
+    });
     const scheduler = createScheduler({
       store,
       clock: systemClock,
@@ -350,7 +360,11 @@ describe('full pull through the API with the real scheduler', () => {
   });
 
   it('joining Default triggers the first pull; the records are searchable; Test is OK; delete stops it', async () => {
-    const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: mkdtempSync(join(tmpdir(), 'ic-pull-')), key: randomBytes(32) });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: mkdtempSync(join(tmpdir(), 'ic-pull-')),
+      key: randomBytes(32),
+    });
     const metrics = createMetrics(new Registry());
     scheduler = createScheduler({
       store,

@@ -81,7 +81,9 @@ describe('connectors: create, read, edit, delete', () => {
     // Secrets are stored encrypted: not in the database file's rows either.
     const rows = JSON.stringify(env.store.db.prepare('SELECT * FROM connectors').all());
     expect(rows).not.toContain(SECRET);
-    expect((env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(SECRET);
+    expect(
+      (env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(SECRET);
     // ...and not in the logs.
     expect(env.logs.join('')).not.toContain(SECRET);
   });
@@ -170,7 +172,9 @@ describe('connectors: create, read, edit, delete', () => {
     expect(
       (await req('PATCH', `/connectors/${c.id}`, root, { auth: { secretAccessKey: newSecret } })).statusCode,
     ).toBe(200);
-    expect((env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(newSecret);
+    expect(
+      (env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(newSecret);
 
     // Switching to IAM role keeps the source keys and needs the role ARN.
     const noArn = await req('PATCH', `/connectors/${c.id}`, root, { auth: { method: 'iam_role' } });

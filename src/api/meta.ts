@@ -46,13 +46,15 @@ export function metaPlugin(app: FastifyInstance, ctx: ApiContext): void {
           200: z.object({
             connectorTypes: z.array(connectorTypeOut),
             categories: z.array(z.string()),
-            types: z.array(z.string()).meta({ description: 'The types\' labels' }),
+            types: z.array(z.string()).meta({ description: "The types' labels" }),
             functions: z.array(z.string()),
             runOn: z.array(z.string()),
-            regions: z.array(z.string()).meta({ description: 'aws-inspector: connectorTypes[].metadata.regions' }),
+            regions: z
+              .array(z.string())
+              .meta({ description: 'aws-inspector: connectorTypes[].metadata.regions' }),
             connectorSchema: z
               .record(z.string(), z.unknown())
-              .meta({ description: 'aws-inspector\'s schema: connectorTypes[].schema' }),
+              .meta({ description: "aws-inspector's schema: connectorTypes[].schema" }),
             logFilterOperators: z.array(z.string()),
             roles: z.array(z.string()),
             sortFields: z.array(z.string()),

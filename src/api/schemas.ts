@@ -37,7 +37,8 @@ const logFilterIds = z
 const keepable = (s: z.ZodType) => z.union([z.literal(''), z.literal(MASK), s]).optional();
 
 type Shape = Record<string, z.ZodType>;
-const unwrapDefault = (v: z.ZodType): z.ZodType => (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v);
+const unwrapDefault = (v: z.ZodType): z.ZodType =>
+  v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v;
 
 /** `type`: the type's id (or its label, as a GET answers it); absent = aws-inspector (older clients). */
 function typeField(t: AnyConnectorType) {
@@ -137,7 +138,7 @@ export function connectorPatchBody(t: AnyConnectorType) {
 /** The PATCH route's body as the router sees it: validated per type by the handler (connectorPatchBody). */
 export const connectorPatchAny = z.record(z.string(), z.unknown()).meta({
   description:
-    "Any subset of the connector type's Configuration fields (GET /meta: connectorTypes[].schema), plus active and logFilterIds. A secret sent blank or \"********\" keeps the stored one.",
+    'Any subset of the connector type\'s Configuration fields (GET /meta: connectorTypes[].schema), plus active and logFilterIds. A secret sent blank or "********" keeps the stored one.',
 });
 
 export const connectorStatus = z.object({
@@ -177,12 +178,14 @@ export const connectorOut = z
     name: z.string(),
     category: z.string(),
     type: z.string().meta({ description: 'The type\'s label, e.g. "AWS Inspector"' }),
-    typeId: z.string().meta({ description: 'The type\'s id, e.g. "aws-inspector" (POST /connectors `type`)' }),
+    typeId: z
+      .string()
+      .meta({ description: 'The type\'s id, e.g. "aws-inspector" (POST /connectors `type`)' }),
     function: z.literal(FIXED.function),
     tenant: z.string(),
     runOn: z.literal(FIXED.runOn),
     intervalMinutes: z.number(),
-    region: z.string().optional().meta({ description: 'AWS Inspector: the config\'s region' }),
+    region: z.string().optional().meta({ description: "AWS Inspector: the config's region" }),
     active: z.boolean(),
     profiles: z.array(z.string()),
     logFilterIds: z.array(z.string()),

@@ -9,7 +9,12 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endpoints.js';
-import { DEFAULT_TYPE, productionRegistry, storeTypes, type ConnectorRegistry } from '../connectors/registry.js';
+import {
+  DEFAULT_TYPE,
+  productionRegistry,
+  storeTypes,
+  type ConnectorRegistry,
+} from '../connectors/registry.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { lockDataDir, openStore, type Store } from '../store/index.js';
 import {

@@ -97,7 +97,10 @@ export function entriesOf(allowed: readonly string[]): Entry[] {
   return entries;
 }
 
-export function addressAllowed(a: { host: string; port: number; defaultPort: boolean }, entries: Entry[]): boolean {
+export function addressAllowed(
+  a: { host: string; port: number; defaultPort: boolean },
+  entries: Entry[],
+): boolean {
   return entries.some((e) => e.host === a.host && (e.port === undefined ? a.defaultPort : e.port === a.port));
 }
 
@@ -106,4 +109,3 @@ export function endpointAllowed(url: string, allowed: readonly string[]): boolea
   const a = endpointAddress(url);
   return a !== undefined && addressAllowed(a, entriesOf(allowed));
 }
-

@@ -73,7 +73,12 @@ let id: string;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
-  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 7), clock: fixedClock(NOW) });
+  store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 7),
+    clock: fixedClock(NOW),
+  });
   id = store.connectors.create({
     name: 'root-aws-inspector',
     region: 'us-east-1',
@@ -102,7 +107,13 @@ describe('runConnector', () => {
     ];
     const { factory, destroyed } = listClient(all);
     const metrics = createMetrics(new Registry());
-    const deps = { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory), metrics };
+    const deps = {
+      store,
+      clock: fixedClock(NOW),
+      logger: silentLogger(),
+      registry: awsRegistry(factory),
+      metrics,
+    };
     const out = await runConnector(deps, id);
     expect(out).toMatchObject({
       status: 'ok',

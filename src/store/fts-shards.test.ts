@@ -18,7 +18,8 @@ const stores: Store[] = [];
 function open(extra: Partial<Parameters<typeof openStore>[0]> = {}, dataDir?: string): Store {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-shards-'));
   if (!dataDir) dirs.push(dir);
-  const s = openStore({ connectorTypes: productionStoreTypes(),
+  const s = openStore({
+    connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

@@ -16,7 +16,8 @@ const stores: Store[] = [];
 function open(ftsShardRows: number): Store {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-terms-'));
   dirs.push(dir);
-  const s = openStore({ connectorTypes: productionStoreTypes(),
+  const s = openStore({
+    connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

@@ -26,7 +26,12 @@ function tmp(): string {
   return d;
 }
 function open(dir: string): Store {
-  const s = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
+  const s = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    clock: fixedClock(1_700_000_000_000),
+    key: randomBytes(32),
+  });
   stores.push(s);
   return s;
 }

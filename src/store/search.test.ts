@@ -62,7 +62,13 @@ function rec(
  */
 function openSearchStore(ftsShardRows: number): void {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-'));
-  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0), ftsShardRows });
+  store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 1),
+    clock: fixedClock(T0),
+    ftsShardRows,
+  });
   connectorId = store.connectors.create({
     name: 'root-inspector',
     region: 'us-east-1',
@@ -359,7 +365,12 @@ describe.each([
     const recs: InterflowRecord[] = [];
     beforeAll(() => {
       d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
-      s = openStore({ connectorTypes: productionStoreTypes(), dataDir: d, key: Buffer.alloc(32, 1), ftsShardRows: shardRows });
+      s = openStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: d,
+        key: Buffer.alloc(32, 1),
+        ftsShardRows: shardRows,
+      });
       const c = s.connectors.create({
         name: 'plans',
         region: 'us-east-1',
@@ -456,7 +467,12 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
 
   beforeAll(() => {
     tdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-text-'));
-    ts = openStore({ connectorTypes: productionStoreTypes(), dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    ts = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: tdir,
+      key: Buffer.alloc(32, 1),
+      clock: fixedClock(T0),
+    });
     cid = ts.connectors.create({
       name: 'text-inspector',
       region: 'us-east-1',
@@ -531,7 +547,12 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
   });
 
   it('a store opened later knows the text paths (queries use them)', () => {
-    const again = openStore({ connectorTypes: productionStoreTypes(), dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    const again = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: tdir,
+      key: Buffer.alloc(32, 1),
+      clock: fixedClock(T0),
+    });
     try {
       expect(again.index.count({ q: 'aws_inspector.description:crash' })).toBe(1);
     } finally {

@@ -19,7 +19,13 @@ function tmp(): string {
   return d;
 }
 function open(dataDir = tmp(), extra: Partial<Parameters<typeof openStore>[0]> = {}): Store {
-  const s = openStore({ connectorTypes: productionStoreTypes(), dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+  const s = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir,
+    clock: fixedClock(1_700_000_000_000),
+    env: {},
+    ...extra,
+  });
   stores.push(s);
   return s;
 }
@@ -155,7 +161,9 @@ describe('secrets at rest', () => {
       32,
     );
     s.close();
-    expect((open(dir).connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(SECRET);
+    expect(
+      (open(dir).connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(SECRET);
   });
 
   it('refuses a key file readable by others, or of the wrong length, with a clear error', () => {
@@ -560,7 +568,13 @@ describe('commitPage, runs, checkpoints, findings', () => {
 
     it('close() lets posted commits finish before the thread goes', async () => {
       const dir = tmp();
-      const s = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
+      const s = openStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: dir,
+        clock: fixedClock(1),
+        env: {},
+        writerThread: true,
+      });
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([

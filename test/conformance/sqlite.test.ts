@@ -26,7 +26,14 @@ const KEY = Buffer.alloc(32, 11);
 
 function sqlite(opts: Partial<OpenStoreOptions> = {}, dir?: string): OpenedStore {
   const dataDir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-conf-'));
-  const store = openStore({ connectorTypes: productionStoreTypes(), dataDir, key: KEY, env: {}, clock: fixedClock(1_800_000_000_000), ...opts });
+  const store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir,
+    key: KEY,
+    env: {},
+    clock: fixedClock(1_800_000_000_000),
+    ...opts,
+  });
   return {
     store,
     close() {

@@ -69,7 +69,12 @@ export interface TempStore {
 
 export function tempStore(clock: Clock = systemClock): TempStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-it-'));
-  const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 9), clock });
+  const store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 9),
+    clock,
+  });
   return {
     store,
     dir,

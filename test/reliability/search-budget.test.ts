@@ -50,7 +50,11 @@ describe(`the worst-case query (${RECORDS} records, the real serve process)`, ()
   let dir: string;
   beforeAll(() => {
     dir = tempDir('search-budget');
-    const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.from(TEST_KEY, 'base64') });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: dir,
+      key: Buffer.from(TEST_KEY, 'base64'),
+    });
     const c = store.connectors.create({
       name: 'seed',
       region: 'us-east-1',

@@ -44,7 +44,12 @@ describe(`a slow store (${P.slowStoreFindings} findings, +${DELAY_MS} ms per com
     async (mode) => {
       const BOUND = BOUNDS[mode];
       const data = path.join(dir, mode);
-      const real = openStore({ connectorTypes: productionStoreTypes(), dataDir: data, key: Buffer.alloc(32, 5), writerThread: mode === 'writer' });
+      const real = openStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: data,
+        key: Buffer.alloc(32, 5),
+        writerThread: mode === 'writer',
+      });
       const block = new Int32Array(new SharedArrayBuffer(4));
       let committed = 0;
       const slow: Store = {

@@ -66,7 +66,9 @@ export async function testEnv(
   overrides: Partial<AppDeps> & { scheduler?: SchedulerPort; testConnector?: TestConnectorFn } = {},
 ): Promise<TestEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-api-'));
-  const store = overrides.store ?? openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: randomBytes(32) });
+  const store =
+    overrides.store ??
+    openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: randomBytes(32) });
   const logs: string[] = [];
   const logger = pino(
     {

@@ -29,7 +29,10 @@ export interface AwsInspectorOptions {
 }
 
 /** The finding a record carries (`aws_inspector`, the finding as received): its ARN is the state key. */
-export function awsFindingState(record: { aws_inspector?: unknown; timestamp: number }): FindingState | undefined {
+export function awsFindingState(record: {
+  aws_inspector?: unknown;
+  timestamp: number;
+}): FindingState | undefined {
   const f = record.aws_inspector as Record<string, unknown> | undefined;
   if (!f || typeof f.findingArn !== 'string') return undefined;
   return {
