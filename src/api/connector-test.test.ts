@@ -21,7 +21,7 @@ import { openStore } from '../store/index.js';
 import type { TestConnectorFn, TestResultPayload } from './context.js';
 import { testEnv, type TestEnv } from '../../test/support/api.js';
 import { productionStoreTypes } from '../connectors/registry.js';
-import { awsRegistry } from '../../test/support/connectors.js';
+import { awsRegistry } from '../../test/support/connectors/index.js';
 
 const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',

@@ -22,7 +22,7 @@ import type { InterflowRecord } from '../../src/core/record.js';
 import { DEFAULT_SEARCH_TIMEOUT_MS } from '../../src/store/search-pool.js';
 import { arg } from './lib.js';
 import { productionStoreTypes } from '../../src/connectors/registry.js';
-import { awsRegistry } from '../support/connectors.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));

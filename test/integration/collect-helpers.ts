@@ -16,7 +16,7 @@ import { runConnector, type RunOptions, type RunOutcome } from '../../src/pipeli
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Emulator } from '../../emulator/index.js';
 import { productionStoreTypes } from '../../src/connectors/registry.js';
-import { awsRegistry } from '../support/connectors.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 export const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',

@@ -15,7 +15,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { EMULATOR_KEYS, P, startEmulatorProcess, tempDir, type EmulatorProcess } from './helpers.js';
 import { awsVersions, compare } from './verify.js';
 import { productionStoreTypes } from '../../src/connectors/registry.js';
-import { awsRegistry } from '../support/connectors.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 const DELAY_MS = 40;
 /** Group commits of 300 records; pages of (at most) 100. */
