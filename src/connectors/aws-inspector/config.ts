@@ -2,7 +2,8 @@
  * The AWS Inspector connector's configuration: ONE zod schema, the single source of truth for
  * the TypeScript type, validation (field-level messages), the API's OpenAPI schema and the UI
  * form. Fields marked with `.meta({ secret: true })` are encrypted at rest, write-only in the
- * API and redacted from logs.
+ * API and redacted from logs; `.meta({ advanced: true })` puts a field under the wizard's
+ * Configuration > Advanced.
  */
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
@@ -166,10 +167,12 @@ export const connectorConfigSchema = z
       .meta({ title: 'Disable SSL Certificate Verification' }),
     initialLookbackDays: z.number().int().min(0).max(3650).default(7).meta({
       title: 'Initial lookback (days)',
+      advanced: true,
       description: 'First run: CLOSED findings updated within this many days (ACTIVE and SUPPRESSED: all).',
     }),
     overlapMinutes: z.number().int().min(0).max(1440).default(15).meta({
       title: 'Window overlap (min)',
+      advanced: true,
       description:
         'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
     }),
@@ -177,7 +180,7 @@ export const connectorConfigSchema = z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()
       .default({})
-      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)' }),
+      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)', advanced: true }),
     logFilters: z.array(logFilter).max(50).default([]),
   })
   .strict();
