@@ -52,7 +52,9 @@ describe('connectors: create, read, edit, delete', () => {
     expect(c).toMatchObject({
       name: 'root-aws-inspector',
       category: 'Vulnerability Scanner',
+      // No `type` in the body (a client from before types): aws-inspector.
       type: 'AWS Inspector',
+      typeId: 'aws-inspector',
       function: 'Collect',
       runOn: 'Data Processor',
       tenant: 'Root Tenant',
