@@ -374,7 +374,13 @@ export function mergePatch(
       }
       continue;
     }
-    if (!isObj(cv)) continue;
+    if (!isObj(cv)) {
+      // Nothing stored to keep: a blank or masked secret is simply not set.
+      const obj: Obj = { ...pv };
+      for (const sk of secretsHere) if (keeps(obj[sk])) delete obj[sk];
+      merged[k] = obj;
+      continue;
+    }
     const switched = switchFields
       .filter((f) => f.startsWith(`${k}.`))
       .some((f) => {
