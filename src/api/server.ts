@@ -12,6 +12,7 @@ import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endp
 import {
   DEFAULT_TYPE,
   productionRegistry,
+  secretFieldsOf,
   storeTypes,
   type ConnectorRegistry,
 } from '../connectors/registry.js';
@@ -63,13 +64,13 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const logger = opts.logger ?? createLogger();
+  const registry = opts.registry ?? productionRegistry();
+  const logger = opts.logger ?? createLogger({ secretFields: secretFieldsOf(registry) });
   const clock = opts.clock ?? systemClock;
   // Every Test and every run gets the allow-list: a stored endpoint override that the current
   // INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
   const allowedEndpointHosts =
     opts.app?.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]);
-  const registry = opts.registry ?? productionRegistry();
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // One owner per data directory (lock.ts): a second server would run the same connectors.
   const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');

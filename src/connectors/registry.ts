@@ -60,6 +60,11 @@ export function storeTypes(registry: ConnectorRegistry): ConnectorTypes {
   };
 }
 
+/** Every registered type's secret fields (dotted paths), for the logger's redaction. */
+export function secretFieldsOf(registry: ConnectorRegistry): string[] {
+  return [...new Set(registry.types.flatMap((t) => t.secretFields))];
+}
+
 /** The production registry: the types `serve`, `collect`, `test` and `reconcile` know. */
 export function productionRegistry(): ConnectorRegistry {
   return createRegistry([

@@ -10,7 +10,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../src/core/logger.js';
-import { connectorConfigSchema, type ConnectorConfig } from '../../src/connectors/aws-inspector/config.js';
+import {
+  SECRET_FIELDS,
+  connectorConfigSchema,
+  type ConnectorConfig,
+} from '../../src/connectors/aws-inspector/config.js';
 import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
 import { runConnector, type RunOptions, type RunOutcome } from '../../src/pipeline/runner.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -102,7 +106,10 @@ export function capturingLogger(): {
       cb();
     },
   });
-  const logger = createLogger({ level: 'debug' }, sink as unknown as Parameters<typeof createLogger>[1]);
+  const logger = createLogger(
+    { level: 'debug', secretFields: SECRET_FIELDS },
+    sink as unknown as Parameters<typeof createLogger>[1],
+  );
   return {
     logger,
     text: () => buf,

@@ -10,7 +10,12 @@ import { systemClock } from '../../core/clock.js';
 import { FieldsError, isCodedError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { createMetrics } from '../../core/metrics.js';
-import { productionRegistry, storeTypes, type ConnectorRegistry } from '../../connectors/registry.js';
+import {
+  productionRegistry,
+  secretFieldsOf,
+  storeTypes,
+  type ConnectorRegistry,
+} from '../../connectors/registry.js';
 import type { BaseConnectorConfig, CollectProgress } from '../../connectors/types.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
@@ -111,7 +116,10 @@ export async function collectCommand(
     process.stderr.write('--page-size: an integer from 1 to 100\n');
     return 2;
   }
-  const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger: Logger = createLogger({
+    level: process.env.LOG_LEVEL ?? 'warn',
+    secretFields: secretFieldsOf(registry),
+  });
   let store: Store;
   let lock: DataDirLock | undefined;
   try {

@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../../api/server.js';
 import { startEmulator } from '../../../emulator/index.js';
 import { gracefulStop, parsePort } from './serve.js';
 import { startupExitCode } from '../exit-codes.js';
+import { productionRegistry, secretFieldsOf } from '../../connectors/registry.js';
 
 export const DEMO_CONNECTOR = 'demo-inspector';
 /** The emulator's default reader keys (AmazonInspector2ReadOnlyAccess in its IAM model). */
@@ -84,7 +85,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--findings <n>', 'number of generated findings in the emulator', '3000')
     .action(async (opts: DemoCliOptions) => {
-      const logger = createLogger();
+      const logger = createLogger({ secretFields: secretFieldsOf(productionRegistry()) });
       const stopOnSignal = gracefulStop((m) => logger.info(m));
       const findings = Number(opts.findings);
       if (!Number.isInteger(findings) || findings < 0) {

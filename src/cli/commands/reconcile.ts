@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger, redactSecrets } from '../../core/logger.js';
-import { productionRegistry, type ConnectorRegistry } from '../../connectors/registry.js';
+import { productionRegistry, secretFieldsOf, type ConnectorRegistry } from '../../connectors/registry.js';
 import { secretValues } from '../../connectors/schema.js';
 import type { IndexFindingState, ReconcileIndex } from '../../connectors/types.js';
 import { parseTime } from '../../core/time.js';
@@ -107,7 +107,10 @@ export async function reconcileCommand(
     return 2;
   }
   const secrets = secretValues(cfg, type.secretFields);
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = createLogger({
+    level: process.env.LOG_LEVEL ?? 'warn',
+    secretFields: secretFieldsOf(registry),
+  });
   let store: Store;
   try {
     store = openStore({ dataDir: opts.data, logger });

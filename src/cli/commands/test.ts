@@ -9,7 +9,12 @@ import { parse as parseYaml } from 'yaml';
 import { systemClock } from '../../core/clock.js';
 import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
-import { DEFAULT_TYPE, productionRegistry, type ConnectorRegistry } from '../../connectors/registry.js';
+import {
+  DEFAULT_TYPE,
+  productionRegistry,
+  secretFieldsOf,
+  type ConnectorRegistry,
+} from '../../connectors/registry.js';
 import { configIssues } from '../../connectors/schema.js';
 import type { AnyConnectorType, BaseConnectorConfig, TestResult } from '../../connectors/types.js';
 
@@ -100,7 +105,10 @@ export function register(program: Command): void {
         }
         throw e;
       }
-      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+      const logger = createLogger({
+        level: process.env.LOG_LEVEL ?? 'warn',
+        secretFields: secretFieldsOf(productionRegistry()),
+      });
       const { type, config } = loaded;
       const result = await type.test(config, { logger, clock: systemClock, connectorId: config.name });
       process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatTestResult(result));
