@@ -147,7 +147,7 @@ describe('errors', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     env = await testEnv({
       testConnector: async (cfg) => {
-        throw new Error(`boom at /internal/path with ${cfg.auth.accessKeyId}`);
+        throw new Error(`boom at /internal/path with ${(cfg.auth as { accessKeyId: string }).accessKeyId}`);
       },
     });
     const token = await env.login();

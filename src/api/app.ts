@@ -29,7 +29,8 @@ import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
 import { errorHandler } from './errors.js';
-import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/aws-inspector/endpoints.js';
+import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endpoints.js';
+import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { authPlugin, type LoginRateLimit } from './auth.js';
 import { usersPlugin } from './users.js';
 import { tenantsPlugin } from './tenants.js';
@@ -116,6 +117,8 @@ export interface AppDeps {
   search?: SearchService;
   scheduler: SchedulerPort;
   testConnector: TestConnectorFn;
+  /** The connector types (default: the production registry). */
+  registry?: ConnectorRegistry;
   logger?: Logger;
   clock?: Clock;
   /** The collector's prom-client registry; HTTP metrics are added to it. */
@@ -164,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     search: deps.search ?? inProcessSearch(deps.store.index, searchTimeoutFromEnv(env)),
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
+    registry: deps.registry ?? productionRegistry(),
     users: usersRepo(deps.store, clock, deps.hashGate ? { hashGate: deps.hashGate } : {}),
     sessions: sessionsRepo(deps.store, clock, deps.sessionTtlMs),
     logger,

@@ -14,11 +14,14 @@ import { systemClock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { testConnector } from '../connectors/aws-inspector/check.js';
+import type { ConnectorConfig } from '../connectors/aws-inspector/config.js';
 import { createInspectorClient } from '../connectors/aws-inspector/client.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { openStore } from '../store/index.js';
 import type { TestConnectorFn, TestResultPayload } from './context.js';
 import { testEnv, type TestEnv } from '../../test/support/api.js';
+import { productionStoreTypes } from '../connectors/registry.js';
+import { awsRegistry } from '../../test/support/connectors/index.js';
 
 const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -41,7 +44,7 @@ afterAll(async () => {
 const allowed = () => [new URL(emulator.url).host];
 
 const realTest: TestConnectorFn = (cfg, connectorId, o) =>
-  testConnector(cfg, {
+  testConnector(cfg as ConnectorConfig, {
     logger: silentLogger(),
     clock: systemClock,
     ...(connectorId ? { connectorId } : {}),
@@ -97,13 +100,17 @@ describe('connector Test against the emulator', () => {
   });
 
   it('saved connector: a successful test clears a failed status; a failing one reports 401 for unknown keys', async () => {
-    const store = openStore({ dataDir: mkdtempSync(join(tmpdir(), 'ic-test-')), key: randomBytes(32) });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: mkdtempSync(join(tmpdir(), 'ic-test-')),
+      key: randomBytes(32),
+    });
     // The real scheduler (not started): its onTestResult is what clears the status.
     const scheduler = createScheduler({
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: createInspectorClient,
+      registry: awsRegistry(createInspectorClient),
     });
     env = await testEnv({ store, scheduler, testConnector: realTest, allowedEndpointHosts: allowed() });
     const h = env.auth(await env.login());
@@ -289,16 +296,22 @@ describe('connector Test against the emulator', () => {
 
   it('secrets unreadable after serve --reset-secrets: Test answers ERR_SECRET_UNREADABLE; PATCH with new secrets repairs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ic-test-'));
-    const before = openStore({ dataDir: dir, env: {} });
+    const before = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, env: {} });
     const id = before.connectors.create(cfg(READER)).id;
     before.close();
     rmSync(join(dir, 'secret.key')); // the key is lost
-    const store = openStore({ dataDir: dir, env: {}, verifyKey: true, resetSecrets: true });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: dir,
+      env: {},
+      verifyKey: true,
+      resetSecrets: true,
+    });
     const scheduler = createScheduler({
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: createInspectorClient,
+      registry: awsRegistry(createInspectorClient),
     });
     env = await testEnv({ store, scheduler, testConnector: realTest });
     const h = env.auth(await env.login());
@@ -347,13 +360,17 @@ describe('full pull through the API with the real scheduler', () => {
   });
 
   it('joining Default triggers the first pull; the records are searchable; Test is OK; delete stops it', async () => {
-    const store = openStore({ dataDir: mkdtempSync(join(tmpdir(), 'ic-pull-')), key: randomBytes(32) });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: mkdtempSync(join(tmpdir(), 'ic-pull-')),
+      key: randomBytes(32),
+    });
     const metrics = createMetrics(new Registry());
     scheduler = createScheduler({
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: createInspectorClient,
+      registry: awsRegistry(createInspectorClient),
       metrics,
     });
     scheduler.start();

@@ -6,6 +6,9 @@ import {
   type TestEnv,
 } from '../../test/support/api.js';
 import { storeFileRows } from '../../test/support/store-file.js';
+import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
+import { systemClock } from '../core/clock.js';
+import { silentLogger } from '../core/logger.js';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -50,7 +53,9 @@ describe('connectors: create, read, edit, delete', () => {
     expect(c).toMatchObject({
       name: 'root-aws-inspector',
       category: 'Vulnerability Scanner',
+      // No `type` in the body (a client from before types): aws-inspector.
       type: 'AWS Inspector',
+      typeId: 'aws-inspector',
       function: 'Collect',
       runOn: 'Data Processor',
       tenant: 'Root Tenant',
@@ -82,7 +87,9 @@ describe('connectors: create, read, edit, delete', () => {
     // Secrets are stored encrypted: not in the database file's rows either.
     const rows = JSON.stringify(storeFileRows(env.store.dataDir, 'SELECT * FROM connectors'));
     expect(rows).not.toContain(SECRET);
-    expect(env.store.connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect(
+      (env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(SECRET);
     // ...and not in the logs.
     expect(env.logs.join('')).not.toContain(SECRET);
   });
@@ -171,7 +178,9 @@ describe('connectors: create, read, edit, delete', () => {
     expect(
       (await req('PATCH', `/connectors/${c.id}`, root, { auth: { secretAccessKey: newSecret } })).statusCode,
     ).toBe(200);
-    expect(env.store.connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(newSecret);
+    expect(
+      (env.store.connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(newSecret);
 
     // Switching to IAM role keeps the source keys and needs the role ARN.
     const noArn = await req('PATCH', `/connectors/${c.id}`, root, { auth: { method: 'iam_role' } });
@@ -440,5 +449,103 @@ describe('connectors: roles and tenant isolation', () => {
       expect(r.statusCode, `${m} ${url}`).toBe(403);
     }
     expect(env.store.connectors.get(mine.json().id)).toBeDefined();
+  });
+});
+
+describe.each(TYPE_CASES)('connectors API with any connector type: $type', (tc) => {
+  let e: TestEnv;
+  let src: TypeSource;
+  let h: { authorization: string };
+  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+    e.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: h,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+
+  beforeEach(async () => {
+    src = tc.source(3, Date.now());
+    const registry = src.registry;
+    e = await testEnv({
+      registry,
+      testConnector: (cfg, connectorId, o) =>
+        registry.get(o?.type ?? 'aws-inspector').test(cfg, {
+          logger: silentLogger(),
+          clock: systemClock,
+          connectorId: connectorId ?? 'test',
+        }),
+    });
+    h = e.auth(await e.login());
+  });
+  afterEach(async () => {
+    await e.close();
+    src.cleanup();
+  });
+
+  it('create (type in the body), get, list, patch and test; /meta describes the type', async () => {
+    const label = src.registry.get(tc.type).label;
+    const created = await call('POST', '/connectors', { type: tc.type, ...src.config, intervalMinutes: 7 });
+    expect(created.statusCode).toBe(201);
+    const c = created.json();
+    expect(c).toMatchObject({ type: label, typeId: tc.type, intervalMinutes: 7, tenant: 'Root Tenant' });
+    expect(e.store.connectors.get(c.id)!.type).toBe(tc.type);
+    expect((await call('GET', `/connectors/${c.id}`)).json()).toMatchObject({ id: c.id, typeId: tc.type });
+    expect((await call('GET', '/connectors')).json().connectors.map((x: { id: string }) => x.id)).toEqual([
+      c.id,
+    ]);
+
+    // PATCH: the type's fields; General fields fixed (its own type accepted, another refused).
+    const p = await call('PATCH', `/connectors/${c.id}`, { intervalMinutes: 9, type: label });
+    expect(p.statusCode).toBe(200);
+    expect(p.json().intervalMinutes).toBe(9);
+    const other = src.registry.types.find((t) => t.id !== tc.type)!;
+    const bad = await call('PATCH', `/connectors/${c.id}`, { type: other.id, nope: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .error.fields.map((f: { field: string }) => f.field)
+        .sort(),
+    ).toEqual(['nope']);
+    const fixed = await call('PATCH', `/connectors/${c.id}`, { type: other.id });
+    expect(fixed.json().error).toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      fields: [{ field: 'type', message: 'type cannot be changed after the connector is created' }],
+    });
+
+    // The Test of the saved connector and of an unsaved config of this type.
+    const t = await call('POST', `/connectors/${c.id}/test`);
+    expect(t.json()).toMatchObject({ ok: true, code: 'OK' });
+    const unsaved = await call('POST', '/connectors/test', { type: tc.type, ...src.config, name: 'unsaved' });
+    expect(unsaved.json()).toMatchObject({ ok: true });
+
+    const meta = (await call('GET', '/meta')).json();
+    expect(meta.connectorTypes.map((x: { id: string }) => x.id)).toEqual(['aws-inspector', 'ndjson']);
+    const mine = meta.connectorTypes.find((x: { id: string }) => x.id === tc.type);
+    expect(mine).toMatchObject({ label, category: src.registry.get(tc.type).category });
+    expect(Object.keys(mine.schema.properties)).toEqual(expect.arrayContaining(['name', 'intervalMinutes']));
+    expect(mine.secretFields).toEqual([...src.registry.get(tc.type).secretFields]);
+  });
+
+  it("validates with the type's schema: every invalid field named; an unknown type names `type`", async () => {
+    const r = await call('POST', '/connectors', { type: tc.type, name: '' });
+    expect(r.statusCode).toBe(400);
+    const fields = r.json().error.fields.map((f: { field: string }) => f.field);
+    expect(fields).toContain('name');
+    const unknown = await call('POST', '/connectors', { ...src.config, type: 'guardduty' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.fields).toEqual([
+      { field: 'type', message: 'type must be one of: aws-inspector, ndjson' },
+    ]);
+  });
+
+  it('a failing source: the Test reports its coded error with the HTTP status and explanation', async () => {
+    const c = (await call('POST', '/connectors', { type: tc.type, ...src.config })).json();
+    const code = src.break();
+    const t = (await call('POST', `/connectors/${c.id}/test`)).json();
+    expect(t).toMatchObject({ ok: false, code });
+    expect(t.httpStatus).toBeGreaterThanOrEqual(400);
+    expect(t.explanation).not.toBe('');
   });
 });

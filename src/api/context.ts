@@ -7,7 +7,8 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ConnectorConfig } from '../connectors/aws-inspector/config.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
+import type { BaseConnectorConfig } from '../connectors/types.js';
 import type { SearchService, Store, StoredConnector, StoredLogFilter, Tenant } from '../store/index.js';
 import type { Role, SessionsRepo, User, UsersRepo } from '../auth/users.js';
 
@@ -24,7 +25,7 @@ export interface SchedulerPort {
   stopConnector(connectorId: string): Promise<void>;
 }
 
-/** The connector Test's result (src/connectors/aws-inspector/check.ts), returned as the payload. */
+/** The connector Test's result (`ConnectorType.test`, src/connectors/types.ts), returned as the payload. */
 export interface TestResultPayload {
   ok: boolean;
   httpStatus: number;
@@ -38,13 +39,14 @@ export interface TestResultPayload {
 }
 
 /**
- * `connectorId` is absent for an unsaved configuration. `signal` aborts when the Test's time
- * limit is reached (the result is then the API's timeout result, whatever this returns).
+ * `connectorId` is absent for an unsaved configuration; `type` is the config's connector type
+ * (absent: aws-inspector). `signal` aborts when the Test's time limit is reached (the result is
+ * then the API's timeout result, whatever this returns).
  */
 export type TestConnectorFn = (
-  cfg: ConnectorConfig,
+  cfg: BaseConnectorConfig,
   connectorId?: string,
-  opts?: { signal?: AbortSignal },
+  opts?: { signal?: AbortSignal; type?: string },
 ) => Promise<TestResultPayload>;
 
 export interface AuthContext {
@@ -73,6 +75,8 @@ export interface ApiContext {
   /** Searches of the Syslog index (the server's: worker threads with a time budget, search-pool.ts). */
   search: SearchService;
   scheduler: SchedulerPort;
+  /** The connector types: bodies, /meta, the Test. */
+  registry: ConnectorRegistry;
   testConnector: TestConnectorFn;
   users: UsersRepo;
   sessions: SessionsRepo;

@@ -1,21 +1,16 @@
 /**
- * Route schemas. Connector bodies derive from connectorConfigSchema (the one source of truth);
- * nothing here re-declares a config field by hand.
+ * Route schemas. Connector bodies derive from each registered type's config schema (the one
+ * source of truth, src/connectors/types.ts); nothing here re-declares a config field by hand.
  */
 import { z } from 'zod';
-import {
-  AUTH_SECRET_KEYS,
-  accessKeyAuth,
-  connectorConfigSchema,
-  iamRoleAuth,
-} from '../connectors/aws-inspector/config.js';
 import { logFilter } from '../core/log-filter.js';
+import { DEFAULT_TYPE, type ConnectorRegistry } from '../connectors/registry.js';
+import type { AnyConnectorType } from '../connectors/types.js';
 import { MASK } from '../store/index.js';
 import { ROLES } from '../auth/users.js';
 
+/** The General fields that are the same for every type (type and category come from the type). */
 export const FIXED = {
-  category: 'Vulnerability Scanner',
-  type: 'AWS Inspector',
   function: 'Collect',
   runOn: 'Data Processor',
 } as const;
@@ -30,7 +25,6 @@ export const errorBody = z
   })
   .meta({ id: 'Error' });
 
-const cfgShape = connectorConfigSchema.shape;
 const id = z.string().min(1).max(128);
 export const idParams = z.object({ id });
 
@@ -39,49 +33,113 @@ const logFilterIds = z
   .max(50)
   .meta({ description: 'Log filters attached as exclude filters, in order' });
 
-/** POST /connectors and POST /connectors/test: the CLI file's keys; tenant defaults to the caller's. */
-export const connectorCreateBody = connectorConfigSchema.extend({
-  tenant: cfgShape.tenant.unwrap().optional(),
-  active: z.boolean().optional(),
-  logFilterIds: logFilterIds.optional(),
-});
-
-export const connectorTestBody = connectorConfigSchema.extend({
-  tenant: cfgShape.tenant.unwrap().optional(),
-});
-
 /** Blank or "********" keeps the stored secret (write-only fields). */
-const keepable = <T extends z.ZodType>(s: T) => z.union([z.literal(''), z.literal(MASK), s]).optional();
+const keepable = (s: z.ZodType) => z.union([z.literal(''), z.literal(MASK), s]).optional();
 
-const authFields = { ...iamRoleAuth.shape, ...accessKeyAuth.shape } as Record<string, z.ZodType>;
-/** PATCH auth: any subset of either method's fields; the merged result is validated in full. */
-const authPatch = z
-  .object({
-    ...iamRoleAuth.partial().shape,
-    method: z.enum([accessKeyAuth.shape.method.value, iamRoleAuth.shape.method.value]).optional(),
-    // The secret fields (marked in the config schema) are write-only: blank or MASK keeps them.
-    ...Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, keepable(authFields[k]!)])),
-  })
-  .strict();
+type Shape = Record<string, z.ZodType>;
+const unwrapDefault = (v: z.ZodType): z.ZodType =>
+  v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v;
 
-/** Every config field optional WITHOUT its default (an absent field keeps its stored value). */
-const optionalShape = Object.fromEntries(
-  Object.entries(cfgShape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
-) as unknown as { [K in keyof typeof cfgShape]: z.ZodOptional<z.ZodType> };
+/** `type`: the type's id (or its label, as a GET answers it); absent = aws-inspector (older clients). */
+function typeField(t: AnyConnectorType) {
+  const f = z.enum([t.id, t.label]).meta({
+    description: `Connector type: "${t.id}" (or its label "${t.label}")`,
+  });
+  return t.id === DEFAULT_TYPE ? f.optional() : f;
+}
 
-export const connectorPatchBody = z
-  .object({
-    ...optionalShape,
-    auth: authPatch.optional(),
-    active: z.boolean().optional(),
-    logFilterIds: logFilterIds.optional(),
-    // General fields that are fixed: accepted only with their fixed value (else a clear 400).
-    category: z.string().optional(),
-    type: z.string().optional(),
-    function: z.string().optional(),
-    runOn: z.string().optional(),
-  })
-  .strict();
+function withType(t: AnyConnectorType, extra: Shape) {
+  const shape = t.configSchema.shape as Shape;
+  const tenant = shape.tenant ? unwrapDefault(shape.tenant).optional() : z.string().optional();
+  return t.configSchema.extend({ type: typeField(t), tenant, ...extra });
+}
+
+function byType(options: z.ZodObject[], registry: ConnectorRegistry) {
+  return z.discriminatedUnion('type', options as [z.ZodObject, ...z.ZodObject[]], {
+    error: `type must be one of: ${registry.types.map((t) => t.id).join(', ')}`,
+  });
+}
+
+/** POST /connectors: the CLI file's keys + `type`; tenant defaults to the caller's. */
+export function connectorCreateBody(registry: ConnectorRegistry) {
+  return byType(
+    registry.types.map((t) =>
+      withType(t, { active: z.boolean().optional(), logFilterIds: logFilterIds.optional() }),
+    ),
+    registry,
+  );
+}
+
+/** POST /connectors/test: an unsaved configuration. */
+export function connectorTestBody(registry: ConnectorRegistry) {
+  return byType(
+    registry.types.map((t) => withType(t, {})),
+    registry,
+  );
+}
+
+/** A PATCH of a nested object: any subset of its fields (any variant's); secrets keepable. */
+function partialOf(schema: z.ZodType, secretKeys: readonly string[]): z.ZodType {
+  const inner = unwrapDefault(schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema);
+  const variants =
+    inner instanceof z.ZodDiscriminatedUnion
+      ? (inner.options as z.ZodObject[])
+      : inner instanceof z.ZodObject
+        ? [inner]
+        : undefined;
+  if (!variants) return inner;
+  const fields: Shape = {};
+  const values = new Map<string, unknown[]>();
+  for (const v of variants) {
+    for (const [k, f] of Object.entries(v.shape as Shape)) {
+      if (f instanceof z.ZodLiteral) values.set(k, [...(values.get(k) ?? []), ...f.values]);
+      else fields[k] ??= f;
+    }
+  }
+  for (const [k, vs] of values) fields[k] = z.enum(vs.map(String) as [string, ...string[]]);
+  for (const k of Object.keys(fields)) {
+    const f = fields[k]!;
+    fields[k] = secretKeys.includes(k) ? keepable(f) : unwrapDefault(f).optional();
+  }
+  return z.object(fields).strict();
+}
+
+/**
+ * PATCH /connectors/{id} of a connector of type `t`: every config field optional WITHOUT its
+ * default (an absent field keeps its stored value), nested objects partial, secrets write-only
+ * (blank or "********" keeps them); plus `active`, `logFilterIds` and the fixed General fields
+ * (accepted only with their value, else a clear 400).
+ */
+export function connectorPatchBody(t: AnyConnectorType) {
+  const shape = t.configSchema.shape as Shape;
+  const out: Shape = {};
+  for (const [k, v] of Object.entries(shape)) {
+    const nestedSecrets = t.secretFields
+      .filter((f) => f.startsWith(`${k}.`))
+      .map((f) => f.slice(k.length + 1));
+    const switched = t.switchFields.some((f) => f.startsWith(`${k}.`));
+    if (nestedSecrets.length || switched) out[k] = partialOf(v, nestedSecrets).optional();
+    else if (t.secretFields.includes(k)) out[k] = keepable(unwrapDefault(v));
+    else out[k] = unwrapDefault(v).optional();
+  }
+  return z
+    .object({
+      ...out,
+      active: z.boolean().optional(),
+      logFilterIds: logFilterIds.optional(),
+      category: z.string().optional(),
+      type: z.string().optional(),
+      function: z.string().optional(),
+      runOn: z.string().optional(),
+    })
+    .strict();
+}
+
+/** The PATCH route's body as the router sees it: validated per type by the handler (connectorPatchBody). */
+export const connectorPatchAny = z.record(z.string(), z.unknown()).meta({
+  description:
+    'Any subset of the connector type\'s Configuration fields (GET /meta: connectorTypes[].schema), plus active and logFilterIds. A secret sent blank or "********" keeps the stored one.',
+});
 
 export const connectorStatus = z.object({
   state: z.enum(['never_run', 'ok', 'failed']),
@@ -118,13 +176,16 @@ export const connectorOut = z
   .object({
     id: z.string(),
     name: z.string(),
-    category: z.literal(FIXED.category),
-    type: z.literal(FIXED.type),
+    category: z.string(),
+    type: z.string().meta({ description: 'The type\'s label, e.g. "AWS Inspector"' }),
+    typeId: z
+      .string()
+      .meta({ description: 'The type\'s id, e.g. "aws-inspector" (POST /connectors `type`)' }),
     function: z.literal(FIXED.function),
     tenant: z.string(),
     runOn: z.literal(FIXED.runOn),
     intervalMinutes: z.number(),
-    region: z.string(),
+    region: z.string().optional().meta({ description: "AWS Inspector: the config's region" }),
     active: z.boolean(),
     profiles: z.array(z.string()),
     logFilterIds: z.array(z.string()),

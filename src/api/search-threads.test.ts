@@ -12,6 +12,7 @@ import { silentLogger } from '../core/logger.js';
 import { openStore } from '../store/index.js';
 import { testRecord, withStates } from '../../test/support/records.js';
 import { startServer, type RunningServer } from './server.js';
+import { productionStoreTypes } from '../connectors/registry.js';
 
 const PASSWORD = 'search-threads-Test-pass-7f3k9q';
 let dir: string | undefined;
@@ -30,7 +31,7 @@ async function start(searchTimeoutMs: number): Promise<{ url: string; token: str
     INSPECTOR_CONNECTOR_ADMIN_PASSWORD: PASSWORD,
     INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 3).toString('base64'),
   };
-  const seed = openStore({ dataDir: dir, env });
+  const seed = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, env });
   const c = seed.connectors.create({
     name: 'seed',
     region: 'us-east-1',

@@ -8,13 +8,14 @@ import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
-import { createInspectorClient, type ClientFactory } from '../connectors/aws-inspector/client.js';
-import { testConnector } from '../connectors/aws-inspector/check.js';
+import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endpoints.js';
 import {
-  ALLOWED_ENDPOINTS_ENV,
-  allowEndpoints,
-  parseAllowedEndpoints,
-} from '../connectors/aws-inspector/endpoints.js';
+  DEFAULT_TYPE,
+  productionRegistry,
+  secretFieldsOf,
+  storeTypes,
+  type ConnectorRegistry,
+} from '../connectors/registry.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import {
   lockDataDir,
@@ -35,7 +36,8 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
-  clientFactory?: ClientFactory;
+  /** The connector types (default: the production registry; tests add theirs or fake clients). */
+  registry?: ConnectorRegistry;
   /** Where to print the generated admin password (once). Default: stdout. */
   print?: (line: string) => void;
   app?: Partial<AppDeps>;
@@ -63,13 +65,13 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const logger = opts.logger ?? createLogger();
+  const registry = opts.registry ?? productionRegistry();
+  const logger = opts.logger ?? createLogger({ secretFields: secretFieldsOf(registry) });
   const clock = opts.clock ?? systemClock;
-  // Every Test and every run builds its clients here: a stored endpoint override that the
-  // current INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
+  // Every Test and every run gets the allow-list: a stored endpoint override that the current
+  // INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
   const allowedEndpointHosts =
     opts.app?.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]);
-  const clientFactory = allowEndpoints(opts.clientFactory ?? createInspectorClient, allowedEndpointHosts);
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // One owner per data directory (lock.ts): a second server would run the same connectors.
   const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');
@@ -78,6 +80,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Collection commits on a writer thread: the API stays responsive while a backfill runs.
     // The key is checked now: a wrong or missing key refuses to start (keys.ts).
     store = openStore({
+      connectorTypes: storeTypes(registry),
       dataDir: opts.dataDir,
       logger,
       clock,
@@ -107,7 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw e;
   }
   const metrics = createMetrics(new Registry());
-  const scheduler = createScheduler({ store, clock, logger, clientFactory, metrics });
+  const scheduler = createScheduler({ store, clock, logger, registry, allowedEndpointHosts, metrics });
   let app: FastifyInstance | undefined;
   try {
     const admin = await ensureAdmin(usersRepo(store, clock), env);
@@ -126,12 +129,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       env,
       metrics: metrics.registry,
       allowedEndpointHosts,
+      registry,
       testConnector: (cfg, connectorId, o) =>
-        testConnector(cfg, {
+        registry.get(o?.type ?? DEFAULT_TYPE).test(cfg, {
           logger,
           clock,
-          clientFactory,
-          ...(connectorId ? { connectorId } : {}),
+          allowedEndpointHosts,
+          connectorId: connectorId ?? 'test',
           ...(o?.signal ? { signal: o.signal } : {}),
         }),
       ...opts.app,

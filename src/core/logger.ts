@@ -1,17 +1,20 @@
 /**
- * Structured logging (pino). Secrets never reach a log line: known secret fields are redacted
- * by path, and `redactSecrets` scrubs any registered secret value out of free text (error
- * messages from third parties can echo what they were given).
+ * Structured logging (pino). Secrets never reach a log line: the connector types' secret fields
+ * (given by the caller from the registry: `secretFieldsOf(registry)`; core imports no type) and
+ * other credentials are redacted by name, and `redactSecrets` scrubs any registered secret value
+ * out of free text (error messages from third parties can echo what they were given).
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { SECRET_FIELDS } from '../connectors/aws-inspector/config.js';
 
 export type { Logger };
 
-/** The connector config's secret fields (by name, at any of the first three levels) and other credentials. */
-const SECRET_NAMES = [...new Set([...SECRET_FIELDS.map((f) => f.split('.').at(-1)!), 'sessionToken'])];
-const REDACT_PATHS = [
-  ...SECRET_NAMES.flatMap((n) => [n, `*.${n}`, `*.*.${n}`]),
+/** Secret fields (by name, at any of the first three levels) and other credentials. */
+function redactPaths(secretFields: readonly string[]): string[] {
+  const names = [...new Set([...secretFields.map((f) => f.split('.').at(-1)!), 'sessionToken'])];
+  return [...names.flatMap((n) => [n, `*.${n}`, `*.*.${n}`]), ...FIXED_REDACT_PATHS];
+}
+
+const FIXED_REDACT_PATHS = [
   'password',
   'token',
   '*.password',
@@ -23,14 +26,19 @@ const REDACT_PATHS = [
 ];
 
 export function createLogger(
-  opts: { level?: string; name?: string } = {},
+  opts: {
+    level?: string;
+    name?: string;
+    /** The registered connector types' secret fields, dotted (`secretFieldsOf(registry)`). */
+    secretFields: readonly string[];
+  },
   destination?: DestinationStream,
 ): Logger {
   return pino(
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       name: opts.name ?? 'inspector-connector',
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      redact: { paths: redactPaths(opts.secretFields), censor: '[REDACTED]' },
     },
     destination ?? pino.destination(2),
   );

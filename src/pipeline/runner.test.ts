@@ -1,6 +1,7 @@
 /**
  * The runner against a real SQLite store in a temp dir and a fake of the narrow AWS client
- * (the real client over HTTP(S) is exercised in test/integration/collect*.test.ts).
+ * (the real client over HTTP(S) is exercised in test/integration/collect*.test.ts); the
+ * generic part runs against every connector type (test/support/connectors/cases.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,9 @@ import type {
 } from '../connectors/aws-inspector/client.js';
 import { openStore, type Store } from '../store/index.js';
 import { runConnector } from './runner.js';
+import { productionStoreTypes, storeTypes } from '../connectors/registry.js';
+import { awsRegistry } from '../../test/support/connectors/index.js';
+import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -69,7 +73,12 @@ let id: string;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 7), clock: fixedClock(NOW) });
+  store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 7),
+    clock: fixedClock(NOW),
+  });
   id = store.connectors.create({
     name: 'root-aws-inspector',
     region: 'us-east-1',
@@ -98,7 +107,13 @@ describe('runConnector', () => {
     ];
     const { factory, destroyed } = listClient(all);
     const metrics = createMetrics(new Registry());
-    const deps = { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics };
+    const deps = {
+      store,
+      clock: fixedClock(NOW),
+      logger: silentLogger(),
+      registry: awsRegistry(factory),
+      metrics,
+    };
     const out = await runConnector(deps, id);
     expect(out).toMatchObject({
       status: 'ok',
@@ -134,7 +149,7 @@ describe('runConnector', () => {
     });
     const metrics = createMetrics(new Registry());
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory, metrics },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory), metrics },
       id,
     );
     expect(out.status).toBe('failed');
@@ -163,7 +178,7 @@ describe('runConnector', () => {
     });
     const { factory } = listClient([finding(1)]);
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
     );
     expect(out.status).toBe('failed');
@@ -182,7 +197,7 @@ describe('runConnector', () => {
     const all = [...Array.from({ length: 100 }, (_, i) => finding(i)), finding(100), 'not a finding'];
     const { factory } = listClient(all);
     const out = await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
     );
     expect(out.status).toBe('failed');
@@ -198,7 +213,7 @@ describe('runConnector', () => {
     const { factory } = listClient(all);
     const seen: string[] = [];
     await runConnector(
-      { store, clock: fixedClock(NOW), logger: silentLogger(), clientFactory: factory },
+      { store, clock: fixedClock(NOW), logger: silentLogger(), registry: awsRegistry(factory) },
       id,
       {
         onRecords: (rs) => {
@@ -218,7 +233,7 @@ describe('runConnector', () => {
       store,
       clock: fixedClock(NOW),
       logger: silentLogger(),
-      clientFactory: factory,
+      registry: awsRegistry(factory),
     });
 
     it("stores several pages in one transaction with the last page's checkpoint", async () => {
@@ -298,5 +313,71 @@ describe('runConnector', () => {
         lastError: { code: 'ERR_STORE' },
       });
     });
+  });
+});
+
+describe.each(TYPE_CASES)('runConnector with any connector type: $type', (tc) => {
+  let s: Store;
+  let d: string;
+  let src: TypeSource;
+  let cid: string;
+  const run = (clock = fixedClock(NOW), metrics?: ReturnType<typeof createMetrics>) =>
+    runConnector(
+      { store: s, clock, logger: silentLogger(), registry: src.registry, ...(metrics ? { metrics } : {}) },
+      cid,
+      { maxResults: 50 },
+    );
+
+  beforeEach(() => {
+    src = tc.source(100, NOW);
+    d = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-any-'));
+    s = openStore({ connectorTypes: storeTypes(src.registry), dataDir: d, key: Buffer.alloc(32, 7) });
+    cid = s.connectors.create(src.config, { type: tc.type }).id;
+  });
+  afterEach(() => {
+    s.close();
+    fs.rmSync(d, { recursive: true, force: true });
+    src.cleanup();
+  });
+
+  it("stores every item as a record, keeps each finding's current state under the type's key, marks the connector ok", async () => {
+    const metrics = createMetrics(new Registry());
+    const out = await run(fixedClock(NOW), metrics);
+    expect(out).toMatchObject({ status: 'ok', received: 100, stored: 100, duplicates: 0, pages: 2 });
+    expect(s.index.size()).toBe(100);
+    expect(s.connectors.get(cid)!.status.state).toBe('ok');
+    expect(s.findings.countByStatus(cid)).toEqual({ ACTIVE: 100 });
+    for (const k of [src.keys[0]!, src.keys[99]!]) {
+      expect(s.findings.get('root', k)).toMatchObject({ connectorId: cid, status: 'ACTIVE' });
+    }
+    expect(await metrics.registry.metrics()).toMatch(
+      new RegExp(`inspector_connector_records_stored_total\\{connector="${cid}"\\} 100`),
+    );
+
+    // The next run resumes from the type's checkpoint: only the new findings are stored.
+    const added = src.add(7);
+    const again = await run(fixedClock(NOW + 60_000));
+    expect(again).toMatchObject({ status: 'ok', stored: 7 });
+    expect(s.index.size()).toBe(107);
+    expect(s.findings.get('root', added[6]!)).toMatchObject({ status: 'ACTIVE' });
+  });
+
+  it('a failing source is a failed run with its coded error in the run, the status and the metrics', async () => {
+    const code = src.break();
+    const metrics = createMetrics(new Registry());
+    const out = await run(fixedClock(NOW), metrics);
+    expect(out).toMatchObject({ status: 'failed', error: { code } });
+    expect(s.connectors.get(cid)!.status).toMatchObject({ state: 'failed', lastError: { code } });
+    expect(s.runs.get(out.runId)).toMatchObject({ status: 'failed', error: { code } });
+    expect(await metrics.registry.metrics()).toMatch(
+      new RegExp(`inspector_connector_errors_total\\{connector="${cid}",code="${code}"\\} 1`),
+    );
+  });
+
+  it('an item the type cannot map fails its page (after two full pages); the pages before it are stored', async () => {
+    src.poison();
+    const out = await run();
+    expect(out).toMatchObject({ status: 'failed', error: { code: 'ERR_BAD_RESPONSE' }, stored: 100 });
+    expect(s.index.size()).toBe(100);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * One run of one connector: collect -> map -> filter -> the store's page sink (records +
- * checkpoint + run counts, grouped into transactions by the store), then the run's outcome in the run history, the
+ * One run of one connector, whatever its type (src/connectors/types.ts): the type's collect ->
+ * its map -> filter -> the store's page sink (records + their states + checkpoint + run counts,
+ * grouped into transactions by the store), then the run's outcome in the run history, the
  * connector's status and the metrics. Never throws for a collection failure: the failure is
  * the outcome (coded), recorded where the UI, API and CLI can see it.
  */
@@ -8,10 +9,9 @@ import type { Clock } from '../core/clock.js';
 import { CodedError, isCodedError, type ErrorCode } from '../core/errors.js';
 import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
-import type { ClientFactory, ClientOptions } from '../connectors/aws-inspector/client.js';
-import { configSecrets } from '../connectors/aws-inspector/config.js';
-import { collect, type CollectProgress } from '../connectors/aws-inspector/collect.js';
-import { findingState, mapFinding } from '../connectors/aws-inspector/map.js';
+import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
+import { secretValues } from '../connectors/schema.js';
+import type { CollectProgress } from '../connectors/types.js';
 import { applyFilters, compileFilters } from './filter.js';
 import type { CommittedGroup, PageSink, Store } from '../store/index.js';
 
@@ -19,7 +19,10 @@ export interface RunnerDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  clientFactory: ClientFactory;
+  /** The connector types (default: the production registry). */
+  registry?: ConnectorRegistry;
+  /** The server's endpoint allow-list, checked by types with endpoint overrides before any request. */
+  allowedEndpointHosts?: readonly string[];
   metrics?: CollectorMetrics;
 }
 
@@ -32,9 +35,9 @@ export interface RunOptions {
    * reader slows the run.
    */
   onRecords?: (docs: string[]) => void | Promise<void>;
-  /** Extra client options (tests: short role sessions, fewer attempts). */
-  clientOptions?: Partial<ClientOptions>;
-  /** ListFindings page size, 1-100 (default 100). */
+  /** Extra options for the type's client (tests: short role sessions, fewer attempts). */
+  clientOptions?: Record<string, unknown>;
+  /** Page size asked of the source (AWS: ListFindings, 1-100, default 100). */
   maxResults?: number;
   /** Collector-level page retries after the SDK gave up (default 3). */
   pageRetries?: number;
@@ -90,13 +93,13 @@ export async function runConnector(
     tokenRestarts: 0,
     durationMs: 0,
   };
-  let client: ReturnType<ClientFactory> | undefined;
   let sink: PageSink | undefined;
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
     // Found just above: nothing ran in between (no await), so it still exists.
     const cfg = store.connectors.getDecrypted(connectorId)!.config;
-    secrets = configSecrets(cfg);
+    const type = (deps.registry ?? productionRegistry()).get(connector.type);
+    secrets = secretValues(cfg, type.secretFields);
     const tenant = store.tenants.getByName(cfg.tenant);
     if (!tenant) {
       throw new CodedError(
@@ -105,7 +108,6 @@ export async function runConnector(
       );
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
-    client = deps.clientFactory(cfg, { logger: deps.logger, connectorId, ...opts.clientOptions });
     const onRecords = opts.onRecords;
     const out = (sink = store.pageSink({
       connectorId,
@@ -125,35 +127,43 @@ export async function runConnector(
       tenantName: tenant.name,
       writeTime: 0,
     };
-    const res = await collect({
-      client,
+    const res = await type.collect({
       config: cfg,
       clock,
       logger: log,
+      connectorId,
       checkpoint: store.checkpoints.get(connectorId),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(deps.allowedEndpointHosts ? { allowedEndpointHosts: deps.allowedEndpointHosts } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
-      ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
-      ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      onPage: async ({ findings, checkpoint }) => {
+      tuning: {
+        ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
+        ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),
+        ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
+        ...(opts.sleep ? { sleep: opts.sleep } : {}),
+        ...(opts.clientOptions ? { clientOptions: opts.clientOptions } : {}),
+      },
+      onPage: async ({ items, checkpoint }) => {
         ctx.writeTime = clock.now();
-        // A finding that is not an object fails the page (ERR_BAD_RESPONSE) before anything of
+        // An item the type cannot map fails the page (ERR_BAD_RESPONSE) before anything of
         // it is buffered; the pages buffered before it are still stored (see catch below).
-        const records = findings.map((f) => mapFinding(f, ctx));
+        const records = items.map((f) => type.map(f, ctx));
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
         // Resolves at once, or once the store took the group this page completes (backpressure).
         await out.write({
           records: kept,
-          states: kept.flatMap((r) => findingState(r) ?? []),
+          // The current state, keyed as the type says what "a finding" is.
+          states: kept.flatMap((rec) => {
+            const st = type.state(rec);
+            return st ? [{ ...st, recordId: rec._id }] : [];
+          }),
           checkpoint,
-          counts: { received: findings.length, discarded, discardedByFilter },
+          counts: { received: items.length, discarded, discardedByFilter },
         });
       },
     });
     await out.finish();
-    outcome.tokenRestarts = res.tokenRestarts;
+    outcome.tokenRestarts = res.tokenRestarts ?? 0;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
@@ -179,7 +189,6 @@ export async function runConnector(
     log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
   } finally {
     sink?.cancel();
-    client?.destroy();
   }
 
   const finished = clock.now();

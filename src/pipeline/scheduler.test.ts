@@ -1,6 +1,7 @@
 /**
  * The scheduler with a real store and a fake AWS client whose requests the test releases one
- * by one, so every assertion waits on events, never on elapsed time.
+ * by one, so every assertion waits on events, never on elapsed time; the generic part runs a
+ * connector of every type (test/support/connectors/cases.ts) on a short "minute".
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,9 @@ import type { ClientFactory, InspectorClient, ListFindingsPage } from '../connec
 import { openStore, type Store } from '../store/index.js';
 import type { RunOutcome } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { productionStoreTypes, storeTypes } from '../connectors/registry.js';
+import { awsRegistry } from '../../test/support/connectors/index.js';
+import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
 
 interface Gate {
   factory: ClientFactory;
@@ -79,7 +83,7 @@ let scheduler: Scheduler | undefined;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sched-'));
-  store = openStore({ dataDir: dir, key: Buffer.alloc(32, 3) });
+  store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 3) });
   id = store.connectors.create({
     name: 'root-aws-inspector',
     region: 'us-east-1',
@@ -122,7 +126,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
       onRunFinished: (o) => runs.push(o),
     });
@@ -156,7 +160,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     // start() plans the never-run connector at once (timer 0) while we also trigger it.
@@ -180,7 +184,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 20, // intervalMinutes 1 -> 20 ms
       onRunFinished: (o) => runs.push(o),
     });
@@ -198,7 +202,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     scheduler.start();
@@ -224,7 +228,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
     });
     scheduler.start();
@@ -248,7 +252,7 @@ describe('scheduler', () => {
       store,
       clock: systemClock,
       logger: silentLogger(),
-      clientFactory: g.factory,
+      registry: awsRegistry(g.factory),
       minuteMs: 3_600_000,
       onRunFinished: (o) => runs.push(o),
     });
@@ -269,5 +273,54 @@ describe('scheduler', () => {
     const next = scheduler.nextRunAt(id)!;
     expect(next).toBeGreaterThanOrEqual(before + 60_000);
     expect(next).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+});
+
+describe.each(TYPE_CASES)('scheduler with any connector type: $type', (tc) => {
+  let s: Store;
+  let d: string;
+  let src: TypeSource;
+  let cid: string;
+  let sched: Scheduler | undefined;
+
+  beforeEach(() => {
+    src = tc.source(30, Date.now());
+    d = fs.mkdtempSync(path.join(os.tmpdir(), 'sched-any-'));
+    s = openStore({ connectorTypes: storeTypes(src.registry), dataDir: d, key: Buffer.alloc(32, 3) });
+    cid = s.connectors.create({ ...src.config, intervalMinutes: 1 }, { type: tc.type }).id;
+  });
+  afterEach(async () => {
+    await sched?.stop();
+    sched = undefined;
+    s.close();
+    fs.rmSync(d, { recursive: true, force: true });
+    src.cleanup();
+  });
+
+  it('pulls at once when the connector becomes eligible, then every interval; stop() ends it', async () => {
+    const runs = outcomes();
+    sched = createScheduler({
+      store: s,
+      clock: systemClock,
+      logger: silentLogger(),
+      registry: src.registry,
+      // A "minute" of 200 ms: the second pull follows the first without a fake clock.
+      minuteMs: 200,
+      onRunFinished: (o) => runs.push(o),
+    });
+    sched.start();
+    expect(sched.isRunning(cid)).toBe(false);
+    s.profiles.addConnector('default', cid);
+    sched.notifyChanged(cid);
+    await runs.waitFor(1);
+    expect(runs.list[0]).toMatchObject({ status: 'ok', stored: 30 });
+    expect(sched.nextRunAt(cid)).toBeDefined();
+
+    src.add(5);
+    await runs.waitFor(2);
+    expect(runs.list[1]).toMatchObject({ status: 'ok', stored: 5 });
+    expect(s.index.size()).toBe(35);
+    await sched.stop();
+    expect(sched.nextRunAt(cid)).toBeUndefined();
   });
 });

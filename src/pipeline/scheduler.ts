@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
-import type { ClientFactory } from '../connectors/aws-inspector/client.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { Store } from '../store/index.js';
 import { runConnector, type RunOptions, type RunOutcome } from './runner.js';
 
@@ -22,7 +22,10 @@ export interface SchedulerDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  clientFactory: ClientFactory;
+  /** The connector types (default: the production registry). */
+  registry?: ConnectorRegistry;
+  /** The server's endpoint allow-list (see RunnerDeps). */
+  allowedEndpointHosts?: readonly string[];
   metrics?: CollectorMetrics;
   timers?: Timers;
   /** Length of a "minute" in ms (tests shrink it; default 60,000). */

@@ -13,8 +13,10 @@ export type { OpenStoreOptions } from './sqlite/store.js';
 export { DB_FILE } from './sqlite/store.js';
 export type * from './types.js';
 export { ROOT_TENANT, SORT_FIELDS, runCountsText } from './types.js';
-export { MASK } from './sqlite/connectors.js';
+export { MASK, mergePatch } from './sqlite/connectors.js';
 export type {
+  ConnectorTypes,
+  StoredConfig,
   StoredConnector,
   ConnectorStatus,
   ConnectorState,

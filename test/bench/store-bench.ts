@@ -21,6 +21,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 import { arg } from './lib.js';
 import { withStates } from '../support/records.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 const N = Number(arg('records', '1000000'));
 const DIR = path.resolve(arg('dir', '.bench/store'));
@@ -262,7 +264,7 @@ function dirBytes(dir: string): number {
 
 async function main() {
   if (process.argv.includes('--fresh')) fs.rmSync(DIR, { recursive: true, force: true });
-  const openFill = () => openStore({ dataDir: DIR, key: BENCH_KEY });
+  const openFill = () => openStore({ connectorTypes: productionStoreTypes(), dataDir: DIR, key: BENCH_KEY });
   let store = openFill();
   const connectorId =
     store.connectors.getByName('bench-inspector')?.id ??
@@ -446,9 +448,9 @@ async function serverDuringWorstCase() {
       print: () => undefined,
       searchTimeoutMs,
       // The bench connector's credentials are fake: its scheduled runs fail at once, offline.
-      clientFactory: () => {
+      registry: awsRegistry(() => {
         throw new Error('offline benchmark');
-      },
+      }),
     });
   const login = async (url: string) => {
     const r = await fetch(`${url}/api/v1/auth/login`, {

@@ -20,12 +20,20 @@ import {
   type OpenedStore,
   type PreviousReleaseData,
 } from './store-conformance.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
 
 const KEY = Buffer.alloc(32, 11);
 
 function sqlite(opts: Partial<OpenStoreOptions> = {}, dir?: string): OpenedStore {
   const dataDir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-conf-'));
-  const store = openStore({ dataDir, key: KEY, env: {}, clock: fixedClock(1_800_000_000_000), ...opts });
+  const store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir,
+    key: KEY,
+    env: {},
+    clock: fixedClock(1_800_000_000_000),
+    ...opts,
+  });
   return {
     store,
     close() {

@@ -1,12 +1,14 @@
 /**
  * The real stack for browser tests: the AWS emulator and the Data Processor server
  * (`startServer`: store, scheduler, Test, API and UI, exactly what `serve` runs) on free
- * 127.0.0.1 ports with a temp data dir.
+ * 127.0.0.1 ports with a temp data dir. Its registry is the production one plus the test-only
+ * NDJSON connector type (`testRegistry`), so the wizard offers a choice of types.
  */
 import { startServer, type RunningServer } from '../../src/api/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { RunOutcome } from '../../src/pipeline/runner.js';
 import { startEmulator } from '../../emulator/index.js';
+import { testRegistry } from '../support/connectors/index.js';
 
 export interface Stack {
   url: string;
@@ -44,6 +46,7 @@ export async function startStack(opts: {
       env,
       logger: silentLogger(),
       print: () => {},
+      registry: testRegistry(),
       app: { webRoot: opts.webRoot },
     });
   } catch (e) {

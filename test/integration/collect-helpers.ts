@@ -10,11 +10,17 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../src/core/logger.js';
-import { connectorConfigSchema, type ConnectorConfig } from '../../src/connectors/aws-inspector/config.js';
+import {
+  SECRET_FIELDS,
+  connectorConfigSchema,
+  type ConnectorConfig,
+} from '../../src/connectors/aws-inspector/config.js';
 import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
 import { runConnector, type RunOptions, type RunOutcome } from '../../src/pipeline/runner.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Emulator } from '../../emulator/index.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 export const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -67,7 +73,12 @@ export interface TempStore {
 
 export function tempStore(clock: Clock = systemClock): TempStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-it-'));
-  const store = openStore({ dataDir: dir, key: Buffer.alloc(32, 9), clock });
+  const store = openStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 9),
+    clock,
+  });
   return {
     store,
     dir,
@@ -95,7 +106,10 @@ export function capturingLogger(): {
       cb();
     },
   });
-  const logger = createLogger({ level: 'debug' }, sink as unknown as Parameters<typeof createLogger>[1]);
+  const logger = createLogger(
+    { level: 'debug', secretFields: SECRET_FIELDS },
+    sink as unknown as Parameters<typeof createLogger>[1],
+  );
   return {
     logger,
     text: () => buf,
@@ -119,7 +133,7 @@ export function run(
       store,
       clock: clock ?? systemClock,
       logger: logger ?? silentLogger(),
-      clientFactory: createInspectorClient,
+      registry: awsRegistry(createInspectorClient),
     },
     id,
     { sleep: async () => undefined, ...runOpts },

@@ -7,8 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
-import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
-import { reconcile } from '../../src/connectors/aws-inspector/reconcile.js';
+import type { ConnectorConfig } from '../../src/connectors/aws-inspector/config.js';
+import { awsInspector } from '../../src/connectors/aws-inspector/index.js';
+import type { ReconcileReport } from '../../src/connectors/aws-inspector/reconcile.js';
+import { systemClock } from '../../src/core/clock.js';
 import { storeReconcileIndex } from '../../src/cli/commands/reconcile.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { ROOT_TENANT, type Tenant } from '../../src/store/index.js';
@@ -62,20 +64,17 @@ const runsOf = async (id: string) =>
     })
   ).json() as { runs: { summary: string }[] };
 
-async function reconcileOf(id: string, tenantId: string) {
+async function reconcileOf(id: string, tenantId: string): Promise<ReconcileReport> {
   const c = env.store.connectors.getDecrypted(id)!;
-  const client = createInspectorClient(c.config, { logger: silentLogger(), connectorId: id });
-  try {
-    return await reconcile({
-      client,
-      index: storeReconcileIndex(env.store, id, tenantId),
-      tenantId,
-      to: Date.now(),
-      initialLookbackDays: c.config.initialLookbackDays,
-    });
-  } finally {
-    client.destroy();
-  }
+  const out = await awsInspector().reconcile!.run({
+    config: c.config as ConnectorConfig,
+    ctx: { logger: silentLogger(), clock: systemClock, connectorId: id },
+    index: storeReconcileIndex(env.store, id, tenantId),
+    tenantId,
+    to: Date.now(),
+    listLimit: 50,
+  });
+  return out.report as ReconcileReport;
 }
 
 describe('two tenants, two connectors each reading one emulator', () => {

@@ -12,6 +12,7 @@ import { makeRecord } from '../bench/store-bench.js';
 import { startServe, type Served } from '../support/cli.js';
 import { PROFILE, TEST_KEY, sleep, spawnCli, tempDir } from './helpers.js';
 import { withStates } from '../support/records.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
 
 const RECORDS = PROFILE === 'full' ? 200_000 : 50_000;
 const PASSWORD = 'reliability-Search-budget-9x2k';
@@ -50,7 +51,11 @@ describe(`the worst-case query (${RECORDS} records, the real serve process)`, ()
   let dir: string;
   beforeAll(() => {
     dir = tempDir('search-budget');
-    const store = openStore({ dataDir: dir, key: Buffer.from(TEST_KEY, 'base64') });
+    const store = openStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: dir,
+      key: Buffer.from(TEST_KEY, 'base64'),
+    });
     const c = store.connectors.create({
       name: 'seed',
       region: 'us-east-1',

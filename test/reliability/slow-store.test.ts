@@ -14,6 +14,8 @@ import { runConnector } from '../../src/pipeline/runner.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { EMULATOR_KEYS, P, startEmulatorProcess, tempDir, type EmulatorProcess } from './helpers.js';
 import { awsVersions, compare } from './verify.js';
+import { productionStoreTypes } from '../../src/connectors/registry.js';
+import { awsRegistry } from '../support/connectors/index.js';
 
 const DELAY_MS = 40;
 /** Group commits of 300 records; pages of (at most) 100. */
@@ -42,7 +44,12 @@ describe(`a slow store (${P.slowStoreFindings} findings, +${DELAY_MS} ms per com
     async (mode) => {
       const BOUND = BOUNDS[mode];
       const data = path.join(dir, mode);
-      const real = openStore({ dataDir: data, key: Buffer.alloc(32, 5), writerThread: mode === 'writer' });
+      const real = openStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: data,
+        key: Buffer.alloc(32, 5),
+        writerThread: mode === 'writer',
+      });
       const block = new Int32Array(new SharedArrayBuffer(4));
       let committed = 0;
       // Each commit is answered DELAY_MS late (the sink waits for onCommitted before it posts
@@ -99,7 +106,7 @@ describe(`a slow store (${P.slowStoreFindings} findings, +${DELAY_MS} ms per com
       };
       try {
         const outcome = await runConnector(
-          { store: slow, clock: systemClock, logger: silentLogger(), clientFactory: factory },
+          { store: slow, clock: systemClock, logger: silentLogger(), registry: awsRegistry(factory) },
           id,
           { commitRecords: COMMIT_RECORDS },
         );

@@ -15,6 +15,7 @@ import { usersRepo, type Role } from '../../src/auth/users.js';
 import { ensureAdmin } from '../../src/auth/bootstrap.js';
 import { buildApp, type AppDeps } from '../../src/api/app.js';
 import type { SchedulerPort, TestConnectorFn } from '../../src/api/context.js';
+import { productionRegistry, storeTypes } from '../../src/connectors/registry.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-1';
 
@@ -65,7 +66,11 @@ export async function testEnv(
   overrides: Partial<AppDeps> & { scheduler?: SchedulerPort; testConnector?: TestConnectorFn } = {},
 ): Promise<TestEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-api-'));
-  const store = overrides.store ?? openStore({ dataDir: dir, key: randomBytes(32) });
+  // The connector types: the production ones unless the test registers its own (API and store alike).
+  const registry = overrides.registry ?? productionRegistry();
+  const store =
+    overrides.store ??
+    openStore({ connectorTypes: storeTypes(registry), dataDir: dir, key: randomBytes(32) });
   const logs: string[] = [];
   const logger = pino(
     {
@@ -90,6 +95,7 @@ export async function testEnv(
     webRoot: path.join(dir, 'no-web'),
     testConnector: notCalled,
     ...overrides,
+    registry,
     store,
     scheduler,
   });

@@ -1,5 +1,6 @@
 /** Interflow records for tests: the fields every record has, overridden per test. */
 import type { InterflowRecord } from '../../src/core/record.js';
+import type { RecordState } from '../../src/store/index.js';
 import { findingState } from '../../src/connectors/aws-inspector/map.js';
 
 export function testRecord(
@@ -30,6 +31,12 @@ export function testRecord(
  */
 export function withStates<T extends { records: readonly InterflowRecord[] }>(
   page: T,
-): T & { states: NonNullable<ReturnType<typeof findingState>>[] } {
-  return { ...page, states: page.records.flatMap((r) => findingState(r) ?? []) };
+): T & { states: RecordState[] } {
+  return {
+    ...page,
+    states: page.records.flatMap((r) => {
+      const st = findingState(r);
+      return st ? [{ ...st, recordId: r._id }] : [];
+    }),
+  };
 }

@@ -59,12 +59,14 @@ export interface Connector {
   id: string;
   name: string;
   category: string;
+  /** The type's label (`AWS Inspector`); `typeId` is its id. */
   type: string;
+  typeId: string;
   function: string;
   tenant: string;
   runOn: string;
   intervalMinutes: number;
-  region: string;
+  region?: string;
   active: boolean;
   profiles: string[];
   logFilterIds: string[];
@@ -100,6 +102,8 @@ export type JsonSchema = {
   maximum?: number;
   format?: string;
   secret?: boolean;
+  /** The wizard shows the field under Configuration > Advanced. */
+  advanced?: boolean;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   oneOf?: JsonSchema[];
@@ -107,10 +111,23 @@ export type JsonSchema = {
   items?: JsonSchema;
 };
 
+/** A registered connector type as `/meta` describes it (src/connectors/types.ts). */
+export interface ConnectorTypeMeta {
+  /** `type` of POST /connectors, e.g. `aws-inspector`. */
+  id: string;
+  label: string;
+  category: string;
+  schema: JsonSchema;
+  secretFields: string[];
+  metadata: Record<string, unknown>;
+}
+
 export interface Meta {
+  connectorTypes: ConnectorTypeMeta[];
   categories: string[];
   types: string[];
   regions: string[];
+  /** aws-inspector's schema (clients from before types): use connectorTypes. */
   connectorSchema: JsonSchema;
   logFilterOperators: string[];
   /** Result columns the index can sort on. */

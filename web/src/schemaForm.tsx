@@ -1,7 +1,8 @@
 /**
- * Renders connector configuration fields from the JSON schema the server derives from the one
- * zod schema (`GET /api/v1/meta` -> connectorSchema): titles, types, enums, secrets and
- * descriptions come from there, so the form cannot drift from validation.
+ * Renders connector configuration fields from the JSON schema the server derives from the
+ * connector type's one zod schema (`GET /api/v1/meta` -> connectorTypes[].schema): titles,
+ * types, enums, secrets, unions (an auth method choice) and descriptions come from there, so
+ * the form cannot drift from validation.
  */
 import type { JsonSchema } from './api.js';
 import { Field } from './ui.js';
@@ -25,6 +26,16 @@ export function typeOf(s: JsonSchema): string {
   if (s.type) return s.type;
   if (s.oneOf || s.anyOf) return 'union';
   return 'string';
+}
+
+/** The discriminator of a union of objects (`auth` -> `method`): the property every variant fixes. */
+export function discriminatorOf(s: JsonSchema): string | undefined {
+  const variants = s.oneOf ?? s.anyOf ?? [];
+  if (variants.length === 0) return undefined;
+  const first = Object.keys(variants[0]!.properties ?? {});
+  return first.find((k) =>
+    variants.every((v) => v.properties?.[k]?.const !== undefined || v.properties?.[k]?.enum?.length === 1),
+  );
 }
 
 /** The variants of a discriminated union (`auth`): [{ value, title, schema }]. */

@@ -7,29 +7,41 @@
  */
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
-import { isCodedError } from '../../core/errors.js';
+import { FieldsError, isCodedError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { createMetrics } from '../../core/metrics.js';
-import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
-import type { ConnectorConfig } from '../../connectors/aws-inspector/config.js';
-import type { CollectProgress } from '../../connectors/aws-inspector/collect.js';
+import {
+  productionRegistry,
+  secretFieldsOf,
+  storeTypes,
+  type ConnectorRegistry,
+} from '../../connectors/registry.js';
+import type { BaseConnectorConfig, CollectProgress } from '../../connectors/types.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
 import { lockDataDir, openStore, runCountsText, type DataDirLock, type Store } from '../../store/index.js';
 import { startupExitCode } from '../exit-codes.js';
-import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
+import { isConfigInvalid, loadConfigFile, reportConfigError, type LoadedConfig } from './test.js';
 
 /** Creates or updates the connector named in the config; makes it eligible (active, in Default). */
-export function upsertConnector(store: Store, cfg: ConnectorConfig): string {
+export function upsertConnector(store: Store, cfg: BaseConnectorConfig, type: string): string {
   if (!store.tenants.getByName(cfg.tenant)) store.tenants.create(cfg.tenant);
   // By name: in the file's tenant, else in any tenant, so that a file whose tenant changed is
   // refused ("tenant cannot be changed") instead of starting a second connector beside the first.
   const existing =
     store.connectors.getByName(cfg.name, cfg.tenant) ??
     store.connectors.list().find((c) => c.name.toLowerCase() === cfg.name.toLowerCase());
+  if (existing && existing.type !== type) {
+    throw new FieldsError('ERR_CONFIG_INVALID', [
+      {
+        field: 'type',
+        message: `connector ${existing.name} is of type ${existing.type}; a type cannot change`,
+      },
+    ]);
+  }
   const id = existing
     ? store.connectors.update(existing.id, { ...cfg, active: true }).id
-    : store.connectors.create(cfg, { active: true }).id;
+    : store.connectors.create(cfg, { active: true, type }).id;
   store.profiles.addConnector('default', id);
   return id;
 }
@@ -83,14 +95,18 @@ interface CollectCliOptions {
   pageSize?: string;
 }
 
-async function collectCommand(opts: CollectCliOptions): Promise<number> {
-  let cfg: ConnectorConfig;
+export async function collectCommand(
+  opts: CollectCliOptions,
+  registry: ConnectorRegistry = productionRegistry(),
+): Promise<number> {
+  let loaded: LoadedConfig;
   try {
-    cfg = loadConfigFile(opts.config);
+    loaded = loadConfigFile(opts.config, process.env, registry);
   } catch (e) {
     if (isConfigInvalid(e)) return reportConfigError(e);
     throw e;
   }
+  const cfg = loaded.config;
   if (opts.output !== undefined && opts.output !== '-') {
     process.stderr.write('--output: only "-" (stdout) is supported\n');
     return 2;
@@ -100,14 +116,23 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
     process.stderr.write('--page-size: an integer from 1 to 100\n');
     return 2;
   }
-  const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger: Logger = createLogger({
+    level: process.env.LOG_LEVEL ?? 'warn',
+    secretFields: secretFieldsOf(registry),
+  });
   let store: Store;
   let lock: DataDirLock | undefined;
   try {
     // One owner per data directory (a serve on it would run the same connector).
     lock = lockDataDir(opts.data, 'collect');
     // Pages are prepared on this thread and committed on a writer thread (two cores).
-    store = openStore({ dataDir: opts.data, logger, writerThread: true, verifyKey: true });
+    store = openStore({
+      connectorTypes: storeTypes(registry),
+      dataDir: opts.data,
+      logger,
+      writerThread: true,
+      verifyKey: true,
+    });
   } catch (e) {
     lock?.release();
     process.stderr.write(`${isCodedError(e) ? e.code + ': ' : ''}${(e as Error).message}\n`);
@@ -116,7 +141,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
   try {
     let id: string;
     try {
-      id = upsertConnector(store, cfg);
+      id = upsertConnector(store, cfg, loaded.type.id);
     } catch (e) {
       if (isConfigInvalid(e)) return reportConfigError(e);
       throw e;
@@ -131,7 +156,7 @@ async function collectCommand(opts: CollectCliOptions): Promise<number> {
       store,
       clock: systemClock,
       logger,
-      clientFactory: createInspectorClient,
+      registry,
       metrics: createMetrics(),
     };
 

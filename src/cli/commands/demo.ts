@@ -12,11 +12,12 @@ import { isCodedError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { ADMIN_PASSWORD_ENV } from '../../auth/bootstrap.js';
 import { generatePassword } from '../../auth/password.js';
-import { ALLOWED_ENDPOINTS_ENV } from '../../connectors/aws-inspector/endpoints.js';
+import { ALLOWED_ENDPOINTS_ENV } from '../../connectors/endpoints.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startEmulator } from '../../../emulator/index.js';
 import { gracefulStop, parsePort } from './serve.js';
 import { startupExitCode } from '../exit-codes.js';
+import { productionRegistry, secretFieldsOf } from '../../connectors/registry.js';
 
 export const DEMO_CONNECTOR = 'demo-inspector';
 /** The emulator's default reader keys (AmazonInspector2ReadOnlyAccess in its IAM model). */
@@ -84,7 +85,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--findings <n>', 'number of generated findings in the emulator', '3000')
     .action(async (opts: DemoCliOptions) => {
-      const logger = createLogger();
+      const logger = createLogger({ secretFields: secretFieldsOf(productionRegistry()) });
       const stopOnSignal = gracefulStop((m) => logger.info(m));
       const findings = Number(opts.findings);
       if (!Number.isInteger(findings) || findings < 0) {

@@ -1,20 +1,17 @@
 /**
  * `inspector-connector reconcile --config FILE [--data DIR] [--from T] [--to T] [--json]`:
- * compares what AWS holds for the window with what the index holds for the connector named in
- * the config (its tenant's records and findings state), and reports missing, stale and unexpected findings with counts by status.
+ * compares what the source holds for the window with what the index holds for the connector
+ * named in the config (its tenant's records and findings state), with the connector type's
+ * reconcile (AWS Inspector: missing, stale and unexpected findings with counts by status).
  * Exit 0 when they match, 1 when they do not (or AWS failed), 2 on usage/configuration errors.
  */
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
 import { createLogger, redactSecrets } from '../../core/logger.js';
-import { createInspectorClient } from '../../connectors/aws-inspector/client.js';
-import { configSecrets, type ConnectorConfig } from '../../connectors/aws-inspector/config.js';
-import {
-  reconcile,
-  type IndexFindingState,
-  type ReconcileIndex,
-  type ReconcileReport,
-} from '../../connectors/aws-inspector/reconcile.js';
+import { productionRegistry, secretFieldsOf, type ConnectorRegistry } from '../../connectors/registry.js';
+import { secretValues } from '../../connectors/schema.js';
+import type { IndexFindingState, ReconcileIndex } from '../../connectors/types.js';
 import { parseTime } from '../../core/time.js';
 import { openStore, type FindingState, type Store } from '../../store/index.js';
 import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
@@ -35,18 +32,18 @@ export function storeReconcileIndex(
       hasRecord: () => false,
       finding: () => undefined,
       findings: () => [],
-      oldestClosed: () => undefined,
+      oldestWithStatus: () => undefined,
     };
   }
   const state = (f: FindingState): IndexFindingState => ({
-    findingArn: f.key,
+    key: f.key,
     status: f.status,
     updatedAt: f.updatedAt,
   });
   return {
     hasRecord: (id) => store.index.has(id, tenantId),
-    finding: (arn) => {
-      const f = store.findings.get(tenantId, arn);
+    finding: (key) => {
+      const f = store.findings.get(tenantId, key);
       return f && state(f);
     },
     *findings() {
@@ -59,43 +56,8 @@ export function storeReconcileIndex(
         after = rows[rows.length - 1]!.key;
       }
     },
-    oldestClosed: () => store.findings.oldestUpdatedAt({ tenantId, connectorId, status: 'CLOSED' }),
+    oldestWithStatus: (status) => store.findings.oldestUpdatedAt({ tenantId, connectorId, status }),
   };
-}
-
-const iso = (t: number | null | undefined) =>
-  t === null || t === undefined ? '-' : new Date(t).toISOString();
-const byStatus = (m: Record<string, number>) =>
-  Object.keys(m).length === 0
-    ? ''
-    : ` (${Object.entries(m)
-        .sort()
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')})`;
-
-export function formatReport(name: string, r: ReconcileReport): string {
-  const lines = [
-    r.window.from === null
-      ? `Reconcile ${name}: ACTIVE and SUPPRESSED findings updated up to ${iso(r.window.to)}, CLOSED since ${iso(r.window.closedFrom)}`
-      : `Reconcile ${name}: findings updated from ${iso(r.window.from)} to ${iso(r.window.to)}`,
-    `AWS:        ${r.aws.findings} findings${byStatus(r.aws.byStatus)} in ${r.pages} pages`,
-    `Index:      ${r.index.findings} findings${byStatus(r.index.byStatus)}`,
-    `Matched:    ${r.matched}`,
-    `Missing:    ${r.missing.count}${byStatus(r.missing.byStatus)}`,
-    `Stale:      ${r.stale.count}${byStatus(r.stale.byStatus)}`,
-    `Unexpected: ${r.unexpected.count}${byStatus(r.unexpected.byStatus)}`,
-  ];
-  for (const kind of ['missing', 'stale', 'unexpected'] as const) {
-    for (const d of r[kind].sample) {
-      lines.push(
-        `  ${kind} ${d.findingArn} ${d.status} aws ${iso(d.awsUpdatedAt)} index ${iso(d.indexUpdatedAt)}`,
-      );
-    }
-    if (r[kind].count > r[kind].sample.length)
-      lines.push(`  ... ${r[kind].count - r[kind].sample.length} more ${kind}`);
-  }
-  lines.push(r.match ? 'MATCH: the index holds every finding version AWS holds' : 'MISMATCH');
-  return lines.join('\n') + '\n';
 }
 
 interface ReconcileCliOptions {
@@ -107,10 +69,13 @@ interface ReconcileCliOptions {
   list?: string;
 }
 
-async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
-  let cfg: ConnectorConfig;
+export async function reconcileCommand(
+  opts: ReconcileCliOptions,
+  registry: ConnectorRegistry = productionRegistry(),
+): Promise<number> {
+  let loaded: ReturnType<typeof loadConfigFile>;
   try {
-    cfg = loadConfigFile(opts.config);
+    loaded = loadConfigFile(opts.config, process.env, registry);
   } catch (e) {
     if (isConfigInvalid(e)) return reportConfigError(e);
     throw e;
@@ -130,8 +95,16 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
     process.stderr.write('--list: a non-negative integer\n');
     return 2;
   }
-  const secrets = configSecrets(cfg);
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const { type, config: cfg } = loaded;
+  if (!type.reconcile) {
+    process.stderr.write(`connector type ${type.id} has no reconcile\n`);
+    return 2;
+  }
+  const secrets = secretValues(cfg, type.secretFields);
+  const logger = createLogger({
+    level: process.env.LOG_LEVEL ?? 'warn',
+    secretFields: secretFieldsOf(registry),
+  });
   let store: Store;
   try {
     store = openStore({ dataDir: opts.data, logger });
@@ -147,25 +120,23 @@ async function reconcileCommand(opts: ReconcileCliOptions): Promise<number> {
   if (connectorId === undefined) {
     process.stderr.write(`note: the index holds no connector named ${cfg.name}: nothing was collected yet\n`);
   }
-  const client = createInspectorClient(cfg, { logger, connectorId: connectorId ?? 'reconcile' });
   try {
-    const report = await reconcile({
-      client,
+    const out = await type.reconcile.run({
+      config: cfg,
+      ctx: { logger, clock: systemClock, connectorId: connectorId ?? 'reconcile' },
       index: storeReconcileIndex(store, connectorId, tenantId),
       tenantId,
       ...(from !== undefined ? { from } : {}),
       to,
-      initialLookbackDays: cfg.initialLookbackDays,
       listLimit,
     });
-    process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(cfg.name, report));
-    return report.match ? 0 : 1;
+    process.stdout.write(opts.json ? JSON.stringify(out.report, null, 2) + '\n' : out.text);
+    return out.match ? 0 : 1;
   } catch (e) {
     const code = isCodedError(e) ? e.code : 'ERR_INTERNAL';
     process.stderr.write(`${code}: ${redactSecrets((e as Error).message, secrets)}\n`);
     return 1;
   } finally {
-    client.destroy();
     store.close();
   }
 }

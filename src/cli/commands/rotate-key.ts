@@ -22,6 +22,7 @@ import {
   type Store,
 } from '../../store/index.js';
 import { startupExitCode } from '../exit-codes.js';
+import { productionRegistry, secretFieldsOf } from '../../connectors/registry.js';
 
 interface RotateCliOptions {
   data: string;
@@ -48,7 +49,10 @@ export function rotateKeyCommand(opts: RotateCliOptions, env: NodeJS.ProcessEnv 
     }
   }
   // A key from KEY_ENV without --new-key-file: rotateStoreKey refuses it (ERR_SECRET_KEY_INVALID, exit 3).
-  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
+  const logger = createLogger({
+    level: env.LOG_LEVEL ?? 'warn',
+    secretFields: secretFieldsOf(productionRegistry()),
+  });
   let lock: DataDirLock | undefined;
   let store: Store | undefined;
   try {

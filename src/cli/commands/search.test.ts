@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InterflowRecord } from '../../core/record.js';
 import { openStore } from '../../store/index.js';
 import { testRecord, withStates } from '../../../test/support/records.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 let dir: string;
@@ -33,7 +34,7 @@ const lines = (out: string) =>
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-cli-search-'));
-  const store = openStore({ dataDir: dir, key: Buffer.alloc(32, 2) });
+  const store = openStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 2) });
   const c = store.connectors.create({
     name: 'root-inspector',
     region: 'us-east-1',

@@ -12,6 +12,7 @@ import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { startupExitCode } from '../exit-codes.js';
 import { parseSearchTimeout } from '../../store/index.js';
+import { productionRegistry, secretFieldsOf } from '../../connectors/registry.js';
 
 export interface ServeCliOptions {
   data: string;
@@ -77,7 +78,7 @@ export function register(program: Command): void {
       'time budget per search in ms, 0 = none (default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000)',
     )
     .action(async (opts: ServeCliOptions) => {
-      const logger = createLogger();
+      const logger = createLogger({ secretFields: secretFieldsOf(productionRegistry()) });
       const stopOnSignal = gracefulStop((m) => logger.info(m));
       let server: RunningServer;
       try {

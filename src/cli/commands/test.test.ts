@@ -44,9 +44,13 @@ describe('loadConfigFile', () => {
   });
 
   it('resolves a set ${ENV:NAME}', () => {
-    expect(loadConfigFile(write('ok.yaml', good('${ENV:SK}')), { SK: 'shh' }).auth.secretAccessKey).toBe(
-      'shh',
-    );
+    expect(
+      (
+        loadConfigFile(write('ok.yaml', good('${ENV:SK}')), { SK: 'shh' }).config.auth as {
+          secretAccessKey: string;
+        }
+      ).secretAccessKey,
+    ).toBe('shh');
   });
 
   it('an unreadable or unparsable file is (file); schema problems name their fields', () => {

@@ -1,5 +1,6 @@
 /**
- * `inspector-connector test --config FILE`: the connector Test from the command line.
+ * `inspector-connector test --config FILE`: the connector Test from the command line, for the
+ * file's connector `type` (default aws-inspector).
  * Exit 0 on success, 1 when the test fails, 2 when the configuration is invalid.
  */
 import fs from 'node:fs';
@@ -9,23 +10,35 @@ import { systemClock } from '../../core/clock.js';
 import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import {
-  configIssues,
-  connectorConfigSchema,
-  resolveEnvRefs,
-  type ConnectorConfig,
-} from '../../connectors/aws-inspector/config.js';
-import { testConnector, type TestResult } from '../../connectors/aws-inspector/check.js';
+  DEFAULT_TYPE,
+  productionRegistry,
+  secretFieldsOf,
+  type ConnectorRegistry,
+} from '../../connectors/registry.js';
+import { configIssues } from '../../core/schema.js';
+import type { AnyConnectorType, BaseConnectorConfig, TestResult } from '../../connectors/types.js';
 
 /** ERR_CONFIG_INVALID from a config file (or its ${ENV:NAME}s): the fields to print, exit 2. */
 export function isConfigInvalid(e: unknown): e is FieldsError {
   return e instanceof FieldsError && e.code === 'ERR_CONFIG_INVALID';
 }
 
+/** A config file: its connector type and the config (validated, references resolved). */
+export interface LoadedConfig {
+  type: AnyConnectorType;
+  config: BaseConnectorConfig;
+}
+
 /**
- * Reads a YAML or JSON config file, validates it (every field at once) and resolves ${ENV:NAME}.
- * Throws ERR_CONFIG_INVALID (FieldsError) naming the fields, `(file)` when it cannot be read.
+ * Reads a YAML or JSON config file, picks its `type` (default aws-inspector), validates it with
+ * that type's schema (every field at once) and resolves its ${ENV:NAME} references. Throws
+ * ERR_CONFIG_INVALID (FieldsError) naming the fields, `(file)` when it cannot be read.
  */
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
+export function loadConfigFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  registry: ConnectorRegistry = productionRegistry(),
+): LoadedConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -43,9 +56,12 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       { field: '(file)', message: `${file} is neither valid YAML nor JSON: ${(e as Error).message}` },
     ]);
   }
-  const parsed = connectorConfigSchema.safeParse(raw ?? {});
+  const { type: typeId = DEFAULT_TYPE, ...rest } = (raw ?? {}) as Record<string, unknown>;
+  const type = registry.find(String(typeId)) ?? registry.get(String(typeId));
+  const parsed = type.configSchema.safeParse(rest);
   if (!parsed.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(parsed.error));
-  return resolveEnvRefs(parsed.data, env);
+  const config = parsed.data as BaseConnectorConfig;
+  return { type, config: type.resolveRefs ? type.resolveRefs(config, env) : config };
 }
 
 /** Prints invalid fields to stderr; returns the exit code for an invalid configuration. */
@@ -74,14 +90,14 @@ export function register(program: Command): void {
   program
     .command('test')
     .description(
-      'Test a connector configuration: STS identity, Inspector access in the region, activation status.',
+      "Test a connector configuration with its type's Test (AWS Inspector: STS identity, Inspector access in the region, activation status).",
     )
     .requiredOption('--config <file>', 'connector configuration (YAML or JSON)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { config: string; json?: boolean }) => {
-      let cfg: ConnectorConfig;
+      let loaded: LoadedConfig;
       try {
-        cfg = loadConfigFile(opts.config);
+        loaded = loadConfigFile(opts.config);
       } catch (e) {
         if (isConfigInvalid(e)) {
           process.exitCode = reportConfigError(e);
@@ -89,8 +105,12 @@ export function register(program: Command): void {
         }
         throw e;
       }
-      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-      const result = await testConnector(cfg, { logger, clock: systemClock, connectorId: cfg.name });
+      const logger = createLogger({
+        level: process.env.LOG_LEVEL ?? 'warn',
+        secretFields: secretFieldsOf(productionRegistry()),
+      });
+      const { type, config } = loaded;
+      const result = await type.test(config, { logger, clock: systemClock, connectorId: config.name });
       process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatTestResult(result));
       process.exitCode = result.ok ? 0 : 1;
     });

@@ -8,7 +8,7 @@
  * The failure is reported with the registry's HTTP status, name, explanation and
  * recommendation, classified by meaning (wrong/expired keys are 401 although AWS says 403).
  */
-import { CodedError, ERRORS, isCodedError, type ErrorCode } from '../../core/errors.js';
+import { CodedError, isCodedError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import {
@@ -19,20 +19,11 @@ import {
 } from './client.js';
 import { configSecrets, type ConnectorConfig } from './config.js';
 import { DAY_MS, MAX_DATE } from './collect.js';
+import { failedTest } from '../test-result.js';
+import type { TestResult as GenericTestResult } from '../types.js';
 
-export interface TestResult {
-  ok: boolean;
-  httpStatus: number;
-  /** `OK` on success, else a registry code. */
-  code: 'OK' | ErrorCode;
-  summary: string;
-  explanation: string;
-  recommendation: string;
-  /** The "Show more" text: which step failed and AWS's own words, without secrets. */
-  detail: string;
-  identity?: { account: string; arn: string };
-  warnings: string[];
-}
+/** The Test's result: the contract's (src/connectors/types.ts), with AWS's caller identity. */
+export type TestResult = GenericTestResult & { identity?: { account: string; arn: string } };
 
 export interface TestOptions {
   logger: Logger;
@@ -64,19 +55,8 @@ export function failureResult(
   step: Step | undefined,
   secrets: readonly string[],
 ): TestResult {
-  const info = ERRORS[err.code];
-  const where = step ? `${STEP_TEXT[step]} failed: ` : '';
-  const detail = redactSecrets(`${where}${err.message}${err.detail ? `\n${err.detail}` : ''}`, secrets);
-  return {
-    ok: false,
-    httpStatus: info.httpStatus,
-    code: err.code,
-    summary: `${info.httpStatus} ${info.httpName}: ${redactSecrets(err.message, secrets)}`,
-    explanation: info.explanation,
-    recommendation: info.recommendation,
-    detail,
-    warnings: [],
-  };
+  // A failure carries no identity: the generic result is this one.
+  return failedTest(err, secrets, step ? `${STEP_TEXT[step]} failed: ` : '') as TestResult;
 }
 
 export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {

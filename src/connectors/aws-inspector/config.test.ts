@@ -151,7 +151,7 @@ describe('secret fields: one list, from the schema marks', () => {
         cb();
       },
     });
-    const log = createLogger({ level: 'info' }, sink);
+    const log = createLogger({ level: 'info', secretFields: SECRET_FIELDS }, sink);
     const c = connectorConfigSchema.parse({ ...valid, auth: { ...valid.auth, secretAccessKey: 'Zq9-Sk' } });
     log.info({ auth: c.auth, cfg: c }, 'config');
     expect(out).toContain('[REDACTED]');

@@ -2,25 +2,25 @@
  * The AWS Inspector connector's configuration: ONE zod schema, the single source of truth for
  * the TypeScript type, validation (field-level messages), the API's OpenAPI schema and the UI
  * form. Fields marked with `.meta({ secret: true })` are encrypted at rest, write-only in the
- * API and redacted from logs.
+ * API and redacted from logs; `.meta({ advanced: true })` puts a field under the wizard's
+ * Configuration > Advanced.
  */
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
 import { PRINTABLE_ASCII, notBlank } from '../../core/schema.js';
+import { ENV_REF, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
 import { REGIONS } from './regions.js';
 
-// The zod issues -> field errors conversion every schema shares (cli/commands/test.ts and the
-// store's connectors repository import it from here).
+// The zod issues -> field errors conversion every schema shares (kept importable from here).
 export { configIssues } from '../../core/schema.js';
+export { ENV_REF, secretFieldPaths };
 
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 /** C0 and C1 control characters and DEL: never part of a key; a pasted newline or tab is a mistake. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
-/** `${ENV:NAME}` lets a config file point at an environment variable instead of a secret. */
-export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 const secret = (label: string, max: number) =>
   z
@@ -110,10 +110,12 @@ export const connectorConfigSchema = z
       .meta({ title: 'Disable SSL Certificate Verification' }),
     initialLookbackDays: z.number().int().min(0).max(3650).default(7).meta({
       title: 'Initial lookback (days)',
+      advanced: true,
       description: 'First run: CLOSED findings updated within this many days (ACTIVE and SUPPRESSED: all).',
     }),
     overlapMinutes: z.number().int().min(0).max(1440).default(15).meta({
       title: 'Window overlap (min)',
+      advanced: true,
       description:
         'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
     }),
@@ -121,7 +123,7 @@ export const connectorConfigSchema = z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()
       .default({})
-      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)' }),
+      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)', advanced: true }),
     logFilters: z.array(logFilter).max(50).default([]),
   })
   .strict();
@@ -131,31 +133,6 @@ export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
 /** As written by a user (defaults optional). */
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
-
-/**
- * Dotted paths of the fields marked `.meta({ secret: true })` in a schema (objects, unions of
- * objects such as `auth`'s methods, optional/default wrappers), each once.
- */
-export function secretFieldPaths(schema: z.ZodType, prefix = ''): string[] {
-  const meta = schema.meta() as { secret?: unknown } | undefined;
-  if (meta?.secret === true) return prefix ? [prefix] : [];
-  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
-  let out: string[] = [];
-  if (schema instanceof z.ZodObject) {
-    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
-      secretFieldPaths(v, at(k)),
-    );
-  } else if (schema instanceof z.ZodUnion) {
-    out = (schema.options as z.ZodType[]).flatMap((o) => secretFieldPaths(o, prefix));
-  } else if (
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodNullable
-  ) {
-    out = secretFieldPaths(schema.unwrap() as z.ZodType, prefix);
-  }
-  return [...new Set(out)];
-}
 
 /**
  * The secret fields by dotted path, derived from the schema's marks: the one list behind
@@ -171,15 +148,11 @@ export const AUTH_SECRET_KEYS: readonly string[] = SECRET_FIELDS.filter((f) => f
 
 /** The values of a config's secret fields (set ones only), for scrubbing them out of text. */
 export function configSecrets(cfg: ConnectorConfig): string[] {
-  const out: string[] = [];
-  for (const f of SECRET_FIELDS) {
-    let v: unknown = cfg;
-    for (const k of f.split('.'))
-      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    if (typeof v === 'string' && v !== '') out.push(v);
-  }
-  return out;
+  return secretValues(cfg, SECRET_FIELDS);
 }
+
+/** The discriminators of the config's unions (`auth.method`): switching one drops the other variant's fields. */
+export const SWITCH_FIELDS: readonly string[] = switchFieldPaths(connectorConfigSchema);
 
 /**
  * Replace `${ENV:NAME}` references with the environment's values (never logged). An unset or

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { CodedError } from '../../core/errors.js';
 import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
+import type { FindingState } from '../types.js';
 import { severityScore } from './severity.js';
 
 export interface MapContext {
@@ -354,15 +355,13 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
 }
 
 /**
- * The current-state update a mapped record carries (the store's RecordState): the finding is
- * the thing a record is a version of, its ARN the state key. Undefined for a record without a
- * finding ARN (nothing to keep a state for).
+ * A mapped record's current state (the contract's `state`): the finding is the thing a record
+ * is a version of, its ARN the state key. Undefined for a record without a finding ARN.
  */
-export function findingState(
-  record: InterflowRecord,
-):
-  | { key: string; status: string | null; severity: string | null; updatedAt: number; recordId: string }
-  | undefined {
+export function findingState(record: {
+  aws_inspector?: unknown;
+  timestamp: number;
+}): FindingState | undefined {
   const f = record.aws_inspector as Record<string, unknown> | undefined;
   if (!f || typeof f.findingArn !== 'string') return undefined;
   return {
@@ -370,6 +369,5 @@ export function findingState(
     status: typeof f.status === 'string' ? f.status : null,
     severity: typeof f.severity === 'string' ? f.severity : null,
     updatedAt: record.timestamp,
-    recordId: record._id,
   };
 }

@@ -276,3 +276,39 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   report.match = report.missing.count === 0 && report.stale.count === 0 && report.unexpected.count === 0;
   return report;
 }
+
+const iso = (t: number | null | undefined) =>
+  t === null || t === undefined ? '-' : new Date(t).toISOString();
+const byStatus = (m: Record<string, number>) =>
+  Object.keys(m).length === 0
+    ? ''
+    : ` (${Object.entries(m)
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`;
+
+/** The report as the CLI prints it (`reconcile` without `--json`). */
+export function formatReport(name: string, r: ReconcileReport): string {
+  const lines = [
+    r.window.from === null
+      ? `Reconcile ${name}: ACTIVE and SUPPRESSED findings updated up to ${iso(r.window.to)}, CLOSED since ${iso(r.window.closedFrom)}`
+      : `Reconcile ${name}: findings updated from ${iso(r.window.from)} to ${iso(r.window.to)}`,
+    `AWS:        ${r.aws.findings} findings${byStatus(r.aws.byStatus)} in ${r.pages} pages`,
+    `Index:      ${r.index.findings} findings${byStatus(r.index.byStatus)}`,
+    `Matched:    ${r.matched}`,
+    `Missing:    ${r.missing.count}${byStatus(r.missing.byStatus)}`,
+    `Stale:      ${r.stale.count}${byStatus(r.stale.byStatus)}`,
+    `Unexpected: ${r.unexpected.count}${byStatus(r.unexpected.byStatus)}`,
+  ];
+  for (const kind of ['missing', 'stale', 'unexpected'] as const) {
+    for (const d of r[kind].sample) {
+      lines.push(
+        `  ${kind} ${d.findingArn} ${d.status} aws ${iso(d.awsUpdatedAt)} index ${iso(d.indexUpdatedAt)}`,
+      );
+    }
+    if (r[kind].count > r[kind].sample.length)
+      lines.push(`  ... ${r[kind].count - r[kind].sample.length} more ${kind}`);
+  }
+  lines.push(r.match ? 'MATCH: the index holds every finding version AWS holds' : 'MISMATCH');
+  return lines.join('\n') + '\n';
+}

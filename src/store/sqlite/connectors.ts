@@ -1,22 +1,43 @@
 /**
- * Connectors: the non-secret configuration as JSON, the secret fields (SECRET_FIELDS) sealed
- * one by one with AES-256-GCM, and the connector's status.
+ * Connectors: the type, the non-secret configuration as JSON, the secret fields (the type's,
+ * marked in its schema) sealed one by one with AES-256-GCM, and the connector's status. The
+ * store knows no connector type: validation and the secret fields come in as `ConnectorTypes`
+ * (src/connectors/registry.ts builds it from the registry).
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import {
-  connectorConfigSchema,
-  configIssues,
-  AUTH_SECRET_KEYS,
-  SECRET_FIELDS,
-  type ConnectorConfig,
-} from '../../connectors/aws-inspector/config.js';
 import { isUniqueViolation } from './connection.js';
 import { SecretUnreadableError, type SecretBox } from '../secrets.js';
 
 export const MASK = '********';
+
+/**
+ * What the store needs to know about connector types, injected by the caller (the registry):
+ * it imports no type itself.
+ */
+export interface ConnectorTypes {
+  /** The type of a connector created without one. */
+  readonly defaultType: string;
+  /**
+   * The config parsed (defaults applied), or ERR_CONFIG_INVALID (FieldsError) naming every
+   * invalid field; an unknown type names `type`.
+   */
+  validate(type: string, config: unknown): StoredConfig;
+  /** The type's secret fields by dotted path: sealed at rest, masked on read. */
+  secretFields(type: string): readonly string[];
+  /** Its discriminator fields (`auth.method`): switching one keeps only that object's secrets. */
+  switchFields(type: string): readonly string[];
+}
+
+/** The fields every type's config has (src/connectors/types.ts `BaseConnectorConfig`). */
+export interface StoredConfig {
+  name: string;
+  tenant: string;
+  intervalMinutes: number;
+  [field: string]: unknown;
+}
 
 export type ConnectorState = 'never_run' | 'ok' | 'failed';
 
@@ -29,11 +50,13 @@ export interface ConnectorStatus {
 
 export interface StoredConnector {
   id: string;
+  /** The connector type's id (`aws-inspector`). */
+  type: string;
   name: string;
   tenant: string;
   active: boolean;
   /** Secrets are "********" except from getDecrypted. */
-  config: ConnectorConfig;
+  config: StoredConfig;
   status: ConnectorStatus;
   createdAt: number;
   updatedAt: number;
@@ -49,6 +72,7 @@ export interface StatusPatch {
 
 interface Row {
   id: string;
+  type: string;
   name: string;
   tenant: string;
   active: number;
@@ -96,7 +120,8 @@ const clone = <T>(v: T): T => structuredClone(v);
 export const secretAad = (id: string, field: string): string => `${id}\u0000${field}`;
 
 export interface ConnectorsRepo {
-  create(input: unknown, opts?: { active?: boolean; id?: string }): StoredConnector;
+  /** `type` defaults to `ConnectorTypes.defaultType`. */
+  create(input: unknown, opts?: { active?: boolean; id?: string; type?: string }): StoredConnector;
   get(id: string): StoredConnector | undefined;
   /** Names are unique per tenant, case-insensitively; `tenant` defaults to the Root Tenant. */
   getByName(name: string, tenant?: string): StoredConnector | undefined;
@@ -115,11 +140,22 @@ export function connectorsRepo(
   box: SecretBox,
   clock: Clock,
   tenantExists: (name: string) => boolean,
+  types: ConnectorTypes | undefined,
 ): ConnectorsRepo {
+  /** Reading needs no type (the sealed fields are listed per row); writing validates with one. */
+  const typesFor = (): ConnectorTypes => {
+    if (!types) {
+      throw new CodedError(
+        'ERR_INTERNAL',
+        'the store was opened without connector types (openStore({ connectorTypes })): it cannot validate a connector',
+      );
+    }
+    return types;
+  };
   const s = {
     insert: db.prepare(
-      `INSERT INTO connectors (id, name, tenant, active, config, secrets, created_at, updated_at)
-       VALUES (@id, @name, @tenant, @active, @config, @secrets, @now, @now)`,
+      `INSERT INTO connectors (id, type, name, tenant, active, config, secrets, created_at, updated_at)
+       VALUES (@id, @type, @name, @tenant, @active, @config, @secrets, @now, @now)`,
     ),
     get: db.prepare('SELECT * FROM connectors WHERE id = ?'),
     getByName: db.prepare(
@@ -143,10 +179,10 @@ export function connectorsRepo(
     ),
   };
 
-  function seal(id: string, cfg: ConnectorConfig): { config: string; secrets: string } {
-    const plain = clone(cfg) as unknown as Obj;
+  function seal(id: string, type: string, cfg: StoredConfig): { config: string; secrets: string } {
+    const plain = clone(cfg) as Obj;
     const secrets: Record<string, string> = {};
-    for (const f of SECRET_FIELDS) {
+    for (const f of typesFor().secretFields(type)) {
       const v = getPath(plain, f);
       if (typeof v === 'string') secrets[f] = box.encrypt(v, secretAad(id, f));
       setPath(plain, f, undefined);
@@ -188,25 +224,25 @@ export function connectorsRepo(
     if (r.last_run_at !== null) status.lastRunAt = r.last_run_at;
     return {
       id: r.id,
+      type: r.type,
       name: r.name,
       tenant: r.tenant,
       active: r.active === 1,
-      config: config as unknown as ConnectorConfig,
+      config: config as StoredConfig,
       status,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     };
   }
 
-  function validate(input: unknown): ConnectorConfig {
-    const parsed = connectorConfigSchema.safeParse(input);
-    if (!parsed.success) throw new FieldsError('ERR_CONFIG_INVALID', configIssues(parsed.error));
-    if (!tenantExists(parsed.data.tenant)) {
+  function validate(type: string, input: unknown): StoredConfig {
+    const cfg = typesFor().validate(type, input);
+    if (!tenantExists(cfg.tenant)) {
       throw new FieldsError('ERR_CONFIG_INVALID', [
-        { field: 'tenant', message: `tenant "${parsed.data.tenant}" does not exist; create it first` },
+        { field: 'tenant', message: `tenant "${cfg.tenant}" does not exist; create it first` },
       ]);
     }
-    return parsed.data;
+    return cfg;
   }
 
   function row(id: string): Row {
@@ -217,7 +253,8 @@ export function connectorsRepo(
 
   const repo: ConnectorsRepo = {
     create(input, opts = {}) {
-      const cfg = validate(input);
+      const type = opts.type ?? typesFor().defaultType;
+      const cfg = validate(type, input);
       // Per tenant, case-insensitive (migration 11's unique index): another tenant's names never show.
       const taken = () =>
         new FieldsError('ERR_CONFIG_INVALID', [
@@ -231,11 +268,12 @@ export function connectorsRepo(
       try {
         s.insert.run({
           id,
+          type,
           name: cfg.name,
           tenant: cfg.tenant,
           active: opts.active === false ? 0 : 1,
           now: clock.now(),
-          ...seal(id, cfg),
+          ...seal(id, type, cfg),
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw taken();
@@ -261,7 +299,9 @@ export function connectorsRepo(
         .transaction(() => {
           // Secrets that no longer decrypt (the key was reset) must come in the patch.
           const unreadable: string[] = [];
-          const current = toConnector(row(id), true, unreadable).config as unknown as Obj;
+          const r = row(id);
+          const t = typesFor();
+          const current = toConnector(r, true, unreadable).config as Obj;
           const { active, ...cfgPatch } = patch;
           const issues: FieldError[] = [];
           for (const f of IMMUTABLE) {
@@ -273,32 +313,11 @@ export function connectorsRepo(
             issues.push({ field: 'active', message: 'active must be true or false' });
           }
           if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
-          const merged: Obj = { ...current, ...cfgPatch };
-          if (cfgPatch.auth !== undefined) {
-            const pa = cfgPatch.auth;
-            if (pa === null || typeof pa !== 'object' || Array.isArray(pa)) {
-              throw new FieldsError('ERR_CONFIG_INVALID', [
-                { field: 'auth', message: 'auth must be an object' },
-              ]);
-            }
-            const cur = current.auth as Obj;
-            const p = pa as Obj;
-            // Switching method keeps only the secret fields (the source keys, which both methods have).
-            const base: Obj =
-              p.method !== undefined && p.method !== cur.method
-                ? Object.fromEntries(AUTH_SECRET_KEYS.map((k) => [k, cur[k]]))
-                : { ...cur };
-            const auth: Obj = { ...base, ...p };
-            for (const key of AUTH_SECRET_KEYS) {
-              const v = p[key];
-              if (v === undefined || v === '' || v === MASK) auth[key] = base[key];
-            }
-            merged.auth = auth;
-          }
+          const merged = mergePatch(current, cfgPatch, t.secretFields(r.type), t.switchFields(r.type));
           const missing = unreadable.filter((f) => typeof getPath(merged, f) !== 'string');
           if (missing.length) throw new SecretUnreadableError(missing);
-          const cfg = validate(merged);
-          s.update.run({ id, now: clock.now(), ...seal(id, cfg) });
+          const cfg = validate(r.type, merged);
+          s.update.run({ id, now: clock.now(), ...seal(id, r.type, cfg) });
           if (typeof active === 'boolean') s.setActive.run(active ? 1 : 0, clock.now(), id);
           return toConnector(row(id), false);
         })
@@ -326,4 +345,52 @@ export function connectorsRepo(
     },
   };
   return repo;
+}
+
+const keeps = (v: unknown) => v === undefined || v === '' || v === MASK;
+
+/**
+ * A PATCH applied to the current config (with its real secrets): top-level fields replace, a
+ * nested object merges into the current one. A secret field sent absent, blank or "********"
+ * keeps the stored value (write-only). A patch that switches a discriminator (`auth.method`)
+ * starts its object afresh but for the secret fields (the other variant's fields would not
+ * validate; the keys carry over).
+ */
+export function mergePatch(
+  current: Obj,
+  patch: Obj,
+  secretFields: readonly string[],
+  switchFields: readonly string[],
+): Obj {
+  const merged: Obj = { ...current, ...patch };
+  for (const [k, pv] of Object.entries(patch)) {
+    const cv = current[k];
+    const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+    const secretsHere = secretFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1));
+    if (!isObj(pv)) {
+      if (secretFields.includes(k) && keeps(pv)) merged[k] = cv;
+      else if (isObj(cv) && (secretsHere.length || switchFields.some((f) => f.startsWith(`${k}.`)))) {
+        throw new FieldsError('ERR_CONFIG_INVALID', [{ field: k, message: `${k} must be an object` }]);
+      }
+      continue;
+    }
+    if (!isObj(cv)) {
+      // Nothing stored to keep: a blank or masked secret is simply not set.
+      const obj: Obj = { ...pv };
+      for (const sk of secretsHere) if (keeps(obj[sk])) delete obj[sk];
+      merged[k] = obj;
+      continue;
+    }
+    const switched = switchFields
+      .filter((f) => f.startsWith(`${k}.`))
+      .some((f) => {
+        const d = f.slice(k.length + 1);
+        return pv[d] !== undefined && pv[d] !== cv[d];
+      });
+    const base: Obj = switched ? Object.fromEntries(secretsHere.map((s) => [s, cv[s]])) : { ...cv };
+    const obj: Obj = { ...base, ...pv };
+    for (const s of secretsHere) if (keeps(pv[s])) obj[s] = base[s];
+    merged[k] = obj;
+  }
+  return merged;
 }

@@ -11,6 +11,7 @@ import { configureConnection } from './connection.js';
 import { DB_FILE, openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord, withStates } from '../../../test/support/records.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -18,6 +19,7 @@ function open(extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}, dataDi
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ic-shards-'));
   if (!dataDir) dirs.push(dir);
   const s = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

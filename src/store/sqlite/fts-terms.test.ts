@@ -9,6 +9,7 @@ import { testRecord, withStates } from '../../../test/support/records.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate } from './migrations.js';
 import { MAX_WILD_TERMS, expandWildcard, expandable, type ShardRow } from './fts-terms.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -16,6 +17,7 @@ function open(ftsShardRows: number): SqliteStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-terms-'));
   dirs.push(dir);
   const s = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
     dataDir: dir,
     key: Buffer.alloc(32, 3),
     clock: fixedClock(1_700_000_000_000),

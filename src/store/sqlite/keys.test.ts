@@ -11,6 +11,7 @@ import { SecretUnreadableError } from '../index.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { KEY_CHECK, rotateStoreKey } from './keys.js';
 import { NEXT_KEY_FILE, assertKeyLength, keyCheckValue } from '../secrets.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -20,7 +21,13 @@ function tmp(): string {
   return d;
 }
 function open(dataDir: string, extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}): SqliteStore {
-  const s = openSqliteStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+  const s = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir,
+    clock: fixedClock(1_700_000_000_000),
+    env: {},
+    ...extra,
+  });
   stores.push(s);
   return s;
 }
@@ -205,7 +212,9 @@ describe('serve --reset-secrets (resetSecrets)', () => {
     s.close();
     // The new key is now the store's key: a normal start works.
     const again = open(dir, { verifyKey: true });
-    expect(again.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe('new-secret');
+    expect((again.connectors.getDecrypted(id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(
+      'new-secret',
+    );
   });
 });
 
@@ -221,9 +230,10 @@ describe('rotate-key (rotateStoreKey)', () => {
     expect(now.equals(key)).toBe(false);
     expect(fs.statSync(keyFile(dir)).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
-    expect(open(dir, { verifyKey: true }).connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(
-      SECRET,
-    );
+    expect(
+      (open(dir, { verifyKey: true }).connectors.getDecrypted(id)!.config.auth as Record<string, unknown>)
+        .secretAccessKey,
+    ).toBe(SECRET);
     // The old key no longer opens the store.
     expect(() => open(dir, { key, verifyKey: true })).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
   });
@@ -246,12 +256,16 @@ describe('rotate-key (rotateStoreKey)', () => {
     expect(readKey(dir).equals(key)).toBe(true); // the rename did not happen
     // A reader (not the owner) uses secret.key.next without touching the files...
     const reader = open(dir);
-    expect(reader.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect((reader.connectors.getDecrypted(id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(
+      SECRET,
+    );
     reader.close();
     expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(true);
     // ...the owner completes the rotation.
     const owner = open(dir, { verifyKey: true });
-    expect(owner.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect((owner.connectors.getDecrypted(id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(
+      SECRET,
+    );
     expect(readKey(dir).equals(newKey)).toBe(true);
     expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
   });
@@ -260,7 +274,9 @@ describe('rotate-key (rotateStoreKey)', () => {
     const { dir, id, key } = seeded();
     fs.writeFileSync(path.join(dir, NEXT_KEY_FILE), Buffer.alloc(32, 8).toString('base64'), { mode: 0o600 });
     const owner = open(dir, { verifyKey: true });
-    expect(owner.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect((owner.connectors.getDecrypted(id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(
+      SECRET,
+    );
     expect(readKey(dir).equals(key)).toBe(true);
     expect(fs.existsSync(path.join(dir, NEXT_KEY_FILE))).toBe(false);
   });
@@ -279,6 +295,8 @@ describe('rotate-key (rotateStoreKey)', () => {
     expect(fs.existsSync(keyFile(dir))).toBe(false);
     expect(() => open(dir, { env, verifyKey: true })).toThrow(coded('ERR_SECRET_KEY_MISMATCH'));
     const next = open(dir, { env: { INSPECTOR_CONNECTOR_KEY: newKey.toString('base64') }, verifyKey: true });
-    expect(next.connectors.getDecrypted(id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect((next.connectors.getDecrypted(id)!.config.auth as Record<string, unknown>).secretAccessKey).toBe(
+      SECRET,
+    );
   });
 });

@@ -266,7 +266,11 @@ export const migrations: Migration[] = [
       listSealedShardTerms(db);
     },
   },
-  // 14 is the connectors' `type` (the connector contract).
+  {
+    version: 14,
+    name: 'connectors.type: the connector type id (every connector so far is an Amazon Inspector one)',
+    up: `ALTER TABLE connectors ADD COLUMN type TEXT NOT NULL DEFAULT 'aws-inspector'`,
+  },
   {
     version: 15,
     // The store keeps a current state per (tenant, key) for any source: the key is what the

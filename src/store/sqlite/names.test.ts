@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -25,7 +26,12 @@ function tmp(): string {
   return d;
 }
 function open(dir: string): SqliteStore {
-  const s = openSqliteStore({ dataDir: dir, clock: fixedClock(1_700_000_000_000), key: randomBytes(32) });
+  const s = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    clock: fixedClock(1_700_000_000_000),
+    key: randomBytes(32),
+  });
   stores.push(s);
   return s;
 }

@@ -197,7 +197,8 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
       const attached = (s.attached.all(connectorId) as { id: string; definition: string }[]).map(
         (r) => JSON.parse(r.definition) as LogFilter,
       );
-      const inline = connectors.get(connectorId)?.config.logFilters ?? [];
+      // A type's config may carry inline filters (`logFilters`, validated by its schema).
+      const inline = (connectors.get(connectorId)?.config.logFilters as LogFilter[] | undefined) ?? [];
       return [...attached, ...inline];
     },
   };

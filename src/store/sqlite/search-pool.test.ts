@@ -12,6 +12,7 @@ import type { SearchService } from '../types.js';
 import { searchFunctions } from './functions.js';
 import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
 import Database from 'better-sqlite3';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 let dir: string;
 let store: SqliteStore;
@@ -19,7 +20,7 @@ const T0 = Date.UTC(2026, 0, 1);
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-pool-'));
-  store = openSqliteStore({ dataDir: dir, key: Buffer.alloc(32, 1) });
+  store = openSqliteStore({ connectorTypes: productionStoreTypes(), dataDir: dir, key: Buffer.alloc(32, 1) });
   const c = store.connectors.create({
     name: 'pool',
     region: 'us-east-1',

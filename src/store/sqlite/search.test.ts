@@ -9,6 +9,7 @@ import type { InterflowRecord } from '../../core/record.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { syslogIndex } from './syslog-index.js';
 import { testRecord, withStates } from '../../../test/support/records.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 let dir: string;
 let store: SqliteStore;
@@ -61,7 +62,13 @@ function rec(
  */
 function openSearchStore(ftsShardRows: number): void {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-search-'));
-  store = openSqliteStore({ dataDir: dir, key: Buffer.alloc(32, 1), clock: fixedClock(T0), ftsShardRows });
+  store = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir: dir,
+    key: Buffer.alloc(32, 1),
+    clock: fixedClock(T0),
+    ftsShardRows,
+  });
   connectorId = store.connectors.create({
     name: 'root-inspector',
     region: 'us-east-1',
@@ -358,7 +365,12 @@ describe.each([
     const recs: InterflowRecord[] = [];
     beforeAll(() => {
       d = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-plans-'));
-      s = openSqliteStore({ dataDir: d, key: Buffer.alloc(32, 1), ftsShardRows: shardRows });
+      s = openSqliteStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: d,
+        key: Buffer.alloc(32, 1),
+        ftsShardRows: shardRows,
+      });
       const c = s.connectors.create({
         name: 'plans',
         region: 'us-east-1',
@@ -456,7 +468,12 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
 
   beforeAll(() => {
     tdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-text-'));
-    ts = openSqliteStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    ts = openSqliteStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: tdir,
+      key: Buffer.alloc(32, 1),
+      clock: fixedClock(T0),
+    });
     cid = ts.connectors.create({
       name: 'text-inspector',
       region: 'us-east-1',
@@ -535,7 +552,12 @@ describe('text fields (values of more than TEXT_WORDS words: free words + a mark
   });
 
   it('a store opened later knows the text paths (queries use them)', () => {
-    const again = openSqliteStore({ dataDir: tdir, key: Buffer.alloc(32, 1), clock: fixedClock(T0) });
+    const again = openSqliteStore({
+      connectorTypes: productionStoreTypes(),
+      dataDir: tdir,
+      key: Buffer.alloc(32, 1),
+      clock: fixedClock(T0),
+    });
     try {
       expect(again.index.count({ q: 'aws_inspector.description:crash' })).toBe(1);
     } finally {

@@ -10,6 +10,7 @@ import { MASK } from '../index.js';
 import { openSqliteStore, type SqliteStore } from './store.js';
 import { migrate, migrations } from './migrations.js';
 import { testRecord, withStates } from '../../../test/support/records.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -19,7 +20,13 @@ function tmp(): string {
   return d;
 }
 function open(dataDir = tmp(), extra: Partial<Parameters<typeof openSqliteStore>[0]> = {}): SqliteStore {
-  const s = openSqliteStore({ dataDir, clock: fixedClock(1_700_000_000_000), env: {}, ...extra });
+  const s = openSqliteStore({
+    connectorTypes: productionStoreTypes(),
+    dataDir,
+    clock: fixedClock(1_700_000_000_000),
+    env: {},
+    ...extra,
+  });
   stores.push(s);
   return s;
 }
@@ -135,9 +142,9 @@ describe('secrets at rest', () => {
   it('masks secrets in get/list, reveals them only through getDecrypted', () => {
     const s = open();
     const c = s.connectors.create(config());
-    expect(c.config.auth.secretAccessKey).toBe(MASK);
-    expect(c.config.auth.accessKeyId).toBe(MASK);
-    expect(s.connectors.list()[0]!.config.auth.secretAccessKey).toBe(MASK);
+    expect((c.config.auth as Record<string, unknown>).secretAccessKey).toBe(MASK);
+    expect((c.config.auth as Record<string, unknown>).accessKeyId).toBe(MASK);
+    expect((s.connectors.list()[0]!.config.auth as Record<string, unknown>).secretAccessKey).toBe(MASK);
     expect(JSON.stringify(s.connectors.get(c.id))).not.toContain(SECRET);
     expect(s.connectors.getDecrypted(c.id)!.config.auth).toMatchObject({
       accessKeyId: ACCESS,
@@ -155,7 +162,9 @@ describe('secrets at rest', () => {
       32,
     );
     s.close();
-    expect(open(dir).connectors.getDecrypted(c.id)!.config.auth.secretAccessKey).toBe(SECRET);
+    expect(
+      (open(dir).connectors.getDecrypted(c.id)!.config.auth as Record<string, unknown>).secretAccessKey,
+    ).toBe(SECRET);
   });
 
   it('refuses a key file readable by others, or of the wrong length, with a clear error', () => {
@@ -576,7 +585,13 @@ describe('commitPage, runs, checkpoints, findings', () => {
 
     it('close() lets posted commits finish before the thread goes', async () => {
       const dir = tmp();
-      const s = openSqliteStore({ dataDir: dir, clock: fixedClock(1), env: {}, writerThread: true });
+      const s = openSqliteStore({
+        connectorTypes: productionStoreTypes(),
+        dataDir: dir,
+        clock: fixedClock(1),
+        env: {},
+        writerThread: true,
+      });
       const c = s.connectors.create(config());
       const done = Array.from({ length: 5 }, (_, i) =>
         s.commitPreparedAsync([

@@ -18,7 +18,7 @@ import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from '../secrets.js';
 import { markUnreadableSecrets, resolveStoreKey, rotateStoreKey } from './keys.js';
-import { connectorsRepo } from './connectors.js';
+import { connectorsRepo, type ConnectorTypes } from './connectors.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -62,6 +62,12 @@ export interface OpenStoreOptions {
    * connectors whose secrets it cannot decrypt are marked failed with ERR_SECRET_UNREADABLE.
    */
   resetSecrets?: boolean;
+  /**
+   * The connector types (validation, secret fields), from the registry
+   * (`storeTypes(registry)`, src/connectors/registry.ts). Without them connectors can be read
+   * but not created or updated.
+   */
+  connectorTypes?: ConnectorTypes;
 }
 
 /**
@@ -149,7 +155,13 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
   }
   const box = secretBox(() => eagerKey ?? resolveStoreKey(db, keyOptions).key);
   const tenants = tenantsRepo(db, clock);
-  const connectors = connectorsRepo(db, box, clock, (name) => tenants.getByName(name) !== undefined);
+  const connectors = connectorsRepo(
+    db,
+    box,
+    clock,
+    (name) => tenants.getByName(name) !== undefined,
+    opts.connectorTypes,
+  );
   const profiles = profilesRepo(db, clock);
   const logFilters = logFiltersRepo(db, clock, connectors);
   const runs = runsRepo(db, clock);

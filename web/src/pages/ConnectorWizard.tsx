@@ -1,4 +1,9 @@
-/** Add / Edit Connector: General -> Configuration -> Confirm -> Submit (the spec's wizard). */
+/**
+ * Add / Edit Connector: General -> Configuration -> Confirm -> Submit (the spec's wizard). The
+ * form is the chosen connector type's schema from `/meta` (`connectorTypes[]`): a type selector
+ * when more than one is registered, each union of objects (`auth`) as a method choice with its
+ * variant's fields, fields marked `advanced` under Configuration > Advanced.
+ */
 import { useEffect, useMemo, useState } from 'react';
 import {
   ApiError,
@@ -9,6 +14,7 @@ import {
   post,
   put,
   type Connector,
+  type ConnectorTypeMeta,
   type JsonSchema,
   type LogFilter,
   type Tenant,
@@ -20,6 +26,7 @@ import {
   SchemaField,
   checkField,
   defaultsOf,
+  discriminatorOf,
   getIn,
   prune,
   titleOf,
@@ -37,9 +44,8 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'confirm', label: 'Confirm' },
 ];
 
-/** Which config keys sit on which tab; every other schema key goes to Configuration > Advanced. */
+/** The General tab's config keys (fixed after create); every other key goes to Configuration. */
 const GENERAL_KEYS = ['name', 'tenant'];
-const CONFIG_KEYS = ['auth', 'region', 'intervalMinutes', 'disableSslVerification'];
 /** Embedded filter definitions are for config files; the UI attaches saved filters by id. */
 const HIDDEN_KEYS = ['logFilters'];
 
@@ -61,31 +67,54 @@ function clearSecrets(v: unknown, schema: JsonSchema | undefined): unknown {
   return out;
 }
 
-/** The auth fields the schema marks secret (the source keys, which every method has). */
-function authSecretKeys(schema: JsonSchema): string[] {
-  const auth = schema.properties?.auth;
-  if (!auth) return [];
-  const union = variantsOf(auth).map((v) => v.schema);
-  const keys = (union.length ? union : [auth]).flatMap((v) =>
-    Object.entries(v.properties ?? {})
+/** The fields of a union (`auth`) the schema marks secret, which every variant keeps on a switch. */
+function unionSecretKeys(union: JsonSchema): string[] {
+  const keys = variantsOf(union, discriminatorOf(union)).flatMap((v) =>
+    Object.entries(v.schema.properties ?? {})
       .filter(([, p]) => p.secret)
       .map(([k]) => k),
   );
   return [...new Set(keys)];
 }
 
+/** A type's form layout: its union keys (a method choice each), main and advanced keys. */
+function layoutOf(schema: JsonSchema) {
+  const props = schema.properties ?? {};
+  const keys = Object.keys(props).filter((k) => !GENERAL_KEYS.includes(k) && !HIDDEN_KEYS.includes(k));
+  const unions = keys
+    .filter((k) => discriminatorOf(props[k]!) !== undefined)
+    .map((k) => ({ key: k, disc: discriminatorOf(props[k]!)!, schema: props[k]! }));
+  const rest = keys.filter((k) => !unions.some((u) => u.key === k));
+  return {
+    unions,
+    mainKeys: rest.filter((k) => !props[k]!.advanced),
+    advancedKeys: rest.filter((k) => props[k]!.advanced),
+  };
+}
+
+/** A new connector's values: the schema's defaults, each union on its first variant. */
+function initialValues(schema: JsonSchema): Values {
+  const v: Values = { ...defaultsOf(schema) };
+  for (const u of layoutOf(schema).unions) {
+    const first = variantsOf(u.schema, u.disc)[0]?.value;
+    if (first !== undefined) v[u.key] = { [u.disc]: first };
+  }
+  return v;
+}
+
 export function ConnectorWizard({ editId }: { editId?: string }) {
   const { meta, user } = useSession();
-  const schema = meta.connectorSchema;
+  const types: ConnectorTypeMeta[] = meta.connectorTypes;
+  const editing = editId !== undefined;
+  const [typeId, setTypeId] = useState<string>(types[0]?.id ?? '');
+  const connectorType = types.find((t) => t.id === typeId) ?? types[0]!;
+  const schema = connectorType.schema;
   const props = schema.properties ?? {};
   const required = schema.required ?? [];
-  const editing = editId !== undefined;
+  const { unions, mainKeys, advancedKeys } = useMemo(() => layoutOf(schema), [schema]);
 
   const [tab, setTab] = useState<Tab>('general');
-  const [values, setValues] = useState<Values>(() => ({
-    ...defaultsOf(schema),
-    auth: { method: variantsOf(props.auth ?? {})[0]?.value ?? 'access_key' },
-  }));
+  const [values, setValues] = useState<Values>(() => initialValues(schema));
   const [logFilterIds, setLogFilterIds] = useState<string[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [banner, setBanner] = useState('');
@@ -109,9 +138,11 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
     if (!editId) return;
     get<Connector>(`/connectors/${encodeURIComponent(editId)}`).then(
       (c) => {
+        const t = types.find((x) => x.id === c.typeId) ?? types[0]!;
+        setTypeId(t.id);
         setValues({
-          ...defaultsOf(schema),
-          ...(clearSecrets(c.config, schema) as Values),
+          ...defaultsOf(t.schema),
+          ...(clearSecrets(c.config, t.schema) as Values),
           name: c.name,
           tenant: c.tenant,
         });
@@ -123,15 +154,23 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
         setLoading(false);
       },
     );
-  }, [editId, schema]);
+  }, [editId, types]);
 
-  const authSchema = props.auth ?? {};
-  const variants = variantsOf(authSchema);
-  const method = String(getIn(values, 'auth.method') ?? '');
-  const variant = variants.find((v) => v.value === method) ?? variants[0];
-  const advancedKeys = Object.keys(props).filter(
-    (k) => !GENERAL_KEYS.includes(k) && !CONFIG_KEYS.includes(k) && !HIDDEN_KEYS.includes(k),
-  );
+  /** The chosen variant of each union (`auth`: the method's fields). */
+  const variantOf = (u: { key: string; disc: string; schema: JsonSchema }) => {
+    const variants = variantsOf(u.schema, u.disc);
+    const chosen = String(getIn(values, `${u.key}.${u.disc}`) ?? '');
+    return variants.find((v) => v.value === chosen) ?? variants[0];
+  };
+
+  /** Another type: its own form, from its defaults; the name and tenant stay. */
+  const chooseType = (id: string) => {
+    const t = types.find((x) => x.id === id);
+    if (!t || t.id === typeId) return;
+    setTypeId(t.id);
+    setValues((v) => ({ ...initialValues(t.schema), name: v.name, tenant: v.tenant }));
+    setErrors({});
+  };
 
   const tenantOptions = useMemo(() => {
     const set = new Set(tenants);
@@ -153,11 +192,12 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
 
   const onChange = (path: string, value: unknown) => {
     setValues((v) => {
-      if (path === 'auth.method') {
-        // Keep the secret fields (the source keys, which both methods have); drop the others.
-        const old = (v.auth ?? {}) as Values;
-        const kept = Object.fromEntries(authSecretKeys(schema).map((k) => [k, old[k]]));
-        return { ...v, auth: { method: value, ...kept } };
+      const u = unions.find((x) => path === `${x.key}.${x.disc}`);
+      if (u) {
+        // Keep the secret fields (AWS: the source keys, which both methods have); drop the others.
+        const old = (v[u.key] ?? {}) as Values;
+        const kept = Object.fromEntries(unionSecretKeys(u.schema).map((k) => [k, old[k]]));
+        return { ...v, [u.key]: { [u.disc]: value, ...kept } };
       }
       const parts = path.split('.');
       const set = (obj: Values, i: number): Values => {
@@ -185,11 +225,13 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
     };
     if (t === 'general') for (const k of GENERAL_KEYS) if (props[k]) walk(k, props[k]!, required.includes(k));
     if (t === 'configuration') {
-      if (variant)
+      for (const u of unions) {
+        const variant = variantOf(u);
+        if (!variant) continue;
         for (const [k, p] of Object.entries(variant.schema.properties ?? {}))
-          if (k !== 'method') out.push([`auth.${k}`, p, (variant.schema.required ?? []).includes(k)]);
-      for (const k of [...CONFIG_KEYS.filter((k) => k !== 'auth'), ...advancedKeys])
-        if (props[k]) walk(k, props[k]!, required.includes(k));
+          if (k !== u.disc) out.push([`${u.key}.${k}`, p, (variant.schema.required ?? []).includes(k)]);
+      }
+      for (const k of [...mainKeys, ...advancedKeys]) walk(k, props[k]!, required.includes(k));
     }
     return out;
   };
@@ -231,7 +273,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
       const { name: _n, tenant: _t, ...rest } = cfg;
       return { ...rest, logFilterIds };
     }
-    return { ...cfg, active: true, logFilterIds };
+    return { type: connectorType.id, ...cfg, active: true, logFilterIds };
   };
 
   const submit = async () => {
@@ -316,16 +358,21 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                 : 'The information on this tab cannot be changed after you add the connector. * marks a required field.'}
             </p>
             <Field label="Category" htmlFor="f-category" required>
-              <select id="f-category" disabled value={meta.categories[0] ?? ''}>
-                {meta.categories.map((c) => (
-                  <option key={c}>{c}</option>
-                ))}
+              <select id="f-category" disabled value={connectorType.category}>
+                <option>{connectorType.category}</option>
               </select>
             </Field>
             <Field label="Type" htmlFor="f-type" required>
-              <select id="f-type" disabled value={meta.types[0] ?? ''}>
-                {meta.types.map((c) => (
-                  <option key={c}>{c}</option>
+              <select
+                id="f-type"
+                disabled={editing || types.length < 2}
+                value={connectorType.id}
+                onChange={(e) => chooseType(e.target.value)}
+              >
+                {types.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.label}
+                  </option>
                 ))}
               </select>
             </Field>
@@ -421,36 +468,44 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
 
         {tab === 'configuration' && (
           <div className="form-grid" data-testid="tab-configuration">
-            <Field label="Auth Method" htmlFor="f-auth-method" required>
-              <select
-                id="f-auth-method"
-                value={variant?.value ?? ''}
-                onChange={(e) => onChange('auth.method', e.target.value)}
-              >
-                {variants.map((v) => (
-                  <option key={v.value} value={v.value}>
-                    {v.title}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <div />
-            {variant &&
-              Object.entries(variant.schema.properties ?? {})
-                .filter(([k]) => k !== 'method')
-                .map(([k, p]) => (
-                  <SchemaField
-                    key={`${variant.value}-${k}`}
-                    path={`auth.${k}`}
-                    schema={p}
-                    values={values}
-                    onChange={onChange}
-                    errors={errors}
-                    required={(variant.schema.required ?? []).includes(k)}
-                    keepSecrets={editing}
-                  />
-                ))}
-            {CONFIG_KEYS.filter((k) => k !== 'auth' && props[k]).map((k) => (
+            {unions.map((u) => {
+              const variant = variantOf(u);
+              const label = `${titleOf(u.key, u.schema)} ${titleOf(u.disc, undefined)}`;
+              return (
+                <div key={u.key} className="form-grid span-2">
+                  <Field label={label} htmlFor={`f-${u.key}-${u.disc}`} required>
+                    <select
+                      id={`f-${u.key}-${u.disc}`}
+                      value={variant?.value ?? ''}
+                      onChange={(e) => onChange(`${u.key}.${u.disc}`, e.target.value)}
+                    >
+                      {variantsOf(u.schema, u.disc).map((v) => (
+                        <option key={v.value} value={v.value}>
+                          {v.title}
+                        </option>
+                      ))}
+                    </select>
+                  </Field>
+                  <div />
+                  {variant &&
+                    Object.entries(variant.schema.properties ?? {})
+                      .filter(([k]) => k !== u.disc)
+                      .map(([k, p]) => (
+                        <SchemaField
+                          key={`${variant.value}-${k}`}
+                          path={`${u.key}.${k}`}
+                          schema={p}
+                          values={values}
+                          onChange={onChange}
+                          errors={errors}
+                          required={(variant.schema.required ?? []).includes(k)}
+                          keepSecrets={editing}
+                        />
+                      ))}
+                </div>
+              );
+            })}
+            {mainKeys.map((k) => (
               <div key={k} className={typeOf(props[k]!) === 'boolean' ? 'span-2' : ''}>
                 <SchemaField
                   path={k}
@@ -502,11 +557,11 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
               <tbody>
                 <tr>
                   <th>Category</th>
-                  <td>{meta.categories[0]}</td>
+                  <td>{connectorType.category}</td>
                 </tr>
                 <tr>
                   <th>Type</th>
-                  <td>{meta.types[0]}</td>
+                  <td>{connectorType.label}</td>
                 </tr>
                 <tr>
                   <th>Function</th>
@@ -518,21 +573,24 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                 </tr>
                 {[
                   ...fieldsOf('general'),
-                  ['auth.method', {}, true] as [string, JsonSchema, boolean],
+                  ...unions.map((u) => [`${u.key}.${u.disc}`, {}, true] as [string, JsonSchema, boolean]),
                   ...fieldsOf('configuration'),
                 ].map(([path, s]) => {
                   const v = getIn(values, path);
-                  const label =
-                    path === 'auth.method' ? 'Auth Method' : titleOf(path.split('.').pop() ?? path, s);
+                  const u = unions.find((x) => path === `${x.key}.${x.disc}`);
+                  const label = u
+                    ? `${titleOf(u.key, u.schema)} ${titleOf(u.disc, undefined)}`
+                    : titleOf(path.split('.').pop() ?? path, s);
                   let shown: string;
-                  if (path === 'auth.method') shown = variant?.title ?? String(v);
+                  if (u) shown = variantOf(u)?.title ?? String(v);
                   else if (s.secret) shown = v ? MASK : editing ? '(unchanged)' : '(not set)';
                   else if (v === undefined || v === '') shown = '—';
                   else if (typeof v === 'boolean') shown = v ? 'Yes' : 'No';
                   else shown = String(v);
+                  const top = path.split('.')[0]!;
                   const parent =
-                    path.includes('.') && path !== 'auth.method' && !path.startsWith('auth.')
-                      ? `${titleOf(path.split('.')[0]!, props[path.split('.')[0]!]).split(' (')[0]}: `
+                    path.includes('.') && !unions.some((x) => x.key === top)
+                      ? `${titleOf(top, props[top]).split(' (')[0]}: `
                       : '';
                   return (
                     <tr key={path}>

@@ -108,9 +108,7 @@ export function ConnectorsPage() {
       <div className="page-header">
         <div>
           <h1>Connectors</h1>
-          <p className="muted">
-            Connector Overview · AWS Inspector collectors running on this Data Processor
-          </p>
+          <p className="muted">Connector Overview · collectors running on this Data Processor</p>
         </div>
         <a className="btn btn-primary" href={href('/connectors/new')}>
           + Create

@@ -1,0 +1,132 @@
+/**
+ * Amazon Inspector (v2) as a connector type (`src/connectors/types.ts`): the one object the
+ * registry lists. Everything AWS is in this folder: the config schema (config.ts), the SDK
+ * clients (client.ts), windowed collection with its checkpoint (collect.ts), the Test
+ * (check.ts), the mapping (map.ts), reconcile (reconcile.ts) and the endpoint allow-list
+ * (endpoints.ts). The client factory is injected (tests use fakes or the emulator).
+ */
+import type { ConnectorType, ReconcileIndex } from '../types.js';
+import { testConnector } from './check.js';
+import { createInspectorClient, type ClientFactory, type ClientOptions } from './client.js';
+import { collect } from './collect.js';
+import {
+  SECRET_FIELDS,
+  SWITCH_FIELDS,
+  connectorConfigSchema,
+  resolveEnvRefs,
+  type ConnectorConfig,
+} from './config.js';
+import { allowEndpoints, endpointIssues } from './endpoints.js';
+import { findingState, mapFinding } from './map.js';
+import { formatReport, reconcile, type ReconcileIndex as AwsReconcileIndex } from './reconcile.js';
+import { REGIONS } from './regions.js';
+
+export const AWS_INSPECTOR_TYPE = 'aws-inspector';
+
+export interface AwsInspectorOptions {
+  /** Builds the SDK clients (default: the real ones, `createInspectorClient`). */
+  clientFactory?: ClientFactory;
+}
+
+/** The generic index view as reconcile.ts reads it (its states are keyed by ARN). */
+function awsIndex(index: ReconcileIndex): AwsReconcileIndex {
+  const toAws = (s: { key: string; status: string | null; updatedAt: number }) => ({
+    findingArn: s.key,
+    status: s.status,
+    updatedAt: s.updatedAt,
+  });
+  return {
+    hasRecord: (id) => index.hasRecord(id),
+    finding: (arn) => {
+      const s = index.finding(arn);
+      return s && toAws(s);
+    },
+    *findings() {
+      for (const s of index.findings()) yield toAws(s);
+    },
+    oldestClosed: () => index.oldestWithStatus('CLOSED'),
+  };
+}
+
+export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<ConnectorConfig> {
+  const baseFactory = opts.clientFactory ?? createInspectorClient;
+  // On a server, every client is built behind the endpoint allow-list: a stored override that
+  // the allow-list no longer holds fails (ERR_ENDPOINT_NOT_ALLOWED) before any request.
+  const factoryFor = (allowed: readonly string[] | undefined): ClientFactory =>
+    allowed ? allowEndpoints(baseFactory, allowed) : baseFactory;
+  return {
+    id: AWS_INSPECTOR_TYPE,
+    label: 'AWS Inspector',
+    category: 'Vulnerability Scanner',
+    configSchema: connectorConfigSchema,
+    secretFields: SECRET_FIELDS,
+    switchFields: SWITCH_FIELDS,
+    metadata: { regions: [...REGIONS] },
+    summary: (cfg) => ({ region: cfg.region }),
+    apiIssues: (cfg, { allowedEndpointHosts }) =>
+      endpointIssues((cfg as { endpoints?: unknown } | null)?.endpoints, allowedEndpointHosts),
+    resolveRefs: (cfg, env) => resolveEnvRefs(cfg, env),
+    test: (cfg, ctx) =>
+      testConnector(cfg, {
+        logger: ctx.logger,
+        clock: ctx.clock,
+        clientFactory: factoryFor(ctx.allowedEndpointHosts),
+        connectorId: ctx.connectorId,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.clientOptions ? { clientOptions: ctx.clientOptions as Partial<ClientOptions> } : {}),
+      }),
+    async collect(run) {
+      const t = run.tuning ?? {};
+      // Built inside the run: a refused endpoint or bad credentials fail the run, coded.
+      const client = factoryFor(run.allowedEndpointHosts)(run.config, {
+        logger: run.logger,
+        connectorId: run.connectorId,
+        ...(t.clientOptions as Partial<ClientOptions> | undefined),
+      });
+      try {
+        const res = await collect({
+          client,
+          config: run.config,
+          clock: run.clock,
+          logger: run.logger,
+          checkpoint: run.checkpoint,
+          ...(run.signal ? { signal: run.signal } : {}),
+          ...(run.onProgress ? { onProgress: run.onProgress } : {}),
+          ...(t.maxResults ? { maxResults: t.maxResults } : {}),
+          ...(t.pageRetries !== undefined ? { pageRetries: t.pageRetries } : {}),
+          ...(t.throttleRetries !== undefined ? { throttleRetries: t.throttleRetries } : {}),
+          ...(t.sleep ? { sleep: t.sleep } : {}),
+          onPage: ({ findings, checkpoint }) => run.onPage({ items: findings, checkpoint }),
+        });
+        return { stopped: res.stopped, tokenRestarts: res.tokenRestarts };
+      } finally {
+        client.destroy();
+      }
+    },
+    map: mapFinding,
+    state: findingState,
+    reconcile: {
+      async run(o) {
+        const client = factoryFor(o.ctx.allowedEndpointHosts)(o.config, {
+          logger: o.ctx.logger,
+          connectorId: o.ctx.connectorId,
+        });
+        try {
+          const report = await reconcile({
+            client,
+            index: awsIndex(o.index),
+            tenantId: o.tenantId,
+            ...(o.from !== undefined ? { from: o.from } : {}),
+            to: o.to,
+            initialLookbackDays: o.config.initialLookbackDays,
+            listLimit: o.listLimit,
+            ...(o.ctx.signal ? { signal: o.ctx.signal } : {}),
+          });
+          return { match: report.match, report, text: formatReport(o.config.name, report) };
+        } finally {
+          client.destroy();
+        }
+      },
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Reading a connector type's zod config schema: the secret fields (marked `.meta({ secret: true })`),
+ * the discriminator fields of its unions, and the `${ENV:NAME}` references of secrets (zod issues
+ * as field errors: `configIssues` in core/schema.ts). Every type's lists are
+ * derived here from its own schema, so the schema stays the one source of truth.
+ */
+import { z } from 'zod';
+import type { FieldError } from '../core/errors.js';
+
+const at = (prefix: string, k: string) => (prefix ? `${prefix}.${k}` : k);
+
+/**
+ * Dotted paths of the fields marked `.meta({ secret: true })` in a schema (objects, unions of
+ * objects such as `auth`'s methods, optional/default wrappers), each once.
+ */
+export function secretFieldPaths(schema: z.ZodType, prefix = ''): string[] {
+  const meta = schema.meta() as { secret?: unknown } | undefined;
+  if (meta?.secret === true) return prefix ? [prefix] : [];
+  let out: string[] = [];
+  if (schema instanceof z.ZodObject) {
+    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      secretFieldPaths(v, at(prefix, k)),
+    );
+  } else if (schema instanceof z.ZodUnion) {
+    out = (schema.options as z.ZodType[]).flatMap((o) => secretFieldPaths(o, prefix));
+  } else if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodNullable
+  ) {
+    out = secretFieldPaths(schema.unwrap() as z.ZodType, prefix);
+  }
+  return [...new Set(out)];
+}
+
+/** Dotted paths of the discriminators of the schema's discriminated unions (`auth.method`). */
+export function switchFieldPaths(schema: z.ZodType, prefix = ''): string[] {
+  let out: string[] = [];
+  if (schema instanceof z.ZodObject) {
+    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      switchFieldPaths(v, at(prefix, k)),
+    );
+  } else if (schema instanceof z.ZodDiscriminatedUnion) {
+    out = [at(prefix, String(schema.def.discriminator))];
+  } else if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodNullable
+  ) {
+    out = switchFieldPaths(schema.unwrap() as z.ZodType, prefix);
+  }
+  return [...new Set(out)];
+}
+
+/** The value at a dotted path of a plain object, if any. */
+export function valueAt(o: unknown, path: string): unknown {
+  let cur: unknown = o;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** The values of a config's secret fields (set ones only), for scrubbing them out of text. */
+export function secretValues(config: unknown, secretFields: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const f of secretFields) {
+    const v = valueAt(config, f);
+    if (typeof v === 'string' && v !== '') out.push(v);
+  }
+  return out;
+}
+
+/** `${ENV:NAME}` lets a CLI config file point at an environment variable instead of a secret. */
+export const ENV_REF = /^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** ${ENV:NAME} is for config files on the server's own disk; over the API it would read the server's environment. */
+export function secretRefIssues(config: unknown, secretFields: readonly string[]): FieldError[] {
+  return secretFields
+    .filter((f) => {
+      const v = valueAt(config, f);
+      return typeof v === 'string' && ENV_REF.test(v);
+    })
+    .map((field) => ({
+      field,
+      message: '${ENV:NAME} references are accepted only in CLI config files, not over the API',
+    }));
+}

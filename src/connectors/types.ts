@@ -1,0 +1,205 @@
+/**
+ * The connector contract: what a source of findings implements to plug into the Data Processor.
+ * The runner, the scheduler, the API (`/meta`, connectors, the Test), the CLI and the UI wizard
+ * know connectors only through this interface and the registry (`registry.ts`); everything a
+ * source knows (its API, credentials, paging, checkpoint shape, record mapping) stays in its
+ * folder under `src/connectors/<type>/`. docs/connectors.md is the guide to adding a type.
+ */
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import type { ErrorCode, FieldError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { InterflowRecord } from '../core/record.js';
+
+/**
+ * The fields every connector type's config has (the schema declares them, with the same names):
+ * the generic layers read only these. `name` and `tenant` are fixed after create.
+ */
+export interface BaseConnectorConfig {
+  name: string;
+  tenant: string;
+  /** Minutes between the starts of two runs (the scheduler). */
+  intervalMinutes: number;
+  [field: string]: unknown;
+}
+
+/** The result of a connector Test (the API returns it as is, the CLI prints it). */
+export interface TestResult {
+  ok: boolean;
+  httpStatus: number;
+  /** `OK` on success, else a registry code. */
+  code: 'OK' | ErrorCode;
+  summary: string;
+  explanation: string;
+  recommendation: string;
+  /** The "Show more" text: which step failed and the source's own words, without secrets. */
+  detail: string;
+  identity?: unknown;
+  warnings: string[];
+}
+
+/** What the host gives a Test and a collection: injected, never global. */
+export interface ConnectorContext {
+  logger: Logger;
+  clock: Clock;
+  /** The saved connector's id (`test` for an unsaved configuration). */
+  connectorId: string;
+  signal?: AbortSignal;
+  /**
+   * The server's allow-list of endpoint overrides (`host` or `host:port`); absent = no check
+   * (the CLI on its own machine). A type with endpoint overrides refuses the others before any
+   * request (ERR_ENDPOINT_NOT_ALLOWED).
+   */
+  allowedEndpointHosts?: readonly string[];
+}
+
+/** Tuning of one collection run (page size, retries); a type uses what applies to it. */
+export interface CollectTuning {
+  /** Items per page requested from the source. */
+  maxResults?: number;
+  /** Attempts per page after a retryable failure. */
+  pageRetries?: number;
+  throttleRetries?: number;
+  /** Injected pause for those retries (tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Type-specific client options (tests: short timeouts, fewer attempts). */
+  clientOptions?: Record<string, unknown>;
+}
+
+export interface CollectProgress {
+  pages: number;
+  /** Items (findings) received so far. */
+  findings: number;
+  elapsedMs: number;
+  /** items per second since the start of this run */
+  rate: number;
+  /** The type's name for the part being collected (a query, a file). */
+  query: string;
+}
+
+export interface CollectRun<C> extends ConnectorContext {
+  config: C;
+  /** The stored checkpoint, exactly as this type last saved it (absent on the first run). */
+  checkpoint: unknown;
+  /**
+   * Stores the page's items and the checkpoint that is true once they are stored, in ONE
+   * transaction; may be slow (a slow store slows the collection down). The checkpoint is opaque
+   * to everyone else: JSON the type alone reads back.
+   */
+  onPage(page: { items: unknown[]; checkpoint: unknown }): Promise<void> | void;
+  onProgress?: (p: CollectProgress) => void;
+  tuning?: CollectTuning;
+}
+
+export interface CollectOutcome {
+  /** True when stopped by the abort signal (the checkpoint says where to resume). */
+  stopped: boolean;
+  /** Pagination restarts (a rejected continuation token); counted in the metrics. */
+  tokenRestarts?: number;
+}
+
+/** The tenant and connector a record is written for. */
+export interface MapContext {
+  connectorId: string;
+  connectorName: string;
+  tenantId: string;
+  tenantName: string;
+  /** Ingest time, epoch ms. */
+  writeTime: number;
+}
+
+/** A finding's current state as one record tells it; the store keeps the newest per tenant and key. */
+export interface FindingState {
+  /** What identifies "a finding" of this type (AWS: the finding ARN). */
+  key: string;
+  status: string | null;
+  severity: string | null;
+  /** The version's time, epoch ms. */
+  updatedAt: number;
+}
+
+/**
+ * A connector type. `C` is its parsed config (the schema's output type). Everything here is
+ * pure or takes its dependencies as arguments: a type object holds no state between calls.
+ */
+export interface ConnectorType<C extends BaseConnectorConfig = BaseConnectorConfig> {
+  /** Stable id, stored in the `connectors.type` column and sent as the API's `type`: `aws-inspector`. */
+  readonly id: string;
+  /** What the API and the UI show as the type: `AWS Inspector`. */
+  readonly label: string;
+  /** The General tab's category: `Vulnerability Scanner`. */
+  readonly category: string;
+  /**
+   * The config schema (zod): the TS type, validation, the API/OpenAPI schema and the UI form.
+   * Declares the `BaseConnectorConfig` fields; fields marked `.meta({ secret: true })` are
+   * sealed at rest, write-only in the API and redacted.
+   */
+  readonly configSchema: z.ZodObject;
+  /** The secret fields by dotted path, derived from the schema's marks (`secretFieldPaths`). */
+  readonly secretFields: readonly string[];
+  /**
+   * Discriminator fields by dotted path (`auth.method`): a PATCH that switches one keeps only the
+   * secret fields of that object (the other variant's fields would not validate).
+   */
+  readonly switchFields: readonly string[];
+  /** What `/meta` serves beside the schema for the UI (AWS: `{ regions }`). */
+  readonly metadata?: Record<string, unknown>;
+  /** Config fields the API lists at the top level of a connector (AWS: `{ region }`). */
+  summary?(config: C): Record<string, string | number | boolean>;
+  /**
+   * Checks the API adds to the schema for configs that arrive over the network (AWS: endpoint
+   * overrides against the allow-list). Each issue names its field.
+   */
+  apiIssues?(config: unknown, opts: { allowedEndpointHosts: readonly string[] }): FieldError[];
+  /**
+   * Resolves references a CLI config file may hold instead of secrets (`${ENV:NAME}`); throws
+   * ERR_CONFIG_INVALID (FieldsError) naming the field. The API refuses them (`secretRefIssues`).
+   */
+  resolveRefs?(config: C, env: NodeJS.ProcessEnv): C;
+  /** The Test: authentication and connectivity, never data flow. Never throws: a failure is the result. */
+  test(config: C, ctx: ConnectorContext & { clientOptions?: Record<string, unknown> }): Promise<TestResult>;
+  /** One collection run: pages in, each handed to `onPage` with its checkpoint. Throws CodedErrors. */
+  collect(run: CollectRun<C>): Promise<CollectOutcome>;
+  /** One item as collected -> one record, pure. Throws ERR_BAD_RESPONSE for an item it cannot map. */
+  map(item: unknown, ctx: MapContext): InterflowRecord;
+  /** The finding state a record carries; undefined = the record updates no finding state. */
+  state(record: InterflowRecord): FindingState | undefined;
+  /** Optional: compares what the source holds with the index (CLI `reconcile`). */
+  readonly reconcile?: ReconcileSupport<C>;
+}
+
+/** A type's reconcile, behind the narrow index interface the CLI builds on the store. */
+export interface ReconcileSupport<C> {
+  run(opts: {
+    config: C;
+    ctx: ConnectorContext;
+    index: ReconcileIndex;
+    tenantId: string;
+    from?: number;
+    to: number;
+    listLimit: number;
+  }): Promise<{ match: boolean; report: unknown; text: string }>;
+}
+
+export interface IndexFindingState {
+  /** The finding's state key (`FindingState.key`). */
+  key: string;
+  status: string | null;
+  updatedAt: number;
+}
+
+/** What reconcile needs from the index (the store implements it in the CLI). */
+export interface ReconcileIndex {
+  /** Is the record with this `_id` (the tenant's) in the Syslog index? */
+  hasRecord(recordId: string): boolean;
+  /** The finding's current state as the index holds it, for the connector's tenant. */
+  finding(key: string): IndexFindingState | undefined;
+  /** Every finding's current state the connector wrote last, in its tenant (streamed). */
+  findings(): Iterable<IndexFindingState>;
+  /** Oldest version (epoch ms) among the connector's findings in this status, if any. */
+  oldestWithStatus(status: string): number | undefined;
+}
+
+/** Any type, whatever its config: the registry's element. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds types of different configs
+export type AnyConnectorType = ConnectorType<any>;
