@@ -18,7 +18,7 @@ import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from '../secrets.js';
 import { markUnreadableSecrets, resolveStoreKey, rotateStoreKey } from './keys.js';
-import { connectorsRepo, type ConnectorTypes } from './connectors.js';
+import { connectorsRepo } from './connectors.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -29,7 +29,7 @@ import {
 } from './repos.js';
 import { sessionsRepo, usersRepo } from './users.js';
 import { startSearchPool } from './search-pool.js';
-import type { CommitPageInput, CommitPageResult, Store } from '../types.js';
+import type { CommitPageInput, CommitPageResult, ConnectorTypes, Store } from '../types.js';
 import { syslogIndex, registerSearchFunctions } from './syslog-index.js';
 
 export const DB_FILE = 'inspector-connector.db';
