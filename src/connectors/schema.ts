@@ -10,46 +10,48 @@ import type { FieldError } from '../core/errors.js';
 const at = (prefix: string, k: string) => (prefix ? `${prefix}.${k}` : k);
 
 /**
- * Dotted paths of the fields marked `.meta({ secret: true })` in a schema (objects, unions of
- * objects such as `auth`'s methods, optional/default wrappers), each once.
+ * Dotted paths a schema's fields yield, each once: `pick` answers for a node (its paths), or
+ * undefined to look inside it: objects by key, unions' options (`auth`'s methods),
+ * optional/default/nullable wrappers. The walk behind both lists below.
  */
-export function secretFieldPaths(schema: z.ZodType, prefix = ''): string[] {
-  const meta = schema.meta() as { secret?: unknown } | undefined;
-  if (meta?.secret === true) return prefix ? [prefix] : [];
+function fieldPaths(
+  schema: z.ZodType,
+  pick: (schema: z.ZodType, path: string) => string[] | undefined,
+  prefix = '',
+): string[] {
+  const picked = pick(schema, prefix);
+  if (picked) return picked;
   let out: string[] = [];
   if (schema instanceof z.ZodObject) {
     out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
-      secretFieldPaths(v, at(prefix, k)),
+      fieldPaths(v, pick, at(prefix, k)),
     );
   } else if (schema instanceof z.ZodUnion) {
-    out = (schema.options as z.ZodType[]).flatMap((o) => secretFieldPaths(o, prefix));
+    out = (schema.options as z.ZodType[]).flatMap((o) => fieldPaths(o, pick, prefix));
   } else if (
     schema instanceof z.ZodOptional ||
     schema instanceof z.ZodDefault ||
     schema instanceof z.ZodNullable
   ) {
-    out = secretFieldPaths(schema.unwrap() as z.ZodType, prefix);
+    out = fieldPaths(schema.unwrap() as z.ZodType, pick, prefix);
   }
   return [...new Set(out)];
 }
 
+/** Dotted paths of the fields marked `.meta({ secret: true })` in a schema. */
+export function secretFieldPaths(schema: z.ZodType): string[] {
+  return fieldPaths(schema, (s, path) => {
+    const meta = s.meta() as { secret?: unknown } | undefined;
+    if (meta?.secret !== true) return undefined;
+    return path ? [path] : [];
+  });
+}
+
 /** Dotted paths of the discriminators of the schema's discriminated unions (`auth.method`). */
-export function switchFieldPaths(schema: z.ZodType, prefix = ''): string[] {
-  let out: string[] = [];
-  if (schema instanceof z.ZodObject) {
-    out = Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
-      switchFieldPaths(v, at(prefix, k)),
-    );
-  } else if (schema instanceof z.ZodDiscriminatedUnion) {
-    out = [at(prefix, String(schema.def.discriminator))];
-  } else if (
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodNullable
-  ) {
-    out = switchFieldPaths(schema.unwrap() as z.ZodType, prefix);
-  }
-  return [...new Set(out)];
+export function switchFieldPaths(schema: z.ZodType): string[] {
+  return fieldPaths(schema, (s, path) =>
+    s instanceof z.ZodDiscriminatedUnion ? [at(path, String(s.def.discriminator))] : undefined,
+  );
 }
 
 /** The value at a dotted path of a plain object, if any. */
