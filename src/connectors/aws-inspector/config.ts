@@ -12,10 +12,6 @@ import { PRINTABLE_ASCII, notBlank } from '../../core/schema.js';
 import { ENV_REF, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
 import { REGIONS } from './regions.js';
 
-// The zod issues -> field errors conversion every schema shares (kept importable from here).
-export { configIssues } from '../../core/schema.js';
-export { ENV_REF, secretFieldPaths };
-
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 /** C0 and C1 control characters and DEL: never part of a key; a pasted newline or tab is a mistake. */
