@@ -223,13 +223,10 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   const unseen: IndexFindingState[] = [];
   const lookup = async (batch: IndexFindingState[]) => {
     const found = new Map<string, NonNullable<ReturnType<typeof versionOf>>>();
-    await pageThrough(
-      { findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.key })) },
-      (raw) => {
-        const v = versionOf(raw, opts.tenantId);
-        if (v) found.set(v.findingArn, v);
-      },
-    );
+    await pageThrough({ findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.key })) }, (raw) => {
+      const v = versionOf(raw, opts.tenantId);
+      if (v) found.set(v.findingArn, v);
+    });
     for (const s of batch) {
       const v = found.get(s.key);
       if (!v) {
