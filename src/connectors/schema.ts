@@ -1,11 +1,41 @@
 /**
- * Reading a connector type's zod config schema: the secret fields (marked `.meta({ secret: true })`),
- * the discriminator fields of its unions, and the `${ENV:NAME}` references of secrets (zod issues
- * as field errors: `configIssues` in core/schema.ts). Every type's lists are
- * derived here from its own schema, so the schema stays the one source of truth.
+ * Connector types' zod config schemas: the fields every type declares (`connectorBaseFields`),
+ * and reading a schema: the secret fields (marked `.meta({ secret: true })`), the discriminator
+ * fields of its unions, and the `${ENV:NAME}` references of secrets (zod issues as field errors:
+ * `configIssues` in core/schema.ts). Every type's lists are derived here from its own schema, so
+ * the schema stays the one source of truth.
  */
 import { z } from 'zod';
 import type { FieldError } from '../core/errors.js';
+import { PRINTABLE_ASCII, notBlank } from '../core/schema.js';
+
+const INTERVAL = 'intervalMinutes must be a positive integer (minutes)';
+
+/**
+ * The fields of `BaseConnectorConfig` (types.ts) with the product's rules, the same for every
+ * type: a type's schema takes them by name (`name: connectorBaseFields.name`, ...), in the order
+ * its form wants them.
+ */
+export const connectorBaseFields = {
+  name: z
+    .string({ error: 'name is required' })
+    .min(1, 'name is required')
+    .max(64, 'name must be at most 64 characters')
+    .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII (no multibyte characters)' })
+    .refine(notBlank, { message: 'name must not be blank (only spaces)' })
+    .meta({
+      title: 'Name',
+      description: 'Convention: tenantname-connectortype. Unique in its tenant, ignoring case.',
+    }),
+  tenant: z.string().min(1).max(64).default('Root Tenant').meta({ title: 'Tenant' }),
+  intervalMinutes: z
+    .number({ error: INTERVAL })
+    .int(INTERVAL)
+    .min(1, INTERVAL)
+    .max(1440, 'intervalMinutes must be at most 1440 (one day)')
+    .default(5)
+    .meta({ title: 'Interval (min)' }),
+};
 
 const at = (prefix: string, k: string) => (prefix ? `${prefix}.${k}` : k);
 
