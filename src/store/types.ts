@@ -123,17 +123,11 @@ export interface CheckpointsRepo {
   clear(connectorId: string): void;
 }
 
-export interface FindingState {
-  /** The state key (RecordState.key). */
-  key: string;
+/** A stored current state: the newest `RecordState` given for its (tenant, key), and where from. */
+export interface FindingState extends RecordState {
+  /** The connector that wrote it last. */
   connectorId: string;
   tenantId: string;
-  status: string | null;
-  severity: string | null;
-  /** Version time (epoch ms): the state only moves forward. */
-  updatedAt: number;
-  /** _id of the record holding this version. */
-  recordId: string;
   firstSeenAt: number;
   lastSeenAt: number;
 }

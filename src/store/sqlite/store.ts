@@ -19,6 +19,7 @@ import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from '../secrets.js';
 import { markUnreadableSecrets, resolveStoreKey, rotateStoreKey } from './keys.js';
 import { connectorsRepo } from './connectors.js';
+import { makeDataDir } from './lock.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -95,13 +96,8 @@ export interface SqliteStore extends Store {
 
 export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
   const clock = opts.clock ?? systemClock;
-  const dataDir = path.resolve(opts.dataDir);
   if (opts.key) assertKeyLength(opts.key);
-  try {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new CodedError('ERR_STORE', `cannot create the data directory ${dataDir}: ${(e as Error).message}`);
-  }
+  const dataDir = makeDataDir(opts.dataDir);
   const dbPath = path.join(dataDir, DB_FILE);
   let db: Db;
   try {
