@@ -18,7 +18,8 @@ import type { ConnectorConfig } from '../connectors/aws-inspector/config.js';
 import { createInspectorClient } from '../connectors/aws-inspector/client.js';
 import { createScheduler, type Scheduler } from '../pipeline/scheduler.js';
 import { openStore } from '../store/index.js';
-import type { TestConnectorFn, TestResultPayload } from './context.js';
+import type { TestResult } from '../connectors/types.js';
+import type { TestConnectorFn } from './context.js';
 import { testEnv, type TestEnv } from '../../test/support/api.js';
 import { productionStoreTypes } from '../connectors/registry.js';
 import { awsRegistry } from '../../test/support/connectors/index.js';
@@ -76,7 +77,7 @@ describe('connector Test against the emulator', () => {
       payload: cfg(READER),
     });
     expect(ok.statusCode).toBe(200);
-    const r = ok.json() as TestResultPayload;
+    const r = ok.json() as TestResult;
     expect(r).toMatchObject({ ok: true, httpStatus: 200, code: 'OK' });
     expect(r.summary).toMatch(/^Success/);
     expect(r.identity).toMatchObject({ account: '123456789012' });
@@ -88,7 +89,7 @@ describe('connector Test against the emulator', () => {
       payload: cfg(SOURCE),
     });
     expect(denied.statusCode).toBe(200); // the result is the payload
-    const d = denied.json() as TestResultPayload;
+    const d = denied.json() as TestResult;
     expect(d).toMatchObject({ ok: false, httpStatus: 403, code: 'ERR_PERMISSION' });
     expect(d.explanation).toMatch(/permission or scope/);
     expect(d.detail.length).toBeGreaterThan(0);
@@ -277,7 +278,7 @@ describe('connector Test against the emulator', () => {
           headers: h,
         });
         expect(r.statusCode).toBe(200);
-        const t = r.json() as TestResultPayload;
+        const t = r.json() as TestResult;
         expect(t).toMatchObject({ ok: false, httpStatus: 504, code: 'ERR_TEST_TIMEOUT' });
         expect(t.summary).toBe('504 Gateway Timeout: the test did not finish within 300 ms and was stopped');
         expect(t.detail).toMatch(
@@ -323,7 +324,7 @@ describe('connector Test against the emulator', () => {
     const test = await env.app.inject({ method: 'POST', url: `/api/v1/connectors/${id}/test`, headers: h });
     expect(test.statusCode).toBe(200);
     expect(test.json()).toMatchObject({ ok: false, code: 'ERR_SECRET_UNREADABLE', httpStatus: 400 });
-    expect((test.json() as TestResultPayload).summary).toMatch(/re-enter the secret/);
+    expect((test.json() as TestResult).summary).toMatch(/re-enter the secret/);
 
     const partial = await env.app.inject({
       method: 'PATCH',

@@ -12,7 +12,7 @@ import { configIssues } from '../core/schema.js';
 import { secretRefIssues, secretValues } from '../connectors/schema.js';
 import { failedTest } from '../connectors/test-result.js';
 import { DEFAULT_TYPE } from '../connectors/registry.js';
-import type { AnyConnectorType, BaseConnectorConfig } from '../connectors/types.js';
+import type { AnyConnectorType, BaseConnectorConfig, TestResult } from '../connectors/types.js';
 import { SecretUnreadableError, runCountsText, type Run, type StoredConnector } from '../store/index.js';
 import {
   requireRole,
@@ -21,7 +21,6 @@ import {
   visibleConnector,
   type ApiContext,
   type AuthContext,
-  type TestResultPayload,
 } from './context.js';
 import {
   FIXED,
@@ -138,7 +137,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   }
 
   /** The answer when the Test's time limit is reached (a tarpit endpoint, a hung proxy). */
-  function timeoutResult(limitMs: number): TestResultPayload {
+  function timeoutResult(limitMs: number): TestResult {
     const secs = limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`;
     const err = new CodedError('ERR_TEST_TIMEOUT', `the test did not finish within ${secs} and was stopped`, {
       detail: `The connector test was stopped after its time limit of ${secs}: an endpoint accepted the connection but did not answer in time.`,
@@ -155,7 +154,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     t: AnyConnectorType,
     cfg: BaseConnectorConfig,
     connectorId?: string,
-  ): Promise<TestResultPayload> {
+  ): Promise<TestResult> {
     const key = connectorId ? `connector:${connectorId}` : `user:${a.user.id}`;
     const busy = connectorId
       ? 'A test of this connector is already running: one test at a time per connector. Try again when it has finished.'
@@ -167,7 +166,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
         // No ${ENV:NAME} to resolve: the API refuses them (checkConfig) and the CLI stores resolved
         // values, so a stored config is tested as it is, like a run uses it.
         const secrets = secretValues(cfg, t.secretFields);
-        let r: TestResultPayload;
+        let r: TestResult;
         try {
           r = await ctx.testConnector(cfg, connectorId, { signal, type: t.id });
         } catch (e) {

@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { CodedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
-import type { BaseConnectorConfig } from '../connectors/types.js';
+import type { BaseConnectorConfig, TestResult } from '../connectors/types.js';
 import type { SearchService, Store, StoredConnector, StoredLogFilter, Tenant } from '../store/index.js';
 import type { Role, SessionsRepo, User, UsersRepo } from '../auth/users.js';
 
@@ -25,19 +25,6 @@ export interface SchedulerPort {
   stopConnector(connectorId: string): Promise<void>;
 }
 
-/** The connector Test's result (`ConnectorType.test`, src/connectors/types.ts), returned as the payload. */
-export interface TestResultPayload {
-  ok: boolean;
-  httpStatus: number;
-  code: string;
-  summary: string;
-  explanation: string;
-  recommendation: string;
-  detail: string;
-  identity?: unknown;
-  warnings: string[];
-}
-
 /**
  * `connectorId` is absent for an unsaved configuration; `type` is the config's connector type
  * (absent: aws-inspector). `signal` aborts when the Test's time limit is reached (the result is
@@ -47,7 +34,7 @@ export type TestConnectorFn = (
   cfg: BaseConnectorConfig,
   connectorId?: string,
   opts?: { signal?: AbortSignal; type?: string },
-) => Promise<TestResultPayload>;
+) => Promise<TestResult>;
 
 export interface AuthContext {
   user: User;

@@ -65,6 +65,23 @@ describe('schema readers', () => {
     expect(switchFieldPaths(schema)).toEqual(['auth.kind']);
   });
 
+  it('walks objects, unions and optional/default wrappers for both lists', () => {
+    const nested = z.object({
+      a: z.string().meta({ secret: true }),
+      b: z.object({ c: z.string().optional().meta({ secret: true }), d: z.string() }).default({ d: '' }),
+      e: z
+        .discriminatedUnion('k', [
+          z.object({ k: z.literal('x'), f: z.string().meta({ secret: true }) }),
+          z.object({ k: z.literal('y'), f: z.string().meta({ secret: true }), g: z.string() }),
+        ])
+        .optional(),
+      h: z.string(),
+      i: z.union([z.object({ j: z.discriminatedUnion('m', [z.object({ m: z.literal('p') })]) }), z.string()]),
+    });
+    expect(secretFieldPaths(nested)).toEqual(['a', 'b.c', 'e.f']);
+    expect(switchFieldPaths(nested)).toEqual(['e.k', 'i.j.m']);
+  });
+
   it('refuses ${ENV:NAME} in secret fields only, naming each', () => {
     expect(
       secretRefIssues({ name: '${ENV:X}', token: '${ENV:Y}', auth: { key: '${ENV:Z}' } }, [

@@ -1,6 +1,6 @@
 /**
- * The connector types the product runs. Adding a type is one line in `PRODUCTION_TYPES` (and its
- * folder under `src/connectors/`); tests build registries of their own (`createRegistry`) with
+ * The connector types the product runs. Adding a type is one line in `productionRegistry()` (and
+ * its folder under `src/connectors/`); tests build registries of their own (`createRegistry`) with
  * test-only types or fakes. The store gets the narrow `ConnectorTypes` view (`storeTypes`), so
  * it validates and seals configs without importing any type.
  */
@@ -50,7 +50,7 @@ export function createRegistry(types: readonly AnyConnectorType[]): ConnectorReg
   return registry;
 }
 
-/** The narrow view the store takes (src/store/connectors.ts): validation and secret fields per type. */
+/** The narrow view the store takes (`ConnectorTypes`, src/store/types.ts): validation and secret fields per type. */
 export function storeTypes(registry: ConnectorRegistry): ConnectorTypes {
   return {
     defaultType: DEFAULT_TYPE,

@@ -11,9 +11,9 @@ import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { secretValues } from '../connectors/schema.js';
-import type { CollectProgress } from '../connectors/types.js';
+import type { CollectProgress, CollectTuning } from '../connectors/types.js';
 import { applyFilters, compileFilters } from './filter.js';
-import type { CommittedGroup, PageSink, Store } from '../store/index.js';
+import type { CommittedGroup, PageSink, RunCounts, Store } from '../store/index.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -26,7 +26,8 @@ export interface RunnerDeps {
   metrics?: CollectorMetrics;
 }
 
-export interface RunOptions {
+/** The contract's `CollectTuning` (page size, retries, client options) is handed to the type. */
+export interface RunOptions extends CollectTuning {
   signal?: AbortSignal;
   onProgress?: (p: CollectProgress) => void;
   /**
@@ -35,33 +36,18 @@ export interface RunOptions {
    * reader slows the run.
    */
   onRecords?: (docs: string[]) => void | Promise<void>;
-  /** Extra options for the type's client (tests: short role sessions, fewer attempts). */
-  clientOptions?: Record<string, unknown>;
-  /** Page size asked of the source (AWS: ListFindings, 1-100, default 100). */
-  maxResults?: number;
-  /** Collector-level page retries after the SDK gave up (default 3). */
-  pageRetries?: number;
-  /** The same for throttling (default 10; see collect.ts). */
-  throttleRetries?: number;
-  /** Injected pause for those retries (tests). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Group commit: records per transaction (the store's PageSinkOptions.commitRecords). */
   commitRecords?: number;
   /** ...or the longest a buffered page waits, ms (PageSinkOptions.commitDelayMs). */
   commitDelayMs?: number;
 }
 
-export interface RunOutcome {
+/** The run's counts (the store's `RunCounts`, as in the run history) and how it ended. */
+export interface RunOutcome extends RunCounts {
   connectorId: string;
   runId: number;
   /** `stopped`: aborted (shutdown) between pages; the checkpoint holds the position. */
   status: 'ok' | 'failed' | 'stopped';
-  received: number;
-  stored: number;
-  duplicates: number;
-  discarded: number;
-  discardedByFilter: Record<string, number>;
-  pages: number;
   tokenRestarts: number;
   durationMs: number;
   error?: { code: ErrorCode; message: string; detail?: string };

@@ -142,6 +142,12 @@ export class SecretUnreadableError extends FieldsError {
   }
 }
 
+/**
+ * The additional authenticated data of a sealed connector secret: its connector and field (a
+ * ciphertext copied to another connector or field does not decrypt). Every backend seals with it.
+ */
+export const secretAad = (id: string, field: string): string => `${id}\u0000${field}`;
+
 export interface SecretBox {
   encrypt(plaintext: string, aad: string): string;
   /** Throws SecretUnreadableError when the value does not decrypt (wrong key, damaged, moved). */

@@ -8,7 +8,6 @@
 import type { InterflowRecord } from '../core/record.js';
 import type { Logger } from '../core/logger.js';
 import type { LogFilter } from '../core/log-filter.js';
-import type { ConnectorsRepo } from './sqlite/connectors.js';
 import type { KeySource } from './secrets.js';
 
 // ---------------------------------------------------------------- tenants, profiles, log filters, runs, checkpoints, findings
@@ -124,17 +123,11 @@ export interface CheckpointsRepo {
   clear(connectorId: string): void;
 }
 
-export interface FindingState {
-  /** The state key (RecordState.key). */
-  key: string;
+/** A stored current state: the newest `RecordState` given for its (tenant, key), and where from. */
+export interface FindingState extends RecordState {
+  /** The connector that wrote it last. */
   connectorId: string;
   tenantId: string;
-  status: string | null;
-  severity: string | null;
-  /** Version time (epoch ms): the state only moves forward. */
-  updatedAt: number;
-  /** _id of the record holding this version. */
-  recordId: string;
   firstSeenAt: number;
   lastSeenAt: number;
 }
@@ -150,6 +143,80 @@ export interface FindingsRepo {
   page(q: { tenantId: string; connectorId?: string; after?: string; limit?: number }): FindingState[];
   /** The oldest `updatedAt` among a tenant's states with this status (of `connectorId` when given). */
   oldestUpdatedAt(q: { tenantId: string; connectorId?: string; status: string }): number | undefined;
+}
+
+// ---------------------------------------------------------------- connectors
+/**
+ * What the store needs to know about connector types, injected by the caller (the registry):
+ * it imports no type itself.
+ */
+export interface ConnectorTypes {
+  /** The type of a connector created without one. */
+  readonly defaultType: string;
+  /**
+   * The config parsed (defaults applied), or ERR_CONFIG_INVALID (FieldsError) naming every
+   * invalid field; an unknown type names `type`.
+   */
+  validate(type: string, config: unknown): StoredConfig;
+  /** The type's secret fields by dotted path: sealed at rest, masked on read. */
+  secretFields(type: string): readonly string[];
+  /** Its discriminator fields (`auth.method`): switching one keeps only that object's secrets. */
+  switchFields(type: string): readonly string[];
+}
+
+/** The fields every type's config has (src/connectors/types.ts `BaseConnectorConfig`). */
+export interface StoredConfig {
+  name: string;
+  tenant: string;
+  intervalMinutes: number;
+  [field: string]: unknown;
+}
+
+export type ConnectorState = 'never_run' | 'ok' | 'failed';
+
+export interface ConnectorStatus {
+  state: ConnectorState;
+  lastError?: { code: string; message: string; at: number };
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+}
+
+export interface StoredConnector {
+  id: string;
+  /** The connector type's id (`aws-inspector`). */
+  type: string;
+  name: string;
+  tenant: string;
+  active: boolean;
+  /** Secrets are "********" except from getDecrypted. */
+  config: StoredConfig;
+  status: ConnectorStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StatusPatch {
+  state?: ConnectorState;
+  /** null clears the last error. */
+  lastError?: { code: string; message: string; at: number } | null;
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+}
+
+export interface ConnectorsRepo {
+  /** `type` defaults to `ConnectorTypes.defaultType`. */
+  create(input: unknown, opts?: { active?: boolean; id?: string; type?: string }): StoredConnector;
+  get(id: string): StoredConnector | undefined;
+  /** Names are unique per tenant, case-insensitively; `tenant` defaults to the Root Tenant. */
+  getByName(name: string, tenant?: string): StoredConnector | undefined;
+  /** With the real secrets: for the collector and the Test only, never for a response or a log. */
+  getDecrypted(id: string): StoredConnector | undefined;
+  list(): StoredConnector[];
+  /** Partial config (+ optional `active`). Secrets absent, empty or "********" keep the stored value. */
+  update(id: string, patch: Record<string, unknown>): StoredConnector;
+  delete(id: string): boolean;
+  setActive(id: string, active: boolean): StoredConnector;
+  setStatus(id: string, patch: StatusPatch): StoredConnector;
 }
 
 // ---------------------------------------------------------------- the Syslog index

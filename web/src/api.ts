@@ -78,17 +78,8 @@ export interface Connector {
   updatedAt: number;
 }
 
-export interface TestResult {
-  ok: boolean;
-  httpStatus: number;
-  code: string;
-  summary: string;
-  explanation: string;
-  recommendation: string;
-  detail: string;
-  identity?: unknown;
-  warnings: string[];
-}
+/** The connector Test's result: the contract's own type (type-only: nothing of src/ enters the bundle). */
+export type { TestResult } from '../../src/connectors/types.js';
 
 export type JsonSchema = {
   type?: string | string[];

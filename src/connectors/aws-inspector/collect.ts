@@ -22,6 +22,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsPage, WireFilterCriteria } from './client.js';
 import type { ConnectorConfig } from './config.js';
+import type { CollectProgress } from '../types.js';
 
 /** Dates accepted by the API: [1970-01-01, 2033-01-01). */
 export const MIN_DATE = 0;
@@ -45,15 +46,6 @@ export interface Checkpoint {
   runStart?: number;
   /** Queries not finished yet, the first one in progress. */
   queue: QueryState[];
-}
-
-export interface CollectProgress {
-  pages: number;
-  findings: number;
-  elapsedMs: number;
-  /** findings per second since the start of this run */
-  rate: number;
-  query: string;
 }
 
 export interface CollectResult {

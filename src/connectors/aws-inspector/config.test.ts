@@ -1,16 +1,14 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
+import { configIssues } from '../../core/schema.js';
 import {
   AUTH_SECRET_KEYS,
   SECRET_FIELDS,
-  configIssues,
   configSecrets,
   connectorConfigSchema,
   resolveEnvRefs,
-  secretFieldPaths,
 } from './config.js';
 
 const valid = {
@@ -123,19 +121,6 @@ describe('connector config schema', () => {
 });
 
 describe('secret fields: one list, from the schema marks', () => {
-  it('is derived from .meta({ secret: true }) through objects, unions and wrappers', () => {
-    const schema = z.object({
-      a: z.string().meta({ secret: true }),
-      b: z.object({ c: z.string().optional().meta({ secret: true }), d: z.string() }).default({ d: '' }),
-      e: z.discriminatedUnion('k', [
-        z.object({ k: z.literal('x'), f: z.string().meta({ secret: true }) }),
-        z.object({ k: z.literal('y'), f: z.string().meta({ secret: true }), g: z.string() }),
-      ]),
-      h: z.string(),
-    });
-    expect(secretFieldPaths(schema)).toEqual(['a', 'b.c', 'e.f']);
-  });
-
   it('the connector config: both source keys, under auth', () => {
     expect(SECRET_FIELDS).toEqual(['auth.accessKeyId', 'auth.secretAccessKey']);
     expect(AUTH_SECRET_KEYS).toEqual(['accessKeyId', 'secretAccessKey']);

@@ -8,13 +8,8 @@
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
-import { PRINTABLE_ASCII, notBlank } from '../../core/schema.js';
-import { ENV_REF, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
+import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
 import { REGIONS } from './regions.js';
-
-// The zod issues -> field errors conversion every schema shares (kept importable from here).
-export { configIssues } from '../../core/schema.js';
-export { ENV_REF, secretFieldPaths };
 
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
@@ -81,29 +76,14 @@ const endpointUrl = z
 
 export const connectorConfigSchema = z
   .object({
-    name: z
-      .string({ error: 'name is required' })
-      .min(1, 'name is required')
-      .max(64, 'name must be at most 64 characters')
-      .regex(PRINTABLE_ASCII, { message: 'name must be printable ASCII (no multibyte characters)' })
-      .refine(notBlank, { message: 'name must not be blank (only spaces)' })
-      .meta({
-        title: 'Name',
-        description: 'Convention: tenantname-connectortype. Unique in its tenant, ignoring case.',
-      }),
-    tenant: z.string().min(1).max(64).default('Root Tenant').meta({ title: 'Tenant' }),
+    name: connectorBaseFields.name,
+    tenant: connectorBaseFields.tenant,
     region: z
       .string({ error: 'region is required' })
       .refine((r) => REGIONS.includes(r), { message: `region must be an AWS region, e.g. us-east-1` })
       .meta({ title: 'Region', enum: REGIONS }),
     auth: authSchema,
-    intervalMinutes: z
-      .number({ error: 'intervalMinutes must be a positive integer (minutes)' })
-      .int('intervalMinutes must be a positive integer (minutes)')
-      .min(1, 'intervalMinutes must be a positive integer (minutes)')
-      .max(1440, 'intervalMinutes must be at most 1440 (one day)')
-      .default(5)
-      .meta({ title: 'Interval (min)' }),
+    intervalMinutes: connectorBaseFields.intervalMinutes,
     disableSslVerification: z
       .boolean()
       .default(false)

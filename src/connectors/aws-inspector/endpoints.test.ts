@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CodedError, FieldsError } from '../../core/errors.js';
 import type { ClientFactory, InspectorClient } from './client.js';
 import { connectorConfigSchema } from './config.js';
-import { allowEndpoints, endpointAllowed, endpointIssues, parseAllowedEndpoints } from './endpoints.js';
+import { endpointAllowed, parseAllowedEndpoints } from '../endpoints.js';
+import { allowEndpoints, endpointIssues } from './endpoints.js';
 
 describe('INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS entries', () => {
   it('a bare host allows its default port only; host:port that port only', () => {

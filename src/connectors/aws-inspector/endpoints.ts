@@ -9,13 +9,6 @@
  */
 import { FieldsError, type FieldError } from '../../core/errors.js';
 import { ALLOWED_ENDPOINTS_ENV, addressAllowed, endpointAddress, entriesOf } from '../endpoints.js';
-
-export {
-  ALLOWED_ENDPOINTS_ENV,
-  endpointAddress,
-  endpointAllowed,
-  parseAllowedEndpoints,
-} from '../endpoints.js';
 import type { ClientFactory } from './client.js';
 import type { ConnectorConfig } from './config.js';
 

@@ -5,7 +5,7 @@
  * (check.ts), the mapping (map.ts), reconcile (reconcile.ts) and the endpoint allow-list
  * (endpoints.ts). The client factory is injected (tests use fakes or the emulator).
  */
-import type { ConnectorType, ReconcileIndex } from '../types.js';
+import type { ConnectorType } from '../types.js';
 import { testConnector } from './check.js';
 import { createInspectorClient, type ClientFactory, type ClientOptions } from './client.js';
 import { collect } from './collect.js';
@@ -18,7 +18,7 @@ import {
 } from './config.js';
 import { allowEndpoints, endpointIssues } from './endpoints.js';
 import { findingState, mapFinding } from './map.js';
-import { formatReport, reconcile, type ReconcileIndex as AwsReconcileIndex } from './reconcile.js';
+import { formatReport, reconcile } from './reconcile.js';
 import { REGIONS } from './regions.js';
 
 export const AWS_INSPECTOR_TYPE = 'aws-inspector';
@@ -26,26 +26,6 @@ export const AWS_INSPECTOR_TYPE = 'aws-inspector';
 export interface AwsInspectorOptions {
   /** Builds the SDK clients (default: the real ones, `createInspectorClient`). */
   clientFactory?: ClientFactory;
-}
-
-/** The generic index view as reconcile.ts reads it (its states are keyed by ARN). */
-function awsIndex(index: ReconcileIndex): AwsReconcileIndex {
-  const toAws = (s: { key: string; status: string | null; updatedAt: number }) => ({
-    findingArn: s.key,
-    status: s.status,
-    updatedAt: s.updatedAt,
-  });
-  return {
-    hasRecord: (id) => index.hasRecord(id),
-    finding: (arn) => {
-      const s = index.finding(arn);
-      return s && toAws(s);
-    },
-    *findings() {
-      for (const s of index.findings()) yield toAws(s);
-    },
-    oldestClosed: () => index.oldestWithStatus('CLOSED'),
-  };
 }
 
 export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<ConnectorConfig> {
@@ -114,7 +94,7 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
         try {
           const report = await reconcile({
             client,
-            index: awsIndex(o.index),
+            index: o.index,
             tenantId: o.tenantId,
             ...(o.from !== undefined ? { from: o.from } : {}),
             to: o.to,

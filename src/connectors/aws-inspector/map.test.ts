@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { CodedError } from '../../core/errors.js';
-import { isPrivateIp, mapFinding, toEpochMs, type MapContext } from './map.js';
+import type { MapContext } from '../types.js';
+import { isPrivateIp, mapFinding, toEpochMs } from './map.js';
 import { SEVERITY_SCORES, UNKNOWN_SEVERITY_SCORE, severityScore } from './severity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,17 +5,8 @@
 import { createHash } from 'node:crypto';
 import { CodedError } from '../../core/errors.js';
 import { tenantRecordId, type InterflowRecord } from '../../core/record.js';
-import type { FindingState } from '../types.js';
+import type { FindingState, MapContext } from '../types.js';
 import { severityScore } from './severity.js';
-
-export interface MapContext {
-  connectorId: string;
-  connectorName: string;
-  tenantId: string;
-  tenantName: string;
-  /** Ingest time, epoch ms. */
-  writeTime: number;
-}
 
 export const MSG_CLASS = 'aws_inspector_finding';
 export const LOG_SOURCE = 'aws_inspector';

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectorClient, ListFindingsRequest } from './client.js';
 import { CodedError } from '../../core/errors.js';
-import {
-  reconcile,
-  reconcileQueries,
-  versionOf,
-  type IndexFindingState,
-  type ReconcileIndex,
-} from './reconcile.js';
+import type { IndexFindingState, ReconcileIndex } from '../types.js';
+import { reconcile, reconcileQueries, versionOf } from './reconcile.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
@@ -91,14 +86,14 @@ function memIndex(collected: Raw[]) {
     records.add(v.recordId);
     const prev = state.get(v.findingArn);
     if (!prev || prev.updatedAt < v.updatedAt)
-      state.set(v.findingArn, { findingArn: v.findingArn, status: v.status, updatedAt: v.updatedAt });
+      state.set(v.findingArn, { key: v.findingArn, status: v.status, updatedAt: v.updatedAt });
   }
   const index: ReconcileIndex = {
     hasRecord: (id) => records.has(id),
     finding: (a) => state.get(a),
-    findings: () => [...state.values()].sort((a, b) => (a.findingArn < b.findingArn ? -1 : 1)),
-    oldestClosed: () => {
-      const c = [...state.values()].filter((s) => s.status === 'CLOSED').map((s) => s.updatedAt);
+    findings: () => [...state.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    oldestWithStatus: (status) => {
+      const c = [...state.values()].filter((s) => s.status === status).map((s) => s.updatedAt);
       return c.length ? Math.min(...c) : undefined;
     },
   };

@@ -23,31 +23,15 @@
  *
  * This module knows AWS paging; the index is behind the narrow `ReconcileIndex` interface.
  */
+import type { IndexFindingState, ReconcileIndex } from '../types.js';
 import type { InspectorClient, WireFilterCriteria } from './client.js';
 import { DAY_MS, MAX_DATE, MIN_DATE } from './collect.js';
 import { mapFinding } from './map.js';
 import { isCodedError } from '../../core/errors.js';
 
-export interface IndexFindingState {
-  findingArn: string;
-  status: string | null;
-  updatedAt: number;
-}
-
-/** What reconcile needs from the index (the store implements it in the CLI). */
-export interface ReconcileIndex {
-  /** Is the record with this `_id` (the tenant's: see versionOf) in the Syslog index? */
-  hasRecord(recordId: string): boolean;
-  /** The finding's current state as the index holds it, for the connector's tenant. */
-  finding(findingArn: string): IndexFindingState | undefined;
-  /** Every finding's current state the connector wrote last, in its tenant (streamed). */
-  findings(): Iterable<IndexFindingState>;
-  /** Oldest version (epoch ms) among the connector's CLOSED findings, if any. */
-  oldestClosed(): number | undefined;
-}
-
 export interface ReconcileOptions {
   client: InspectorClient;
+  /** The contract's index view; Amazon Inspector's state key is the finding ARN. */
   index: ReconcileIndex;
   /** The connector's tenant id: record ids are per tenant. */
   tenantId: string;
@@ -155,7 +139,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   const listLimit = opts.listLimit ?? 50;
   const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
   const lookbackStart = to - opts.initialLookbackDays * DAY_MS;
-  const oldest = index.oldestClosed();
+  const oldest = index.oldestWithStatus('CLOSED');
   const closedFrom = oldest === undefined ? lookbackStart : Math.min(lookbackStart, oldest);
 
   const report: ReconcileReport = {
@@ -239,18 +223,15 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   const unseen: IndexFindingState[] = [];
   const lookup = async (batch: IndexFindingState[]) => {
     const found = new Map<string, NonNullable<ReturnType<typeof versionOf>>>();
-    await pageThrough(
-      { findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.findingArn })) },
-      (raw) => {
-        const v = versionOf(raw, opts.tenantId);
-        if (v) found.set(v.findingArn, v);
-      },
-    );
+    await pageThrough({ findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.key })) }, (raw) => {
+      const v = versionOf(raw, opts.tenantId);
+      if (v) found.set(v.findingArn, v);
+    });
     for (const s of batch) {
-      const v = found.get(s.findingArn);
+      const v = found.get(s.key);
       if (!v) {
         add('unexpected', {
-          findingArn: s.findingArn,
+          findingArn: s.key,
           status: s.status ?? 'UNKNOWN',
           indexUpdatedAt: s.updatedAt,
         });
@@ -267,7 +248,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     if (!inScope(s)) continue;
     report.index.findings++;
     bump(report.index.byStatus, s.status ?? 'UNKNOWN');
-    if (seen.has(s.findingArn)) continue;
+    if (seen.has(s.key)) continue;
     unseen.push(s);
     if (unseen.length === 10) await lookup(unseen.splice(0));
   }

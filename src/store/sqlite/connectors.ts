@@ -1,74 +1,25 @@
 /**
- * Connectors: the type, the non-secret configuration as JSON, the secret fields (the type's,
- * marked in its schema) sealed one by one with AES-256-GCM, and the connector's status. The
- * store knows no connector type: validation and the secret fields come in as `ConnectorTypes`
- * (src/connectors/registry.ts builds it from the registry).
+ * The SQLite `ConnectorsRepo` (the contract is ../types.ts): the type, the non-secret
+ * configuration as JSON, the secret fields (the type's, marked in its schema) sealed one by one
+ * with AES-256-GCM, and the connector's status. The store knows no connector type: validation
+ * and the secret fields come in as `ConnectorTypes` (src/connectors/registry.ts builds it from
+ * the registry); the masking and PATCH rules are ../connector-config.ts's.
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { CodedError, FieldsError, type FieldError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { isUniqueViolation } from './connection.js';
-import { SecretUnreadableError, type SecretBox } from '../secrets.js';
-
-export const MASK = '********';
-
-/**
- * What the store needs to know about connector types, injected by the caller (the registry):
- * it imports no type itself.
- */
-export interface ConnectorTypes {
-  /** The type of a connector created without one. */
-  readonly defaultType: string;
-  /**
-   * The config parsed (defaults applied), or ERR_CONFIG_INVALID (FieldsError) naming every
-   * invalid field; an unknown type names `type`.
-   */
-  validate(type: string, config: unknown): StoredConfig;
-  /** The type's secret fields by dotted path: sealed at rest, masked on read. */
-  secretFields(type: string): readonly string[];
-  /** Its discriminator fields (`auth.method`): switching one keeps only that object's secrets. */
-  switchFields(type: string): readonly string[];
-}
-
-/** The fields every type's config has (src/connectors/types.ts `BaseConnectorConfig`). */
-export interface StoredConfig {
-  name: string;
-  tenant: string;
-  intervalMinutes: number;
-  [field: string]: unknown;
-}
-
-export type ConnectorState = 'never_run' | 'ok' | 'failed';
-
-export interface ConnectorStatus {
-  state: ConnectorState;
-  lastError?: { code: string; message: string; at: number };
-  lastSuccessAt?: number;
-  lastRunAt?: number;
-}
-
-export interface StoredConnector {
-  id: string;
-  /** The connector type's id (`aws-inspector`). */
-  type: string;
-  name: string;
-  tenant: string;
-  active: boolean;
-  /** Secrets are "********" except from getDecrypted. */
-  config: StoredConfig;
-  status: ConnectorStatus;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface StatusPatch {
-  state?: ConnectorState;
-  /** null clears the last error. */
-  lastError?: { code: string; message: string; at: number } | null;
-  lastSuccessAt?: number;
-  lastRunAt?: number;
-}
+import { SecretUnreadableError, secretAad, type SecretBox } from '../secrets.js';
+import { MASK, mergePatch } from '../connector-config.js';
+import type {
+  ConnectorStatus,
+  ConnectorTypes,
+  ConnectorsRepo,
+  ConnectorState,
+  StoredConfig,
+  StoredConnector,
+} from '../types.js';
 
 interface Row {
   id: string;
@@ -115,25 +66,6 @@ function setPath(o: Obj, path: string, value: unknown): void {
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
-
-/** The additional authenticated data of a sealed secret: its connector and field. */
-export const secretAad = (id: string, field: string): string => `${id}\u0000${field}`;
-
-export interface ConnectorsRepo {
-  /** `type` defaults to `ConnectorTypes.defaultType`. */
-  create(input: unknown, opts?: { active?: boolean; id?: string; type?: string }): StoredConnector;
-  get(id: string): StoredConnector | undefined;
-  /** Names are unique per tenant, case-insensitively; `tenant` defaults to the Root Tenant. */
-  getByName(name: string, tenant?: string): StoredConnector | undefined;
-  /** With the real secrets: for the collector and the Test only, never for a response or a log. */
-  getDecrypted(id: string): StoredConnector | undefined;
-  list(): StoredConnector[];
-  /** Partial config (+ optional `active`). Secrets absent, empty or "********" keep the stored value. */
-  update(id: string, patch: Obj): StoredConnector;
-  delete(id: string): boolean;
-  setActive(id: string, active: boolean): StoredConnector;
-  setStatus(id: string, patch: StatusPatch): StoredConnector;
-}
 
 export function connectorsRepo(
   db: Database,
@@ -345,52 +277,4 @@ export function connectorsRepo(
     },
   };
   return repo;
-}
-
-const keeps = (v: unknown) => v === undefined || v === '' || v === MASK;
-
-/**
- * A PATCH applied to the current config (with its real secrets): top-level fields replace, a
- * nested object merges into the current one. A secret field sent absent, blank or "********"
- * keeps the stored value (write-only). A patch that switches a discriminator (`auth.method`)
- * starts its object afresh but for the secret fields (the other variant's fields would not
- * validate; the keys carry over).
- */
-export function mergePatch(
-  current: Obj,
-  patch: Obj,
-  secretFields: readonly string[],
-  switchFields: readonly string[],
-): Obj {
-  const merged: Obj = { ...current, ...patch };
-  for (const [k, pv] of Object.entries(patch)) {
-    const cv = current[k];
-    const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-    const secretsHere = secretFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1));
-    if (!isObj(pv)) {
-      if (secretFields.includes(k) && keeps(pv)) merged[k] = cv;
-      else if (isObj(cv) && (secretsHere.length || switchFields.some((f) => f.startsWith(`${k}.`)))) {
-        throw new FieldsError('ERR_CONFIG_INVALID', [{ field: k, message: `${k} must be an object` }]);
-      }
-      continue;
-    }
-    if (!isObj(cv)) {
-      // Nothing stored to keep: a blank or masked secret is simply not set.
-      const obj: Obj = { ...pv };
-      for (const sk of secretsHere) if (keeps(obj[sk])) delete obj[sk];
-      merged[k] = obj;
-      continue;
-    }
-    const switched = switchFields
-      .filter((f) => f.startsWith(`${k}.`))
-      .some((f) => {
-        const d = f.slice(k.length + 1);
-        return pv[d] !== undefined && pv[d] !== cv[d];
-      });
-    const base: Obj = switched ? Object.fromEntries(secretsHere.map((s) => [s, cv[s]])) : { ...cv };
-    const obj: Obj = { ...base, ...pv };
-    for (const s of secretsHere) if (keeps(pv[s])) obj[s] = base[s];
-    merged[k] = obj;
-  }
-  return merged;
 }

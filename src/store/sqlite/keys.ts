@@ -17,8 +17,7 @@ import type { Database } from 'better-sqlite3';
 import { CodedError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { secretAad, type ConnectorsRepo } from './connectors.js';
-import type { RotateKeyOptions, RotateResult } from '../types.js';
+import type { ConnectorsRepo, RotateKeyOptions, RotateResult } from '../types.js';
 import {
   KEY_ENV,
   KEY_FILE,
@@ -28,6 +27,7 @@ import {
   keyCheckValue,
   keySource,
   readKeyFile,
+  secretAad,
   secretBox,
   syncDir,
   writeKeyFile,

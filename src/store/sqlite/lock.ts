@@ -45,14 +45,20 @@ function isBusy(e: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
-/** Takes the data directory's lock for `command` or throws ERR_DATA_DIR_LOCKED naming the holder. */
-export function lockDataDir(dir: string, command: string): DataDirLock {
+/** The data directory, absolute, created owner-only (0700) if absent; ERR_STORE when it cannot be. */
+export function makeDataDir(dir: string): string {
   const dataDir = path.resolve(dir);
   try {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new CodedError('ERR_STORE', `cannot create the data directory ${dataDir}: ${(e as Error).message}`);
   }
+  return dataDir;
+}
+
+/** Takes the data directory's lock for `command` or throws ERR_DATA_DIR_LOCKED naming the holder. */
+export function lockDataDir(dir: string, command: string): DataDirLock {
+  const dataDir = makeDataDir(dir);
   const file = path.join(dataDir, LOCK_FILE);
   let db: Db | undefined;
   try {

@@ -6,10 +6,10 @@ import type { Clock } from '../../core/clock.js';
 import { logFilter, type LogFilter } from '../../core/log-filter.js';
 import { configIssues } from '../../core/schema.js';
 import { isUniqueViolation } from './connection.js';
-import type { ConnectorsRepo } from './connectors.js';
 import {
   ROOT_TENANT,
   type CheckpointsRepo,
+  type ConnectorsRepo,
   type FindingState,
   type FindingsRepo,
   type LogFiltersRepo,

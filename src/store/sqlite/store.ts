@@ -18,7 +18,8 @@ import { migrate } from './migrations.js';
 import { FTS_SHARD_ROWS } from './fts-shards.js';
 import { assertKeyLength, secretBox } from '../secrets.js';
 import { markUnreadableSecrets, resolveStoreKey, rotateStoreKey } from './keys.js';
-import { connectorsRepo, type ConnectorTypes } from './connectors.js';
+import { connectorsRepo } from './connectors.js';
+import { makeDataDir } from './lock.js';
 import {
   checkpointsRepo,
   findingsRepo,
@@ -29,7 +30,7 @@ import {
 } from './repos.js';
 import { sessionsRepo, usersRepo } from './users.js';
 import { startSearchPool } from './search-pool.js';
-import type { CommitPageInput, CommitPageResult, Store } from '../types.js';
+import type { CommitPageInput, CommitPageResult, ConnectorTypes, Store } from '../types.js';
 import { syslogIndex, registerSearchFunctions } from './syslog-index.js';
 
 export const DB_FILE = 'inspector-connector.db';
@@ -95,13 +96,8 @@ export interface SqliteStore extends Store {
 
 export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
   const clock = opts.clock ?? systemClock;
-  const dataDir = path.resolve(opts.dataDir);
   if (opts.key) assertKeyLength(opts.key);
-  try {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new CodedError('ERR_STORE', `cannot create the data directory ${dataDir}: ${(e as Error).message}`);
-  }
+  const dataDir = makeDataDir(opts.dataDir);
   const dbPath = path.join(dataDir, DB_FILE);
   let db: Db;
   try {

@@ -119,7 +119,7 @@ export function ConnectorsPage() {
       {connectors === null && !error && <Spinner label="Loading connectors…" />}
       {connectors !== null && connectors.length === 0 && (
         <Empty title="No connectors yet">
-          Create an AWS Inspector connector to start collecting findings into the Syslog index.
+          Create a connector to start collecting findings into the Syslog index.
           <div>
             <a className="btn btn-primary" href={href('/connectors/new')}>
               Create a connector

@@ -18,7 +18,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CodedError, isCodedError } from '../../../../src/core/errors.js';
 import { tenantRecordId, type InterflowRecord } from '../../../../src/core/record.js';
-import { secretFieldPaths, secretValues, switchFieldPaths } from '../../../../src/connectors/schema.js';
+import {
+  connectorBaseFields,
+  secretFieldPaths,
+  secretValues,
+  switchFieldPaths,
+} from '../../../../src/connectors/schema.js';
 import { failedTest } from '../../../../src/connectors/test-result.js';
 import type { ConnectorContext, ConnectorType } from '../../../../src/connectors/types.js';
 
@@ -26,12 +31,8 @@ const SEVERITY: Record<string, number> = { CRITICAL: 90, HIGH: 70, MEDIUM: 50, L
 
 export const ndjsonConfigSchema = z
   .object({
-    name: z
-      .string({ error: 'name is required' })
-      .min(1, 'name is required')
-      .max(64, 'name must be at most 64 characters')
-      .meta({ title: 'Name' }),
-    tenant: z.string().min(1).max(64).default('Root Tenant').meta({ title: 'Tenant' }),
+    name: connectorBaseFields.name,
+    tenant: connectorBaseFields.tenant,
     directory: z
       .string({ error: 'directory is required' })
       .min(1, 'directory is required')
@@ -59,13 +60,7 @@ export const ndjsonConfigSchema = z
         { error: 'auth.method must be one of: none, token' },
       )
       .default({ method: 'none' }),
-    intervalMinutes: z
-      .number({ error: 'intervalMinutes must be a positive integer (minutes)' })
-      .int('intervalMinutes must be a positive integer (minutes)')
-      .min(1, 'intervalMinutes must be a positive integer (minutes)')
-      .max(1440)
-      .default(5)
-      .meta({ title: 'Interval (min)' }),
+    intervalMinutes: connectorBaseFields.intervalMinutes,
   })
   .strict();
 

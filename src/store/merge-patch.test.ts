@@ -4,7 +4,7 @@
  * and switching a discriminator keeps only that object's secrets.
  */
 import { describe, expect, it } from 'vitest';
-import { MASK, mergePatch } from './connectors.js';
+import { MASK, mergePatch } from './connector-config.js';
 
 const SECRETS = ['apiKey', 'auth.key', 'auth.secret'];
 const SWITCH = ['auth.method'];
