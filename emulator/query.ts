@@ -1,7 +1,8 @@
 /**
  * ListFindings: request validation per the service model, filterCriteria compiled to predicates
  * over the store's columns (documents are built only for filters on deep fields), sorting, and
- * pagination with opaque nextTokens bound to the exact query.
+ * pagination with opaque nextTokens bound to the exact query: uneven pages as AWS serves them
+ * (short, empty, a token on the last page), drawn from the seed, or clean full pages.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AwsError, validation } from './errors.js';
