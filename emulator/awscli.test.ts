@@ -1,7 +1,7 @@
 /**
  * Fidelity against the AWS CLI v1 on this machine (botocore: a client written elsewhere, in
- * another language): it signs, pages and parses the emulator's answers, and reports AWS's error
- * codes for each bad-key / no-permission case.
+ * another language): it signs, pages (through uneven pages too) and parses the emulator's
+ * answers, and reports AWS's error codes for each bad-key / no-permission case.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,24 +71,56 @@ afterAll(async () => {
 });
 
 describe('AWS CLI v1', () => {
-  it('list-findings pages through all findings (the CLI follows nextToken)', async () => {
+  it('list-findings pages through all findings under uneven pages (short, empty, a token on the last page)', async () => {
     const end = Math.floor(Date.now() / 1000) + 60;
     const filter = JSON.stringify({ updatedAt: [{ startInclusive: 0, endInclusive: end }] });
-    const r = await aws(
-      ['inspector2', 'list-findings', '--page-size', '40', '--filter-criteria', filter],
-      READER,
-    );
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { findings: { findingArn: string; updatedAt: string | number }[] };
-    const inRegion = (emu.state.summary().byRegion as Record<string, number>)['us-east-1'];
-    expect(out.findings.length).toBe(inRegion);
-    expect(new Set(out.findings.map((f) => f.findingArn)).size).toBe(inRegion);
-    // 230 generated + 9 fixtures at 40 per page: the CLI made ceil(239/40) calls.
-    const calls = emu.state
-      .requests()
-      .filter((q) => q.operation === 'ListFindings' && q.caller?.endsWith('user/reader'));
-    expect(calls.length).toBe(Math.ceil(inRegion! / 40));
+    const inRegion = (emu.state.summary().byRegion as Record<string, number>)['us-east-1']!;
+    emu.state.clearRequests();
+    const shapes = new Set<string>();
+    for (const size of ['40', '7']) {
+      const r = await aws(
+        ['inspector2', 'list-findings', '--page-size', size, '--filter-criteria', filter],
+        READER,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { findings: { findingArn: string }[] };
+      // botocore's paginator follows every token (a repeated one would be an error): the full set.
+      expect(out.findings.length).toBe(inRegion);
+      expect(new Set(out.findings.map((f) => f.findingArn)).size).toBe(inRegion);
+      const calls = emu.state
+        .requests()
+        .filter((q) => q.operation === 'ListFindings' && q.caller?.endsWith('user/reader'));
+      for (const c of calls) if (c.shape) shapes.add(c.shape);
+      expect(calls.length).toBeGreaterThan(Math.ceil(inRegion / Number(size)));
+      emu.state.clearRequests();
+    }
+    // The CLI met every uneven shape, the trailing token included, and still got the full set.
+    expect([...shapes].sort()).toEqual(['empty', 'short', 'trailing']);
+  }, 180_000);
+
+  it('with clean pages the CLI makes exactly ceil(n / page size) calls', async () => {
+    const end = Math.floor(Date.now() / 1000) + 60;
+    const filter = JSON.stringify({ updatedAt: [{ startInclusive: 0, endInclusive: end }] });
+    emu.state.cleanPages = true;
+    emu.state.clearRequests();
+    try {
+      const r = await aws(
+        ['inspector2', 'list-findings', '--page-size', '40', '--filter-criteria', filter],
+        READER,
+      );
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { findings: { findingArn: string }[] };
+      const inRegion = (emu.state.summary().byRegion as Record<string, number>)['us-east-1'];
+      expect(out.findings.length).toBe(inRegion);
+      // 230 generated + 9 fixtures at 40 per page: the CLI made ceil(239/40) calls.
+      const calls = emu.state
+        .requests()
+        .filter((q) => q.operation === 'ListFindings' && q.caller?.endsWith('user/reader'));
+      expect(calls.length).toBe(Math.ceil(inRegion! / 40));
+    } finally {
+      emu.state.cleanPages = false;
+    }
   }, 180_000);
 
   it('sts get-caller-identity and assume-role (with ExternalId) work; temporary keys list findings', async () => {

@@ -1,7 +1,8 @@
 /**
  * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
- * added findings, faults, account activation, STS credential lifetime, the clock and a log of
- * the requests served. Errors are `{"error": "..."}` with 400/404/405, naming the field.
+ * added findings, faults, account activation, STS credential lifetime, the clock, the paging mode
+ * (uneven or clean) and a log of the requests served. Errors are `{"error": "..."}` with
+ * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorState } from './state.js';
@@ -37,6 +38,7 @@ const ROUTES: Record<string, string[]> = {
   accounts: ['POST'],
   sts: ['GET', 'POST'],
   clock: ['GET', 'POST'],
+  paging: ['GET', 'POST'],
   requests: ['GET', 'DELETE'],
 };
 
@@ -99,6 +101,17 @@ export async function handleControl(
         const extra = Object.keys(b).filter((k) => k !== 'advanceMs' && k !== 'setMs');
         if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs`);
         return send(res, 200, { now: state.moveClock(b as { advanceMs?: number; setMs?: number }) });
+      }
+      case 'GET paging':
+        return send(res, 200, { paging: state.cleanPages ? 'clean' : 'uneven' });
+      case 'POST paging': {
+        const b = (body ?? {}) as { paging?: unknown };
+        const extra = Object.keys(b).filter((k) => k !== 'paging');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: paging`);
+        if (b.paging !== 'clean' && b.paging !== 'uneven')
+          throw new Error(`paging: 'uneven' (AWS's short, empty and trailing pages) or 'clean'`);
+        state.cleanPages = b.paging === 'clean';
+        return send(res, 200, { paging: b.paging });
       }
       case 'GET requests':
         return send(res, 200, { requests: state.requests() });

@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   clock?: () => number;
   regions?: string[];
   accounts?: string[];
+  /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
+  cleanPages?: boolean;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }
@@ -324,7 +326,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
         : state.faults.hit('shortPage', op, now)
           ? 'shortPage'
           : undefined;
-      const page = state.listFindings(json, signed.principal, signed.region, pageFault);
+      const { shape, ...page } = state.listFindings(json, signed.principal, signed.region, pageFault);
       const q = (json ?? {}) as Record<string, unknown>;
       entry.extra = {
         filterCriteria: q.filterCriteria,
@@ -332,7 +334,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
         ...(typeof q.maxResults === 'number' ? { maxResults: q.maxResults } : {}),
         hasNextToken: typeof q.nextToken === 'string' && q.nextToken.length > 0,
         returned: page.findings.length,
-        ...(pageFault ? { fault: pageFault } : {}),
+        ...(pageFault ? { fault: pageFault } : shape !== 'full' ? { shape } : {}),
       };
       out = page;
     } else {

@@ -1,10 +1,12 @@
 /**
  * ListFindings: request validation per the service model, filterCriteria compiled to predicates
  * over the store's columns (documents are built only for filters on deep fields), sorting, and
- * pagination with opaque nextTokens bound to the exact query.
+ * pagination with opaque nextTokens bound to the exact query: uneven pages as AWS serves them
+ * (short, empty, a token on the last page), drawn from the seed, or clean full pages.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AwsError, validation } from './errors.js';
+import { Rng, mix32 } from './rng.js';
 import type { FindingStore, Interner } from './store.js';
 
 type Kind = 'string' | 'date' | 'number' | 'map' | 'port' | 'package';
@@ -605,23 +607,71 @@ export interface PageOptions {
   now: number;
   /** Tokens older than this are rejected (a fault); undefined = never. */
   tokenTtlMs?: number;
+  /**
+   * Uneven pages as AWS serves them, drawn from this seed (README "Paging"); undefined = clean
+   * pages (every page holds maxResults findings while more remain, the last one has no token).
+   */
+  unevenSeed?: number;
 }
+
+/**
+ * How a page came out: `full` (maxResults, or the rest), `short` (fewer than maxResults, a token
+ * when more remain), `empty` (no findings, a token), `trailing` (the last findings, yet a token:
+ * the next page is empty).
+ */
+export type PageShape = 'full' | 'short' | 'empty' | 'trailing';
 
 export interface Page {
   indices: number[];
   nextToken?: string;
-  /** Cursor of the first item of the page (to re-issue the same position, e.g. an empty page). */
-  resumeToken: string;
+  shape: PageShape;
+  /** A fresh token for this request's own position (the emptyPage fault answers with it). */
+  emptyToken: string;
 }
 
+/** Uneven paging: chances per page. An empty page at most twice in a row (then a real page). */
+const P_EMPTY = 0.15;
+const P_SHORT = 0.35;
+const P_TRAILING = 0.3;
+const MAX_EMPTY_RUN = 2;
+
+/**
+ * The uneven shape of page `n` of a listing whose cursor sits after finding `i`: a pure function
+ * of (seed, n, i, maxResults), so the same seed pages the same data the same way.
+ */
+function unevenDraw(
+  seed: number,
+  n: number,
+  i: number,
+  max: number,
+  emptyRun: number,
+): { empty: boolean; limit: number; trailing: boolean } {
+  const r = Rng.of(mix32(seed ^ Math.imul(n + 1, 0x9e3779b1)) ^ max, i + 1, 0x9a6e);
+  const u = r.next();
+  const size = r.next();
+  const trailing = r.next() < P_TRAILING;
+  if (emptyRun < MAX_EMPTY_RUN && u < P_EMPTY) return { empty: true, limit: 0, trailing };
+  if (max > 1 && u < P_EMPTY + P_SHORT)
+    return { empty: false, limit: 1 + Math.floor(size * (max - 1)), trailing };
+  return { empty: false, limit: max, trailing };
+}
+
+/**
+ * A position in the query's order, not a snapshot: (sort key, finding index) of the last finding
+ * served. It stays valid whatever changes between pages (README "Paging" states the guarantee).
+ */
 interface Cursor {
   h: string;
   k: Key;
   i: number;
   /** Issued at (emulator ms). */
   t: number;
-  /** Set on a token that points before the first result (an empty page re-issues it). */
+  /** Set on a token that points before the first result. */
   s?: 1;
+  /** Pages of this listing served before the one this token asks for (absent = 0). */
+  n?: number;
+  /** Empty pages served in a row just before (absent = 0). */
+  e?: number;
 }
 
 /** Runs ListFindings queries over a store; caches each query's sorted result until data changes. */
@@ -782,13 +832,31 @@ export class QueryEngine {
     }
     const max = req.maxResults ?? 100;
     const t = opts.now;
-    const resumeToken = req.nextToken ?? this.encode({ h: hash, k: null, i: -1, t, s: 1 });
+    const n = cursor?.n ?? 0;
+    const emptyRun = cursor?.e ?? 0;
+    // The request's own position, and tokens that continue from a position. Every token is
+    // fresh (n counts up): botocore's paginator fails on a token it has seen before.
+    const here: Pick<Cursor, 'k' | 'i' | 's'> =
+      cursor && !cursor.s ? { k: cursor.k, i: cursor.i } : { k: null, i: -1, s: 1 };
+    const emptyToken = this.encode({ h: hash, ...here, t, n: n + 1, e: emptyRun + 1 });
+    const after = (k: Key, i: number) => this.encode({ h: hash, k, i, t, n: n + 1 });
+    const draw =
+      opts.unevenSeed === undefined
+        ? { empty: false, limit: max, trailing: false }
+        : unevenDraw(opts.unevenSeed, n, here.i, max, emptyRun);
+    if (draw.empty) return { indices: [], nextToken: emptyToken, shape: 'empty', emptyToken };
+    const shape: PageShape = draw.limit < max ? 'short' : 'full';
     if (!req.sortCriteria) {
       // The default order streams from the (updatedAt, index) order: no per-query state, so any
       // number of concurrent collectors page in O(log n + page) each.
-      const { indices, last } = this.scanDefault(req, scope, cursor, max);
-      const page: Page = { indices, resumeToken };
-      if (last !== undefined) page.nextToken = this.encode({ h: hash, k: this.store.upd[last]!, i: last, t });
+      const { indices, last } = this.scanDefault(req, scope, cursor, draw.limit);
+      const page: Page = { indices, shape, emptyToken };
+      if (last !== undefined) page.nextToken = after(this.store.upd[last]!, last);
+      else if (draw.trailing && indices.length > 0) {
+        const l = indices[indices.length - 1]!;
+        page.nextToken = after(this.store.upd[l]!, l);
+        page.shape = 'trailing';
+      }
       return page;
     }
     const res = this.result({ ...req, sortCriteria: req.sortCriteria }, scope, hash);
@@ -808,12 +876,12 @@ export class QueryEngine {
       }
       start = a;
     }
-    const end = Math.min(res.indices.length, start + max);
+    const end = Math.min(res.indices.length, start + draw.limit);
     const indices = Array.from(res.indices.subarray(start, end));
-    const page: Page = { indices, resumeToken };
-    if (end < res.indices.length) {
-      const [k, i] = at(end - 1);
-      page.nextToken = this.encode({ h: hash, k, i, t });
+    const page: Page = { indices, shape, emptyToken };
+    if (end < res.indices.length || (draw.trailing && end > start)) {
+      page.nextToken = after(...at(end - 1));
+      if (end === res.indices.length) page.shape = 'trailing';
     }
     return page;
   }

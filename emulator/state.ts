@@ -19,7 +19,7 @@ import {
   type IamModel,
   type Principal,
 } from './iam.js';
-import { QueryEngine, parseListFindings, type Scope } from './query.js';
+import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
 import type { KeyRecord } from './sigv4.js';
 import { FindingStore } from './store.js';
 import { Sessions } from './sts.js';
@@ -38,6 +38,11 @@ export interface StateOptions {
   regions?: string[];
   /** Accounts generated findings belong to (default: the IAM account and three members). */
   accounts?: string[];
+  /**
+   * Full pages (the old behaviour) instead of AWS's uneven ones: short pages and empty pages
+   * that carry a nextToken, and a nextToken on the last page (README "Paging").
+   */
+  cleanPages?: boolean;
 }
 
 export const mutateSchema = z
@@ -83,6 +88,8 @@ export interface RequestLogEntry {
   hasNextToken?: boolean;
   returned?: number;
   fault?: string;
+  /** Uneven paging's shape of the page when not a full one: short, empty or trailing. */
+  shape?: string;
 }
 
 /** Find the shipped fixtures folder, from source (emulator/) or build (dist/emulator/). */
@@ -124,11 +131,17 @@ export class EmulatorState {
   >();
   private readonly log: RequestLogEntry[] = [];
   private mutateCursor = 0;
+  /** Seed of uneven paging (the emulator's seed). */
+  private readonly seed: number;
+  /** Full pages instead of AWS's uneven ones; switched at runtime by `POST /__emulator/paging`. */
+  cleanPages: boolean;
   readonly stats = {
     requests: 0,
     pages: 0,
     findingsServed: 0,
     bytesServed: 0,
+    /** Pages served by shape under uneven paging (full pages not counted). */
+    shapes: { short: 0, empty: 0, trailing: 0 },
     errors: {} as Record<string, number>,
   };
 
@@ -137,6 +150,8 @@ export class EmulatorState {
     this.startedAt = Math.round(this.baseClock());
     this.iam = typeof opts.iam === 'string' ? loadIam(opts.iam) : parseIam(opts.iam ?? DEFAULT_IAM);
     const seed = (opts.seed ?? 1) >>> 0;
+    this.seed = seed;
+    this.cleanPages = opts.cleanPages ?? false;
     const accounts = opts.accounts ?? [
       this.iam.account,
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
@@ -190,16 +205,23 @@ export class EmulatorState {
     };
   }
 
-  /** ListFindings: returns the response object. `pageFault` shapes the page as a fault. */
+  /**
+   * ListFindings: returns the response object and the page's shape. `pageFault` shapes the page
+   * as a fault, on top of the paging mode.
+   */
   listFindings(
     body: unknown,
     p: Principal,
     region: string,
     pageFault?: 'emptyPage' | 'shortPage',
-  ): { findings: Record<string, unknown>[]; nextToken?: string } {
+  ): { findings: Record<string, unknown>[]; nextToken?: string; shape: PageShape } {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
-    const opts = { now: this.now(), tokenTtlMs: this.faults.tokenTtlMs };
+    const opts = {
+      now: this.now(),
+      tokenTtlMs: this.faults.tokenTtlMs,
+      ...(this.cleanPages ? {} : { unevenSeed: this.seed }),
+    };
     // A short page is a smaller maxResults: its token (bound to the query, not the page size)
     // resumes right after it.
     const max = req.maxResults ?? 100;
@@ -208,11 +230,14 @@ export class EmulatorState {
       this.scope(p, region),
       opts,
     );
-    if (pageFault === 'emptyPage') return { findings: [], nextToken: page.resumeToken };
-    const findings = page.indices.map((i) => this.store.build(i));
     this.stats.pages++;
+    if (pageFault === 'emptyPage') return { findings: [], nextToken: page.emptyToken, shape: 'empty' };
+    if (page.shape !== 'full') this.stats.shapes[page.shape]++;
+    const findings = page.indices.map((i) => this.store.build(i));
     this.stats.findingsServed += findings.length;
-    return page.nextToken ? { findings, nextToken: page.nextToken } : { findings };
+    return page.nextToken
+      ? { findings, nextToken: page.nextToken, shape: page.shape }
+      : { findings, shape: page.shape };
   }
 
   private accountState(id: string) {
@@ -426,6 +451,7 @@ export class EmulatorState {
       now: this.now(),
       startedAt: this.startedAt,
       credentialSeconds: this.credentialSeconds ?? null,
+      paging: this.cleanPages ? 'clean' : 'uneven',
       faults: this.faults.current,
       injected: this.faults.injected,
       stats: this.stats,

@@ -47,6 +47,19 @@ afterAll(() => {
 });
 
 describe('inspector-connector emulator', () => {
+  it('--clean-pages serves full pages (the old behaviour); the control API can switch back', async () => {
+    const p = run(['--port', '0', '--findings', '5', '--clean-pages']);
+    try {
+      const url = await p.url;
+      expect((await control(url, 'summary')).json.paging).toBe('clean');
+      expect((await control(url, 'paging', 'POST', { paging: 'uneven' })).json.paging).toBe('uneven');
+      expect((await control(url, 'paging')).json.paging).toBe('uneven');
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    expect((await p.exit).code).toBe(0);
+  });
+
   it('prints its URL, uses --iam (YAML) and --findings, stops on SIGTERM', async () => {
     const iam = path.join(tmp, 'iam.yaml');
     fs.writeFileSync(
@@ -74,7 +87,9 @@ describe('inspector-connector emulator', () => {
       });
       const who = await sts.send(new GetCallerIdentityCommand({}));
       expect(who.Arn).toBe('arn:aws:iam::111111111111:user/ci');
-      expect((await control(url, 'summary')).json.findings).toBe(25);
+      const summary = (await control(url, 'summary')).json;
+      expect(summary.findings).toBe(25);
+      expect(summary.paging).toBe('uneven');
     } finally {
       p.child.kill('SIGTERM');
     }

@@ -1,6 +1,6 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
@@ -28,6 +28,11 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of the deterministic generator', intArg('--seed', 0, 4294967295), 1)
     .option('--iam <file>', 'IAM model (JSON or YAML); default: the documented example users and roles')
     .option('--regions <list>', 'comma-separated regions of generated findings', 'us-east-1')
+    .option(
+      '--clean-pages',
+      "full pages (the old behaviour) instead of AWS's uneven ones: short and empty pages with a nextToken, a nextToken on the last page",
+      false,
+    )
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -40,6 +45,7 @@ export function register(program: Command): void {
         iam?: string;
         regions: string;
         caOut?: string;
+        cleanPages: boolean;
       }) => {
         const regions = o.regions
           .split(',')
@@ -59,6 +65,7 @@ export function register(program: Command): void {
             fixtures: o.fixtures,
             seed: o.seed,
             regions,
+            cleanPages: o.cleanPages,
             ...(o.iam ? { iam: o.iam } : {}),
             onError: (e) =>
               process.stderr.write(
@@ -84,7 +91,7 @@ export function register(program: Command): void {
         const s = emu.state.summary();
         process.stdout.write(`${emu.url}\n`);
         process.stderr.write(
-          `AWS emulator (Inspector2 + STS): ${String(s.findings)} findings; control API ${emu.url}/__emulator/summary. Ctrl-C stops.\n`,
+          `AWS emulator (Inspector2 + STS): ${String(s.findings)} findings, ${String(s.paging)} pages; control API ${emu.url}/__emulator/summary. Ctrl-C stops.\n`,
         );
         await stopped;
       },
