@@ -29,6 +29,7 @@ import { sessionsRepo, usersRepo, safeEqual } from '../auth/users.js';
 import type { HashGate } from '../auth/password.js';
 import { createTestGate, type ApiContext, type SchedulerPort, type TestConnectorFn } from './context.js';
 import { errorHandler } from './errors.js';
+import { QuietRequestLog } from './request-log.js';
 import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endpoints.js';
 import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { authPlugin, type LoginRateLimit } from './auth.js';
@@ -179,6 +180,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const app = Fastify({
     loggerInstance: logger,
+    // Routine GET polling at debug; writes, 4xx and errors still at info/error (request-log.ts).
+    logController: new QuietRequestLog(),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     trustProxy: fastifyTrustProxy(trustProxy),
     routerOptions: { maxParamLength: 256 },

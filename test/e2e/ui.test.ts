@@ -84,6 +84,9 @@ async function createConnector(opts: {
   await page.selectOption('#f-auth-method', 'access_key');
   await page.fill('#f-auth-accessKeyId', opts.key.id);
   await page.fill('#f-auth-secretAccessKey', opts.key.secret);
+  // The Access Key ID is an identifier: shown as typed; only the secret is masked (issue 15).
+  expect(await page.locator('#f-auth-accessKeyId').getAttribute('type')).toBe('text');
+  expect(await page.locator('#f-auth-secretAccessKey').getAttribute('type')).toBe('password');
   await page.selectOption('#f-region', 'us-east-1');
   expect(await page.inputValue('#f-intervalMinutes')).toBe('5');
   // The SSL warning appears with the checkbox and goes with it.

@@ -156,6 +156,10 @@ describe('collection over HTTP (IAM role)', () => {
     expect(withId.ok).toBe(true);
     const without = await test({ method: 'iam_role', ...SOURCE, roleArn: ROLE_EXTERNAL_ID });
     expect(without).toMatchObject({ ok: false, httpStatus: 403, code: 'ERR_PERMISSION' });
+    // The step that failed is named: AssumeRole, not GetCallerIdentity (issue 15).
+    expect(without.detail).toMatch(
+      /^Step 1\/4, STS AssumeRole \(source keys, role trust and external ID\) failed: AssumeRole: /,
+    );
     const wrong = await test({
       method: 'iam_role',
       ...SOURCE,

@@ -93,6 +93,8 @@ export type JsonSchema = {
   maximum?: number;
   format?: string;
   secret?: boolean;
+  /** `text`: a secret field shown as typed (an identifier such as an access key ID), still write-only. */
+  display?: 'text';
   /** The wizard shows the field under Configuration > Advanced. */
   advanced?: boolean;
   properties?: Record<string, JsonSchema>;

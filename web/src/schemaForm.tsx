@@ -245,7 +245,8 @@ export function SchemaField(props: FieldProps) {
     input = (
       <input
         id={id(path)}
-        type={s.secret ? 'password' : 'text'}
+        // A secret is masked unless the schema says it is an identifier to show (`display: 'text'`).
+        type={s.secret && s.display !== 'text' ? 'password' : 'text'}
         autoComplete="off"
         spellCheck={false}
         placeholder={s.secret && props.keepSecrets ? '(unchanged)' : s.format === 'uri' ? 'https://' : ''}

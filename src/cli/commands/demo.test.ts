@@ -5,7 +5,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../../emulator/index.js';
 import { silentLogger } from '../../core/logger.js';
 import { startServer } from '../../api/server.js';
-import { DEMO_CONNECTOR, demoAdminPassword, ensureDemoConnector } from './demo.js';
+import net from 'node:net';
+import { Command } from 'commander';
+import {
+  DEFAULT_EMULATOR_PORT,
+  DEMO_CONNECTOR,
+  DEMO_KEYS,
+  demoAdminPassword,
+  ensureDemoConnector,
+  register,
+  repointDemoConnectors,
+  startDemoEmulator,
+  swapEmulatorUrl,
+} from './demo.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -60,5 +72,80 @@ describe('demo', () => {
       await server.close();
       await emulator.close();
     }
+  });
+
+  it('the emulator has a fixed default port (not a random one); a port in use is a clear error', async () => {
+    const program = new Command();
+    register(program);
+    const demo = program.commands.find((c) => c.name() === 'demo')!;
+    expect(DEFAULT_EMULATOR_PORT).toBe(8081);
+    expect(demo.opts()).toMatchObject({ emulatorPort: '8081' });
+
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      await expect(startDemoEmulator(port, 1)).rejects.toThrow(
+        new RegExp(`port ${port} for the demo's AWS emulator is in use .*--emulator-port`),
+      );
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
+  it("a restart on another emulator port moves the user's connectors that pointed at the previous one", async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-demo-'));
+    expect(swapEmulatorUrl(dir, 'http://127.0.0.1:8081')).toBeUndefined();
+    const emulator = await startEmulator({ port: 0, fixtures: true, findings: 10 });
+    const server = await startServer({
+      dataDir: dir,
+      port: 0,
+      host: '127.0.0.1',
+      env: {
+        INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS: `127.0.0.1:8081,${new URL(emulator.url).host}`,
+        INSPECTOR_CONNECTOR_ADMIN_PASSWORD: 'demo-password-123',
+      },
+      logger: silentLogger(),
+      print: () => {},
+    });
+    try {
+      const base = {
+        tenant: 'Root Tenant',
+        region: 'us-east-1',
+        auth: { method: 'access_key', ...DEMO_KEYS },
+        intervalMinutes: 60,
+      };
+      const mine = server.store.connectors.create({
+        ...base,
+        name: 'my-demo-connector',
+        endpoints: { inspector2: 'http://127.0.0.1:8081', sts: 'http://127.0.0.1:8081/' },
+      });
+      const elsewhere = server.store.connectors.create({
+        ...base,
+        name: 'elsewhere',
+        endpoints: { inspector2: 'https://inspector2.us-east-1.amazonaws.com' },
+      });
+      const previous = swapEmulatorUrl(dir, emulator.url);
+      expect(previous).toBe('http://127.0.0.1:8081');
+      expect(repointDemoConnectors(server, previous!, emulator.url)).toEqual(['my-demo-connector']);
+      expect(server.store.connectors.get(mine.id)!.config.endpoints).toEqual({
+        inspector2: emulator.url,
+        sts: `${emulator.url}/`,
+      });
+      expect(server.store.connectors.get(elsewhere.id)!.config.endpoints).toEqual({
+        inspector2: 'https://inspector2.us-east-1.amazonaws.com',
+      });
+      // The same port again: nothing to move.
+      expect(repointDemoConnectors(server, emulator.url, emulator.url)).toEqual([]);
+      expect(swapEmulatorUrl(dir, emulator.url)).toBe(emulator.url);
+    } finally {
+      await server.close();
+      await emulator.close();
+    }
+  });
+
+  it('data-demo/ (the default demo data dir) is git-ignored', () => {
+    const lines = fs.readFileSync(path.resolve('.gitignore'), 'utf8').split('\n');
+    expect(lines).toContain('data-demo/');
   });
 });

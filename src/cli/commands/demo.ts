@@ -1,9 +1,16 @@
 /**
- * `inspector-connector demo [--data DIR] [--port N] [--findings N]`: the whole product with no
- * AWS account. Starts the AWS emulator in-process (generated findings), then the server on a
- * demo data directory, creates (once) the connector "demo-inspector" pointing at the emulator
- * with its reader keys, adds it to Default (so it pulls at once), and prints the URL and the
- * admin log-in. Endpoint overrides to the emulator's 127.0.0.1:port are allowed for this process only.
+ * `inspector-connector demo [--data DIR] [--port N] [--emulator-port N] [--findings N]`: the whole
+ * product with no AWS account. Starts the AWS emulator in-process (generated findings), then the
+ * server on a demo data directory, creates (once) the connector "demo-inspector" pointing at the
+ * emulator with its reader keys, adds it to Default (so it pulls at once), and prints the URL and
+ * the admin log-in. Endpoint overrides to the emulator's 127.0.0.1:port are allowed for this
+ * process only.
+ *
+ * The emulator listens on a fixed port (8081 by default), not a random one: connectors a user
+ * creates in the demo store the emulator's URL, and a restart must not leave them pointing at a
+ * closed port. A port in use is a clear error (no silent fallback to another port). When the port
+ * does change (`--emulator-port`), connectors that pointed at the previous run's emulator (its URL
+ * is kept in the data dir) are moved to the new one at start.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,10 +33,14 @@ export const DEMO_KEYS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
 };
 const PASSWORD_FILE = 'demo-admin-password';
+/** The previous run's emulator URL, to move connectors when the port changes. */
+const EMULATOR_URL_FILE = 'demo-emulator-url';
+export const DEFAULT_EMULATOR_PORT = 8081;
 
 interface DemoCliOptions {
   data: string;
   port: string;
+  emulatorPort: string;
   host: string;
   findings: string;
 }
@@ -74,6 +85,60 @@ export function ensureDemoConnector(server: RunningServer, emulatorUrl: string):
   return id;
 }
 
+/**
+ * Points every connector whose endpoint overrides use `previousUrl`'s origin at `url` instead
+ * (the demo's emulator moved); other endpoints are left alone. Returns the names moved.
+ */
+export function repointDemoConnectors(server: RunningServer, previousUrl: string, url: string): string[] {
+  const from = new URL(previousUrl).origin;
+  const to = new URL(url).origin;
+  if (from === to) return [];
+  const moved: string[] = [];
+  for (const c of server.store.connectors.list()) {
+    const endpoints = (c.config as { endpoints?: Record<string, unknown> }).endpoints;
+    if (!endpoints) continue;
+    let changed = false;
+    const next: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(endpoints)) {
+      if (typeof v === 'string' && URL.canParse(v) && new URL(v).origin === from) {
+        next[k] = to + v.slice(from.length);
+        changed = true;
+      } else next[k] = v;
+    }
+    if (!changed) continue;
+    server.store.connectors.update(c.id, { endpoints: next });
+    server.scheduler.notifyChanged(c.id);
+    moved.push(c.name);
+  }
+  return moved;
+}
+
+/** The emulator on its fixed port; a port in use is an error that says what to do. */
+export async function startDemoEmulator(
+  port: number,
+  findings: number,
+): Promise<Awaited<ReturnType<typeof startEmulator>>> {
+  try {
+    return await startEmulator({ port, fixtures: true, findings });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${port} for the demo's AWS emulator is in use (is another demo running?): stop that ` +
+          `process or pass --emulator-port N (demo connectors are moved to the new port at start)`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** The previous run's emulator URL, then records this run's. */
+export function swapEmulatorUrl(dataDir: string, url: string): string | undefined {
+  const file = path.join(dataDir, EMULATOR_URL_FILE);
+  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() || undefined : undefined;
+  fs.writeFileSync(file, url + '\n');
+  return previous;
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -82,6 +147,11 @@ export function register(program: Command): void {
     )
     .option('--data <dir>', 'demo data directory', './data-demo')
     .option('--port <n>', 'TCP port of the server', '8080')
+    .option(
+      '--emulator-port <n>',
+      'TCP port of the built-in AWS emulator (fixed, so demo connectors survive a restart)',
+      String(DEFAULT_EMULATOR_PORT),
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--findings <n>', 'number of generated findings in the emulator', '3000')
     .action(async (opts: DemoCliOptions) => {
@@ -93,8 +163,23 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      let emulatorPort: number;
+      try {
+        emulatorPort = parsePort(opts.emulatorPort);
+      } catch {
+        process.stderr.write(`--emulator-port must be an integer 0-65535 (got ${opts.emulatorPort})\n`);
+        process.exitCode = 2;
+        return;
+      }
       const password = demoAdminPassword(opts.data, process.env);
-      const emulator = await startEmulator({ port: 0, fixtures: true, findings });
+      let emulator: Awaited<ReturnType<typeof startEmulator>>;
+      try {
+        emulator = await startDemoEmulator(emulatorPort, findings);
+      } catch (e) {
+        process.stderr.write(`inspector-connector demo: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const allowed = [process.env[ALLOWED_ENDPOINTS_ENV], new URL(emulator.url).host]
         .filter(Boolean)
         .join(',');
@@ -110,6 +195,14 @@ export function register(program: Command): void {
           print: () => {},
           command: 'demo',
         });
+        const previous = swapEmulatorUrl(opts.data, emulator.url);
+        const moved = previous ? repointDemoConnectors(server, previous, emulator.url) : [];
+        if (moved.length) {
+          logger.info(
+            { from: previous, to: emulator.url, connectors: moved },
+            'demo connectors moved to the emulator',
+          );
+        }
         ensureDemoConnector(server, emulator.url);
       } catch (e) {
         await emulator.close();

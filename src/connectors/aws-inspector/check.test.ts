@@ -138,6 +138,62 @@ describe('testConnector', () => {
     expect(sts.detail).toMatch(/^Step 1\/3, STS GetCallerIdentity/);
   });
 
+  it('for an IAM role, a refused AssumeRole is its own step, not GetCallerIdentity', async () => {
+    const role = connectorConfigSchema.parse({
+      ...cfg,
+      auth: {
+        method: 'iam_role',
+        accessKeyId: 'AKIAI44QH8DHBEXAMPLE',
+        secretAccessKey: SECRET,
+        roleArn: 'arn:aws:iam::123456789012:role/Untrusted',
+      },
+    });
+    let identityAsked = false;
+    const refused = await testConnector(
+      role,
+      opts(
+        fake({
+          resolveCredentials: () =>
+            Promise.reject(
+              new CodedError('ERR_PERMISSION', 'AssumeRole: not authorized (AccessDenied, HTTP 403)'),
+            ),
+          getCallerIdentity: () => {
+            identityAsked = true;
+            return Promise.reject(new Error('not reached'));
+          },
+        }).factory,
+      ),
+    );
+    expect(refused).toMatchObject({ ok: false, httpStatus: 403, code: 'ERR_PERMISSION' });
+    expect(refused.detail).toMatch(
+      /^Step 1\/4, STS AssumeRole \(source keys, role trust and external ID\) failed: /,
+    );
+    expect(identityAsked).toBe(false);
+
+    // Once the role is assumed, the later steps are numbered out of 4.
+    const later = await testConnector(
+      role,
+      opts(
+        fake({
+          resolveCredentials: async () => undefined,
+          listFindingsPage: () => Promise.reject(new CodedError('ERR_PERMISSION', 'AccessDeniedException')),
+        }).factory,
+      ),
+    );
+    expect(later.detail).toMatch(/^Step 3\/4, Inspector ListFindings/);
+    // Access keys have no AssumeRole step, even when the client could resolve credentials.
+    const keys = await testConnector(
+      cfg,
+      opts(
+        fake({
+          resolveCredentials: () => Promise.reject(new Error('must not be called for access keys')),
+          getCallerIdentity: () => Promise.reject(new CodedError('ERR_AUTH_INVALID', 'InvalidClientTokenId')),
+        }).factory,
+      ),
+    );
+    expect(keys.detail).toMatch(/^Step 1\/3, STS GetCallerIdentity/);
+  });
+
   it('an unexpected error is ERR_INTERNAL (500), still without secrets', async () => {
     const r = await testConnector(
       cfg,

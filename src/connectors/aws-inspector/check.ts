@@ -1,10 +1,13 @@
 /**
  * The connector Test (the spec: it validates authentication and connectivity, not data flow):
- * 1. STS GetCallerIdentity with the connector's credentials (after AssumeRole for iam_role):
- *    proves the keys, the role's trust and the STS endpoint;
+ * 0. for iam_role, STS AssumeRole with the source keys: proves those keys, the role's trust and
+ *    external ID (its own numbered step, so a refused role is not reported as GetCallerIdentity);
+ * 1. STS GetCallerIdentity with the connector's credentials: proves the keys (or the session)
+ *    and the STS endpoint;
  * 2. Inspector ListFindings (one result, always with a filter) in the region: proves the
  *    Inspector permission and endpoint;
  * 3. BatchGetAccountStatus: a warning when Inspector is not activated (silence is not success).
+ * Steps are numbered out of 3 for access keys and out of 4 for a role.
  * The failure is reported with the registry's HTTP status, name, explanation and
  * recommendation, classified by meaning (wrong/expired keys are 401 although AWS says 403).
  */
@@ -43,20 +46,34 @@ const SCAN_LABELS: Record<string, string> = {
   lambdaCode: 'Lambda code',
 };
 
-type Step = 'sts' | 'inspector' | 'status';
+type Step = 'assume' | 'sts' | 'inspector' | 'status';
 const STEP_TEXT: Record<Step, string> = {
-  sts: 'Step 1/3, STS GetCallerIdentity (credentials)',
-  inspector: 'Step 2/3, Inspector ListFindings (permission and region)',
-  status: 'Step 3/3, Inspector BatchGetAccountStatus',
+  assume: 'STS AssumeRole (source keys, role trust and external ID)',
+  sts: 'STS GetCallerIdentity (credentials)',
+  inspector: 'Inspector ListFindings (permission and region)',
+  status: 'Inspector BatchGetAccountStatus',
 };
+
+/** The steps a config goes through, in order: AssumeRole only for an IAM role. */
+function stepsFor(cfg: ConnectorConfig): Step[] {
+  return cfg.auth.method === 'iam_role'
+    ? ['assume', 'sts', 'inspector', 'status']
+    : ['sts', 'inspector', 'status'];
+}
+
+/** `Step 2/4, STS GetCallerIdentity (credentials)`. */
+export function stepLabel(step: Step, steps: readonly Step[]): string {
+  return `Step ${steps.indexOf(step) + 1}/${steps.length}, ${STEP_TEXT[step]}`;
+}
 
 export function failureResult(
   err: CodedError,
   step: Step | undefined,
   secrets: readonly string[],
+  steps: readonly Step[] = ['sts', 'inspector', 'status'],
 ): TestResult {
   // A failure carries no identity: the generic result is this one.
-  return failedTest(err, secrets, step ? `${STEP_TEXT[step]} failed: ` : '') as TestResult;
+  return failedTest(err, secrets, step ? `${stepLabel(step, steps)} failed: ` : '') as TestResult;
 }
 
 export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
@@ -83,6 +100,10 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
       const c = client;
       if (opts.signal.aborted) c.destroy();
       else opts.signal.addEventListener('abort', () => c.destroy(), { once: true });
+    }
+    if (cfg.auth.method === 'iam_role' && client.resolveCredentials) {
+      step = 'assume';
+      await client.resolveCredentials();
     }
     step = 'sts';
     const identity: CallerIdentity = await client.getCallerIdentity(callOpts);
@@ -136,7 +157,7 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
       ? e
       : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
     opts.logger.info({ code: err.code, step }, 'connector test failed');
-    return failureResult(err, step, secrets);
+    return failureResult(err, step, secrets, stepsFor(cfg));
   } finally {
     client?.destroy();
   }

@@ -32,6 +32,7 @@ import {
 } from '@aws-sdk/client-inspector2';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type {
@@ -86,6 +87,11 @@ export interface CallOptions {
 export interface InspectorClient {
   listFindingsPage(req: ListFindingsRequest, opts?: CallOptions): Promise<ListFindingsPage>;
   getCallerIdentity(opts?: CallOptions): Promise<CallerIdentity>;
+  /**
+   * Obtains the credentials now (for an IAM role: the STS AssumeRole call), so the Test can
+   * name that step when it fails; the other calls then reuse them. Optional: fakes omit it.
+   */
+  resolveCredentials?(): Promise<void>;
   batchGetAccountStatus(opts?: CallOptions): Promise<{ accounts: AccountStatus[]; failed: string[] }>;
   destroy(): void;
 }
@@ -199,8 +205,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
 
   let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = sourceKeys;
   if (cfg.auth.method === 'iam_role') {
-    // The SDK memoizes these and refreshes them before they expire.
-    credentials = fromTemporaryCredentials({
+    const assumeRole = fromTemporaryCredentials({
       masterCredentials: sourceKeys,
       params: {
         RoleArn: cfg.auth.roleArn,
@@ -213,6 +218,20 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
         ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
       },
     });
+    // One memoized provider for both clients and resolveCredentials(): one AssumeRole, refreshed
+    // before expiry with the SDK's own rules (a failure is not cached). Its errors are named
+    // AssumeRole, not after the call that happened to need the credentials first.
+    credentials = memoizeIdentityProvider(
+      async (p?: Record<string, unknown>) => {
+        try {
+          return await assumeRole(p);
+        } catch (e) {
+          throw classifyAwsError(e, { secrets, operation: 'AssumeRole' });
+        }
+      },
+      isIdentityExpired,
+      doesIdentityRequireRefresh,
+    ) as AwsCredentialIdentityProvider;
   }
 
   const inspector = new Inspector2Client({
@@ -287,6 +306,9 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
         }
         throw e;
       });
+    },
+    async resolveCredentials() {
+      if (typeof credentials === 'function') await credentials();
     },
     async getCallerIdentity(callOpts) {
       return call('GetCallerIdentity', async () => {

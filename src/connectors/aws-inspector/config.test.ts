@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { configIssues } from '../../core/schema.js';
@@ -126,6 +127,21 @@ describe('secret fields: one list, from the schema marks', () => {
     expect(AUTH_SECRET_KEYS).toEqual(['accessKeyId', 'secretAccessKey']);
     const c = connectorConfigSchema.parse(valid);
     expect(configSecrets(c)).toEqual(['AKIAIOSFODNN7EXAMPLE', 'secret']);
+  });
+
+  it('the JSON schema (/meta, the wizard) shows the key IDs as text, still secret; the secret keys masked', () => {
+    const json = JSON.stringify(z.toJSONSchema(connectorConfigSchema, { io: 'input' }));
+    const auth = (JSON.parse(json) as { properties: { auth: { oneOf?: unknown[]; anyOf?: unknown[] } } })
+      .properties.auth;
+    const variants = (auth.oneOf ?? auth.anyOf ?? []) as {
+      properties: Record<string, Record<string, unknown>>;
+    }[];
+    expect(variants).toHaveLength(2);
+    for (const v of variants) {
+      expect(v.properties.accessKeyId).toMatchObject({ secret: true, display: 'text' });
+      expect(v.properties.secretAccessKey).toMatchObject({ secret: true });
+      expect(v.properties.secretAccessKey!.display).toBeUndefined();
+    }
   });
 
   it('the logger redacts every secret field, at the depths a config is logged', () => {

@@ -2,8 +2,10 @@
  * The AWS Inspector connector's configuration: ONE zod schema, the single source of truth for
  * the TypeScript type, validation (field-level messages), the API's OpenAPI schema and the UI
  * form. Fields marked with `.meta({ secret: true })` are encrypted at rest, write-only in the
- * API and redacted from logs; `.meta({ advanced: true })` puts a field under the wizard's
- * Configuration > Advanced.
+ * API and redacted from logs; `display: 'text'` beside `secret` shows such a field as typed in the
+ * wizard (the Access Key ID: an identifier the user must be able to check, kept write-only and
+ * sealed like the secret it belongs to); `.meta({ advanced: true })` puts a field under the
+ * wizard's Configuration > Advanced.
  */
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
@@ -32,7 +34,7 @@ const accessKeyId = z
   .regex(/^(\$\{ENV:[A-Za-z_][A-Za-z0-9_]*\}|[A-Z0-9]{16,128})$/, {
     message: 'Access Key must be 16-128 upper-case letters and digits (e.g. AKIA...), or ${ENV:NAME}',
   })
-  .meta({ secret: true, title: 'Access Key' });
+  .meta({ secret: true, display: 'text', title: 'Access Key' });
 
 export const accessKeyAuth = z
   .object({
@@ -46,7 +48,7 @@ export const accessKeyAuth = z
 export const iamRoleAuth = z
   .object({
     method: z.literal('iam_role'),
-    accessKeyId: accessKeyId.meta({ secret: true, title: 'Source Account Access Key' }),
+    accessKeyId: accessKeyId.meta({ secret: true, display: 'text', title: 'Source Account Access Key' }),
     secretAccessKey: secret('Source Account Secret Key', 256),
     roleArn: z
       .string({ error: 'IAM Role ARN is required' })
