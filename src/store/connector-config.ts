@@ -12,6 +12,10 @@ export const MASK = '********';
 type Obj = Record<string, unknown>;
 
 const keeps = (v: unknown) => v === undefined || v === '' || v === MASK;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** The fields of `fields` under the top-level key `k`, relative to it ('auth.key' -> 'key'). */
+const under = (fields: readonly string[], k: string) =>
+  fields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1));
 
 /**
  * A PATCH applied to the current config (with its real secrets): top-level fields replace, a
@@ -29,11 +33,11 @@ export function mergePatch(
   const merged: Obj = { ...current, ...patch };
   for (const [k, pv] of Object.entries(patch)) {
     const cv = current[k];
-    const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-    const secretsHere = secretFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1));
+    const secretsHere = under(secretFields, k);
+    const switchesHere = under(switchFields, k);
     if (!isObj(pv)) {
       if (secretFields.includes(k) && keeps(pv)) merged[k] = cv;
-      else if (isObj(cv) && (secretsHere.length || switchFields.some((f) => f.startsWith(`${k}.`)))) {
+      else if (isObj(cv) && (secretsHere.length || switchesHere.length)) {
         throw new FieldsError('ERR_CONFIG_INVALID', [{ field: k, message: `${k} must be an object` }]);
       }
       continue;
@@ -45,12 +49,7 @@ export function mergePatch(
       merged[k] = obj;
       continue;
     }
-    const switched = switchFields
-      .filter((f) => f.startsWith(`${k}.`))
-      .some((f) => {
-        const d = f.slice(k.length + 1);
-        return pv[d] !== undefined && pv[d] !== cv[d];
-      });
+    const switched = switchesHere.some((d) => pv[d] !== undefined && pv[d] !== cv[d]);
     const base: Obj = switched ? Object.fromEntries(secretsHere.map((s) => [s, cv[s]])) : { ...cv };
     const obj: Obj = { ...base, ...pv };
     for (const s of secretsHere) if (keeps(pv[s])) obj[s] = base[s];

@@ -194,10 +194,13 @@ describe('groupCommitSink', () => {
     await s.finish();
     expect(committed[0]!.docs).toHaveLength(2);
     expect(b.posted[0]!.transfer).toBe(false);
-    const plain = sink(fakeBackend(), { commitRecords: 2 });
+    // Without docs the texts are not wanted afterwards: the buffers move to the committer.
+    const pb = fakeBackend();
+    const plain = sink(pb, { commitRecords: 2 });
     await plain.s.write(page(2, 1));
     await plain.s.finish();
     expect(plain.committed[0]!.docs).toBeUndefined();
+    expect(pb.posted[0]!.transfer).toBe(true);
   });
 
   it('cancel stops the delay timer: nothing buffered is committed', async () => {

@@ -429,9 +429,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.index.has('no-such-id', 'root')).toBe(false);
       });
 
-      it('ping answers while the store is open', async () => {
+      it('ping answers while the store is open, and throws ERR_STORE once it cannot', async () => {
         const w = await fresh();
         expect(() => w.store.ping()).not.toThrow();
+        w.store.close();
+        expect(() => w.store.ping()).toThrow(expect.objectContaining({ code: 'ERR_STORE' }));
       });
 
       it('users: stored without their password hash except through credentials; names are unique', async () => {

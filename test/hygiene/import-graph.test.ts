@@ -11,12 +11,16 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function sourceFiles(dir: string): string[] {
+/** Every .ts/.tsx file under `dir`, its tests only if asked. */
+function sourceFiles(dir: string, opts: { tests?: boolean } = {}): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sourceFiles(full));
-    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) out.push(full);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') out.push(...sourceFiles(full, opts));
+    } else if (/\.tsx?$/.test(entry.name)) {
+      if (opts.tests || !/\.test\.tsx?$/.test(entry.name)) out.push(full);
+    }
   }
   return out;
 }
@@ -30,18 +34,6 @@ function importsOf(file: string): string[] {
     const base = path.resolve(path.dirname(file), ref.fileName).replace(/\.js$/, '');
     const hit = ['.ts', '.tsx', '/index.ts'].map((ext) => base + ext).find((f) => fs.existsSync(f));
     if (hit) out.push(hit);
-  }
-  return out;
-}
-
-/** Every .ts/.tsx file under `dir`, tests included. */
-function allFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules') out.push(...allFiles(full));
-    } else if (/\.tsx?$/.test(entry.name)) out.push(full);
   }
   return out;
 }
@@ -77,7 +69,7 @@ function violations(
 function importsUnder(dirs: string[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const dir of dirs) {
-    for (const f of allFiles(path.join(root, dir))) {
+    for (const f of sourceFiles(path.join(root, dir), { tests: true })) {
       m.set(path.relative(root, f).split(path.sep).join('/'), specifiersOf(f));
     }
   }

@@ -3,7 +3,8 @@
  * itself (a secret or a session token must not be in it in clear; what a killed process left;
  * records removed behind the store's back): a connection of the test's own, read-only unless
  * asked. Everything else goes through the store's interface. The one place outside src/store/
- * that opens the file (test/hygiene/import-graph.test.ts allows it).
+ * where tests open the current store's file; the others test/hygiene/import-graph.test.ts allows
+ * are legacy-store.ts (writes the previous release's file) and the benchmarks.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';

@@ -357,7 +357,7 @@ export function findingsRepo(db: Database): FindingsRepo {
       .pluck(),
   };
   return {
-    get: (tenantId, arn) => s.get.get(tenantId, arn) as FindingState | undefined,
+    get: (tenantId, key) => s.get.get(tenantId, key) as FindingState | undefined,
     countByStatus(connectorId) {
       const out: Record<string, number> = {};
       for (const r of s.count.all({ c: connectorId ?? null }) as { status: string; n: number }[])

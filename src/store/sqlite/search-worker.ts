@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection } from './connection.js';
-import { registerSearchFunctions, syslogIndex } from './syslog-index.js';
+import { syslogIndex } from './syslog-index.js';
 import { errorReply } from './spawn-worker.js';
 import type { SearchReply, SearchRequest, SearchWorkerData } from './search-pool.js';
 
@@ -16,7 +16,6 @@ configureConnection(db);
 db.pragma(`cache_size = -${data.cacheKb}`);
 // Defence in depth: this connection never writes.
 db.pragma('query_only = ON');
-registerSearchFunctions(db);
 const index = syslogIndex(db);
 const hold = data.testHold ? new Int32Array(data.testHold) : undefined;
 port.postMessage({ ready: true } satisfies SearchReply);

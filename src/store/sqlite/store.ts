@@ -31,7 +31,7 @@ import {
 import { sessionsRepo, usersRepo } from './users.js';
 import { startSearchPool } from './search-pool.js';
 import type { CommitPageInput, CommitPageResult, ConnectorTypes, Store } from '../types.js';
-import { syslogIndex, registerSearchFunctions } from './syslog-index.js';
+import { syslogIndex } from './syslog-index.js';
 
 export const DB_FILE = 'inspector-connector.db';
 
@@ -128,7 +128,6 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
       cause: e,
     });
   }
-  registerSearchFunctions(db);
 
   const keyOptions = {
     dataDir,

@@ -118,15 +118,9 @@ function checkTimeout(v: unknown): number {
   return v;
 }
 
-/** The index over a connection registerSearchFunctions has prepared (its budget is the connection's). */
+/** The index over a connection, its check functions registered if they were not (its budget is the connection's). */
 export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex {
-  const budget = budgets.get(db);
-  if (!budget) {
-    throw new CodedError(
-      'ERR_STORE',
-      'syslogIndex: call registerSearchFunctions(db) on the connection first',
-    );
-  }
+  const budget = registerSearchFunctions(db);
   const probeRatio = tuning.probeRatio ?? 2000;
   const cache = new Map<string, Statement>();
   const stmt = (sql: string): Statement => {
