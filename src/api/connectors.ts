@@ -69,7 +69,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   const view = (c: StoredConnector) => {
     const totals = store.runs.totals(c.id);
     const last = store.runs.list(c.id, { limit: 1 })[0];
-    const t = registry.has(c.type) ? registry.get(c.type) : undefined;
+    const t = registry.find(c.type);
     return {
       id: c.id,
       name: c.name,
