@@ -22,6 +22,7 @@ import {
   type ApiContext,
   type AuthContext,
 } from './context.js';
+import { invalidMessage } from './errors.js';
 import {
   FIXED,
   connectorCreateBody,
@@ -315,10 +316,11 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const parsed = patchBodies.get(t.id)!.safeParse(req.body);
       if (!parsed.success) {
         const fields = configIssues(parsed.error);
+        // Worded like the router's own body validation (errors.ts), which this stands in for.
         throw new FieldsError(
           'ERR_CONFIG_INVALID',
           fields,
-          'invalid connector configuration: ' + fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+          invalidMessage('ERR_CONFIG_INVALID', 'body', fields),
         );
       }
       const {
