@@ -204,6 +204,8 @@ describe('connectors: create, read, edit, delete', () => {
         .error.fields.map((f: { field: string }) => f.field)
         .sort(),
     ).toEqual(['bogus', 'intervalMinutes']);
+    // Worded like a POST's 400 (the router's body validation).
+    expect(bad.json().error.message).toMatch(/^invalid connector configuration: .*intervalMinutes: /);
   });
 
   it('activating and deactivating notifies the scheduler; delete stops its runs first and removes it', async () => {

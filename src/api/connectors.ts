@@ -22,6 +22,7 @@ import {
   type ApiContext,
   type AuthContext,
 } from './context.js';
+import { invalidMessage } from './errors.js';
 import {
   FIXED,
   connectorCreateBody,
@@ -69,7 +70,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
   const view = (c: StoredConnector) => {
     const totals = store.runs.totals(c.id);
     const last = store.runs.list(c.id, { limit: 1 })[0];
-    const t = registry.has(c.type) ? registry.get(c.type) : undefined;
+    const t = registry.find(c.type);
     return {
       id: c.id,
       name: c.name,
@@ -315,10 +316,11 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const parsed = patchBodies.get(t.id)!.safeParse(req.body);
       if (!parsed.success) {
         const fields = configIssues(parsed.error);
+        // Worded like the router's own body validation (errors.ts), which this stands in for.
         throw new FieldsError(
           'ERR_CONFIG_INVALID',
           fields,
-          'invalid connector configuration: ' + fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+          invalidMessage('ERR_CONFIG_INVALID', 'body', fields),
         );
       }
       const {

@@ -23,6 +23,14 @@ function send(reply: FastifyReply, code: ErrorCode, message: string, fields?: Fi
   return reply.status(status ?? ERRORS[code].httpStatus).send(body);
 }
 
+/** A 400's message: what was invalid (a connector configuration, else the request's part), each field named. */
+export function invalidMessage(code: ErrorCode, where: string, fields: readonly FieldError[]): string {
+  return (
+    (code === 'ERR_CONFIG_INVALID' ? 'invalid connector configuration: ' : `invalid ${where}: `) +
+    fields.map((f) => `${f.field}: ${f.message}`).join('; ')
+  );
+}
+
 export function errorHandler(logger: Logger) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -39,10 +47,7 @@ export function errorHandler(logger: Logger) {
         return [{ field: path || where, message: v.message ?? 'invalid' }];
       });
       const code = req.routeOptions.config?.validationCode ?? 'ERR_VALIDATION';
-      const message =
-        (code === 'ERR_CONFIG_INVALID' ? 'invalid connector configuration: ' : `invalid ${where}: `) +
-        fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-      return send(reply, code, message, fields);
+      return send(reply, code, invalidMessage(code, where, fields), fields);
     }
     if (err instanceof FieldsError) {
       // ERR_CONFIG_INVALID / ERR_VALIDATION (400), ERR_SECRET_UNREADABLE: each field named.

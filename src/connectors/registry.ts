@@ -18,7 +18,6 @@ export interface ConnectorRegistry {
   readonly types: readonly AnyConnectorType[];
   /** The type, or ERR_CONFIG_INVALID naming `type`. */
   get(id: string): AnyConnectorType;
-  has(id: string): boolean;
   /** The type whose id or label (`AWS Inspector`) this is, if any. */
   find(idOrLabel: string): AnyConnectorType | undefined;
   /** Parses a config of that type (defaults applied) or throws ERR_CONFIG_INVALID naming every field. */
@@ -30,7 +29,6 @@ export function createRegistry(types: readonly AnyConnectorType[]): ConnectorReg
   if (byId.size !== types.length) throw new Error('connector type ids must be unique');
   const registry: ConnectorRegistry = {
     types,
-    has: (id) => byId.has(id),
     get(id) {
       const t = byId.get(id);
       if (!t) {

@@ -100,7 +100,9 @@ export function repointDemoConnectors(server: RunningServer, previousUrl: string
     let changed = false;
     const next: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(endpoints)) {
-      if (typeof v === 'string' && URL.canParse(v) && new URL(v).origin === from) {
+      // The URL as written, not its parsed origin: slicing `from` off a differently spelled URL
+      // (`HTTP://`, an explicit default port) would garble it.
+      if (typeof v === 'string' && (v === from || v.startsWith(`${from}/`))) {
         next[k] = to + v.slice(from.length);
         changed = true;
       } else next[k] = v;
