@@ -40,6 +40,16 @@ async function pagesOf(
   return pages;
 }
 
+/** One listing under clean pages (the reference to compare uneven listings with), then uneven again. */
+async function cleanPagesOf(emu: Emulator, request: Record<string, unknown>): Promise<RawPage[]> {
+  emu.state.cleanPages = true;
+  try {
+    return await pagesOf(emu.url, request);
+  } finally {
+    emu.state.cleanPages = false;
+  }
+}
+
 const arns = (pages: RawPage[]) => pages.flatMap((p) => p.findings.map((f) => f.findingArn));
 
 /** A fixed window (a token is bound to the exact filter). */
@@ -60,9 +70,7 @@ describe('uneven pages (the default)', () => {
 
   it('every finding exactly once, through short pages, empty pages with a token and a token on the last page', async () => {
     expect(emu.state.summary().paging).toBe('uneven');
-    emu.state.cleanPages = true;
-    const clean = await pagesOf(emu.url, { maxResults: 100, ...windowTo(END) });
-    emu.state.cleanPages = false;
+    const clean = await cleanPagesOf(emu, { maxResults: 100, ...windowTo(END) });
     const want = arns(clean);
     expect(want.length).toBe((emu.state.summary().byRegion as Record<string, number>)['us-east-1']);
     // Clean pages: all full but the last, which has no token.
@@ -108,9 +116,7 @@ describe('uneven pages (the default)', () => {
       pages++;
       got.push(...(page.findings ?? []).map((f) => f.findingArn!));
     }
-    emu.state.cleanPages = true;
-    const want = arns(await pagesOf(emu.url, { maxResults: 100, ...windowTo(END) }));
-    emu.state.cleanPages = false;
+    const want = arns(await cleanPagesOf(emu, { maxResults: 100, ...windowTo(END) }));
     expect(got).toEqual(want);
     expect(pages).toBeGreaterThan(Math.ceil(want.length / 13));
   });
@@ -184,9 +190,7 @@ describe('a nextToken stays valid while findings change under it', () => {
 
   it('default order: unchanged findings exactly once, changed ones once per version, new ones once', async () => {
     const END = Date.now() + 600_000;
-    emu.state.cleanPages = true;
-    const before = arns(await pagesOf(emu.url, { maxResults: 100, ...windowTo(END) }));
-    emu.state.cleanPages = false;
+    const before = arns(await cleanPagesOf(emu, { maxResults: 100, ...windowTo(END) }));
     const changed = new Set<string>();
     const added = new Set<string>();
     const pages = await pagesOf(
@@ -234,9 +238,7 @@ describe('a nextToken stays valid while findings change under it', () => {
   it('sorted: every finding whose sort key does not change comes exactly once', async () => {
     const END = Date.now() + 600_000;
     const req = { maxResults: 12, sortCriteria: { field: 'SEVERITY', sortOrder: 'DESC' }, ...windowTo(END) };
-    emu.state.cleanPages = true;
-    const before = arns(await pagesOf(emu.url, { ...req, maxResults: 100 }));
-    emu.state.cleanPages = false;
+    const before = arns(await cleanPagesOf(emu, { ...req, maxResults: 100 }));
     const pages = await pagesOf(emu.url, req, {
       between: async (k) => {
         // Status changes move updatedAt but not the severity the listing is sorted on.

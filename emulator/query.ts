@@ -615,9 +615,9 @@ export interface PageOptions {
 }
 
 /**
- * How a page came out: `full` (maxResults, or the rest), `short` (fewer than maxResults, a token
- * when more remain), `empty` (no findings, a token), `trailing` (the last findings, yet a token:
- * the next page is empty).
+ * How a page came out: `full` (maxResults, or the rest), `short` (fewer than maxResults while
+ * more remain, a token), `empty` (no findings, a token), `trailing` (the last findings, yet a
+ * token: the next page is empty).
  */
 export type PageShape = 'full' | 'short' | 'empty' | 'trailing';
 
@@ -845,19 +845,22 @@ export class QueryEngine {
         ? { empty: false, limit: max, trailing: false }
         : unevenDraw(opts.unevenSeed, n, here.i, max, emptyRun);
     if (draw.empty) return { indices: [], nextToken: emptyToken, shape: 'empty', emptyToken };
-    const shape: PageShape = draw.limit < max ? 'short' : 'full';
+    /** The page of `indices`; `more` when findings remain; `lastAt`: the last one's position. */
+    const finish = (indices: number[], more: boolean, lastAt: () => [Key, number]): Page => {
+      if (more) {
+        const shape: PageShape = draw.limit < max ? 'short' : 'full';
+        return { indices, nextToken: after(...lastAt()), shape, emptyToken };
+      }
+      if (draw.trailing && indices.length > 0)
+        return { indices, nextToken: after(...lastAt()), shape: 'trailing', emptyToken };
+      return { indices, shape: 'full', emptyToken };
+    };
     if (!req.sortCriteria) {
       // The default order streams from the (updatedAt, index) order: no per-query state, so any
       // number of concurrent collectors page in O(log n + page) each.
       const { indices, last } = this.scanDefault(req, scope, cursor, draw.limit);
-      const page: Page = { indices, shape, emptyToken };
-      if (last !== undefined) page.nextToken = after(this.store.upd[last]!, last);
-      else if (draw.trailing && indices.length > 0) {
-        const l = indices[indices.length - 1]!;
-        page.nextToken = after(this.store.upd[l]!, l);
-        page.shape = 'trailing';
-      }
-      return page;
+      const l = indices[indices.length - 1]!;
+      return finish(indices, last !== undefined, () => [this.store.upd[l]!, l]);
     }
     const res = this.result({ ...req, sortCriteria: req.sortCriteria }, scope, hash);
     const dir = req.sortCriteria?.sortOrder === 'DESC' ? -1 : 1;
@@ -878,12 +881,7 @@ export class QueryEngine {
     }
     const end = Math.min(res.indices.length, start + draw.limit);
     const indices = Array.from(res.indices.subarray(start, end));
-    const page: Page = { indices, shape, emptyToken };
-    if (end < res.indices.length || (draw.trailing && end > start)) {
-      page.nextToken = after(...at(end - 1));
-      if (end === res.indices.length) page.shape = 'trailing';
-    }
-    return page;
+    return finish(indices, end < res.indices.length, () => at(end - 1));
   }
 }
 

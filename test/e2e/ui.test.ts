@@ -66,6 +66,29 @@ async function search(q: string): Promise<number> {
   return total;
 }
 
+/** The wizard's Test of the unsaved configuration: waits for success, closes; the dialog's text. */
+async function testUnsaved(screenshot?: string): Promise<string> {
+  await page.click('button:has-text("Test")');
+  const dialog = page.locator('[data-testid=test-dialog]');
+  await dialog.locator('[data-testid=test-success]').waitFor();
+  const text = await dialog.innerText();
+  if (screenshot) await shot(screenshot);
+  await dialog.locator('button[aria-label=Close]').click();
+  await dialog.waitFor({ state: 'detached' });
+  return text;
+}
+
+/** Submit on the wizard's Confirm tab: the connector created (201). */
+async function submitNew(): Promise<{ id: string; typeId: string; type: string }> {
+  const created = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
+  );
+  await page.click('button:has-text("Submit")');
+  const res = await created;
+  expect(res.status()).toBe(201);
+  return (await res.json()) as { id: string; typeId: string; type: string };
+}
+
 async function createConnector(opts: {
   name: string;
   key: { id: string; secret: string };
@@ -125,19 +148,9 @@ async function createConnector(opts: {
   if (opts.shots) {
     await shot('05-wizard-confirm');
     // The wizard tests the unsaved configuration too.
-    await page.click('button:has-text("Test")');
-    const dialog = page.locator('[data-testid=test-dialog]');
-    await dialog.locator('[data-testid=test-success]').waitFor();
-    await dialog.locator('button[aria-label=Close]').click();
-    await dialog.waitFor({ state: 'detached' });
+    await testUnsaved();
   }
-  const created = page.waitForResponse(
-    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
-  );
-  await page.click('button:has-text("Submit")');
-  const res = await created;
-  expect(res.status()).toBe(201);
-  const id = ((await res.json()) as { id: string }).id;
+  const { id } = await submitNew();
   const prompt = page.locator('[data-testid=profile-prompt]');
   await prompt.waitFor();
   expect(await prompt.innerText()).toContain('Add this connector to the Data Analyzer profile Default?');
@@ -498,20 +511,8 @@ describe('web UI in Chromium', () => {
     const summary = await page.locator('[data-testid=tab-confirm]').innerText();
     expect(summary).toContain('NDJSON files');
     expect(summary).not.toContain('ndjson-token-123');
-    await page.click('button:has-text("Test")');
-    const dialog = page.locator('[data-testid=test-dialog]');
-    await dialog.locator('[data-testid=test-success]').waitFor();
-    expect(await dialog.innerText()).toContain('is readable (1 NDJSON files)');
-    await shot('17a-wizard-ndjson-test');
-    await dialog.locator('button[aria-label=Close]').click();
-    await dialog.waitFor({ state: 'detached' });
-    const created = page.waitForResponse(
-      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/connectors',
-    );
-    await page.click('button:has-text("Submit")');
-    const res = await created;
-    expect(res.status()).toBe(201);
-    const c = (await res.json()) as { id: string; typeId: string; type: string };
+    expect(await testUnsaved('17a-wizard-ndjson-test')).toContain('is readable (1 NDJSON files)');
+    const c = await submitNew();
     expect(c).toMatchObject({ typeId: 'ndjson', type: 'NDJSON files' });
     const prompt = page.locator('[data-testid=profile-prompt]');
     await prompt.waitFor();

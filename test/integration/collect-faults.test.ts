@@ -9,10 +9,8 @@ import {
   addConnector,
   configFor,
   control,
-  emulatorVersions,
-  indexVersions,
+  expectExactVersions,
   run,
-  sorted,
   tempStore,
   type TempStore,
 } from './collect-helpers.js';
@@ -56,11 +54,7 @@ const injected = async () =>
   ((await control(emu, 'faults')) as { injected: Record<string, number> }).injected;
 
 /** The index holds every version of the emulator, each once. */
-function expectExact(): void {
-  const idx = indexVersions(ts.store);
-  expect(idx.length).toBe(new Set(idx).size);
-  expect(sorted(idx)).toEqual(sorted(emulatorVersions(emu)));
-}
+const expectExact = () => expectExactVersions(ts.store, emu);
 
 describe('faults during collection', () => {
   it('throttling (429 + Retry-After) and 500s are retried by the SDK; nothing lost or duplicated', async () => {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../src/core/logger.js';
 import {
@@ -175,6 +176,13 @@ export async function control(emu: Emulator, name: string, method = 'GET', body?
 }
 
 export const sorted = (a: string[]): string[] => [...a].sort();
+
+/** The index holds every current version of the emulator, each exactly once. */
+export function expectExactVersions(store: Store, emu: Emulator): void {
+  const idx = indexVersions(store);
+  expect(idx.length).toBe(new Set(idx).size);
+  expect(sorted(idx)).toEqual(sorted(emulatorVersions(emu)));
+}
 
 // ------------------------------------------------------------------ the CLI as a child process
 

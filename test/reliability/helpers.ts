@@ -53,15 +53,13 @@ export function indexVersions(dataDir: string, tenantId?: string): IndexVersion[
 }
 
 export function tableCount(dataDir: string, table: string): number {
-  const file = path.join(dataDir, 'inspector-connector.db');
-  if (!fs.existsSync(file)) return 0;
   try {
     return withStoreFile(
       dataDir,
       (db) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number,
     );
   } catch {
-    return 0; // not migrated yet (the process is starting)
+    return 0; // no file or not migrated yet (the process is starting)
   }
 }
 

@@ -115,13 +115,10 @@ export interface ConnectorTypeMeta {
   metadata: Record<string, unknown>;
 }
 
+/** The parts of `/meta` the UI reads (the server also sends `categories`, `types`, `connectorSchema`). */
 export interface Meta {
   connectorTypes: ConnectorTypeMeta[];
-  categories: string[];
-  types: string[];
   regions: string[];
-  /** aws-inspector's schema (clients from before types): use connectorTypes. */
-  connectorSchema: JsonSchema;
   logFilterOperators: string[];
   /** Result columns the index can sort on. */
   sortFields: string[];

@@ -41,7 +41,7 @@ export function discriminatorOf(s: JsonSchema): string | undefined {
 /** The variants of a discriminated union (`auth`): [{ value, title, schema }]. */
 export function variantsOf(
   s: JsonSchema,
-  disc = 'method',
+  disc: string,
 ): { value: string; title: string; schema: JsonSchema }[] {
   return (s.oneOf ?? s.anyOf ?? []).map((v) => {
     const value = String(v.properties?.[disc]?.const ?? v.properties?.[disc]?.enum?.[0] ?? '');

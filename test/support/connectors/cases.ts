@@ -115,6 +115,8 @@ const ndjsonCase: TypeCase = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ndjson-src-'));
     const keys: string[] = [];
     let files = 0;
+    /** The next file, after every file so far (the connector reads them in name order). */
+    const nextFile = () => `${String(files++).padStart(4, '0')}.ndjson`;
     const src: TypeSource = {
       registry: testRegistry(),
       config: { name, directory: dir },
@@ -122,13 +124,12 @@ const ndjsonCase: TypeCase = {
       add(k) {
         if (k === 0) return [];
         const found = ndjsonFindings(k, now, `b${files}`);
-        writeFindings(dir, `${String(files++).padStart(4, '0')}.ndjson`, found);
+        writeFindings(dir, nextFile(), found);
         const added = found.map((f) => f.id as string);
         keys.push(...added);
         return added;
       },
-      poison: () =>
-        fs.writeFileSync(path.join(dir, `${String(files++).padStart(4, '0')}.ndjson`), '"not a finding"\n'),
+      poison: () => fs.writeFileSync(path.join(dir, nextFile()), '"not a finding"\n'),
       break() {
         fs.rmSync(dir, { recursive: true, force: true });
         return 'ERR_NOT_FOUND';

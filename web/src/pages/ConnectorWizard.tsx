@@ -67,24 +67,47 @@ function clearSecrets(v: unknown, schema: JsonSchema | undefined): unknown {
   return out;
 }
 
-/** The fields of a union (`auth`) the schema marks secret, which every variant keeps on a switch. */
-function unionSecretKeys(union: JsonSchema): string[] {
-  const keys = variantsOf(union, discriminatorOf(union)).flatMap((v) =>
+/**
+ * A union of objects (`auth`) in the form: its discriminator, variants, label (`Auth Method`) and
+ * the fields marked secret, which every variant keeps on a switch. Derived once per schema.
+ */
+interface Union {
+  key: string;
+  disc: string;
+  schema: JsonSchema;
+  label: string;
+  variants: ReturnType<typeof variantsOf>;
+  secretKeys: string[];
+}
+
+function unionOf(key: string, schema: JsonSchema, disc: string): Union {
+  const variants = variantsOf(schema, disc);
+  const secretKeys = variants.flatMap((v) =>
     Object.entries(v.schema.properties ?? {})
       .filter(([, p]) => p.secret)
       .map(([k]) => k),
   );
-  return [...new Set(keys)];
+  return {
+    key,
+    disc,
+    schema,
+    label: `${titleOf(key, schema)} ${titleOf(disc, undefined)}`,
+    variants,
+    secretKeys: [...new Set(secretKeys)],
+  };
 }
 
 /** A type's form layout: its union keys (a method choice each), main and advanced keys. */
 function layoutOf(schema: JsonSchema) {
   const props = schema.properties ?? {};
   const keys = Object.keys(props).filter((k) => !GENERAL_KEYS.includes(k) && !HIDDEN_KEYS.includes(k));
-  const unions = keys
-    .filter((k) => discriminatorOf(props[k]!) !== undefined)
-    .map((k) => ({ key: k, disc: discriminatorOf(props[k]!)!, schema: props[k]! }));
-  const rest = keys.filter((k) => !unions.some((u) => u.key === k));
+  const unions: Union[] = [];
+  const rest: string[] = [];
+  for (const k of keys) {
+    const disc = discriminatorOf(props[k]!);
+    if (disc === undefined) rest.push(k);
+    else unions.push(unionOf(k, props[k]!, disc));
+  }
   return {
     unions,
     mainKeys: rest.filter((k) => !props[k]!.advanced),
@@ -96,7 +119,7 @@ function layoutOf(schema: JsonSchema) {
 function initialValues(schema: JsonSchema): Values {
   const v: Values = { ...defaultsOf(schema) };
   for (const u of layoutOf(schema).unions) {
-    const first = variantsOf(u.schema, u.disc)[0]?.value;
+    const first = u.variants[0]?.value;
     if (first !== undefined) v[u.key] = { [u.disc]: first };
   }
   return v;
@@ -157,10 +180,9 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   }, [editId, types]);
 
   /** The chosen variant of each union (`auth`: the method's fields). */
-  const variantOf = (u: { key: string; disc: string; schema: JsonSchema }) => {
-    const variants = variantsOf(u.schema, u.disc);
+  const variantOf = (u: Union) => {
     const chosen = String(getIn(values, `${u.key}.${u.disc}`) ?? '');
-    return variants.find((v) => v.value === chosen) ?? variants[0];
+    return u.variants.find((v) => v.value === chosen) ?? u.variants[0];
   };
 
   /** Another type: its own form, from its defaults; the name and tenant stay. */
@@ -196,7 +218,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
       if (u) {
         // Keep the secret fields (AWS: the source keys, which both methods have); drop the others.
         const old = (v[u.key] ?? {}) as Values;
-        const kept = Object.fromEntries(unionSecretKeys(u.schema).map((k) => [k, old[k]]));
+        const kept = Object.fromEntries(u.secretKeys.map((k) => [k, old[k]]));
         return { ...v, [u.key]: { [u.disc]: value, ...kept } };
       }
       const parts = path.split('.');
@@ -470,16 +492,15 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
           <div className="form-grid" data-testid="tab-configuration">
             {unions.map((u) => {
               const variant = variantOf(u);
-              const label = `${titleOf(u.key, u.schema)} ${titleOf(u.disc, undefined)}`;
               return (
                 <div key={u.key} className="form-grid span-2">
-                  <Field label={label} htmlFor={`f-${u.key}-${u.disc}`} required>
+                  <Field label={u.label} htmlFor={`f-${u.key}-${u.disc}`} required>
                     <select
                       id={`f-${u.key}-${u.disc}`}
                       value={variant?.value ?? ''}
                       onChange={(e) => onChange(`${u.key}.${u.disc}`, e.target.value)}
                     >
-                      {variantsOf(u.schema, u.disc).map((v) => (
+                      {u.variants.map((v) => (
                         <option key={v.value} value={v.value}>
                           {v.title}
                         </option>
@@ -578,9 +599,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                 ].map(([path, s]) => {
                   const v = getIn(values, path);
                   const u = unions.find((x) => path === `${x.key}.${x.disc}`);
-                  const label = u
-                    ? `${titleOf(u.key, u.schema)} ${titleOf(u.disc, undefined)}`
-                    : titleOf(path.split('.').pop() ?? path, s);
+                  const label = u ? u.label : titleOf(path.split('.').pop() ?? path, s);
                   let shown: string;
                   if (u) shown = variantOf(u)?.title ?? String(v);
                   else if (s.secret) shown = v ? MASK : editing ? '(unchanged)' : '(not set)';

@@ -25,11 +25,11 @@ import {
   switchFieldPaths,
 } from '../../../../src/connectors/schema.js';
 import { failedTest } from '../../../../src/connectors/test-result.js';
-import type { ConnectorContext, ConnectorType } from '../../../../src/connectors/types.js';
+import type { ConnectorType } from '../../../../src/connectors/types.js';
 
 const SEVERITY: Record<string, number> = { CRITICAL: 90, HIGH: 70, MEDIUM: 50, LOW: 30, INFORMATIONAL: 10 };
 
-export const ndjsonConfigSchema = z
+const ndjsonConfigSchema = z
   .object({
     name: connectorBaseFields.name,
     tenant: connectorBaseFields.tenant,
@@ -64,7 +64,7 @@ export const ndjsonConfigSchema = z
   })
   .strict();
 
-export type NdjsonConfig = z.infer<typeof ndjsonConfigSchema>;
+type NdjsonConfig = z.infer<typeof ndjsonConfigSchema>;
 
 interface Checkpoint {
   file: string;
@@ -244,5 +244,3 @@ export function ndjsonFindings(n: number, now: number, prefix = 'f'): Record<str
     updatedAt: new Date(now - 3_600_000 + i * 1000).toISOString(),
   }));
 }
-
-export type { ConnectorContext };
