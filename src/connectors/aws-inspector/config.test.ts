@@ -67,6 +67,27 @@ describe('connector config schema', () => {
     }
   });
 
+  it("refuses a role ARN of another partition than the region's, naming both", () => {
+    for (const [region, arn, want] of [
+      ['cn-north-1', 'arn:aws:iam::123456789012:role/Reader', 'aws-cn'],
+      ['us-gov-east-1', 'arn:aws-cn:iam::123456789012:role/Reader', 'aws-us-gov'],
+      ['eu-west-1', 'arn:aws-us-gov:iam::123456789012:role/Reader', 'aws'],
+    ]) {
+      const r = connectorConfigSchema.safeParse({
+        ...valid,
+        region,
+        auth: { method: 'iam_role', accessKeyId: 'AKIAI44QH8DHBEXAMPLE', secretAccessKey: 's', roleArn: arn },
+      });
+      expect(r.success).toBe(false);
+      expect(configIssues(r.error!)).toEqual([
+        {
+          field: 'auth.roleArn',
+          message: expect.stringContaining(`region ${region} is in ${want}: use arn:${want}:iam::`),
+        },
+      ]);
+    }
+  });
+
   it('resolves ${ENV:NAME} secrets and names the field when the variable is missing', () => {
     const c = connectorConfigSchema.parse({
       ...valid,
