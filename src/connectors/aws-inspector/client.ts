@@ -44,7 +44,7 @@ import type {
 import { CodedError, FieldsError, type ErrorCode } from '../../core/errors.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import { endpointAddress } from '../endpoints.js';
-import { configSecrets, type ConnectorConfig } from './config.js';
+import { configSecrets, partitionIssues, type ConnectorConfig } from './config.js';
 import { NO_INSPECTOR2, defaultEndpoints, partitionOf } from './regions.js';
 
 /** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
@@ -189,6 +189,8 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
       },
     ]);
   }
+  const partition = partitionIssues(cfg);
+  if (partition.length) throw new FieldsError('ERR_CONFIG_INVALID', partition);
   const secrets = configSecrets(cfg);
   const explain = (e: CodedError, raw: unknown, operation: string) =>
     explainEndpointError(e, raw, cfg, STS_OPERATIONS.has(operation) ? 'sts' : 'inspector2');

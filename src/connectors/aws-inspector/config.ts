@@ -8,7 +8,7 @@
  * wizard's Configuration > Advanced.
  */
 import { z } from 'zod';
-import { FieldsError } from '../../core/errors.js';
+import { FieldsError, type FieldError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
 import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
 import { REGIONS, partitionOf } from './regions.js';
@@ -115,20 +115,28 @@ export const connectorConfigSchema = z
       .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)', advanced: true }),
     logFilters: z.array(logFilter).max(50).default([]),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    // A role lives in its account's partition: AWS would refuse the AssumeRole after a round trip.
-    const want = partitionOf(cfg.region);
-    const got =
-      cfg.auth?.method === 'iam_role' ? /^arn:([^:]+):/.exec(cfg.auth.roleArn ?? '')?.[1] : undefined;
-    if (want && got && got !== want) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['auth', 'roleArn'],
-        message: `IAM Role ARN is in partition ${got} but region ${cfg.region} is in ${want}: use arn:${want}:iam::<account>:role/<name>`,
-      });
-    }
-  });
+  .strict();
+
+/**
+ * A role lives in its account's partition: an IAM Role ARN of another partition than the
+ * region's would only be refused by AWS after a round trip. Not a schema refinement (the API
+ * extends the schema, which zod refuses for refined objects): the API checks it on write
+ * (`apiIssues`) and the client factory before any request.
+ */
+export function partitionIssues(cfg: unknown): FieldError[] {
+  const c = cfg as { region?: unknown; auth?: { method?: unknown; roleArn?: unknown } } | null;
+  if (typeof c?.region !== 'string' || c.auth?.method !== 'iam_role' || typeof c.auth.roleArn !== 'string')
+    return [];
+  const want = partitionOf(c.region);
+  const got = /^arn:([^:]+):/.exec(c.auth.roleArn)?.[1];
+  if (!want || !got || got === want) return [];
+  return [
+    {
+      field: 'auth.roleArn',
+      message: `IAM Role ARN is in partition ${got} but region ${c.region} is in ${want}: use arn:${want}:iam::<account>:role/<name>`,
+    },
+  ];
+}
 
 /** Parsed, defaults applied. */
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
