@@ -107,6 +107,16 @@ describe('the Test names the cause', () => {
     }
   });
 
+  it('Inspector2 pointed at the STS endpoint: ERR_CONFIG_INVALID naming endpoints.inspector2', async () => {
+    const r = await test(
+      cfgAt('eu-west-1', { inspector2: 'sts.eu-west-1.amazonaws.com', sts: 'sts.eu-west-1.amazonaws.com' }),
+    );
+    expect(r).toMatchObject({ ok: false, code: 'ERR_CONFIG_INVALID', httpStatus: 400 });
+    expect(r.summary).toContain('the Amazon Inspector endpoint override (endpoints.inspector2 = 127.0.0.1:');
+    expect(r.summary).toContain('is not an Amazon Inspector endpoint');
+    expect(r.detail).toMatch(/^Step 2\/3, Inspector ListFindings/);
+  });
+
   it('a region without Inspector2: ERR_REGION_UNAVAILABLE (404) after STS succeeded', async () => {
     const r = await test(
       cfgAt('ap-southeast-6', {

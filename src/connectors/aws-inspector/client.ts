@@ -394,15 +394,12 @@ export function explainEndpointError(
   const awsMessage = String((raw as { message?: unknown } | null)?.message ?? '').trim();
   const opts = { detail: err.detail, cause: err.cause };
   // An answer in the other protocol's format is the other service (the SDK cannot parse it): STS
-  // (awsQuery) answers XML without x-amzn-errortype, Inspector2 (restJson1) JSON with it.
+  // (awsQuery only, botocore's model) answers XML, Inspector2 (restJson1) JSON.
   const response = (raw as { $response?: { headers?: Record<string, string>; body?: unknown } } | null)
     ?.$response;
   const headers = response?.headers ?? {};
   const contentType = headers['content-type'] ?? '';
-  const foreign =
-    service === 'sts'
-      ? headers['x-amzn-errortype'] !== undefined || /json/i.test(contentType)
-      : /xml/i.test(contentType);
+  const foreign = service === 'sts' ? /json/i.test(contentType) : /xml/i.test(contentType);
   const body =
     typeof response?.body === 'string' ? redactSecrets(response.body.slice(0, 300), configSecrets(cfg)) : '';
   if (/Credential should be scoped to a valid region/i.test(awsMessage)) {
