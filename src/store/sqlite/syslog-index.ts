@@ -231,7 +231,9 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     const from = checkTime('from', filter.from);
     const to = checkTime('to', filter.to);
     if (from !== undefined && to !== undefined && from > to) {
-      throw invalid(`from (${from}) must not be after to (${to})`);
+      // In human time: the epoch ms alone mean nothing to the person who picked the range.
+      const iso = (ms: number) => new Date(ms).toISOString();
+      throw invalid(`from (${iso(from)}) must not be after to (${iso(to)}): swap them`);
     }
     const ast = parse(filter.q ?? '');
     // Read per query (a handful of rows): another process may be indexing into this store.
