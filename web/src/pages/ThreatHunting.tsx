@@ -40,11 +40,12 @@ const DEFAULT_COLUMNS = [
 const TIME_COLUMNS = new Set(['timestamp', 'write_time']);
 /** Fixed widths (px) of the short columns; the others share the rest (the table never scrolls sideways). */
 const COL_WIDTHS: Record<string, number> = {
-  timestamp: 176,
-  write_time: 176,
-  severity: 100,
-  event_status: 116,
-  tenant_name: 130,
+  timestamp: 158,
+  write_time: 158,
+  severity: 92,
+  event_status: 100,
+  tenant_name: 112,
+  'msg_origin.processor.name': 120,
 };
 const LS_TIME_FIELD = 'ic.search.timeField';
 const LS_COLUMNS = 'ic.search.columns';
