@@ -78,13 +78,13 @@ function fmtTime(ms: unknown, tz: Tz): string {
 const tzLabel = (tz: Tz) => (tz === 'utc' ? 'UTC' : BROWSER_TZ);
 
 /** A query clause matching `value` in `field` (quoted unless a plain number). */
-export function fieldClause(field: string, value: string): string {
+function fieldClause(field: string, value: string): string {
   if (/^-?\d+(\.\d+)?$/.test(value)) return `${field}:${value}`;
   return `${field}:"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** `q` narrowed by a clause (a query with OR is grouped first, AND binding tighter). */
-export function addClause(q: string, clause: string): string {
+function addClause(q: string, clause: string): string {
   const t = q.trim();
   if (t === '' || t === '*') return clause;
   return /\bOR\b|\|\|/.test(t) ? `(${t}) AND ${clause}` : `${t} AND ${clause}`;
