@@ -34,18 +34,17 @@ const DEFAULT_COLUMNS = [
   'severity',
   'event_name',
   'event_status',
-  'tenant_name',
   'msg_origin.processor.name',
 ];
 const TIME_COLUMNS = new Set(['timestamp', 'write_time']);
 /** Fixed widths (px) of the short columns; the others share the rest (the table never scrolls sideways). */
 const COL_WIDTHS: Record<string, number> = {
-  timestamp: 158,
-  write_time: 158,
-  severity: 92,
-  event_status: 100,
-  tenant_name: 112,
-  'msg_origin.processor.name': 120,
+  timestamp: 170,
+  write_time: 170,
+  severity: 96,
+  event_status: 110,
+  tenant_name: 120,
+  'msg_origin.processor.name': 130,
 };
 const LS_TIME_FIELD = 'ic.search.timeField';
 const LS_COLUMNS = 'ic.search.columns';
