@@ -231,6 +231,8 @@ export interface ReconcileIndex {
   findings(): Iterable<IndexFindingState>;
   /** Oldest version (epoch ms) among the connector's findings in this status, if any. */
   oldestWithStatus(status: string): number | undefined;
+  /** Records of the tenant written by this connector that match a search query (docs/search). */
+  countRecords?(q: string): number;
 }
 
 /** Any type, whatever its config: the registry's element. */

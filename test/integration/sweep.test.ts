@@ -5,12 +5,28 @@
  * current state) and nothing else; a second sweep adds nothing; an interrupted sweep marks
  * nothing vanished and resumes; a finding closed during the sweep is stored as its real version.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 import type { Checkpoint } from '../../src/connectors/aws-inspector/collect.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
-import { addConnector, configFor, control, run, tempStore, type TempStore } from './collect-helpers.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
+import { reconcile } from '../../src/connectors/aws-inspector/reconcile.js';
+import { storeReconcileIndex } from '../../src/cli/commands/reconcile.js';
+import {
+  READER,
+  addConnector,
+  configFor,
+  control,
+  run,
+  runCli,
+  tempStore,
+  writeConfigFile,
+  type TempStore,
+} from './collect-helpers.js';
 
 const DAY = 86_400_000;
 const OTHER_ACCOUNT = '210987654321';
@@ -243,6 +259,75 @@ describe('sweep: findings AWS deleted while the connector was stopped', () => {
     expect(real.records[0]!.aws_inspector_state).toBeUndefined();
     expect(vanishedRecords().map((r) => (r.aws_inspector as Finding).findingArn)).toEqual([deleting]);
     expect(state(deleting)!.status).toBe('CLOSED');
+  });
+});
+
+describe('reconcile and vanished findings', () => {
+  it('reports findings held open that AWS deleted (not swept yet), then how many sweeps closed', async () => {
+    const cfg = configFor(emu);
+    const id = addConnector(ts.store, cfg);
+    expect((await run(ts.store, id, { clock })).status).toBe('ok');
+    const all = [...present().values()];
+    const openOnes = all.filter((f) => f.status !== 'CLOSED').slice(0, 3);
+    const closedOne = all.find((f) => f.status === 'CLOSED')!;
+    await control(emu, 'findings/delete', 'POST', {
+      arns: [...openOnes, closedOne].map((f) => f.findingArn),
+    });
+    const check = async () => {
+      const client = createInspectorClient(cfg, { logger: silentLogger(), connectorId: id });
+      try {
+        return await reconcile({
+          client,
+          index: storeReconcileIndex(ts.store, id, 'root'),
+          tenantId: 'root',
+          to: emu.state.now(),
+          initialLookbackDays: cfg.initialLookbackDays,
+        });
+      } finally {
+        client.destroy();
+      }
+    };
+    const before = await check();
+    expect(before.match).toBe(false);
+    expect(before.unexpected.sample.map((d) => d.findingArn).sort()).toEqual(
+      openOnes.map((f) => f.findingArn).sort(),
+    );
+    // A CLOSED finding AWS deleted is what AWS does: not a discrepancy.
+    expect(before.deleted).toBe(1);
+    expect(before.swept).toBe(0);
+    expect((await run(ts.store, id, { clock, sweep: true })).vanished).toBe(3);
+    const after = await check();
+    expect(after.match).toBe(true);
+    expect(after.unexpected.count).toBe(0);
+    expect(after.deleted).toBe(4);
+    expect(after.swept).toBe(3);
+  });
+});
+
+describe('CLI', () => {
+  it('collect --once --sweep closes the deleted findings and says how many; reconcile reports them swept', async () => {
+    const dir = path.join(ts.dir, 'cli');
+    fs.mkdirSync(dir);
+    const data = path.join(dir, 'data');
+    const cfg = writeConfigFile(dir, {
+      name: 'cli-sweep',
+      region: 'us-east-1',
+      initialLookbackDays: 3650,
+      auth: { method: 'access_key', ...READER },
+      endpoints: { inspector2: emu.url, sts: emu.url },
+    });
+    expect((await runCli(['collect', '--config', cfg, '--data', data, '--once'])).code).toBe(0);
+    const gone = [...present().values()].filter((f) => f.status === 'ACTIVE').slice(0, 2);
+    await control(emu, 'findings/delete', 'POST', { arns: gone.map((f) => f.findingArn) });
+    const bad = await runCli(['collect', '--config', cfg, '--data', data, '--sweep']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--sweep: only with --once');
+    const swept = await runCli(['collect', '--config', cfg, '--data', data, '--once', '--sweep']);
+    expect(swept.code).toBe(0);
+    expect(swept.stderr).toMatch(/run \d+ ok: .*, vanished 2, pages/);
+    const rec = await runCli(['reconcile', '--config', cfg, '--data', data]);
+    expect(rec.stdout).toContain('swept as vanished: 2');
+    expect(rec.code).toBe(0);
   });
 });
 

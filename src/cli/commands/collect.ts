@@ -1,5 +1,5 @@
 /**
- * `inspector-connector collect --config FILE [--data DIR] [--once] [--output -]`: upserts the
+ * `inspector-connector collect --config FILE [--data DIR] [--once [--sweep]] [--output -]`: upserts the
  * connector (by name) from the file into the store, adds it to the Default profile, then runs
  * it once (`--once`) or on its interval until SIGINT/SIGTERM (graceful: the page being stored
  * commits, the checkpoint says where the next run resumes). Owns the data directory while it
@@ -75,7 +75,7 @@ function writeNdjson(docs: string[]): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
-/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)], pages P in S s". */
+/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)][, vanished V], pages P in S s". */
 function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
@@ -93,6 +93,7 @@ interface CollectCliOptions {
   once?: boolean;
   output?: string;
   pageSize?: string;
+  sweep?: boolean;
 }
 
 export async function collectCommand(
@@ -109,6 +110,10 @@ export async function collectCommand(
   const cfg = loaded.config;
   if (opts.output !== undefined && opts.output !== '-') {
     process.stderr.write('--output: only "-" (stdout) is supported\n');
+    return 2;
+  }
+  if (opts.sweep && !opts.once) {
+    process.stderr.write('--sweep: only with --once (a running collector sweeps on its sweepHours)\n');
     return 2;
   }
   const pageSize = opts.pageSize === undefined ? 100 : Number(opts.pageSize);
@@ -149,6 +154,7 @@ export async function collectCommand(
     const tty = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
     const runOptions = {
       maxResults: pageSize,
+      ...(opts.sweep ? { sweep: true } : {}),
       ...(tty ? { onProgress: (p: CollectProgress) => tty.update(p) } : {}),
       ...(opts.output === '-' ? { onRecords: writeNdjson } : {}),
     };
@@ -221,6 +227,7 @@ export function register(program: Command): void {
     .option('--once', 'one run, then exit (0 = success; non-zero with the coded error)')
     .option('--output <dest>', '"-": also write each stored record to stdout as NDJSON')
     .option('--page-size <n>', 'ListFindings page size, 1-100', '100')
+    .option('--sweep', 'with --once: sweep now (close findings AWS deleted), due or not')
     .action(async (opts: CollectCliOptions) => {
       process.exitCode = await collectCommand(opts);
     });
