@@ -16,8 +16,8 @@
  *   therefore slows the collector down; memory does not grow.
  * - Sweep (AWS deletes findings; docs/connectors.md "Sweep"): when due, a `sweep` query after
  *   the window lists every ACTIVE/SUPPRESSED finding updated up to its start, paged like the
- *   others. Every page says when its findings were seen (the queue's run start), and the host
- *   marks them. Once the sweep's last page is stored (never before), the host's states still
+ *   others. Its pages (and the first run's `active` ones) say when their findings were seen
+ *   (the queue's run start), and the host marks them. Once the sweep's last page is stored (never before), the host's states still
  *   open and not seen since the sweep's start are confirmed with AWS by ARN, ten at a time: one
  *   AWS returns is stored as any page item; one it no longer returns at all is handed to the
  *   host as vanished, with the checkpoint that moves past it, in one transaction. The first
@@ -120,7 +120,7 @@ export interface CollectOptions {
     findings: unknown[];
     checkpoint: Checkpoint;
     query: string;
-    seenAt: number;
+    seenAt?: number;
   }) => Promise<void> | void;
   /** Without it, no sweep runs (a host that keeps no state). */
   sweep?: SweepHost;
@@ -366,7 +366,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     findings: unknown[];
     checkpoint: Checkpoint;
     query: string;
-    seenAt: number;
+    seenAt?: number;
   }) => {
     try {
       await opts.onPage(page);
@@ -528,7 +528,14 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       } else {
         checkpoint = { v: 1, ...base, lastCompletedEnd: queueRunStart, queue: [] };
       }
-      await storePage({ findings: page.findings, checkpoint, query: q.key, seenAt: queueRunStart });
+      await storePage({
+        findings: page.findings,
+        checkpoint,
+        query: q.key,
+        // Only the queries that list every open finding mark them: a window's marks would prove
+        // nothing a sweep needs (a sweep lists those findings again), and cost a write per item.
+        ...(q.key === 'active' || q.key === 'sweep' ? { seenAt: queueRunStart } : {}),
+      });
       result.pages++;
       result.findings += page.findings.length;
       state = checkpoint;
