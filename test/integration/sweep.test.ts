@@ -16,6 +16,9 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
 import { reconcile } from '../../src/connectors/aws-inspector/reconcile.js';
 import { storeReconcileIndex } from '../../src/cli/commands/reconcile.js';
+import { DB_FILE, openStore } from '../../src/store/index.js';
+import { withStoreFile } from '../support/store-file.js';
+import { CLI_KEY } from './collect-helpers.js';
 import {
   READER,
   addConnector,
@@ -23,6 +26,7 @@ import {
   control,
   run,
   runCli,
+  spawnCli,
   tempStore,
   writeConfigFile,
   type TempStore,
@@ -328,6 +332,82 @@ describe('CLI', () => {
     const rec = await runCli(['reconcile', '--config', cfg, '--data', data]);
     expect(rec.stdout).toContain('swept as vanished: 2');
     expect(rec.code).toBe(0);
+  });
+});
+
+describe('kill -9 mid-sweep', () => {
+  it('killed while paging the sweep, then while confirming: resumed, each vanished finding has one record', async () => {
+    const dir = path.join(ts.dir, 'kill');
+    fs.mkdirSync(dir);
+    const data = path.join(dir, 'data');
+    const cfg = writeConfigFile(dir, {
+      name: 'kill-sweep',
+      region: 'us-east-1',
+      initialLookbackDays: 3650,
+      auth: { method: 'access_key', ...READER },
+      endpoints: { inspector2: emu.url, sts: emu.url },
+    });
+    const args = ['collect', '--config', cfg, '--data', data, '--once', '--page-size', '20'];
+    expect((await runCli(args)).code).toBe(0);
+    const victims = [...present().values()].filter((f) => f.status !== 'CLOSED').slice(0, 130);
+    await control(emu, 'findings/delete', 'POST', { arns: victims.map((f) => f.findingArn) });
+    // Slow requests, so that each kill lands where it is meant to.
+    await control(emu, 'faults', 'POST', { latencyMs: 60 });
+    const committed = () => {
+      if (!fs.existsSync(path.join(data, DB_FILE))) return undefined;
+      return withStoreFile(data, (db) => ({
+        cp: JSON.parse(db.prepare('SELECT data FROM checkpoints').pluck().get() as string) as Checkpoint,
+        vanished: db
+          .prepare(`SELECT count(*) FROM syslog WHERE doc LIKE '%"aws_inspector_state":"vanished"%'`)
+          .pluck()
+          .get() as number,
+      }));
+    };
+    /** Runs the CLI until `when` holds for what it committed, then kills it with SIGKILL. */
+    const killWhen = async (
+      extra: string[],
+      when: (c: NonNullable<ReturnType<typeof committed>>) => boolean,
+    ) => {
+      const child = spawnCli([...args, ...extra]);
+      let exited = false;
+      const closed = new Promise<void>((r) =>
+        child.on('close', () => {
+          exited = true;
+          r();
+        }),
+      );
+      for (let k = 0; k < 6000 && !exited; k++) {
+        const c = committed();
+        if (c && when(c)) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(exited).toBe(false);
+      child.kill('SIGKILL');
+      await closed;
+      return committed()!;
+    };
+    const paging = await killWhen(
+      ['--sweep'],
+      (c) => c.cp.queue[0]?.key === 'sweep' && !!c.cp.queue[0].nextToken,
+    );
+    expect(paging.vanished).toBe(0);
+    const confirming = await killWhen([], (c) => c.vanished > 0);
+    expect(confirming.cp.confirm).toBeDefined();
+    expect(confirming.vanished).toBeLessThan(victims.length);
+    await control(emu, 'faults', 'DELETE');
+    const last = await runCli(args);
+    expect(last.code).toBe(0);
+    expect(last.stderr).toContain(`vanished ${victims.length - confirming.vanished}`);
+    const store = openStore({ dataDir: data, key: Buffer.from(CLI_KEY, 'base64') });
+    try {
+      const arns = store.index
+        .search({ q: 'aws_inspector_state:vanished', limit: 0 })
+        .records.map((r) => (r.aws_inspector as Finding).findingArn);
+      expect(arns.length).toBe(new Set(arns).size);
+      expect(arns.sort()).toEqual(victims.map((v) => v.findingArn).sort());
+    } finally {
+      store.close();
+    }
   });
 });
 
