@@ -411,6 +411,39 @@ describe('kill -9 mid-sweep', () => {
   });
 });
 
+describe('seen marks', () => {
+  it('findings a log filter discards (or already stored) are marked seen: the sweep looks none of them up', async () => {
+    const id = addConnector(ts.store, configFor(emu));
+    expect((await run(ts.store, id, { clock })).status).toBe('ok');
+    // A filter added later drops every open HIGH finding: their states stay open in the index.
+    ts.store.connectors.update(id, {
+      logFilters: [
+        {
+          name: 'no-high',
+          conditions: [{ field: 'aws_inspector.severity', operator: 'equals', values: ['HIGH'] }],
+        },
+      ],
+    });
+    const high = [...present().values()].filter(
+      (f) => f.status !== 'CLOSED' && (f as { severity?: string }).severity === 'HIGH',
+    );
+    expect(high.length).toBeGreaterThan(0);
+    await control(emu, 'clock', 'POST', { advanceMs: 60_000 });
+    emu.state.clearRequests();
+    const out = await run(ts.store, id, { clock, sweep: true });
+    expect(out.status).toBe('ok');
+    expect(out.discarded).toBeGreaterThanOrEqual(high.length);
+    expect(out.vanished).toBe(0);
+    const lookups = emu.state
+      .requests()
+      .filter(
+        (r) =>
+          r.operation === 'ListFindings' && JSON.stringify(r.filterCriteria ?? {}).includes('findingArn'),
+      );
+    expect(lookups).toHaveLength(0);
+  });
+});
+
 describe('sweep schedule', () => {
   it('due daily and after a gap over 24 h; sweepHours 0 = only on demand', async () => {
     const id = addConnector(ts.store, configFor(emu, undefined, { sweepHours: 0 }));
