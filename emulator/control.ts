@@ -1,6 +1,7 @@
 /**
  * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
- * added findings, faults, account activation, STS credential lifetime, the clock, the paging mode
+ * added findings, deletions (outright, terminated resources, disabled accounts: README
+ * "Deleted findings"), faults, account activation, STS credential lifetime, the clock, the paging mode
  * (uneven or clean) and a log of the requests served. Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
@@ -34,6 +35,9 @@ const ROUTES: Record<string, string[]> = {
   summary: ['GET'],
   mutate: ['POST'],
   findings: ['POST'],
+  'findings/delete': ['POST'],
+  'resources/terminate': ['POST'],
+  'accounts/{id}/disable': ['POST'],
   faults: ['GET', 'POST', 'DELETE'],
   accounts: ['POST'],
   sts: ['GET', 'POST'],
@@ -48,7 +52,10 @@ export async function handleControl(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const name = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
+  const path = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
+  // The one route with a parameter: accounts/{12 digits}/disable.
+  const account = /^accounts\/([^/]+)\/disable$/.exec(path)?.[1];
+  const name = account === undefined ? path : 'accounts/{id}/disable';
   const method = req.method ?? 'GET';
   const allowed = ROUTES[name];
   if (!allowed)
@@ -68,6 +75,12 @@ export async function handleControl(
         return send(res, 200, state.mutate(body));
       case 'POST findings':
         return send(res, 200, state.addFindings(body));
+      case 'POST findings/delete':
+        return send(res, 200, state.deleteFindings(body));
+      case 'POST resources/terminate':
+        return send(res, 200, state.terminateResources(body));
+      case 'POST accounts/{id}/disable':
+        return send(res, 200, state.disableAccount(account!));
       case 'GET faults':
         return send(res, 200, { faults: state.faults.current, injected: state.faults.injected });
       case 'POST faults':

@@ -71,6 +71,17 @@ export const mutateSchema = z
     path: ['count'],
   });
 
+/** AWS deletes the findings of a terminated resource 3 days later, an account's 24 h after Inspector is disabled. */
+export const TERMINATED_RETENTION_MS = 3 * 86_400_000;
+export const DISABLED_RETENTION_MS = 86_400_000;
+
+const arnsSchema = z.object({ arns: z.array(z.string()).min(1).max(100_000) }).strict();
+const terminateSchema = z
+  .object({ resourceIds: z.array(z.string().min(1).max(1024)).min(1).max(10_000) })
+  .strict();
+const issues = (e: z.ZodError): string =>
+  e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+
 export const accountStatusSchema = z
   .object({
     accountId: z.string().regex(/^\d{12}$/, '12 digits'),
@@ -168,6 +179,7 @@ export class EmulatorState {
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
     ];
     this.store = new FindingStore(new Generator({ seed, accounts, regions, epoch: this.startedAt }));
+    this.store.retainFrom = this.startedAt;
     this.store.generate(opts.findings ?? 0);
     if (opts.fixtures) {
       const dir = typeof opts.fixtures === 'string' ? opts.fixtures : findFixturesDir();
@@ -242,6 +254,7 @@ export class EmulatorState {
   ): { findings: Record<string, unknown>[]; nextToken?: string; shape: PageShape } {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
+    this.store.expire(this.now());
     const opts = {
       now: this.now(),
       tokenTtlMs: this.faults.tokenTtlMs,
@@ -373,22 +386,19 @@ export class EmulatorState {
     const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
     const now = this.now();
+    s.expire(now);
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
     const n = s.n;
     if (m.arns) {
-      const want = new Set(m.arns);
-      for (let i = 0; i < n && picked.length < want.size; i++) if (want.has(s.arnOf(i))) picked.push(i);
-      if (picked.length < want.size) {
-        const found = new Set(picked.map((i) => s.arnOf(i)));
-        throw new Error(`arns: no finding ${m.arns.find((a) => !found.has(a))}`);
-      }
+      picked.push(...this.indicesOf(m.arns));
     } else if (n > 0 && !(m.fromStatus !== undefined && fromCode === undefined)) {
       let stride = Math.max(1, Math.floor(n * 0.618)) | 1;
       while (gcd(stride, n) !== 1) stride += 2;
       for (let k = 0; k < n && picked.length < m.count!; k++) {
         const i = (this.mutateCursor + k * stride) % n;
+        if (s.gone[i]) continue;
         if (fromCode !== undefined && s.status[i] !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;
         if (m.account !== undefined && s.acct[i] !== acctCode) continue;
@@ -400,6 +410,91 @@ export class EmulatorState {
       s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
     s.mutated(picked);
     return { arns: picked.map((i) => s.arnOf(i)), updatedAt: now };
+  }
+
+  /** Delete findings outright (`{arns}`): gone from ListFindings at once. */
+  deleteFindings(input: unknown): { arns: string[] } {
+    const r = arnsSchema.safeParse(input);
+    if (!r.success) throw new Error(issues(r.error));
+    const idx = this.indicesOf(r.data.arns);
+    for (const i of idx) this.store.remove(i);
+    return { arns: idx.map((i) => this.store.arnOf(i)) };
+  }
+
+  /**
+   * Terminate resources (`{resourceIds}`): their open findings close now (a new version) and every
+   * finding of theirs is deleted TERMINATED_RETENTION_MS later, as AWS does.
+   */
+  terminateResources(input: unknown): {
+    arns: string[];
+    closed: number;
+    updatedAt: number;
+    deleteAt: number;
+  } {
+    const r = terminateSchema.safeParse(input);
+    if (!r.success) throw new Error(issues(r.error));
+    const s = this.store;
+    const now = this.now();
+    s.expire(now);
+    const ids = new Set(r.data.resourceIds);
+    const closed = s.statuses.code('CLOSED');
+    const hit: number[] = [];
+    const changed: number[] = [];
+    for (let i = 0; i < s.n; i++) {
+      if (s.gone[i]) continue;
+      const res = s.build(i).resources;
+      if (!Array.isArray(res) || !res.some((x) => ids.has((x as { id?: unknown })?.id as string))) continue;
+      hit.push(i);
+      if (s.status[i] !== closed) {
+        s.mutate(i, { status: 'CLOSED', now, observed: false });
+        changed.push(i);
+      }
+      s.dropLater(i, now + TERMINATED_RETENTION_MS);
+    }
+    if (hit.length === 0) throw new Error(`resourceIds: no finding on ${r.data.resourceIds.join(', ')}`);
+    s.mutated(changed);
+    return {
+      arns: hit.map((i) => s.arnOf(i)),
+      closed: changed.length,
+      updatedAt: now,
+      deleteAt: now + TERMINATED_RETENTION_MS,
+    };
+  }
+
+  /**
+   * Disable Amazon Inspector in an account: its scans become DISABLED and every finding of the
+   * account is deleted DISABLED_RETENTION_MS later (re-enabling does not keep them).
+   */
+  disableAccount(accountId: string): { accountId: string; findings: number; deleteAt: number } {
+    if (!/^\d{12}$/.test(accountId)) throw new Error('accountId: 12 digits');
+    this.setAccountStatus({ accountId, status: 'DISABLED' });
+    const s = this.store;
+    const now = this.now();
+    s.expire(now);
+    const code = s.accounts.lookup(accountId);
+    let n = 0;
+    if (code !== undefined) {
+      for (let i = 0; i < s.n; i++) {
+        if (s.gone[i] || s.acct[i] !== code) continue;
+        s.dropLater(i, now + DISABLED_RETENTION_MS);
+        n++;
+      }
+    }
+    return { accountId, findings: n, deleteAt: now + DISABLED_RETENTION_MS };
+  }
+
+  /** Indices of present findings by ARN; an unknown (or deleted) one is an error naming it. */
+  private indicesOf(arns: string[]): number[] {
+    const s = this.store;
+    const want = new Set(arns);
+    const out: number[] = [];
+    for (let i = 0; i < s.n && out.length < want.size; i++)
+      if (!s.gone[i] && want.has(s.arnOf(i))) out.push(i);
+    if (out.length < want.size) {
+      const found = new Set(out.map((i) => s.arnOf(i)));
+      throw new Error(`arns: no finding ${arns.find((a) => !found.has(a))}`);
+    }
+    return out;
   }
 
   /** Add findings: `{findings: [...]}` documents, or `{count: K}` new generated-like ones updated now. */
@@ -464,8 +559,10 @@ export class EmulatorState {
 
   summary(): Record<string, unknown> {
     const s = this.store;
+    s.expire(this.now());
     return {
-      findings: s.n,
+      findings: s.n - s.deleted,
+      deleted: s.deleted,
       byStatus: s.countBy(s.status, s.statuses),
       bySeverity: s.countBy(s.sev, s.severities),
       byType: s.countBy(s.type, s.types),

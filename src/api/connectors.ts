@@ -63,6 +63,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     discarded: r.discarded,
     discardedByFilter: r.discardedByFilter,
     pages: r.pages,
+    vanished: r.vanished,
     ...(r.error ? { error: r.error } : {}),
     summary: runCountsText(r),
   });

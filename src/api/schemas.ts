@@ -165,8 +165,11 @@ export const runOut = z
     discarded: z.number().meta({ description: 'Dropped by log filters' }),
     discardedByFilter: z.record(z.string(), z.number()),
     pages: z.number(),
+    vanished: z.number().meta({ description: 'Findings a sweep closed because AWS no longer reports them' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
-    summary: z.string().meta({ description: '"received N, new M, already stored K" (+ ", discarded D")' }),
+    summary: z.string().meta({
+      description: '"received N, new M, already stored K" (+ ", discarded D", + ", vanished V")',
+    }),
   })
   .meta({ id: 'Run' });
 

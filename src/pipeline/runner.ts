@@ -11,7 +11,8 @@ import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { secretValues } from '../connectors/schema.js';
-import type { CollectProgress, CollectTuning } from '../connectors/types.js';
+import type { CollectProgress, CollectTuning, SweepSupport } from '../connectors/types.js';
+import type { InterflowRecord } from '../core/record.js';
 import { applyFilters, compileFilters } from './filter.js';
 import type { CommittedGroup, PageSink, RunCounts, Store } from '../store/index.js';
 
@@ -82,6 +83,7 @@ export async function runConnector(
     discarded: 0,
     discardedByFilter: {},
     pages: 0,
+    vanished: 0,
     tokenRestarts: 0,
     durationMs: 0,
   };
@@ -120,6 +122,36 @@ export async function runConnector(
       tenantName: tenant.name,
       writeTime: 0,
     };
+    /** A sweep's host side (types.ts SweepSupport) on this run's store and page sink. */
+    const sweepSupport = (vanish: NonNullable<typeof type.vanish>): SweepSupport => ({
+      async unseen(q) {
+        // The sweep's pages must be stored (marked seen) before their states are compared.
+        await out.finish();
+        return store.findings.unseen({ tenantId: tenant.id, connectorId, ...q }).map((f) => f.key);
+      },
+      async vanished({ keys, at, checkpoint }) {
+        ctx.writeTime = clock.now();
+        const records: InterflowRecord[] = [];
+        for (const key of keys) {
+          const st = store.findings.get(tenant.id, key);
+          const last = st && store.index.get(st.recordId);
+          if (!last) {
+            log.warn({ key }, 'vanished finding without a stored record: left as it is');
+            continue;
+          }
+          records.push(vanish(last, at, ctx));
+        }
+        await out.write({
+          records,
+          states: records.flatMap((rec) => {
+            const st = type.state(rec);
+            return st ? [{ ...st, recordId: rec._id }] : [];
+          }),
+          checkpoint,
+          counts: { vanished: records.length },
+        });
+      },
+    });
     const res = await type.collect({
       config: cfg,
       clock,
@@ -137,12 +169,25 @@ export async function runConnector(
         ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
         ...(opts.sleep ? { sleep: opts.sleep } : {}),
         ...(opts.clientOptions ? { clientOptions: opts.clientOptions } : {}),
+        ...(opts.sweep ? { sweep: true } : {}),
       },
-      onPage: async ({ items, checkpoint }) => {
+      onPage: async ({ items, checkpoint, seenAt }) => {
         ctx.writeTime = clock.now();
         // An item the type cannot map fails the page (ERR_BAD_RESPONSE) before anything of
         // it is buffered; the pages buffered before it are still stored (see catch below).
         const records = items.map((f) => type.map(f, ctx));
+        // Seen: every item the source listed, also those a filter discards or already stored.
+        const seen =
+          seenAt === undefined
+            ? undefined
+            : {
+                tenantId: tenant.id,
+                at: seenAt,
+                keys: records.flatMap((r) => {
+                  const k = type.state(r)?.key;
+                  return k === undefined ? [] : [k];
+                }),
+              };
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
         // Resolves at once, or once the store took the group this page completes (backpressure).
         await out.write({
@@ -154,8 +199,10 @@ export async function runConnector(
           }),
           checkpoint,
           counts: { received: items.length, discarded, discardedByFilter },
+          ...(seen ? { seen } : {}),
         });
       },
+      ...(type.vanish ? { sweep: sweepSupport(type.vanish) } : {}),
     });
     await out.finish();
     outcome.tokenRestarts = res.tokenRestarts ?? 0;
@@ -228,6 +275,7 @@ export async function runConnector(
         duplicates: outcome.duplicates,
         discarded: outcome.discarded,
         pages: outcome.pages,
+        vanished: outcome.vanished,
         ms: outcome.durationMs,
       },
       'run finished',
@@ -252,6 +300,7 @@ function account(
   outcome.stored += c.stored;
   outcome.duplicates += c.duplicates;
   outcome.pages += c.pages;
+  outcome.vanished += c.vanished;
   metrics?.received.inc({ connector: connectorId }, c.received);
   metrics?.stored.inc({ connector: connectorId }, c.stored);
   metrics?.duplicates.inc({ connector: connectorId }, c.duplicates);

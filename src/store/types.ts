@@ -64,19 +64,23 @@ export interface RunCounts {
   discarded: number;
   discardedByFilter: Record<string, number>;
   pages: number;
+  /** Findings a sweep closed as vanished (gone from the source); their records are in `stored`. */
+  vanished: number;
 }
 
 /**
  * A run's counts as users read them (connector status line, run history, CLI):
- * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
+ * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any and
+ * ", vanished V" when a sweep closed findings the source deleted.
  * `stored` = new records, `duplicates` = versions the tenant's index already held.
  */
 export function runCountsText(
-  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'> & { vanished?: number },
 ): string {
   return (
     `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
-    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
+    (c.discarded > 0 ? `, discarded ${c.discarded}` : '') +
+    ((c.vanished ?? 0) > 0 ? `, vanished ${c.vanished}` : '')
   );
 }
 
@@ -96,6 +100,7 @@ export interface RunTotals {
   duplicates: number;
   discarded: number;
   pages: number;
+  vanished: number;
 }
 
 export interface RunsRepo {
@@ -143,6 +148,19 @@ export interface FindingsRepo {
   page(q: { tenantId: string; connectorId?: string; after?: string; limit?: number }): FindingState[];
   /** The oldest `updatedAt` among a tenant's states with this status (of `connectorId` when given). */
   oldestUpdatedAt(q: { tenantId: string; connectorId?: string; status: string }): number | undefined;
+  /**
+   * A sweep's candidates (docs/connectors.md "Sweep"): the connector's states in the tenant
+   * with one of `statuses`, last seen (`CommitPageInput.seen`) before `before` or never, and a
+   * version older than `before`; in key order, those after `after` (keyset). Default limit 100.
+   */
+  unseen(q: {
+    tenantId: string;
+    connectorId: string;
+    statuses: readonly string[];
+    before: number;
+    after?: string;
+    limit?: number;
+  }): FindingState[];
 }
 
 // ---------------------------------------------------------------- connectors
@@ -369,7 +387,14 @@ export interface CommitPageInput {
   /** When given, the page's counts are added to this run in the same transaction. */
   runId?: number;
   /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
-  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
+  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter' | 'vanished'>>;
+  /**
+   * The source listed these keys (every item of the page, also those discarded or already
+   * stored) at `at` or later: their states in the tenant are marked seen at `at`, after the
+   * page's own state updates, in the same transaction (a sweep's proof that they still exist:
+   * `FindingsRepo.unseen`). A key without a state is ignored; a mark never moves back.
+   */
+  seen?: { tenantId: string; keys: readonly string[]; at: number };
 }
 
 export interface CommitPageResult {
@@ -411,6 +436,7 @@ export interface CommittedGroup extends CommitPageResult {
   received: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
+  vanished: number;
   /** With `docs`: the JSON texts of the records stored (not the duplicates), in page order. */
   docs?: string[];
 }

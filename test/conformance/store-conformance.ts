@@ -429,6 +429,70 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.index.has('no-such-id', 'root')).toBe(false);
       });
 
+      it("seen marks every listed key in the page's transaction; unseen walks the rest (sweep candidates)", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const open = ['a', 'b', 'c', 'd', 'e'].map((k, i) =>
+          version(w, {
+            key: `s${k}`,
+            finding: k,
+            timestamp: T0 + i * HOUR,
+            status: i === 3 ? 'SUPPRESSED' : 'ACTIVE',
+          }),
+        );
+        const closed = version(w, { key: 'sf', finding: 'f', timestamp: T0, status: 'CLOSED' });
+        await commit(s, [{ connectorId: w.rootA, records: [...open, closed] }]);
+        const SWEEP = T0 + DAY;
+        const unseen = (after?: string, limit?: number) =>
+          s.findings
+            .unseen({
+              tenantId: 'root',
+              connectorId: w.rootA,
+              statuses: ['ACTIVE', 'SUPPRESSED'],
+              before: SWEEP,
+              ...(after !== undefined ? { after } : {}),
+              ...(limit !== undefined ? { limit } : {}),
+            })
+            .map((f) => f.key);
+        // Never seen: every open state is a candidate, in key order, across both statuses.
+        expect(unseen()).toEqual(['a', 'b', 'c', 'd', 'e'].map(arn));
+        // A page that lists a and d (no records: discarded or already stored) marks them seen.
+        await commit(s, [
+          {
+            connectorId: w.rootA,
+            records: [],
+            checkpoint: { sweep: 1 },
+            seen: { tenantId: 'root', keys: [arn('a'), arn('d'), arn('zz')], at: SWEEP },
+          },
+        ]);
+        expect(s.checkpoints.get(w.rootA)).toEqual({ sweep: 1 });
+        expect(unseen()).toEqual(['b', 'c', 'e'].map(arn));
+        // Keyset: after b, two at most.
+        expect(unseen(arn('b'), 1)).toEqual([arn('c')]);
+        expect(unseen(arn('c'))).toEqual([arn('e')]);
+        // Another tenant's or connector's marks and states are not this one's.
+        await commit(s, [
+          { connectorId: w.acme, records: [], seen: { tenantId: w.acmeId, keys: [arn('b')], at: SWEEP } },
+        ]);
+        expect(unseen()).toEqual(['b', 'c', 'e'].map(arn));
+        expect(
+          s.findings.unseen({ tenantId: 'root', connectorId: w.rootB, statuses: ['ACTIVE'], before: SWEEP }),
+        ).toEqual([]);
+        // A mark older than the sweep does not count; a newer version (updatedAt >= before) is no candidate.
+        await commit(s, [
+          { connectorId: w.rootA, records: [], seen: { tenantId: 'root', keys: [arn('b')], at: SWEEP - 1 } },
+        ]);
+        const newer = version(w, { key: 'se2', finding: 'e', timestamp: SWEEP, status: 'ACTIVE' });
+        await commit(s, [{ connectorId: w.rootA, records: [newer] }]);
+        expect(unseen()).toEqual(['b', 'c'].map(arn));
+        // Marked with the page's new state: a record and its seen mark in one page.
+        const c2 = version(w, { key: 'sc2', finding: 'c', timestamp: T0 + 2 * HOUR + 1, status: 'ACTIVE' });
+        await commit(s, [
+          { connectorId: w.rootA, records: [c2], seen: { tenantId: 'root', keys: [arn('c')], at: SWEEP } },
+        ]);
+        expect(unseen()).toEqual([arn('b')]);
+      });
+
       it('ping answers while the store is open, and throws ERR_STORE once it cannot', async () => {
         const w = await fresh();
         expect(() => w.store.ping()).not.toThrow();

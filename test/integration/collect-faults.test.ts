@@ -121,7 +121,11 @@ describe('faults during collection', () => {
     // Clean pages: the subject is a full last page without a token (uneven pages may add one).
     const small = await startEmulator({ port: 0, findings: 300, seed: 3, cleanPages: true });
     try {
-      const id = addConnector(ts.store, configFor(small, undefined, { initialLookbackDays: 0 }));
+      // No sweep (it would list the open findings again after this "gap").
+      const id = addConnector(
+        ts.store,
+        configFor(small, undefined, { initialLookbackDays: 0, sweepHours: 0 }),
+      );
       // Later runs query all statuses in one window: make that the only query by completing a first run.
       ts.store.checkpoints.set(id, { v: 1, lastCompletedEnd: 0, queue: [] });
       const out = await run(ts.store, id, { maxResults: 100 });

@@ -151,11 +151,12 @@ export function indexVersions(store: Store): string[] {
   return out;
 }
 
-/** `findingArn|updatedAt(ms)` of every finding's current version in the emulator. */
+/** `findingArn|updatedAt(ms)` of every finding's current version in the emulator (deleted ones not). */
 export function emulatorVersions(emu: Emulator): string[] {
   const s = emu.state.store;
   const out: string[] = [];
   for (let i = 0; i < s.n; i++) {
+    if (s.gone[i]) continue;
     const f = s.build(i) as { findingArn: string; updatedAt: number };
     out.push(`${f.findingArn}|${Math.round(f.updatedAt * 1000)}`);
   }

@@ -8,7 +8,15 @@ import { fixedClock } from '../../core/clock.js';
 import { CodedError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsRequest, WireFilterCriteria } from './client.js';
-import { collect, planQueries, parseCheckpoint, MAX_DATE, DAY_MS, type Checkpoint } from './collect.js';
+import {
+  collect,
+  planQueries,
+  parseCheckpoint,
+  sweepDue,
+  MAX_DATE,
+  DAY_MS,
+  type Checkpoint,
+} from './collect.js';
 
 interface F {
   findingArn: string;
@@ -129,6 +137,32 @@ describe('planQueries', () => {
     ]);
   });
 
+  it('a due sweep lists every open finding up to the run start, after the window; due daily, after a 24 h gap, or forced', () => {
+    const q = planQueries(NOW - 3_600_000, NOW, cfg, true);
+    expect(q.map((x) => x.key)).toEqual(['window', 'sweep']);
+    expect(q[1]!.filterCriteria).toEqual({
+      findingStatus: [
+        { comparison: 'EQUALS', value: 'ACTIVE' },
+        { comparison: 'EQUALS', value: 'SUPPRESSED' },
+      ],
+      updatedAt: [{ startInclusive: 0, endInclusive: NOW }],
+    });
+    const cp = (o: Partial<Checkpoint>): Checkpoint => ({ v: 1, queue: [], ...o });
+    const H = 3_600_000;
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H }), NOW, 24, false)).toBe(true);
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - 23 * H }), NOW, 24, false)).toBe(
+      false,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - 24 * H }), NOW, 24, false)).toBe(true);
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - 25 * H, lastSweepAt: NOW - 2 * H }), NOW, 24, false)).toBe(
+      true,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - 25 * H, lastSweepAt: NOW - 2 * H }), NOW, 0, false)).toBe(
+      false,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - H }), NOW, 0, true)).toBe(true);
+  });
+
   it('clamps dates to [1970-01-01, 2033-01-01) and skips CLOSED with a zero lookback', () => {
     const far = Date.UTC(2040, 0, 1);
     const q = planQueries(undefined, far, { initialLookbackDays: 0, overlapMinutes: 0 });
@@ -141,6 +175,10 @@ describe('planQueries', () => {
 
   it('parseCheckpoint ignores foreign or broken data', () => {
     expect(parseCheckpoint(undefined)).toEqual({ v: 1, queue: [] });
+    expect(
+      parseCheckpoint({ v: 1, queue: [], lastSweepAt: 3, confirm: { sweepStart: 4, after: 'a' } }),
+    ).toEqual({ v: 1, queue: [], lastSweepAt: 3, confirm: { sweepStart: 4, after: 'a' } });
+    expect(parseCheckpoint({ v: 1, queue: [], confirm: { sweepStart: 'x' } })).toEqual({ v: 1, queue: [] });
     expect(parseCheckpoint({ v: 2, lastCompletedEnd: 5 })).toEqual({ v: 1, queue: [] });
     expect(parseCheckpoint({ v: 1, lastCompletedEnd: 5, queue: [{ nope: 1 }] })).toEqual({
       v: 1,
@@ -168,7 +206,8 @@ describe('collect', () => {
     expect(new Set(got).size).toBe(32);
     expect(got.some((a) => a.includes('oldclosed'))).toBe(false);
     expect(res).toMatchObject({ pages: 4, findings: 32, stopped: false, lastCompletedEnd: NOW });
-    expect(last).toEqual({ v: 1, lastCompletedEnd: NOW, queue: [] });
+    // The first run's `active` query listed every open finding: it counts as a sweep.
+    expect(last).toEqual({ v: 1, lastCompletedEnd: NOW, lastSweepAt: NOW, queue: [] });
     // The filter of a query never changes between its pages.
     const activeFilters = new Set(
       requests
@@ -223,7 +262,7 @@ describe('collect', () => {
         ...data.filter((f) => f.findingArn.includes('closedlater')).map((f) => f.findingArn),
       ].sort(),
     );
-    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
   });
 
   it('resumes a crashed run from the stored token, then collects up to the new run start', async () => {
@@ -252,7 +291,7 @@ describe('collect', () => {
     const got = resumed.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn);
     // Pages 3-4 of the active query; no CLOSED in data; then an (empty) window up to `later`.
     expect(got).toEqual(data.slice(20).map((f) => f.findingArn));
-    expect(resumed.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+    expect(resumed.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
   });
 
   it('restarts a query whose stored token AWS rejects, and counts it', async () => {

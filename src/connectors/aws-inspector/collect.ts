@@ -14,6 +14,14 @@
  *   query from the beginning (dedupe downstream makes the repeats harmless).
  * - At most two pages are in flight: the one being stored and one prefetched. A slow store
  *   therefore slows the collector down; memory does not grow.
+ * - Sweep (AWS deletes findings; docs/connectors.md "Sweep"): when due, a `sweep` query after
+ *   the window lists every ACTIVE/SUPPRESSED finding updated up to its start, paged like the
+ *   others. Its pages (and the first run's `active` ones) say when their findings were seen
+ *   (the queue's run start), and the host marks them. Once the sweep's last page is stored (never before), the host's states still
+ *   open and not seen since the sweep's start are confirmed with AWS by ARN, ten at a time: one
+ *   AWS returns is stored as any page item; one it no longer returns at all is handed to the
+ *   host as vanished, with the checkpoint that moves past it, in one transaction. The first
+ *   run's `active` query lists every open finding: it counts as the first sweep.
  *
  * This module knows AWS paging, not storage.
  */
@@ -30,7 +38,7 @@ export const MAX_DATE = Date.UTC(2033, 0, 1) - 1000;
 export const DAY_MS = 86_400_000;
 
 export interface QueryState {
-  /** `active`, `closed` (first run) or `window`. */
+  /** `active`, `closed` (first run), `window` or `sweep`. */
   key: string;
   /** The exact filter sent with every page of this query (dates as epoch ms). */
   filterCriteria: WireFilterCriteria;
@@ -46,6 +54,35 @@ export interface Checkpoint {
   runStart?: number;
   /** Queries not finished yet, the first one in progress. */
   queue: QueryState[];
+  /** Start of the last completed sweep (epoch ms); absent = never swept. */
+  lastSweepAt?: number;
+  /**
+   * A sweep whose pages are all stored, confirming its candidates: those after `after` (state
+   * keys, in order) are still to be confirmed.
+   */
+  confirm?: { sweepStart: number; after: string };
+}
+
+/** A finding AWS still reports as open: what a sweep lists. */
+export const OPEN_STATUSES = ['ACTIVE', 'SUPPRESSED'] as const;
+/** A gap in collection longer than this makes the next run sweep, whatever `sweepHours` says. */
+export const SWEEP_AFTER_GAP_MS = DAY_MS;
+/** ListFindings takes at most 10 values per filter key: candidates are confirmed 10 at a time. */
+const CONFIRM_BATCH = 10;
+/** Candidates read from the host at once. */
+const CANDIDATES = 100;
+
+/** What the host gives a sweep: its stored states, and where vanished findings go. */
+export interface SweepHost {
+  /** Keys of the host's states in one of `statuses`, not seen since `before`, after `after`, in key order. */
+  unseen(q: {
+    statuses: readonly string[];
+    before: number;
+    after: string;
+    limit: number;
+  }): Promise<string[]> | string[];
+  /** Stores these findings as vanished at `at` with the checkpoint, in ONE transaction. */
+  vanished(v: { keys: string[]; at: number; checkpoint: Checkpoint }): Promise<void> | void;
 }
 
 export interface CollectResult {
@@ -61,17 +98,34 @@ export interface CollectResult {
   runStart: number;
   /** lastCompletedEnd after this run (undefined if stopped before the first run completed). */
   lastCompletedEnd?: number;
+  /** Findings handed to the host as vanished. */
+  vanished: number;
+  /** True when a sweep completed in this run (its candidates all confirmed). */
+  swept: boolean;
 }
 
 export interface CollectOptions {
   client: InspectorClient;
-  config: Pick<ConnectorConfig, 'initialLookbackDays' | 'overlapMinutes'>;
+  config: Pick<ConnectorConfig, 'initialLookbackDays' | 'overlapMinutes'> &
+    Partial<Pick<ConnectorConfig, 'sweepHours'>>;
   clock: Clock;
   logger: Logger;
   /** The stored checkpoint (unknown shape: validated here). */
   checkpoint: unknown;
-  /** Stores the page's findings and the checkpoint in ONE transaction; may be slow. */
-  onPage: (page: { findings: unknown[]; checkpoint: Checkpoint; query: string }) => Promise<void> | void;
+  /**
+   * Stores the page's findings and the checkpoint in ONE transaction; may be slow. `seenAt`:
+   * AWS listed these findings at that time or later (the host marks them seen, for sweeps).
+   */
+  onPage: (page: {
+    findings: unknown[];
+    checkpoint: Checkpoint;
+    query: string;
+    seenAt?: number;
+  }) => Promise<void> | void;
+  /** Without it, no sweep runs (a host that keeps no state). */
+  sweep?: SweepHost;
+  /** Sweep in this run even if not due (`collect --once --sweep`). */
+  forceSweep?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: CollectProgress) => void;
   /** 1-100, default 100. */
@@ -101,6 +155,7 @@ export function planQueries(
   lastCompletedEnd: number | undefined,
   runStart: number,
   cfg: Pick<ConnectorConfig, 'initialLookbackDays' | 'overlapMinutes'>,
+  sweep = false,
 ): QueryState[] {
   if (lastCompletedEnd === undefined) {
     const queries: QueryState[] = [
@@ -127,12 +182,32 @@ export function planQueries(
     return queries;
   }
   // Always a filter: unfiltered ListFindings can hang on very large accounts.
-  return [
+  const queries: QueryState[] = [
     {
       key: 'window',
       filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - cfg.overlapMinutes * 60_000, runStart) },
     },
   ];
+  // Last: its end confirms candidates against states the window has just brought up to date.
+  if (sweep) {
+    queries.push({
+      key: 'sweep',
+      filterCriteria: {
+        findingStatus: OPEN_STATUSES.map((value) => ({ comparison: 'EQUALS', value })),
+        updatedAt: updatedAt(MIN_DATE, runStart),
+      },
+    });
+  }
+  return queries;
+}
+
+/** Is a sweep due at `now`? Never swept, `sweepHours` since the last one, or after a long gap. */
+export function sweepDue(state: Checkpoint, now: number, sweepHours: number, force: boolean): boolean {
+  if (force) return true;
+  if (sweepHours <= 0) return false;
+  if (state.lastSweepAt === undefined) return true;
+  if (now - state.lastSweepAt >= sweepHours * 3_600_000) return true;
+  return state.lastCompletedEnd !== undefined && now - state.lastCompletedEnd > SWEEP_AFTER_GAP_MS;
 }
 
 /** A stored checkpoint, or a fresh one if absent or not ours (logged by the caller). */
@@ -154,7 +229,21 @@ export function parseCheckpoint(raw: unknown): Checkpoint {
   const out: Checkpoint = { v: 1, queue };
   if (typeof c.lastCompletedEnd === 'number') out.lastCompletedEnd = c.lastCompletedEnd;
   if (typeof c.runStart === 'number' && queue.length > 0) out.runStart = c.runStart;
+  if (typeof c.lastSweepAt === 'number') out.lastSweepAt = c.lastSweepAt;
+  const k = c.confirm;
+  if (k && typeof k === 'object' && typeof k.sweepStart === 'number' && typeof k.after === 'string') {
+    out.confirm = { sweepStart: k.sweepStart, after: k.after };
+  }
   return out;
+}
+
+/** The checkpoint's fields that outlive a queue: carried into every checkpoint written. */
+function carried(c: Checkpoint): Pick<Checkpoint, 'lastCompletedEnd' | 'lastSweepAt' | 'confirm'> {
+  return {
+    ...(c.lastCompletedEnd !== undefined ? { lastCompletedEnd: c.lastCompletedEnd } : {}),
+    ...(c.lastSweepAt !== undefined ? { lastSweepAt: c.lastSweepAt } : {}),
+    ...(c.confirm ? { confirm: c.confirm } : {}),
+  };
 }
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -194,6 +283,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     stopped: false,
     runStart,
     ...(state.lastCompletedEnd !== undefined ? { lastCompletedEnd: state.lastCompletedEnd } : {}),
+    vanished: 0,
+    swept: false,
   };
 
   const progress = (query: string) => {
@@ -242,14 +333,138 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     state = { ...state, queue: [], runStart: undefined };
   }
 
+  /** ListFindings over all pages of one filter (the confirmations); a rejected token restarts it. */
+  const listAll = async (filterCriteria: WireFilterCriteria): Promise<unknown[] | undefined> => {
+    const q: QueryState = { key: 'confirm', filterCriteria };
+    let out: unknown[] = [];
+    let token: string | undefined;
+    let restarts = 0;
+    do {
+      if (signal?.aborted) return undefined;
+      let page: ListFindingsPage;
+      try {
+        page = await fetchPage(q, token);
+      } catch (e) {
+        if (signal?.aborted) return undefined;
+        if (isCodedError(e) && e.code === 'ERR_TOKEN_REJECTED' && token !== undefined) {
+          if (restarts >= maxTokenRestarts) throw e;
+          restarts++;
+          result.tokenRestarts++;
+          out = [];
+          token = undefined;
+          continue;
+        }
+        throw e;
+      }
+      out.push(...page.findings);
+      token = page.nextToken;
+    } while (token !== undefined);
+    return out;
+  };
+
+  const storePage = async (page: {
+    findings: unknown[];
+    checkpoint: Checkpoint;
+    query: string;
+    seenAt?: number;
+  }) => {
+    try {
+      await opts.onPage(page);
+    } catch (e) {
+      if (!isCodedError(e)) {
+        throw new CodedError('ERR_STORE', `storing a page failed: ${(e as Error).message}`, { cause: e });
+      }
+      throw e;
+    }
+  };
+
+  /**
+   * The end of a sweep: its candidates confirmed with AWS, batch by batch, each batch stored
+   * with the checkpoint past it. False when stopped (the checkpoint says where to resume).
+   */
+  const confirmSweep = async (
+    host: SweepHost,
+    c: { sweepStart: number; after: string },
+  ): Promise<boolean> => {
+    let after = c.after;
+    for (;;) {
+      if (signal?.aborted) return false;
+      const keys = await host.unseen({
+        statuses: OPEN_STATUSES,
+        before: c.sweepStart,
+        after,
+        limit: CANDIDATES,
+      });
+      if (keys.length === 0) {
+        const { confirm: _done, ...rest } = carried(state);
+        const checkpoint: Checkpoint = { v: 1, ...rest, queue: [], lastSweepAt: c.sweepStart };
+        await storePage({ findings: [], checkpoint, query: 'sweep', seenAt: c.sweepStart });
+        state = checkpoint;
+        result.swept = true;
+        log.info({ sweepStart: c.sweepStart, vanished: result.vanished }, 'sweep complete');
+        return true;
+      }
+      const found: unknown[] = [];
+      for (let i = 0; i < keys.length; i += CONFIRM_BATCH) {
+        const batch = keys.slice(i, i + CONFIRM_BATCH);
+        const items = await listAll({ findingArn: batch.map((value) => ({ comparison: 'EQUALS', value })) });
+        if (items === undefined) return false;
+        found.push(...items);
+      }
+      const present = new Set(found.map((f) => (f as { findingArn?: unknown } | null)?.findingArn));
+      const gone = keys.filter((k) => !present.has(k));
+      after = keys[keys.length - 1]!;
+      const checkpoint: Checkpoint = { ...state, confirm: { sweepStart: c.sweepStart, after } };
+      if (found.length > 0) {
+        // Still reported (closed since, or updated after the sweep started): a normal version.
+        // Its checkpoint does not move past the vanished ones of this batch.
+        await storePage({
+          findings: found,
+          checkpoint: gone.length > 0 ? state : checkpoint,
+          query: 'sweep',
+          seenAt: c.sweepStart,
+        });
+        result.pages++;
+        result.findings += found.length;
+      }
+      if (gone.length > 0) {
+        await host.vanished({ keys: gone, at: c.sweepStart, checkpoint });
+        result.vanished += gone.length;
+        log.info(
+          { count: gone.length },
+          'findings no longer reported by Amazon Inspector: closed as vanished',
+        );
+      }
+      state = checkpoint;
+      progress('sweep');
+    }
+  };
+
   for (;;) {
     if (state.queue.length === 0) {
+      if (state.confirm) {
+        if (!opts.sweep) {
+          // A host without sweeps cannot confirm: forget the sweep rather than block collection.
+          const { confirm: _c, ...rest } = state;
+          state = rest;
+        } else {
+          if (!(await confirmSweep(opts.sweep, state.confirm))) {
+            result.stopped = true;
+            break;
+          }
+          continue;
+        }
+      }
       if (state.lastCompletedEnd !== undefined && state.lastCompletedEnd >= runStart) break;
+      const sweep =
+        opts.sweep !== undefined &&
+        state.lastCompletedEnd !== undefined &&
+        sweepDue(state, runStart, opts.config.sweepHours ?? 24, opts.forceSweep === true);
       state = {
         v: 1,
-        ...(state.lastCompletedEnd !== undefined ? { lastCompletedEnd: state.lastCompletedEnd } : {}),
+        ...carried(state),
         runStart,
-        queue: planQueries(state.lastCompletedEnd, runStart, opts.config),
+        queue: planQueries(state.lastCompletedEnd, runStart, opts.config, sweep),
       };
       log.debug({ queue: state.queue.map((q) => q.key), runStart }, 'planned queries');
     }
@@ -294,31 +509,33 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       if (pending) await new Promise<void>((resolve) => setImmediate(resolve));
 
       let checkpoint: Checkpoint;
+      const base = carried(state);
+      if (next === undefined) {
+        // A query done: the first run's `active` listed every open finding (a sweep with
+        // nothing to confirm); a sweep's candidates are confirmed next, from the first key.
+        if (q.key === 'active') base.lastSweepAt = queueRunStart;
+        if (q.key === 'sweep') base.confirm = { sweepStart: queueRunStart, after: '' };
+      }
       if (next !== undefined) {
         checkpoint = {
           v: 1,
-          ...(state.lastCompletedEnd !== undefined ? { lastCompletedEnd: state.lastCompletedEnd } : {}),
+          ...base,
           runStart: queueRunStart,
           queue: [{ key: q.key, filterCriteria: q.filterCriteria, nextToken: next }, ...rest],
         };
       } else if (rest.length > 0) {
-        checkpoint = {
-          v: 1,
-          ...(state.lastCompletedEnd !== undefined ? { lastCompletedEnd: state.lastCompletedEnd } : {}),
-          runStart: queueRunStart,
-          queue: rest,
-        };
+        checkpoint = { v: 1, ...base, runStart: queueRunStart, queue: rest };
       } else {
-        checkpoint = { v: 1, lastCompletedEnd: queueRunStart, queue: [] };
+        checkpoint = { v: 1, ...base, lastCompletedEnd: queueRunStart, queue: [] };
       }
-      try {
-        await opts.onPage({ findings: page.findings, checkpoint, query: q.key });
-      } catch (e) {
-        if (!isCodedError(e)) {
-          throw new CodedError('ERR_STORE', `storing a page failed: ${(e as Error).message}`, { cause: e });
-        }
-        throw e;
-      }
+      await storePage({
+        findings: page.findings,
+        checkpoint,
+        query: q.key,
+        // Only the queries that list every open finding mark them: a window's marks would prove
+        // nothing a sweep needs (a sweep lists those findings again), and cost a write per item.
+        ...(q.key === 'active' || q.key === 'sweep' ? { seenAt: queueRunStart } : {}),
+      });
       result.pages++;
       result.findings += page.findings.length;
       state = checkpoint;

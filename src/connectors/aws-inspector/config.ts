@@ -108,6 +108,12 @@ export const connectorConfigSchema = z
       description:
         'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
     }),
+    sweepHours: z.number().int().min(0).max(720).default(24).meta({
+      title: 'Sweep interval (hours)',
+      advanced: true,
+      description:
+        'Every this many hours (and after a gap in collection over 24 h), list every open finding and close those Amazon Inspector deleted; 0 = only on demand.',
+    }),
     endpoints: z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()

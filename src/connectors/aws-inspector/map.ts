@@ -362,3 +362,33 @@ export function findingState(record: {
     updatedAt: record.timestamp,
   };
 }
+
+/** The message of a vanished finding's record (docs/records.md "Vanished findings"). */
+export const VANISHED_MESSAGE = 'no longer reported by Amazon Inspector';
+
+/**
+ * A finding Amazon Inspector deleted (a sweep no longer found it): a copy of its last record,
+ * CLOSED at `at`, saying why. Its version key (`arn|vanished|at`) is never a real version's
+ * (`arn|<number>`), so it collides with none; the same disappearance gives the same `_id`.
+ */
+export function vanishedRecord(last: InterflowRecord, at: number, ctx: MapContext): InterflowRecord {
+  const f = { ...(last.aws_inspector as Obj | undefined) };
+  const arn = typeof f.findingArn === 'string' ? f.findingArn : String(last.finding_arn ?? last._id);
+  f.status = 'CLOSED';
+  return {
+    ...last,
+    _id: tenantRecordId(ctx.tenantId, sha256Hex32(arn + '|vanished|' + at)),
+    timestamp: at,
+    write_time: ctx.writeTime,
+    tenantid: ctx.tenantId,
+    tenant_name: ctx.tenantName,
+    msg_origin: {
+      ...last.msg_origin,
+      processor: { type: 'log_collector', name: ctx.connectorName, id: ctx.connectorId },
+    },
+    event_status: 'CLOSED',
+    aws_inspector_state: 'vanished',
+    message: VANISHED_MESSAGE,
+    aws_inspector: f,
+  };
+}

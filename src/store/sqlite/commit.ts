@@ -8,8 +8,8 @@
  *   times the live data (measured at 30,000: peak RSS 339 MB with strings, 319-321 MB with buffers).
  * - `pageCommitter` (database): ONE transaction for one or more prepared pages: the records
  *   (deduplicated on `_id`, which is per tenant), their index rows, the records' current state
- *   (per tenant and state key, as the caller gave it), each page's run
- *   counts and the last page's checkpoint.
+ *   (per tenant and state key, as the caller gave it), the keys the page saw (a sweep's marks),
+ *   each page's run counts and the last page's checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../../core/errors.js';
@@ -46,6 +46,7 @@ export interface PreparedPage {
   states: (RecordState & { tenantId: string })[];
   /** Absent = leave the checkpoint as it is. */
   checkpoint?: { value: unknown };
+  seen?: CommitPageInput['seen'];
   runId?: number;
   counts?: CommitPageInput['counts'];
   textPaths: string[];
@@ -111,6 +112,7 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
     terms: utf8(terms, termsEnd),
     states,
     ...(input.checkpoint !== undefined ? { checkpoint: { value: input.checkpoint } } : {}),
+    ...(input.seen ? { seen: { ...input.seen, keys: [...input.seen.keys] } } : {}),
     ...(input.runId !== undefined ? { runId: input.runId } : {}),
     ...(input.counts ? { counts: input.counts } : {}),
     textPaths: [...text],
@@ -162,6 +164,9 @@ export function pageCommitter(
        WHERE excluded.updated_at > findings.updated_at`,
     ),
     textPath: db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)'),
+    seen: db.prepare(
+      'UPDATE findings SET swept_at = @at WHERE tenantid = @t AND state_key = @k AND swept_at < @at',
+    ),
   };
   // The insert into the newest shard (prepared again when a new shard starts).
   let ftsInsertTo: { table: string; st: Statement } | undefined;
@@ -226,6 +231,7 @@ export function pageCommitter(
         p.now,
       );
     }
+    if (p.seen) for (const k of p.seen.keys) ins.seen.run({ at: p.seen.at, t: p.seen.tenantId, k });
     for (const path of p.textPaths) ins.textPath.run(path);
     if (++pagesSinceOptimize >= 1000) {
       pagesSinceOptimize = 0;

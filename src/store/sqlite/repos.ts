@@ -218,6 +218,7 @@ interface RunRow {
   discarded: number;
   discarded_by_filter: string;
   pages: number;
+  vanished: number;
   error_code: string | null;
   error_message: string | null;
 }
@@ -229,13 +230,13 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
     list: db.prepare('SELECT * FROM runs WHERE connector_id = ? ORDER BY id DESC LIMIT ?'),
     finish: db.prepare(
       `UPDATE runs SET finished_at = @at, status = @status, received = @received, stored = @stored,
-         duplicates = @duplicates, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages,
+         duplicates = @duplicates, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages, vanished = @vanished,
          error_code = @code, error_message = @message WHERE id = @id`,
     ),
     totals: db.prepare(
       `SELECT count(*) AS runs, coalesce(sum(received), 0) AS received, coalesce(sum(stored), 0) AS stored,
          coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(discarded), 0) AS discarded,
-         coalesce(sum(pages), 0) AS pages FROM runs WHERE connector_id = ?`,
+         coalesce(sum(pages), 0) AS pages, coalesce(sum(vanished), 0) AS vanished FROM runs WHERE connector_id = ?`,
     ),
   };
   const toRun = (r: RunRow): Run => {
@@ -250,6 +251,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       discarded: r.discarded,
       discardedByFilter: JSON.parse(r.discarded_by_filter) as Record<string, number>,
       pages: r.pages,
+      vanished: r.vanished,
     };
     if (r.finished_at !== null) run.finishedAt = r.finished_at;
     if (r.error_code !== null) run.error = { code: r.error_code, message: r.error_message ?? '' };
@@ -271,6 +273,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       discarded: run.discarded,
       byFilter: JSON.stringify(run.discardedByFilter),
       pages: run.pages,
+      vanished: run.vanished,
       code: run.error?.code ?? null,
       message: run.error?.message ?? null,
     });
@@ -301,6 +304,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
           discarded: run.discarded + (c.discarded ?? 0),
           discardedByFilter: byFilter,
           pages: run.pages + (c.pages ?? 0),
+          vanished: run.vanished + (c.vanished ?? 0),
         },
         run.finishedAt ?? null,
       );
@@ -349,6 +353,12 @@ export function findingsRepo(db: Database): FindingsRepo {
         WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND state_key > @after
         ORDER BY state_key LIMIT @limit`,
     ),
+    unseen: db.prepare(
+      `SELECT ${cols} FROM findings
+        WHERE connector_id = @c AND status = @status AND state_key > @after AND tenantid = @t
+          AND swept_at < @before AND updated_at < @before
+        ORDER BY state_key LIMIT @limit`,
+    ),
     oldest: db
       .prepare(
         `SELECT min(updated_at) FROM findings
@@ -371,6 +381,22 @@ export function findingsRepo(db: Database): FindingsRepo {
         after: q.after ?? '',
         limit: q.limit ?? 1000,
       }) as FindingState[],
+    unseen(q) {
+      const limit = q.limit ?? 100;
+      // One keyset walk per status (index findings_sweep), merged in key order.
+      const rows = [...new Set(q.statuses)].flatMap(
+        (status) =>
+          s.unseen.all({
+            c: q.connectorId,
+            t: q.tenantId,
+            status,
+            after: q.after ?? '',
+            before: q.before,
+            limit,
+          }) as FindingState[],
+      );
+      return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, limit);
+    },
     oldestUpdatedAt: (q) =>
       (s.oldest.get({ t: q.tenantId, c: q.connectorId ?? null, status: q.status }) as number | null) ??
       undefined,

@@ -445,6 +445,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
       duplicates: 2,
       discarded: 1,
       pages: 2,
+      vanished: 0,
     });
     s.checkpoints.clear(c.id);
     expect(s.checkpoints.get(c.id)).toBeUndefined();
