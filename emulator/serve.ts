@@ -1,6 +1,6 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages] [--rescan-rate R]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     iam: { type: 'string' },
     'clean-pages': { type: 'boolean', default: false },
+    'rescan-rate': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -25,6 +26,7 @@ const emu = await startEmulator({
   fixtures: values.fixtures,
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
+  rescanRate: Number(values['rescan-rate']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);

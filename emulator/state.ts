@@ -21,6 +21,7 @@ import {
 } from './iam.js';
 import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
 import type { KeyRecord } from './sigv4.js';
+import { Rescans } from './rescans.js';
 import { FindingStore } from './store.js';
 import { Sessions } from './sts.js';
 
@@ -43,6 +44,11 @@ export interface StateOptions {
    * that carry a nextToken, and a nextToken on the last page (README "Paging").
    */
   cleanPages?: boolean;
+  /**
+   * Fraction (0-1) of ACTIVE findings rescanned per emulator day without a material change:
+   * `updatedAt`/`lastObservedAt` move and the EPSS score drifts (rescans.ts). Default 0.
+   */
+  rescanRate?: number;
 }
 
 export const mutateSchema = z
@@ -135,6 +141,8 @@ export class EmulatorState {
   private readonly seed: number;
   /** Full pages instead of AWS's uneven ones; switched at runtime by `POST /__emulator/paging`. */
   cleanPages: boolean;
+  /** Immaterial rescans at a daily rate (rescans.ts), applied as the clock moves. */
+  private readonly rescans: Rescans;
   readonly stats = {
     requests: 0,
     pages: 0,
@@ -169,6 +177,7 @@ export class EmulatorState {
     // Build the (updatedAt, index) order now, so the first page does not pay for it.
     this.store.byUpdatedAt();
     this.faults = new FaultInjector(seed);
+    this.rescans = new Rescans(seed, this.startedAt, opts.rescanRate ?? 0);
   }
 
   /** The emulator's clock in whole milliseconds (moved by the control API). */
@@ -176,10 +185,24 @@ export class EmulatorState {
     return Math.round(this.baseClock() + this.offsetMs);
   }
 
+  /** The clock, after applying the rescans due by then: what every read and change starts with. */
+  private tick(): number {
+    const now = this.now();
+    this.rescans.advance(this.store, now);
+    return now;
+  }
+
   moveClock(b: { advanceMs?: number; setMs?: number }): number {
     if (b.setMs !== undefined) this.offsetMs = b.setMs - this.baseClock();
     if (b.advanceMs !== undefined) this.offsetMs += b.advanceMs;
-    return this.now();
+    return this.tick();
+  }
+
+  /** The rescan rate and the versions rescans made so far; `rate` given: changed from now on. */
+  rescan(rate?: number): { rate: number; applied: number } {
+    if (rate !== undefined) this.rescans.setRate(this.store, this.now(), rate);
+    else this.tick();
+    return { rate: this.rescans.rate, applied: this.rescans.applied };
   }
 
   lookupKey(accessKeyId: string): KeyRecord | undefined {
@@ -218,7 +241,7 @@ export class EmulatorState {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
     const opts = {
-      now: this.now(),
+      now: this.tick(),
       tokenTtlMs: this.faults.tokenTtlMs,
       ...(this.cleanPages ? {} : { unevenSeed: this.seed }),
     };
@@ -347,7 +370,7 @@ export class EmulatorState {
     const fromCode = m.fromStatus === undefined ? undefined : s.statuses.lookup(m.fromStatus);
     const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
-    const now = this.now();
+    const now = this.tick();
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
@@ -400,7 +423,7 @@ export class EmulatorState {
           );
         }
       });
-      const now = this.now();
+      const now = this.tick();
       const docs = r.data.findings.map((f) => ({
         ...f,
         updatedAt: f.updatedAt ?? now / 1000,
@@ -410,7 +433,7 @@ export class EmulatorState {
       return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
     }
     // New findings: built by the generator at fresh indices, then frozen as documents updated now.
-    const now = this.now();
+    const now = this.tick();
     const docs: Record<string, unknown>[] = [];
     const gen = s.gen;
     const base = 1_000_000_000 + s.n;
@@ -438,6 +461,7 @@ export class EmulatorState {
   }
 
   summary(): Record<string, unknown> {
+    const now = this.tick();
     const s = this.store;
     return {
       findings: s.n,
@@ -448,7 +472,8 @@ export class EmulatorState {
       byRegion: s.countBy(s.region, s.regions),
       byAccount: s.countBy(s.acct, s.accounts),
       versions: s.versions,
-      now: this.now(),
+      rescans: { rate: this.rescans.rate, applied: this.rescans.applied },
+      now,
       startedAt: this.startedAt,
       credentialSeconds: this.credentialSeconds ?? null,
       paging: this.cleanPages ? 'clean' : 'uneven',
