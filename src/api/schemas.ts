@@ -162,11 +162,17 @@ export const runOut = z
     }),
     stored: z.number(),
     duplicates: z.number(),
+    unchanged: z.number().meta({
+      description:
+        'New versions not stored as records because nothing material changed (recordVersions: material); their current state moved forward',
+    }),
     discarded: z.number().meta({ description: 'Dropped by log filters' }),
     discardedByFilter: z.record(z.string(), z.number()),
     pages: z.number(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
-    summary: z.string().meta({ description: '"received N, new M, already stored K" (+ ", discarded D")' }),
+    summary: z
+      .string()
+      .meta({ description: '"received N, new M, already stored K" (+ ", unchanged U", ", discarded D")' }),
   })
   .meta({ id: 'Run' });
 

@@ -37,6 +37,24 @@ export const connectorBaseFields = {
     .meta({ title: 'Interval (min)' }),
 };
 
+/**
+ * `recordVersions` (BaseConnectorConfig): offered by a type whose `state` gives fingerprints.
+ * The default is the product's promise, one record per version (docs/performance.md "Version
+ * churn" has the measurement behind it).
+ */
+export const recordVersionsField = (material: string) =>
+  z
+    .enum(['all', 'material'], { error: 'recordVersions must be one of: all, material' })
+    .default('all')
+    .meta({
+      title: 'Record versions',
+      advanced: true,
+      description:
+        'all: one record per finding version (every rescan too). material: a new record only when ' +
+        material +
+        ' changed; other versions still update the current state (updatedAt) and count as "unchanged".',
+    });
+
 const at = (prefix: string, k: string) => (prefix ? `${prefix}.${k}` : k);
 
 /**

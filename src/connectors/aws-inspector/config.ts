@@ -10,7 +10,14 @@
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
-import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
+import {
+  ENV_REF,
+  connectorBaseFields,
+  recordVersionsField,
+  secretFieldPaths,
+  secretValues,
+  switchFieldPaths,
+} from '../schema.js';
 import { REGIONS } from './regions.js';
 
 /** IAM role ARN in any partition, optional path. */
@@ -101,6 +108,9 @@ export const connectorConfigSchema = z
       description:
         'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
     }),
+    recordVersions: recordVersionsField(
+      "something a user acts on (status, severity, inspector score or CVSS, the EPSS score's 0.1 band, fix or exploit availability, vulnerable packages, resources)",
+    ),
     endpoints: z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()
