@@ -99,6 +99,8 @@ describe('recordVersions over HTTP, with 80% of ACTIVE findings rescanned per da
     await control(emu, 'rescans', 'POST', { rate: 0.8 });
     await control(emu, 'clock', 'POST', { advanceMs: DAY });
     offset += DAY;
+    // The day's rescans are applied; none more while the test looks (the clock keeps running).
+    await control(emu, 'rescans', 'POST', { rate: 0 });
     const active = [...before.values()].filter(
       (f) => f.status === 'ACTIVE' && f.findingArn !== doc.findingArn,
     );
@@ -201,8 +203,7 @@ describe('recordVersions over HTTP, with 80% of ACTIVE findings rescanned per da
       updatedAt: Math.round(rescannedOnly.updatedAt * 1000),
     });
 
-    // Nothing new: the overlap's repeats are duplicates in both; material stores none of them.
-    await control(emu, 'rescans', 'POST', { rate: 0 });
+    // Nothing new: the overlap's repeats are duplicates; material stores none of them.
     const size = mat.ts.store.index.size();
     const again = await run(mat.ts.store, mat.id, { clock });
     expect(again).toMatchObject({ status: 'ok', stored: 0, unchanged: 0 });
