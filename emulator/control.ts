@@ -2,7 +2,7 @@
  * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
  * added findings, deletions (outright, terminated resources, disabled accounts: README
  * "Deleted findings"), faults, account activation, STS credential lifetime, the clock, the paging mode
- * (uneven or clean) and a log of the requests served. Errors are `{"error": "..."}` with
+ * (uneven or clean), the daily rate of immaterial rescans and a log of the requests served. Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -43,6 +43,7 @@ const ROUTES: Record<string, string[]> = {
   sts: ['GET', 'POST'],
   clock: ['GET', 'POST'],
   paging: ['GET', 'POST'],
+  rescans: ['GET', 'POST'],
   requests: ['GET', 'DELETE'],
 };
 
@@ -125,6 +126,16 @@ export async function handleControl(
           throw new Error(`paging: 'uneven' (AWS's short, empty and trailing pages) or 'clean'`);
         state.cleanPages = b.paging === 'clean';
         return send(res, 200, { paging: b.paging });
+      }
+      case 'GET rescans':
+        return send(res, 200, state.rescan());
+      case 'POST rescans': {
+        const b = (body ?? {}) as { rate?: unknown };
+        const extra = Object.keys(b).filter((k) => k !== 'rate');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: rate`);
+        if (typeof b.rate !== 'number' || !Number.isFinite(b.rate) || b.rate < 0 || b.rate > 1)
+          throw new Error('rate: a fraction from 0 to 1 (of ACTIVE findings rescanned per emulator day)');
+        return send(res, 200, state.rescan(b.rate));
       }
       case 'GET requests':
         return send(res, 200, { requests: state.requests() });

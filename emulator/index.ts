@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   accounts?: string[];
   /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
   cleanPages?: boolean;
+  /** Fraction (0-1) of ACTIVE findings rescanned per emulator day, nothing material changed (README "Rescans"). */
+  rescanRate?: number;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }

@@ -1,6 +1,6 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     iam: { type: 'string' },
     regions: { type: 'string', default: 'us-east-1' },
     'clean-pages': { type: 'boolean', default: false },
+    'rescan-rate': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -27,6 +28,7 @@ const emu = await startEmulator({
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
   regions: values.regions.split(',').map((r) => r.trim()),
+  rescanRate: Number(values['rescan-rate']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);

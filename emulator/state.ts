@@ -22,6 +22,7 @@ import {
 import { partitionArn, partitionOf } from './regions.js';
 import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
 import type { KeyRecord } from './sigv4.js';
+import { Rescans } from './rescans.js';
 import { FindingStore } from './store.js';
 import { Sessions } from './sts.js';
 
@@ -47,6 +48,11 @@ export interface StateOptions {
    * that carry a nextToken, and a nextToken on the last page (README "Paging").
    */
   cleanPages?: boolean;
+  /**
+   * Fraction (0-1) of ACTIVE findings rescanned per emulator day without a material change:
+   * `updatedAt`/`lastObservedAt` move and the EPSS score drifts (rescans.ts). Default 0.
+   */
+  rescanRate?: number;
 }
 
 export const mutateSchema = z
@@ -152,6 +158,8 @@ export class EmulatorState {
   private readonly seed: number;
   /** Full pages instead of AWS's uneven ones; switched at runtime by `POST /__emulator/paging`. */
   cleanPages: boolean;
+  /** Immaterial rescans at a daily rate (rescans.ts), applied as the clock moves. */
+  private readonly rescans: Rescans;
   readonly stats = {
     requests: 0,
     pages: 0,
@@ -190,6 +198,7 @@ export class EmulatorState {
     // Build the (updatedAt, index) order now, so the first page does not pay for it.
     this.store.byUpdatedAt();
     this.faults = new FaultInjector(seed);
+    this.rescans = new Rescans(seed, this.startedAt, opts.rescanRate ?? 0);
   }
 
   /**
@@ -211,10 +220,28 @@ export class EmulatorState {
     return Math.round(this.baseClock() + this.offsetMs);
   }
 
+  /**
+   * The clock, after applying the rescans and the deletions due by then: what every read and
+   * change starts with.
+   */
+  private tick(): number {
+    const now = this.now();
+    this.rescans.advance(this.store, now);
+    this.store.expire(now);
+    return now;
+  }
+
   moveClock(b: { advanceMs?: number; setMs?: number }): number {
     if (b.setMs !== undefined) this.offsetMs = b.setMs - this.baseClock();
     if (b.advanceMs !== undefined) this.offsetMs += b.advanceMs;
-    return this.now();
+    return this.tick();
+  }
+
+  /** The rescan rate and the versions rescans made so far; `rate` given: changed from now on. */
+  rescan(rate?: number): { rate: number; applied: number } {
+    if (rate !== undefined) this.rescans.setRate(this.store, this.now(), rate);
+    else this.tick();
+    return { rate: this.rescans.rate, applied: this.rescans.applied };
   }
 
   lookupKey(accessKeyId: string): KeyRecord | undefined {
@@ -254,9 +281,8 @@ export class EmulatorState {
   ): { findings: Record<string, unknown>[]; nextToken?: string; shape: PageShape } {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
-    this.store.expire(this.now());
     const opts = {
-      now: this.now(),
+      now: this.tick(),
       tokenTtlMs: this.faults.tokenTtlMs,
       ...(this.cleanPages ? {} : { unevenSeed: this.seed }),
     };
@@ -385,8 +411,7 @@ export class EmulatorState {
     const fromCode = m.fromStatus === undefined ? undefined : s.statuses.lookup(m.fromStatus);
     const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
-    const now = this.now();
-    s.expire(now);
+    const now = this.tick();
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
@@ -434,8 +459,7 @@ export class EmulatorState {
     const r = terminateSchema.safeParse(input);
     if (!r.success) throw new Error(issues(r.error));
     const s = this.store;
-    const now = this.now();
-    s.expire(now);
+    const now = this.tick();
     const ids = new Set(r.data.resourceIds);
     const closed = s.statuses.code('CLOSED');
     const hit: number[] = [];
@@ -469,8 +493,7 @@ export class EmulatorState {
     if (!/^\d{12}$/.test(accountId)) throw new Error('accountId: 12 digits');
     this.setAccountStatus({ accountId, status: 'DISABLED' });
     const s = this.store;
-    const now = this.now();
-    s.expire(now);
+    const now = this.tick();
     const code = s.accounts.lookup(accountId);
     let n = 0;
     if (code !== undefined) {
@@ -520,7 +543,7 @@ export class EmulatorState {
           );
         }
       });
-      const now = this.now();
+      const now = this.tick();
       const docs = r.data.findings.map((f) => ({
         ...f,
         updatedAt: f.updatedAt ?? now / 1000,
@@ -530,7 +553,7 @@ export class EmulatorState {
       return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
     }
     // New findings: built by the generator at fresh indices, then frozen as documents updated now.
-    const now = this.now();
+    const now = this.tick();
     const docs: Record<string, unknown>[] = [];
     const gen = s.gen;
     const base = 1_000_000_000 + s.n;
@@ -558,8 +581,8 @@ export class EmulatorState {
   }
 
   summary(): Record<string, unknown> {
+    const now = this.tick();
     const s = this.store;
-    s.expire(this.now());
     return {
       findings: s.n - s.deleted,
       deleted: s.deleted,
@@ -571,7 +594,8 @@ export class EmulatorState {
       regions: this.inspectorRegionList(),
       byAccount: s.countBy(s.acct, s.accounts),
       versions: s.versions,
-      now: this.now(),
+      rescans: { rate: this.rescans.rate, applied: this.rescans.applied },
+      now,
       startedAt: this.startedAt,
       credentialSeconds: this.credentialSeconds ?? null,
       paging: this.cleanPages ? 'clean' : 'uneven',

@@ -100,6 +100,8 @@ export class FindingStore {
   dataVersion = 0;
   /** Finding versions ever served: one per finding plus one per mutation. */
   versions = 0;
+  /** EPSS score moves per finding, added up by rescans (rescans.ts); served scores include them. */
+  readonly epssDrift = new Map<number, number>();
   /** Indices sorted by (updatedAt, index); rebuilt lazily after changes. */
   private order: Uint32Array | null = null;
 
@@ -328,6 +330,17 @@ export class FindingStore {
 
   /** The finding as the service sends it. */
   build(i: number): Record<string, unknown> {
+    const f = this.buildBase(i);
+    const drift = this.epssDrift.get(i);
+    const epss = f.epss as { score?: unknown } | undefined;
+    if (drift !== undefined && typeof epss?.score === 'number') {
+      const score = Math.round(Math.min(1, Math.max(0, epss.score + drift)) * 1e5) / 1e5;
+      f.epss = { ...epss, score };
+    }
+    return f;
+  }
+
+  private buildBase(i: number): Record<string, unknown> {
     const live: LiveState = {
       status: this.statuses.value(this.status[i]!),
       severity: this.severities.value(this.sev[i]!),

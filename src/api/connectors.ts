@@ -60,6 +60,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     alreadyStored: r.duplicates,
     stored: r.stored,
     duplicates: r.duplicates,
+    unchanged: r.unchanged,
     discarded: r.discarded,
     discardedByFilter: r.discardedByFilter,
     pages: r.pages,

@@ -162,13 +162,18 @@ export const runOut = z
     }),
     stored: z.number(),
     duplicates: z.number(),
+    unchanged: z.number().meta({
+      description:
+        'New versions not stored as records because nothing material changed (recordVersions: material); their current state moved forward',
+    }),
     discarded: z.number().meta({ description: 'Dropped by log filters' }),
     discardedByFilter: z.record(z.string(), z.number()),
     pages: z.number(),
     vanished: z.number().meta({ description: 'Findings a sweep closed because AWS no longer reports them' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     summary: z.string().meta({
-      description: '"received N, new M, already stored K" (+ ", discarded D", + ", vanished V")',
+      description:
+        '"received N, new M, already stored K" (+ ", unchanged U", ", discarded D", ", vanished V")',
     }),
   })
   .meta({ id: 'Run' });

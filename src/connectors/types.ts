@@ -20,6 +20,12 @@ export interface BaseConnectorConfig {
   tenant: string;
   /** Minutes between the starts of two runs (the scheduler). */
   intervalMinutes: number;
+  /**
+   * Optional (a type whose `state` gives fingerprints may offer it, `recordVersionsField`):
+   * `material` = a version whose fingerprint equals the stored state's is not stored as a record
+   * (its finding's current state still moves forward); `all` (absent) = one record per version.
+   */
+  recordVersions?: 'all' | 'material';
   [field: string]: unknown;
 }
 
@@ -144,6 +150,11 @@ export interface FindingState {
   severity: string | null;
   /** The version's time, epoch ms. */
   updatedAt: number;
+  /**
+   * A compact hash of what a user acts on in this version (status, severity, scores...): equal
+   * fingerprints = nothing material changed (`recordVersions: material`). Absent = unknown.
+   */
+  fingerprint?: string;
 }
 
 /**

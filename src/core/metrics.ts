@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of the collector, registered on a Registry passed in (never prom-client's
  * global one, so tests and several apps in one process do not collide). Every stage counts
- * what it received, stored, dropped as duplicates, discarded (per filter) and its errors by
+ * what it received, stored, dropped as duplicates, left unstored as unchanged versions,
+ * discarded (per filter) and its errors by
  * code, labelled by connector id.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -11,6 +12,7 @@ export interface CollectorMetrics {
   received: Counter<'connector'>;
   stored: Counter<'connector'>;
   duplicates: Counter<'connector'>;
+  unchanged: Counter<'connector'>;
   discarded: Counter<'connector' | 'filter'>;
   pages: Counter<'connector'>;
   tokenRestarts: Counter<'connector'>;
@@ -39,6 +41,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
     duplicates: new Counter({
       name: 'inspector_connector_records_duplicate_total',
       help: 'Finding versions received again and not stored twice',
+      labelNames: ['connector'],
+      registers,
+    }),
+    unchanged: new Counter({
+      name: 'inspector_connector_versions_unchanged_total',
+      help: 'New finding versions not stored as records because nothing material changed (recordVersions: material)',
       labelNames: ['connector'],
       registers,
     }),

@@ -80,6 +80,7 @@ export async function runConnector(
     received: 0,
     stored: 0,
     duplicates: 0,
+    unchanged: 0,
     discarded: 0,
     discardedByFilter: {},
     pages: 0,
@@ -102,6 +103,9 @@ export async function runConnector(
       );
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
+    // `recordVersions: material`: a version whose state fingerprint (type.state) is the stored
+    // one is not a new record; its finding's current state still moves forward.
+    const skipUnchanged = cfg.recordVersions === 'material';
     const onRecords = opts.onRecords;
     const onProgress = opts.onProgress;
     const out = (sink = store.pageSink({
@@ -198,6 +202,7 @@ export async function runConnector(
             return st ? [{ ...st, recordId: rec._id }] : [];
           }),
           checkpoint,
+          skipUnchanged,
           counts: { received: items.length, discarded, discardedByFilter },
           ...(seen ? { seen } : {}),
         });
@@ -273,6 +278,7 @@ export async function runConnector(
         received: outcome.received,
         stored: outcome.stored,
         duplicates: outcome.duplicates,
+        unchanged: outcome.unchanged,
         discarded: outcome.discarded,
         pages: outcome.pages,
         vanished: outcome.vanished,
@@ -299,10 +305,12 @@ function account(
   }
   outcome.stored += c.stored;
   outcome.duplicates += c.duplicates;
+  outcome.unchanged += c.unchanged;
   outcome.pages += c.pages;
   outcome.vanished += c.vanished;
   metrics?.received.inc({ connector: connectorId }, c.received);
   metrics?.stored.inc({ connector: connectorId }, c.stored);
   metrics?.duplicates.inc({ connector: connectorId }, c.duplicates);
+  metrics?.unchanged.inc({ connector: connectorId }, c.unchanged);
   metrics?.pages.inc({ connector: connectorId }, c.pages);
 }

@@ -61,6 +61,11 @@ export interface RunCounts {
   received: number;
   stored: number;
   duplicates: number;
+  /**
+   * New versions not stored as records because nothing material changed (the connector's
+   * `recordVersions: material`): their finding's current state moved forward all the same.
+   */
+  unchanged: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
   pages: number;
@@ -70,15 +75,20 @@ export interface RunCounts {
 
 /**
  * A run's counts as users read them (connector status line, run history, CLI):
- * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any and
+ * "received N, new M, already stored K", plus ", unchanged U" when versions with nothing
+ * material changed were not stored, ", discarded D" when log filters dropped any and
  * ", vanished V" when a sweep closed findings the source deleted.
  * `stored` = new records, `duplicates` = versions the tenant's index already held.
  */
 export function runCountsText(
-  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'> & { vanished?: number },
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'> & {
+    unchanged?: number;
+    vanished?: number;
+  },
 ): string {
   return (
     `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
+    ((c.unchanged ?? 0) > 0 ? `, unchanged ${c.unchanged}` : '') +
     (c.discarded > 0 ? `, discarded ${c.discarded}` : '') +
     ((c.vanished ?? 0) > 0 ? `, vanished ${c.vanished}` : '')
   );
@@ -98,6 +108,7 @@ export interface RunTotals {
   received: number;
   stored: number;
   duplicates: number;
+  unchanged: number;
   discarded: number;
   pages: number;
   vanished: number;
@@ -375,6 +386,12 @@ export interface RecordState {
   updatedAt: number;
   /** `_id` of the record (in the same page) this state is from. */
   recordId: string;
+  /**
+   * What a user acts on in this version, summed up by the connector type (a hash): opaque to
+   * the store, which only compares it with the stored state's (`CommitPageInput.skipUnchanged`).
+   * Absent/null = unknown (never equal to anything).
+   */
+  fingerprint?: string | null;
 }
 
 export interface CommitPageInput {
@@ -386,7 +403,7 @@ export interface CommitPageInput {
   states: readonly RecordState[];
   /** When given, the page's counts are added to this run in the same transaction. */
   runId?: number;
-  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
+  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/unchanged/pages are added automatically. */
   counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter' | 'vanished'>>;
   /**
    * The source listed these keys (every item of the page, also those discarded or already
@@ -395,11 +412,22 @@ export interface CommitPageInput {
    * `FindingsRepo.unseen`). A key without a state is ignored; a mark never moves back.
    */
   seen?: { tenantId: string; keys: readonly string[]; at: number };
+  /**
+   * Store only versions that changed something material (a connector's `recordVersions:
+   * material`): a record whose state carries a fingerprint equal to the stored state's is not
+   * inserted. A newer one still moves the state forward (updatedAt, lastSeenAt; `recordId` keeps
+   * naming the last record stored) and counts as `unchanged`; one not newer than the stored
+   * state counts as a duplicate. Versions are compared in page order, so two versions of one
+   * finding in one group compare with each other. Default false: every version is a record.
+   */
+  skipUnchanged?: boolean;
 }
 
 export interface CommitPageResult {
   stored: number;
   duplicates: number;
+  /** Versions not inserted because nothing material changed (`skipUnchanged`). */
+  unchanged: number;
   /** `_id`s of the records actually inserted (for `collect --output -`). */
   storedIds: string[];
 }

@@ -39,7 +39,7 @@ export async function commit(store: Store, pages: readonly TestPage[]): Promise<
   if (pages.some((p) => p.connectorId !== connectorId || p.runId !== runId)) {
     throw new Error('commit(): one connector and run per group');
   }
-  const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+  const total: CommitPageResult = { stored: 0, duplicates: 0, unchanged: 0, storedIds: [] };
   const sink = store.pageSink({
     connectorId,
     ...(runId !== undefined ? { runId } : {}),
@@ -48,6 +48,7 @@ export async function commit(store: Store, pages: readonly TestPage[]): Promise<
     onCommitted: (c) => {
       total.stored += c.stored;
       total.duplicates += c.duplicates;
+      total.unchanged += c.unchanged;
       total.storedIds.push(...c.storedIds);
     },
   });
@@ -183,7 +184,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const page = { connectorId: w.rootA, records: recs, checkpoint: { token: 'p1' }, runId: run };
         await commit(s, [page]);
         const again = await commit(s, [{ ...page, checkpoint: { token: 'p2' } }]);
-        expect(again).toEqual({ stored: 0, duplicates: 3, storedIds: [] });
+        expect(again).toEqual({ stored: 0, duplicates: 3, unchanged: 0, storedIds: [] });
         expect(s.index.size()).toBe(3);
         expect(s.index.count({ q: '*' })).toBe(3);
         // The checkpoint still moves: a replayed page is a page done.
@@ -315,6 +316,78 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         ] as const) {
           expect(s.findings.page({ tenantId }).map((f) => [f.key, f.status])).toEqual([[arn('f1'), status]]);
         }
+      });
+    });
+
+    describe('recording only material versions (skipUnchanged, opaque fingerprints)', () => {
+      it('a version with the stored fingerprint is no record but moves the state; two versions in one group compare in order', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const v = (k: number, status = 'ACTIVE') =>
+          version(w, { key: `m${k}`, finding: 'f1', timestamp: T0 + k * HOUR, status });
+        const page = (
+          records: InterflowRecord[],
+          fps: (string | undefined)[],
+          skipUnchanged = true,
+        ): TestPage => ({
+          connectorId: w.rootA,
+          runId: run,
+          skipUnchanged,
+          records,
+          states: records.map((r, i) => ({
+            key: arn('f1'),
+            status: (r.aws_inspector as { status: string }).status,
+            severity: 'HIGH',
+            updatedAt: r.timestamp,
+            recordId: r._id,
+            ...(fps[i] !== undefined ? { fingerprint: fps[i] } : {}),
+          })),
+        });
+        const run = s.runs.start(w.rootA);
+        const [v1, v2, v3, v4, v5, v6] = [
+          v(1),
+          v(2),
+          v(3, 'CLOSED'),
+          v(4, 'CLOSED'),
+          v(5, 'CLOSED'),
+          v(6, 'CLOSED'),
+        ];
+        expect(await commit(s, [page([v1!], ['a'])])).toMatchObject({ stored: 1, unchanged: 0 });
+        // One group, two pages: v2 is unchanged from v1, v3 changed, v4 unchanged from v3 (same group).
+        expect(await commit(s, [page([v2!, v3!], ['a', 'b']), page([v4!], ['b'])])).toMatchObject({
+          stored: 1,
+          duplicates: 0,
+          unchanged: 2,
+          storedIds: [v3!._id],
+        });
+        expect([v1, v2, v3, v4].map((r) => s.index.has(r!._id, 'root'))).toEqual([true, false, true, false]);
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          status: 'CLOSED',
+          updatedAt: T0 + 4 * HOUR,
+          recordId: v3!._id,
+          fingerprint: 'b',
+        });
+        // The same unchanged version again (a window overlap): a duplicate, still no record.
+        expect(await commit(s, [page([v4!], ['b'])])).toMatchObject({
+          stored: 0,
+          duplicates: 1,
+          unchanged: 0,
+        });
+        expect(s.index.has(v4!._id, 'root')).toBe(false);
+        // No fingerprint = unknown: stored.
+        expect(await commit(s, [page([v5!], [undefined])])).toMatchObject({ stored: 1, unchanged: 0 });
+        // Without skipUnchanged every version is a record, and the state names it.
+        expect(await commit(s, [page([v6!], ['b'], false)])).toMatchObject({ stored: 1, unchanged: 0 });
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          updatedAt: T0 + 6 * HOUR,
+          recordId: v6!._id,
+        });
+        expect(s.index.size()).toBe(4);
+        expect(s.runs.get(run)).toMatchObject({ stored: 4, duplicates: 1, unchanged: 2 });
+        s.runs.finish(run, { status: 'ok' });
+        expect(s.runs.totals(w.rootA)).toMatchObject({ stored: 4, duplicates: 1, unchanged: 2 });
+        // Search over the records: the finding's newest record tells its current status.
+        expect(s.index.search({ q: 'aws_inspector.status:CLOSED' }).total).toBe(3);
       });
     });
 

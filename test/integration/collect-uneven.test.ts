@@ -56,7 +56,8 @@ describe('collection under uneven pages', () => {
   });
 
   it('findings that change and appear between pages: each version once, unchanged findings once, none lost', async () => {
-    const id = addConnector(ts.store, configFor(emu));
+    // Every version as a record (rescans too): the index then shows that none was lost.
+    const id = addConnector(ts.store, configFor(emu, undefined, { recordVersions: 'all' }));
     // The run's window ends 10 minutes ahead of the emulator's clock, so versions written
     // during the run fall inside the window being paged, behind the cursor or ahead of it.
     const ahead = { now: () => Date.now() + 600_000 };

@@ -37,7 +37,8 @@ async function setup(findings: number, seed: number, cfgOver: Record<string, unk
   emu = await startEmulatorProcess({ findings, seed });
   dir = tempDir('faults');
   const data = path.join(dir, 'data');
-  const cfg = writeConfig(dir, emu.url, { initialLookbackDays: 3650, ...cfgOver });
+  // Every version as a record (rescans too): the index then shows that none was lost.
+  const cfg = writeConfig(dir, emu.url, { initialLookbackDays: 3650, recordVersions: 'all', ...cfgOver });
   return { emu, data, cfg, collect: () => runCli(['collect', '--config', cfg, '--data', data, '--once']) };
 }
 

@@ -47,11 +47,13 @@ export interface Run {
   alreadyStored: number;
   stored: number;
   duplicates: number;
+  /** New versions not stored because nothing material changed (recordVersions: material). */
+  unchanged: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
   pages: number;
   error?: { code: string; message: string };
-  /** "received N, new M, already stored K" (+ ", discarded D"). */
+  /** "received N, new M, already stored K" (+ ", unchanged U", ", discarded D"). */
   summary: string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b] [--clean-pages]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
@@ -13,6 +13,16 @@ function intArg(name: string, min: number, max: number) {
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
     }
     return Number(v);
+  };
+}
+
+function fractionArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d*\.?\d+$/.test(v) || n < 0 || n > 1) {
+      throw new InvalidArgumentError(`${name} must be a fraction from 0 to 1 (e.g. 0.8), got '${v}'`);
+    }
+    return n;
   };
 }
 
@@ -37,6 +47,12 @@ export function register(program: Command): void {
       "full pages (the old behaviour) instead of AWS's uneven ones: short and empty pages with a nextToken, a nextToken on the last page",
       false,
     )
+    .option(
+      '--rescan-rate <r>',
+      'fraction (0-1) of ACTIVE findings rescanned per emulator day with nothing material changed (updatedAt, lastObservedAt, EPSS drift)',
+      fractionArg('--rescan-rate'),
+      0,
+    )
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -50,6 +66,7 @@ export function register(program: Command): void {
         regions: string;
         caOut?: string;
         cleanPages: boolean;
+        rescanRate: number;
       }) => {
         const regions = o.regions
           .split(',')
@@ -70,6 +87,7 @@ export function register(program: Command): void {
             seed: o.seed,
             regions,
             cleanPages: o.cleanPages,
+            rescanRate: o.rescanRate,
             ...(o.iam ? { iam: o.iam } : {}),
             onError: (e) =>
               process.stderr.write(

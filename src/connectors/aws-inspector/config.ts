@@ -10,7 +10,14 @@
 import { z } from 'zod';
 import { FieldsError, type FieldError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
-import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
+import {
+  ENV_REF,
+  connectorBaseFields,
+  recordVersionsField,
+  secretFieldPaths,
+  secretValues,
+  switchFieldPaths,
+} from '../schema.js';
 import { REGIONS, partitionOf } from './regions.js';
 
 /** IAM role ARN in any partition, optional path. */
@@ -114,6 +121,9 @@ export const connectorConfigSchema = z
       description:
         'Every this many hours (and after a gap in collection over 24 h), list every open finding and close those Amazon Inspector deleted; 0 = only on demand.',
     }),
+    recordVersions: recordVersionsField(
+      "something a user acts on (status, severity, inspector score or CVSS, the EPSS score's 0.1 band, fix or exploit availability, vulnerable packages, resources)",
+    ),
     endpoints: z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()

@@ -3,8 +3,9 @@
  * version and status, paging with ONE fixed filter per query) and compares it with what the
  * index holds for the connector:
  *
- * - missing:    AWS holds a version the index has no record of, and the index holds no older
- *               version of that finding either;
+ * - missing:    AWS holds a version the index has no record of (nor a current state at that
+ *               version: under `recordVersions: material` an unchanged version has none), and
+ *               the index holds no older version of that finding either;
  * - stale:      the index holds an older version of the finding than AWS (a later change was
  *               not collected yet);
  * - unexpected: the index holds a finding open (not CLOSED) that AWS does not return at all:
@@ -178,6 +179,12 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
       return;
     }
     const st = index.finding(v.findingArn);
+    // Collected as an unchanged version (recordVersions: material): no record of its own, but
+    // the current state is at this very version.
+    if (st && st.updatedAt === v.updatedAt) {
+      report.matched++;
+      return;
+    }
     const d: Discrepancy = {
       findingArn: v.findingArn,
       status: v.status,

@@ -291,6 +291,16 @@ export const migrations: Migration[] = [
       CREATE INDEX findings_sweep ON findings(connector_id, status, state_key);
     `,
   },
+  {
+    version: 17,
+    // The store compares fingerprints the connector type gives (RecordState.fingerprint) and
+    // never reads a source's fields. NULL = unknown: the next version is stored whatever it holds.
+    name: "findings.fingerprint: a hash of the state's material fields (recordVersions: material); runs.unchanged: versions not stored because nothing material changed",
+    up: `
+      ALTER TABLE findings ADD COLUMN fingerprint TEXT;
+      ALTER TABLE runs ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Names are at most 64 characters (config.ts). */

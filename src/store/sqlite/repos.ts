@@ -215,6 +215,7 @@ interface RunRow {
   received: number;
   stored: number;
   duplicates: number;
+  unchanged: number;
   discarded: number;
   discarded_by_filter: string;
   pages: number;
@@ -230,12 +231,13 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
     list: db.prepare('SELECT * FROM runs WHERE connector_id = ? ORDER BY id DESC LIMIT ?'),
     finish: db.prepare(
       `UPDATE runs SET finished_at = @at, status = @status, received = @received, stored = @stored,
-         duplicates = @duplicates, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages, vanished = @vanished,
+         duplicates = @duplicates, unchanged = @unchanged, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages, vanished = @vanished,
          error_code = @code, error_message = @message WHERE id = @id`,
     ),
     totals: db.prepare(
       `SELECT count(*) AS runs, coalesce(sum(received), 0) AS received, coalesce(sum(stored), 0) AS stored,
-         coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(discarded), 0) AS discarded,
+         coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(unchanged), 0) AS unchanged,
+         coalesce(sum(discarded), 0) AS discarded,
          coalesce(sum(pages), 0) AS pages, coalesce(sum(vanished), 0) AS vanished FROM runs WHERE connector_id = ?`,
     ),
   };
@@ -248,6 +250,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       received: r.received,
       stored: r.stored,
       duplicates: r.duplicates,
+      unchanged: r.unchanged,
       discarded: r.discarded,
       discardedByFilter: JSON.parse(r.discarded_by_filter) as Record<string, number>,
       pages: r.pages,
@@ -270,6 +273,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       received: run.received,
       stored: run.stored,
       duplicates: run.duplicates,
+      unchanged: run.unchanged,
       discarded: run.discarded,
       byFilter: JSON.stringify(run.discardedByFilter),
       pages: run.pages,
@@ -301,6 +305,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
           received: run.received + (c.received ?? 0),
           stored: run.stored + (c.stored ?? 0),
           duplicates: run.duplicates + (c.duplicates ?? 0),
+          unchanged: run.unchanged + (c.unchanged ?? 0),
           discarded: run.discarded + (c.discarded ?? 0),
           discardedByFilter: byFilter,
           pages: run.pages + (c.pages ?? 0),
@@ -341,7 +346,8 @@ export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
 
 export function findingsRepo(db: Database): FindingsRepo {
   const cols = `state_key AS key, connector_id AS connectorId, tenantid AS tenantId, status, severity,
-    updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt`;
+    updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt,
+    fingerprint`;
   const s = {
     get: db.prepare(`SELECT ${cols} FROM findings WHERE tenantid = ? AND state_key = ?`),
     count: db.prepare(
