@@ -38,6 +38,13 @@ export interface EmulatorOptions {
   accounts?: string[];
   /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
   cleanPages?: boolean;
+  /**
+   * A version written at T is listed from emulator time T + this (default 0); before that the
+   * previous version is (README "Indexing lag"). The control API can change it.
+   */
+  indexLagSeconds?: number;
+  /** The emulator's clock = host time + this, may be negative (README "Clock offset"). */
+  clockOffsetSeconds?: number;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }

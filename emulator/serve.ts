@@ -1,6 +1,7 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]
+ * [--index-lag-seconds N] [--clock-offset-seconds ±N]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     iam: { type: 'string' },
     'clean-pages': { type: 'boolean', default: false },
+    'index-lag-seconds': { type: 'string', default: '0' },
+    'clock-offset-seconds': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -25,6 +28,8 @@ const emu = await startEmulator({
   fixtures: values.fixtures,
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
+  indexLagSeconds: Number(values['index-lag-seconds']),
+  clockOffsetSeconds: Number(values['clock-offset-seconds']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);
