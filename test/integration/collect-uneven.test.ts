@@ -57,16 +57,19 @@ describe('collection under uneven pages', () => {
 
   it('findings that change and appear between pages: each version once, unchanged findings once, none lost', async () => {
     const id = addConnector(ts.store, configFor(emu));
-    // The run's window ends 10 minutes ahead of the emulator's clock, so versions written
-    // during the run fall inside the window being paged, behind the cursor or ahead of it.
-    const ahead = { now: () => Date.now() + 600_000 };
+    // The run's window ends at AWS's time (the Date header): 4 minutes ahead here, then AWS's
+    // clock steps back before the first page is stored, so versions written during the run fall
+    // inside the window being paged, behind the cursor or ahead of it.
+    emu.state.moveClock({ advanceMs: 240_000 });
+    let stepped = false;
     const before = new Set(emulatorVersions(emu));
     const changed = new Set<string>();
     const added = new Set<string>();
     const out = await run(ts.store, id, {
-      clock: ahead,
       maxResults: 50,
       onProgress: (p) => {
+        if (!stepped) emu.state.moveClock({ advanceMs: -240_000 });
+        stepped = true;
         // While the first query (ACTIVE + SUPPRESSED) pages: the changed versions stay within
         // this run's queries (a rescanned CLOSED finding comes with the CLOSED query after it).
         if (p.query !== 'active' || p.pages % 4 !== 0 || p.pages > 48) return;

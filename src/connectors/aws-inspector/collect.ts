@@ -1,9 +1,16 @@
 /**
  * Windowed incremental collection on `updatedAt` (README "How collection works").
  *
+ * - runStart, every window's end, is AWS's time (the `Date` header, `client.serverTime`), not the
+ *   host's: a window never ends in AWS's future, so versions written after a window's query
+ *   are stamped after its end, whichever way the clocks differ (host clock if AWS's is unknown).
  * - First run: ACTIVE + SUPPRESSED findings updated in [1970-01-01, runStart] (no age limit),
  *   then CLOSED findings updated in [runStart - initialLookbackDays, runStart].
- * - Later runs: every status, updated in [lastCompletedEnd - overlap, runStart].
+ * - Later runs: every status, updated in [lastCompletedEnd - 2 * overlap, runStart]. The overlap
+ *   catches versions AWS indexed late; the band below it ([end - 2 * overlap, end - overlap))
+ *   detects a lag beyond the overlap: a version there that the index does not hold yet came
+ *   later than the overlap allows. Pages carry `lateBefore` (end - overlap) so the runner counts
+ *   such versions (`lateVersions`); they are stored, not lost.
  * - A query's filter is computed once and stored in the checkpoint: a nextToken is bound to
  *   the exact filter, so it never changes during its pagination.
  * - nextToken is followed while present, whatever the page size.
@@ -36,6 +43,8 @@ export interface QueryState {
   filterCriteria: WireFilterCriteria;
   /** Token of the next page to fetch; absent = start of the query. */
   nextToken?: string;
+  /** Versions older than this (epoch ms) that are new to the index arrived late (see above). */
+  lateBefore?: number;
 }
 
 export interface Checkpoint {
@@ -57,7 +66,7 @@ export interface CollectResult {
   pageRetries: number;
   /** True when stopped by the abort signal (the checkpoint says where to resume). */
   stopped: boolean;
-  /** The run's window end (the run start). */
+  /** The run's window end: AWS's time at the run's start (the host's if unknown). */
   runStart: number;
   /** lastCompletedEnd after this run (undefined if stopped before the first run completed). */
   lastCompletedEnd?: number;
@@ -71,7 +80,12 @@ export interface CollectOptions {
   /** The stored checkpoint (unknown shape: validated here). */
   checkpoint: unknown;
   /** Stores the page's findings and the checkpoint in ONE transaction; may be slow. */
-  onPage: (page: { findings: unknown[]; checkpoint: Checkpoint; query: string }) => Promise<void> | void;
+  onPage: (page: {
+    findings: unknown[];
+    checkpoint: Checkpoint;
+    query: string;
+    lateBefore?: number;
+  }) => Promise<void> | void;
   signal?: AbortSignal;
   onProgress?: (p: CollectProgress) => void;
   /** 1-100, default 100. */
@@ -127,10 +141,12 @@ export function planQueries(
     return queries;
   }
   // Always a filter: unfiltered ListFindings can hang on very large accounts.
+  const overlap = cfg.overlapMinutes * 60_000;
   return [
     {
       key: 'window',
-      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - cfg.overlapMinutes * 60_000, runStart) },
+      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - 2 * overlap, runStart) },
+      ...(overlap > 0 ? { lateBefore: lastCompletedEnd - overlap } : {}),
     },
   ];
 }
@@ -148,7 +164,8 @@ export function parseCheckpoint(raw: unknown): Checkpoint {
           typeof q.key === 'string' &&
           q.filterCriteria !== null &&
           typeof q.filterCriteria === 'object' &&
-          (q.nextToken === undefined || typeof q.nextToken === 'string'),
+          (q.nextToken === undefined || typeof q.nextToken === 'string') &&
+          (q.lateBefore === undefined || typeof q.lateBefore === 'number'),
       )
     : [];
   const out: Checkpoint = { v: 1, queue };
@@ -173,6 +190,27 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Transient by nature; a malformed body is usually a cut connection or a proxy hiccup. */
 const RETRYABLE_PAGE_ERRORS = new Set(['ERR_THROTTLED', 'ERR_AWS_SERVER', 'ERR_NETWORK', 'ERR_BAD_RESPONSE']);
 
+/** AWS's time now (the window end); the host's, with a warning, if AWS does not tell it. */
+async function awsNow(opts: CollectOptions): Promise<number> {
+  const { client, clock, logger: log, signal } = opts;
+  if (!client.serverTime) return clock.now();
+  try {
+    const aws = await client.serverTime(signal ? { abortSignal: signal } : {});
+    const offsetMs = aws - clock.now();
+    // Beyond the Date header's second and a round trip: worth knowing, harmless to collection.
+    if (Math.abs(offsetMs) > 60_000) log.warn({ offsetMs }, "AWS's clock differs from this host's");
+    return aws;
+  } catch (e) {
+    if (!signal?.aborted) {
+      log.warn(
+        { code: isCodedError(e) ? e.code : undefined, err: (e as Error).message },
+        "could not read AWS's time: this run's window ends at the host's time",
+      );
+    }
+    return clock.now();
+  }
+}
+
 /** Runs one collection: resumes a stored queue if any, then the window up to the run start. */
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const { client, clock, signal } = opts;
@@ -182,8 +220,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const throttleRetries = opts.throttleRetries ?? 10;
   const sleep = opts.sleep ?? defaultSleep;
   const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
-  const runStart = clock.now();
-  const startedAt = runStart;
+  const startedAt = clock.now();
+  const runStart = await awsNow(opts);
 
   let state = parseCheckpoint(opts.checkpoint);
   const result: CollectResult = {
@@ -299,7 +337,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
           v: 1,
           ...(state.lastCompletedEnd !== undefined ? { lastCompletedEnd: state.lastCompletedEnd } : {}),
           runStart: queueRunStart,
-          queue: [{ key: q.key, filterCriteria: q.filterCriteria, nextToken: next }, ...rest],
+          queue: [{ ...q, nextToken: next }, ...rest],
         };
       } else if (rest.length > 0) {
         checkpoint = {
@@ -312,7 +350,12 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         checkpoint = { v: 1, lastCompletedEnd: queueRunStart, queue: [] };
       }
       try {
-        await opts.onPage({ findings: page.findings, checkpoint, query: q.key });
+        await opts.onPage({
+          findings: page.findings,
+          checkpoint,
+          query: q.key,
+          ...(q.lateBefore !== undefined ? { lateBefore: q.lateBefore } : {}),
+        });
       } catch (e) {
         if (!isCodedError(e)) {
           throw new CodedError('ERR_STORE', `storing a page failed: ${(e as Error).message}`, { cause: e });

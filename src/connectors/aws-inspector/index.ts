@@ -76,9 +76,14 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           ...(t.pageRetries !== undefined ? { pageRetries: t.pageRetries } : {}),
           ...(t.throttleRetries !== undefined ? { throttleRetries: t.throttleRetries } : {}),
           ...(t.sleep ? { sleep: t.sleep } : {}),
-          onPage: ({ findings, checkpoint }) => run.onPage({ items: findings, checkpoint }),
+          onPage: ({ findings, checkpoint, lateBefore }) =>
+            run.onPage({ items: findings, checkpoint, ...(lateBefore !== undefined ? { lateBefore } : {}) }),
         });
-        return { stopped: res.stopped, tokenRestarts: res.tokenRestarts };
+        return {
+          stopped: res.stopped,
+          tokenRestarts: res.tokenRestarts,
+          lateHint: `indexing lag exceeded the overlap of ${run.config.overlapMinutes} min (collected by the band below it); raise overlapMinutes`,
+        };
       } finally {
         client.destroy();
       }
