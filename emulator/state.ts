@@ -268,13 +268,12 @@ export class EmulatorState {
     });
   }
 
-  /** The truth a mutation picks by: a finding's status including writes not indexed yet. */
-  private statusNow(i: number): number {
-    for (let k = this.pending.length - 1; k >= 0; k--) {
-      const w = this.pending[k]!;
-      if (!('docs' in w) && w.i === i && w.status !== undefined) return this.store.statuses.code(w.status);
-    }
-    return this.store.status[i]!;
+  /** The truth a mutation picks by: each finding's status in writes not indexed yet (the last one). */
+  private pendingStatuses(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const w of this.pending)
+      if (!('docs' in w) && w.status !== undefined) out.set(w.i, this.store.statuses.code(w.status));
+    return out;
   }
 
   lookupKey(accessKeyId: string): KeyRecord | undefined {
@@ -446,6 +445,7 @@ export class EmulatorState {
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
     const now = this.now();
     const lagged = this.pending.length > 0 || this.indexLagMs > 0;
+    const truth = this.pendingStatuses();
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
@@ -462,7 +462,7 @@ export class EmulatorState {
       while (gcd(stride, n) !== 1) stride += 2;
       for (let k = 0; k < n && picked.length < m.count!; k++) {
         const i = (this.mutateCursor + k * stride) % n;
-        if (fromCode !== undefined && (lagged ? this.statusNow(i) : s.status[i]) !== fromCode) continue;
+        if (fromCode !== undefined && (truth.get(i) ?? s.status[i]) !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;
         if (m.account !== undefined && s.acct[i] !== acctCode) continue;
         picked.push(i);
