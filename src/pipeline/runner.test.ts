@@ -154,7 +154,9 @@ describe('runConnector', () => {
       registry: awsRegistry(factory),
       metrics,
     });
-    // First run: its queries detect nothing.
+    // Detection needs a first run that read CLOSED versions as far back as the band.
+    store.connectors.update(id, { initialLookbackDays: 1 });
+    // First run (two queries, the same list from this fake): its queries detect nothing.
     expect(await runConnector(deps(NOW), id)).toMatchObject({ status: 'ok', stored: 10, lateVersions: 0 });
     // The next window (lateBefore = NOW - 15 min) gets the 10 again (stored: not late), 3 new
     // versions from an hour before NOW (late), 2 from after it (not late), 1 filtered out.

@@ -129,6 +129,10 @@ describe('planQueries', () => {
         lateBefore: NOW - 3_600_000 - 15 * 60_000,
       },
     ]);
+    // A first run that read no CLOSED versions in the band (lookback 0): no detection.
+    expect(
+      planQueries(NOW - 3_600_000, NOW, { ...cfg, initialLookbackDays: 0 })[0]!.lateBefore,
+    ).toBeUndefined();
     // No overlap: no band, nothing to detect.
     expect(planQueries(NOW - 3_600_000, NOW, { ...cfg, overlapMinutes: 0 })).toEqual([
       {

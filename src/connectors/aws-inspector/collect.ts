@@ -142,11 +142,14 @@ export function planQueries(
   }
   // Always a filter: unfiltered ListFindings can hang on very large accounts.
   const overlap = cfg.overlapMinutes * 60_000;
+  // Detection needs a band every earlier window covered: the first run's CLOSED query reaches
+  // back initialLookbackDays only, so a shorter lookback leaves CLOSED versions there unread.
+  const detect = overlap > 0 && cfg.initialLookbackDays * DAY_MS >= 2 * overlap;
   return [
     {
       key: 'window',
       filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - 2 * overlap, runStart) },
-      ...(overlap > 0 ? { lateBefore: lastCompletedEnd - overlap } : {}),
+      ...(detect ? { lateBefore: lastCompletedEnd - overlap } : {}),
     },
   ];
 }
