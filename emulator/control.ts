@@ -1,12 +1,18 @@
 /**
  * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
  * added findings, deletions (outright, terminated resources, disabled accounts: README
- * "Deleted findings"), faults, account activation, STS credential lifetime, the clock, the paging mode
- * (uneven or clean), the daily rate of immaterial rescans and a log of the requests served. Errors are `{"error": "..."}` with
+ * "Deleted findings"), faults, account activation, STS credential lifetime, the clock (and its offset
+ * from the host's), the indexing lag, the paging mode (uneven or clean), the daily rate of immaterial
+ * rescans and a log of the requests served. Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EmulatorState } from './state.js';
+import {
+  MAX_CLOCK_OFFSET_SECONDS,
+  MAX_INDEX_LAG_SECONDS,
+  checkSeconds,
+  type EmulatorState,
+} from './state.js';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -44,6 +50,7 @@ const ROUTES: Record<string, string[]> = {
   clock: ['GET', 'POST'],
   paging: ['GET', 'POST'],
   rescans: ['GET', 'POST'],
+  indexing: ['GET', 'POST'],
   requests: ['GET', 'DELETE'],
 };
 
@@ -105,16 +112,31 @@ export async function handleControl(
         return send(res, 200, { credentialSeconds: v });
       }
       case 'GET clock':
-        return send(res, 200, { now: state.now() });
+        return send(res, 200, { now: state.now(), offsetMs: state.clockOffsetMs() });
       case 'POST clock': {
-        const b = (body ?? {}) as { advanceMs?: unknown; setMs?: unknown };
+        const b = (body ?? {}) as { advanceMs?: unknown; setMs?: unknown; offsetSeconds?: unknown };
         for (const k of ['advanceMs', 'setMs'] as const) {
           if (b[k] !== undefined && (typeof b[k] !== 'number' || !Number.isFinite(b[k])))
             throw new Error(`${k}: a number of milliseconds`);
         }
-        const extra = Object.keys(b).filter((k) => k !== 'advanceMs' && k !== 'setMs');
-        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs`);
-        return send(res, 200, { now: state.moveClock(b as { advanceMs?: number; setMs?: number }) });
+        if (b.offsetSeconds !== undefined)
+          checkSeconds('offsetSeconds', b.offsetSeconds, -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS);
+        const extra = Object.keys(b).filter((k) => !['advanceMs', 'setMs', 'offsetSeconds'].includes(k));
+        if (extra.length)
+          throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs, offsetSeconds`);
+        const now = state.moveClock(b as { advanceMs?: number; setMs?: number; offsetSeconds?: number });
+        return send(res, 200, { now, offsetMs: state.clockOffsetMs() });
+      }
+      case 'GET indexing':
+        return send(res, 200, { lagSeconds: state.indexLagMs / 1000, pending: state.pendingWrites() });
+      case 'POST indexing': {
+        const b = (body ?? {}) as { lagSeconds?: unknown };
+        const extra = Object.keys(b).filter((k) => k !== 'lagSeconds');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: lagSeconds`);
+        state.indexLagMs = checkSeconds('lagSeconds', b.lagSeconds, 0, MAX_INDEX_LAG_SECONDS) * 1000;
+        // A shorter lag makes waiting writes visible at once.
+        state.indexDue();
+        return send(res, 200, { lagSeconds: state.indexLagMs / 1000, pending: state.pendingWrites() });
       }
       case 'GET paging':
         return send(res, 200, { paging: state.cleanPages ? 'clean' : 'uneven' });

@@ -1,6 +1,7 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]
+ * [--index-lag-seconds N] [--clock-offset-seconds ±N]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     regions: { type: 'string', default: 'us-east-1' },
     'clean-pages': { type: 'boolean', default: false },
     'rescan-rate': { type: 'string', default: '0' },
+    'index-lag-seconds': { type: 'string', default: '0' },
+    'clock-offset-seconds': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -29,6 +32,8 @@ const emu = await startEmulator({
   cleanPages: values['clean-pages'],
   regions: values.regions.split(',').map((r) => r.trim()),
   rescanRate: Number(values['rescan-rate']),
+  indexLagSeconds: Number(values['index-lag-seconds']),
+  clockOffsetSeconds: Number(values['clock-offset-seconds']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);

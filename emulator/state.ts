@@ -53,7 +53,30 @@ export interface StateOptions {
    * `updatedAt`/`lastObservedAt` move and the EPSS score drifts (rescans.ts). Default 0.
    */
   rescanRate?: number;
+  /**
+   * AWS's eventually consistent index: a version written at T is listed only from emulator time
+   * T + lag; until then ListFindings shows the previous version, if any (README "Indexing lag").
+   */
+  indexLagSeconds?: number;
+  /** The emulator's now = host time + this (README "Clock offset"); may be negative. */
+  clockOffsetSeconds?: number;
 }
+
+/** Bounds of the lag and offset options (a day either way: far beyond any overlap). */
+export const MAX_INDEX_LAG_SECONDS = 86_400;
+export const MAX_CLOCK_OFFSET_SECONDS = 86_400;
+
+/** Checks a lag or offset value (options, CLI, control API); throws naming the field. */
+export function checkSeconds(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new Error(`${name}: an integer number of seconds from ${min} to ${max}`);
+  return v;
+}
+
+/** A write not indexed yet: a mutation of finding `i`, or added documents. */
+type PendingWrite = { seq: number; at: number } & (
+  { i: number; status?: string; severity?: string; observed: boolean } | { docs: Record<string, unknown>[] }
+);
 
 export const mutateSchema = z
   .object({
@@ -147,6 +170,13 @@ export class EmulatorState {
   private readonly inspectorRegions: ReadonlySet<string>;
   private readonly baseClock: () => number;
   private offsetMs = 0;
+  /** Indexing lag (ms); switched at runtime by `POST /__emulator/indexing`. */
+  indexLagMs = 0;
+  /** Writes not visible to ListFindings yet, in the order they were made. */
+  private pending: PendingWrite[] = [];
+  private pendingSeq = 0;
+  /** First generator index free for findings added by count. */
+  private nextAddBase = 0;
   credentialSeconds: number | undefined;
   private readonly accountStatus = new Map<
     string,
@@ -172,7 +202,17 @@ export class EmulatorState {
 
   constructor(opts: StateOptions = {}) {
     this.baseClock = opts.clock ?? Date.now;
-    this.startedAt = Math.round(this.baseClock());
+    this.offsetMs =
+      checkSeconds(
+        'clockOffsetSeconds',
+        opts.clockOffsetSeconds ?? 0,
+        -MAX_CLOCK_OFFSET_SECONDS,
+        MAX_CLOCK_OFFSET_SECONDS,
+      ) * 1000;
+    this.indexLagMs =
+      checkSeconds('indexLagSeconds', opts.indexLagSeconds ?? 0, 0, MAX_INDEX_LAG_SECONDS) * 1000;
+    // Generated findings are dated from the emulator's (offset) clock, as AWS dates them.
+    this.startedAt = this.now();
     this.iam = typeof opts.iam === 'string' ? loadIam(opts.iam) : parseIam(opts.iam ?? DEFAULT_IAM);
     const seed = (opts.seed ?? 1) >>> 0;
     this.seed = seed;
@@ -221,17 +261,19 @@ export class EmulatorState {
   }
 
   /**
-   * The clock, after applying the rescans and the deletions due by then: what every read and
-   * change starts with.
+   * The clock, after the writes indexed, the rescans and the deletions due by then: what every
+   * read and change starts with.
    */
   private tick(): number {
+    this.indexDue();
     const now = this.now();
     this.rescans.advance(this.store, now);
     this.store.expire(now);
     return now;
   }
 
-  moveClock(b: { advanceMs?: number; setMs?: number }): number {
+  moveClock(b: { advanceMs?: number; setMs?: number; offsetSeconds?: number }): number {
+    if (b.offsetSeconds !== undefined) this.offsetMs = b.offsetSeconds * 1000;
     if (b.setMs !== undefined) this.offsetMs = b.setMs - this.baseClock();
     if (b.advanceMs !== undefined) this.offsetMs += b.advanceMs;
     return this.tick();
@@ -242,6 +284,59 @@ export class EmulatorState {
     if (rate !== undefined) this.rescans.setRate(this.store, this.now(), rate);
     else this.tick();
     return { rate: this.rescans.rate, applied: this.rescans.applied };
+  }
+
+  /** The emulator's clock minus the host's (ms): the clock offset plus every move. */
+  clockOffsetMs(): number {
+    return Math.round(this.offsetMs);
+  }
+
+  /** Writes made and not yet visible to ListFindings. */
+  pendingWrites(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Makes visible every write whose time + lag has come, in the order written. Called before
+   * anything reads or picks findings, so visibility depends on the emulator's clock alone.
+   * An older version never replaces a newer one (possible only when the clock was moved back).
+   */
+  indexDue(): void {
+    if (this.pending.length === 0) return;
+    const now = this.now();
+    const s = this.store;
+    const due = this.pending.filter((w) => w.at + this.indexLagMs <= now);
+    if (due.length === 0) return;
+    const rest = this.pending.filter((w) => w.at + this.indexLagMs > now);
+    const mutated: number[] = [];
+    const appliedSeq = new Map<string, number>();
+    for (const w of due) {
+      if ('docs' in w) {
+        // Indices of documents change the order: finish the mutations' batch first.
+        if (mutated.length > 0) s.mutated(mutated.splice(0));
+        s.addDocuments(w.docs);
+        for (const d of w.docs) appliedSeq.set(String(d.findingArn), w.seq);
+      } else {
+        s.mutate(w.i, { status: w.status, severity: w.severity, now: w.at, observed: w.observed });
+        mutated.push(w.i);
+        appliedSeq.set(s.arnOf(w.i), w.seq);
+      }
+    }
+    if (mutated.length > 0) s.mutated(mutated);
+    const older = (arn: string, seq: number) => (appliedSeq.get(arn) ?? -1) > seq;
+    this.pending = rest.flatMap((w): PendingWrite[] => {
+      if (!('docs' in w)) return older(s.arnOf(w.i), w.seq) ? [] : [w];
+      const docs = w.docs.filter((d) => !older(String(d.findingArn), w.seq));
+      return docs.length === 0 ? [] : [{ ...w, docs }];
+    });
+  }
+
+  /** The truth a mutation picks by: each finding's status in writes not indexed yet (the last one). */
+  private pendingStatuses(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const w of this.pending)
+      if (!('docs' in w) && w.status !== undefined) out.set(w.i, this.store.statuses.code(w.status));
+    return out;
   }
 
   lookupKey(accessKeyId: string): KeyRecord | undefined {
@@ -412,6 +507,8 @@ export class EmulatorState {
     const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
     const now = this.tick();
+    const lagged = this.pending.length > 0 || this.indexLagMs > 0;
+    const truth = this.pendingStatuses();
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
@@ -424,16 +521,29 @@ export class EmulatorState {
       for (let k = 0; k < n && picked.length < m.count!; k++) {
         const i = (this.mutateCursor + k * stride) % n;
         if (s.gone[i]) continue;
-        if (fromCode !== undefined && s.status[i] !== fromCode) continue;
+        if (fromCode !== undefined && (truth.get(i) ?? s.status[i]) !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;
         if (m.account !== undefined && s.acct[i] !== acctCode) continue;
         picked.push(i);
       }
       this.mutateCursor = (this.mutateCursor + 7919) % n;
     }
-    for (const i of picked)
-      s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
-    s.mutated(picked);
+    if (lagged) {
+      for (const i of picked)
+        this.pending.push({
+          seq: this.pendingSeq++,
+          at: now,
+          i,
+          ...(m.status !== undefined ? { status: m.status } : {}),
+          ...(m.severity !== undefined ? { severity: m.severity } : {}),
+          observed: m.observed,
+        });
+      this.indexDue();
+    } else {
+      for (const i of picked)
+        s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
+      s.mutated(picked);
+    }
     return { arns: picked.map((i) => s.arnOf(i)), updatedAt: now };
   }
 
@@ -550,19 +660,34 @@ export class EmulatorState {
         lastObservedAt: f.lastObservedAt ?? now / 1000,
         firstObservedAt: f.firstObservedAt ?? now / 1000,
       }));
-      return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+      return { arns: this.addDocs(docs) };
     }
     // New findings: built by the generator at fresh indices, then frozen as documents updated now.
     const now = this.tick();
     const docs: Record<string, unknown>[] = [];
     const gen = s.gen;
-    const base = 1_000_000_000 + s.n;
+    // Fresh indices also past findings added and not indexed yet.
+    const notIndexed = this.pending.reduce((a, w) => a + ('docs' in w ? w.docs.length : 0), 0);
+    const base = Math.max(1_000_000_000 + s.n + notIndexed, this.nextAddBase);
+    this.nextAddBase = base + r.data.count;
     for (let k = 0; k < r.data.count; k++) {
       const m = gen.meta(base + k);
       const meta = { ...m, status: 'ACTIVE', updatedAt: now, lastObservedAt: now, firstObservedAt: now };
       docs.push(gen.build(base + k, meta, meta));
     }
-    return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+    return { arns: this.addDocs(docs) };
+  }
+
+  /** Adds documents now, or once indexed when there is a lag. Returns their ARNs. */
+  private addDocs(docs: Record<string, unknown>[]): string[] {
+    this.indexDue();
+    if (this.indexLagMs === 0 && this.pending.length === 0) {
+      const s = this.store;
+      return s.addDocuments(docs).map((i) => s.arnOf(i));
+    }
+    this.pending.push({ seq: this.pendingSeq++, at: this.now(), docs });
+    this.indexDue();
+    return docs.map((d) => String(d.findingArn));
   }
 
   record(e: RequestLogEntry): void {
@@ -599,6 +724,8 @@ export class EmulatorState {
       startedAt: this.startedAt,
       credentialSeconds: this.credentialSeconds ?? null,
       paging: this.cleanPages ? 'clean' : 'uneven',
+      clockOffsetMs: this.clockOffsetMs(),
+      indexing: { lagSeconds: this.indexLagMs / 1000, pending: this.pending.length },
       faults: this.faults.current,
       injected: this.faults.injected,
       stats: this.stats,

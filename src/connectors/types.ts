@@ -94,7 +94,18 @@ export interface CollectRun<C> extends ConnectorContext {
    * transaction; may be slow (a slow store slows the collection down). The checkpoint is opaque
    * to everyone else: JSON the type alone reads back.
    */
-  onPage(page: { items: unknown[]; checkpoint: unknown; seenAt?: number }): Promise<void> | void;
+  onPage(page: {
+    items: unknown[];
+    checkpoint: unknown;
+    /** The source listed these items at this time or later (sweeps: see `sweep`). */
+    seenAt?: number;
+    /**
+     * Items whose version (`FindingState.updatedAt`) is older than this and that turn out new to
+     * the index arrived later than the type's window logic allows: the run counts them as
+     * `lateVersions` and warns. Absent = the page detects nothing.
+     */
+    lateBefore?: number;
+  }): Promise<void> | void;
   onProgress?: (p: CollectProgress) => void;
   tuning?: CollectTuning;
   /**
@@ -130,6 +141,8 @@ export interface CollectOutcome {
   tokenRestarts?: number;
   /** Findings closed as vanished by a sweep in this run. */
   vanished?: number;
+  /** What late versions (see `onPage`'s `lateBefore`) mean and what to do, for the warning. */
+  lateHint?: string;
 }
 
 /** The tenant and connector a record is written for. */

@@ -16,6 +16,7 @@ export interface CollectorMetrics {
   discarded: Counter<'connector' | 'filter'>;
   pages: Counter<'connector'>;
   tokenRestarts: Counter<'connector'>;
+  lateVersions: Counter<'connector'>;
   errors: Counter<'connector' | 'code'>;
   runs: Counter<'connector' | 'status'>;
   runDuration: Histogram<'connector' | 'status'>;
@@ -65,6 +66,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
     tokenRestarts: new Counter({
       name: 'inspector_connector_token_restarts_total',
       help: 'Queries restarted because AWS rejected a pagination token',
+      labelNames: ['connector'],
+      registers,
+    }),
+    lateVersions: new Counter({
+      name: 'inspector_connector_late_versions_total',
+      help: 'Finding versions AWS listed later than the window overlap allows (raise overlapMinutes)',
       labelNames: ['connector'],
       registers,
     }),

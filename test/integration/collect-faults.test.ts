@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import {
+  AWS_TIME,
   addConnector,
   configFor,
   control,
@@ -30,7 +31,7 @@ interface LoggedRequest {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: N, seed: 7 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: N, seed: 7 });
 });
 afterAll(async () => {
   await emu.close();
@@ -119,7 +120,7 @@ describe('faults during collection', () => {
 
   it('a full last page without nextToken ends the query (exactly N/100 requests for N findings)', async () => {
     // Clean pages: the subject is a full last page without a token (uneven pages may add one).
-    const small = await startEmulator({ port: 0, findings: 300, seed: 3, cleanPages: true });
+    const small = await startEmulator({ ...AWS_TIME, port: 0, findings: 300, seed: 3, cleanPages: true });
     try {
       // No sweep (it would list the open findings again after this "gap").
       const id = addConnector(

@@ -55,7 +55,10 @@ function writeNdjson(docs: string[]): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
-/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)][, vanished V], pages P in S s". */
+/**
+ * "run 3 ok: received N, new M, already stored K[, unchanged U][, discarded D (filter=n)][, vanished
+ * V], pages P[, token restarts R][, late versions L (...)] in S s".
+ */
 function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
@@ -63,6 +66,7 @@ function summary(o: RunOutcome): string {
   return (
     `run ${o.runId} ${o.status}: ${runCountsText(o)}${by ? ` (${by})` : ''}, pages ${o.pages}` +
     (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
+    (o.lateVersions ? `, late versions ${o.lateVersions} (indexing lag beyond the overlap)` : '') +
     ` in ${(o.durationMs / 1000).toFixed(1)} s`
   );
 }

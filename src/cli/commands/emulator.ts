@@ -1,15 +1,16 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R] [--index-lag-seconds N] [--clock-offset-seconds ±N]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator } from '../../../emulator/index.js';
+import { MAX_CLOCK_OFFSET_SECONDS, MAX_INDEX_LAG_SECONDS } from '../../../emulator/state.js';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
     }
     return Number(v);
@@ -53,6 +54,18 @@ export function register(program: Command): void {
       fractionArg('--rescan-rate'),
       0,
     )
+    .option(
+      '--index-lag-seconds <n>',
+      'a version written at T is listed only from T+N (AWS indexes late); until then the previous version',
+      intArg('--index-lag-seconds', 0, MAX_INDEX_LAG_SECONDS),
+      0,
+    )
+    .option(
+      '--clock-offset-seconds <n>',
+      "the emulator's clock = host time + N (negative: behind), for updatedAt and the Date header",
+      intArg('--clock-offset-seconds', -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS),
+      0,
+    )
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -67,6 +80,8 @@ export function register(program: Command): void {
         caOut?: string;
         cleanPages: boolean;
         rescanRate: number;
+        indexLagSeconds: number;
+        clockOffsetSeconds: number;
       }) => {
         const regions = o.regions
           .split(',')
@@ -88,6 +103,8 @@ export function register(program: Command): void {
             regions,
             cleanPages: o.cleanPages,
             rescanRate: o.rescanRate,
+            indexLagSeconds: o.indexLagSeconds,
+            clockOffsetSeconds: o.clockOffsetSeconds,
             ...(o.iam ? { iam: o.iam } : {}),
             onError: (e) =>
               process.stderr.write(

@@ -96,7 +96,7 @@ async function run(
   now = NOW,
   extra: Partial<Parameters<typeof collect>[0]> = {},
 ) {
-  const pages: { findings: unknown[]; checkpoint: Checkpoint; query: string }[] = [];
+  const pages: { findings: unknown[]; checkpoint: Checkpoint; query: string; lateBefore?: number }[] = [];
   const res = await collect({
     client,
     config: cfg,
@@ -132,7 +132,20 @@ describe('planQueries', () => {
     expect(later).toEqual([
       {
         key: 'window',
-        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000 - 15 * 60_000, endInclusive: NOW }] },
+        // The overlap (15 min) and the detection band below it (15 min more).
+        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000 - 30 * 60_000, endInclusive: NOW }] },
+        lateBefore: NOW - 3_600_000 - 15 * 60_000,
+      },
+    ]);
+    // A first run that read no CLOSED versions in the band (lookback 0): no detection.
+    expect(
+      planQueries(NOW - 3_600_000, NOW, { ...cfg, initialLookbackDays: 0 })[0]!.lateBefore,
+    ).toBeUndefined();
+    // No overlap: no band, nothing to detect.
+    expect(planQueries(NOW - 3_600_000, NOW, { ...cfg, overlapMinutes: 0 })).toEqual([
+      {
+        key: 'window',
+        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000, endInclusive: NOW }] },
       },
     ]);
   });
@@ -241,7 +254,7 @@ describe('collect', () => {
     expect(exact.requests).toHaveLength(1);
   });
 
-  it('second run fetches only the new window, starting overlapMinutes before the last end', async () => {
+  it('second run fetches only the new window, from twice overlapMinutes before the last end (overlap + band)', async () => {
     const data = gen(12, 'ACTIVE', old);
     const { client, requests } = fakeClient(data);
     const first = await run(client, undefined);
@@ -253,8 +266,9 @@ describe('collect', () => {
     const second = await run(client, first.last, later);
     expect(requests.every((r) => r.filterCriteria.findingStatus === undefined)).toBe(true);
     expect(requests[0]!.filterCriteria.updatedAt).toEqual([
-      { startInclusive: NOW - 15 * 60_000, endInclusive: later },
+      { startInclusive: NOW - 30 * 60_000, endInclusive: later },
     ]);
+    expect(second.pages.every((p) => p.lateBefore === NOW - 15 * 60_000)).toBe(true);
     const got = second.pages.flatMap((p) => p.findings as F[]);
     expect(got.map((f) => f.findingArn).sort()).toEqual(
       [
@@ -263,6 +277,27 @@ describe('collect', () => {
       ].sort(),
     );
     expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
+  });
+
+  it("windows end at AWS's time (serverTime) whichever way the clocks differ; the host's if AWS cannot tell", async () => {
+    for (const offset of [-180_000, 180_000]) {
+      const { client, requests } = fakeClient(gen(3, 'ACTIVE', old));
+      const aws = { ...client, serverTime: async () => NOW + offset };
+      const first = await run(aws, undefined);
+      expect(first.res.runStart).toBe(NOW + offset);
+      expect(requests[0]!.filterCriteria.updatedAt).toEqual([
+        { startInclusive: 0, endInclusive: NOW + offset },
+      ]);
+      expect(first.last).toEqual({ v: 1, lastCompletedEnd: NOW + offset, queue: [] });
+    }
+    const { client, requests } = fakeClient(gen(3, 'ACTIVE', old));
+    const failing = {
+      ...client,
+      serverTime: () => Promise.reject(new CodedError('ERR_NETWORK', 'connect ECONNREFUSED')),
+    };
+    const r = await run(failing, undefined);
+    expect(r.res.runStart).toBe(NOW);
+    expect(requests[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: NOW }]);
   });
 
   it('resumes a crashed run from the stored token, then collects up to the new run start', async () => {

@@ -1,9 +1,16 @@
 /**
  * Windowed incremental collection on `updatedAt` (README "How collection works").
  *
+ * - runStart, every window's end, is AWS's time (the `Date` header, `client.serverTime`), not the
+ *   host's: a window never ends in AWS's future, so versions written after a window's query
+ *   are stamped after its end, whichever way the clocks differ (host clock if AWS's is unknown).
  * - First run: ACTIVE + SUPPRESSED findings updated in [1970-01-01, runStart] (no age limit),
  *   then CLOSED findings updated in [runStart - initialLookbackDays, runStart].
- * - Later runs: every status, updated in [lastCompletedEnd - overlap, runStart].
+ * - Later runs: every status, updated in [lastCompletedEnd - 2 * overlap, runStart]. The overlap
+ *   catches versions AWS indexed late; the band below it ([end - 2 * overlap, end - overlap))
+ *   detects a lag beyond the overlap: a version there that the index does not hold yet came
+ *   later than the overlap allows. Pages carry `lateBefore` (end - overlap) so the runner counts
+ *   such versions (`lateVersions`); they are stored, not lost.
  * - A query's filter is computed once and stored in the checkpoint: a nextToken is bound to
  *   the exact filter, so it never changes during its pagination.
  * - nextToken is followed while present, whatever the page size.
@@ -44,6 +51,8 @@ export interface QueryState {
   filterCriteria: WireFilterCriteria;
   /** Token of the next page to fetch; absent = start of the query. */
   nextToken?: string;
+  /** Versions older than this (epoch ms) that are new to the index arrived late (see above). */
+  lateBefore?: number;
 }
 
 export interface Checkpoint {
@@ -94,7 +103,7 @@ export interface CollectResult {
   pageRetries: number;
   /** True when stopped by the abort signal (the checkpoint says where to resume). */
   stopped: boolean;
-  /** The run's window end (the run start). */
+  /** The run's window end: AWS's time at the run's start (the host's if unknown). */
   runStart: number;
   /** lastCompletedEnd after this run (undefined if stopped before the first run completed). */
   lastCompletedEnd?: number;
@@ -115,12 +124,15 @@ export interface CollectOptions {
   /**
    * Stores the page's findings and the checkpoint in ONE transaction; may be slow. `seenAt`:
    * AWS listed these findings at that time or later (the host marks them seen, for sweeps).
+   * `lateBefore`: a version of this page updated before it, new to the index, arrived later than
+   * the overlap (the window's detection band).
    */
   onPage: (page: {
     findings: unknown[];
     checkpoint: Checkpoint;
     query: string;
     seenAt?: number;
+    lateBefore?: number;
   }) => Promise<void> | void;
   /** Without it, no sweep runs (a host that keeps no state). */
   sweep?: SweepHost;
@@ -182,10 +194,15 @@ export function planQueries(
     return queries;
   }
   // Always a filter: unfiltered ListFindings can hang on very large accounts.
+  const overlap = cfg.overlapMinutes * 60_000;
+  // Detection needs a band every earlier window covered: the first run's CLOSED query reaches
+  // back initialLookbackDays only, so a shorter lookback leaves CLOSED versions there unread.
+  const detect = overlap > 0 && cfg.initialLookbackDays * DAY_MS >= 2 * overlap;
   const queries: QueryState[] = [
     {
       key: 'window',
-      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - cfg.overlapMinutes * 60_000, runStart) },
+      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - 2 * overlap, runStart) },
+      ...(detect ? { lateBefore: lastCompletedEnd - overlap } : {}),
     },
   ];
   // Last: its end confirms candidates against states the window has just brought up to date.
@@ -223,7 +240,8 @@ export function parseCheckpoint(raw: unknown): Checkpoint {
           typeof q.key === 'string' &&
           q.filterCriteria !== null &&
           typeof q.filterCriteria === 'object' &&
-          (q.nextToken === undefined || typeof q.nextToken === 'string'),
+          (q.nextToken === undefined || typeof q.nextToken === 'string') &&
+          (q.lateBefore === undefined || typeof q.lateBefore === 'number'),
       )
     : [];
   const out: Checkpoint = { v: 1, queue };
@@ -262,6 +280,27 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Transient by nature; a malformed body is usually a cut connection or a proxy hiccup. */
 const RETRYABLE_PAGE_ERRORS = new Set(['ERR_THROTTLED', 'ERR_AWS_SERVER', 'ERR_NETWORK', 'ERR_BAD_RESPONSE']);
 
+/** AWS's time now (the window end); the host's, with a warning, if AWS does not tell it. */
+async function awsNow(opts: CollectOptions): Promise<number> {
+  const { client, clock, logger: log, signal } = opts;
+  if (!client.serverTime) return clock.now();
+  try {
+    const aws = await client.serverTime(signal ? { abortSignal: signal } : {});
+    const offsetMs = aws - clock.now();
+    // Beyond the Date header's second and a round trip: worth knowing, harmless to collection.
+    if (Math.abs(offsetMs) > 60_000) log.warn({ offsetMs }, "AWS's clock differs from this host's");
+    return aws;
+  } catch (e) {
+    if (!signal?.aborted) {
+      log.warn(
+        { code: isCodedError(e) ? e.code : undefined, err: (e as Error).message },
+        "could not read AWS's time: this run's window ends at the host's time",
+      );
+    }
+    return clock.now();
+  }
+}
+
 /** Runs one collection: resumes a stored queue if any, then the window up to the run start. */
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const { client, clock, signal } = opts;
@@ -271,8 +310,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const throttleRetries = opts.throttleRetries ?? 10;
   const sleep = opts.sleep ?? defaultSleep;
   const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
-  const runStart = clock.now();
-  const startedAt = runStart;
+  const startedAt = clock.now();
+  const runStart = await awsNow(opts);
 
   let state = parseCheckpoint(opts.checkpoint);
   const result: CollectResult = {
@@ -367,6 +406,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     checkpoint: Checkpoint;
     query: string;
     seenAt?: number;
+    lateBefore?: number;
   }) => {
     try {
       await opts.onPage(page);
@@ -521,7 +561,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
           v: 1,
           ...base,
           runStart: queueRunStart,
-          queue: [{ key: q.key, filterCriteria: q.filterCriteria, nextToken: next }, ...rest],
+          queue: [{ ...q, nextToken: next }, ...rest],
         };
       } else if (rest.length > 0) {
         checkpoint = { v: 1, ...base, runStart: queueRunStart, queue: rest };
@@ -535,6 +575,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         // Only the queries that list every open finding mark them: a window's marks would prove
         // nothing a sweep needs (a sweep lists those findings again), and cost a write per item.
         ...(q.key === 'active' || q.key === 'sweep' ? { seenAt: queueRunStart } : {}),
+        ...(q.lateBefore !== undefined ? { lateBefore: q.lateBefore } : {}),
       });
       result.pages++;
       result.findings += page.findings.length;

@@ -113,7 +113,7 @@ export const connectorConfigSchema = z
       title: 'Window overlap (min)',
       advanced: true,
       description:
-        'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
+        'Each window re-reads this much before the previous one ended (versions AWS lists late); a band as long below it detects a longer lag (warning ERR_INDEXING_LAG). Dedupe drops repeats.',
     }),
     sweepHours: z.number().int().min(0).max(720).default(24).meta({
       title: 'Sweep interval (hours)',

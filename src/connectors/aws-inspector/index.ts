@@ -79,11 +79,22 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           ...(t.pageRetries !== undefined ? { pageRetries: t.pageRetries } : {}),
           ...(t.throttleRetries !== undefined ? { throttleRetries: t.throttleRetries } : {}),
           ...(t.sleep ? { sleep: t.sleep } : {}),
-          onPage: ({ findings, checkpoint, seenAt }) => run.onPage({ items: findings, checkpoint, seenAt }),
+          onPage: ({ findings, checkpoint, seenAt, lateBefore }) =>
+            run.onPage({
+              items: findings,
+              checkpoint,
+              ...(seenAt !== undefined ? { seenAt } : {}),
+              ...(lateBefore !== undefined ? { lateBefore } : {}),
+            }),
           ...(run.sweep ? { sweep: run.sweep } : {}),
           ...(t.sweep ? { forceSweep: true } : {}),
         });
-        return { stopped: res.stopped, tokenRestarts: res.tokenRestarts, vanished: res.vanished };
+        return {
+          stopped: res.stopped,
+          tokenRestarts: res.tokenRestarts,
+          vanished: res.vanished,
+          lateHint: `indexing lag exceeded the overlap of ${run.config.overlapMinutes} min (collected by the band below it); raise overlapMinutes`,
+        };
       } finally {
         client.destroy();
       }
