@@ -1,0 +1,138 @@
+/**
+ * Day-to-day operation in a real browser (issue 15, "Dead ends and misleading states"):
+ * Data Analyzer profiles, the wizard's endpoint check / Edit Test / unsaved-input guard,
+ * tenant and user management, the demo banner. Same stack as ui.test.ts (real server, real
+ * emulator, Debian's Chromium). A failed test leaves a screenshot `ops-FAILED-<test>.png` in
+ * test-artifacts/screenshots/; any page or console error fails the last test.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startBrowserStack, type BrowserStack } from './browser.js';
+
+const ADMIN = { username: 'admin', password: 'e2e-Admin-Passw0rd!' };
+const READER = { id: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+
+let s: BrowserStack;
+let page: Page;
+/** HTTP errors the walk provokes on purpose. */
+const expectedHttpErrors: RegExp[] = [/^GET \/api\/v1\/auth\/me 401$/];
+
+const json = async <T>(r: Promise<Response>, status = 200): Promise<T> => {
+  const res = await r;
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+};
+
+/** A connector created over the API (no profile): what a tenant admin or a cancelled prompt leaves. */
+async function apiConnector(name: string, tenant?: string): Promise<string> {
+  const body = {
+    name,
+    ...(tenant ? { tenant } : {}),
+    region: 'us-east-1',
+    auth: { method: 'access_key', accessKeyId: READER.id, secretAccessKey: READER.secret },
+    endpoints: { sts: s.stack.emulatorUrl, inspector2: s.stack.emulatorUrl },
+  };
+  return (await json<{ id: string }>(s.api(ADMIN, 'POST', '/connectors', body), 201)).id;
+}
+
+async function login(user: { username: string; password: string }) {
+  await page.goto(s.stack.url);
+  await page.waitForSelector('form[aria-label="Log in"]');
+  await page.fill('#login-user', user.username);
+  await page.fill('#login-password', user.password);
+  await page.click('button:has-text("Log in")');
+  await page.waitForSelector('nav[aria-label=Main]');
+}
+
+async function logout() {
+  await page.click('button:has-text("Log out")');
+  await page.waitForSelector('form[aria-label="Log in"]');
+}
+
+async function nav(label: string) {
+  await page.click(`a.nav-link:has-text("${label}")`);
+}
+
+describe('operations in Chromium', () => {
+  beforeAll(async () => {
+    s = await startBrowserStack({ adminPassword: ADMIN.password, prefix: 'ic-e2e-ops-' });
+    page = s.page;
+  });
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      await s?.shot(`ops-FAILED-${task.name.replace(/[^\w-]+/g, '-').slice(0, 80)}`);
+    });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  let orphanId = '';
+  it('warns about a connector in no profile, fixes it with Add to Default, and manages profiles', async () => {
+    orphanId = await apiConnector('ops-orphan');
+    await login(ADMIN);
+    await nav('Connectors');
+    const row = page.locator('tr[data-connector="ops-orphan"]');
+    const warning = row.locator('[data-testid=no-profile]');
+    await warning.waitFor();
+    expect(await warning.innerText()).toContain('Not in a Data Analyzer profile: it will not run');
+    expect(await page.locator('[data-testid=no-profile-banner]').innerText()).toContain(
+      '1 connector is not in a Data Analyzer profile: it will not run.',
+    );
+    // Neither the switch nor the status claims it collects or waits for a run.
+    const switchTitle = await row.locator('label.switch').getAttribute('title');
+    expect(switchTitle).not.toBe('Collecting');
+    expect(switchTitle).toContain('no Data Analyzer profile');
+    expect(await row.locator('[data-state=never_run]').getAttribute('title')).not.toContain('Waiting');
+    await s.shot('ops-01-connector-no-profile');
+
+    const added = page.waitForResponse((r) => r.request().method() === 'PUT');
+    await warning.locator('button:has-text("Add to Default")').click();
+    expect((await added).status()).toBe(200);
+    await warning.waitFor({ state: 'detached' });
+    expect(await page.locator('[data-testid=no-profile-banner]').count()).toBe(0);
+    expect(await row.locator('label.switch').getAttribute('title')).toBe('Collecting');
+
+    // The Profiles page: Default lists it; Remove puts it back in no profile; Add restores it.
+    await nav('Profiles');
+    const def = page.locator('section[data-profile=default]');
+    await def.locator('tr[data-member="ops-orphan"]').waitFor();
+    await s.shot('ops-02-profiles');
+    await def.locator('tr[data-member="ops-orphan"] button:has-text("Remove")').click();
+    await def.locator('tr[data-member="ops-orphan"]').waitFor({ state: 'detached' });
+    expect(await page.locator('[data-testid=orphans]').innerText()).toContain('ops-orphan');
+    const profiles = await json<{ profiles: { id: string; connectorIds: string[] }[] }>(
+      s.api(ADMIN, 'GET', '/profiles'),
+    );
+    expect(profiles.profiles.find((p) => p.id === 'default')?.connectorIds).not.toContain(orphanId);
+    expect(await page.inputValue('#add-default')).toBe(orphanId);
+    await def.locator('button:has-text("Add")').click();
+    await def.locator('tr[data-member="ops-orphan"]').waitFor();
+    expect(await page.locator('[data-testid=orphans]').count()).toBe(0);
+  });
+
+  it('shows a tenant admin the warning without the root-only fix or the Profiles page', async () => {
+    await json(s.api(ADMIN, 'POST', '/tenants', { name: 'ops-acme' }), 201);
+    const acmeAdmin = { username: 'ops-acme-admin', password: 'ops-Acme-Admin-Passw0rd!' };
+    await json(
+      s.api(ADMIN, 'POST', '/users', { ...acmeAdmin, role: 'tenant_admin', tenant: 'ops-acme' }),
+      201,
+    );
+    await apiConnector('ops-acme-orphan', 'ops-acme');
+    await logout();
+    await login(acmeAdmin);
+    expect(await page.locator('a.nav-link').allInnerTexts()).not.toContain('Profiles');
+    const warning = page.locator('tr[data-connector="ops-acme-orphan"] [data-testid=no-profile]');
+    await warning.waitFor();
+    expect(await warning.innerText()).toContain('Ask your administrator');
+    expect(await warning.locator('button').count()).toBe(0);
+    await s.shot('ops-03-tenant-admin-no-profile');
+    await logout();
+  });
+
+  it('saw no browser errors and only the HTTP errors it provoked', () => {
+    expect(s.problems).toEqual([]);
+    expect(s.httpErrors.filter((e) => !expectedHttpErrors.some((re) => re.test(e)))).toEqual([]);
+  });
+});
