@@ -11,6 +11,8 @@ import { startBrowserStack, type BrowserStack } from './browser.js';
 
 const ADMIN = { username: 'admin', password: 'e2e-Admin-Passw0rd!' };
 const READER = { id: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+/** Valid keys of another emulated user (no Inspector permission). */
+const SOURCE_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
 
 let s: BrowserStack;
 let page: Page;
@@ -129,6 +131,85 @@ describe('operations in Chromium', () => {
     expect(await warning.locator('button').count()).toBe(0);
     await s.shot('ops-03-tenant-admin-no-profile');
     await logout();
+  });
+
+  it('wizard: a disallowed endpoint host is flagged on its field as it is left, and cleared when corrected', async () => {
+    await login(ADMIN);
+    await page.click('a:has-text("+ Create")');
+    await page.fill('#f-name', 'ops-wizard');
+    await page.click('button:has-text("Next")');
+    await page.click('summary:has-text("Advanced")');
+    await page.fill('#f-endpoints-inspector2', 'https://inspector2.attacker.example:8443');
+    const checked = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/connectors/validate');
+    await page.press('#f-endpoints-inspector2', 'Tab');
+    expect((await checked).status()).toBe(200);
+    const fieldError = page.locator('.field-invalid:has(#f-endpoints-inspector2) .field-error');
+    await fieldError.waitFor();
+    expect(await fieldError.innerText()).toContain('inspector2.attacker.example:8443 is not allowed');
+    await s.shot('ops-04-wizard-endpoint-on-blur');
+    await page.fill('#f-endpoints-inspector2', s.stack.emulatorUrl);
+    await page.press('#f-endpoints-inspector2', 'Tab');
+    await fieldError.waitFor({ state: 'detached' });
+    // Leave without saving: the unsaved input is confirmed first (accepted here).
+    page.once('dialog', (d) => void d.accept());
+    await page.click('a.btn:has-text("Cancel")');
+    await page.waitForSelector('tr[data-connector="ops-orphan"]');
+    expect(await page.locator('tr[data-connector="ops-wizard"]').count()).toBe(0);
+  });
+
+  it("Edit's Confirm tests the edited configuration (stored secret kept server-side) without saving it", async () => {
+    await page.click('tr[data-connector="ops-orphan"] a:has-text("Edit")');
+    await page.waitForSelector('[data-testid=tab-general]');
+    await page.click('button:has-text("Next")');
+    // Unchanged (secrets blank = stored): the saved keys work.
+    await page.click('button:has-text("Next")');
+    await page.waitForSelector('[data-testid=tab-confirm]');
+    const dialog = page.locator('[data-testid=test-dialog]');
+    let sent = page.waitForRequest((r) => r.url().endsWith(`/connectors/${orphanId}/test`));
+    await page.click('button:has-text("Test")');
+    expect((await sent).postDataJSON()).toMatchObject({ auth: { method: 'access_key' } });
+    await dialog.locator('[data-testid=test-success]').waitFor();
+    await dialog.locator('button[aria-label=Close]').click();
+    // Another key ID with the secret left blank: tested with the stored secret -> 401, not saved.
+    await page.click('button:has-text("Back")');
+    await page.fill('#f-auth-accessKeyId', SOURCE_KEY_ID);
+    await page.click('button:has-text("Next")');
+    sent = page.waitForRequest((r) => r.url().endsWith(`/connectors/${orphanId}/test`));
+    await page.click('button:has-text("Test")');
+    const body = JSON.stringify((await sent).postDataJSON());
+    expect(body).toContain(SOURCE_KEY_ID);
+    expect(body).not.toContain(READER.secret);
+    await dialog.locator('[data-testid=test-failure]').waitFor();
+    expect(await dialog.innerText()).toContain('401');
+    await s.shot('ops-05-edit-confirm-test');
+    await dialog.locator('button[aria-label=Close]').click();
+    const c = await json<{ config: { auth: { accessKeyId: string } } }>(
+      s.api(ADMIN, 'GET', `/connectors/${orphanId}`),
+    );
+    expect(c.config.auth.accessKeyId).toBe('********');
+
+    // Unsaved input: an in-app link asks first; dismissing stays, with the input kept.
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(`${d.type()}: ${d.message()}`);
+      void d.dismiss();
+    });
+    await nav('Profiles');
+    expect(asked).toEqual([expect.stringMatching(/^confirm: Leave this page\? .*not been saved/)]);
+    expect(page.url()).toContain(`/connectors/${orphanId}/edit`);
+    await page.click('button:has-text("Back")');
+    expect(await page.inputValue('#f-auth-accessKeyId')).toBe(SOURCE_KEY_ID);
+    // Reloading (or closing) the tab asks too: the browser's own beforeunload prompt.
+    const unload = page.waitForEvent('dialog');
+    const reload = page.reload().catch(() => undefined);
+    const d = await unload;
+    expect(d.type()).toBe('beforeunload');
+    await d.dismiss();
+    void reload; // cancelled by the dismissal; it settles on its own
+    expect(await page.inputValue('#f-auth-accessKeyId')).toBe(SOURCE_KEY_ID);
+    page.once('dialog', (x) => void x.accept());
+    await nav('Connectors');
+    await page.waitForSelector('tr[data-connector="ops-orphan"]');
   });
 
   it('saw no browser errors and only the HTTP errors it provoked', () => {
