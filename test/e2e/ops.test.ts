@@ -212,6 +212,102 @@ describe('operations in Chromium', () => {
     await page.waitForSelector('tr[data-connector="ops-orphan"]');
   });
 
+  it('Tenants & Users: plain password hint, old errors cleared, tenant delete refused naming what it holds, rename', async () => {
+    await nav('Tenants & Users');
+    await page.waitForSelector('table[aria-label=Users]');
+    const hint = page.locator('.field:has(#u-password) .hint');
+    expect(await hint.innerText()).toContain('At least 12 characters: shorter passwords are refused.');
+    // A refused password names the field; typing again clears the old message.
+    await page.fill('#u-name', 'ops-temp');
+    await page.fill('#u-password', 'short');
+    await page.click('button:has-text("Create user")');
+    const pwError = page.locator('.field:has(#u-password) .field-error');
+    await pwError.waitFor();
+    expect(await pwError.innerText()).toContain('at least 12 characters');
+    expectedHttpErrors.push(/^POST \/api\/v1\/users 400$/);
+    await page.fill('#u-password', 'ops-Temp-User-Passw0rd!');
+    await pwError.waitFor({ state: 'detached' });
+    await page.click('button:has-text("Create user")');
+    await page.waitForSelector('tr[data-user="ops-temp"]');
+
+    // Delete a tenant that still has a connector and a user: refused, naming them.
+    await page.click('tr[data-tenant="ops-acme"] button:has-text("Delete")');
+    const confirm = page.locator('[role=dialog][aria-label="Delete tenant"]');
+    await confirm.locator('button:has-text("Delete")').click();
+    const refusal = confirm.locator('.banner-error');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toBe(
+      'tenant ops-acme still has connectors ops-acme-orphan and users ops-acme-admin: delete or move them first',
+    );
+    expectedHttpErrors.push(/^DELETE \/api\/v1\/tenants\/[^/]+ 409$/);
+    await s.shot('ops-06-tenant-delete-refused');
+    await confirm.locator('button:has-text("Cancel")').click();
+
+    // Rename: the tenant's connector follows.
+    await page.click('tr[data-tenant="ops-acme"] button:has-text("Rename")');
+    await page.fill('#rt-name', 'ops-acme-corp');
+    await page.click('[role=dialog] button:has-text("Rename")');
+    await page.waitForSelector('tr[data-tenant="ops-acme-corp"]');
+    const list = await json<{ connectors: { name: string; tenant: string }[] }>(
+      s.api(ADMIN, 'GET', '/connectors'),
+    );
+    expect(list.connectors.find((c) => c.name === 'ops-acme-orphan')?.tenant).toBe('ops-acme-corp');
+
+    // An empty tenant is deleted.
+    await page.fill('#t-name', 'ops-empty');
+    await page.click('button:has-text("Create tenant")');
+    await page.click('tr[data-tenant="ops-empty"] button:has-text("Delete")');
+    await page.locator('[role=dialog][aria-label="Delete tenant"] button:has-text("Delete")').click();
+    await page.locator('tr[data-tenant="ops-empty"]').waitFor({ state: 'detached' });
+  });
+
+  it('Tenants & Users: edit a user, disable (no log-in) and enable, reset the password, delete; never yourself', async () => {
+    const row = page.locator('tr[data-user="ops-acme-admin"]');
+    await row.locator('button:has-text("Edit")').click();
+    await page.selectOption('#eu-role', 'analyst');
+    await page.click('[role=dialog] button:has-text("Save")');
+    await expect.poll(() => row.locator('td').nth(1).innerText()).toBe('Analyst');
+
+    await row.locator('button:has-text("Disable")').click();
+    await row.locator('.badge:has-text("disabled")').waitFor();
+    await s.shot('ops-07-users');
+    const loginAs = (password: string) =>
+      fetch(`${s.stack.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ops-acme-admin', password }),
+      });
+    expect((await loginAs('ops-Acme-Admin-Passw0rd!')).status).toBe(401);
+    await row.locator('button:has-text("Enable")').click();
+    await row.locator('.badge:has-text("enabled")').waitFor();
+    expect((await loginAs('ops-Acme-Admin-Passw0rd!')).status).toBe(200);
+
+    await row.locator('button:has-text("Reset password")').click();
+    const reset = page.locator('[role=dialog][aria-label="Reset password: ops-acme-admin"]');
+    expect(await reset.locator('.hint').innerText()).toContain('At least 12 characters');
+    await page.fill('#rp-password', 'aaaaaaaaaaaaaaaa');
+    await reset.locator('button[type=submit]').click();
+    await reset.locator('.field-error').waitFor();
+    expectedHttpErrors.push(/^POST \/api\/v1\/users\/[^/]+\/password 400$/);
+    await page.fill('#rp-password', 'ops-New-Acme-Passw0rd!');
+    expect(await reset.locator('.field-error').count()).toBe(0);
+    await reset.locator('button[type=submit]').click();
+    await reset.waitFor({ state: 'detached' });
+    expect((await loginAs('ops-New-Acme-Passw0rd!')).status).toBe(200);
+
+    await page.click('tr[data-user="ops-temp"] button:has-text("Delete")');
+    await page.locator('[role=dialog][aria-label="Delete user"] button:has-text("Delete")').click();
+    await page.locator('tr[data-user="ops-temp"]').waitFor({ state: 'detached' });
+
+    // The only root admin cannot disable, demote or delete themselves.
+    const me = page.locator('tr[data-user="admin"]');
+    for (const b of ['Edit', 'Disable', 'Delete'])
+      expect(await me.locator(`button:has-text("${b}")`).isDisabled()).toBe(true);
+    expect(await me.locator('button:has-text("Disable")').getAttribute('title')).toBe(
+      'You cannot disable yourself',
+    );
+  });
+
   it('saw no browser errors and only the HTTP errors it provoked', () => {
     expect(s.problems).toEqual([]);
     expect(s.httpErrors.filter((e) => !expectedHttpErrors.some((re) => re.test(e)))).toEqual([]);
