@@ -13,6 +13,8 @@ import { startStack, type Stack } from './stack.js';
 export const SHOTS = path.resolve('test-artifacts/screenshots');
 
 export interface BrowserStack {
+  /** The temp dir (data, built UI); removed by close(). */
+  dir: string;
   stack: Stack;
   browser: Browser;
   page: Page;
@@ -34,6 +36,7 @@ export interface BrowserStack {
 export async function startBrowserStack(opts: {
   adminPassword: string;
   prefix: string;
+  viewport?: { width: number; height: number };
 }): Promise<BrowserStack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -74,7 +77,9 @@ export async function startBrowserStack(opts: {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+  const page = await (
+    await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } })
+  ).newPage();
   const problems: string[] = [];
   const httpErrors: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -111,6 +116,7 @@ export async function startBrowserStack(opts: {
     });
   };
   return {
+    dir: tmp,
     stack,
     browser,
     page,
