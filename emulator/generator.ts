@@ -5,6 +5,7 @@
  * million findings cost only their columns. Shared pools (vulnerabilities, resources) make many
  * findings point at the same CVE or instance, as on a real account.
  */
+import { inPartition, partitionOf } from './regions.js';
 import { Rng, hash3 } from './rng.js';
 
 export const FINDING_TYPES = ['PACKAGE_VULNERABILITY', 'NETWORK_REACHABILITY', 'CODE_VULNERABILITY'] as const;
@@ -136,7 +137,8 @@ export class Generator {
       buildPackageFinding(r, vulnerability(seed, this.vulnIndex(i), this.vulns), m, live, f);
     else if (m.type === 'NETWORK_REACHABILITY') buildNetworkFinding(r, m, resource, f);
     else buildCodeFinding(r, this.vulnIndex(i), m, resource, f);
-    return f;
+    // Built with `arn:aws:`; GovCloud and China findings carry their own partition.
+    return inPartition(f, partitionOf(m.region)?.name ?? 'aws');
   }
 }
 

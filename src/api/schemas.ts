@@ -267,6 +267,27 @@ export const searchQuery = z
   })
   .strict();
 
+/** The most records one export may ask for. */
+export const MAX_EXPORT_RECORDS = 1_000_000;
+
+export const exportQuery = searchQuery
+  .omit({ limit: true, offset: true })
+  .extend({
+    format: z.enum(['ndjson', 'csv']).default('ndjson'),
+    /** CSV columns, comma-separated dotted paths (default: the Threat Hunting table's). */
+    fields: z.string().max(10_000).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_EXPORT_RECORDS).default(MAX_EXPORT_RECORDS),
+  })
+  .strict();
+
+export const fieldsQuery = searchQuery
+  .omit({ limit: true, offset: true })
+  .extend({
+    sample: z.coerce.number().int().min(1).max(1000).default(500),
+    top: z.coerce.number().int().min(1).max(20).default(5),
+  })
+  .strict();
+
 export const histogramQuery = searchQuery
   .omit({ limit: true, offset: true, sort: true })
   .extend({ buckets: z.coerce.number().int().min(1).max(1000).default(60) })

@@ -270,6 +270,64 @@ export type HistogramOptions = SearchFilter & { buckets?: number };
 export interface SearchResult {
   total: number;
   records: InterflowRecord[];
+  /**
+   * Fields the query names that no record in the index has (a typo such as `sevrity:>=70`
+   * gives a warning, not a silent 0). Absent when there are none.
+   */
+  unknownFields?: string[];
+}
+
+/** Where a keyset page ends: the last row's sort values (see ExportPageOptions). */
+export type SortCursor = [unknown, unknown, number];
+
+/**
+ * One page of an export: no OFFSET (each page starts after the previous page's last row, so
+ * a 1,000,000-record export costs no more per page at the end than at the start).
+ */
+export interface ExportPageOptions extends SearchFilter {
+  sort?: string;
+  /** Rows in this page (1..10,000). */
+  limit: number;
+  /** The previous page's `next`; absent = the first page. */
+  after?: SortCursor;
+  /** The first page's `total` (picks the plan without counting again). */
+  total?: number;
+}
+
+export interface ExportPage {
+  /** The records' JSON text, in sort order. */
+  docs: string[];
+  /** Where the next page starts; null when this page is the last. */
+  next: SortCursor | null;
+  /** Records matching the whole filter (counted on the first page, else echoed). */
+  total: number;
+}
+
+export interface FieldStatsOptions extends SearchFilter {
+  sort?: string;
+  /** How many of the first matching records (in sort order) are looked at (1..1,000). */
+  sample: number;
+  /** Top values kept per field (1..20). */
+  top: number;
+}
+
+export interface FieldStat {
+  /** Dotted path (arrays are looked through). */
+  path: string;
+  /** Sampled records that have the field. */
+  count: number;
+  /** Most frequent values, as text (objects and arrays are not values). */
+  top: { value: string; count: number }[];
+  /** Distinct values seen (at most 1,000 are tracked). */
+  distinct: number;
+}
+
+export interface FieldStats {
+  /** Records matching the query. */
+  total: number;
+  /** Records looked at (min(total, sample)). */
+  sampled: number;
+  fields: FieldStat[];
 }
 
 export interface HistogramResult {
@@ -283,6 +341,10 @@ export interface SyslogIndex {
   count(filter: SearchFilter): number;
   /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
   stream(opts: SearchOptions): IterableIterator<string>;
+  /** One keyset page of an export (the API's streamed /search/export). */
+  exportPage(opts: ExportPageOptions): ExportPage;
+  /** Fields present in a sample of the matching records, with their top values. */
+  fieldStats(opts: FieldStatsOptions): FieldStats;
   histogram(opts: HistogramOptions): HistogramResult;
   /** The last `limit` records stored (newest first): the log filter preview. */
   recent(limit: number): InterflowRecord[];
@@ -439,7 +501,7 @@ export interface StoredSessionsRepo {
 
 // ---------------------------------------------------------------- searches off the caller's thread
 /** The index calls a search service answers. */
-export type SearchOp = 'search' | 'count' | 'histogram';
+export type SearchOp = 'search' | 'count' | 'histogram' | 'exportPage' | 'fieldStats';
 type Threaded = {
   [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
 };

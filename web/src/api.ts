@@ -156,6 +156,14 @@ export type SearchRecord = Record<string, unknown> & { _id: string };
 export interface SearchResult {
   total: number;
   records: SearchRecord[];
+  /** Fields the query names that no record has (a typo): shown as a warning. */
+  unknownFields?: string[];
+}
+
+export interface FieldStats {
+  total: number;
+  sampled: number;
+  fields: { path: string; count: number; distinct: number; top: { value: string; count: number }[] }[];
 }
 
 export interface Histogram {
