@@ -359,7 +359,7 @@ describe('web UI in Chromium', () => {
     await page.fill('[aria-label=Query]', 'severity:(HIGH');
     await page.press('[aria-label=Query]', 'Enter');
     await page.waitForSelector('[data-testid=query-error]');
-    expectedHttpErrors.push(/^GET \/api\/v1\/search(\/histogram)? 400$/);
+    expectedHttpErrors.push(/^GET \/api\/v1\/search(\/histogram|\/fields)? 400$/);
     await shot('12-query-error');
   });
 
