@@ -233,7 +233,14 @@ export const tenantOut = z.object({ id: z.string(), name: z.string() }).meta({ i
 export const role = z.enum(ROLES);
 
 export const userOut = z
-  .object({ id: z.string(), username: z.string(), role, tenant: z.string(), createdAt: z.number() })
+  .object({
+    id: z.string(),
+    username: z.string(),
+    role,
+    tenant: z.string(),
+    disabled: z.boolean().meta({ description: 'Cannot log in until enabled again' }),
+    createdAt: z.number(),
+  })
   .meta({ id: 'User' });
 
 export const sessionUser = z.object({ username: z.string(), role, tenant: z.string() });

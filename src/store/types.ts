@@ -23,6 +23,18 @@ export interface TenantsRepo {
   get(id: string): Tenant | undefined;
   getByName(name: string): Tenant | undefined;
   create(name: string): Tenant;
+  /**
+   * A new name, carried in one transaction to what refers to the tenant by name (its connectors
+   * and log filters). Records already stored keep the name they were written with (they are
+   * scoped by tenant id). The Root Tenant keeps its name.
+   */
+  rename(id: string, name: string): Tenant;
+  /**
+   * Deletes a tenant that has no connectors and no users (ERR_CONFLICT naming them otherwise),
+   * with its own log filters. Its stored records stay in the index (root admins still find them).
+   * The Root Tenant cannot be deleted.
+   */
+  delete(id: string): void;
 }
 
 export interface Profile {
@@ -496,6 +508,8 @@ export interface StoredUser {
   /** One of src/auth's ROLES. */
   role: string;
   tenantId: string;
+  /** Cannot log in; the password is kept (locked like `passwd -l`: the hash is prefixed with "!"). */
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -506,15 +520,19 @@ export interface StoredUsersRepo {
   list(tenantId?: string): StoredUser[];
   get(id: string): StoredUser | undefined;
   getByUsername(username: string): StoredUser | undefined;
-  /** The user and its password hash (log-in); never returned by the other calls. */
+  /** The user and its password hash (log-in; also a disabled user's); never returned by the other calls. */
   credentials(username: string): { user: StoredUser; passwordHash: string } | undefined;
   /** The new user; undefined when the user name is taken (names are global). */
   insert(
-    user: Omit<StoredUser, 'createdAt' | 'updatedAt'> & { passwordHash: string },
+    user: Omit<StoredUser, 'createdAt' | 'updatedAt' | 'disabled'> & { passwordHash: string },
     now: number,
   ): StoredUser | undefined;
   /** A new password hash and every session of the user ended, in one transaction. */
   setPasswordHash(id: string, passwordHash: string, now: number): void;
+  /** A new role and/or tenant; the user's sessions end (their rights changed). */
+  update(id: string, change: { role?: string; tenantId?: string }, now: number): StoredUser | undefined;
+  /** Disabling ends every session of the user; enabling restores the same password. */
+  setDisabled(id: string, disabled: boolean, now: number): StoredUser | undefined;
   delete(id: string): boolean;
 }
 

@@ -585,6 +585,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           username: 'alice',
           role: 'analyst',
           tenantId: w.acmeId,
+          disabled: false,
           createdAt: T0,
           updatedAt: T0,
         });
@@ -608,6 +609,39 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.users.delete('u3')).toBe(true);
         expect(s.users.delete('u3')).toBe(false);
         expect(s.users.get('u3')).toBeUndefined();
+      });
+
+      it('users: disabled keeps the password (credentials still give it); update changes role/tenant; both end sessions', async () => {
+        const w = await fresh();
+        const s = w.store;
+        s.users.insert(
+          { id: 'u1', username: 'alice', passwordHash: 'h1', role: 'analyst', tenantId: 'root' },
+          T0,
+        );
+        const session = {
+          tokenHash: 't1',
+          userId: 'u1',
+          csrfToken: 'x',
+          createdAt: T0,
+          expiresAt: T0 + HOUR,
+        };
+        s.sessions.insert(session);
+        expect(s.users.setDisabled('u1', true, T0 + 1)).toMatchObject({ disabled: true, updatedAt: T0 + 1 });
+        expect(s.sessions.get('t1')).toBeUndefined();
+        expect(s.users.credentials('alice')).toMatchObject({ user: { disabled: true }, passwordHash: 'h1' });
+        // A new password keeps the user disabled.
+        s.users.setPasswordHash('u1', 'h2', T0 + 2);
+        expect(s.users.credentials('alice')).toMatchObject({ user: { disabled: true }, passwordHash: 'h2' });
+        expect(s.users.setDisabled('u1', false, T0 + 3)?.disabled).toBe(false);
+        expect(s.users.credentials('alice')?.passwordHash).toBe('h2');
+        s.sessions.insert({ ...session, tokenHash: 't2' });
+        expect(s.users.update('u1', { role: 'tenant_admin', tenantId: w.acmeId }, T0 + 4)).toMatchObject({
+          role: 'tenant_admin',
+          tenantId: w.acmeId,
+          updatedAt: T0 + 4,
+        });
+        expect(s.sessions.get('t2')).toBeUndefined();
+        expect(s.users.update('nobody', { role: 'analyst' }, T0)).toBeUndefined();
       });
 
       it("sessions: found by token hash until they expire; a new password ends the user's sessions", async () => {

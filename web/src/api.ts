@@ -124,6 +124,8 @@ export interface Meta {
   logFilterOperators: string[];
   /** Result columns the index can sort on. */
   sortFields: string[];
+  /** The hard minimum length of a password (shorter is refused). */
+  passwordMinLength: number;
 }
 
 export interface FilterCondition {

@@ -30,18 +30,74 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
     get: db.prepare('SELECT id, name FROM tenants WHERE id = ?'),
     getByName: db.prepare('SELECT id, name FROM tenants WHERE name = ?'),
     insert: db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)'),
+    rename: db.prepare('UPDATE tenants SET name = ? WHERE id = ?'),
+    // Connectors and log filters name their tenant (column and JSON alike): they follow a rename.
+    renameConnectors: db.prepare(
+      `UPDATE connectors SET tenant = @to, config = json_replace(config, '$.tenant', @to) WHERE tenant = @from`,
+    ),
+    renameFilters: db.prepare(
+      `UPDATE log_filters SET tenant = @to, definition = json_replace(definition, '$.tenant', @to) WHERE tenant = @from`,
+    ),
+    connectors: db.prepare('SELECT name FROM connectors WHERE tenant = ? ORDER BY name').pluck(),
+    users: db.prepare('SELECT username FROM users WHERE tenant_id = ? ORDER BY username').pluck(),
+    deleteFilters: db.prepare('DELETE FROM log_filters WHERE tenant = ?'),
+    delete: db.prepare('DELETE FROM tenants WHERE id = ?'),
   };
+  const mustGet = (id: string) => {
+    const t = s.get.get(id) as Tenant | undefined;
+    if (!t) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `tenant ${id} not found`);
+    if (t.id === ROOT_TENANT.id)
+      throw new CodedError('ERR_FORBIDDEN', 'the Root Tenant cannot be renamed or deleted');
+    return t;
+  };
+  const validName = (name: unknown) => {
+    const n = typeof name === 'string' ? name.trim() : '';
+    if (!n || n.length > 64 || !/^[\x20-\x7E]+$/.test(n)) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'name', message: 'name must be 1-64 printable ASCII characters' },
+      ]);
+    }
+    return n;
+  };
+  const rename = db.transaction((id: string, name: string) => {
+    const t = mustGet(id);
+    const n = validName(name);
+    const other = s.getByName.get(n) as Tenant | undefined;
+    if (other && other.id !== id) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'name', message: `a tenant named "${n}" already exists` },
+      ]);
+    }
+    s.rename.run(n, id);
+    s.renameConnectors.run({ from: t.name, to: n });
+    s.renameFilters.run({ from: t.name, to: n });
+    return { id, name: n };
+  });
+  const remove = db.transaction((id: string) => {
+    const t = mustGet(id);
+    const connectors = s.connectors.all(t.name) as string[];
+    const users = s.users.all(id) as string[];
+    const list = (l: string[]) =>
+      l.slice(0, 10).join(', ') + (l.length > 10 ? `, … (${l.length} in all)` : '');
+    const held = [
+      connectors.length ? `connectors ${list(connectors)}` : '',
+      users.length ? `users ${list(users)}` : '',
+    ].filter(Boolean);
+    if (held.length) {
+      throw new CodedError(
+        'ERR_CONFLICT',
+        `tenant ${t.name} still has ${held.join(' and ')}: delete or move them first`,
+      );
+    }
+    s.deleteFilters.run(t.name);
+    s.delete.run(id);
+  });
   return {
     list: () => s.list.all(ROOT_TENANT.id) as Tenant[],
     get: (id) => s.get.get(id) as Tenant | undefined,
     getByName: (name) => s.getByName.get(name) as Tenant | undefined,
     create(name) {
-      const n = typeof name === 'string' ? name.trim() : '';
-      if (!n || n.length > 64 || !/^[\x20-\x7E]+$/.test(n)) {
-        throw new FieldsError('ERR_CONFIG_INVALID', [
-          { field: 'name', message: 'name must be 1-64 printable ASCII characters' },
-        ]);
-      }
+      const n = validName(name);
       if (s.getByName.get(n)) {
         throw new FieldsError('ERR_CONFIG_INVALID', [
           { field: 'name', message: `a tenant named "${n}" already exists` },
@@ -51,6 +107,8 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
       s.insert.run(t.id, t.name, clock.now());
       return t;
     },
+    rename: (id, name) => rename.immediate(id, name),
+    delete: (id) => remove.immediate(id),
   };
 }
 
