@@ -47,7 +47,8 @@ async function scenario(o: { offsetSeconds: number; lagSeconds: number; steps: n
   const e = emu;
   ts = tempStore();
   const store = ts.store;
-  const id = addConnector(store, configFor(e, undefined, { overlapMinutes: 1 }));
+  // Every version as a record (observed rescans too): the index then shows that none was lost.
+  const id = addConnector(store, configFor(e, undefined, { overlapMinutes: 1, recordVersions: 'all' }));
   const host = { now: () => e.state.now() - o.offsetSeconds * 1000 };
   const runOnce = () => run(store, id, { clock: host });
   const advance = (s: number) => control(e, 'clock', 'POST', { advanceMs: s * 1000 });

@@ -351,8 +351,10 @@ describe('kill -9 mid-sweep', () => {
     expect((await runCli(args)).code).toBe(0);
     const victims = [...present().values()].filter((f) => f.status !== 'CLOSED').slice(0, 130);
     await control(emu, 'findings/delete', 'POST', { arns: victims.map((f) => f.findingArn) });
-    // Slow requests, so that each kill lands where it is meant to.
-    await control(emu, 'faults', 'POST', { latencyMs: 60 });
+    // Slow requests, so that each kill lands where it is meant to: a sweep page takes longer
+    // than the CLI's group commit waits (1 s at most), so a checkpoint inside the sweep's paging
+    // is committed before the sweep ends.
+    await control(emu, 'faults', 'POST', { latencyMs: 400 });
     const committed = () => {
       if (!fs.existsSync(path.join(data, DB_FILE))) return undefined;
       return withStoreFile(data, (db) => ({

@@ -53,6 +53,12 @@ export interface QueryState {
   nextToken?: string;
   /** Versions older than this (epoch ms) that are new to the index arrived late (see above). */
   lateBefore?: number;
+  /**
+   * A sweep's mark (epoch ms): its pages mark findings seen at this time and its candidates are
+   * those seen before it. Strictly after the previous sweep's, even when AWS's clock (whole
+   * seconds) has not moved since: a mark equal to the last one would hide every candidate.
+   */
+  sweepStart?: number;
 }
 
 export interface Checkpoint {
@@ -168,6 +174,7 @@ export function planQueries(
   runStart: number,
   cfg: Pick<ConnectorConfig, 'initialLookbackDays' | 'overlapMinutes'>,
   sweep = false,
+  lastSweepAt?: number,
 ): QueryState[] {
   if (lastCompletedEnd === undefined) {
     const queries: QueryState[] = [
@@ -213,6 +220,7 @@ export function planQueries(
         findingStatus: OPEN_STATUSES.map((value) => ({ comparison: 'EQUALS', value })),
         updatedAt: updatedAt(MIN_DATE, runStart),
       },
+      sweepStart: Math.max(runStart, (lastSweepAt ?? MIN_DATE - 1) + 1),
     });
   }
   return queries;
@@ -241,7 +249,8 @@ export function parseCheckpoint(raw: unknown): Checkpoint {
           q.filterCriteria !== null &&
           typeof q.filterCriteria === 'object' &&
           (q.nextToken === undefined || typeof q.nextToken === 'string') &&
-          (q.lateBefore === undefined || typeof q.lateBefore === 'number'),
+          (q.lateBefore === undefined || typeof q.lateBefore === 'number') &&
+          (q.sweepStart === undefined || typeof q.sweepStart === 'number'),
       )
     : [];
   const out: Checkpoint = { v: 1, queue };
@@ -480,6 +489,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     }
   };
 
+  let forceSweep = opts.forceSweep === true;
   for (;;) {
     if (state.queue.length === 0) {
       if (state.confirm) {
@@ -495,16 +505,20 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
           continue;
         }
       }
-      if (state.lastCompletedEnd !== undefined && state.lastCompletedEnd >= runStart) break;
       const sweep =
         opts.sweep !== undefined &&
         state.lastCompletedEnd !== undefined &&
-        sweepDue(state, runStart, opts.config.sweepHours ?? 24, opts.forceSweep === true);
+        sweepDue(state, runStart, opts.config.sweepHours ?? 24, forceSweep);
+      // Asked for once: one sweep per run.
+      if (sweep) forceSweep = false;
+      // Nothing new since the last window (AWS's clock, in whole seconds, has not moved): done,
+      // unless a sweep is due or asked for.
+      if (state.lastCompletedEnd !== undefined && state.lastCompletedEnd >= runStart && !sweep) break;
       state = {
         v: 1,
         ...carried(state),
         runStart,
-        queue: planQueries(state.lastCompletedEnd, runStart, opts.config, sweep),
+        queue: planQueries(state.lastCompletedEnd, runStart, opts.config, sweep, state.lastSweepAt),
       };
       log.debug({ queue: state.queue.map((q) => q.key), runStart }, 'planned queries');
     }
@@ -554,7 +568,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         // A query done: the first run's `active` listed every open finding (a sweep with
         // nothing to confirm); a sweep's candidates are confirmed next, from the first key.
         if (q.key === 'active') base.lastSweepAt = queueRunStart;
-        if (q.key === 'sweep') base.confirm = { sweepStart: queueRunStart, after: '' };
+        if (q.key === 'sweep') base.confirm = { sweepStart: q.sweepStart ?? queueRunStart, after: '' };
       }
       if (next !== undefined) {
         checkpoint = {
@@ -574,7 +588,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         query: q.key,
         // Only the queries that list every open finding mark them: a window's marks would prove
         // nothing a sweep needs (a sweep lists those findings again), and cost a write per item.
-        ...(q.key === 'active' || q.key === 'sweep' ? { seenAt: queueRunStart } : {}),
+        ...(q.key === 'active' || q.key === 'sweep' ? { seenAt: q.sweepStart ?? queueRunStart } : {}),
         ...(q.lateBefore !== undefined ? { lateBefore: q.lateBefore } : {}),
       });
       result.pages++;
