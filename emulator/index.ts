@@ -38,6 +38,8 @@ export interface EmulatorOptions {
   accounts?: string[];
   /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
   cleanPages?: boolean;
+  /** Percent (0-100) of generated findings sent without `updatedAt`; default 0. */
+  withoutUpdatedAt?: number;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }

@@ -1,6 +1,7 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]
+ * [--without-updated-at PERCENT]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     iam: { type: 'string' },
     'clean-pages': { type: 'boolean', default: false },
+    'without-updated-at': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -25,6 +27,7 @@ const emu = await startEmulator({
   fixtures: values.fixtures,
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
+  withoutUpdatedAt: Number(values['without-updated-at']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);

@@ -43,6 +43,8 @@ export interface StateOptions {
    * that carry a nextToken, and a nextToken on the last page (README "Paging").
    */
   cleanPages?: boolean;
+  /** Percent (0-100) of generated findings sent without `updatedAt` (README "Generated findings"). */
+  withoutUpdatedAt?: number;
 }
 
 export const mutateSchema = z
@@ -156,8 +158,16 @@ export class EmulatorState {
       this.iam.account,
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
     ];
+    const w = opts.withoutUpdatedAt ?? 0;
+    if (!(w >= 0 && w <= 100)) throw new Error(`withoutUpdatedAt: a percent from 0 to 100, got ${w}`);
     this.store = new FindingStore(
-      new Generator({ seed, accounts, regions: opts.regions ?? ['us-east-1'], epoch: this.startedAt }),
+      new Generator({
+        seed,
+        accounts,
+        regions: opts.regions ?? ['us-east-1'],
+        epoch: this.startedAt,
+        withoutUpdatedAt: w,
+      }),
     );
     this.store.generate(opts.findings ?? 0);
     if (opts.fixtures) {

@@ -1,6 +1,7 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b] [--clean-pages]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages]
+ * [--without-updated-at PERCENT]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
@@ -33,6 +34,12 @@ export function register(program: Command): void {
       "full pages (the old behaviour) instead of AWS's uneven ones: short and empty pages with a nextToken, a nextToken on the last page",
       false,
     )
+    .option(
+      '--without-updated-at <percent>',
+      'percent of generated findings sent without updatedAt (optional in the service model)',
+      intArg('--without-updated-at', 0, 100),
+      0,
+    )
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -46,6 +53,7 @@ export function register(program: Command): void {
         regions: string;
         caOut?: string;
         cleanPages: boolean;
+        withoutUpdatedAt: number;
       }) => {
         const regions = o.regions
           .split(',')
@@ -66,6 +74,7 @@ export function register(program: Command): void {
             seed: o.seed,
             regions,
             cleanPages: o.cleanPages,
+            withoutUpdatedAt: o.withoutUpdatedAt,
             ...(o.iam ? { iam: o.iam } : {}),
             onError: (e) =>
               process.stderr.write(
