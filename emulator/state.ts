@@ -411,9 +411,10 @@ export class EmulatorState {
         }
       });
       const now = this.now();
-      const docs = r.data.findings.map((f) => ({
+      // `"updatedAt": null` adds a finding without updatedAt (optional in the model).
+      const docs = r.data.findings.map(({ updatedAt, ...f }) => ({
         ...f,
-        updatedAt: f.updatedAt ?? now / 1000,
+        ...(updatedAt === null ? {} : { updatedAt: updatedAt ?? now / 1000 }),
         lastObservedAt: f.lastObservedAt ?? now / 1000,
         firstObservedAt: f.firstObservedAt ?? now / 1000,
       }));

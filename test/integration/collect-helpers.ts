@@ -151,13 +151,13 @@ export function indexVersions(store: Store): string[] {
   return out;
 }
 
-/** `findingArn|updatedAt(ms)` of every finding's current version in the emulator. */
+/** `findingArn|version(ms)` of every finding's current version in the emulator (updatedAt, else lastObservedAt). */
 export function emulatorVersions(emu: Emulator): string[] {
   const s = emu.state.store;
   const out: string[] = [];
   for (let i = 0; i < s.n; i++) {
-    const f = s.build(i) as { findingArn: string; updatedAt: number };
-    out.push(`${f.findingArn}|${Math.round(f.updatedAt * 1000)}`);
+    const f = s.build(i) as { findingArn: string; updatedAt?: number; lastObservedAt: number };
+    out.push(`${f.findingArn}|${Math.round((f.updatedAt ?? f.lastObservedAt) * 1000)}`);
   }
   return out;
 }

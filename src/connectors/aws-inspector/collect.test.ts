@@ -13,7 +13,10 @@ import { collect, planQueries, parseCheckpoint, MAX_DATE, DAY_MS, type Checkpoin
 interface F {
   findingArn: string;
   status: string;
-  updatedAt: number; // epoch ms here; the wire has seconds, irrelevant to paging
+  /** Epoch ms here (the wire has seconds; the collector reads both); optional in the model. */
+  updatedAt?: number;
+  /** Defaults to updatedAt. */
+  lastObservedAt?: number;
 }
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -22,9 +25,12 @@ const cfg = { initialLookbackDays: 7, overlapMinutes: 15 };
 function matches(f: F, fc: WireFilterCriteria): boolean {
   const st = fc.findingStatus as { value: string }[] | undefined;
   if (st && !st.some((s) => s.value === f.status)) return false;
-  const ua = fc.updatedAt as { startInclusive: number; endInclusive: number }[] | undefined;
-  if (ua && !ua.some((d) => f.updatedAt >= d.startInclusive && f.updatedAt <= d.endInclusive)) return false;
-  return true;
+  const within = (t: number | undefined, key: string) => {
+    const ds = fc[key] as { startInclusive: number; endInclusive: number }[] | undefined;
+    // As AWS: a finding without the member matches no filter on it.
+    return !ds || (t !== undefined && ds.some((d) => t >= d.startInclusive && t <= d.endInclusive));
+  };
+  return within(f.updatedAt, 'updatedAt') && within(f.lastObservedAt ?? f.updatedAt, 'lastObservedAt');
 }
 
 /** A fake ListFindings: tokens encode the filter and offset; pages may be short/empty by script. */
@@ -106,7 +112,7 @@ async function run(
 }
 
 describe('planQueries', () => {
-  it('first run: ACTIVE+SUPPRESSED from 1970, CLOSED within the lookback; later runs: one window with overlap', () => {
+  it('first run: every ACTIVE+SUPPRESSED, CLOSED within the lookback; later runs: the window with overlap, on updatedAt then lastObservedAt', () => {
     const first = planQueries(undefined, NOW, cfg);
     expect(first.map((q) => q.key)).toEqual(['active', 'closed']);
     expect(first[0]!.filterCriteria).toEqual({
@@ -114,18 +120,16 @@ describe('planQueries', () => {
         { comparison: 'EQUALS', value: 'ACTIVE' },
         { comparison: 'EQUALS', value: 'SUPPRESSED' },
       ],
-      updatedAt: [{ startInclusive: 0, endInclusive: NOW }],
     });
     expect(first[1]!.filterCriteria).toEqual({
       findingStatus: [{ comparison: 'EQUALS', value: 'CLOSED' }],
       updatedAt: [{ startInclusive: NOW - 7 * DAY_MS, endInclusive: NOW }],
     });
     const later = planQueries(NOW - 3_600_000, NOW, cfg);
+    const window = [{ startInclusive: NOW - 3_600_000 - 15 * 60_000, endInclusive: NOW }];
     expect(later).toEqual([
-      {
-        key: 'window',
-        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000 - 15 * 60_000, endInclusive: NOW }] },
-      },
+      { key: 'window', filterCriteria: { updatedAt: window } },
+      { key: 'observed', filterCriteria: { lastObservedAt: window } },
     ]);
   });
 
@@ -133,7 +137,8 @@ describe('planQueries', () => {
     const far = Date.UTC(2040, 0, 1);
     const q = planQueries(undefined, far, { initialLookbackDays: 0, overlapMinutes: 0 });
     expect(q).toHaveLength(1);
-    expect(q[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: MAX_DATE }]);
+    const late = planQueries(far - DAY_MS, far, { initialLookbackDays: 0, overlapMinutes: 0 });
+    expect(late[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: MAX_DATE, endInclusive: MAX_DATE }]);
     expect(MAX_DATE).toBeLessThan(Date.UTC(2033, 0, 1));
     const early = planQueries(1000, 2000, { initialLookbackDays: 7, overlapMinutes: 15 });
     expect(early[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: 2000 }]);

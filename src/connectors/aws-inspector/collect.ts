@@ -1,9 +1,13 @@
 /**
  * Windowed incremental collection on `updatedAt` (README "How collection works").
  *
- * - First run: ACTIVE + SUPPRESSED findings updated in [1970-01-01, runStart] (no age limit),
- *   then CLOSED findings updated in [runStart - initialLookbackDays, runStart].
- * - Later runs: every status, updated in [lastCompletedEnd - overlap, runStart].
+ * - First run: every ACTIVE + SUPPRESSED finding (no age limit, no date filter: that takes in
+ *   findings without `updatedAt` too), then CLOSED findings updated in
+ *   [runStart - initialLookbackDays, runStart].
+ * - Later runs: every status, updated in [lastCompletedEnd - overlap, runStart]; then the same
+ *   window on `lastObservedAt`, of which only findings without `updatedAt` (or with one outside
+ *   the window) are handed on: `updatedAt` is optional in the model, and an updatedAt filter
+ *   cannot match a finding that lacks it.
  * - A query's filter is computed once and stored in the checkpoint: a nextToken is bound to
  *   the exact filter, so it never changes during its pagination.
  * - nextToken is followed while present, whatever the page size.
@@ -22,6 +26,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsPage, WireFilterCriteria } from './client.js';
 import type { ConnectorConfig } from './config.js';
+import { toEpochMs } from './map.js';
 import type { CollectProgress } from '../types.js';
 
 /** Dates accepted by the API: [1970-01-01, 2033-01-01). */
@@ -30,7 +35,7 @@ export const MAX_DATE = Date.UTC(2033, 0, 1) - 1000;
 export const DAY_MS = 86_400_000;
 
 export interface QueryState {
-  /** `active`, `closed` (first run) or `window`. */
+  /** `active`, `closed` (first run), `window` or `observed`. */
   key: string;
   /** The exact filter sent with every page of this query (dates as epoch ms). */
   filterCriteria: WireFilterCriteria;
@@ -106,12 +111,13 @@ export function planQueries(
     const queries: QueryState[] = [
       {
         key: 'active',
+        // No date filter: [1970, runStart] on updatedAt would leave out findings without one.
+        // A finding updated after runStart may come here and in the next window: dedupe.
         filterCriteria: {
           findingStatus: [
             { comparison: 'EQUALS', value: 'ACTIVE' },
             { comparison: 'EQUALS', value: 'SUPPRESSED' },
           ],
-          updatedAt: updatedAt(MIN_DATE, runStart),
         },
       },
     ];
@@ -127,12 +133,31 @@ export function planQueries(
     return queries;
   }
   // Always a filter: unfiltered ListFindings can hang on very large accounts.
+  const window = updatedAt(lastCompletedEnd - cfg.overlapMinutes * 60_000, runStart);
   return [
-    {
-      key: 'window',
-      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - cfg.overlapMinutes * 60_000, runStart) },
-    },
+    { key: 'window', filterCriteria: { updatedAt: window } },
+    { key: OBSERVED, filterCriteria: { lastObservedAt: window } },
   ];
+}
+
+/** The later runs' query on lastObservedAt, for findings without updatedAt. */
+export const OBSERVED = 'observed';
+
+/**
+ * What the `observed` query hands on: findings without `updatedAt`, or with one outside the
+ * window (the `window` query, same bounds, already returned the others). Its bounds are epoch ms.
+ */
+export function notInUpdatedAtWindow(
+  findings: unknown[],
+  bounds: { startInclusive: number; endInclusive: number },
+): unknown[] {
+  return findings.filter((f) => {
+    // Raw body members: epoch seconds on the wire (ISO strings from fixtures), like map.ts reads them.
+    const ms = toEpochMs(
+      f !== null && typeof f === 'object' ? (f as { updatedAt?: unknown }).updatedAt : undefined,
+    );
+    return ms === undefined || ms < bounds.startInclusive || ms > bounds.endInclusive;
+  });
 }
 
 /** A stored checkpoint, or a fresh one if absent or not ours (logged by the caller). */
@@ -311,8 +336,15 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       } else {
         checkpoint = { v: 1, lastCompletedEnd: queueRunStart, queue: [] };
       }
+      const findings =
+        q.key === OBSERVED && q.filterCriteria.lastObservedAt?.[0]
+          ? notInUpdatedAtWindow(
+              page.findings,
+              q.filterCriteria.lastObservedAt[0] as { startInclusive: number; endInclusive: number },
+            )
+          : page.findings;
       try {
-        await opts.onPage({ findings: page.findings, checkpoint, query: q.key });
+        await opts.onPage({ findings, checkpoint, query: q.key });
       } catch (e) {
         if (!isCodedError(e)) {
           throw new CodedError('ERR_STORE', `storing a page failed: ${(e as Error).message}`, { cause: e });
@@ -320,7 +352,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         throw e;
       }
       result.pages++;
-      result.findings += page.findings.length;
+      result.findings += findings.length;
       state = checkpoint;
       token = next;
       progress(q.key);
