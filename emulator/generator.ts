@@ -660,7 +660,6 @@ function buildCloudResource(seed: number, r: Rng, m: GenMeta): Record<string, un
   const vnet = `${scope}/Microsoft.Network/virtualNetworks/vnet-${env}`;
   const identity = `${scope}/Microsoft.ManagedIdentity/userAssignedIdentities/${name}-id`;
   const base = {
-    type: m.resourceType,
     region: r.pick(AZURE_LOCATIONS),
     tags,
     provider: 'AZURE',
@@ -671,8 +670,9 @@ function buildCloudResource(seed: number, r: Rng, m: GenMeta): Record<string, un
     case 'Microsoft.Compute/virtualMachines': {
       const windows = r.chance(0.3);
       return {
-        ...base,
+        type: m.resourceType,
         id: `${scope}/Microsoft.Compute/virtualMachines/${name}`,
+        ...base,
         details: {
           vm: {
             type: r.pick(['Standard_B2s', 'Standard_D2s_v5', 'Standard_D4s_v5', 'Standard_E4s_v5']),
@@ -708,8 +708,9 @@ function buildCloudResource(seed: number, r: Rng, m: GenMeta): Record<string, un
       const repositoryName = `${r.pick(WORDS)}/${r.pick(WORDS)}`;
       const imageDigest = `sha256:${r.hex(64)}`;
       return {
-        ...base,
+        type: m.resourceType,
         id: `${scope}/Microsoft.ContainerRegistry/registries/${registry}/repositories/${repositoryName}@${imageDigest}`,
+        ...base,
         details: {
           image: {
             repositoryName,
@@ -731,8 +732,9 @@ function buildCloudResource(seed: number, r: Rng, m: GenMeta): Record<string, un
       // Microsoft.Web/sites: a function app.
       const image = r.chance(0.2);
       return {
-        ...base,
+        type: m.resourceType,
         id: `${scope}/Microsoft.Web/sites/${name}`,
+        ...base,
         details: {
           serverlessFunction: {
             serverlessFunctionName: name,
