@@ -147,9 +147,8 @@ describe('golden files: every finding in test/fixtures/aws-inspector2/{aws_inspe
   });
 
   it('maps newer resource kinds (other clouds: vm, image, serverlessFunction) to the same flat fields', () => {
-    const [vm, image, fn, other] = loadFindings('synthetic_newer_kinds.json').map((f) =>
-      mapFinding(toWire(f), ctx),
-    );
+    const mapped = loadFindings('synthetic_newer_kinds.json').map((f) => mapFinding(toWire(f), ctx));
+    const [vm, image, fn, other] = [mapped[0]!, mapped[1]!, mapped[2]!, mapped[3]!];
     const raw = loadFindings('synthetic_newer_kinds.json') as { resources: { id: string }[] }[];
     expect(vm).toMatchObject({
       resource_type: 'Microsoft.Compute/virtualMachines',
