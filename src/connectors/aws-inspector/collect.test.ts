@@ -231,6 +231,32 @@ describe('collect', () => {
     expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
   });
 
+  it('findings without updatedAt: the first run takes them in; later runs find them by lastObservedAt, each finding handed on once', async () => {
+    const data: F[] = [
+      ...gen(12, 'ACTIVE', old),
+      { findingArn: 'arn:noupd-old', status: 'ACTIVE', lastObservedAt: old(1) },
+    ];
+    const { client, requests } = fakeClient(data);
+    const first = await run(client, undefined);
+    expect(first.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn)).toContain('arn:noupd-old');
+    data.push(
+      { findingArn: 'arn:noupd-new', status: 'ACTIVE', lastObservedAt: NOW + 60_000 },
+      ...gen(3, 'ACTIVE', (i) => NOW + 60_000 + i, 'updated'),
+    );
+    requests.length = 0;
+    const later = NOW + 3_600_000;
+    const second = await run(client, first.last, later);
+    const got = second.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn);
+    // The observed query re-reads the 3 updated ones too (lastObservedAt = updatedAt): not handed on twice.
+    expect(got.sort()).toEqual(
+      ['arn:noupd-new', ...gen(3, 'ACTIVE', () => 0, 'updated').map((f) => f.findingArn)].sort(),
+    );
+    expect(second.pages.map((p) => p.query)).toEqual(['window', 'observed']);
+    expect(requests.map((r) => Object.keys(r.filterCriteria))).toEqual([['updatedAt'], ['lastObservedAt']]);
+    expect(second.res.findings).toBe(4);
+    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+  });
+
   it('resumes a crashed run from the stored token, then collects up to the new run start', async () => {
     const data = gen(35, 'ACTIVE', old);
     const { client } = fakeClient(data);
