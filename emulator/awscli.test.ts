@@ -36,6 +36,7 @@ function aws(
   creds: Creds,
   extraEnv: Record<string, string> = {},
   url = emu.url,
+  region = 'us-east-1',
 ): Promise<Run> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -51,7 +52,7 @@ function aws(
   return new Promise((resolve) => {
     execFile(
       'aws',
-      [...args, '--endpoint-url', url, '--region', 'us-east-1', '--output', 'json'],
+      [...args, '--endpoint-url', url, '--region', region, '--output', 'json'],
       { env, timeout: 150_000, maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err
@@ -308,6 +309,66 @@ describe('AWS CLI v1', () => {
       expect(refused.stderr).toMatch(/SSL|certificate/i);
     } finally {
       await tls.close();
+    }
+  }, 180_000);
+
+  it('regions and partitions: scope region checked per endpoint, amazonaws.com.cn and aws-cn / aws-us-gov ARNs', async () => {
+    const parts = await startEmulator({ findings: 40, seed: 3, regions: ['cn-north-1', 'us-gov-west-1'] });
+    try {
+      const [wrong, cn, cnSts, gov, missing] = await Promise.all([
+        aws(['sts', 'get-caller-identity'], READER, {}, parts.endpoint('sts.amazonaws.com'), 'eu-west-1'),
+        aws(
+          ['inspector2', 'list-findings'],
+          READER,
+          {},
+          parts.endpoint('inspector2.cn-north-1.amazonaws.com.cn'),
+          'cn-north-1',
+        ),
+        aws(
+          ['sts', 'get-caller-identity'],
+          READER,
+          {},
+          parts.endpoint('sts.cn-north-1.amazonaws.com.cn'),
+          'cn-north-1',
+        ),
+        aws(
+          ['inspector2', 'list-findings'],
+          READER,
+          {},
+          parts.endpoint('inspector2.us-gov-west-1.amazonaws.com'),
+          'us-gov-west-1',
+        ),
+        aws(
+          ['inspector2', 'list-findings'],
+          READER,
+          {},
+          parts.endpoint('inspector2.eu-west-1.amazonaws.com'),
+          'eu-west-1',
+        ),
+      ]);
+      expect([wrong.code !== 0, errorCode(wrong)]).toEqual([true, 'SignatureDoesNotMatch']);
+      expect(wrong.stderr).toContain("Credential should be scoped to a valid region, not 'eu-west-1'.");
+      const byRegion = parts.state.summary().byRegion as Record<string, number>;
+      const cnFindings = (
+        JSON.parse(cn.stdout) as { findings: { findingArn: string; resources: { partition: string }[] }[] }
+      ).findings;
+      expect(cnFindings.length).toBe(byRegion['cn-north-1']);
+      expect(
+        cnFindings.every(
+          (f) =>
+            f.findingArn.startsWith('arn:aws-cn:inspector2:cn-north-1:') &&
+            f.resources[0]!.partition === 'aws-cn',
+        ),
+      ).toBe(true);
+      expect(JSON.parse(cnSts.stdout).Arn).toBe(`arn:aws-cn:iam::${ACCOUNT}:user/reader`);
+      const govFindings = (JSON.parse(gov.stdout) as { findings: { findingArn: string }[] }).findings;
+      expect(govFindings.length).toBe(byRegion['us-gov-west-1']);
+      expect(
+        govFindings.every((f) => f.findingArn.startsWith('arn:aws-us-gov:inspector2:us-gov-west-1:')),
+      ).toBe(true);
+      expect([missing.code !== 0, errorCode(missing)]).toEqual([true, 'NoSuchEndpoint']);
+    } finally {
+      await parts.close();
     }
   }, 180_000);
 });

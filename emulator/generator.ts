@@ -5,6 +5,7 @@
  * million findings cost only their columns. Shared pools (vulnerabilities, resources) make many
  * findings point at the same CVE or instance, as on a real account.
  */
+import { inPartition, partitionOf } from './regions.js';
 import { Rng, hash3 } from './rng.js';
 
 export const FINDING_TYPES = ['PACKAGE_VULNERABILITY', 'NETWORK_REACHABILITY', 'CODE_VULNERABILITY'] as const;
@@ -139,7 +140,8 @@ export class Generator {
     else if (t === 2) resourceType = r.chance(0.5) ? 'AWS_LAMBDA_FUNCTION' : 'CODE_REPOSITORY';
     else resourceType = RESOURCE_TYPES[r.weighted([34, 40, 4, 20, 0, 2])] as string;
     const k = Rng.of(this.opts.seed, i, S_KIND);
-    if (t === 0 && k.chance(P_CLOUD)) resourceType = CLOUD_RESOURCE_TYPES[k.weighted([3, 2, 2])] as string;
+    const onCloud = t === 0 && k.chance(P_CLOUD);
+    const cloudType = CLOUD_RESOURCE_TYPES[k.weighted([3, 2, 2])] as string;
     const noUpdatedAt = k.chance((this.opts.withoutUpdatedAt ?? 0) / 100);
     const severity = SEVERITIES[
       t === 1 ? r.weighted([2, 10, 70, 15, 3, 0]) : r.weighted([3, 20, 40, 25, 8, 4])
@@ -149,6 +151,8 @@ export class Generator {
       r.weighted(this.opts.accounts.map((_, k) => (k === 0 ? 4 : 2)))
     ] as string;
     const region = r.pick(this.opts.regions);
+    // Other clouds' resources only in the commercial partition (none in GovCloud or China).
+    if (onCloud && (partitionOf(region)?.name ?? 'aws') === 'aws') resourceType = cloudType;
     const updatedAt = this.opts.epoch - 1 - Math.floor(r.next() * 90 * DAY);
     const age = r.next();
     const firstObservedAt = updatedAt - Math.floor(age * age * 180 * DAY);
@@ -206,7 +210,8 @@ export class Generator {
       buildPackageFinding(r, vulnerability(seed, this.vulnIndex(i), this.vulns), m, live, f);
     else if (m.type === 'NETWORK_REACHABILITY') buildNetworkFinding(r, m, resource, f);
     else buildCodeFinding(r, this.vulnIndex(i), m, resource, f);
-    return f;
+    // Built with `arn:aws:`; GovCloud and China findings carry their own partition.
+    return inPartition(f, partitionOf(m.region)?.name ?? 'aws');
   }
 }
 

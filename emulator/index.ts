@@ -12,7 +12,8 @@ import { handleControl } from './control.js';
 import { AwsError } from './errors.js';
 import type { Operation } from './faults.js';
 import type { IamModel } from './iam.js';
-import { verifySigV4, type Service } from './sigv4.js';
+import { parseEndpointHost, partitionOf, splitEndpointPath, type Endpoint } from './regions.js';
+import { scopeRegion, verifySigV4, type Service } from './sigv4.js';
 import { EmulatorState, type StateOptions } from './state.js';
 import { handleSts, stsErrorXml } from './sts.js';
 import { selfSignedCert } from './tls.js';
@@ -21,6 +22,7 @@ export type { IamModel } from './iam.js';
 export { DEFAULT_IAM } from './iam.js';
 export type { Faults } from './faults.js';
 export { EmulatorState } from './state.js';
+export { endpointHost } from './regions.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -34,6 +36,7 @@ export interface EmulatorOptions {
   /** The IAM model, or a JSON/YAML file holding it. */
   iam?: IamModel | string;
   clock?: () => number;
+  /** Regions where Inspector2 is available, and generated findings live (default us-east-1). */
   regions?: string[];
   accounts?: string[];
   /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
@@ -51,6 +54,11 @@ export interface Emulator {
   ca?: string;
   /** Direct access to the emulator's state (the same as the control API). */
   state: EmulatorState;
+  /**
+   * The URL of one AWS endpoint on this emulator: `url/{host}` (e.g.
+   * `http://127.0.0.1:4566/inspector2.eu-west-1.amazonaws.com`), strict about its region as AWS is.
+   */
+  endpoint(host: string): string;
   close(): Promise<void>;
 }
 
@@ -132,6 +140,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     port,
     ...(ca ? { ca } : {}),
     state,
+    endpoint: (h) => `${url}/${h}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -166,14 +175,66 @@ function sendStsError(state: EmulatorState, res: ServerResponse, e: AwsError, re
   res.end(body);
 }
 
+/**
+ * The error for a request to an endpoint AWS does not have, or undefined. `hostName`: the AWS host
+ * the request was addressed to; without one (the multi-region address) the endpoint is that of
+ * the credential scope's region.
+ */
+function noSuchEndpoint(
+  state: EmulatorState,
+  hostName: string | undefined,
+  endpoint: Endpoint | undefined,
+  service: Service | undefined,
+  region: string | undefined,
+): AwsError | undefined {
+  const missing = (host: string, why: string) =>
+    new AwsError(
+      'NoSuchEndpoint',
+      404,
+      `No such endpoint: ${host} (${why}). On AWS this host name does not resolve (DNS); the emulator answers 404 instead.`,
+    );
+  if (hostName !== undefined) {
+    if (!endpoint) {
+      const m = /^(?:[a-z0-9-]+)\.([a-z0-9-]+)\./i.exec(hostName);
+      const p = m ? partitionOf(m[1]!) : undefined;
+      return missing(
+        hostName,
+        p
+          ? `the DNS suffix of ${m![1]!} (partition ${p.name}) is ${p.dnsSuffix}`
+          : 'not an Inspector2 or STS endpoint of a known region',
+      );
+    }
+    service = endpoint.service;
+    region = endpoint.region;
+  }
+  if (service === undefined || region === undefined) return undefined;
+  const p = partitionOf(region);
+  if (!p) return missing(`${service}.${region}.amazonaws.com`, `'${region}' is not an AWS region`);
+  if (service === 'inspector2' && !state.servesInspector(region))
+    return missing(`inspector2.${region}.${p.dnsSuffix}`, `Amazon Inspector is not available in ${region}`);
+  return undefined;
+}
+
 async function handle(state: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID();
   const url = new URL(req.url ?? '/', 'http://emulator');
   if (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')) {
     return handleControl(state, req, res, url);
   }
+  // Which AWS endpoint the request was sent to: an AWS host name as the first path segment or
+  // as the Host header (README "Regions and endpoints"); none: the multi-region address.
+  const byPath = splitEndpointPath(url.pathname);
+  const hostName =
+    byPath?.host ?? /^([^:]+\.amazonaws\.com(?:\.cn)?)(?::\d+)?$/i.exec(req.headers.host ?? '')?.[1];
+  const pathname = byPath?.rest ?? url.pathname;
   let body: Buffer;
-  const r = route(req.method ?? 'GET', url.pathname, url.searchParams);
+  let r = route(req.method ?? 'GET', pathname, url.searchParams);
+  let endpoint: Endpoint | undefined;
+  if (hostName !== undefined) {
+    endpoint = parseEndpointHost(hostName);
+    // A named endpoint serves its own service only: another service's path is an unknown operation.
+    if (endpoint && r?.service !== endpoint.service) r = { service: endpoint.service, op: 'Unknown' };
+  }
   try {
     body = await readBody(req);
   } catch (e) {
@@ -187,7 +248,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   const params = new URLSearchParams(url.searchParams);
   if (r?.service === 'sts' && body.length > 0) {
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
-    r.op = route('POST', '/', params)!.op;
+    if (pathname === '/') r.op = route('POST', '/', params)!.op;
   }
   const entry: {
     op: string;
@@ -210,6 +271,17 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
       ...(entry.region ? { region: entry.region } : {}),
       ...entry.extra,
     });
+  // An endpoint AWS does not have: its host name does not resolve there (unknown region, wrong
+  // DNS suffix, Inspector2 not in this region); the emulator can only answer, with a 404.
+  const missing = noSuchEndpoint(state, hostName, endpoint, r?.service, scopeRegion(req.headers));
+  if (missing) {
+    entry.status = missing.status;
+    entry.errorCode = missing.code;
+    finish();
+    if (r?.service === 'sts' || endpoint?.service === 'sts')
+      return sendStsError(state, res, missing, requestId);
+    return sendRestError(state, res, missing, requestId);
+  }
   if (!r) {
     const e = new AwsError(
       'UnknownOperationException',
@@ -245,7 +317,9 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
       r.service,
       state.now(),
       (k) => state.lookupKey(k),
+      endpoint?.region,
     );
+    const partition = partitionOf(signed.region)?.name ?? 'aws';
     entry.caller = signed.principal.arn;
     entry.region = signed.region;
     if (op === 'Unknown') {
@@ -258,7 +332,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
       throw new AwsError(
         'UnknownOperationException',
         404,
-        `No operation is bound to ${req.method} ${url.pathname}`,
+        `No operation is bound to ${req.method} ${pathname}`,
       );
     }
     const now = state.now();
@@ -295,6 +369,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
           sessions: state.sessions,
           now: state.now(),
           credentialSeconds: state.credentialSeconds,
+          partition,
         },
         requestId,
       );

@@ -1,6 +1,6 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--clean-pages]
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages]
  * [--without-updated-at PERCENT]`. Prints the URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     fixtures: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     iam: { type: 'string' },
+    regions: { type: 'string', default: 'us-east-1' },
     'clean-pages': { type: 'boolean', default: false },
     'without-updated-at': { type: 'string', default: '0' },
   },
@@ -27,6 +28,7 @@ const emu = await startEmulator({
   fixtures: values.fixtures,
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
+  regions: values.regions.split(',').map((r) => r.trim()),
   withoutUpdatedAt: Number(values['without-updated-at']),
   ...(values.iam ? { iam: values.iam } : {}),
 });

@@ -35,7 +35,15 @@ export interface Verified {
   accessKeyId: string;
 }
 
-type Failure = 'missing' | 'incomplete' | 'unknownKey' | 'badSignature' | 'expired' | 'skew' | 'wrongService';
+type Failure =
+  | 'missing'
+  | 'incomplete'
+  | 'unknownKey'
+  | 'badSignature'
+  | 'expired'
+  | 'skew'
+  | 'wrongService'
+  | 'wrongRegion';
 
 const MESSAGES: Record<Failure, string> = {
   missing: 'Missing Authentication Token',
@@ -47,6 +55,7 @@ const MESSAGES: Record<Failure, string> = {
   expired: 'The security token included in the request is expired',
   skew: 'Signature expired',
   wrongService: 'Credential should be scoped to correct service',
+  wrongRegion: 'Credential should be scoped to a valid region',
 };
 
 /** AWS's codes differ by protocol: restJson1 (inspector2) and awsQuery (sts). */
@@ -59,15 +68,19 @@ const CODES: Record<Service, Record<Failure, [string, number]>> = {
     expired: ['ExpiredTokenException', 403],
     skew: ['InvalidSignatureException', 403],
     wrongService: ['InvalidSignatureException', 403],
+    wrongRegion: ['InvalidSignatureException', 403],
   },
   sts: {
     missing: ['MissingAuthenticationToken', 403],
     incomplete: ['IncompleteSignature', 400],
     unknownKey: ['InvalidClientTokenId', 403],
     badSignature: ['SignatureDoesNotMatch', 403],
-    expired: ['ExpiredToken', 400],
+    // 403, as AWS answers (aws-sdk-java-v2 #1649; the model's ExpiredTokenException 400 is
+    // AssumeRoleWithWebIdentity's expired web identity token, not an expired session).
+    expired: ['ExpiredToken', 403],
     skew: ['SignatureDoesNotMatch', 403],
     wrongService: ['SignatureDoesNotMatch', 403],
+    wrongRegion: ['SignatureDoesNotMatch', 403],
   },
 };
 
@@ -99,11 +112,21 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** The region of the Authorization header's credential scope, without verifying anything. */
+export function scopeRegion(headers: IncomingHttpHeaders): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\//.exec(header(headers, 'authorization') ?? '')?.[1];
+}
+
+/**
+ * `endpointRegion`: the region of the endpoint the request was sent to (the scope must name it,
+ * as AWS checks); undefined for the emulator's multi-region address (the scope names the region).
+ */
 export async function verifySigV4(
   req: SignedRequest,
   service: Service,
   now: number,
   lookup: (accessKeyId: string) => KeyRecord | undefined,
+  endpointRegion?: string,
 ): Promise<Verified> {
   const auth = header(req.headers, 'authorization');
   if (!auth) throw fail(service, 'missing');
@@ -144,6 +167,10 @@ export async function verifySigV4(
     throw fail(service, 'unknownKey');
   if (scopeService !== service) {
     throw fail(service, 'wrongService', `Credential should be scoped to correct service: '${service}'. `);
+  }
+  if (endpointRegion !== undefined && region !== endpointRegion) {
+    // AWS's wording, trailing space included (STS and JSON services alike).
+    throw fail(service, 'wrongRegion', `Credential should be scoped to a valid region, not '${region}'. `);
   }
 
   const signedHeaders = parts.SignedHeaders.toLowerCase().split(';');

@@ -19,6 +19,7 @@ import {
   type IamModel,
   type Principal,
 } from './iam.js';
+import { partitionArn, partitionOf } from './regions.js';
 import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
 import type { KeyRecord } from './sigv4.js';
 import { FindingStore } from './store.js';
@@ -34,7 +35,10 @@ export interface StateOptions {
   seed?: number;
   iam?: IamModel | string;
   clock?: () => number;
-  /** Regions generated findings live in (default us-east-1 only). */
+  /**
+   * Regions where Inspector2 is available, and generated findings live in (default us-east-1
+   * only). Elsewhere the Inspector2 endpoint does not exist (README "Regions and endpoints").
+   */
   regions?: string[];
   /** Accounts generated findings belong to (default: the IAM account and three members). */
   accounts?: string[];
@@ -124,6 +128,8 @@ export class EmulatorState {
   readonly sessions = new Sessions();
   readonly faults: FaultInjector;
   readonly startedAt: number;
+  /** The `regions` option (see `servesInspector`). */
+  private readonly inspectorRegions: ReadonlySet<string>;
   private readonly baseClock: () => number;
   private offsetMs = 0;
   credentialSeconds: number | undefined;
@@ -154,6 +160,11 @@ export class EmulatorState {
     const seed = (opts.seed ?? 1) >>> 0;
     this.seed = seed;
     this.cleanPages = opts.cleanPages ?? false;
+    const regions = opts.regions ?? ['us-east-1'];
+    for (const r of regions)
+      if (!partitionOf(r))
+        throw new Error(`regions: '${r}' is not an AWS region of the aws, aws-cn or aws-us-gov partition`);
+    this.inspectorRegions = new Set(regions);
     const accounts = opts.accounts ?? [
       this.iam.account,
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
@@ -161,13 +172,7 @@ export class EmulatorState {
     const w = opts.withoutUpdatedAt ?? 0;
     if (!(w >= 0 && w <= 100)) throw new Error(`withoutUpdatedAt: a percent from 0 to 100, got ${w}`);
     this.store = new FindingStore(
-      new Generator({
-        seed,
-        accounts,
-        regions: opts.regions ?? ['us-east-1'],
-        epoch: this.startedAt,
-        withoutUpdatedAt: w,
-      }),
+      new Generator({ seed, accounts, regions, epoch: this.startedAt, withoutUpdatedAt: w }),
     );
     this.store.generate(opts.findings ?? 0);
     if (opts.fixtures) {
@@ -179,6 +184,20 @@ export class EmulatorState {
     // Build the (updatedAt, index) order now, so the first page does not pay for it.
     this.store.byUpdatedAt();
     this.faults = new FaultInjector(seed);
+  }
+
+  /**
+   * Whether Inspector2 is available in a region: one of `regions`, or one holding findings
+   * (fixtures and added findings carry their own regions). Elsewhere its endpoint does not exist.
+   */
+  servesInspector(region: string): boolean {
+    return this.inspectorRegions.has(region) || this.store.regions.lookup(region) !== undefined;
+  }
+
+  inspectorRegionList(): string[] {
+    return [...new Set([...this.inspectorRegions, ...this.store.regions.values])].filter((r) =>
+      partitionOf(r),
+    );
   }
 
   /** The emulator's clock in whole milliseconds (moved by the control API). */
@@ -200,10 +219,12 @@ export class EmulatorState {
 
   authorize(p: Principal, action: string, resource: string): void {
     if (!allows(p, action)) {
+      // ARNs as the caller's partition writes them (the resource's region names it).
+      const partition = partitionOf(resource.split(':')[3] ?? '')?.name ?? 'aws';
       throw new AwsError(
         'AccessDeniedException',
         403,
-        `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource}`,
+        `User: ${partitionArn(p.arn, partition)} is not authorized to perform: ${action} on resource: ${partitionArn(resource, partition)}`,
       );
     }
   }
@@ -457,6 +478,7 @@ export class EmulatorState {
       byType: s.countBy(s.type, s.types),
       byResourceType: s.countBy(s.rtype, s.rtypes),
       byRegion: s.countBy(s.region, s.regions),
+      regions: this.inspectorRegionList(),
       byAccount: s.countBy(s.acct, s.accounts),
       versions: s.versions,
       now: this.now(),

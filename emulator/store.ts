@@ -6,6 +6,7 @@
  */
 import type { Generator } from './generator.js';
 import { sec, type GenMeta, type LiveState } from './generator.js';
+import { partitionOf } from './regions.js';
 
 /** Strings to small codes, so categorical columns fit in typed arrays. */
 export class Interner {
@@ -241,7 +242,8 @@ export class FindingStore {
 
   arnOf(i: number): string {
     if (i >= this.generated) return String(this.docs.get(i)?.findingArn ?? '');
-    return `arn:aws:inspector2:${this.regions.value(this.region[i]!)}:${this.accounts.value(this.acct[i]!)}:finding/${this.gen.findingId(i)}`;
+    const region = this.regions.value(this.region[i]!);
+    return `arn:${partitionOf(region)?.name ?? 'aws'}:inspector2:${region}:${this.accounts.value(this.acct[i]!)}:finding/${this.gen.findingId(i)}`;
   }
 
   vulnerabilityIdOf(i: number): string {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from './errors.js';
 import { allows, roleArn, stableId, trusts, type Iam, type Principal } from './iam.js';
+import { partitionArn } from './regions.js';
 import type { KeyRecord } from './sigv4.js';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -66,6 +67,11 @@ export interface StsContext {
   now: number;
   /** Overrides the lifetime of issued credentials (seconds), so tests can expire them mid-run. */
   credentialSeconds?: number;
+  /**
+   * The partition of the endpoint's region (default aws): ARNs are written in it. Principals are
+   * kept as `arn:aws:` internally (the IAM model's trust entries) and rendered on the way out.
+   */
+  partition?: string;
 }
 
 function validationError(field: string, value: string, rule: string): AwsError {
@@ -97,7 +103,7 @@ export function handleSts(
     case 'GetCallerIdentity':
       return wrap(
         action,
-        `    <Arn>${xmlEscape(caller.arn)}</Arn>\n    <UserId>${xmlEscape(caller.userId)}</UserId>\n    <Account>${caller.account}</Account>\n`,
+        `    <Arn>${xmlEscape(partitionArn(caller.arn, ctx.partition ?? 'aws'))}</Arn>\n    <UserId>${xmlEscape(caller.userId)}</UserId>\n    <Account>${caller.account}</Account>\n`,
         requestId,
       );
     case 'AssumeRole':
@@ -109,6 +115,7 @@ export function handleSts(
 
 function assumeRole(params: URLSearchParams, caller: Principal, ctx: StsContext): string {
   const { iam } = ctx;
+  const partition = ctx.partition ?? 'aws';
   const arn = params.get('RoleArn');
   const session = params.get('RoleSessionName');
   if (arn === null) throw validationError('roleArn', 'null', 'Member must not be null');
@@ -155,9 +162,10 @@ function assumeRole(params: URLSearchParams, caller: Principal, ctx: StsContext)
   const denied = new AwsError(
     'AccessDenied',
     403,
-    `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${arn}`,
+    `User: ${partitionArn(caller.arn, partition)} is not authorized to perform: sts:AssumeRole on resource: ${arn}`,
   );
-  const role = iam.roles.find((r) => roleArn(iam, r) === arn);
+  // A role exists in its account's partition only: arn:aws-cn:... in China, arn:aws:... elsewhere.
+  const role = iam.roles.find((r) => partitionArn(roleArn(iam, r), partition) === arn);
   if (!role || !allows(caller, 'sts:AssumeRole') || !trusts(iam, role, caller)) throw denied;
   if (role.externalId !== undefined && ext !== role.externalId) throw denied;
   if (caller.kind === 'assumed-role' && duration > 3600) {
@@ -176,7 +184,7 @@ function assumeRole(params: URLSearchParams, caller: Principal, ctx: StsContext)
   }
   const lifetime = ctx.credentialSeconds ?? duration;
   const expiresAt = ctx.now + lifetime * 1000;
-  const roleId = `AROA${stableId(arn)}`;
+  const roleId = `AROA${stableId(roleArn(iam, role))}`;
   const principal: Principal = {
     kind: 'assumed-role',
     account: iam.account,
@@ -185,12 +193,12 @@ function assumeRole(params: URLSearchParams, caller: Principal, ctx: StsContext)
     policies: role.policies,
     actions: role.actions,
     name: role.name,
-    roleArn: arn,
+    roleArn: roleArn(iam, role),
   };
   const c = ctx.sessions.issue(principal, expiresAt, ctx.now);
   return (
     `    <Credentials>\n      <AccessKeyId>${c.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xmlEscape(c.secretAccessKey)}</SecretAccessKey>\n` +
     `      <SessionToken>${xmlEscape(c.sessionToken)}</SessionToken>\n      <Expiration>${new Date(expiresAt).toISOString()}</Expiration>\n    </Credentials>\n` +
-    `    <AssumedRoleUser>\n      <AssumedRoleId>${xmlEscape(principal.userId)}</AssumedRoleId>\n      <Arn>${xmlEscape(principal.arn)}</Arn>\n    </AssumedRoleUser>\n`
+    `    <AssumedRoleUser>\n      <AssumedRoleId>${xmlEscape(principal.userId)}</AssumedRoleId>\n      <Arn>${xmlEscape(partitionArn(principal.arn, partition))}</Arn>\n    </AssumedRoleUser>\n`
   );
 }

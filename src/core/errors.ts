@@ -101,6 +101,24 @@ export const ERRORS = {
     recommendation:
       'Check network access from the Data Processor to the endpoint (firewall, proxy, VPC endpoint).',
   },
+  ERR_REGION_MISMATCH: {
+    httpStatus: 400,
+    httpName: 'Bad Request',
+    retryable: false,
+    explanation:
+      'The endpoint the request was sent to serves another AWS region than the connector\'s Region, so AWS refused the request\'s signature ("Credential should be scoped to a valid region").',
+    recommendation:
+      "Set Region to the endpoint's region, or point the endpoint override named in the message at the endpoint of the connector's Region (inspector2.<region>.amazonaws.com, sts.<region>.amazonaws.com; amazonaws.com.cn in China), or remove the override.",
+  },
+  ERR_REGION_UNAVAILABLE: {
+    httpStatus: 404,
+    httpName: 'Not Found',
+    retryable: false,
+    explanation:
+      "Amazon Inspector is not available in the connector's Region: AWS has no Inspector2 endpoint there (its host name does not resolve).",
+    recommendation:
+      'Choose a region where Amazon Inspector is available (AWS Regional Services list), or an endpoint override that serves Inspector2 for this region.',
+  },
   ERR_TOKEN_REJECTED: {
     httpStatus: 400,
     httpName: 'Bad Request',

@@ -29,7 +29,7 @@ export interface RunnerDeps {
 /** The contract's `CollectTuning` (page size, retries, client options) is handed to the type. */
 export interface RunOptions extends CollectTuning {
   signal?: AbortSignal;
-  onProgress?: (p: CollectProgress) => void;
+  onProgress?: (p: RunProgress) => void;
   /**
    * Records actually stored (not duplicates, not discarded), commit by commit, as the JSON
    * texts stored (`--output -`). A returned promise is awaited before the next commit: a slow
@@ -40,6 +40,12 @@ export interface RunOptions extends CollectTuning {
   commitRecords?: number;
   /** ...or the longest a buffered page waits, ms (PageSinkOptions.commitDelayMs). */
   commitDelayMs?: number;
+}
+
+/** The type's progress, with what the store has committed of the run so far. */
+export interface RunProgress extends CollectProgress {
+  /** Records stored (new, not duplicates) by the commits so far. */
+  stored: number;
 }
 
 /** The run's counts (the store's `RunCounts`, as in the run history) and how it ended. */
@@ -95,6 +101,7 @@ export async function runConnector(
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
     const onRecords = opts.onRecords;
+    const onProgress = opts.onProgress;
     const out = (sink = store.pageSink({
       connectorId,
       runId,
@@ -121,7 +128,9 @@ export async function runConnector(
       checkpoint: store.checkpoints.get(connectorId),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(deps.allowedEndpointHosts ? { allowedEndpointHosts: deps.allowedEndpointHosts } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(onProgress
+        ? { onProgress: (p: CollectProgress) => onProgress({ ...p, stored: outcome.stored }) }
+        : {}),
       tuning: {
         ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
         ...(opts.pageRetries !== undefined ? { pageRetries: opts.pageRetries } : {}),

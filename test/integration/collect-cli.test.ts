@@ -129,6 +129,36 @@ describe('inspector-connector collect', () => {
     expect(fs.readFileSync(path.join(data, DB_FILE)).includes(READER.secretAccessKey)).toBe(false);
   });
 
+  it('off a terminal it prints a progress line every --progress-every seconds; --quiet prints none', async () => {
+    const cfg = writeConfigFile(dir, baseConfig(), 'progress.json');
+    // 2,000 findings in pages of 50, each 100 ms late: a run of about 4 s.
+    await control(emu, 'faults', 'POST', { latencyMs: 100 });
+    try {
+      const args = ['collect', '--config', cfg, '--once', '--page-size', '50'];
+      const loud = await runCli(
+        [...args, '--data', path.join(dir, 'data-progress'), '--progress-every', '1'],
+        env,
+      );
+      expect(loud.code).toBe(0);
+      const lines = loud.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines[0]).toMatch(
+        /^progress: active: pages \d+, findings \d+, stored \d+, \d+ findings\/s, \d+ s elapsed$/,
+      );
+      // Not a terminal: plain lines, no carriage returns redrawing a line.
+      expect(loud.stderr).not.toContain('\r');
+      const quiet = await runCli([...args, '--data', path.join(dir, 'data-quiet'), '--quiet'], env);
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).not.toContain('progress: ');
+      expect(quiet.stderr).toMatch(/run 1 ok: received 2000/);
+    } finally {
+      await control(emu, 'faults', 'DELETE');
+    }
+    const bad = await runCli(['collect', '--config', cfg, '--once', '--progress-every', '0'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--progress-every: whole seconds from 1 to 3600');
+  });
+
   it('without --once it runs on the interval and stops gracefully on SIGTERM (exit 0)', async () => {
     const cfg = writeConfigFile(dir, baseConfig({ intervalMinutes: 60 }), 'loop.json');
     const child = spawnCli(['collect', '--config', cfg, '--data', path.join(dir, 'data-loop')], env);

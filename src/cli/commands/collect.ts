@@ -16,8 +16,9 @@ import {
   storeTypes,
   type ConnectorRegistry,
 } from '../../connectors/registry.js';
-import type { BaseConnectorConfig, CollectProgress } from '../../connectors/types.js';
+import type { BaseConnectorConfig } from '../../connectors/types.js';
 import { runConnector, type RunOutcome } from '../../pipeline/runner.js';
+import { progressReporter } from '../progress.js';
 import { createScheduler } from '../../pipeline/scheduler.js';
 import { lockDataDir, openStore, runCountsText, type DataDirLock, type Store } from '../../store/index.js';
 import { startupExitCode } from '../exit-codes.js';
@@ -46,27 +47,6 @@ export function upsertConnector(store: Store, cfg: BaseConnectorConfig, type: st
   return id;
 }
 
-/** A one-line progress bar on a TTY: pages, findings, findings/s. No dependency needed. */
-function progressBar(stream: NodeJS.WriteStream): { update(p: CollectProgress): void; done(): void } {
-  let last = 0;
-  let shown = false;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      shown = true;
-      const spin = '|/-\\'[p.pages % 4];
-      stream.write(
-        `\r${spin} ${p.query.padEnd(6)} pages ${p.pages}  findings ${p.findings}  ${Math.round(p.rate)} findings/s   `,
-      );
-    },
-    done() {
-      if (shown) stream.write('\r\x1b[K');
-    },
-  };
-}
-
 /** NDJSON to stdout; waits for 'drain' so a slow reader slows the collector instead of filling memory. */
 /** The stored records' JSON texts, one per line (JSON never holds a raw newline). */
 function writeNdjson(docs: string[]): Promise<void> | void {
@@ -93,6 +73,8 @@ interface CollectCliOptions {
   once?: boolean;
   output?: string;
   pageSize?: string;
+  quiet?: boolean;
+  progressEvery?: string;
 }
 
 export async function collectCommand(
@@ -114,6 +96,11 @@ export async function collectCommand(
   const pageSize = opts.pageSize === undefined ? 100 : Number(opts.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
     process.stderr.write('--page-size: an integer from 1 to 100\n');
+    return 2;
+  }
+  const progressEvery = opts.progressEvery === undefined ? 10 : Number(opts.progressEvery);
+  if (!Number.isInteger(progressEvery) || progressEvery < 1 || progressEvery > 3600) {
+    process.stderr.write('--progress-every: whole seconds from 1 to 3600\n');
     return 2;
   }
   const logger: Logger = createLogger({
@@ -146,10 +133,16 @@ export async function collectCommand(
       if (isConfigInvalid(e)) return reportConfigError(e);
       throw e;
     }
-    const tty = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
+    const progress = opts.quiet
+      ? undefined
+      : progressReporter({
+          write: (t) => process.stderr.write(t),
+          tty: process.stderr.isTTY === true,
+          everyMs: progressEvery * 1000,
+        });
     const runOptions = {
       maxResults: pageSize,
-      ...(tty ? { onProgress: (p: CollectProgress) => tty.update(p) } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
       ...(opts.output === '-' ? { onRecords: writeNdjson } : {}),
     };
     const deps = {
@@ -167,7 +160,7 @@ export async function collectCommand(
       process.once('SIGTERM', onSignal);
       try {
         const outcome = await runConnector(deps, id, { ...runOptions, signal: ac.signal });
-        tty?.done();
+        progress?.done();
         process.stderr.write(summary(outcome) + '\n');
         if (outcome.status === 'failed') {
           const e = outcome.error!;
@@ -189,7 +182,7 @@ export async function collectCommand(
       ...deps,
       runOptions,
       onRunFinished: (o) => {
-        tty?.done();
+        progress?.done();
         process.stderr.write(summary(o) + (o.error ? ` - ${o.error.code}: ${o.error.message}` : '') + '\n');
       },
     });
@@ -221,6 +214,12 @@ export function register(program: Command): void {
     .option('--once', 'one run, then exit (0 = success; non-zero with the coded error)')
     .option('--output <dest>', '"-": also write each stored record to stdout as NDJSON')
     .option('--page-size <n>', 'ListFindings page size, 1-100', '100')
+    .option('--quiet', 'no progress output (the run summary is still printed)')
+    .option(
+      '--progress-every <seconds>',
+      'when stderr is not a terminal: a progress line every N seconds (1-3600)',
+      '10',
+    )
     .action(async (opts: CollectCliOptions) => {
       process.exitCode = await collectCommand(opts);
     });

@@ -28,7 +28,11 @@ export function register(program: Command): void {
     .option('--fixtures', 'add the real sample findings shipped in test/fixtures/aws-inspector2', false)
     .option('--seed <s>', 'seed of the deterministic generator', intArg('--seed', 0, 4294967295), 1)
     .option('--iam <file>', 'IAM model (JSON or YAML); default: the documented example users and roles')
-    .option('--regions <list>', 'comma-separated regions of generated findings', 'us-east-1')
+    .option(
+      '--regions <list>',
+      'comma-separated regions where Inspector2 is available and generated findings live (aws, aws-us-gov, aws-cn); elsewhere its endpoint does not exist',
+      'us-east-1',
+    )
     .option(
       '--clean-pages',
       "full pages (the old behaviour) instead of AWS's uneven ones: short and empty pages with a nextToken, a nextToken on the last page",

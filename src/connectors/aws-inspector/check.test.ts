@@ -69,6 +69,22 @@ describe('testConnector', () => {
     expect(f.destroyed()).toBe(true);
   });
 
+  it('names the partition and the endpoints it used: GovCloud, China (amazonaws.com.cn), overrides', async () => {
+    const at = (region: string, endpoints = {}) =>
+      testConnector(connectorConfigSchema.parse({ ...cfg, region, endpoints }), opts(fake().factory));
+    expect((await at('cn-north-1')).detail).toContain(
+      'Region: cn-north-1 (partition aws-cn)\nEndpoints: Amazon Inspector https://inspector2.cn-north-1.amazonaws.com.cn, STS https://sts.cn-north-1.amazonaws.com.cn',
+    );
+    expect((await at('us-gov-west-1')).detail).toContain(
+      'Region: us-gov-west-1 (partition aws-us-gov)\nEndpoints: Amazon Inspector https://inspector2.us-gov-west-1.amazonaws.com, STS https://sts.us-gov-west-1.amazonaws.com',
+    );
+    expect(
+      (await at('eu-west-1', { sts: 'https://vpce-1.sts.eu-west-1.vpce.amazonaws.com' })).detail,
+    ).toContain(
+      'Endpoints: Amazon Inspector https://inspector2.eu-west-1.amazonaws.com, STS endpoints.sts override vpce-1.sts.eu-west-1.vpce.amazonaws.com:443',
+    );
+  });
+
   it('warns, naming each scan type, when Inspector is not activated; an unreadable status is a warning too', async () => {
     const accounts: AccountStatus[] = [
       {

@@ -21,6 +21,8 @@ import {
   type ClientOptions,
 } from './client.js';
 import { configSecrets, type ConnectorConfig } from './config.js';
+import { endpointAddress } from '../endpoints.js';
+import { defaultEndpoints, partitionOf } from './regions.js';
 import { DAY_MS, MAX_DATE } from './collect.js';
 import { failedTest } from '../test-result.js';
 import type { TestResult as GenericTestResult } from '../types.js';
@@ -74,6 +76,16 @@ export function failureResult(
 ): TestResult {
   // A failure carries no identity: the generic result is this one.
   return failedTest(err, secrets, step ? `${stepLabel(step, steps)} failed: ` : '') as TestResult;
+}
+
+/** `Amazon Inspector https://inspector2.cn-north-1.amazonaws.com.cn, STS ...` (overrides by field). */
+function endpointsText(cfg: ConnectorConfig): string {
+  const def = defaultEndpoints(cfg.region);
+  const one = (svc: 'inspector2' | 'sts') => {
+    const o = cfg.endpoints[svc];
+    return o ? `endpoints.${svc} override ${endpointAddress(o)?.label ?? ''}` : def[svc];
+  };
+  return `Amazon Inspector ${one('inspector2')}, STS ${one('sts')}`;
 }
 
 export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
@@ -148,7 +160,7 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
       summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${cfg.region}.`,
       explanation: 'The connector authenticated to AWS and can read Amazon Inspector findings.',
       recommendation: warnings.length ? 'Review the warnings.' : 'None.',
-      detail: `Identity: ${identity.arn}\nAccount: ${identity.account}\nRegion: ${cfg.region}`,
+      detail: `Identity: ${identity.arn}\nAccount: ${identity.account}\nRegion: ${cfg.region} (partition ${partitionOf(cfg.region) ?? '?'})\nEndpoints: ${endpointsText(cfg)}`,
       identity: { account: identity.account, arn: identity.arn },
       warnings,
     };

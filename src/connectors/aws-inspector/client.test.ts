@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-inspector2';
 import { STSServiceException, ExpiredTokenException, RegionDisabledException } from '@aws-sdk/client-sts';
 import { CodedError } from '../../core/errors.js';
-import { classifyAwsError, roleSessionName, toSdkFilter } from './client.js';
+import { classifyAwsError, explainEndpointError, roleSessionName, toSdkFilter } from './client.js';
+import { connectorConfigSchema } from './config.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -43,7 +44,7 @@ describe('classifyAwsError', () => {
     ['wrong secret (STS)', stsError('SignatureDoesNotMatch', 403), 'ERR_AUTH_INVALID'],
     [
       'expired token (STS)',
-      new ExpiredTokenException({ message: 'expired', ...meta(400) }),
+      new ExpiredTokenException({ message: 'expired', ...meta(403) }),
       'ERR_AUTH_INVALID',
     ],
     [
@@ -129,6 +130,46 @@ describe('classifyAwsError', () => {
     const leaky = classifyAwsError(new CodedError('ERR_BAD_RESPONSE', `x ${SECRET}`), { secrets: [SECRET] });
     expect(leaky.code).toBe('ERR_BAD_RESPONSE');
     expect(leaky.message).not.toContain(SECRET);
+  });
+});
+
+describe('explainEndpointError', () => {
+  const at = (region: string, endpoints: Record<string, string> = {}) =>
+    connectorConfigSchema.parse({
+      name: 'a-b',
+      region,
+      auth: { method: 'access_key', accessKeyId: KEY, secretAccessKey: SECRET },
+      endpoints,
+    });
+  const explain = (e: unknown, region: string, service: 'inspector2' | 'sts', endpoints = {}) =>
+    explainEndpointError(classifyAwsError(e, { secrets: [SECRET] }), e, at(region, endpoints), service);
+  const dns = (host: string) =>
+    Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', hostname: host });
+
+  it('DNS failure of the default Inspector2 host: not available in that region, or which host did not resolve', () => {
+    const none = explain(dns('inspector2.ap-southeast-6.amazonaws.com'), 'ap-southeast-6', 'inspector2');
+    expect(none.code).toBe('ERR_REGION_UNAVAILABLE');
+    expect(none.message).toMatch(
+      /^Amazon Inspector is not available in ap-southeast-6 \(the Amazon Inspector endpoint inspector2\.ap-southeast-6\.amazonaws\.com does not exist\)/,
+    );
+    const other = explain(dns('sts.cn-north-1.amazonaws.com.cn'), 'cn-north-1', 'sts');
+    expect(other.code).toBe('ERR_DNS');
+    expect(other.message).toMatch(/^the STS endpoint sts\.cn-north-1\.amazonaws\.com\.cn: /);
+  });
+
+  it('a scope AWS refuses for the region is ERR_REGION_MISMATCH, naming the override; a wrong secret stays 401', () => {
+    const mismatch = explain(stsError('SignatureDoesNotMatch', 403), 'eu-west-1', 'sts', {
+      sts: 'https://sts.amazonaws.com',
+    });
+    expect(mismatch.code).toBe('ERR_AUTH_INVALID'); // another message: a wrong secret
+    const e = Object.assign(stsError('SignatureDoesNotMatch', 403), {
+      message: "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+    });
+    const m = explain(e, 'eu-west-1', 'sts', { sts: 'https://sts.amazonaws.com' });
+    expect(m.code).toBe('ERR_REGION_MISMATCH');
+    expect(m.message).toMatch(
+      /^the STS endpoint override \(endpoints\.sts = sts\.amazonaws\.com:443\) does not serve the connector's Region eu-west-1: /,
+    );
   });
 });
 

@@ -41,9 +41,11 @@ import type {
   RetryStrategyV2,
   StandardRetryToken,
 } from '@smithy/types';
-import { CodedError, type ErrorCode } from '../../core/errors.js';
+import { CodedError, FieldsError, type ErrorCode } from '../../core/errors.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
-import { configSecrets, type ConnectorConfig } from './config.js';
+import { endpointAddress } from '../endpoints.js';
+import { configSecrets, partitionIssues, type ConnectorConfig } from './config.js';
+import { NO_INSPECTOR2, defaultEndpoints, partitionOf } from './regions.js';
 
 /** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
 export type WireFilterCriteria = Record<string, unknown[]>;
@@ -177,7 +179,21 @@ async function readBody(body: unknown): Promise<Buffer> {
 }
 
 export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions): InspectorClient {
+  if (!partitionOf(cfg.region)) {
+    // The SDK builds a host name for any string (inspector2.<anything>.amazonaws.com) and fails
+    // only at DNS: refuse before any request, naming the field.
+    throw new FieldsError('ERR_CONFIG_INVALID', [
+      {
+        field: 'region',
+        message: `'${cfg.region}' is not an AWS region of the aws, aws-us-gov or aws-cn partition (e.g. us-east-1, us-gov-west-1, cn-north-1)`,
+      },
+    ]);
+  }
+  const partition = partitionIssues(cfg);
+  if (partition.length) throw new FieldsError('ERR_CONFIG_INVALID', partition);
   const secrets = configSecrets(cfg);
+  const explain = (e: CodedError, raw: unknown, operation: string) =>
+    explainEndpointError(e, raw, cfg, STS_OPERATIONS.has(operation) ? 'sts' : 'inspector2');
   const log = opts.logger.child({ connectorId: opts.connectorId });
   const verify = !cfg.disableSslVerification;
   if (!verify) {
@@ -226,7 +242,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
         try {
           return await assumeRole(p);
         } catch (e) {
-          throw classifyAwsError(e, { secrets, operation: 'AssumeRole' });
+          throw explain(classifyAwsError(e, { secrets, operation: 'AssumeRole' }), e, 'AssumeRole');
         }
       },
       isIdentityExpired,
@@ -249,7 +265,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
     try {
       return await fn();
     } catch (e) {
-      throw classifyAwsError(e, { secrets, operation: what });
+      throw explain(classifyAwsError(e, { secrets, operation: what }), e, what);
     }
   };
 
@@ -351,6 +367,78 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
 }
 
 // ------------------------------------------------------------------ error classification
+
+const STS_OPERATIONS = new Set(['AssumeRole', 'GetCallerIdentity']);
+
+/**
+ * Names the endpoint behind a failure when the endpoint is the cause (the Test and the runs
+ * report it): a region the endpoint does not serve (AWS refuses the signature scope), an
+ * endpoint of another service (e.g. the STS override pointed at Inspector2), a region without
+ * Inspector2, and which endpoint did not resolve or answer. AWS distinguishes the first two from
+ * a wrong secret only by its message text, so only these two phrases are read.
+ */
+export function explainEndpointError(
+  err: CodedError,
+  raw: unknown,
+  cfg: ConnectorConfig,
+  service: 'inspector2' | 'sts',
+): CodedError {
+  if (err instanceof FieldsError) return err;
+  const override = cfg.endpoints[service];
+  const field = `endpoints.${service}`;
+  const label = service === 'sts' ? 'STS' : 'Amazon Inspector';
+  const address = override ? endpointAddress(override)?.label : undefined;
+  const where = override
+    ? `the ${label} endpoint override (${field} = ${address ?? 'the URL given'})`
+    : `the ${label} endpoint ${new URL(defaultEndpoints(cfg.region)[service]).host}`;
+  const awsMessage = String((raw as { message?: unknown } | null)?.message ?? '').trim();
+  const opts = { detail: err.detail, cause: err.cause };
+  // An answer in the other protocol's format is the other service (the SDK cannot parse it): STS
+  // (awsQuery only, botocore's model) answers XML, Inspector2 (restJson1) JSON.
+  const response = (raw as { $response?: { headers?: Record<string, string>; body?: unknown } } | null)
+    ?.$response;
+  const headers = response?.headers ?? {};
+  const contentType = headers['content-type'] ?? '';
+  const foreign = service === 'sts' ? /json/i.test(contentType) : /xml/i.test(contentType);
+  const body =
+    typeof response?.body === 'string' ? redactSecrets(response.body.slice(0, 300), configSecrets(cfg)) : '';
+  if (/Credential should be scoped to a valid region/i.test(awsMessage)) {
+    return new CodedError(
+      'ERR_REGION_MISMATCH',
+      `${where} does not serve the connector's Region ${cfg.region}: ${err.message}`,
+      opts,
+    );
+  }
+  if (foreign || /Credential should be scoped to correct service/i.test(awsMessage)) {
+    return new FieldsError(
+      'ERR_CONFIG_INVALID',
+      [
+        {
+          field: override ? field : 'region',
+          message: `${where} is not an ${label} endpoint (it answered for another AWS service): point it at ${defaultEndpoints(cfg.region)[service]} or its VPC endpoint`,
+        },
+      ],
+      foreign
+        ? `${where} is not an ${label} endpoint: another AWS service answered (HTTP ${String((raw as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? '?')}${body ? `: ${body}` : ''})`
+        : `${where} is not an ${label} endpoint: ${err.message}`,
+    );
+  }
+  if (
+    service === 'inspector2' &&
+    NO_INSPECTOR2.has(cfg.region) &&
+    (err.code === 'ERR_DNS' || err.code === 'ERR_NOT_FOUND')
+  ) {
+    return new CodedError(
+      'ERR_REGION_UNAVAILABLE',
+      `Amazon Inspector is not available in ${cfg.region} (${where} does not exist): ${err.message}`,
+      opts,
+    );
+  }
+  if (['ERR_DNS', 'ERR_NOT_FOUND', 'ERR_NETWORK', 'ERR_TLS'].includes(err.code)) {
+    return new CodedError(err.code, `${where}: ${err.message}`, opts);
+  }
+  return err;
+}
 
 const AUTH_INVALID = new Set([
   'UnrecognizedClientException',

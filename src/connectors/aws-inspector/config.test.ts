@@ -2,15 +2,18 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FieldsError } from '../../core/errors.js';
-import { createLogger } from '../../core/logger.js';
+import { createLogger, silentLogger } from '../../core/logger.js';
 import { configIssues } from '../../core/schema.js';
 import {
   AUTH_SECRET_KEYS,
   SECRET_FIELDS,
   configSecrets,
   connectorConfigSchema,
+  partitionIssues,
   resolveEnvRefs,
 } from './config.js';
+import { createInspectorClient } from './client.js';
+import { awsInspector } from './index.js';
 
 const valid = {
   name: 'acme-inspector',
@@ -65,6 +68,32 @@ describe('connector config schema', () => {
       });
       expect(r.success, JSON.stringify(r.error?.issues)).toBe(true);
     }
+  });
+
+  it("refuses a role ARN of another partition than the region's, naming both, before any request", () => {
+    for (const [region, arn, want] of [
+      ['cn-north-1', 'arn:aws:iam::123456789012:role/Reader', 'aws-cn'],
+      ['us-gov-east-1', 'arn:aws-cn:iam::123456789012:role/Reader', 'aws-us-gov'],
+      ['eu-west-1', 'arn:aws-us-gov:iam::123456789012:role/Reader', 'aws'],
+    ]) {
+      const cfg = connectorConfigSchema.parse({
+        ...valid,
+        region,
+        auth: { method: 'iam_role', accessKeyId: 'AKIAI44QH8DHBEXAMPLE', secretAccessKey: 's', roleArn: arn },
+      });
+      const issues = [
+        {
+          field: 'auth.roleArn',
+          message: expect.stringContaining(`region ${region} is in ${want}: use arn:${want}:iam::`),
+        },
+      ];
+      // The API's write-time check, and the client factory (the Test, the CLI, every run).
+      expect(awsInspector().apiIssues!(cfg, { allowedEndpointHosts: [] })).toEqual(issues);
+      expect(() => createInspectorClient(cfg, { logger: silentLogger(), connectorId: 't' })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID', fields: issues }),
+      );
+    }
+    expect(partitionIssues({ ...valid, region: 'cn-north-1' })).toEqual([]);
   });
 
   it('resolves ${ENV:NAME} secrets and names the field when the variable is missing', () => {

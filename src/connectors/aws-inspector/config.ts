@@ -8,10 +8,10 @@
  * wizard's Configuration > Advanced.
  */
 import { z } from 'zod';
-import { FieldsError } from '../../core/errors.js';
+import { FieldsError, type FieldError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
 import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
-import { REGIONS } from './regions.js';
+import { REGIONS, partitionOf } from './regions.js';
 
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
@@ -52,7 +52,10 @@ export const iamRoleAuth = z
     secretAccessKey: secret('Source Account Secret Key', 256),
     roleArn: z
       .string({ error: 'IAM Role ARN is required' })
-      .regex(ROLE_ARN, { message: 'IAM Role ARN must look like arn:aws:iam::123456789012:role/RoleName' })
+      .regex(ROLE_ARN, {
+        message:
+          'IAM Role ARN must look like arn:aws:iam::123456789012:role/RoleName (arn:aws-us-gov:... in GovCloud, arn:aws-cn:... in China)',
+      })
       .meta({ title: 'IAM Role ARN' }),
     externalId: z
       .string()
@@ -82,7 +85,11 @@ export const connectorConfigSchema = z
     tenant: connectorBaseFields.tenant,
     region: z
       .string({ error: 'region is required' })
-      .refine((r) => REGIONS.includes(r), { message: `region must be an AWS region, e.g. us-east-1` })
+      .refine((r) => REGIONS.includes(r), {
+        // The SDK would build a host name for any string and fail only at DNS: refuse it here.
+        message:
+          'region must be an AWS region of the aws, aws-us-gov or aws-cn partition, e.g. us-east-1, us-gov-west-1, cn-north-1',
+      })
       .meta({ title: 'Region', enum: REGIONS }),
     auth: authSchema,
     intervalMinutes: connectorBaseFields.intervalMinutes,
@@ -109,6 +116,27 @@ export const connectorConfigSchema = z
     logFilters: z.array(logFilter).max(50).default([]),
   })
   .strict();
+
+/**
+ * A role lives in its account's partition: an IAM Role ARN of another partition than the
+ * region's would only be refused by AWS after a round trip. Not a schema refinement (the API
+ * extends the schema, which zod refuses for refined objects): the API checks it on write
+ * (`apiIssues`) and the client factory before any request.
+ */
+export function partitionIssues(cfg: unknown): FieldError[] {
+  const c = cfg as { region?: unknown; auth?: { method?: unknown; roleArn?: unknown } } | null;
+  if (typeof c?.region !== 'string' || c.auth?.method !== 'iam_role' || typeof c.auth.roleArn !== 'string')
+    return [];
+  const want = partitionOf(c.region);
+  const got = /^arn:([^:]+):/.exec(c.auth.roleArn)?.[1];
+  if (!want || !got || got === want) return [];
+  return [
+    {
+      field: 'auth.roleArn',
+      message: `IAM Role ARN is in partition ${got} but region ${c.region} is in ${want}: use arn:${want}:iam::<account>:role/<name>`,
+    },
+  ];
+}
 
 /** Parsed, defaults applied. */
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

@@ -4,6 +4,9 @@ import type { ClientFactory, InspectorClient } from './client.js';
 import { connectorConfigSchema } from './config.js';
 import { endpointAllowed, parseAllowedEndpoints } from '../endpoints.js';
 import { allowEndpoints, endpointIssues } from './endpoints.js';
+import { Inspector2Client } from '@aws-sdk/client-inspector2';
+import { STSClient } from '@aws-sdk/client-sts';
+import { REGIONS, defaultEndpoints } from './regions.js';
 
 describe('INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS entries', () => {
   it('a bare host allows its default port only; host:port that port only', () => {
@@ -103,5 +106,24 @@ describe('allowEndpoints (every client the server builds)', () => {
     factory(cfg({ sts: 'http://127.0.0.1:4566' }), { logger: undefined as never, connectorId: 'x' });
     factory(cfg({}), { logger: undefined as never, connectorId: 'x' }); // no override: AWS's own endpoints
     expect(built).toEqual(['c', 'c']);
+  });
+});
+
+describe('default endpoints per region', () => {
+  it("are the AWS SDK's own (regional STS; amazonaws.com.cn in China)", () => {
+    const creds = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' };
+    for (const region of REGIONS) {
+      const params = { Region: region, UseFIPS: false, UseDualStack: false };
+      const inspector = new Inspector2Client({ region, credentials: creds });
+      const sts = new STSClient({ region, credentials: creds });
+      const got = {
+        inspector2: inspector.config.endpointProvider(params).url.origin,
+        sts: sts.config.endpointProvider({ ...params, UseGlobalEndpoint: false }).url.origin,
+      };
+      expect(got, region).toEqual(defaultEndpoints(region));
+      inspector.destroy();
+      sts.destroy();
+    }
+    expect(defaultEndpoints('cn-northwest-1').sts).toBe('https://sts.cn-northwest-1.amazonaws.com.cn');
   });
 });

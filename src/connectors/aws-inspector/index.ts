@@ -13,6 +13,7 @@ import {
   SECRET_FIELDS,
   SWITCH_FIELDS,
   connectorConfigSchema,
+  partitionIssues,
   resolveEnvRefs,
   type ConnectorConfig,
 } from './config.js';
@@ -43,8 +44,10 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
     switchFields: SWITCH_FIELDS,
     metadata: { regions: [...REGIONS] },
     summary: (cfg) => ({ region: cfg.region }),
-    apiIssues: (cfg, { allowedEndpointHosts }) =>
-      endpointIssues((cfg as { endpoints?: unknown } | null)?.endpoints, allowedEndpointHosts),
+    apiIssues: (cfg, { allowedEndpointHosts }) => [
+      ...endpointIssues((cfg as { endpoints?: unknown } | null)?.endpoints, allowedEndpointHosts),
+      ...partitionIssues(cfg),
+    ],
     resolveRefs: (cfg, env) => resolveEnvRefs(cfg, env),
     test: (cfg, ctx) =>
       testConnector(cfg, {

@@ -41,3 +41,35 @@ export const AWS_REGIONS = {
 } as const;
 
 export const REGIONS: readonly string[] = Object.values(AWS_REGIONS).flat();
+
+export type PartitionName = keyof typeof AWS_REGIONS;
+
+/** The DNS suffix of each partition's endpoints (botocore's partitions.json). */
+export const DNS_SUFFIX: Record<PartitionName, string> = {
+  aws: 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+  'aws-us-gov': 'amazonaws.com',
+};
+
+/**
+ * Regions of the drop-down where AWS has no Inspector2 endpoint (botocore 1.43 endpoints.json:
+ * every other region has one). Only used to name the cause when a request fails there; a
+ * region AWS adds Inspector2 to later is never refused because of this list.
+ */
+export const NO_INSPECTOR2: ReadonlySet<string> = new Set(['ap-southeast-6']);
+
+/** The partition of a region of the drop-down, or undefined for anything else. */
+export function partitionOf(region: string): PartitionName | undefined {
+  for (const [p, list] of Object.entries(AWS_REGIONS) as [PartitionName, readonly string[]][])
+    if (list.includes(region)) return p;
+  return undefined;
+}
+
+/**
+ * The endpoints the AWS SDK resolves for a region without overrides (checked against the SDK's
+ * own resolver in endpoints.test.ts): regional STS, also in us-east-1.
+ */
+export function defaultEndpoints(region: string): { inspector2: string; sts: string } {
+  const suffix = DNS_SUFFIX[partitionOf(region) ?? 'aws'];
+  return { inspector2: `https://inspector2.${region}.${suffix}`, sts: `https://sts.${region}.${suffix}` };
+}
