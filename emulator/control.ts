@@ -1,11 +1,18 @@
 /**
  * The control API under /__emulator/ (never under AWS paths, no signature): summary, mutations,
- * added findings, faults, account activation, STS credential lifetime, the clock, the paging mode
- * (uneven or clean) and a log of the requests served. Errors are `{"error": "..."}` with
+ * added findings, deletions (outright, terminated resources, disabled accounts: README
+ * "Deleted findings"), faults, account activation, STS credential lifetime, the clock (and its offset
+ * from the host's), the indexing lag, the paging mode (uneven or clean), the daily rate of immaterial
+ * rescans and a log of the requests served. Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EmulatorState } from './state.js';
+import {
+  MAX_CLOCK_OFFSET_SECONDS,
+  MAX_INDEX_LAG_SECONDS,
+  checkSeconds,
+  type EmulatorState,
+} from './state.js';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -34,11 +41,16 @@ const ROUTES: Record<string, string[]> = {
   summary: ['GET'],
   mutate: ['POST'],
   findings: ['POST'],
+  'findings/delete': ['POST'],
+  'resources/terminate': ['POST'],
+  'accounts/{id}/disable': ['POST'],
   faults: ['GET', 'POST', 'DELETE'],
   accounts: ['POST'],
   sts: ['GET', 'POST'],
   clock: ['GET', 'POST'],
   paging: ['GET', 'POST'],
+  rescans: ['GET', 'POST'],
+  indexing: ['GET', 'POST'],
   requests: ['GET', 'DELETE'],
 };
 
@@ -48,7 +60,10 @@ export async function handleControl(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const name = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
+  const path = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
+  // The one route with a parameter: accounts/{12 digits}/disable.
+  const account = /^accounts\/([^/]+)\/disable$/.exec(path)?.[1];
+  const name = account === undefined ? path : 'accounts/{id}/disable';
   const method = req.method ?? 'GET';
   const allowed = ROUTES[name];
   if (!allowed)
@@ -68,6 +83,12 @@ export async function handleControl(
         return send(res, 200, state.mutate(body));
       case 'POST findings':
         return send(res, 200, state.addFindings(body));
+      case 'POST findings/delete':
+        return send(res, 200, state.deleteFindings(body));
+      case 'POST resources/terminate':
+        return send(res, 200, state.terminateResources(body));
+      case 'POST accounts/{id}/disable':
+        return send(res, 200, state.disableAccount(account!));
       case 'GET faults':
         return send(res, 200, { faults: state.faults.current, injected: state.faults.injected });
       case 'POST faults':
@@ -91,16 +112,31 @@ export async function handleControl(
         return send(res, 200, { credentialSeconds: v });
       }
       case 'GET clock':
-        return send(res, 200, { now: state.now() });
+        return send(res, 200, { now: state.now(), offsetMs: state.clockOffsetMs() });
       case 'POST clock': {
-        const b = (body ?? {}) as { advanceMs?: unknown; setMs?: unknown };
+        const b = (body ?? {}) as { advanceMs?: unknown; setMs?: unknown; offsetSeconds?: unknown };
         for (const k of ['advanceMs', 'setMs'] as const) {
           if (b[k] !== undefined && (typeof b[k] !== 'number' || !Number.isFinite(b[k])))
             throw new Error(`${k}: a number of milliseconds`);
         }
-        const extra = Object.keys(b).filter((k) => k !== 'advanceMs' && k !== 'setMs');
-        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs`);
-        return send(res, 200, { now: state.moveClock(b as { advanceMs?: number; setMs?: number }) });
+        if (b.offsetSeconds !== undefined)
+          checkSeconds('offsetSeconds', b.offsetSeconds, -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS);
+        const extra = Object.keys(b).filter((k) => !['advanceMs', 'setMs', 'offsetSeconds'].includes(k));
+        if (extra.length)
+          throw new Error(`${extra[0]}: unknown field; allowed: advanceMs, setMs, offsetSeconds`);
+        const now = state.moveClock(b as { advanceMs?: number; setMs?: number; offsetSeconds?: number });
+        return send(res, 200, { now, offsetMs: state.clockOffsetMs() });
+      }
+      case 'GET indexing':
+        return send(res, 200, { lagSeconds: state.indexLagMs / 1000, pending: state.pendingWrites() });
+      case 'POST indexing': {
+        const b = (body ?? {}) as { lagSeconds?: unknown };
+        const extra = Object.keys(b).filter((k) => k !== 'lagSeconds');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: lagSeconds`);
+        state.indexLagMs = checkSeconds('lagSeconds', b.lagSeconds, 0, MAX_INDEX_LAG_SECONDS) * 1000;
+        // A shorter lag makes waiting writes visible at once.
+        state.indexDue();
+        return send(res, 200, { lagSeconds: state.indexLagMs / 1000, pending: state.pendingWrites() });
       }
       case 'GET paging':
         return send(res, 200, { paging: state.cleanPages ? 'clean' : 'uneven' });
@@ -112,6 +148,16 @@ export async function handleControl(
           throw new Error(`paging: 'uneven' (AWS's short, empty and trailing pages) or 'clean'`);
         state.cleanPages = b.paging === 'clean';
         return send(res, 200, { paging: b.paging });
+      }
+      case 'GET rescans':
+        return send(res, 200, state.rescan());
+      case 'POST rescans': {
+        const b = (body ?? {}) as { rate?: unknown };
+        const extra = Object.keys(b).filter((k) => k !== 'rate');
+        if (extra.length) throw new Error(`${extra[0]}: unknown field; allowed: rate`);
+        if (typeof b.rate !== 'number' || !Number.isFinite(b.rate) || b.rate < 0 || b.rate > 1)
+          throw new Error('rate: a fraction from 0 to 1 (of ACTIVE findings rescanned per emulator day)');
+        return send(res, 200, state.rescan(b.rate));
       }
       case 'GET requests':
         return send(res, 200, { requests: state.requests() });

@@ -1331,3 +1331,32 @@ describe('unexpected errors', () => {
     }
   });
 });
+
+describe('control API: rescans', () => {
+  it('startEmulator({rescanRate}) and POST /__emulator/rescans drive rescans with the clock; input is checked', async () => {
+    const own = await startEmulator({ findings: 500, seed: 3, rescanRate: 0.5 });
+    try {
+      expect((await control(own.url, 'rescans')).json).toEqual({ rate: 0.5, applied: 0 });
+      await control(own.url, 'clock', 'POST', { advanceMs: 86_400_000 });
+      const day1 = (await control(own.url, 'rescans')).json as { applied: number };
+      const active = (await control(own.url, 'summary')).json.byStatus.ACTIVE as number;
+      expect(day1.applied).toBeGreaterThan(active * 0.4);
+      expect(day1.applied).toBeLessThan(active * 0.6);
+      expect((await control(own.url, 'rescans', 'POST', { rate: 0 })).json).toEqual({
+        rate: 0,
+        applied: day1.applied,
+      });
+      await control(own.url, 'clock', 'POST', { advanceMs: 86_400_000 });
+      expect((await control(own.url, 'summary')).json.rescans).toEqual({ rate: 0, applied: day1.applied });
+      const bad = await control(own.url, 'rescans', 'POST', { rate: 2 });
+      expect([bad.status, bad.json.error]).toEqual([
+        400,
+        'rate: a fraction from 0 to 1 (of ACTIVE findings rescanned per emulator day)',
+      ]);
+      const extra = await control(own.url, 'rescans', 'POST', { rate: 0.1, daily: true });
+      expect(extra.json.error).toBe('daily: unknown field; allowed: rate');
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -43,6 +43,15 @@ export interface EmulatorOptions {
   cleanPages?: boolean;
   /** Percent (0-100) of generated findings sent without `updatedAt`; default 0. */
   withoutUpdatedAt?: number;
+  /** Fraction (0-1) of ACTIVE findings rescanned per emulator day, nothing material changed (README "Rescans"). */
+  rescanRate?: number;
+  /**
+   * A version written at T is listed from emulator time T + this (default 0); before that the
+   * previous version is (README "Indexing lag"). The control API can change it.
+   */
+  indexLagSeconds?: number;
+  /** The emulator's clock = host time + this, may be negative (README "Clock offset"). */
+  clockOffsetSeconds?: number;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }

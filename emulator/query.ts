@@ -491,7 +491,9 @@ export interface Scope {
 function compile(store: FindingStore, fc: Record<string, unknown[]>, scope: Scope): Pred[] {
   const preds: Pred[] = [];
   const regionCode = store.regions.lookup(scope.region);
-  preds.push((i) => store.region[i] === regionCode);
+  const gone = store.gone;
+  // A deleted finding is in no listing (store.ts `expire`).
+  preds.push((i) => store.region[i] === regionCode && gone[i] === 0);
   if (scope.accounts) {
     const allowed = store.accounts.values.map((a) => scope.accounts!.includes(a));
     preds.push((i) => allowed[store.acct[i]!] === true);

@@ -1,7 +1,8 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
- * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages]
- * [--without-updated-at PERCENT]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]
+ * [--index-lag-seconds N] [--clock-offset-seconds ±N] [--without-updated-at PERCENT]`. Prints the
+ * URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -19,6 +20,9 @@ const { values } = parseArgs({
     regions: { type: 'string', default: 'us-east-1' },
     'clean-pages': { type: 'boolean', default: false },
     'without-updated-at': { type: 'string', default: '0' },
+    'rescan-rate': { type: 'string', default: '0' },
+    'index-lag-seconds': { type: 'string', default: '0' },
+    'clock-offset-seconds': { type: 'string', default: '0' },
   },
 });
 const emu = await startEmulator({
@@ -30,6 +34,9 @@ const emu = await startEmulator({
   cleanPages: values['clean-pages'],
   regions: values.regions.split(',').map((r) => r.trim()),
   withoutUpdatedAt: Number(values['without-updated-at']),
+  rescanRate: Number(values['rescan-rate']),
+  indexLagSeconds: Number(values['index-lag-seconds']),
+  clockOffsetSeconds: Number(values['clock-offset-seconds']),
   ...(values.iam ? { iam: values.iam } : {}),
 });
 process.stdout.write(`${emu.url}\n`);

@@ -318,3 +318,104 @@ describe('faults', () => {
     ]);
   });
 });
+
+describe('rescans (nothing material changes)', () => {
+  const START = Date.UTC(2026, 0, 10);
+  const material = (f: Record<string, unknown>) => {
+    const p = f.packageVulnerabilityDetails as { vulnerablePackages?: unknown; cvss?: unknown } | undefined;
+    const res = (f.resources as { type: string; id: string }[]).map((r) => [r.type, r.id]);
+    return JSON.stringify([
+      f.status,
+      f.severity,
+      f.inspectorScore,
+      f.fixAvailable,
+      f.exploitAvailable,
+      p?.vulnerablePackages,
+      p?.cvss,
+      res,
+    ]);
+  };
+  const epss = (f: Record<string, unknown>) => (f.epss as { score: number } | undefined)?.score;
+
+  function emulator(rate: number) {
+    let t = START;
+    const st = new EmulatorState({ findings: 3000, seed: 5, clock: () => t, rescanRate: rate });
+    return { st, advance: (ms: number) => (t += ms) };
+  }
+
+  it('a day rescans about `rate` of the ACTIVE findings, spread over the day; only updatedAt, lastObservedAt and EPSS move', () => {
+    const { st, advance } = emulator(0.8);
+    const n = st.store.n;
+    const before = Array.from({ length: n }, (_, i) => st.store.build(i));
+    advance(DAY);
+    const s = st.summary() as { rescans: { rate: number; applied: number }; versions: number };
+    const after = Array.from({ length: n }, (_, i) => st.store.build(i));
+    const active = before.filter((f) => f.status === 'ACTIVE').length;
+    const rescanned = after.filter((f, i) => f.updatedAt !== before[i]!.updatedAt);
+    expect(s.rescans.rate).toBe(0.8);
+    expect(s.rescans.applied).toBe(rescanned.length);
+    expect(s.versions).toBe(n + rescanned.length);
+    expect(rescanned.length / active).toBeGreaterThan(0.75);
+    expect(rescanned.length / active).toBeLessThan(0.85);
+    const hours = new Set<number>();
+    after.forEach((f, i) => {
+      const b = before[i]!;
+      expect(material(f)).toBe(material(b));
+      if (f.updatedAt === b.updatedAt) {
+        expect(epss(f)).toBe(epss(b));
+        return;
+      }
+      expect(b.status).toBe('ACTIVE');
+      const ms = (f.updatedAt as number) * 1000;
+      expect(ms).toBeGreaterThanOrEqual(START);
+      expect(ms).toBeLessThan(START + DAY);
+      expect(f.lastObservedAt).toBe(f.updatedAt);
+      hours.add(Math.floor((ms - START) / 3_600_000));
+      if (epss(b) !== undefined) expect(Math.abs(epss(f)! - epss(b)!)).toBeLessThanOrEqual(0.005 + 1e-9);
+    });
+    expect(hours.size).toBe(24);
+    // Some EPSS scores did drift.
+    expect(after.filter((f, i) => epss(f) !== epss(before[i]!)).length).toBeGreaterThan(100);
+  });
+
+  it('is deterministic from the seed, whatever steps the clock takes; rate 0 rescans nothing', () => {
+    const a = emulator(0.5);
+    const b = emulator(0.5);
+    a.advance(2 * DAY + 5000);
+    a.st.summary();
+    for (let k = 0; k < 48; k++) {
+      b.advance(3_600_000);
+      b.st.summary();
+    }
+    b.advance(5000);
+    b.st.summary();
+    expect(Array.from(b.st.store.upd.subarray(0, 3000))).toEqual(
+      Array.from(a.st.store.upd.subarray(0, 3000)),
+    );
+    const upd0 = Array.from(a.st.store.upd.subarray(0, 3000));
+    const c = emulator(0.5);
+    c.advance(DAY);
+    expect(Array.from(c.st.store.upd.subarray(0, 3000))).not.toEqual(upd0);
+    const none = emulator(0);
+    const initial = Array.from(none.st.store.upd.subarray(0, 3000));
+    none.advance(3 * DAY);
+    expect((none.st.summary() as { rescans: { applied: number } }).rescans.applied).toBe(0);
+    expect(Array.from(none.st.store.upd.subarray(0, 3000))).toEqual(initial);
+  });
+
+  it('rescanned findings page into the next window; the rate changes at runtime and is checked', () => {
+    const { st, advance } = emulator(0);
+    advance(DAY);
+    expect(st.rescan(1)).toEqual({ rate: 1, applied: 0 });
+    const from = st.now() / 1000;
+    advance(DAY);
+    const active = (st.summary() as { byStatus: Record<string, number> }).byStatus.ACTIVE!;
+    const arns = pageAll(st, {
+      maxResults: 100,
+      filterCriteria: { updatedAt: [{ startInclusive: from, endInclusive: st.now() / 1000 }] },
+    });
+    expect(arns.length).toBe(active);
+    expect(st.rescan().applied).toBe(active);
+    expect(() => st.rescan(1.5)).toThrow(/rescanRate: a fraction from 0 to 1/);
+  });
+});

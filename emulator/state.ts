@@ -22,6 +22,7 @@ import {
 import { partitionArn, partitionOf } from './regions.js';
 import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
 import type { KeyRecord } from './sigv4.js';
+import { Rescans } from './rescans.js';
 import { FindingStore } from './store.js';
 import { Sessions } from './sts.js';
 
@@ -49,7 +50,35 @@ export interface StateOptions {
   cleanPages?: boolean;
   /** Percent (0-100) of generated findings sent without `updatedAt` (README "Generated findings"). */
   withoutUpdatedAt?: number;
+  /**
+   * Fraction (0-1) of ACTIVE findings rescanned per emulator day without a material change:
+   * `updatedAt`/`lastObservedAt` move and the EPSS score drifts (rescans.ts). Default 0.
+   */
+  rescanRate?: number;
+  /**
+   * AWS's eventually consistent index: a version written at T is listed only from emulator time
+   * T + lag; until then ListFindings shows the previous version, if any (README "Indexing lag").
+   */
+  indexLagSeconds?: number;
+  /** The emulator's now = host time + this (README "Clock offset"); may be negative. */
+  clockOffsetSeconds?: number;
 }
+
+/** Bounds of the lag and offset options (a day either way: far beyond any overlap). */
+export const MAX_INDEX_LAG_SECONDS = 86_400;
+export const MAX_CLOCK_OFFSET_SECONDS = 86_400;
+
+/** Checks a lag or offset value (options, CLI, control API); throws naming the field. */
+export function checkSeconds(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new Error(`${name}: an integer number of seconds from ${min} to ${max}`);
+  return v;
+}
+
+/** A write not indexed yet: a mutation of finding `i`, or added documents. */
+type PendingWrite = { seq: number; at: number } & (
+  { i: number; status?: string; severity?: string; observed: boolean } | { docs: Record<string, unknown>[] }
+);
 
 export const mutateSchema = z
   .object({
@@ -72,6 +101,17 @@ export const mutateSchema = z
     message: 'give either count or arns',
     path: ['count'],
   });
+
+/** AWS deletes the findings of a terminated resource 3 days later, an account's 24 h after Inspector is disabled. */
+export const TERMINATED_RETENTION_MS = 3 * 86_400_000;
+export const DISABLED_RETENTION_MS = 86_400_000;
+
+const arnsSchema = z.object({ arns: z.array(z.string()).min(1).max(100_000) }).strict();
+const terminateSchema = z
+  .object({ resourceIds: z.array(z.string().min(1).max(1024)).min(1).max(10_000) })
+  .strict();
+const issues = (e: z.ZodError): string =>
+  e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 
 export const accountStatusSchema = z
   .object({
@@ -132,6 +172,13 @@ export class EmulatorState {
   private readonly inspectorRegions: ReadonlySet<string>;
   private readonly baseClock: () => number;
   private offsetMs = 0;
+  /** Indexing lag (ms); switched at runtime by `POST /__emulator/indexing`. */
+  indexLagMs = 0;
+  /** Writes not visible to ListFindings yet, in the order they were made. */
+  private pending: PendingWrite[] = [];
+  private pendingSeq = 0;
+  /** First generator index free for findings added by count. */
+  private nextAddBase = 0;
   credentialSeconds: number | undefined;
   private readonly accountStatus = new Map<
     string,
@@ -143,6 +190,8 @@ export class EmulatorState {
   private readonly seed: number;
   /** Full pages instead of AWS's uneven ones; switched at runtime by `POST /__emulator/paging`. */
   cleanPages: boolean;
+  /** Immaterial rescans at a daily rate (rescans.ts), applied as the clock moves. */
+  private readonly rescans: Rescans;
   readonly stats = {
     requests: 0,
     pages: 0,
@@ -155,7 +204,17 @@ export class EmulatorState {
 
   constructor(opts: StateOptions = {}) {
     this.baseClock = opts.clock ?? Date.now;
-    this.startedAt = Math.round(this.baseClock());
+    this.offsetMs =
+      checkSeconds(
+        'clockOffsetSeconds',
+        opts.clockOffsetSeconds ?? 0,
+        -MAX_CLOCK_OFFSET_SECONDS,
+        MAX_CLOCK_OFFSET_SECONDS,
+      ) * 1000;
+    this.indexLagMs =
+      checkSeconds('indexLagSeconds', opts.indexLagSeconds ?? 0, 0, MAX_INDEX_LAG_SECONDS) * 1000;
+    // Generated findings are dated from the emulator's (offset) clock, as AWS dates them.
+    this.startedAt = this.now();
     this.iam = typeof opts.iam === 'string' ? loadIam(opts.iam) : parseIam(opts.iam ?? DEFAULT_IAM);
     const seed = (opts.seed ?? 1) >>> 0;
     this.seed = seed;
@@ -174,6 +233,7 @@ export class EmulatorState {
     this.store = new FindingStore(
       new Generator({ seed, accounts, regions, epoch: this.startedAt, withoutUpdatedAt: w }),
     );
+    this.store.retainFrom = this.startedAt;
     this.store.generate(opts.findings ?? 0);
     if (opts.fixtures) {
       const dir = typeof opts.fixtures === 'string' ? opts.fixtures : findFixturesDir();
@@ -184,6 +244,7 @@ export class EmulatorState {
     // Build the (updatedAt, index) order now, so the first page does not pay for it.
     this.store.byUpdatedAt();
     this.faults = new FaultInjector(seed);
+    this.rescans = new Rescans(seed, this.startedAt, opts.rescanRate ?? 0);
   }
 
   /**
@@ -205,10 +266,83 @@ export class EmulatorState {
     return Math.round(this.baseClock() + this.offsetMs);
   }
 
-  moveClock(b: { advanceMs?: number; setMs?: number }): number {
+  /**
+   * The clock, after the writes indexed, the rescans and the deletions due by then: what every
+   * read and change starts with.
+   */
+  private tick(): number {
+    this.indexDue();
+    const now = this.now();
+    this.rescans.advance(this.store, now);
+    this.store.expire(now);
+    return now;
+  }
+
+  moveClock(b: { advanceMs?: number; setMs?: number; offsetSeconds?: number }): number {
+    if (b.offsetSeconds !== undefined) this.offsetMs = b.offsetSeconds * 1000;
     if (b.setMs !== undefined) this.offsetMs = b.setMs - this.baseClock();
     if (b.advanceMs !== undefined) this.offsetMs += b.advanceMs;
-    return this.now();
+    return this.tick();
+  }
+
+  /** The rescan rate and the versions rescans made so far; `rate` given: changed from now on. */
+  rescan(rate?: number): { rate: number; applied: number } {
+    if (rate !== undefined) this.rescans.setRate(this.store, this.now(), rate);
+    else this.tick();
+    return { rate: this.rescans.rate, applied: this.rescans.applied };
+  }
+
+  /** The emulator's clock minus the host's (ms): the clock offset plus every move. */
+  clockOffsetMs(): number {
+    return Math.round(this.offsetMs);
+  }
+
+  /** Writes made and not yet visible to ListFindings. */
+  pendingWrites(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Makes visible every write whose time + lag has come, in the order written. Called before
+   * anything reads or picks findings, so visibility depends on the emulator's clock alone.
+   * An older version never replaces a newer one (possible only when the clock was moved back).
+   */
+  indexDue(): void {
+    if (this.pending.length === 0) return;
+    const now = this.now();
+    const s = this.store;
+    const due = this.pending.filter((w) => w.at + this.indexLagMs <= now);
+    if (due.length === 0) return;
+    const rest = this.pending.filter((w) => w.at + this.indexLagMs > now);
+    const mutated: number[] = [];
+    const appliedSeq = new Map<string, number>();
+    for (const w of due) {
+      if ('docs' in w) {
+        // Indices of documents change the order: finish the mutations' batch first.
+        if (mutated.length > 0) s.mutated(mutated.splice(0));
+        s.addDocuments(w.docs);
+        for (const d of w.docs) appliedSeq.set(String(d.findingArn), w.seq);
+      } else {
+        s.mutate(w.i, { status: w.status, severity: w.severity, now: w.at, observed: w.observed });
+        mutated.push(w.i);
+        appliedSeq.set(s.arnOf(w.i), w.seq);
+      }
+    }
+    if (mutated.length > 0) s.mutated(mutated);
+    const older = (arn: string, seq: number) => (appliedSeq.get(arn) ?? -1) > seq;
+    this.pending = rest.flatMap((w): PendingWrite[] => {
+      if (!('docs' in w)) return older(s.arnOf(w.i), w.seq) ? [] : [w];
+      const docs = w.docs.filter((d) => !older(String(d.findingArn), w.seq));
+      return docs.length === 0 ? [] : [{ ...w, docs }];
+    });
+  }
+
+  /** The truth a mutation picks by: each finding's status in writes not indexed yet (the last one). */
+  private pendingStatuses(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const w of this.pending)
+      if (!('docs' in w) && w.status !== undefined) out.set(w.i, this.store.statuses.code(w.status));
+    return out;
   }
 
   lookupKey(accessKeyId: string): KeyRecord | undefined {
@@ -249,7 +383,7 @@ export class EmulatorState {
     this.authorize(p, 'inspector2:ListFindings', `arn:aws:inspector2:${region}:${p.account}:/findings/list`);
     const req = parseListFindings(body);
     const opts = {
-      now: this.now(),
+      now: this.tick(),
       tokenTtlMs: this.faults.tokenTtlMs,
       ...(this.cleanPages ? {} : { unevenSeed: this.seed }),
     };
@@ -378,34 +512,128 @@ export class EmulatorState {
     const fromCode = m.fromStatus === undefined ? undefined : s.statuses.lookup(m.fromStatus);
     const regionCode = m.region === undefined ? undefined : s.regions.lookup(m.region);
     const acctCode = m.account === undefined ? undefined : s.accounts.lookup(m.account);
-    const now = this.now();
+    const now = this.tick();
+    const lagged = this.pending.length > 0 || this.indexLagMs > 0;
+    const truth = this.pendingStatuses();
     const picked: number[] = [];
     // Walk with a stride coprime to n from a rotating start, so repeated calls touch spread-out,
     // different findings, deterministically.
     const n = s.n;
     if (m.arns) {
-      const want = new Set(m.arns);
-      for (let i = 0; i < n && picked.length < want.size; i++) if (want.has(s.arnOf(i))) picked.push(i);
-      if (picked.length < want.size) {
-        const found = new Set(picked.map((i) => s.arnOf(i)));
-        throw new Error(`arns: no finding ${m.arns.find((a) => !found.has(a))}`);
-      }
+      picked.push(...this.indicesOf(m.arns));
     } else if (n > 0 && !(m.fromStatus !== undefined && fromCode === undefined)) {
       let stride = Math.max(1, Math.floor(n * 0.618)) | 1;
       while (gcd(stride, n) !== 1) stride += 2;
       for (let k = 0; k < n && picked.length < m.count!; k++) {
         const i = (this.mutateCursor + k * stride) % n;
-        if (fromCode !== undefined && s.status[i] !== fromCode) continue;
+        if (s.gone[i]) continue;
+        if (fromCode !== undefined && (truth.get(i) ?? s.status[i]) !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;
         if (m.account !== undefined && s.acct[i] !== acctCode) continue;
         picked.push(i);
       }
       this.mutateCursor = (this.mutateCursor + 7919) % n;
     }
-    for (const i of picked)
-      s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
-    s.mutated(picked);
+    if (lagged) {
+      for (const i of picked)
+        this.pending.push({
+          seq: this.pendingSeq++,
+          at: now,
+          i,
+          ...(m.status !== undefined ? { status: m.status } : {}),
+          ...(m.severity !== undefined ? { severity: m.severity } : {}),
+          observed: m.observed,
+        });
+      this.indexDue();
+    } else {
+      for (const i of picked)
+        s.mutate(i, { status: m.status, severity: m.severity, now, observed: m.observed });
+      s.mutated(picked);
+    }
     return { arns: picked.map((i) => s.arnOf(i)), updatedAt: now };
+  }
+
+  /** Delete findings outright (`{arns}`): gone from ListFindings at once. */
+  deleteFindings(input: unknown): { arns: string[] } {
+    const r = arnsSchema.safeParse(input);
+    if (!r.success) throw new Error(issues(r.error));
+    const idx = this.indicesOf(r.data.arns);
+    for (const i of idx) this.store.remove(i);
+    return { arns: idx.map((i) => this.store.arnOf(i)) };
+  }
+
+  /**
+   * Terminate resources (`{resourceIds}`): their open findings close now (a new version) and every
+   * finding of theirs is deleted TERMINATED_RETENTION_MS later, as AWS does.
+   */
+  terminateResources(input: unknown): {
+    arns: string[];
+    closed: number;
+    updatedAt: number;
+    deleteAt: number;
+  } {
+    const r = terminateSchema.safeParse(input);
+    if (!r.success) throw new Error(issues(r.error));
+    const s = this.store;
+    const now = this.tick();
+    const ids = new Set(r.data.resourceIds);
+    const closed = s.statuses.code('CLOSED');
+    const hit: number[] = [];
+    const changed: number[] = [];
+    for (let i = 0; i < s.n; i++) {
+      if (s.gone[i]) continue;
+      const res = s.build(i).resources;
+      if (!Array.isArray(res) || !res.some((x) => ids.has((x as { id?: unknown })?.id as string))) continue;
+      hit.push(i);
+      if (s.status[i] !== closed) {
+        s.mutate(i, { status: 'CLOSED', now, observed: false });
+        changed.push(i);
+      }
+      s.dropLater(i, now + TERMINATED_RETENTION_MS);
+    }
+    if (hit.length === 0) throw new Error(`resourceIds: no finding on ${r.data.resourceIds.join(', ')}`);
+    s.mutated(changed);
+    return {
+      arns: hit.map((i) => s.arnOf(i)),
+      closed: changed.length,
+      updatedAt: now,
+      deleteAt: now + TERMINATED_RETENTION_MS,
+    };
+  }
+
+  /**
+   * Disable Amazon Inspector in an account: its scans become DISABLED and every finding of the
+   * account is deleted DISABLED_RETENTION_MS later (re-enabling does not keep them).
+   */
+  disableAccount(accountId: string): { accountId: string; findings: number; deleteAt: number } {
+    if (!/^\d{12}$/.test(accountId)) throw new Error('accountId: 12 digits');
+    this.setAccountStatus({ accountId, status: 'DISABLED' });
+    const s = this.store;
+    const now = this.tick();
+    const code = s.accounts.lookup(accountId);
+    let n = 0;
+    if (code !== undefined) {
+      for (let i = 0; i < s.n; i++) {
+        if (s.gone[i] || s.acct[i] !== code) continue;
+        s.dropLater(i, now + DISABLED_RETENTION_MS);
+        n++;
+      }
+    }
+    return { accountId, findings: n, deleteAt: now + DISABLED_RETENTION_MS };
+  }
+
+  /** Indices of present findings by ARN; an unknown (or deleted) one is an error naming it. */
+  private indicesOf(arns: string[]): number[] {
+    const s = this.store;
+    const want = new Set(arns);
+    const out: number[] = [];
+    for (let i = 0; i < s.n && out.length < want.size; i++)
+      if (!s.gone[i] && want.has(s.arnOf(i))) out.push(i);
+    if (out.length < want.size) {
+      const found = new Set(out.map((i) => s.arnOf(i)));
+      throw new Error(`arns: no finding ${arns.find((a) => !found.has(a))}`);
+    }
+    return out;
   }
 
   /** Add findings: `{findings: [...]}` documents, or `{count: K}` new generated-like ones updated now. */
@@ -431,7 +659,7 @@ export class EmulatorState {
           );
         }
       });
-      const now = this.now();
+      const now = this.tick();
       // `"updatedAt": null` adds a finding without updatedAt (optional in the model).
       const docs = r.data.findings.map(({ updatedAt, ...f }) => ({
         ...f,
@@ -439,19 +667,34 @@ export class EmulatorState {
         lastObservedAt: f.lastObservedAt ?? now / 1000,
         firstObservedAt: f.firstObservedAt ?? now / 1000,
       }));
-      return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+      return { arns: this.addDocs(docs) };
     }
     // New findings: built by the generator at fresh indices, then frozen as documents updated now.
-    const now = this.now();
+    const now = this.tick();
     const docs: Record<string, unknown>[] = [];
     const gen = s.gen;
-    const base = 1_000_000_000 + s.n;
+    // Fresh indices also past findings added and not indexed yet.
+    const notIndexed = this.pending.reduce((a, w) => a + ('docs' in w ? w.docs.length : 0), 0);
+    const base = Math.max(1_000_000_000 + s.n + notIndexed, this.nextAddBase);
+    this.nextAddBase = base + r.data.count;
     for (let k = 0; k < r.data.count; k++) {
       const m = gen.meta(base + k);
       const meta = { ...m, status: 'ACTIVE', updatedAt: now, lastObservedAt: now, firstObservedAt: now };
       docs.push(gen.build(base + k, meta, meta));
     }
-    return { arns: s.addDocuments(docs).map((i) => s.arnOf(i)) };
+    return { arns: this.addDocs(docs) };
+  }
+
+  /** Adds documents now, or once indexed when there is a lag. Returns their ARNs. */
+  private addDocs(docs: Record<string, unknown>[]): string[] {
+    this.indexDue();
+    if (this.indexLagMs === 0 && this.pending.length === 0) {
+      const s = this.store;
+      return s.addDocuments(docs).map((i) => s.arnOf(i));
+    }
+    this.pending.push({ seq: this.pendingSeq++, at: this.now(), docs });
+    this.indexDue();
+    return docs.map((d) => String(d.findingArn));
   }
 
   record(e: RequestLogEntry): void {
@@ -470,9 +713,11 @@ export class EmulatorState {
   }
 
   summary(): Record<string, unknown> {
+    const now = this.tick();
     const s = this.store;
     return {
-      findings: s.n,
+      findings: s.n - s.deleted,
+      deleted: s.deleted,
       byStatus: s.countBy(s.status, s.statuses),
       bySeverity: s.countBy(s.sev, s.severities),
       byType: s.countBy(s.type, s.types),
@@ -481,10 +726,13 @@ export class EmulatorState {
       regions: this.inspectorRegionList(),
       byAccount: s.countBy(s.acct, s.accounts),
       versions: s.versions,
-      now: this.now(),
+      rescans: { rate: this.rescans.rate, applied: this.rescans.applied },
+      now,
       startedAt: this.startedAt,
       credentialSeconds: this.credentialSeconds ?? null,
       paging: this.cleanPages ? 'clean' : 'uneven',
+      clockOffsetMs: this.clockOffsetMs(),
+      indexing: { lagSeconds: this.indexLagMs / 1000, pending: this.pending.length },
       faults: this.faults.current,
       injected: this.faults.injected,
       stats: this.stats,

@@ -58,6 +58,9 @@ export function toWire(v: unknown, key = ''): unknown {
   return v;
 }
 
+/** AWS deletes a CLOSED finding 30 days after it closed (Inspector user guide, "Understanding findings"). */
+export const CLOSED_RETENTION_MS = 30 * 86_400_000;
+
 export class FindingStore {
   n = 0;
   /** Findings [0, generated) come from the generator; the rest are documents. */
@@ -74,6 +77,19 @@ export class FindingStore {
   region = new Uint16Array(0);
   /** 1 = sent without `updatedAt` (`upd` then holds lastObservedAt, the default order's key). */
   noUpd = new Uint8Array(0);
+  /** 1 = deleted by AWS: gone from every listing (indices stay stable for tokens). */
+  gone = new Uint8Array(0);
+  /** Scheduled deletion (epoch ms; 0 = none): a terminated resource, a disabled account. */
+  dropAt = new Float64Array(0);
+  /** Findings deleted so far. */
+  deleted = 0;
+  /**
+   * A CLOSED finding is deleted 30 days after max(its updatedAt, this): generated data holds
+   * CLOSED findings up to 90 days old, kept 30 days from the start so the seeded data stays whole.
+   */
+  retainFrom = 0;
+  /** Earliest pending deletion (epoch ms): `expire` does nothing before it. */
+  private nextDrop = Infinity;
   readonly statuses = new Interner();
   readonly severities = new Interner();
   readonly types = new Interner();
@@ -86,6 +102,8 @@ export class FindingStore {
   dataVersion = 0;
   /** Finding versions ever served: one per finding plus one per mutation. */
   versions = 0;
+  /** EPSS score moves per finding, added up by rescans (rescans.ts); served scores include them. */
+  readonly epssDrift = new Map<number, number>();
   /** Indices sorted by (updatedAt, index); rebuilt lazily after changes. */
   private order: Uint32Array | null = null;
 
@@ -109,6 +127,8 @@ export class FindingStore {
     this.acct = g(this.acct, Uint16Array);
     this.region = g(this.region, Uint16Array);
     this.noUpd = g(this.noUpd, Uint8Array);
+    this.gone = g(this.gone, Uint8Array);
+    this.dropAt = g(this.dropAt, Float64Array);
     this.cap = cap;
   }
 
@@ -131,6 +151,7 @@ export class FindingStore {
     this.grow(this.n + count);
     for (let k = 0; k < count; k++) this.setMeta(this.n + k, this.gen.meta(this.n + k));
     this.n += count;
+    for (let i = this.n - count; i < this.n; i++) this.scheduleFor(i);
     this.generated = this.n;
     this.versions += count;
     this.changed(true);
@@ -165,6 +186,10 @@ export class FindingStore {
       });
       this.docs.set(i, doc);
       this.arnIndex.set(arn, i);
+      if (this.gone[i]) this.deleted--;
+      this.gone[i] = 0;
+      this.dropAt[i] = 0;
+      this.scheduleFor(i);
       this.versions++;
       added.push(i);
     }
@@ -187,6 +212,61 @@ export class FindingStore {
     this.noUpd[i] = 0;
     if (m.observed) this.last[i] = m.now;
     this.versions++;
+    this.scheduleFor(i);
+  }
+
+  /** AWS's retention: CLOSED findings 30 days after closing (RETENTION_MS), or the scheduled drop. */
+  deadline(i: number): number {
+    const drop = this.dropAt[i] || Infinity;
+    if (this.statuses.value(this.status[i]!) !== 'CLOSED') return drop;
+    return Math.min(drop, Math.max(this.upd[i]!, this.retainFrom) + CLOSED_RETENTION_MS);
+  }
+
+  private scheduleFor(i: number): void {
+    if (!this.gone[i]) this.nextDrop = Math.min(this.nextDrop, this.deadline(i));
+  }
+
+  /** Schedule finding i's deletion at `at` (the earlier of two schedules wins). */
+  dropLater(i: number, at: number): void {
+    if (this.gone[i]) return;
+    this.dropAt[i] = this.dropAt[i] ? Math.min(this.dropAt[i]!, at) : at;
+    this.scheduleFor(i);
+  }
+
+  /** Delete finding i now: it leaves every listing; its index stays taken. */
+  remove(i: number): void {
+    if (this.gone[i]) return;
+    this.gone[i] = 1;
+    this.deleted++;
+    this.dataVersion++;
+  }
+
+  /**
+   * Deletes the findings whose deadline passed at `now` (called before every page). A scan only
+   * when the earliest deadline has come, so listing a million findings stays cheap.
+   */
+  expire(now: number): number {
+    if (now < this.nextDrop) return 0;
+    let next = Infinity;
+    let n = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.gone[i]) continue;
+      const d = this.deadline(i);
+      if (d <= now) {
+        this.remove(i);
+        n++;
+      } else if (d < next) next = d;
+    }
+    this.nextDrop = next;
+    return n;
+  }
+
+  /** Index of a finding still present, by ARN. */
+  indexOf(arn: string): number | undefined {
+    const d = this.arnIndex.get(arn);
+    if (d !== undefined) return this.gone[d] ? undefined : d;
+    for (let i = 0; i < this.generated; i++) if (!this.gone[i] && this.arnOf(i) === arn) return i;
+    return undefined;
   }
 
   /** Finish a batch of mutations: appending to the order keeps it sorted when they moved to "now". */
@@ -257,6 +337,17 @@ export class FindingStore {
 
   /** The finding as the service sends it. */
   build(i: number): Record<string, unknown> {
+    const f = this.buildBase(i);
+    const drift = this.epssDrift.get(i);
+    const epss = f.epss as { score?: unknown } | undefined;
+    if (drift !== undefined && typeof epss?.score === 'number') {
+      const score = Math.round(Math.min(1, Math.max(0, epss.score + drift)) * 1e5) / 1e5;
+      f.epss = { ...epss, score };
+    }
+    return f;
+  }
+
+  private buildBase(i: number): Record<string, unknown> {
     const live: LiveState = {
       status: this.statuses.value(this.status[i]!),
       severity: this.severities.value(this.sev[i]!),
@@ -293,7 +384,7 @@ export class FindingStore {
 
   countBy(col: Uint8Array | Uint16Array, names: Interner): Record<string, number> {
     const counts = new Array<number>(names.values.length).fill(0);
-    for (let i = 0; i < this.n; i++) counts[col[i]!]!++;
+    for (let i = 0; i < this.n; i++) if (!this.gone[i]) counts[col[i]!]!++;
     const out: Record<string, number> = {};
     names.values.forEach((v, c) => {
       if (counts[c]) out[v] = counts[c]!;

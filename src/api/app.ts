@@ -116,6 +116,8 @@ export interface AppDeps {
    * enforced by the check functions only (tests).
    */
   search?: SearchService;
+  /** Records per page of /search/export (default: EXPORT_PAGE in search.ts). */
+  exportPageSize?: number;
   scheduler: SchedulerPort;
   testConnector: TestConnectorFn;
   /** The connector types (default: the production registry). */
@@ -166,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     store: deps.store,
     search: deps.search ?? inProcessSearch(deps.store.index, searchTimeoutFromEnv(env)),
+    ...(deps.exportPageSize !== undefined ? { exportPageSize: deps.exportPageSize } : {}),
     scheduler: deps.scheduler,
     testConnector: deps.testConnector,
     registry: deps.registry ?? productionRegistry(),

@@ -148,6 +148,74 @@ describe('connector Test against the emulator', () => {
     expect(t.body).not.toContain('AKIAUNKNOWNKEY000000');
   });
 
+  it("Edit's Test: a body tests the edited configuration with the stored secrets, saves nothing, leaves the status", async () => {
+    env = await testEnv({ testConnector: realTest, allowedEndpointHosts: allowed() });
+    const h = env.auth(await env.login());
+    const c = (
+      await env.app.inject({ method: 'POST', url: '/api/v1/connectors', headers: h, payload: cfg(READER) })
+    ).json();
+    const test = (payload: object) =>
+      env!.app.inject({ method: 'POST', url: `/api/v1/connectors/${c.id}/test`, headers: h, payload });
+    // Another key ID with the secret left blank: the stored secret goes with the new ID -> 401.
+    const edited = await test({
+      auth: { method: 'access_key', accessKeyId: SOURCE.accessKeyId, secretAccessKey: '' },
+    });
+    expect(edited.statusCode).toBe(200);
+    expect(edited.json()).toMatchObject({ ok: false, httpStatus: 401, code: 'ERR_AUTH_INVALID' });
+    expect(edited.body).not.toContain(READER.secretAccessKey);
+    // Both keys of the source user: authenticated, but no Inspector permission -> 403.
+    expect((await test({ auth: { method: 'access_key', ...SOURCE } })).json()).toMatchObject({
+      ok: false,
+      httpStatus: 403,
+    });
+    // The secret kept as "********" with the stored ID: the saved keys, which work.
+    expect((await test({ auth: { secretAccessKey: '********' }, intervalMinutes: 10 })).json().ok).toBe(true);
+    // Nothing was saved and the status was not touched by the failures.
+    const after = env.store.connectors.getDecrypted(c.id)!;
+    expect(after.config.auth).toMatchObject(READER);
+    expect(after.config.intervalMinutes).toBe(5);
+    expect(after.status.state).toBe('never_run');
+    // An edit the server refuses is a 400 naming the field; a General field cannot change.
+    const bad = await test({ endpoints: { inspector2: 'https://inspector2.attacker.example' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.fields[0]).toMatchObject({ field: 'endpoints.inspector2' });
+    const renamed = await test({ name: 'other-name' });
+    expect(renamed.statusCode).toBe(400);
+    expect(renamed.json().error.fields[0]).toMatchObject({ field: 'name' });
+    expect((await test({ intervalMinutes: 0 })).statusCode).toBe(400);
+  });
+
+  it('validate: a disallowed endpoint host in a partial configuration is named on its field, an allowed one passes', async () => {
+    env = await testEnv({ testConnector: realTest, allowedEndpointHosts: allowed() });
+    const h = env.auth(await env.login());
+    const validate = (payload: object) =>
+      env!.app.inject({ method: 'POST', url: '/api/v1/connectors/validate', headers: h, payload });
+    const bad = await validate({ endpoints: { sts: emulator.url, inspector2: 'https://evil.example:8443' } });
+    expect(bad.statusCode).toBe(200);
+    expect(bad.json().fields).toEqual([
+      { field: 'endpoints.inspector2', message: expect.stringContaining('evil.example:8443 is not allowed') },
+    ]);
+    expect((await validate({ endpoints: { inspector2: emulator.url } })).json()).toEqual({ fields: [] });
+    expect((await validate({ type: 'ndjson' })).statusCode).toBe(400);
+    // ${ENV:NAME} is for config files only.
+    expect(
+      (await validate({ auth: { method: 'access_key', secretAccessKey: '${ENV:HOME}' } })).json().fields[0],
+    ).toMatchObject({ field: 'auth.secretAccessKey' });
+    // Analysts cannot configure connectors.
+    await env.createUser('ann', 'analyst', 'root', 'ann-Analyst-Passw0rd!');
+    const ann = env.auth(await env.login('ann', 'ann-Analyst-Passw0rd!'));
+    expect(
+      (
+        await env.app.inject({
+          method: 'POST',
+          url: '/api/v1/connectors/validate',
+          headers: ann,
+          payload: {},
+        })
+      ).statusCode,
+    ).toBe(403);
+  });
+
   it('one test at a time per connector: two connectors (of two tenants) test at once; a second test of one gets 409', async () => {
     const gates = new Map<string, () => void>();
     const entered: string[] = [];

@@ -10,6 +10,7 @@ import { CodedError, FieldsError, type FieldError } from '../core/errors.js';
 import { redactSecrets } from '../core/logger.js';
 import { configIssues } from '../core/schema.js';
 import { secretRefIssues, secretValues } from '../connectors/schema.js';
+import { mergePatch } from '../store/connector-config.js';
 import { failedTest } from '../connectors/test-result.js';
 import { DEFAULT_TYPE } from '../connectors/registry.js';
 import type { AnyConnectorType, BaseConnectorConfig, TestResult } from '../connectors/types.js';
@@ -60,9 +61,11 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     alreadyStored: r.duplicates,
     stored: r.stored,
     duplicates: r.duplicates,
+    unchanged: r.unchanged,
     discarded: r.discarded,
     discardedByFilter: r.discardedByFilter,
     pages: r.pages,
+    vanished: r.vanished,
     ...(r.error ? { error: r.error } : {}),
     summary: runCountsText(r),
   });
@@ -135,6 +138,55 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       ...extra,
     ];
     if (issues.length) throw new FieldsError('ERR_CONFIG_INVALID', issues);
+  }
+
+  /**
+   * A PATCH body of connector `c` (its type's patch schema): General fields may be sent only
+   * unchanged; `cfgPatch` is the rest of the configuration, to merge into the stored one.
+   */
+  function parsePatch(t: AnyConnectorType, c: StoredConnector, body: unknown) {
+    const parsed = patchBodies.get(t.id)!.safeParse(body);
+    if (!parsed.success) {
+      const fields = configIssues(parsed.error);
+      // Worded like the router's own body validation (errors.ts), which this stands in for.
+      throw new FieldsError(
+        'ERR_CONFIG_INVALID',
+        fields,
+        invalidMessage('ERR_CONFIG_INVALID', 'body', fields),
+      );
+    }
+    const {
+      active,
+      logFilterIds,
+      category,
+      type,
+      function: fn,
+      runOn,
+      ...cfgPatch
+    } = parsed.data as Obj & {
+      active?: boolean;
+      logFilterIds?: string[];
+      category?: string;
+      type?: string;
+      function?: string;
+      runOn?: string;
+    };
+    const fixed: Record<string, readonly string[]> = {
+      category: [t.category],
+      type: [t.label, t.id],
+      function: [FIXED.function],
+      runOn: [FIXED.runOn],
+    };
+    const fixedIssues: FieldError[] = Object.entries({ category, type, function: fn, runOn })
+      .filter(([k, v]) => v !== undefined && !fixed[k]!.includes(v))
+      .map(([k]) => ({ field: k, message: `${k} cannot be changed after the connector is created` }));
+    for (const f of ['name', 'tenant'] as const) {
+      if (f in cfgPatch && cfgPatch[f] !== c[f]) {
+        fixedIssues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
+      }
+    }
+    if (fixedIssues.length) throw new FieldsError('ERR_CONFIG_INVALID', fixedIssues);
+    return { active, logFilterIds, cfgPatch };
   }
 
   /** The answer when the Test's time limit is reached (a tarpit endpoint, a hung proxy). */
@@ -266,6 +318,35 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  api.post(
+    '/connectors/validate',
+    {
+      schema: {
+        tags: ['connectors'],
+        summary:
+          "Check a configuration being entered against the server's own rules, which the schema in /meta " +
+          'cannot carry (the endpoint allow-list, no ${ENV:NAME} over the network): the wizard calls it as a field is left',
+        body: connectorPatchAny,
+        response: {
+          200: z.object({ fields: z.array(z.object({ field: z.string(), message: z.string() })) }),
+          400: errorBody,
+        },
+      },
+    },
+    async (req) => {
+      admin(req);
+      const { type, ...cfg } = req.body as Obj & { type?: string };
+      const t = typeOf(type);
+      // Only the checks that hold on a partial configuration: the schema's are the UI's own.
+      return {
+        fields: [
+          ...secretRefIssues(cfg, t.secretFields),
+          ...(t.apiIssues?.(cfg, { allowedEndpointHosts: ctx.allowedEndpointHosts }) ?? []),
+        ],
+      };
+    },
+  );
+
   api.get(
     '/connectors/:id',
     {
@@ -313,47 +394,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       const a = admin(req);
       const c = visibleConnector(ctx, a, req.params.id);
       const t = registry.get(c.type);
-      const parsed = patchBodies.get(t.id)!.safeParse(req.body);
-      if (!parsed.success) {
-        const fields = configIssues(parsed.error);
-        // Worded like the router's own body validation (errors.ts), which this stands in for.
-        throw new FieldsError(
-          'ERR_CONFIG_INVALID',
-          fields,
-          invalidMessage('ERR_CONFIG_INVALID', 'body', fields),
-        );
-      }
-      const {
-        active,
-        logFilterIds,
-        category,
-        type,
-        function: fn,
-        runOn,
-        ...cfgPatch
-      } = parsed.data as Obj & {
-        active?: boolean;
-        logFilterIds?: string[];
-        category?: string;
-        type?: string;
-        function?: string;
-        runOn?: string;
-      };
-      const fixed: Record<string, readonly string[]> = {
-        category: [t.category],
-        type: [t.label, t.id],
-        function: [FIXED.function],
-        runOn: [FIXED.runOn],
-      };
-      const fixedIssues: FieldError[] = Object.entries({ category, type, function: fn, runOn })
-        .filter(([k, v]) => v !== undefined && !fixed[k]!.includes(v))
-        .map(([k]) => ({ field: k, message: `${k} cannot be changed after the connector is created` }));
-      for (const f of ['name', 'tenant'] as const) {
-        if (f in cfgPatch && cfgPatch[f] !== c[f]) {
-          fixedIssues.push({ field: f, message: `${f} cannot be changed after the connector is created` });
-        }
-      }
-      if (fixedIssues.length) throw new FieldsError('ERR_CONFIG_INVALID', fixedIssues);
+      const { active, logFilterIds, cfgPatch } = parsePatch(t, c, req.body);
       checkConfig(t, cfgPatch, checkFilters(a, c.tenant, logFilterIds));
       const updated = store.transaction(() => {
         let u = c;
@@ -395,14 +436,23 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['connectors'],
         summary:
-          'Test a saved connector: authentication and connectivity (200 with the result, also on failure)',
+          'Test a saved connector: authentication and connectivity (200 with the result, also on failure). ' +
+          'A body with Configuration fields (as PATCH) tests the edited configuration without saving it: ' +
+          'a secret sent blank or "********" is the stored one.',
         params: idParams,
-        response: { 200: testResultOut, 404: errorBody, 409: errorBody },
+        body: connectorPatchAny.nullish(),
+        response: { 200: testResultOut, 400: errorBody, 404: errorBody, 409: errorBody },
       },
+      config: { validationCode: 'ERR_CONFIG_INVALID' },
     },
     async (req) => {
       const a = admin(req);
       const c = visibleConnector(ctx, a, req.params.id);
+      const t = registry.get(c.type);
+      // Edits to test: parsed and checked before any secret is decrypted.
+      const edits = parsePatch(t, c, req.body ?? {}).cfgPatch;
+      const edited = Object.keys(edits).length > 0;
+      if (edited) checkConfig(t, edits);
       let full: StoredConnector | undefined;
       try {
         full = store.connectors.getDecrypted(c.id);
@@ -412,9 +462,17 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
         throw e;
       }
       if (!full) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `connector ${c.id} not found`);
-      const result = await runTest(a, registry.get(c.type), full.config, c.id);
-      scheduler.onTestResult(c.id, result.ok);
-      return result;
+      if (!edited) {
+        const result = await runTest(a, t, full.config, c.id);
+        scheduler.onTestResult(c.id, result.ok);
+        return result;
+      }
+      // The stored secrets fill in what the edit leaves blank; they never leave the server.
+      const merged = mergePatch(full.config as unknown as Obj, edits, t.secretFields, t.switchFields);
+      const cfg = registry.parse(t.id, merged);
+      checkConfig(t, cfg as unknown as Obj);
+      // The saved configuration was not tested: the connector's status is left alone.
+      return runTest(a, t, cfg, c.id);
     },
   );
 

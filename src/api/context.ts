@@ -61,6 +61,8 @@ export interface ApiContext {
   store: Store;
   /** Searches of the Syslog index (the server's: worker threads with a time budget, search-pool.ts). */
   search: SearchService;
+  /** Records per page of /search/export (default EXPORT_PAGE; tests make it small). */
+  exportPageSize?: number;
   scheduler: SchedulerPort;
   /** The connector types: bodies, /meta, the Test. */
   registry: ConnectorRegistry;

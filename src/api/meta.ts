@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { logFilterOperators } from '../core/log-filter.js';
 import { DEFAULT_TYPE } from '../connectors/registry.js';
 import { ROLES } from '../auth/users.js';
+import { PASSWORD_MIN } from '../auth/password.js';
 import { SORT_FIELDS } from '../store/index.js';
 import { authOf, type ApiContext } from './context.js';
 import { FIXED } from './schemas.js';
@@ -58,6 +59,7 @@ export function metaPlugin(app: FastifyInstance, ctx: ApiContext): void {
             logFilterOperators: z.array(z.string()),
             roles: z.array(z.string()),
             sortFields: z.array(z.string()),
+            passwordMinLength: z.number().meta({ description: 'The hard minimum length of a password' }),
           }),
         },
       },
@@ -75,6 +77,7 @@ export function metaPlugin(app: FastifyInstance, ctx: ApiContext): void {
         logFilterOperators: [...logFilterOperators],
         roles: [...ROLES],
         sortFields: [...SORT_FIELDS],
+        passwordMinLength: PASSWORD_MIN,
       };
     },
   );

@@ -162,11 +162,19 @@ export const runOut = z
     }),
     stored: z.number(),
     duplicates: z.number(),
+    unchanged: z.number().meta({
+      description:
+        'New versions not stored as records because nothing material changed (recordVersions: material); their current state moved forward',
+    }),
     discarded: z.number().meta({ description: 'Dropped by log filters' }),
     discardedByFilter: z.record(z.string(), z.number()),
     pages: z.number(),
+    vanished: z.number().meta({ description: 'Findings a sweep closed because AWS no longer reports them' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
-    summary: z.string().meta({ description: '"received N, new M, already stored K" (+ ", discarded D")' }),
+    summary: z.string().meta({
+      description:
+        '"received N, new M, already stored K" (+ ", unchanged U", ", discarded D", ", vanished V")',
+    }),
   })
   .meta({ id: 'Run' });
 
@@ -225,7 +233,14 @@ export const tenantOut = z.object({ id: z.string(), name: z.string() }).meta({ i
 export const role = z.enum(ROLES);
 
 export const userOut = z
-  .object({ id: z.string(), username: z.string(), role, tenant: z.string(), createdAt: z.number() })
+  .object({
+    id: z.string(),
+    username: z.string(),
+    role,
+    tenant: z.string(),
+    disabled: z.boolean().meta({ description: 'Cannot log in until enabled again' }),
+    createdAt: z.number(),
+  })
   .meta({ id: 'User' });
 
 export const sessionUser = z.object({ username: z.string(), role, tenant: z.string() });
@@ -257,6 +272,27 @@ export const searchQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).max(100_000).default(0),
     sort: z.string().max(64).optional(),
+  })
+  .strict();
+
+/** The most records one export may ask for. */
+export const MAX_EXPORT_RECORDS = 1_000_000;
+
+export const exportQuery = searchQuery
+  .omit({ limit: true, offset: true })
+  .extend({
+    format: z.enum(['ndjson', 'csv']).default('ndjson'),
+    /** CSV columns, comma-separated dotted paths (default: the Threat Hunting table's). */
+    fields: z.string().max(10_000).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_EXPORT_RECORDS).default(MAX_EXPORT_RECORDS),
+  })
+  .strict();
+
+export const fieldsQuery = searchQuery
+  .omit({ limit: true, offset: true })
+  .extend({
+    sample: z.coerce.number().int().min(1).max(1000).default(500),
+    top: z.coerce.number().int().min(1).max(20).default(5),
   })
   .strict();
 

@@ -17,6 +17,8 @@ export interface User {
   username: string;
   role: Role;
   tenantId: string;
+  /** Cannot log in (an admin disabled it); the password is kept for when it is enabled again. */
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -48,8 +50,12 @@ export interface UsersRepo {
     password: string,
     opts?: PasswordFieldOptions,
   ): Promise<void>;
+  /** A new role and/or tenant (the caller checks the role/tenant rules); ends the user's sessions. */
+  update(id: string, change: { role?: Role; tenantId?: string }): User | undefined;
+  /** Disabling ends the user's sessions and refuses log-in until enabled again. */
+  setDisabled(id: string, disabled: boolean): User | undefined;
   delete(id: string): boolean;
-  /** The user when the password is right; costs one scrypt either way (no user enumeration by timing). */
+  /** The user when the password is right (and the user is not disabled); costs one scrypt either way (no user enumeration by timing). */
   authenticate(username: string, password: string): Promise<User | undefined>;
 }
 
@@ -125,11 +131,20 @@ export function usersRepo(
       // A new password ends every other session of that user (same transaction).
       users.setPasswordHash(user.id, hash, clock.now());
     },
+    update: (id, change) => {
+      const u = users.update(id, change, clock.now());
+      return u && toUser(u);
+    },
+    setDisabled: (id, disabled) => {
+      const u = users.setDisabled(id, disabled, clock.now());
+      return u && toUser(u);
+    },
     delete: (id) => users.delete(id),
     async authenticate(username, password) {
       const c = users.credentials(username);
+      // A disabled user's password is verified all the same: it costs the time of any other.
       const ok = await verifyPassword(password, c?.passwordHash ?? (await dummyHash()), gate);
-      return c && ok ? toUser(c.user) : undefined;
+      return c && ok && !c.user.disabled ? toUser(c.user) : undefined;
     },
   };
 }

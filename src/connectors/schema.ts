@@ -37,6 +37,26 @@ export const connectorBaseFields = {
     .meta({ title: 'Interval (min)' }),
 };
 
+/**
+ * `recordVersions` (BaseConnectorConfig): offered by a type whose `state` gives fingerprints.
+ * Default `material`: at the churn AWS produces (most ACTIVE findings rescanned daily), `all`
+ * grows the index by about the number of ACTIVE findings a day for versions that tell nothing
+ * new (docs/performance.md "Version churn" has the measurement).
+ */
+export const recordVersionsField = (material: string) =>
+  z
+    .enum(['all', 'material'], { error: 'recordVersions must be one of: all, material' })
+    .default('material')
+    .meta({
+      title: 'Record versions',
+      advanced: true,
+      description:
+        'material (default): a new record only when ' +
+        material +
+        ' changed; other versions (rescans) still update the current state (updatedAt) and count as "unchanged". ' +
+        'all: one record per finding version, every rescan included.',
+    });
+
 const at = (prefix: string, k: string) => (prefix ? `${prefix}.${k}` : k);
 
 /**

@@ -20,6 +20,12 @@ export interface BaseConnectorConfig {
   tenant: string;
   /** Minutes between the starts of two runs (the scheduler). */
   intervalMinutes: number;
+  /**
+   * Optional (a type whose `state` gives fingerprints may offer it, `recordVersionsField`):
+   * `material` = a version whose fingerprint equals the stored state's is not stored as a record
+   * (its finding's current state still moves forward); `all` (absent) = one record per version.
+   */
+  recordVersions?: 'all' | 'material';
   [field: string]: unknown;
 }
 
@@ -64,6 +70,8 @@ export interface CollectTuning {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Type-specific client options (tests: short timeouts, fewer attempts). */
   clientOptions?: Record<string, unknown>;
+  /** Sweep in this run even if none is due (`collect --once --sweep`); types without sweeps ignore it. */
+  sweep?: boolean;
 }
 
 export interface CollectProgress {
@@ -86,9 +94,44 @@ export interface CollectRun<C> extends ConnectorContext {
    * transaction; may be slow (a slow store slows the collection down). The checkpoint is opaque
    * to everyone else: JSON the type alone reads back.
    */
-  onPage(page: { items: unknown[]; checkpoint: unknown }): Promise<void> | void;
+  onPage(page: {
+    items: unknown[];
+    checkpoint: unknown;
+    /** The source listed these items at this time or later (sweeps: see `sweep`). */
+    seenAt?: number;
+    /**
+     * Items whose version (`FindingState.updatedAt`) is older than this and that turn out new to
+     * the index arrived later than the type's window logic allows: the run counts them as
+     * `lateVersions` and warns. Absent = the page detects nothing.
+     */
+    lateBefore?: number;
+  }): Promise<void> | void;
   onProgress?: (p: CollectProgress) => void;
   tuning?: CollectTuning;
+  /**
+   * The host's side of a sweep (docs/connectors.md "Sweep"), for a source that deletes
+   * findings: a type lists everything the source still reports (its pages say `seenAt`: the
+   * source listed these items at that time or later, and the host marks their states seen in
+   * the page's transaction), then asks for the states not seen since, confirms each with the
+   * source, and hands those the source no longer knows to `vanished`. Absent: no sweeps.
+   */
+  sweep?: SweepSupport;
+}
+
+/** What the host does for a type's sweep: its current states, and closing vanished findings. */
+export interface SweepSupport {
+  /**
+   * Keys of this connector's current states in its tenant with one of `statuses`, not seen
+   * since `before` (a version older than it too), after `after` in key order. Pages handed
+   * to `onPage` before are stored first.
+   */
+  unseen(q: { statuses: readonly string[]; before: number; after: string; limit: number }): Promise<string[]>;
+  /**
+   * These findings are gone from the source: for each, a new record from its last stored one
+   * (the type's `vanish`) and its state, stored with `checkpoint` in ONE transaction, after
+   * the pages handed to `onPage` before.
+   */
+  vanished(v: { keys: string[]; at: number; checkpoint: unknown }): Promise<void>;
 }
 
 export interface CollectOutcome {
@@ -96,6 +139,10 @@ export interface CollectOutcome {
   stopped: boolean;
   /** Pagination restarts (a rejected continuation token); counted in the metrics. */
   tokenRestarts?: number;
+  /** Findings closed as vanished by a sweep in this run. */
+  vanished?: number;
+  /** What late versions (see `onPage`'s `lateBefore`) mean and what to do, for the warning. */
+  lateHint?: string;
 }
 
 /** The tenant and connector a record is written for. */
@@ -116,6 +163,11 @@ export interface FindingState {
   severity: string | null;
   /** The version's time, epoch ms. */
   updatedAt: number;
+  /**
+   * A compact hash of what a user acts on in this version (status, severity, scores...): equal
+   * fingerprints = nothing material changed (`recordVersions: material`). Absent = unknown.
+   */
+  fingerprint?: string;
 }
 
 /**
@@ -164,6 +216,11 @@ export interface ConnectorType<C extends BaseConnectorConfig = BaseConnectorConf
   map(item: unknown, ctx: MapContext): InterflowRecord;
   /** The finding state a record carries; undefined = the record updates no finding state. */
   state(record: InterflowRecord): FindingState | undefined;
+  /**
+   * With sweeps: the record saying a finding is gone from the source at `at`, made from its
+   * last stored record (a new `_id` no real version can have; its state closed at `at`). Pure.
+   */
+  vanish?(last: InterflowRecord, at: number, ctx: MapContext): InterflowRecord;
   /** Optional: compares what the source holds with the index (CLI `reconcile`). */
   readonly reconcile?: ReconcileSupport<C>;
 }
@@ -198,6 +255,8 @@ export interface ReconcileIndex {
   findings(): Iterable<IndexFindingState>;
   /** Oldest version (epoch ms) among the connector's findings in this status, if any. */
   oldestWithStatus(status: string): number | undefined;
+  /** Records of the tenant written by this connector that match a search query (docs/search). */
+  countRecords?(q: string): number;
 }
 
 /** Any type, whatever its config: the registry's element. */

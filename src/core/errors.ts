@@ -136,6 +136,15 @@ export const ERRORS = {
     recommendation:
       'Activate Amazon Inspector (EC2, ECR and/or Lambda scanning) in this region, or pick the region where it is active.',
   },
+  ERR_INDEXING_LAG: {
+    httpStatus: 200,
+    httpName: 'OK',
+    retryable: false,
+    explanation:
+      'A warning on a connector whose runs succeed: Amazon Inspector listed finding versions later than the window overlap (overlapMinutes) allows. They were collected by the detection band below the overlap, but a longer lag would lose versions. The warning stays for a day after the last run that saw such versions.',
+    recommendation:
+      'Raise overlapMinutes on the connector (for example to twice its current value); the metric inspector_connector_late_versions_total counts the late versions.',
+  },
   ERR_STORE: {
     httpStatus: 500,
     httpName: 'Internal Server Error',

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of the collector, registered on a Registry passed in (never prom-client's
  * global one, so tests and several apps in one process do not collide). Every stage counts
- * what it received, stored, dropped as duplicates, discarded (per filter) and its errors by
+ * what it received, stored, dropped as duplicates, left unstored as unchanged versions,
+ * discarded (per filter) and its errors by
  * code, labelled by connector id.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -11,9 +12,11 @@ export interface CollectorMetrics {
   received: Counter<'connector'>;
   stored: Counter<'connector'>;
   duplicates: Counter<'connector'>;
+  unchanged: Counter<'connector'>;
   discarded: Counter<'connector' | 'filter'>;
   pages: Counter<'connector'>;
   tokenRestarts: Counter<'connector'>;
+  lateVersions: Counter<'connector'>;
   errors: Counter<'connector' | 'code'>;
   runs: Counter<'connector' | 'status'>;
   runDuration: Histogram<'connector' | 'status'>;
@@ -42,6 +45,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
       labelNames: ['connector'],
       registers,
     }),
+    unchanged: new Counter({
+      name: 'inspector_connector_versions_unchanged_total',
+      help: 'New finding versions not stored as records because nothing material changed (recordVersions: material)',
+      labelNames: ['connector'],
+      registers,
+    }),
     discarded: new Counter({
       name: 'inspector_connector_records_discarded_total',
       help: 'Records discarded by a log filter',
@@ -57,6 +66,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
     tokenRestarts: new Counter({
       name: 'inspector_connector_token_restarts_total',
       help: 'Queries restarted because AWS rejected a pagination token',
+      labelNames: ['connector'],
+      registers,
+    }),
+    lateVersions: new Counter({
+      name: 'inspector_connector_late_versions_total',
+      help: 'Finding versions AWS listed later than the window overlap allows (raise overlapMinutes)',
       labelNames: ['connector'],
       registers,
     }),

@@ -145,6 +145,49 @@ describe('runConnector', () => {
     expect(store.index.size()).toBe(230);
   });
 
+  it("counts versions new to the index below a page's lateBefore as late, warns on the connector for a day", async () => {
+    const all: unknown[] = Array.from({ length: 10 }, (_, i) => finding(i));
+    const { factory } = listClient(all);
+    const metrics = createMetrics(new Registry());
+    const deps = (at: number) => ({
+      store,
+      clock: fixedClock(at),
+      logger: silentLogger(),
+      registry: awsRegistry(factory),
+      metrics,
+    });
+    // Detection needs a first run that read CLOSED versions as far back as the band.
+    store.connectors.update(id, { initialLookbackDays: 1 });
+    // First run (two queries, the same list from this fake): its queries detect nothing.
+    expect(await runConnector(deps(NOW), id)).toMatchObject({ status: 'ok', stored: 10, lateVersions: 0 });
+    // The next window (lateBefore = NOW - 15 min) gets the 10 again (stored: not late), 3 new
+    // versions from an hour before NOW (late), 2 from after it (not late), 1 filtered out.
+    all.push(
+      ...[20, 21, 22].map((i) => finding(i, 'ACTIVE', NOW / 1000 - 3600)),
+      ...[30, 31].map((i) => finding(i, 'ACTIVE', NOW / 1000 - 60)),
+      finding(40, 'ACTIVE', NOW / 1000 - 3600, 'LOW'),
+    );
+    const second = await runConnector(deps(NOW + 3_600_000), id);
+    expect(second).toMatchObject({ status: 'ok', stored: 5, duplicates: 10, discarded: 1, lateVersions: 3 });
+    expect(second.lateHint).toMatch(/^indexing lag exceeded the overlap of 15 min/);
+    expect(await metrics.registry.metrics()).toMatch(
+      new RegExp(`inspector_connector_late_versions_total\\{connector="${id}"\\} 3`),
+    );
+    const warned = store.connectors.get(id)!.status;
+    expect(warned.state).toBe('ok');
+    expect(warned.lastError).toEqual({
+      code: 'ERR_INDEXING_LAG',
+      message:
+        '3 finding versions arrived late (stored): indexing lag exceeded the overlap of 15 min (collected by the band below it); raise overlapMinutes',
+      at: NOW + 3_600_000,
+    });
+    // A run without late versions keeps the warning for a day, then clears it.
+    expect(await runConnector(deps(NOW + 7_200_000), id)).toMatchObject({ lateVersions: 0 });
+    expect(store.connectors.get(id)!.status.lastError).toEqual(warned.lastError);
+    await runConnector(deps(NOW + 3_600_000 + 86_400_000), id);
+    expect(store.connectors.get(id)!.status.lastError).toBeUndefined();
+  });
+
   it('records a coded failure in the run, the status and the metrics, without secrets', async () => {
     const { factory } = listClient([finding(1)], {
       fail: () => new CodedError('ERR_PERMISSION', `AccessDeniedException for key ${SECRET}`),

@@ -11,7 +11,8 @@ import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { secretValues } from '../connectors/schema.js';
-import type { CollectProgress, CollectTuning } from '../connectors/types.js';
+import type { CollectProgress, CollectTuning, SweepSupport } from '../connectors/types.js';
+import type { InterflowRecord } from '../core/record.js';
 import { applyFilters, compileFilters } from './filter.js';
 import type { CommittedGroup, PageSink, RunCounts, Store } from '../store/index.js';
 
@@ -55,6 +56,13 @@ export interface RunOutcome extends RunCounts {
   /** `stopped`: aborted (shutdown) between pages; the checkpoint holds the position. */
   status: 'ok' | 'failed' | 'stopped';
   tokenRestarts: number;
+  /**
+   * Versions that arrived later than the type's window logic allows (pages' `lateBefore`): new
+   * to the index although older than that bound. Stored; a lag to raise the overlap for.
+   */
+  lateVersions: number;
+  /** The type's explanation of late versions (`CollectOutcome.lateHint`). */
+  lateHint?: string;
   durationMs: number;
   error?: { code: ErrorCode; message: string; detail?: string };
 }
@@ -79,12 +87,17 @@ export async function runConnector(
     received: 0,
     stored: 0,
     duplicates: 0,
+    unchanged: 0,
     discarded: 0,
     discardedByFilter: {},
     pages: 0,
+    vanished: 0,
     tokenRestarts: 0,
+    lateVersions: 0,
     durationMs: 0,
   };
+  /** Records of this run's pages older than their page's `lateBefore`: late if stored as new. */
+  const lateCandidates = new Set<string>();
   let sink: PageSink | undefined;
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
@@ -100,6 +113,9 @@ export async function runConnector(
       );
     }
     const match = compileFilters(store.logFilters.forConnector(connectorId));
+    // `recordVersions: material`: a version whose state fingerprint (type.state) is the stored
+    // one is not a new record; its finding's current state still moves forward.
+    const skipUnchanged = cfg.recordVersions === 'material';
     const onRecords = opts.onRecords;
     const onProgress = opts.onProgress;
     const out = (sink = store.pageSink({
@@ -110,6 +126,12 @@ export async function runConnector(
       docs: onRecords !== undefined,
       onCommitted: async (c) => {
         account(outcome, c, connectorId, metrics);
+        if (lateCandidates.size > 0) {
+          let late = 0;
+          for (const id of c.storedIds) if (lateCandidates.delete(id)) late++;
+          outcome.lateVersions += late;
+          if (late > 0) metrics?.lateVersions.inc({ connector: connectorId }, late);
+        }
         if (onRecords && c.docs?.length) await onRecords(c.docs);
       },
     }));
@@ -120,6 +142,36 @@ export async function runConnector(
       tenantName: tenant.name,
       writeTime: 0,
     };
+    /** A sweep's host side (types.ts SweepSupport) on this run's store and page sink. */
+    const sweepSupport = (vanish: NonNullable<typeof type.vanish>): SweepSupport => ({
+      async unseen(q) {
+        // The sweep's pages must be stored (marked seen) before their states are compared.
+        await out.finish();
+        return store.findings.unseen({ tenantId: tenant.id, connectorId, ...q }).map((f) => f.key);
+      },
+      async vanished({ keys, at, checkpoint }) {
+        ctx.writeTime = clock.now();
+        const records: InterflowRecord[] = [];
+        for (const key of keys) {
+          const st = store.findings.get(tenant.id, key);
+          const last = st && store.index.get(st.recordId);
+          if (!last) {
+            log.warn({ key }, 'vanished finding without a stored record: left as it is');
+            continue;
+          }
+          records.push(vanish(last, at, ctx));
+        }
+        await out.write({
+          records,
+          states: records.flatMap((rec) => {
+            const st = type.state(rec);
+            return st ? [{ ...st, recordId: rec._id }] : [];
+          }),
+          checkpoint,
+          counts: { vanished: records.length },
+        });
+      },
+    });
     const res = await type.collect({
       config: cfg,
       clock,
@@ -137,28 +189,49 @@ export async function runConnector(
         ...(opts.throttleRetries !== undefined ? { throttleRetries: opts.throttleRetries } : {}),
         ...(opts.sleep ? { sleep: opts.sleep } : {}),
         ...(opts.clientOptions ? { clientOptions: opts.clientOptions } : {}),
+        ...(opts.sweep ? { sweep: true } : {}),
       },
-      onPage: async ({ items, checkpoint }) => {
+      onPage: async ({ items, checkpoint, seenAt, lateBefore }) => {
         ctx.writeTime = clock.now();
         // An item the type cannot map fails the page (ERR_BAD_RESPONSE) before anything of
         // it is buffered; the pages buffered before it are still stored (see catch below).
         const records = items.map((f) => type.map(f, ctx));
+        // Seen: every item the source listed, also those a filter discards or already stored.
+        const seen =
+          seenAt === undefined
+            ? undefined
+            : {
+                tenantId: tenant.id,
+                at: seenAt,
+                keys: records.flatMap((r) => {
+                  const k = type.state(r)?.key;
+                  return k === undefined ? [] : [k];
+                }),
+              };
         const { kept, discarded, discardedByFilter } = applyFilters(match, records);
+        // The current state, keyed as the type says what "a finding" is.
+        const states = kept.flatMap((rec) => {
+          const st = type.state(rec);
+          return st ? [{ ...st, recordId: rec._id }] : [];
+        });
+        if (lateBefore !== undefined) {
+          for (const st of states) if (st.updatedAt < lateBefore) lateCandidates.add(st.recordId);
+        }
         // Resolves at once, or once the store took the group this page completes (backpressure).
         await out.write({
           records: kept,
-          // The current state, keyed as the type says what "a finding" is.
-          states: kept.flatMap((rec) => {
-            const st = type.state(rec);
-            return st ? [{ ...st, recordId: rec._id }] : [];
-          }),
+          states,
           checkpoint,
+          skipUnchanged,
           counts: { received: items.length, discarded, discardedByFilter },
+          ...(seen ? { seen } : {}),
         });
       },
+      ...(type.vanish ? { sweep: sweepSupport(type.vanish) } : {}),
     });
     await out.finish();
     outcome.tokenRestarts = res.tokenRestarts ?? 0;
+    if (res.lateHint) outcome.lateHint = res.lateHint;
     if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
     outcome.status = res.stopped ? 'stopped' : 'ok';
   } catch (e) {
@@ -201,7 +274,7 @@ export async function runConnector(
       if (outcome.status === 'ok') {
         store.connectors.setStatus(connectorId, {
           state: 'ok',
-          lastError: null,
+          lastError: lagWarning(outcome, store.connectors.get(connectorId)!.status.lastError, finished),
           lastSuccessAt: finished,
           lastRunAt: started,
         });
@@ -218,6 +291,7 @@ export async function runConnector(
   } catch (e) {
     log.error({ err: (e as Error).message }, 'could not record the run outcome');
   }
+  if (outcome.lateVersions > 0) log.warn({ runId, lateVersions: outcome.lateVersions }, lateMessage(outcome));
   if (outcome.status !== 'failed') {
     log.info(
       {
@@ -226,14 +300,39 @@ export async function runConnector(
         received: outcome.received,
         stored: outcome.stored,
         duplicates: outcome.duplicates,
+        unchanged: outcome.unchanged,
         discarded: outcome.discarded,
         pages: outcome.pages,
+        vanished: outcome.vanished,
+        ...(outcome.lateVersions ? { lateVersions: outcome.lateVersions } : {}),
         ms: outcome.durationMs,
       },
       'run finished',
     );
   }
   return outcome;
+}
+
+function lateMessage(o: RunOutcome): string {
+  return `${o.lateVersions} finding versions arrived late (stored): ${o.lateHint ?? 'the source listed them later than the window logic allows'}`;
+}
+
+/** How long a lag warning stays on an ok connector after the last run that saw late versions. */
+export const LAG_WARNING_MS = 86_400_000;
+
+/**
+ * The status note of an ok run: the lag warning when this run saw late versions, kept for a day
+ * after the last such run (late versions show only when versions are written in the band, so
+ * a quiet run proves nothing), else none.
+ */
+function lagWarning(
+  o: RunOutcome,
+  current: { code: string; message: string; at: number } | undefined,
+  now: number,
+): { code: string; message: string; at: number } | null {
+  if (o.lateVersions > 0) return { code: 'ERR_INDEXING_LAG', message: lateMessage(o), at: now };
+  if (current?.code === 'ERR_INDEXING_LAG' && now - current.at < LAG_WARNING_MS) return current;
+  return null;
 }
 
 /** A commit's counts into the run's outcome and the metrics. */
@@ -251,9 +350,12 @@ function account(
   }
   outcome.stored += c.stored;
   outcome.duplicates += c.duplicates;
+  outcome.unchanged += c.unchanged;
   outcome.pages += c.pages;
+  outcome.vanished += c.vanished;
   metrics?.received.inc({ connector: connectorId }, c.received);
   metrics?.stored.inc({ connector: connectorId }, c.stored);
   metrics?.duplicates.inc({ connector: connectorId }, c.duplicates);
+  metrics?.unchanged.inc({ connector: connectorId }, c.unchanged);
   metrics?.pages.inc({ connector: connectorId }, c.pages);
 }

@@ -34,7 +34,8 @@ export type Node =
     }
   | { type: 'exists'; field: string };
 
-const FIELD_RE = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$:-]+)*$/;
+/** A field path as queries (and export column lists) write it: dotted names. */
+export const FIELD_RE = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$:-]+)*$/;
 /** Characters that end a bare word (unless escaped). ':' is handled by the caller. */
 const WORD_END = new Set([' ', '\t', '\n', '\r', '(', ')', '"', '[', ']', '{', '}', '^', '~']);
 
@@ -346,4 +347,22 @@ export function parse(q: string): Node {
     throw queryError(i, `unexpected ${describe(i)}`);
   }
   return ast;
+}
+
+/** The fields a query names (`_exists_:f` and `f:*` included), each once, in order of appearance. */
+export function queryFields(n: Node, out: string[] = []): string[] {
+  switch (n.type) {
+    case 'and':
+    case 'or':
+      for (const c of n.children) queryFields(c, out);
+      break;
+    case 'not':
+      queryFields(n.child, out);
+      break;
+    case 'all':
+      break;
+    default:
+      if (n.field !== undefined && !out.includes(n.field)) out.push(n.field);
+  }
+  return out;
 }

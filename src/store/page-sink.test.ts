@@ -39,7 +39,7 @@ function fakeBackend() {
           if (b.hold) await new Promise<void>((r) => waiting.push(r));
           if (b.fail) throw b.fail;
           const ids = pages.flatMap((p) => p.ids);
-          return { stored: ids.length, duplicates: 0, storedIds: ids };
+          return { stored: ids.length, duplicates: 0, unchanged: 0, storedIds: ids };
         } finally {
           active--;
         }

@@ -41,10 +41,12 @@ export function groupCommitSink<P>(backend: SinkBackend<P>, opts: PageSinkOption
       received: 0,
       discarded: 0,
       discardedByFilter: {},
+      vanished: 0,
     };
     for (const { counts } of g) {
       c.received += counts?.received ?? 0;
       c.discarded += counts?.discarded ?? 0;
+      c.vanished += counts?.vanished ?? 0;
       for (const [k, v] of Object.entries(counts?.discardedByFilter ?? {})) {
         c.discardedByFilter[k] = (c.discardedByFilter[k] ?? 0) + v;
       }

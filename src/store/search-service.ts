@@ -34,6 +34,8 @@ export function inProcessSearch(index: Pick<SyslogIndex, SearchOp>, timeoutMs = 
     search: async (o) => index.search({ ...o, ...t }),
     count: async (f) => index.count({ ...f, ...t }),
     histogram: async (o) => index.histogram({ ...o, ...t }),
+    exportPage: async (o) => index.exportPage({ ...o, ...t }),
+    fieldStats: async (o) => index.fieldStats({ ...o, ...t }),
     ready: async () => undefined,
     close: async () => undefined,
   };

@@ -23,6 +23,18 @@ export interface TenantsRepo {
   get(id: string): Tenant | undefined;
   getByName(name: string): Tenant | undefined;
   create(name: string): Tenant;
+  /**
+   * A new name, carried in one transaction to what refers to the tenant by name (its connectors
+   * and log filters). Records already stored keep the name they were written with (they are
+   * scoped by tenant id). The Root Tenant keeps its name.
+   */
+  rename(id: string, name: string): Tenant;
+  /**
+   * Deletes a tenant that has no connectors and no users (ERR_CONFLICT naming them otherwise),
+   * with its own log filters. Its stored records stay in the index (root admins still find them).
+   * The Root Tenant cannot be deleted.
+   */
+  delete(id: string): void;
 }
 
 export interface Profile {
@@ -61,22 +73,36 @@ export interface RunCounts {
   received: number;
   stored: number;
   duplicates: number;
+  /**
+   * New versions not stored as records because nothing material changed (the connector's
+   * `recordVersions: material`): their finding's current state moved forward all the same.
+   */
+  unchanged: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
   pages: number;
+  /** Findings a sweep closed as vanished (gone from the source); their records are in `stored`. */
+  vanished: number;
 }
 
 /**
  * A run's counts as users read them (connector status line, run history, CLI):
- * "received N, new M, already stored K", plus ", discarded D" when log filters dropped any.
+ * "received N, new M, already stored K", plus ", unchanged U" when versions with nothing
+ * material changed were not stored, ", discarded D" when log filters dropped any and
+ * ", vanished V" when a sweep closed findings the source deleted.
  * `stored` = new records, `duplicates` = versions the tenant's index already held.
  */
 export function runCountsText(
-  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'>,
+  c: Pick<RunCounts, 'received' | 'stored' | 'duplicates' | 'discarded'> & {
+    unchanged?: number;
+    vanished?: number;
+  },
 ): string {
   return (
     `received ${c.received}, new ${c.stored}, already stored ${c.duplicates}` +
-    (c.discarded > 0 ? `, discarded ${c.discarded}` : '')
+    ((c.unchanged ?? 0) > 0 ? `, unchanged ${c.unchanged}` : '') +
+    (c.discarded > 0 ? `, discarded ${c.discarded}` : '') +
+    ((c.vanished ?? 0) > 0 ? `, vanished ${c.vanished}` : '')
   );
 }
 
@@ -94,8 +120,10 @@ export interface RunTotals {
   received: number;
   stored: number;
   duplicates: number;
+  unchanged: number;
   discarded: number;
   pages: number;
+  vanished: number;
 }
 
 export interface RunsRepo {
@@ -143,6 +171,19 @@ export interface FindingsRepo {
   page(q: { tenantId: string; connectorId?: string; after?: string; limit?: number }): FindingState[];
   /** The oldest `updatedAt` among a tenant's states with this status (of `connectorId` when given). */
   oldestUpdatedAt(q: { tenantId: string; connectorId?: string; status: string }): number | undefined;
+  /**
+   * A sweep's candidates (docs/connectors.md "Sweep"): the connector's states in the tenant
+   * with one of `statuses`, last seen (`CommitPageInput.seen`) before `before` or never, and a
+   * version older than `before`; in key order, those after `after` (keyset). Default limit 100.
+   */
+  unseen(q: {
+    tenantId: string;
+    connectorId: string;
+    statuses: readonly string[];
+    before: number;
+    after?: string;
+    limit?: number;
+  }): FindingState[];
 }
 
 // ---------------------------------------------------------------- connectors
@@ -258,6 +299,64 @@ export type HistogramOptions = SearchFilter & { buckets?: number };
 export interface SearchResult {
   total: number;
   records: InterflowRecord[];
+  /**
+   * Fields the query names that no record in the index has (a typo such as `sevrity:>=70`
+   * gives a warning, not a silent 0). Absent when there are none.
+   */
+  unknownFields?: string[];
+}
+
+/** Where a keyset page ends: the last row's sort values (see ExportPageOptions). */
+export type SortCursor = [unknown, unknown, number];
+
+/**
+ * One page of an export: no OFFSET (each page starts after the previous page's last row, so
+ * a 1,000,000-record export costs no more per page at the end than at the start).
+ */
+export interface ExportPageOptions extends SearchFilter {
+  sort?: string;
+  /** Rows in this page (1..10,000). */
+  limit: number;
+  /** The previous page's `next`; absent = the first page. */
+  after?: SortCursor;
+  /** The first page's `total` (picks the plan without counting again). */
+  total?: number;
+}
+
+export interface ExportPage {
+  /** The records' JSON text, in sort order. */
+  docs: string[];
+  /** Where the next page starts; null when this page is the last. */
+  next: SortCursor | null;
+  /** Records matching the whole filter (counted on the first page, else echoed). */
+  total: number;
+}
+
+export interface FieldStatsOptions extends SearchFilter {
+  sort?: string;
+  /** How many of the first matching records (in sort order) are looked at (1..1,000). */
+  sample: number;
+  /** Top values kept per field (1..20). */
+  top: number;
+}
+
+export interface FieldStat {
+  /** Dotted path (arrays are looked through). */
+  path: string;
+  /** Sampled records that have the field. */
+  count: number;
+  /** Most frequent values, as text (objects and arrays are not values). */
+  top: { value: string; count: number }[];
+  /** Distinct values seen (at most 1,000 are tracked). */
+  distinct: number;
+}
+
+export interface FieldStats {
+  /** Records matching the query. */
+  total: number;
+  /** Records looked at (min(total, sample)). */
+  sampled: number;
+  fields: FieldStat[];
 }
 
 export interface HistogramResult {
@@ -271,6 +370,10 @@ export interface SyslogIndex {
   count(filter: SearchFilter): number;
   /** Matching records' JSON text, in order, without building them all in memory (CLI NDJSON). */
   stream(opts: SearchOptions): IterableIterator<string>;
+  /** One keyset page of an export (the API's streamed /search/export). */
+  exportPage(opts: ExportPageOptions): ExportPage;
+  /** Fields present in a sample of the matching records, with their top values. */
+  fieldStats(opts: FieldStatsOptions): FieldStats;
   histogram(opts: HistogramOptions): HistogramResult;
   /** The last `limit` records stored (newest first): the log filter preview. */
   recent(limit: number): InterflowRecord[];
@@ -295,6 +398,12 @@ export interface RecordState {
   updatedAt: number;
   /** `_id` of the record (in the same page) this state is from. */
   recordId: string;
+  /**
+   * What a user acts on in this version, summed up by the connector type (a hash): opaque to
+   * the store, which only compares it with the stored state's (`CommitPageInput.skipUnchanged`).
+   * Absent/null = unknown (never equal to anything).
+   */
+  fingerprint?: string | null;
 }
 
 export interface CommitPageInput {
@@ -306,13 +415,31 @@ export interface CommitPageInput {
   states: readonly RecordState[];
   /** When given, the page's counts are added to this run in the same transaction. */
   runId?: number;
-  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/pages are added automatically. */
-  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter'>>;
+  /** Extra counts for the run (received, discarded, discardedByFilter); stored/duplicates/unchanged/pages are added automatically. */
+  counts?: Partial<Pick<RunCounts, 'received' | 'discarded' | 'discardedByFilter' | 'vanished'>>;
+  /**
+   * The source listed these keys (every item of the page, also those discarded or already
+   * stored) at `at` or later: their states in the tenant are marked seen at `at`, after the
+   * page's own state updates, in the same transaction (a sweep's proof that they still exist:
+   * `FindingsRepo.unseen`). A key without a state is ignored; a mark never moves back.
+   */
+  seen?: { tenantId: string; keys: readonly string[]; at: number };
+  /**
+   * Store only versions that changed something material (a connector's `recordVersions:
+   * material`): a record whose state carries a fingerprint equal to the stored state's is not
+   * inserted. A newer one still moves the state forward (updatedAt, lastSeenAt; `recordId` keeps
+   * naming the last record stored) and counts as `unchanged`; one not newer than the stored
+   * state counts as a duplicate. Versions are compared in page order, so two versions of one
+   * finding in one group compare with each other. Default false: every version is a record.
+   */
+  skipUnchanged?: boolean;
 }
 
 export interface CommitPageResult {
   stored: number;
   duplicates: number;
+  /** Versions not inserted because nothing material changed (`skipUnchanged`). */
+  unchanged: number;
   /** `_id`s of the records actually inserted (for `collect --output -`). */
   storedIds: string[];
 }
@@ -349,6 +476,7 @@ export interface CommittedGroup extends CommitPageResult {
   received: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
+  vanished: number;
   /** With `docs`: the JSON texts of the records stored (not the duplicates), in page order. */
   docs?: string[];
 }
@@ -380,6 +508,8 @@ export interface StoredUser {
   /** One of src/auth's ROLES. */
   role: string;
   tenantId: string;
+  /** Cannot log in; the password is kept (locked like `passwd -l`: the hash is prefixed with "!"). */
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -390,15 +520,19 @@ export interface StoredUsersRepo {
   list(tenantId?: string): StoredUser[];
   get(id: string): StoredUser | undefined;
   getByUsername(username: string): StoredUser | undefined;
-  /** The user and its password hash (log-in); never returned by the other calls. */
+  /** The user and its password hash (log-in; also a disabled user's); never returned by the other calls. */
   credentials(username: string): { user: StoredUser; passwordHash: string } | undefined;
   /** The new user; undefined when the user name is taken (names are global). */
   insert(
-    user: Omit<StoredUser, 'createdAt' | 'updatedAt'> & { passwordHash: string },
+    user: Omit<StoredUser, 'createdAt' | 'updatedAt' | 'disabled'> & { passwordHash: string },
     now: number,
   ): StoredUser | undefined;
   /** A new password hash and every session of the user ended, in one transaction. */
   setPasswordHash(id: string, passwordHash: string, now: number): void;
+  /** A new role and/or tenant; the user's sessions end (their rights changed). */
+  update(id: string, change: { role?: string; tenantId?: string }, now: number): StoredUser | undefined;
+  /** Disabling ends every session of the user; enabling restores the same password. */
+  setDisabled(id: string, disabled: boolean, now: number): StoredUser | undefined;
   delete(id: string): boolean;
 }
 
@@ -421,7 +555,7 @@ export interface StoredSessionsRepo {
 
 // ---------------------------------------------------------------- searches off the caller's thread
 /** The index calls a search service answers. */
-export type SearchOp = 'search' | 'count' | 'histogram';
+export type SearchOp = 'search' | 'count' | 'histogram' | 'exportPage' | 'fieldStats';
 type Threaded = {
   [K in SearchOp]: (arg: Parameters<SyslogIndex[K]>[0]) => Promise<ReturnType<SyslogIndex[K]>>;
 };

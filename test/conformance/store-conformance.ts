@@ -39,7 +39,7 @@ export async function commit(store: Store, pages: readonly TestPage[]): Promise<
   if (pages.some((p) => p.connectorId !== connectorId || p.runId !== runId)) {
     throw new Error('commit(): one connector and run per group');
   }
-  const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+  const total: CommitPageResult = { stored: 0, duplicates: 0, unchanged: 0, storedIds: [] };
   const sink = store.pageSink({
     connectorId,
     ...(runId !== undefined ? { runId } : {}),
@@ -48,6 +48,7 @@ export async function commit(store: Store, pages: readonly TestPage[]): Promise<
     onCommitted: (c) => {
       total.stored += c.stored;
       total.duplicates += c.duplicates;
+      total.unchanged += c.unchanged;
       total.storedIds.push(...c.storedIds);
     },
   });
@@ -183,7 +184,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const page = { connectorId: w.rootA, records: recs, checkpoint: { token: 'p1' }, runId: run };
         await commit(s, [page]);
         const again = await commit(s, [{ ...page, checkpoint: { token: 'p2' } }]);
-        expect(again).toEqual({ stored: 0, duplicates: 3, storedIds: [] });
+        expect(again).toEqual({ stored: 0, duplicates: 3, unchanged: 0, storedIds: [] });
         expect(s.index.size()).toBe(3);
         expect(s.index.count({ q: '*' })).toBe(3);
         // The checkpoint still moves: a replayed page is a page done.
@@ -318,6 +319,78 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('recording only material versions (skipUnchanged, opaque fingerprints)', () => {
+      it('a version with the stored fingerprint is no record but moves the state; two versions in one group compare in order', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const v = (k: number, status = 'ACTIVE') =>
+          version(w, { key: `m${k}`, finding: 'f1', timestamp: T0 + k * HOUR, status });
+        const page = (
+          records: InterflowRecord[],
+          fps: (string | undefined)[],
+          skipUnchanged = true,
+        ): TestPage => ({
+          connectorId: w.rootA,
+          runId: run,
+          skipUnchanged,
+          records,
+          states: records.map((r, i) => ({
+            key: arn('f1'),
+            status: (r.aws_inspector as { status: string }).status,
+            severity: 'HIGH',
+            updatedAt: r.timestamp,
+            recordId: r._id,
+            ...(fps[i] !== undefined ? { fingerprint: fps[i] } : {}),
+          })),
+        });
+        const run = s.runs.start(w.rootA);
+        const [v1, v2, v3, v4, v5, v6] = [
+          v(1),
+          v(2),
+          v(3, 'CLOSED'),
+          v(4, 'CLOSED'),
+          v(5, 'CLOSED'),
+          v(6, 'CLOSED'),
+        ];
+        expect(await commit(s, [page([v1!], ['a'])])).toMatchObject({ stored: 1, unchanged: 0 });
+        // One group, two pages: v2 is unchanged from v1, v3 changed, v4 unchanged from v3 (same group).
+        expect(await commit(s, [page([v2!, v3!], ['a', 'b']), page([v4!], ['b'])])).toMatchObject({
+          stored: 1,
+          duplicates: 0,
+          unchanged: 2,
+          storedIds: [v3!._id],
+        });
+        expect([v1, v2, v3, v4].map((r) => s.index.has(r!._id, 'root'))).toEqual([true, false, true, false]);
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          status: 'CLOSED',
+          updatedAt: T0 + 4 * HOUR,
+          recordId: v3!._id,
+          fingerprint: 'b',
+        });
+        // The same unchanged version again (a window overlap): a duplicate, still no record.
+        expect(await commit(s, [page([v4!], ['b'])])).toMatchObject({
+          stored: 0,
+          duplicates: 1,
+          unchanged: 0,
+        });
+        expect(s.index.has(v4!._id, 'root')).toBe(false);
+        // No fingerprint = unknown: stored.
+        expect(await commit(s, [page([v5!], [undefined])])).toMatchObject({ stored: 1, unchanged: 0 });
+        // Without skipUnchanged every version is a record, and the state names it.
+        expect(await commit(s, [page([v6!], ['b'], false)])).toMatchObject({ stored: 1, unchanged: 0 });
+        expect(s.findings.get('root', arn('f1'))).toMatchObject({
+          updatedAt: T0 + 6 * HOUR,
+          recordId: v6!._id,
+        });
+        expect(s.index.size()).toBe(4);
+        expect(s.runs.get(run)).toMatchObject({ stored: 4, duplicates: 1, unchanged: 2 });
+        s.runs.finish(run, { status: 'ok' });
+        expect(s.runs.totals(w.rootA)).toMatchObject({ stored: 4, duplicates: 1, unchanged: 2 });
+        // Search over the records: the finding's newest record tells its current status.
+        expect(s.index.search({ q: 'aws_inspector.status:CLOSED' }).total).toBe(3);
+      });
+    });
+
     describe('page sink: group commit with checkpoint', () => {
       it("commits groups of commitRecords with the last page's checkpoint; finish stores the rest once", async () => {
         const w = await fresh();
@@ -429,6 +502,70 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.index.has('no-such-id', 'root')).toBe(false);
       });
 
+      it("seen marks every listed key in the page's transaction; unseen walks the rest (sweep candidates)", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const open = ['a', 'b', 'c', 'd', 'e'].map((k, i) =>
+          version(w, {
+            key: `s${k}`,
+            finding: k,
+            timestamp: T0 + i * HOUR,
+            status: i === 3 ? 'SUPPRESSED' : 'ACTIVE',
+          }),
+        );
+        const closed = version(w, { key: 'sf', finding: 'f', timestamp: T0, status: 'CLOSED' });
+        await commit(s, [{ connectorId: w.rootA, records: [...open, closed] }]);
+        const SWEEP = T0 + DAY;
+        const unseen = (after?: string, limit?: number) =>
+          s.findings
+            .unseen({
+              tenantId: 'root',
+              connectorId: w.rootA,
+              statuses: ['ACTIVE', 'SUPPRESSED'],
+              before: SWEEP,
+              ...(after !== undefined ? { after } : {}),
+              ...(limit !== undefined ? { limit } : {}),
+            })
+            .map((f) => f.key);
+        // Never seen: every open state is a candidate, in key order, across both statuses.
+        expect(unseen()).toEqual(['a', 'b', 'c', 'd', 'e'].map(arn));
+        // A page that lists a and d (no records: discarded or already stored) marks them seen.
+        await commit(s, [
+          {
+            connectorId: w.rootA,
+            records: [],
+            checkpoint: { sweep: 1 },
+            seen: { tenantId: 'root', keys: [arn('a'), arn('d'), arn('zz')], at: SWEEP },
+          },
+        ]);
+        expect(s.checkpoints.get(w.rootA)).toEqual({ sweep: 1 });
+        expect(unseen()).toEqual(['b', 'c', 'e'].map(arn));
+        // Keyset: after b, two at most.
+        expect(unseen(arn('b'), 1)).toEqual([arn('c')]);
+        expect(unseen(arn('c'))).toEqual([arn('e')]);
+        // Another tenant's or connector's marks and states are not this one's.
+        await commit(s, [
+          { connectorId: w.acme, records: [], seen: { tenantId: w.acmeId, keys: [arn('b')], at: SWEEP } },
+        ]);
+        expect(unseen()).toEqual(['b', 'c', 'e'].map(arn));
+        expect(
+          s.findings.unseen({ tenantId: 'root', connectorId: w.rootB, statuses: ['ACTIVE'], before: SWEEP }),
+        ).toEqual([]);
+        // A mark older than the sweep does not count; a newer version (updatedAt >= before) is no candidate.
+        await commit(s, [
+          { connectorId: w.rootA, records: [], seen: { tenantId: 'root', keys: [arn('b')], at: SWEEP - 1 } },
+        ]);
+        const newer = version(w, { key: 'se2', finding: 'e', timestamp: SWEEP, status: 'ACTIVE' });
+        await commit(s, [{ connectorId: w.rootA, records: [newer] }]);
+        expect(unseen()).toEqual(['b', 'c'].map(arn));
+        // Marked with the page's new state: a record and its seen mark in one page.
+        const c2 = version(w, { key: 'sc2', finding: 'c', timestamp: T0 + 2 * HOUR + 1, status: 'ACTIVE' });
+        await commit(s, [
+          { connectorId: w.rootA, records: [c2], seen: { tenantId: 'root', keys: [arn('c')], at: SWEEP } },
+        ]);
+        expect(unseen()).toEqual([arn('b')]);
+      });
+
       it('ping answers while the store is open, and throws ERR_STORE once it cannot', async () => {
         const w = await fresh();
         expect(() => w.store.ping()).not.toThrow();
@@ -448,6 +585,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           username: 'alice',
           role: 'analyst',
           tenantId: w.acmeId,
+          disabled: false,
           createdAt: T0,
           updatedAt: T0,
         });
@@ -471,6 +609,39 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.users.delete('u3')).toBe(true);
         expect(s.users.delete('u3')).toBe(false);
         expect(s.users.get('u3')).toBeUndefined();
+      });
+
+      it('users: disabled keeps the password (credentials still give it); update changes role/tenant; both end sessions', async () => {
+        const w = await fresh();
+        const s = w.store;
+        s.users.insert(
+          { id: 'u1', username: 'alice', passwordHash: 'h1', role: 'analyst', tenantId: 'root' },
+          T0,
+        );
+        const session = {
+          tokenHash: 't1',
+          userId: 'u1',
+          csrfToken: 'x',
+          createdAt: T0,
+          expiresAt: T0 + HOUR,
+        };
+        s.sessions.insert(session);
+        expect(s.users.setDisabled('u1', true, T0 + 1)).toMatchObject({ disabled: true, updatedAt: T0 + 1 });
+        expect(s.sessions.get('t1')).toBeUndefined();
+        expect(s.users.credentials('alice')).toMatchObject({ user: { disabled: true }, passwordHash: 'h1' });
+        // A new password keeps the user disabled.
+        s.users.setPasswordHash('u1', 'h2', T0 + 2);
+        expect(s.users.credentials('alice')).toMatchObject({ user: { disabled: true }, passwordHash: 'h2' });
+        expect(s.users.setDisabled('u1', false, T0 + 3)?.disabled).toBe(false);
+        expect(s.users.credentials('alice')?.passwordHash).toBe('h2');
+        s.sessions.insert({ ...session, tokenHash: 't2' });
+        expect(s.users.update('u1', { role: 'tenant_admin', tenantId: w.acmeId }, T0 + 4)).toMatchObject({
+          role: 'tenant_admin',
+          tenantId: w.acmeId,
+          updatedAt: T0 + 4,
+        });
+        expect(s.sessions.get('t2')).toBeUndefined();
+        expect(s.users.update('nobody', { role: 'analyst' }, T0)).toBeUndefined();
       });
 
       it("sessions: found by token hash until they expire; a new password ends the user's sessions", async () => {
@@ -853,6 +1024,15 @@ function describePaging(factory: StoreFactory): void {
         (t) => JSON.parse(t) as InterflowRecord,
       );
       expect(streamed).toEqual(all.records);
+      // The export's keyset pages (each after the previous page's last row): the same order.
+      const exported: string[] = [];
+      for (let page = o.store.index.exportPage({ sort, limit: 4 }); ;) {
+        expect(page.total).toBe(N);
+        exported.push(...page.docs.map((t) => (JSON.parse(t) as InterflowRecord)._id));
+        if (page.next === null) break;
+        page = o.store.index.exportPage({ sort, limit: 4, after: page.next, total: page.total });
+      }
+      expect(exported).toEqual(all.records.map((r) => r._id));
       expect(o.store.index.count({})).toBe(o.store.index.size());
       // The same with a query and a time range.
       const f = { q: 'severity:>=30', from: T0 + HOUR, sort };

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { DB_FILE, openStore } from '../../src/store/index.js';
 import {
+  AWS_TIME,
   CLI_KEY,
   READER,
   SOURCE,
@@ -26,7 +27,7 @@ let emu: Emulator;
 let dir: string;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: 2000, seed: 5 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: 2000, seed: 5 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-cli-'));
 });
 afterAll(async () => {

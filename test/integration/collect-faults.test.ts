@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import {
+  AWS_TIME,
   addConnector,
   configFor,
   control,
@@ -30,7 +31,7 @@ interface LoggedRequest {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: N, seed: 7 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: N, seed: 7 });
 });
 afterAll(async () => {
   await emu.close();
@@ -119,9 +120,13 @@ describe('faults during collection', () => {
 
   it('a full last page without nextToken ends the query (exactly N/100 requests for N findings)', async () => {
     // Clean pages: the subject is a full last page without a token (uneven pages may add one).
-    const small = await startEmulator({ port: 0, findings: 300, seed: 3, cleanPages: true });
+    const small = await startEmulator({ ...AWS_TIME, port: 0, findings: 300, seed: 3, cleanPages: true });
     try {
-      const id = addConnector(ts.store, configFor(small, undefined, { initialLookbackDays: 0 }));
+      // No sweep (it would list the open findings again after this "gap").
+      const id = addConnector(
+        ts.store,
+        configFor(small, undefined, { initialLookbackDays: 0, sweepHours: 0 }),
+      );
       // Later runs query all statuses in one window (on updatedAt, then on lastObservedAt): make
       // those the only queries by completing a first run.
       ts.store.checkpoints.set(id, { v: 1, lastCompletedEnd: 0, queue: [] });

@@ -22,6 +22,17 @@ import { openStore, type Store } from '../../src/store/index.js';
 import type { Emulator } from '../../emulator/index.js';
 import { productionStoreTypes } from '../../src/connectors/registry.js';
 import { awsRegistry } from '../support/connectors/index.js';
+import { SETTLE_MS } from '../support/aws-time.js';
+
+export { AWS_TIME } from '../support/aws-time.js';
+
+/**
+ * Lets AWS's time pass (the emulator's clock) until every version written so far is listed by
+ * ListFindings and inside the next run's window: what waiting for AWS to index means.
+ */
+export function settle(emu: Emulator, ms = SETTLE_MS): void {
+  emu.state.moveClock({ advanceMs: ms });
+}
 
 export const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -151,11 +162,17 @@ export function indexVersions(store: Store): string[] {
   return out;
 }
 
-/** `findingArn|version(ms)` of every finding's current version in the emulator (updatedAt, else lastObservedAt). */
+/**
+ * `findingArn|version(ms)` of every finding's current version as ListFindings lists it now
+ * (version: updatedAt, else lastObservedAt; deleted ones not; writes still within the indexing
+ * lag are not listed yet: `settle` first to compare with all).
+ */
 export function emulatorVersions(emu: Emulator): string[] {
+  emu.state.indexDue();
   const s = emu.state.store;
   const out: string[] = [];
   for (let i = 0; i < s.n; i++) {
+    if (s.gone[i]) continue;
     const f = s.build(i) as { findingArn: string; updatedAt?: number; lastObservedAt: number };
     out.push(`${f.findingArn}|${Math.round((f.updatedAt ?? f.lastObservedAt) * 1000)}`);
   }

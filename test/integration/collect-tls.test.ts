@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { testConnector } from '../../src/connectors/aws-inspector/check.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import {
+  AWS_TIME,
   addConnector,
   capturingLogger,
   configFor,
@@ -25,7 +26,7 @@ let emu: Emulator;
 let ts: TempStore;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, tls: true, findings: N, seed: 11 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, tls: true, findings: N, seed: 11 });
 });
 afterAll(async () => {
   await emu.close();

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import {
+  AWS_TIME,
   addConnector,
   configFor,
   emulatorVersions,
@@ -22,7 +23,7 @@ let emu: Emulator;
 let ts: TempStore;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: N, seed: 9 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: N, seed: 9 });
 });
 afterAll(async () => {
   await emu.close();
@@ -56,17 +57,24 @@ describe('collection under uneven pages', () => {
   });
 
   it('findings that change and appear between pages: each version once, unchanged findings once, none lost', async () => {
-    const id = addConnector(ts.store, configFor(emu));
-    // The run's window ends 10 minutes ahead of the emulator's clock, so versions written
-    // during the run fall inside the window being paged, behind the cursor or ahead of it.
-    const ahead = { now: () => Date.now() + 600_000 };
+    // Every version as a record (rescans too): the index then shows that none was lost.
+    const id = addConnector(ts.store, configFor(emu, undefined, { recordVersions: 'all' }));
+    // The run's window ends at AWS's time (the Date header): 4 minutes ahead here, then AWS's
+    // clock steps back before the first page is stored, so versions written during the run fall
+    // inside the window being paged, behind the cursor or ahead of it.
+    emu.state.moveClock({ advanceMs: 240_000 });
+    // The subject is data changing between pages: AWS indexes these changes at once here (the
+    // lag is tested in collect-lag.test.ts).
+    emu.state.indexLagMs = 0;
+    let stepped = false;
     const before = new Set(emulatorVersions(emu));
     const changed = new Set<string>();
     const added = new Set<string>();
     const out = await run(ts.store, id, {
-      clock: ahead,
       maxResults: 50,
       onProgress: (p) => {
+        if (!stepped) emu.state.moveClock({ advanceMs: -240_000 });
+        stepped = true;
         // While the first query (ACTIVE + SUPPRESSED) pages: the changed versions stay within
         // this run's queries (a rescanned CLOSED finding comes with the CLOSED query after it).
         if (p.query !== 'active' || p.pages % 4 !== 0 || p.pages > 48) return;
@@ -76,6 +84,7 @@ describe('collection under uneven pages', () => {
         for (const a of emu.state.addFindings({ count: 3 }).arns) added.add(a);
       },
     });
+    emu.state.indexLagMs = AWS_TIME.indexLagSeconds * 1000;
     expect(out.status).toBe('ok');
     expect(changed.size).toBeGreaterThan(100);
     expect(added.size).toBeGreaterThan(10);

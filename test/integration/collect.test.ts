@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { testConnector } from '../../src/connectors/aws-inspector/check.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import {
+  AWS_TIME,
   ALL_SECRETS,
   EXTERNAL_ID,
   READER,
@@ -24,6 +25,7 @@ import {
   readerAuth,
   roleAuth,
   run,
+  settle,
   sorted,
   tempStore,
   type TempStore,
@@ -34,7 +36,7 @@ let emu: Emulator;
 let ts: TempStore;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: N, seed: 42 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: N, seed: 42 });
 });
 afterAll(async () => {
   await emu.close();
@@ -83,7 +85,8 @@ describe('collection over HTTP (access key)', () => {
       expect(r.filterCriteria.findingStatus).toBeUndefined();
       expect(
         (r.filterCriteria.updatedAt ?? r.filterCriteria.lastObservedAt)![0]!.startInclusive * 1000,
-      ).toBeCloseTo(cp.lastCompletedEnd - 15 * 60_000, -1);
+        // The overlap (15 min) and the lag detection band below it (15 min).
+      ).toBeCloseTo(cp.lastCompletedEnd - 30 * 60_000, -1);
     }
 
     // ACTIVE -> CLOSED: updatedAt moves (lastObservedAt does not); the next run stores the new versions.
@@ -95,6 +98,8 @@ describe('collection over HTTP (access key)', () => {
       arns: string[];
     };
     expect(mutated.arns).toHaveLength(25);
+    // AWS lists the new versions only after its indexing lag.
+    settle(emu);
     const third = await run(ts.store, id);
     expect(third).toMatchObject({ status: 'ok', stored: 25 });
     expect(ts.store.index.size()).toBe(N + 25);

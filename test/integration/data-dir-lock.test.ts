@@ -13,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { openStore } from '../../src/store/index.js';
 import { kill9, startServe as startServeProcess } from '../support/cli.js';
-import { configFor, readerAuth, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
+import { AWS_TIME, configFor, readerAuth, runCli, spawnCli, writeConfigFile } from './collect-helpers.js';
 
 let emu: Emulator;
 let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: 40, seed: 11 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: 40, seed: 11 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-lock-cli-'));
 });
 afterAll(async () => {

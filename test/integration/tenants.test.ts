@@ -15,7 +15,16 @@ import { storeReconcileIndex } from '../../src/cli/commands/reconcile.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { ROOT_TENANT, type Tenant } from '../../src/store/index.js';
 import { testEnv, type TestEnv } from '../support/api.js';
-import { configFor, control, emulatorVersions, readerAuth, run, sorted } from './collect-helpers.js';
+import {
+  AWS_TIME,
+  configFor,
+  control,
+  emulatorVersions,
+  readerAuth,
+  run,
+  settle,
+  sorted,
+} from './collect-helpers.js';
 
 const N = 400;
 let emu: Emulator;
@@ -25,7 +34,7 @@ const ids = { rootA: '', rootB: '', acme: '' };
 const analysts: Record<string, { authorization: string }> = {};
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, findings: N, seed: 7 });
+  emu = await startEmulator({ ...AWS_TIME, port: 0, findings: N, seed: 7 });
   env = await testEnv({ allowedEndpointHosts: ['127.0.0.1'] });
   acme = env.store.tenants.create('Acme');
   const add = (name: string, tenant: string) =>
@@ -113,6 +122,7 @@ describe('two tenants, two connectors each reading one emulator', () => {
       status: 'CLOSED',
     })) as { arns: string[] };
     expect(mutated.arns).toHaveLength(50);
+    settle(emu);
 
     expect(await run(env.store, ids.rootA)).toMatchObject({ status: 'ok', stored: 50 });
     for (const arn of mutated.arns) {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  settle,
   P,
   runCli,
   sleep,
@@ -37,7 +38,8 @@ async function setup(findings: number, seed: number, cfgOver: Record<string, unk
   emu = await startEmulatorProcess({ findings, seed });
   dir = tempDir('faults');
   const data = path.join(dir, 'data');
-  const cfg = writeConfig(dir, emu.url, { initialLookbackDays: 3650, ...cfgOver });
+  // Every version as a record (rescans too): the index then shows that none was lost.
+  const cfg = writeConfig(dir, emu.url, { initialLookbackDays: 3650, recordVersions: 'all', ...cfgOver });
   return { emu, data, cfg, collect: () => runCli(['collect', '--config', cfg, '--data', data, '--once']) };
 }
 
@@ -204,6 +206,7 @@ describe('faults', () => {
         },
       ],
     });
+    await settle(s.emu);
     const r = await s.collect();
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(
@@ -243,6 +246,7 @@ describe('faults', () => {
     expect(await exited).toBe(0);
     expect(changed.length).toBeGreaterThan(0);
     await s.emu.control('faults', { latencyMs: 0 });
+    await settle(s.emu);
     const next = await s.collect();
     expect(next.code, next.stderr).toBe(0);
     const c = await expectComplete(s.emu, s.data);

@@ -8,8 +8,25 @@ import path from 'node:path';
 import { cliRunner } from '../support/cli.js';
 import { withStoreFile } from '../support/store-file.js';
 
-export { ROOT, EMULATOR_KEYS, startEmulatorProcess, tempDir, writeConfig } from '../bench/lib.js';
+import { startEmulatorProcess as startProcess, type EmulatorProcess } from '../bench/lib.js';
+import { AWS_TIME, SETTLE_MS } from '../support/aws-time.js';
+
+export { ROOT, EMULATOR_KEYS, tempDir, writeConfig } from '../bench/lib.js';
 export type { EmulatorProcess } from '../bench/lib.js';
+export { AWS_TIME } from '../support/aws-time.js';
+
+/**
+ * The emulator in a process of its own, with AWS's time as the suite meets it by default
+ * (`AWS_TIME`: indexing lag and clock offset); `extra` may override it.
+ */
+export function startEmulatorProcess(opts: Parameters<typeof startProcess>[0]): Promise<EmulatorProcess> {
+  return startProcess({ ...opts, extra: { ...AWS_TIME, ...opts.extra } });
+}
+
+/** Lets AWS's time pass until every version written so far is listed (emulator clock). */
+export async function settle(emu: EmulatorProcess, ms = SETTLE_MS): Promise<void> {
+  await emu.control('clock', { advanceMs: ms });
+}
 
 /** RELIABILITY_PROFILE=short (default, CI) or full (documented in docs/performance.md). */
 export const PROFILE = process.env.RELIABILITY_PROFILE === 'full' ? 'full' : 'short';

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapFinding } from '../../src/connectors/aws-inspector/map.js';
 import { openStore } from '../../src/store/index.js';
 import {
+  settle,
   TEST_KEY,
   runCli,
   startEmulatorProcess,
@@ -59,6 +60,7 @@ describe('reconcile against the emulator', () => {
       status: 'SUPPRESSED',
     });
     const added = await emu.control<{ arns: string[] }>('findings', { count: 4 });
+    await settle(emu);
     // A record of a finding AWS never had, written straight into the index.
     const ghostArn = 'arn:aws:inspector2:us-east-1:123456789012:finding/' + 'f0'.repeat(16);
     const store = openStore({ dataDir: data, key: Buffer.from(TEST_KEY, 'base64') });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  settle,
   P,
   duplicates,
   indexVersions,
@@ -92,6 +93,7 @@ describe(`two tenants, one emulator (${N} findings)`, () => {
       status: 'CLOSED',
     });
     expect(changed.arns).toHaveLength(50);
+    await settle(emu);
     // Root's first connector collects the change first; Acme must still get it. (An incremental
     // window starts at the last version seen, inclusive: that one comes again, already stored.)
     expect(await collect(configs.rootA)).toMatch(/new 50, already stored \d+/);

@@ -17,6 +17,7 @@ import { ConnectorWizard } from './pages/ConnectorWizard.js';
 import { LogFiltersPage } from './pages/LogFilters.js';
 import { ThreatHuntingPage } from './pages/ThreatHunting.js';
 import { AdminPage } from './pages/Admin.js';
+import { ProfilesPage } from './pages/Profiles.js';
 
 type State =
   | { kind: 'loading' }
@@ -159,6 +160,8 @@ function Shell({ onLogout }: { onLogout: () => Promise<void> }) {
   const nav: { path: string; label: string; section: string; show: boolean }[] = [
     { path: '/connectors', label: 'Connectors', section: 'Integrations', show: isAdmin },
     { path: '/log-filters', label: 'Log Filters', section: 'Integrations', show: isAdmin },
+    // Profile membership is root scope (the API's PUT/DELETE): tenant admins see the warning on Connectors.
+    { path: '/profiles', label: 'Profiles', section: 'Integrations', show: user.role === 'root_admin' },
     { path: '/search', label: 'Threat Hunting', section: 'Investigate', show: true },
     { path: '/admin', label: 'Tenants & Users', section: 'Administration', show: user.role === 'root_admin' },
   ];
@@ -174,6 +177,7 @@ function Shell({ onLogout }: { onLogout: () => Promise<void> }) {
     page = <ConnectorWizard editId={decodeURIComponent(path.split('/')[2] ?? '')} />;
   else if (path === '/log-filters') page = <LogFiltersPage />;
   else if (path === '/admin') page = <AdminPage />;
+  else if (path === '/profiles') page = <ProfilesPage />;
   else page = <ThreatHuntingPage route={route} />;
 
   let lastSection = '';

@@ -47,11 +47,13 @@ export interface Run {
   alreadyStored: number;
   stored: number;
   duplicates: number;
+  /** New versions not stored because nothing material changed (recordVersions: material). */
+  unchanged: number;
   discarded: number;
   discardedByFilter: Record<string, number>;
   pages: number;
   error?: { code: string; message: string };
-  /** "received N, new M, already stored K" (+ ", discarded D"). */
+  /** "received N, new M, already stored K" (+ ", unchanged U", ", discarded D"). */
   summary: string;
 }
 
@@ -122,6 +124,8 @@ export interface Meta {
   logFilterOperators: string[];
   /** Result columns the index can sort on. */
   sortFields: string[];
+  /** The hard minimum length of a password (shorter is refused). */
+  passwordMinLength: number;
 }
 
 export interface FilterCondition {
@@ -154,6 +158,14 @@ export type SearchRecord = Record<string, unknown> & { _id: string };
 export interface SearchResult {
   total: number;
   records: SearchRecord[];
+  /** Fields the query names that no record has (a typo): shown as a warning. */
+  unknownFields?: string[];
+}
+
+export interface FieldStats {
+  total: number;
+  sampled: number;
+  fields: { path: string; count: number; distinct: number; top: { value: string; count: number }[] }[];
 }
 
 export interface Histogram {

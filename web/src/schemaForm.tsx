@@ -142,6 +142,8 @@ export interface FieldProps {
   keepSecrets?: boolean;
   readOnly?: boolean;
   hint?: string;
+  /** A text field was left: the wizard checks it against the server's own rules then. */
+  onBlur?: (path: string) => void;
 }
 
 /** One field, or a fieldset for an object. */
@@ -253,6 +255,7 @@ export function SchemaField(props: FieldProps) {
         value={typeof value === 'string' ? value : ''}
         readOnly={props.readOnly}
         onChange={(e) => onChange(path, e.target.value)}
+        onBlur={() => props.onBlur?.(path)}
       />
     );
   }

@@ -1,5 +1,5 @@
 /**
- * `inspector-connector collect --config FILE [--data DIR] [--once] [--output -]`: upserts the
+ * `inspector-connector collect --config FILE [--data DIR] [--once [--sweep]] [--output -]`: upserts the
  * connector (by name) from the file into the store, adds it to the Default profile, then runs
  * it once (`--once`) or on its interval until SIGINT/SIGTERM (graceful: the page being stored
  * commits, the checkpoint says where the next run resumes). Owns the data directory while it
@@ -55,7 +55,10 @@ function writeNdjson(docs: string[]): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }
 
-/** "run 3 ok: received N, new M, already stored K[, discarded D (filter=n)], pages P in S s". */
+/**
+ * "run 3 ok: received N, new M, already stored K[, unchanged U][, discarded D (filter=n)][, vanished
+ * V], pages P[, token restarts R][, late versions L (...)] in S s".
+ */
 function summary(o: RunOutcome): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
@@ -63,6 +66,7 @@ function summary(o: RunOutcome): string {
   return (
     `run ${o.runId} ${o.status}: ${runCountsText(o)}${by ? ` (${by})` : ''}, pages ${o.pages}` +
     (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
+    (o.lateVersions ? `, late versions ${o.lateVersions} (indexing lag beyond the overlap)` : '') +
     ` in ${(o.durationMs / 1000).toFixed(1)} s`
   );
 }
@@ -75,6 +79,7 @@ interface CollectCliOptions {
   pageSize?: string;
   quiet?: boolean;
   progressEvery?: string;
+  sweep?: boolean;
 }
 
 export async function collectCommand(
@@ -91,6 +96,10 @@ export async function collectCommand(
   const cfg = loaded.config;
   if (opts.output !== undefined && opts.output !== '-') {
     process.stderr.write('--output: only "-" (stdout) is supported\n');
+    return 2;
+  }
+  if (opts.sweep && !opts.once) {
+    process.stderr.write('--sweep: only with --once (a running collector sweeps on its sweepHours)\n');
     return 2;
   }
   const pageSize = opts.pageSize === undefined ? 100 : Number(opts.pageSize);
@@ -142,6 +151,7 @@ export async function collectCommand(
         });
     const runOptions = {
       maxResults: pageSize,
+      ...(opts.sweep ? { sweep: true } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
       ...(opts.output === '-' ? { onRecords: writeNdjson } : {}),
     };
@@ -220,6 +230,7 @@ export function register(program: Command): void {
       'when stderr is not a terminal: a progress line every N seconds (1-3600)',
       '10',
     )
+    .option('--sweep', 'with --once: sweep now (close findings AWS deleted), due or not')
     .action(async (opts: CollectCliOptions) => {
       process.exitCode = await collectCommand(opts);
     });

@@ -12,7 +12,9 @@ import {
   DEMO_CONNECTOR,
   DEMO_KEYS,
   demoAdminPassword,
+  demoBanner,
   ensureDemoConnector,
+  firstRunScope,
   register,
   repointDemoConnectors,
   startDemoEmulator,
@@ -57,6 +59,11 @@ describe('demo', () => {
       const outcome = await server.scheduler.trigger(id);
       expect(outcome.status).toBe('ok');
       expect(outcome.stored).toBeGreaterThan(0);
+      // The banner's count is what the first run really collects: not every finding (first-run scope).
+      const scope = firstRunScope(emulator);
+      expect(outcome.received).toBe(scope.collected);
+      expect(scope.closedOlder).toBeGreaterThan(0);
+      expect(scope.collected + scope.closedOlder + scope.otherRegions).toBe(scope.total);
       expect(server.store.profiles.profilesOf(id)).toEqual(['default']);
       // A second start points the same connector at the new emulator address.
       await server.scheduler.stopConnector(id);
@@ -72,6 +79,34 @@ describe('demo', () => {
       await server.close();
       await emulator.close();
     }
+  });
+
+  it('the banner says what the first run collects and why, and where the admin password is kept', () => {
+    const banner = demoBanner({
+      url: 'http://127.0.0.1:8080',
+      emulatorUrl: 'http://127.0.0.1:8081',
+      password: 'pw-123',
+      passwordFile: '/data-demo/demo-admin-password',
+      dataDir: '/data-demo',
+      scope: { total: 3037, collected: 2503, closedOlder: 506, otherRegions: 28 },
+    });
+    expect(banner).toContain('(3,037 findings)');
+    expect(banner).toContain('first run:  2,503 records: every ACTIVE and SUPPRESSED finding in us-east-1');
+    expect(banner).toContain(
+      'Not collected: 506 CLOSED findings last updated more than 30 days ago; 28 findings in other regions.',
+    );
+    expect(banner).toContain('admin / pw-123');
+    expect(banner).toContain('(kept in /data-demo/demo-admin-password, mode 0600');
+    const fromEnv = demoBanner({
+      url: 'u',
+      emulatorUrl: 'e',
+      password: 'p',
+      passwordFile: undefined,
+      dataDir: 'd',
+      scope: { total: 10, collected: 10, closedOlder: 0, otherRegions: 0 },
+    });
+    expect(fromEnv).toContain('(from INSPECTOR_CONNECTOR_ADMIN_PASSWORD)');
+    expect(fromEnv).not.toContain('Not collected');
   });
 
   it('the emulator has a fixed default port (not a random one); a port in use is a clear error', async () => {

@@ -21,7 +21,7 @@ import { ADMIN_PASSWORD_ENV } from '../../auth/bootstrap.js';
 import { generatePassword } from '../../auth/password.js';
 import { ALLOWED_ENDPOINTS_ENV } from '../../connectors/endpoints.js';
 import { startServer, type RunningServer } from '../../api/server.js';
-import { startEmulator } from '../../../emulator/index.js';
+import { startEmulator, type Emulator } from '../../../emulator/index.js';
 import { gracefulStop, parsePort } from './serve.js';
 import { startupExitCode } from '../exit-codes.js';
 import { productionRegistry, secretFieldsOf } from '../../connectors/registry.js';
@@ -36,6 +36,72 @@ const PASSWORD_FILE = 'demo-admin-password';
 /** The previous run's emulator URL, to move connectors when the port changes. */
 const EMULATOR_URL_FILE = 'demo-emulator-url';
 export const DEFAULT_EMULATOR_PORT = 8081;
+const DEMO_REGION = 'us-east-1';
+const DEMO_LOOKBACK_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/**
+ * What the demo connector's first run collects from the emulator, counted on its state: the
+ * first run's queries (aws-inspector/collect.ts `planQueries`) take every ACTIVE and SUPPRESSED
+ * finding of the region and only the CLOSED ones updated within `initialLookbackDays`; about a
+ * quarter of the generated findings are CLOSED, spread over 90 days.
+ */
+export function firstRunScope(emulator: Pick<Emulator, 'state'>): {
+  total: number;
+  collected: number;
+  closedOlder: number;
+  otherRegions: number;
+} {
+  const { store } = emulator.state;
+  const since = emulator.state.now() - DEMO_LOOKBACK_DAYS * DAY_MS;
+  const closed = store.statuses.lookup('CLOSED');
+  const region = store.regions.lookup(DEMO_REGION);
+  let collected = 0;
+  let closedOlder = 0;
+  let otherRegions = 0;
+  for (let i = 0; i < store.n; i++) {
+    if (store.region[i] !== region) otherRegions++;
+    else if (store.status[i] === closed && store.upd[i]! < since) closedOlder++;
+    else collected++;
+  }
+  return { total: store.n, collected, closedOlder, otherRegions };
+}
+
+/** The lines `demo` prints at start: where to log in, what the first run collects and why. */
+export function demoBanner(o: {
+  url: string;
+  emulatorUrl: string;
+  password: string;
+  /** The file holding the password, or undefined when it came from the environment. */
+  passwordFile: string | undefined;
+  dataDir: string;
+  scope: ReturnType<typeof firstRunScope>;
+}): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const { scope } = o;
+  const skipped = [
+    scope.closedOlder
+      ? `${n(scope.closedOlder)} CLOSED findings last updated more than ${DEMO_LOOKBACK_DAYS} days ago`
+      : '',
+    scope.otherRegions ? `${n(scope.otherRegions)} findings in other regions` : '',
+  ].filter(Boolean);
+  return [
+    '',
+    `inspector-connector demo is running: ${o.url}`,
+    `  log in as:  admin / ${o.password}`,
+    o.passwordFile
+      ? `              (kept in ${o.passwordFile}, mode 0600; delete the file for a new one)`
+      : `              (from ${ADMIN_PASSWORD_ENV})`,
+    `  connector:  "${DEMO_CONNECTOR}" -> AWS emulator at ${o.emulatorUrl} (${n(scope.total)} findings), in profile Default`,
+    `  first run:  ${n(scope.collected)} records: every ACTIVE and SUPPRESSED finding in ${DEMO_REGION}, and the CLOSED`,
+    `              ones updated in the last ${DEMO_LOOKBACK_DAYS} days (initialLookbackDays).`,
+    ...(skipped.length ? [`              Not collected: ${skipped.join('; ')}.`] : []),
+    '              Later runs collect every change since the previous run, CLOSED ones included.',
+    `  data:       ${o.dataDir}`,
+    '  Threat Hunting shows the records as they arrive. Ctrl-C stops.',
+    '',
+  ].join('\n');
+}
 
 interface DemoCliOptions {
   data: string;
@@ -71,10 +137,10 @@ export function ensureDemoConnector(server: RunningServer, emulatorUrl: string):
         {
           name: DEMO_CONNECTOR,
           tenant: 'Root Tenant',
-          region: 'us-east-1',
+          region: DEMO_REGION,
           auth: { method: 'access_key', ...DEMO_KEYS },
           intervalMinutes: 1,
-          initialLookbackDays: 30,
+          initialLookbackDays: DEMO_LOOKBACK_DAYS,
           endpoints,
         },
         { active: true },
@@ -214,15 +280,14 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(
-        [
-          '',
-          `inspector-connector demo is running: ${server.url}`,
-          `  log in as:  admin / ${password}`,
-          `  connector:  "${DEMO_CONNECTOR}" -> AWS emulator at ${emulator.url} (${findings} findings), in profile Default`,
-          `  data:       ${path.resolve(opts.data)}`,
-          '  Threat Hunting shows the records as they arrive. Ctrl-C stops.',
-          '',
-        ].join('\n'),
+        demoBanner({
+          url: server.url,
+          emulatorUrl: emulator.url,
+          password,
+          passwordFile: process.env[ADMIN_PASSWORD_ENV] ? undefined : path.resolve(opts.data, PASSWORD_FILE),
+          dataDir: path.resolve(opts.data),
+          scope: firstRunScope(emulator),
+        }),
       );
       const code = await stopOnSignal(server);
       await emulator.close();

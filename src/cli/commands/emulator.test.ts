@@ -60,6 +60,46 @@ describe('inspector-connector emulator', () => {
     expect((await p.exit).code).toBe(0);
   });
 
+  it('--rescan-rate sets the daily rate of immaterial rescans; a bad value names the option', async () => {
+    const p = run(['--port', '0', '--findings', '5', '--rescan-rate', '0.8']);
+    try {
+      expect((await control(await p.url, 'rescans')).json).toEqual({ rate: 0.8, applied: 0 });
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    expect((await p.exit).code).toBe(0);
+    const bad = run(['--port', '0', '--rescan-rate', '80%']);
+    const r = await bad.exit;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--rescan-rate must be a fraction from 0 to 1 \(e\.g\. 0\.8\), got '80%'/);
+  });
+
+  it('--index-lag-seconds and --clock-offset-seconds (negative: behind the host) set AWS time', async () => {
+    const p = run([
+      '--port',
+      '0',
+      '--findings',
+      '5',
+      '--index-lag-seconds',
+      '30',
+      '--clock-offset-seconds',
+      '-120',
+    ]);
+    try {
+      const url = await p.url;
+      const s = (await control(url, 'summary')).json;
+      expect(s.indexing).toEqual({ lagSeconds: 30, pending: 0 });
+      expect(s.clockOffsetMs).toBe(-120_000);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    expect((await p.exit).code).toBe(0);
+    const bad = run(['--port', '0', '--index-lag-seconds', '-1']);
+    const out = await bad.exit;
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain("--index-lag-seconds must be an integer from 0 to 86400, got '-1'");
+  });
+
   it('prints its URL, uses --iam (YAML) and --findings, stops on SIGTERM', async () => {
     const iam = path.join(tmp, 'iam.yaml');
     fs.writeFileSync(

@@ -1,19 +1,30 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b] [--clean-pages]
- * [--without-updated-at PERCENT]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R] [--index-lag-seconds N]
+ * [--clock-offset-seconds ±N] [--without-updated-at PERCENT]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator } from '../../../emulator/index.js';
+import { MAX_CLOCK_OFFSET_SECONDS, MAX_INDEX_LAG_SECONDS } from '../../../emulator/state.js';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
     }
     return Number(v);
+  };
+}
+
+function fractionArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d*\.?\d+$/.test(v) || n < 0 || n > 1) {
+      throw new InvalidArgumentError(`${name} must be a fraction from 0 to 1 (e.g. 0.8), got '${v}'`);
+    }
+    return n;
   };
 }
 
@@ -44,6 +55,24 @@ export function register(program: Command): void {
       intArg('--without-updated-at', 0, 100),
       0,
     )
+    .option(
+      '--rescan-rate <r>',
+      'fraction (0-1) of ACTIVE findings rescanned per emulator day with nothing material changed (updatedAt, lastObservedAt, EPSS drift)',
+      fractionArg('--rescan-rate'),
+      0,
+    )
+    .option(
+      '--index-lag-seconds <n>',
+      'a version written at T is listed only from T+N (AWS indexes late); until then the previous version',
+      intArg('--index-lag-seconds', 0, MAX_INDEX_LAG_SECONDS),
+      0,
+    )
+    .option(
+      '--clock-offset-seconds <n>',
+      "the emulator's clock = host time + N (negative: behind), for updatedAt and the Date header",
+      intArg('--clock-offset-seconds', -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS),
+      0,
+    )
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -58,6 +87,9 @@ export function register(program: Command): void {
         caOut?: string;
         cleanPages: boolean;
         withoutUpdatedAt: number;
+        rescanRate: number;
+        indexLagSeconds: number;
+        clockOffsetSeconds: number;
       }) => {
         const regions = o.regions
           .split(',')
@@ -79,6 +111,9 @@ export function register(program: Command): void {
             regions,
             cleanPages: o.cleanPages,
             withoutUpdatedAt: o.withoutUpdatedAt,
+            rescanRate: o.rescanRate,
+            indexLagSeconds: o.indexLagSeconds,
+            clockOffsetSeconds: o.clockOffsetSeconds,
             ...(o.iam ? { iam: o.iam } : {}),
             onError: (e) =>
               process.stderr.write(

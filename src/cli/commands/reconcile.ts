@@ -33,6 +33,7 @@ export function storeReconcileIndex(
       finding: () => undefined,
       findings: () => [],
       oldestWithStatus: () => undefined,
+      countRecords: () => 0,
     };
   }
   const state = (f: FindingState): IndexFindingState => ({
@@ -57,6 +58,11 @@ export function storeReconcileIndex(
       }
     },
     oldestWithStatus: (status) => store.findings.oldestUpdatedAt({ tenantId, connectorId, status }),
+    countRecords: (q) =>
+      store.index.count({
+        q: `(${q}) AND msg_origin.processor.id:${JSON.stringify(connectorId)}`,
+        tenantIds: [tenantId],
+      }),
   };
 }
 

@@ -132,4 +132,71 @@ describe('cli search', () => {
       err: expect.stringMatching(/INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS must be/),
     });
   });
+
+  it('--format csv --fields: the chosen columns as RFC 4180 CSV (times as ISO-8601)', () => {
+    const r = cli(
+      '--format',
+      'csv',
+      '--fields',
+      '_id,timestamp,severity,aws_inspector.status',
+      '--limit',
+      '2',
+      '*',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      '_id,timestamp,severity,aws_inspector.status\r\n' +
+        `r149,${new Date(T0 + 149 * HOUR).toISOString()},90,ACTIVE\r\n` +
+        `r148,${new Date(T0 + 148 * HOUR).toISOString()},70,CLOSED\r\n`,
+    );
+    // No match: the header alone.
+    expect(cli('--format', 'csv', '--fields', '_id', 'nothing-matches-this').out).toBe('_id\r\n');
+  });
+
+  it('--format table: a header, a rule, aligned rows; NDJSON stays the default for pipes', () => {
+    const r = cli('--format', 'table', '--fields', '_id,severity,event_name', '--limit', '3', 'openssl');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')).toEqual([
+      '_id   severity  event_name',
+      '----  --------  -------------------',
+      'r147  50        openssl finding 147',
+      'r144  90        openssl finding 144',
+      'r141  30        openssl finding 141',
+      '',
+    ]);
+    expect(lines(cli('--limit', '2', '*').out)).toEqual(['r149', 'r148']);
+  });
+
+  it('on a terminal the default is the table', () => {
+    // `script` gives the command a pseudo-terminal, as a person's shell has.
+    const cmd = ['node_modules/.bin/tsx', 'src/cli/main.ts', 'search', '--data', dir, '--limit', '1', '*']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') },
+    });
+    expect(r.status).toBe(0);
+    const out = r.stdout.replace(/\r/g, '');
+    expect(out).toMatch(
+      /^timestamp\s+severity\s+event_name\s+event_status\s+tenant_name\s+msg_origin\.processor\.name\s+_id\n-+/,
+    );
+    expect(out).toContain('r149');
+  });
+
+  it('bad --format / --fields exit 2 naming the option', () => {
+    expect(cli('--format', 'xml', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--format must be one of: ndjson, table, csv/),
+    });
+    expect(cli('--format', 'csv', '--fields', 'a,b c', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--fields: "b c" is not a field path/),
+    });
+    expect(cli('--fields', '_id', '*')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--fields applies to/),
+    });
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * `inspector-connector search [--data DIR] [--count] [--limit N] [--from T] [--to T]
- *  [--time-field F] [--sort S] [--timeout MS] QUERY...`: records of the Syslog index matching a
- * Lucene-style query, as NDJSON, newest first (or just the number with --count). Exit 2 on a bad
+ *  [--time-field F] [--sort S] [--timeout MS] [--format ndjson|table|csv] [--fields a,b]
+ *  QUERY...`: records of the Syslog index matching a Lucene-style query, newest first (or just
+ * the number with --count): NDJSON by default when stdout is a pipe or file, a table on a
+ * terminal, CSV on request (the API export's CSV: search/export-format.ts). Exit 2 on a bad
  * query or bad option, 1 when the store cannot be read, 3 when the search ran past its time
  * budget (ERR_QUERY_TIMEOUT; the same budget as the server's, see store/sqlite/search-pool.ts).
  */
@@ -10,6 +12,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { isCodedError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
+import { cellText, csvHeader, csvRow, parseFieldList, valueAt } from '../../search/export-format.js';
 import {
   DB_FILE,
   openStore,
@@ -28,6 +31,63 @@ interface SearchCliOptions {
   timeField: string;
   sort: string;
   timeout?: string;
+  format?: string;
+  fields?: string;
+}
+
+const FORMATS = ['ndjson', 'table', 'csv'] as const;
+type Format = (typeof FORMATS)[number];
+/** Table cells are cut to this many characters; widths come from the first TABLE_SAMPLE rows. */
+const TABLE_CELL = 48;
+const TABLE_SAMPLE = 100;
+
+/** Records (JSON text) as lines of the chosen format; the table's widths settle on its first rows. */
+function formatter(
+  format: Format,
+  fields: readonly string[],
+): {
+  line(doc: string): string;
+  end(): string;
+} {
+  if (format === 'ndjson') return { line: (d) => d + '\n', end: () => '' };
+  if (format === 'csv') {
+    let head = csvHeader(fields);
+    return {
+      line: (d) => {
+        const out = head + csvRow(JSON.parse(d) as unknown, fields);
+        head = '';
+        return out;
+      },
+      end: () => head,
+    };
+  }
+  const cut = (t: string) => {
+    const one = t.replace(/[\r\n\t]+/g, ' ');
+    return one.length > TABLE_CELL ? `${one.slice(0, TABLE_CELL - 1)}…` : one;
+  };
+  const pending: string[][] = [];
+  let widths: number[] | undefined;
+  const render = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths![i]!)))
+      .join('  ')
+      .trimEnd() + '\n';
+  const flush = () => {
+    widths = fields.map((f, i) => Math.max(f.length, ...pending.map((r) => r[i]!.length)));
+    const out = [render(fields), render(widths.map((w) => '-'.repeat(w))), ...pending.map(render)];
+    pending.length = 0;
+    return out.join('');
+  };
+  return {
+    line(d) {
+      const doc = JSON.parse(d) as unknown;
+      const cells = fields.map((f) => cut(cellText(valueAt(doc, f), f)));
+      if (widths) return render(cells.map((c, i) => c.slice(0, Math.max(widths![i]!, 1))));
+      pending.push(cells);
+      return pending.length >= TABLE_SAMPLE ? flush() : '';
+    },
+    end: () => (widths ? '' : flush()),
+  };
 }
 
 class UsageError extends Error {}
@@ -51,7 +111,17 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
 export async function searchCommand(queryWords: string[], opts: SearchCliOptions): Promise<number> {
   const q = queryWords.join(' ');
   let filter: SearchOptions;
+  let format: Format;
+  let fields: string[];
   try {
+    // People at a terminal get a table; pipes and files get NDJSON (one record per line).
+    const f = opts.format ?? (process.stdout.isTTY ? 'table' : 'ndjson');
+    if (!(FORMATS as readonly string[]).includes(f))
+      throw new UsageError(`--format must be one of: ${FORMATS.join(', ')} (got "${f}")`);
+    format = f as Format;
+    if (format === 'ndjson' && opts.fields !== undefined)
+      throw new UsageError('--fields applies to --format csv and table (NDJSON has whole records)');
+    fields = parseFieldList(opts.fields, '--fields');
     if (!/^\d+$/.test(opts.limit))
       throw new UsageError(`--limit must be an integer >= 0 (0 = all), got "${opts.limit}"`);
     if (opts.timeField !== 'timestamp' && opts.timeField !== 'write_time') {
@@ -97,14 +167,16 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
       return 0;
     }
     let batch = '';
+    const out = formatter(format, fields);
     for (const doc of store.index.stream(filter)) {
       if (closed) break;
-      batch += doc + '\n';
+      batch += out.line(doc);
       if (batch.length > 1 << 16) {
         await write(process.stdout, batch);
         batch = '';
       }
     }
+    batch += out.end();
     if (batch && !closed) await write(process.stdout, batch);
     return 0;
   } catch (e) {
@@ -127,7 +199,7 @@ export function register(program: Command): void {
   program
     .command('search')
     .description(
-      'Search the Syslog index with a Lucene-style query (free text, field:value, "phrases", wildcards, AND/OR/NOT, ranges); NDJSON, newest first',
+      'Search the Syslog index with a Lucene-style query (free text, field:value, "phrases", wildcards, AND/OR/NOT, ranges); newest first, as NDJSON (pipes), a table (terminals) or CSV',
     )
     .argument('[query...]', 'the query (several words are joined with spaces; empty = everything)')
     .option('--data <dir>', 'data directory', './data')
@@ -144,6 +216,11 @@ export function register(program: Command): void {
     .option(
       '--timeout <ms>',
       'time budget of the search in ms, output included; 0 = none (default: INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS, else 5000)',
+    )
+    .option('--format <format>', 'ndjson | table | csv (default: table on a terminal, else ndjson)')
+    .option(
+      '--fields <a,b,c>',
+      'columns of csv and table, comma-separated dotted paths (default: timestamp,severity,event_name,event_status,tenant_name,msg_origin.processor.name,_id)',
     )
     .action(async (query: string[], opts: SearchCliOptions) => {
       process.exitCode = await searchCommand(query, opts);

@@ -95,6 +95,11 @@ export interface InspectorClient {
    */
   resolveCredentials?(): Promise<void>;
   batchGetAccountStatus(opts?: CallOptions): Promise<{ accounts: AccountStatus[]; failed: string[] }>;
+  /**
+   * AWS's clock now (epoch ms, whole seconds, never ahead of AWS): the `Date` header of a
+   * GetCallerIdentity answer, the one call every credential may make. Optional: fakes omit it.
+   */
+  serverTime?(opts?: CallOptions): Promise<number>;
   destroy(): void;
 }
 
@@ -333,6 +338,30 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
           callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
         );
         return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
+      });
+    },
+    async serverTime(callOpts) {
+      // The SDK reads `Date` only to correct a skew of more than 5 minutes (its
+      // systemClockOffset), and keeps it to itself: read the header on the raw response.
+      let date: number | undefined;
+      const command = new GetCallerIdentityCommand({});
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const headers = (result.response as HttpLikeResponse).headers ?? {};
+          const key = Object.keys(headers).find((k) => k.toLowerCase() === 'date');
+          const t = key ? Date.parse(headers[key]!) : NaN;
+          if (Number.isFinite(t)) date = t;
+          return result;
+        },
+        { step: 'deserialize', priority: 'low', name: 'inspectorConnectorServerDate' },
+      );
+      return call('GetCallerIdentity', async () => {
+        await sts.send(command, callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {});
+        if (date === undefined) {
+          throw new CodedError('ERR_BAD_RESPONSE', 'GetCallerIdentity answered without a valid Date header');
+        }
+        return date;
       });
     },
     async batchGetAccountStatus(callOpts) {

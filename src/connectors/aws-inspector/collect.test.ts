@@ -8,7 +8,15 @@ import { fixedClock } from '../../core/clock.js';
 import { CodedError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsRequest, WireFilterCriteria } from './client.js';
-import { collect, planQueries, parseCheckpoint, MAX_DATE, DAY_MS, type Checkpoint } from './collect.js';
+import {
+  collect,
+  planQueries,
+  parseCheckpoint,
+  sweepDue,
+  MAX_DATE,
+  DAY_MS,
+  type Checkpoint,
+} from './collect.js';
 
 interface F {
   findingArn: string;
@@ -94,7 +102,7 @@ async function run(
   now = NOW,
   extra: Partial<Parameters<typeof collect>[0]> = {},
 ) {
-  const pages: { findings: unknown[]; checkpoint: Checkpoint; query: string }[] = [];
+  const pages: { findings: unknown[]; checkpoint: Checkpoint; query: string; lateBefore?: number }[] = [];
   const res = await collect({
     client,
     config: cfg,
@@ -126,11 +134,48 @@ describe('planQueries', () => {
       updatedAt: [{ startInclusive: NOW - 7 * DAY_MS, endInclusive: NOW }],
     });
     const later = planQueries(NOW - 3_600_000, NOW, cfg);
-    const window = [{ startInclusive: NOW - 3_600_000 - 15 * 60_000, endInclusive: NOW }];
+    // The overlap (15 min) and the detection band below it (15 min more).
+    const window = [{ startInclusive: NOW - 3_600_000 - 30 * 60_000, endInclusive: NOW }];
     expect(later).toEqual([
-      { key: 'window', filterCriteria: { updatedAt: window } },
+      { key: 'window', filterCriteria: { updatedAt: window }, lateBefore: NOW - 3_600_000 - 15 * 60_000 },
       { key: 'observed', filterCriteria: { lastObservedAt: window } },
     ]);
+    // A first run that read no CLOSED versions in the band (lookback 0): no detection.
+    expect(
+      planQueries(NOW - 3_600_000, NOW, { ...cfg, initialLookbackDays: 0 })[0]!.lateBefore,
+    ).toBeUndefined();
+    // No overlap: no band, nothing to detect.
+    const bare = [{ startInclusive: NOW - 3_600_000, endInclusive: NOW }];
+    expect(planQueries(NOW - 3_600_000, NOW, { ...cfg, overlapMinutes: 0 })).toEqual([
+      { key: 'window', filterCriteria: { updatedAt: bare } },
+      { key: 'observed', filterCriteria: { lastObservedAt: bare } },
+    ]);
+  });
+
+  it('a due sweep lists every open finding up to the run start, after the window; due daily, after a 24 h gap, or forced', () => {
+    const q = planQueries(NOW - 3_600_000, NOW, cfg, true);
+    expect(q.map((x) => x.key)).toEqual(['window', 'observed', 'sweep']);
+    expect(q[2]!.filterCriteria).toEqual({
+      findingStatus: [
+        { comparison: 'EQUALS', value: 'ACTIVE' },
+        { comparison: 'EQUALS', value: 'SUPPRESSED' },
+      ],
+      updatedAt: [{ startInclusive: 0, endInclusive: NOW }],
+    });
+    const cp = (o: Partial<Checkpoint>): Checkpoint => ({ v: 1, queue: [], ...o });
+    const H = 3_600_000;
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H }), NOW, 24, false)).toBe(true);
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - 23 * H }), NOW, 24, false)).toBe(
+      false,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - 24 * H }), NOW, 24, false)).toBe(true);
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - 25 * H, lastSweepAt: NOW - 2 * H }), NOW, 24, false)).toBe(
+      true,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - 25 * H, lastSweepAt: NOW - 2 * H }), NOW, 0, false)).toBe(
+      false,
+    );
+    expect(sweepDue(cp({ lastCompletedEnd: NOW - H, lastSweepAt: NOW - H }), NOW, 0, true)).toBe(true);
   });
 
   it('clamps dates to [1970-01-01, 2033-01-01) and skips CLOSED with a zero lookback', () => {
@@ -146,6 +191,10 @@ describe('planQueries', () => {
 
   it('parseCheckpoint ignores foreign or broken data', () => {
     expect(parseCheckpoint(undefined)).toEqual({ v: 1, queue: [] });
+    expect(
+      parseCheckpoint({ v: 1, queue: [], lastSweepAt: 3, confirm: { sweepStart: 4, after: 'a' } }),
+    ).toEqual({ v: 1, queue: [], lastSweepAt: 3, confirm: { sweepStart: 4, after: 'a' } });
+    expect(parseCheckpoint({ v: 1, queue: [], confirm: { sweepStart: 'x' } })).toEqual({ v: 1, queue: [] });
     expect(parseCheckpoint({ v: 2, lastCompletedEnd: 5 })).toEqual({ v: 1, queue: [] });
     expect(parseCheckpoint({ v: 1, lastCompletedEnd: 5, queue: [{ nope: 1 }] })).toEqual({
       v: 1,
@@ -173,7 +222,8 @@ describe('collect', () => {
     expect(new Set(got).size).toBe(32);
     expect(got.some((a) => a.includes('oldclosed'))).toBe(false);
     expect(res).toMatchObject({ pages: 4, findings: 32, stopped: false, lastCompletedEnd: NOW });
-    expect(last).toEqual({ v: 1, lastCompletedEnd: NOW, queue: [] });
+    // The first run's `active` query listed every open finding: it counts as a sweep.
+    expect(last).toEqual({ v: 1, lastCompletedEnd: NOW, lastSweepAt: NOW, queue: [] });
     // The filter of a query never changes between its pages.
     const activeFilters = new Set(
       requests
@@ -207,7 +257,7 @@ describe('collect', () => {
     expect(exact.requests).toHaveLength(1);
   });
 
-  it('second run fetches only the new window, starting overlapMinutes before the last end', async () => {
+  it('second run fetches only the new window, from twice overlapMinutes before the last end (overlap + band)', async () => {
     const data = gen(12, 'ACTIVE', old);
     const { client, requests } = fakeClient(data);
     const first = await run(client, undefined);
@@ -219,8 +269,12 @@ describe('collect', () => {
     const second = await run(client, first.last, later);
     expect(requests.every((r) => r.filterCriteria.findingStatus === undefined)).toBe(true);
     expect(requests[0]!.filterCriteria.updatedAt).toEqual([
-      { startInclusive: NOW - 15 * 60_000, endInclusive: later },
+      { startInclusive: NOW - 30 * 60_000, endInclusive: later },
     ]);
+    // The band's detection is on updatedAt: the window's pages only.
+    expect(
+      second.pages.every((p) => p.lateBefore === (p.query === 'window' ? NOW - 15 * 60_000 : undefined)),
+    ).toBe(true);
     const got = second.pages.flatMap((p) => p.findings as F[]);
     expect(got.map((f) => f.findingArn).sort()).toEqual(
       [
@@ -228,7 +282,45 @@ describe('collect', () => {
         ...data.filter((f) => f.findingArn.includes('closedlater')).map((f) => f.findingArn),
       ].sort(),
     );
-    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
+  });
+
+  it("windows end at AWS's time (serverTime) whichever way the clocks differ; the host's if AWS cannot tell", async () => {
+    for (const offset of [-180_000, 180_000]) {
+      const { client, requests } = fakeClient(gen(3, 'ACTIVE', old));
+      const aws = { ...client, serverTime: async () => NOW + offset };
+      const first = await run(aws, undefined);
+      expect(first.res.runStart).toBe(NOW + offset);
+      // The first run's active query has no date bound: the CLOSED lookback's ends at runStart.
+      expect(
+        (
+          requests.find((q) => q.filterCriteria.updatedAt)!.filterCriteria.updatedAt![0] as {
+            endInclusive: number;
+          }
+        ).endInclusive,
+      ).toBe(NOW + offset);
+      // The first run's active query listed every open finding: a sweep's worth (lastSweepAt).
+      expect(first.last).toEqual({
+        v: 1,
+        lastCompletedEnd: NOW + offset,
+        lastSweepAt: NOW + offset,
+        queue: [],
+      });
+    }
+    const { client, requests } = fakeClient(gen(3, 'ACTIVE', old));
+    const failing = {
+      ...client,
+      serverTime: () => Promise.reject(new CodedError('ERR_NETWORK', 'connect ECONNREFUSED')),
+    };
+    const r = await run(failing, undefined);
+    expect(r.res.runStart).toBe(NOW);
+    expect(
+      (
+        requests.find((q) => q.filterCriteria.updatedAt)!.filterCriteria.updatedAt![0] as {
+          endInclusive: number;
+        }
+      ).endInclusive,
+    ).toBe(NOW);
   });
 
   it('findings without updatedAt: the first run takes them in; later runs find them by lastObservedAt, each finding handed on once', async () => {
@@ -254,7 +346,7 @@ describe('collect', () => {
     expect(second.pages.map((p) => p.query)).toEqual(['window', 'observed']);
     expect(requests.map((r) => Object.keys(r.filterCriteria))).toEqual([['updatedAt'], ['lastObservedAt']]);
     expect(second.res.findings).toBe(4);
-    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
   });
 
   it('resumes a crashed run from the stored token, then collects up to the new run start', async () => {
@@ -283,7 +375,7 @@ describe('collect', () => {
     const got = resumed.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn);
     // Pages 3-4 of the active query; no CLOSED in data; then an (empty) window up to `later`.
     expect(got).toEqual(data.slice(20).map((f) => f.findingArn));
-    expect(resumed.last).toEqual({ v: 1, lastCompletedEnd: later, queue: [] });
+    expect(resumed.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
   });
 
   it('restarts a query whose stored token AWS rejects, and counts it', async () => {

@@ -10,7 +10,14 @@
 import { z } from 'zod';
 import { FieldsError, type FieldError } from '../../core/errors.js';
 import { logFilter } from '../../core/log-filter.js';
-import { ENV_REF, connectorBaseFields, secretFieldPaths, secretValues, switchFieldPaths } from '../schema.js';
+import {
+  ENV_REF,
+  connectorBaseFields,
+  recordVersionsField,
+  secretFieldPaths,
+  secretValues,
+  switchFieldPaths,
+} from '../schema.js';
 import { REGIONS, partitionOf } from './regions.js';
 
 /** IAM role ARN in any partition, optional path. */
@@ -106,8 +113,17 @@ export const connectorConfigSchema = z
       title: 'Window overlap (min)',
       advanced: true,
       description:
-        'Each window starts this long before the previous one ended (late-indexed updates); dedupe drops repeats.',
+        'Each window re-reads this much before the previous one ended (versions AWS lists late); a band as long below it detects a longer lag (warning ERR_INDEXING_LAG). Dedupe drops repeats.',
     }),
+    sweepHours: z.number().int().min(0).max(720).default(24).meta({
+      title: 'Sweep interval (hours)',
+      advanced: true,
+      description:
+        'Every this many hours (and after a gap in collection over 24 h), list every open finding and close those Amazon Inspector deleted; 0 = only on demand.',
+    }),
+    recordVersions: recordVersionsField(
+      "something a user acts on (status, severity, inspector score or CVSS, the EPSS score's 0.1 band, fix or exploit availability, vulnerable packages, resources)",
+    ),
     endpoints: z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()

@@ -18,7 +18,7 @@ import {
   type ConnectorConfig,
 } from './config.js';
 import { allowEndpoints, endpointIssues } from './endpoints.js';
-import { findingState, mapFinding } from './map.js';
+import { findingState, mapFinding, vanishedRecord } from './map.js';
 import { formatReport, reconcile } from './reconcile.js';
 import { REGIONS } from './regions.js';
 
@@ -79,15 +79,29 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           ...(t.pageRetries !== undefined ? { pageRetries: t.pageRetries } : {}),
           ...(t.throttleRetries !== undefined ? { throttleRetries: t.throttleRetries } : {}),
           ...(t.sleep ? { sleep: t.sleep } : {}),
-          onPage: ({ findings, checkpoint }) => run.onPage({ items: findings, checkpoint }),
+          onPage: ({ findings, checkpoint, seenAt, lateBefore }) =>
+            run.onPage({
+              items: findings,
+              checkpoint,
+              ...(seenAt !== undefined ? { seenAt } : {}),
+              ...(lateBefore !== undefined ? { lateBefore } : {}),
+            }),
+          ...(run.sweep ? { sweep: run.sweep } : {}),
+          ...(t.sweep ? { forceSweep: true } : {}),
         });
-        return { stopped: res.stopped, tokenRestarts: res.tokenRestarts };
+        return {
+          stopped: res.stopped,
+          tokenRestarts: res.tokenRestarts,
+          vanished: res.vanished,
+          lateHint: `indexing lag exceeded the overlap of ${run.config.overlapMinutes} min (collected by the band below it); raise overlapMinutes`,
+        };
       } finally {
         client.destroy();
       }
     },
     map: mapFinding,
     state: findingState,
+    vanish: vanishedRecord,
     reconcile: {
       async run(o) {
         const client = factoryFor(o.ctx.allowedEndpointHosts)(o.config, {

@@ -6,7 +6,7 @@ import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { CodedError } from '../../core/errors.js';
 import type { MapContext } from '../types.js';
-import { isPrivateIp, mapFinding, toEpochMs } from './map.js';
+import { findingState, isPrivateIp, mapFinding, toEpochMs } from './map.js';
 import { SEVERITY_SCORES, UNKNOWN_SEVERITY_SCORE, severityScore } from './severity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -579,5 +579,73 @@ describe('mapFinding: edge cases', () => {
     expect(rec.finding_arn).toBeUndefined();
     expect(rec.epss_score).toBeUndefined();
     expect(rec.severity).toBe(UNKNOWN_SEVERITY_SCORE);
+  });
+});
+
+describe('material fingerprint (recordVersions: material)', () => {
+  const base = {
+    findingArn: 'arn:aws:inspector2:us-east-1:123456789012:finding/0123456789abcdef0123456789abcdef',
+    awsAccountId: '123456789012',
+    type: 'PACKAGE_VULNERABILITY',
+    status: 'ACTIVE',
+    severity: 'HIGH',
+    updatedAt: 1_767_225_600,
+    lastObservedAt: 1_767_225_600,
+    inspectorScore: 7.5,
+    inspectorScoreDetails: { adjustedCvss: { score: 7.5, scoringVector: 'CVSS:3.1/AV:N' } },
+    epss: { score: 0.12 },
+    fixAvailable: 'NO',
+    exploitAvailable: 'NO',
+    packageVulnerabilityDetails: {
+      vulnerabilityId: 'CVE-2024-0001',
+      cvss: [{ source: 'NVD', version: '3.1', baseScore: 7.5 }],
+      vulnerablePackages: [
+        { name: 'openssl', version: '1.1.1', fixedInVersion: 'NotAvailable' },
+        { name: 'zlib', version: '1.2', fixedInVersion: '1.3' },
+      ],
+    },
+    resources: [{ type: 'AWS_EC2_INSTANCE', id: 'i-1', tags: { Name: 'web' } }],
+  };
+  const fp = (f: Record<string, unknown>) => findingState(mapFinding(f, ctx))!.fingerprint!;
+  const with_ = (patch: (f: typeof base) => void) => {
+    const f = structuredClone(base);
+    patch(f);
+    return fp(f);
+  };
+
+  it('a rescan (updatedAt, lastObservedAt, EPSS drift within its band, tags, package order) keeps it', () => {
+    expect(fp(base)).toMatch(/^[0-9a-f]{16}$/);
+    expect(
+      with_((f) => {
+        f.updatedAt += 86_400;
+        f.lastObservedAt += 86_400;
+        f.epss.score = 0.19;
+        f.resources[0]!.tags.Name = 'web-2';
+        f.packageVulnerabilityDetails.vulnerablePackages.reverse();
+      }),
+    ).toBe(fp(base));
+  });
+
+  it('each thing a user acts on changes it', () => {
+    const changes: Record<string, (f: typeof base) => void> = {
+      status: (f) => (f.status = 'CLOSED'),
+      severity: (f) => (f.severity = 'CRITICAL'),
+      inspectorScore: (f) => (f.inspectorScore = 7.6),
+      adjustedCvss: (f) => (f.inspectorScoreDetails.adjustedCvss.score = 8),
+      cvss: (f) => (f.packageVulnerabilityDetails.cvss[0]!.baseScore = 9.8),
+      epssBand: (f) => (f.epss.score = 0.2),
+      fixAvailable: (f) => (f.fixAvailable = 'PARTIAL'),
+      exploitAvailable: (f) => (f.exploitAvailable = 'YES'),
+      fixedInVersion: (f) => (f.packageVulnerabilityDetails.vulnerablePackages[0]!.fixedInVersion = '1.1.2'),
+      packageVersion: (f) => (f.packageVulnerabilityDetails.vulnerablePackages[1]!.version = '1.2.1'),
+      packageGone: (f) => void f.packageVulnerabilityDetails.vulnerablePackages.pop(),
+      resource: (f) => (f.resources[0]!.id = 'i-2'),
+    };
+    const seen = new Set([fp(base)]);
+    for (const [name, patch] of Object.entries(changes)) {
+      const got = with_(patch);
+      expect(seen.has(got), name).toBe(false);
+      seen.add(got);
+    }
   });
 });

@@ -359,9 +359,56 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
   return rec;
 }
 
+/** EPSS scores are compared by band of this width: a drift inside a band is not material. */
+export const EPSS_BAND = 0.1;
+
+/**
+ * What a user acts on in a finding version, hashed (`FindingState.fingerprint`, for
+ * `recordVersions: material`): status, severity, inspector score, adjusted and vendor CVSS
+ * scores, the EPSS score's band (floor(score / EPSS_BAND): 0.12 -> 0.15 is not material,
+ * 0.19 -> 0.21 is), fix and exploit availability, the vulnerable packages (name, version,
+ * fixedInVersion) and the resources (type, id). Not: updatedAt, lastObservedAt, a drift inside
+ * an EPSS band, resource details (tags, lastInUseAt...), remediation text. Lists are sorted, so
+ * order does not matter. 16 hex digits (64 bits) of SHA-256: compact in the state table.
+ */
+export function materialFingerprint(f: Obj): string {
+  const sorted = (xs: string[]) => xs.sort().join('\u0001');
+  const pvd = obj(f.packageVulnerabilityDetails);
+  const epss = num(obj(f.epss)?.score);
+  const parts = [
+    f.status,
+    f.severity,
+    num(f.inspectorScore),
+    num(obj(obj(f.inspectorScoreDetails)?.adjustedCvss)?.score),
+    sorted(
+      arr(pvd?.cvss).map((c) => {
+        const o = obj(c);
+        return `${String(o?.source)}|${String(o?.version)}|${String(o?.baseScore)}`;
+      }),
+    ),
+    epss === undefined ? null : Math.floor(epss / EPSS_BAND + 1e-9),
+    f.fixAvailable,
+    f.exploitAvailable,
+    sorted(
+      arr(pvd?.vulnerablePackages).map((p) => {
+        const o = obj(p);
+        return `${String(o?.name)}|${String(o?.version)}|${String(o?.fixedInVersion)}`;
+      }),
+    ),
+    sorted(
+      arr(f.resources).map((r) => {
+        const o = obj(r);
+        return `${String(o?.type)}|${String(o?.id)}`;
+      }),
+    ),
+  ];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
 /**
  * A mapped record's current state (the contract's `state`): the finding is the thing a record
- * is a version of, its ARN the state key. Undefined for a record without a finding ARN.
+ * is a version of, its ARN the state key, its material fingerprint what `recordVersions:
+ * material` compares. Undefined for a record without a finding ARN.
  */
 export function findingState(record: {
   aws_inspector?: unknown;
@@ -374,5 +421,36 @@ export function findingState(record: {
     status: typeof f.status === 'string' ? f.status : null,
     severity: typeof f.severity === 'string' ? f.severity : null,
     updatedAt: record.timestamp,
+    fingerprint: materialFingerprint(f),
+  };
+}
+
+/** The message of a vanished finding's record (docs/records.md "Vanished findings"). */
+export const VANISHED_MESSAGE = 'no longer reported by Amazon Inspector';
+
+/**
+ * A finding Amazon Inspector deleted (a sweep no longer found it): a copy of its last record,
+ * CLOSED at `at`, saying why. Its version key (`arn|vanished|at`) is never a real version's
+ * (`arn|<number>`), so it collides with none; the same disappearance gives the same `_id`.
+ */
+export function vanishedRecord(last: InterflowRecord, at: number, ctx: MapContext): InterflowRecord {
+  const f = { ...(last.aws_inspector as Obj | undefined) };
+  const arn = typeof f.findingArn === 'string' ? f.findingArn : String(last.finding_arn ?? last._id);
+  f.status = 'CLOSED';
+  return {
+    ...last,
+    _id: tenantRecordId(ctx.tenantId, sha256Hex32(arn + '|vanished|' + at)),
+    timestamp: at,
+    write_time: ctx.writeTime,
+    tenantid: ctx.tenantId,
+    tenant_name: ctx.tenantName,
+    msg_origin: {
+      ...last.msg_origin,
+      processor: { type: 'log_collector', name: ctx.connectorName, id: ctx.connectorId },
+    },
+    event_status: 'CLOSED',
+    aws_inspector_state: 'vanished',
+    message: VANISHED_MESSAGE,
+    aws_inspector: f,
   };
 }

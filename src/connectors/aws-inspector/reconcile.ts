@@ -3,11 +3,15 @@
  * version and status, paging with ONE fixed filter per query) and compares it with what the
  * index holds for the connector:
  *
- * - missing:    AWS holds a version the index has no record of, and the index holds no older
- *               version of that finding either;
+ * - missing:    AWS holds a version the index has no record of (nor a current state at that
+ *               version: under `recordVersions: material` an unchanged version has none), and
+ *               the index holds no older version of that finding either;
  * - stale:      the index holds an older version of the finding than AWS (a later change was
  *               not collected yet);
- * - unexpected: the index holds a finding AWS does not return at all.
+ * - unexpected: the index holds a finding open (not CLOSED) that AWS does not return at all:
+ *               AWS deleted it (or never had it), and no sweep closed it yet (collect.ts);
+ * - deleted (not a discrepancy): the index holds it CLOSED and AWS deleted it, as AWS does 30
+ *               days after a finding closed; `swept` counts the findings sweeps closed as vanished.
  *
  * The version key and the record `_id` come from `mapFinding` itself (with the connector's
  * tenant: a version is stored once per tenant), so reconcile can never disagree with the
@@ -69,6 +73,10 @@ export interface ReconcileReport {
   missing: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
   stale: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
   unexpected: { count: number; byStatus: Record<string, number>; sample: Discrepancy[] };
+  /** CLOSED in the index, no longer reported by AWS (deleted after closing): expected. */
+  deleted: number;
+  /** Findings sweeps closed as vanished (records `aws_inspector_state:vanished`). */
+  swept: number;
 }
 
 const clamp = (t: number): number => Math.min(MAX_DATE, Math.max(MIN_DATE, Math.floor(t)));
@@ -153,6 +161,8 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     missing: { count: 0, byStatus: {}, sample: [] },
     stale: { count: 0, byStatus: {}, sample: [] },
     unexpected: { count: 0, byStatus: {}, sample: [] },
+    deleted: 0,
+    swept: index.countRecords?.('aws_inspector_state:vanished') ?? 0,
   };
   const add = (kind: 'missing' | 'stale' | 'unexpected', d: Discrepancy) => {
     const r = report[kind];
@@ -169,6 +179,12 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
       return;
     }
     const st = index.finding(v.findingArn);
+    // Collected as an unchanged version (recordVersions: material): no record of its own, but
+    // the current state is at this very version.
+    if (st && st.updatedAt === v.updatedAt) {
+      report.matched++;
+      return;
+    }
     const d: Discrepancy = {
       findingArn: v.findingArn,
       status: v.status,
@@ -229,7 +245,9 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     });
     for (const s of batch) {
       const v = found.get(s.key);
-      if (!v) {
+      if (!v && s.status === 'CLOSED') {
+        report.deleted++;
+      } else if (!v) {
         add('unexpected', {
           findingArn: s.key,
           status: s.status ?? 'UNKNOWN',
@@ -279,7 +297,11 @@ export function formatReport(name: string, r: ReconcileReport): string {
     `Matched:    ${r.matched}`,
     `Missing:    ${r.missing.count}${byStatus(r.missing.byStatus)}`,
     `Stale:      ${r.stale.count}${byStatus(r.stale.byStatus)}`,
-    `Unexpected: ${r.unexpected.count}${byStatus(r.unexpected.byStatus)}`,
+    `Unexpected: ${r.unexpected.count}${byStatus(r.unexpected.byStatus)}` +
+      (r.unexpected.count > 0
+        ? ' - open in the index, no longer reported by AWS: the next sweep closes them'
+        : ''),
+    `Deleted:    ${r.deleted} CLOSED in the index, deleted by AWS since (expected); swept as vanished: ${r.swept}`,
   ];
   for (const kind of ['missing', 'stale', 'unexpected'] as const) {
     for (const d of r[kind].sample) {

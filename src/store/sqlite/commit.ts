@@ -7,9 +7,10 @@
  *   die young, and the buffered bytes stay out of the V8 heap, which otherwise grew to several
  *   times the live data (measured at 30,000: peak RSS 339 MB with strings, 319-321 MB with buffers).
  * - `pageCommitter` (database): ONE transaction for one or more prepared pages: the records
- *   (deduplicated on `_id`, which is per tenant), their index rows, the records' current state
- *   (per tenant and state key, as the caller gave it), each page's run
- *   counts and the last page's checkpoint.
+ *   (deduplicated on `_id`, which is per tenant; with `skipUnchanged`, not inserted when their
+ *   state's fingerprint equals the stored state's), their index rows, the records' current state
+ *   (per tenant and state key, as the caller gave it), the keys the page saw (a sweep's marks),
+ *   each page's run counts and the last page's checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../../core/errors.js';
@@ -42,10 +43,13 @@ export interface PreparedPage {
   docs: Buffer;
   /** Their search-index terms, likewise. */
   terms: Buffer;
-  /** The state updates, each with its record's tenant. */
-  states: (RecordState & { tenantId: string })[];
+  /** The state updates, each with its record's tenant and position in `rows`. */
+  states: (RecordState & { tenantId: string; row: number })[];
+  /** Skip records whose state's fingerprint equals the stored one (CommitPageInput.skipUnchanged). */
+  skipUnchanged: boolean;
   /** Absent = leave the checkpoint as it is. */
   checkpoint?: { value: unknown };
+  seen?: CommitPageInput['seen'];
   runId?: number;
   counts?: CommitPageInput['counts'];
   textPaths: string[];
@@ -102,7 +106,7 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
   let at = 0;
   const states = input.states.map((st) => {
     at = recordIndex(input.records, st, at);
-    return { ...st, tenantId: input.records[at]!.tenantid };
+    return { ...st, tenantId: input.records[at]!.tenantid, row: at };
   });
   return {
     connectorId: input.connectorId,
@@ -110,7 +114,9 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
     docs: utf8(docs, docEnd),
     terms: utf8(terms, termsEnd),
     states,
+    skipUnchanged: input.skipUnchanged === true,
     ...(input.checkpoint !== undefined ? { checkpoint: { value: input.checkpoint } } : {}),
+    ...(input.seen ? { seen: { ...input.seen, keys: [...input.seen.keys] } } : {}),
     ...(input.runId !== undefined ? { runId: input.runId } : {}),
     ...(input.counts ? { counts: input.counts } : {}),
     textPaths: [...text],
@@ -153,15 +159,26 @@ export function pageCommitter(
     ),
     finding: db.prepare(
       `INSERT INTO findings (state_key, connector_id, tenantid, status, severity, updated_at, record_id,
-                             first_seen_at, last_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             first_seen_at, last_seen_at, fingerprint)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(tenantid, state_key) DO UPDATE SET
          connector_id = excluded.connector_id, status = excluded.status,
          severity = excluded.severity, updated_at = excluded.updated_at, record_id = excluded.record_id,
-         last_seen_at = excluded.last_seen_at
+         last_seen_at = excluded.last_seen_at, fingerprint = excluded.fingerprint
        WHERE excluded.updated_at > findings.updated_at`,
     ),
+    /** An unchanged version: the state moves forward, still naming the last record stored. */
+    moveState: db.prepare(
+      `UPDATE findings SET connector_id = ?, updated_at = ?, last_seen_at = ?
+        WHERE tenantid = ? AND state_key = ? AND updated_at < ?`,
+    ),
+    stateOf: db.prepare(
+      'SELECT updated_at AS updatedAt, fingerprint FROM findings WHERE tenantid = ? AND state_key = ?',
+    ),
     textPath: db.prepare('INSERT OR IGNORE INTO text_paths (path) VALUES (?)'),
+    seen: db.prepare(
+      'UPDATE findings SET swept_at = @at WHERE tenantid = @t AND state_key = @k AND swept_at < @at',
+    ),
   };
   // The insert into the newest shard (prepared again when a new shard starts).
   let ftsInsertTo: { table: string; st: Statement } | undefined;
@@ -175,6 +192,22 @@ export function pageCommitter(
     return ftsInsertTo.st;
   };
   const connectorExists = db.prepare('SELECT 1 FROM connectors WHERE id = ?').pluck();
+  type State = PreparedPage['states'][number];
+  /**
+   * Whether a record's states tell an unchanged version (every state carries the fingerprint of
+   * the stored state), and then whether any is newer than the stored one (else it is a repeat).
+   */
+  const unchangedVersion = (states: readonly State[]): { newer: boolean } | undefined => {
+    let newer = false;
+    for (const f of states) {
+      if (f.fingerprint === undefined || f.fingerprint === null) return undefined;
+      const st = ins.stateOf.get(f.tenantId, f.key) as
+        { updatedAt: number; fingerprint: string | null } | undefined;
+      if (st?.fingerprint !== f.fingerprint) return undefined;
+      if (st.updatedAt < f.updatedAt) newer = true;
+    }
+    return { newer };
+  };
   let pagesSinceOptimize = 0;
 
   const commitOne = (p: PreparedPage, shard: { fts: Statement; nextRowid: number }): CommitPageResult => {
@@ -186,13 +219,39 @@ export function pageCommitter(
     }
     const storedIds: string[] = [];
     let duplicates = 0;
+    let unchanged = 0;
+    // Under skipUnchanged, each record's state is applied right after it (in page order), so a
+    // later version of the same finding, in this page or group, compares with the earlier one.
+    const byRow = p.skipUnchanged ? statesByRow(p) : undefined;
+    const upsert = (f: State) =>
+      ins.finding.run(
+        f.key,
+        p.connectorId,
+        f.tenantId,
+        f.status,
+        f.severity,
+        f.updatedAt,
+        f.recordId,
+        p.now,
+        p.now,
+        f.fingerprint ?? null,
+      );
     let docStart = 0;
     let termsStart = 0;
-    for (const r of p.rows) {
+    p.rows.forEach((r, n) => {
       const doc = p.docs.subarray(docStart, r.docEnd);
       const terms = p.terms.subarray(termsStart, r.termsEnd);
       docStart = r.docEnd;
       termsStart = r.termsEnd;
+      const states = byRow?.get(n);
+      const same = states && unchangedVersion(states);
+      if (same) {
+        for (const f of states)
+          ins.moveState.run(p.connectorId, f.updatedAt, p.now, f.tenantId, f.key, f.updatedAt);
+        if (same.newer) unchanged++;
+        else duplicates++;
+        return;
+      }
       const info = ins.doc.run(
         shard.nextRowid,
         r.id,
@@ -206,26 +265,15 @@ export function pageCommitter(
         r.eventName,
         doc,
       );
-      if (info.changes === 0) {
-        duplicates++;
-        continue;
+      if (info.changes === 0) duplicates++;
+      else {
+        shard.fts.run(shard.nextRowid++, terms);
+        storedIds.push(r.id);
       }
-      shard.fts.run(shard.nextRowid++, terms);
-      storedIds.push(r.id);
-    }
-    for (const f of p.states) {
-      ins.finding.run(
-        f.key,
-        p.connectorId,
-        f.tenantId,
-        f.status,
-        f.severity,
-        f.updatedAt,
-        f.recordId,
-        p.now,
-        p.now,
-      );
-    }
+      if (states) for (const f of states) upsert(f);
+    });
+    if (!byRow) for (const f of p.states) upsert(f);
+    if (p.seen) for (const k of p.seen.keys) ins.seen.run({ at: p.seen.at, t: p.seen.tenantId, k });
     for (const path of p.textPaths) ins.textPath.run(path);
     if (++pagesSinceOptimize >= 1000) {
       pagesSinceOptimize = 0;
@@ -234,18 +282,19 @@ export function pageCommitter(
     now = p.now;
     if (p.checkpoint) checkpoints.set(p.connectorId, p.checkpoint.value);
     if (p.runId !== undefined) {
-      runs.addCounts(p.runId, { ...p.counts, stored: storedIds.length, duplicates, pages: 1 });
+      runs.addCounts(p.runId, { ...p.counts, stored: storedIds.length, duplicates, unchanged, pages: 1 });
     }
-    return { stored: storedIds.length, duplicates, storedIds };
+    return { stored: storedIds.length, duplicates, unchanged, storedIds };
   };
   const commit = db.transaction((pages: readonly PreparedPage[]): CommitPageResult => {
-    const total: CommitPageResult = { stored: 0, duplicates: 0, storedIds: [] };
+    const total: CommitPageResult = { stored: 0, duplicates: 0, unchanged: 0, storedIds: [] };
     const active = activeShard(db, shardRows);
     const shard = { fts: ftsInsert(active.name), nextRowid: active.nextRowid };
     for (const p of pages) {
       const r = commitOne(p, shard);
       total.stored += r.stored;
       total.duplicates += r.duplicates;
+      total.unchanged += r.unchanged;
       for (const id of r.storedIds) total.storedIds.push(id);
     }
     if (shard.nextRowid !== active.nextRowid) saveNextRowid(db, active.id, shard.nextRowid);
@@ -260,6 +309,17 @@ export function pageCommitter(
       throw new CodedError('ERR_STORE', `commit of a page failed: ${(e as Error).message}`, { cause: e });
     }
   };
+}
+
+/** The states of a page by the position of their record. */
+function statesByRow(p: PreparedPage): Map<number, PreparedPage['states']> {
+  const out = new Map<number, PreparedPage['states']>();
+  for (const f of p.states) {
+    const list = out.get(f.row);
+    if (list) list.push(f);
+    else out.set(f.row, [f]);
+  }
+  return out;
 }
 
 /** The JSON texts of the given records of a prepared page, in page order (`collect --output -`). */

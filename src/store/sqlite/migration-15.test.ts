@@ -52,7 +52,7 @@ describe('migration 15', () => {
     expect(s.db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(
       s.db.prepare(`SELECT name FROM pragma_index_list('findings') WHERE origin = 'c'`).pluck().all(),
-    ).toEqual(['findings_connector']);
+    ).toContain('findings_connector');
 
     // The row as it was, under its key.
     expect(s.findings.get('root', ARN)).toMatchObject({

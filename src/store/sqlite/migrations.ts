@@ -279,6 +279,28 @@ export const migrations: Migration[] = [
     name: 'findings: finding_arn becomes state_key (the connector-given state key)',
     up: 'ALTER TABLE findings RENAME COLUMN finding_arn TO state_key',
   },
+  {
+    version: 16,
+    // A sweep lists every open finding; what it did not list (swept_at older than its start)
+    // is a candidate for "vanished". The index walks one connector's states of one status in
+    // key order (FindingsRepo.unseen), reading only that status's rows.
+    name: 'findings.swept_at: when a source last listed the finding (sweeps); index by connector, status, key; runs.vanished',
+    up: `
+      ALTER TABLE findings ADD COLUMN swept_at INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN vanished INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX findings_sweep ON findings(connector_id, status, state_key);
+    `,
+  },
+  {
+    version: 17,
+    // The store compares fingerprints the connector type gives (RecordState.fingerprint) and
+    // never reads a source's fields. NULL = unknown: the next version is stored whatever it holds.
+    name: "findings.fingerprint: a hash of the state's material fields (recordVersions: material); runs.unchanged: versions not stored because nothing material changed",
+    up: `
+      ALTER TABLE findings ADD COLUMN fingerprint TEXT;
+      ALTER TABLE runs ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Names are at most 64 characters (config.ts). */

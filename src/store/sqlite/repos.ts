@@ -30,18 +30,74 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
     get: db.prepare('SELECT id, name FROM tenants WHERE id = ?'),
     getByName: db.prepare('SELECT id, name FROM tenants WHERE name = ?'),
     insert: db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)'),
+    rename: db.prepare('UPDATE tenants SET name = ? WHERE id = ?'),
+    // Connectors and log filters name their tenant (column and JSON alike): they follow a rename.
+    renameConnectors: db.prepare(
+      `UPDATE connectors SET tenant = @to, config = json_replace(config, '$.tenant', @to) WHERE tenant = @from`,
+    ),
+    renameFilters: db.prepare(
+      `UPDATE log_filters SET tenant = @to, definition = json_replace(definition, '$.tenant', @to) WHERE tenant = @from`,
+    ),
+    connectors: db.prepare('SELECT name FROM connectors WHERE tenant = ? ORDER BY name').pluck(),
+    users: db.prepare('SELECT username FROM users WHERE tenant_id = ? ORDER BY username').pluck(),
+    deleteFilters: db.prepare('DELETE FROM log_filters WHERE tenant = ?'),
+    delete: db.prepare('DELETE FROM tenants WHERE id = ?'),
   };
+  const mustGet = (id: string) => {
+    const t = s.get.get(id) as Tenant | undefined;
+    if (!t) throw new CodedError('ERR_NOT_FOUND_RESOURCE', `tenant ${id} not found`);
+    if (t.id === ROOT_TENANT.id)
+      throw new CodedError('ERR_FORBIDDEN', 'the Root Tenant cannot be renamed or deleted');
+    return t;
+  };
+  const validName = (name: unknown) => {
+    const n = typeof name === 'string' ? name.trim() : '';
+    if (!n || n.length > 64 || !/^[\x20-\x7E]+$/.test(n)) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'name', message: 'name must be 1-64 printable ASCII characters' },
+      ]);
+    }
+    return n;
+  };
+  const rename = db.transaction((id: string, name: string) => {
+    const t = mustGet(id);
+    const n = validName(name);
+    const other = s.getByName.get(n) as Tenant | undefined;
+    if (other && other.id !== id) {
+      throw new FieldsError('ERR_CONFIG_INVALID', [
+        { field: 'name', message: `a tenant named "${n}" already exists` },
+      ]);
+    }
+    s.rename.run(n, id);
+    s.renameConnectors.run({ from: t.name, to: n });
+    s.renameFilters.run({ from: t.name, to: n });
+    return { id, name: n };
+  });
+  const remove = db.transaction((id: string) => {
+    const t = mustGet(id);
+    const connectors = s.connectors.all(t.name) as string[];
+    const users = s.users.all(id) as string[];
+    const list = (l: string[]) =>
+      l.slice(0, 10).join(', ') + (l.length > 10 ? `, … (${l.length} in all)` : '');
+    const held = [
+      connectors.length ? `connectors ${list(connectors)}` : '',
+      users.length ? `users ${list(users)}` : '',
+    ].filter(Boolean);
+    if (held.length) {
+      throw new CodedError(
+        'ERR_CONFLICT',
+        `tenant ${t.name} still has ${held.join(' and ')}: delete or move them first`,
+      );
+    }
+    s.deleteFilters.run(t.name);
+    s.delete.run(id);
+  });
   return {
     list: () => s.list.all(ROOT_TENANT.id) as Tenant[],
     get: (id) => s.get.get(id) as Tenant | undefined,
     getByName: (name) => s.getByName.get(name) as Tenant | undefined,
     create(name) {
-      const n = typeof name === 'string' ? name.trim() : '';
-      if (!n || n.length > 64 || !/^[\x20-\x7E]+$/.test(n)) {
-        throw new FieldsError('ERR_CONFIG_INVALID', [
-          { field: 'name', message: 'name must be 1-64 printable ASCII characters' },
-        ]);
-      }
+      const n = validName(name);
       if (s.getByName.get(n)) {
         throw new FieldsError('ERR_CONFIG_INVALID', [
           { field: 'name', message: `a tenant named "${n}" already exists` },
@@ -51,6 +107,8 @@ export function tenantsRepo(db: Database, clock: Clock): TenantsRepo {
       s.insert.run(t.id, t.name, clock.now());
       return t;
     },
+    rename: (id, name) => rename.immediate(id, name),
+    delete: (id) => remove.immediate(id),
   };
 }
 
@@ -215,9 +273,11 @@ interface RunRow {
   received: number;
   stored: number;
   duplicates: number;
+  unchanged: number;
   discarded: number;
   discarded_by_filter: string;
   pages: number;
+  vanished: number;
   error_code: string | null;
   error_message: string | null;
 }
@@ -229,13 +289,14 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
     list: db.prepare('SELECT * FROM runs WHERE connector_id = ? ORDER BY id DESC LIMIT ?'),
     finish: db.prepare(
       `UPDATE runs SET finished_at = @at, status = @status, received = @received, stored = @stored,
-         duplicates = @duplicates, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages,
+         duplicates = @duplicates, unchanged = @unchanged, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages, vanished = @vanished,
          error_code = @code, error_message = @message WHERE id = @id`,
     ),
     totals: db.prepare(
       `SELECT count(*) AS runs, coalesce(sum(received), 0) AS received, coalesce(sum(stored), 0) AS stored,
-         coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(discarded), 0) AS discarded,
-         coalesce(sum(pages), 0) AS pages FROM runs WHERE connector_id = ?`,
+         coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(unchanged), 0) AS unchanged,
+         coalesce(sum(discarded), 0) AS discarded,
+         coalesce(sum(pages), 0) AS pages, coalesce(sum(vanished), 0) AS vanished FROM runs WHERE connector_id = ?`,
     ),
   };
   const toRun = (r: RunRow): Run => {
@@ -247,9 +308,11 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       received: r.received,
       stored: r.stored,
       duplicates: r.duplicates,
+      unchanged: r.unchanged,
       discarded: r.discarded,
       discardedByFilter: JSON.parse(r.discarded_by_filter) as Record<string, number>,
       pages: r.pages,
+      vanished: r.vanished,
     };
     if (r.finished_at !== null) run.finishedAt = r.finished_at;
     if (r.error_code !== null) run.error = { code: r.error_code, message: r.error_message ?? '' };
@@ -268,9 +331,11 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       received: run.received,
       stored: run.stored,
       duplicates: run.duplicates,
+      unchanged: run.unchanged,
       discarded: run.discarded,
       byFilter: JSON.stringify(run.discardedByFilter),
       pages: run.pages,
+      vanished: run.vanished,
       code: run.error?.code ?? null,
       message: run.error?.message ?? null,
     });
@@ -298,9 +363,11 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
           received: run.received + (c.received ?? 0),
           stored: run.stored + (c.stored ?? 0),
           duplicates: run.duplicates + (c.duplicates ?? 0),
+          unchanged: run.unchanged + (c.unchanged ?? 0),
           discarded: run.discarded + (c.discarded ?? 0),
           discardedByFilter: byFilter,
           pages: run.pages + (c.pages ?? 0),
+          vanished: run.vanished + (c.vanished ?? 0),
         },
         run.finishedAt ?? null,
       );
@@ -337,7 +404,8 @@ export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
 
 export function findingsRepo(db: Database): FindingsRepo {
   const cols = `state_key AS key, connector_id AS connectorId, tenantid AS tenantId, status, severity,
-    updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt`;
+    updated_at AS updatedAt, record_id AS recordId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt,
+    fingerprint`;
   const s = {
     get: db.prepare(`SELECT ${cols} FROM findings WHERE tenantid = ? AND state_key = ?`),
     count: db.prepare(
@@ -347,6 +415,12 @@ export function findingsRepo(db: Database): FindingsRepo {
     page: db.prepare(
       `SELECT ${cols} FROM findings
         WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND state_key > @after
+        ORDER BY state_key LIMIT @limit`,
+    ),
+    unseen: db.prepare(
+      `SELECT ${cols} FROM findings
+        WHERE connector_id = @c AND status = @status AND state_key > @after AND tenantid = @t
+          AND swept_at < @before AND updated_at < @before
         ORDER BY state_key LIMIT @limit`,
     ),
     oldest: db
@@ -371,6 +445,22 @@ export function findingsRepo(db: Database): FindingsRepo {
         after: q.after ?? '',
         limit: q.limit ?? 1000,
       }) as FindingState[],
+    unseen(q) {
+      const limit = q.limit ?? 100;
+      // One keyset walk per status (index findings_sweep), merged in key order.
+      const rows = [...new Set(q.statuses)].flatMap(
+        (status) =>
+          s.unseen.all({
+            c: q.connectorId,
+            t: q.tenantId,
+            status,
+            after: q.after ?? '',
+            before: q.before,
+            limit,
+          }) as FindingState[],
+      );
+      return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, limit);
+    },
     oldestUpdatedAt: (q) =>
       (s.oldest.get({ t: q.tenantId, c: q.connectorId ?? null, status: q.status }) as number | null) ??
       undefined,

@@ -18,6 +18,8 @@ import type { Worker } from 'node:worker_threads';
 import { CodedError, RetryLaterError } from '../../core/errors.js';
 import { timeoutError } from './functions.js';
 import type {
+  ExportPage,
+  FieldStats,
   HistogramResult,
   SearchOp,
   SearchResult,
@@ -218,6 +220,8 @@ export function startSearchPool(opts: SearchPoolOptions): SearchService {
     search: (args) => submit<SearchResult>({ op: 'search', args }),
     count: (args) => submit<number>({ op: 'count', args }),
     histogram: (args) => submit<HistogramResult>({ op: 'histogram', args }),
+    exportPage: (args) => submit<ExportPage>({ op: 'exportPage', args }),
+    fieldStats: (args) => submit<FieldStats>({ op: 'fieldStats', args }),
     async ready() {
       while (!closed) {
         const now = [...slots];

@@ -24,12 +24,7 @@ port.on('message', (m: SearchRequest) => {
   let reply: SearchReply;
   try {
     if (hold) Atomics.wait(hold, 0, 1);
-    const result =
-      m.op === 'search'
-        ? index.search(m.args)
-        : m.op === 'count'
-          ? index.count(m.args)
-          : index.histogram(m.args);
+    const result = (index[m.op] as (a: typeof m.args) => unknown)(m.args);
     reply = { id: m.id, ok: true, result };
   } catch (e) {
     reply = errorReply(m.id, e);

@@ -413,7 +413,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
         counts: { received: 4, discarded: 1, discardedByFilter: { low: 1 } },
       }),
     );
-    expect(r1).toEqual({ stored: 2, duplicates: 1, storedIds: ['rec-1', 'rec-2'] });
+    expect(r1).toEqual({ stored: 2, duplicates: 1, unchanged: 0, storedIds: ['rec-1', 'rec-2'] });
     const r2 = s.commitPage(
       withStates({
         connectorId: c.id,
@@ -422,7 +422,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
         runId: run,
       }),
     );
-    expect(r2).toEqual({ stored: 1, duplicates: 1, storedIds: ['rec-3'] });
+    expect(r2).toEqual({ stored: 1, duplicates: 1, unchanged: 0, storedIds: ['rec-3'] });
     expect(s.index.size()).toBe(3);
     // Prepared as UTF-8 bytes, stored as TEXT (not BLOB).
     expect(s.db.prepare('SELECT DISTINCT typeof(doc) FROM syslog').pluck().all()).toEqual(['text']);
@@ -443,8 +443,10 @@ describe('commitPage, runs, checkpoints, findings', () => {
       received: 4,
       stored: 3,
       duplicates: 2,
+      unchanged: 0,
       discarded: 1,
       pages: 2,
+      vanished: 0,
     });
     s.checkpoints.clear(c.id);
     expect(s.checkpoints.get(c.id)).toBeUndefined();
@@ -529,7 +531,7 @@ describe('commitPage, runs, checkpoints, findings', () => {
         ),
       ];
       const r1 = await s.commitPreparedAsync(pages, { transfer: true });
-      expect(r1).toEqual({ stored: 3, duplicates: 1, storedIds: ['rec-1', 'rec-2', 'rec-3'] });
+      expect(r1).toEqual({ stored: 3, duplicates: 1, unchanged: 0, storedIds: ['rec-1', 'rec-2', 'rec-3'] });
       // A page's buffer that owns its memory moved to the thread; a small one from Node's
       // shared pool was copied (moving it would take the pool away from other buffers).
       expect(pages[0]!.docs.byteLength).toBe(0);

@@ -2,15 +2,18 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../../core/errors.js';
 import type { InterflowRecord } from '../../core/record.js';
-import { parse } from '../../search/parser.js';
+import { parse, queryFields } from '../../search/parser.js';
 import { compileQuery, type WildSplit } from './sql.js';
 import { expandWildcard, type ShardRow } from './fts-terms.js';
 import { ftsCountSql, ftsParams, ftsProbeSql, ftsRowidsSql, type FtsShard } from './fts-sql.js';
-import { fieldWordToken, words } from './terms.js';
+import { COLUMN_FIELDS, existsToken, fieldWordToken, words } from './terms.js';
+import { fieldStats } from '../field-stats.js';
 import { checkBudget, searchFunctions, type SearchBudget } from './functions.js';
 import {
   SORT_FIELDS,
+  type ExportPage,
   type HistogramResult,
+  type SortCursor,
   type SearchFilter,
   type SearchOptions,
   type SortField,
@@ -26,6 +29,74 @@ const SORT_INDEX: Record<SortField, { index: string; order: (dir: string) => str
   },
   severity: { index: 'syslog_severity', order: (d) => `s.severity ${d}, s.timestamp ${d}, s.rowid ${d}` },
 };
+
+/** The sort's key columns after the first (rowid ends every order): the keyset of an export page. */
+const SORT_KEYS: Record<SortField, [SortField, SortField]> = {
+  timestamp: ['timestamp', 'severity'],
+  write_time: ['write_time', 'severity'],
+  severity: ['severity', 'timestamp'],
+};
+
+/** Largest export page and field sample (bounds on the work one call may ask of a thread). */
+export const MAX_EXPORT_PAGE = 10_000;
+export const MAX_FIELD_SAMPLE = 1000;
+
+/**
+ * `row after cursor` in the order `col dir` (NULL sorts first ascending, last descending, as
+ * SQLite orders it). Written out per case so that the leading column's bound can seek the index.
+ */
+function keysetAfter(
+  cols: readonly string[],
+  vals: readonly unknown[],
+  dir: 'ASC' | 'DESC',
+  nullableLead: boolean,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  // Strictly past `v` on `c`.
+  const past = (c: string, v: unknown): string => {
+    if (v === null) return dir === 'ASC' ? `${c} IS NOT NULL` : '0';
+    params.push(v);
+    return dir === 'ASC' ? `${c} > ?` : `(${c} < ? OR ${c} IS NULL)`;
+  };
+  const same = (c: string, v: unknown): string => {
+    params.push(v);
+    return `${c} IS ?`;
+  };
+  const build = (i: number): string => {
+    const c = cols[i]!;
+    const v = vals[i];
+    if (i === cols.length - 1) return past(c, v);
+    const a = past(c, v);
+    const b = same(c, v);
+    return `(${a} OR (${b} AND ${build(i + 1)}))`;
+  };
+  const body = build(0);
+  // A seekable bound on the leading column (the OR above hides it from the planner).
+  // (Descending, NULLs come last: no such bound on a column that may be NULL.)
+  const lead = vals[0];
+  if (lead === null || (nullableLead && dir === 'DESC')) return { sql: body, params };
+  return {
+    sql: `${cols[0]} ${dir === 'ASC' ? '>=' : '<='} ? AND ${body}`,
+    params: [lead, ...params],
+  };
+}
+
+function checkCursor(v: unknown): SortCursor | undefined {
+  if (v === undefined) return undefined;
+  const ok =
+    Array.isArray(v) &&
+    v.length === 3 &&
+    v.slice(0, 2).every((x) => x === null || (typeof x === 'number' && Number.isFinite(x))) &&
+    Number.isSafeInteger(v[2]);
+  if (!ok) throw invalid('after must be [number|null, number|null, rowid]');
+  return v as SortCursor;
+}
+
+function checkBound(name: string, v: unknown, max: number): number {
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max)
+    throw invalid(`${name} must be an integer from 1 to ${max}`);
+  return v as number;
+}
 
 /** Each connection's one budget: its check functions obey it, its indexes set it around each search. */
 const budgets = new WeakMap<Database, SearchBudget>();
@@ -160,7 +231,9 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     const from = checkTime('from', filter.from);
     const to = checkTime('to', filter.to);
     if (from !== undefined && to !== undefined && from > to) {
-      throw invalid(`from (${from}) must not be after to (${to})`);
+      // In human time: the epoch ms alone mean nothing to the person who picked the range.
+      const iso = (ms: number) => new Date(ms).toISOString();
+      throw invalid(`from (${iso(from)}) must not be after to (${iso(to)}): swap them`);
     }
     const ast = parse(filter.q ?? '');
     // Read per query (a handful of rows): another process may be indexing into this store.
@@ -266,13 +339,23 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
    * (cheap when matches are common: few index steps per hit), or fetch every match and sort
    * (cheap when matches are rare). The count, which we need anyway, picks one.
    */
-  function selectSql(opts: SearchOptions, b: Built, total: number): { sql: string; params: unknown[] } {
+  function selectSql(
+    opts: SearchOptions,
+    b: Built,
+    total: number,
+    /** An export page: after this cursor (absent: the first page); the rows' keys are selected too. */
+    keyed?: { after?: SortCursor },
+  ): { sql: string; params: unknown[] } {
     const { field, dir } = parseSort(opts.sort);
     const { limit, offset } = page(opts);
     const { index, order } = SORT_INDEX[field];
     let hint = '';
     let where = b.where;
     let params = b.params;
+    const keys = [...SORT_KEYS[field], 'rowid'].map((c) => `s.${c}`);
+    const after = keyed?.after;
+    const keyset = after ? keysetAfter(keys, after, dir, field === 'severity') : undefined;
+    const cols = keyed ? `${keys.join(', ')}, s.doc` : 's.doc';
     // Any filter (query, tenant, a time range on another field) can leave most rows matching.
     if (b.where !== '1' && total > 0) {
       const rows = (stmt('SELECT max(rowid) FROM syslog').pluck().get() as number | null) ?? 0;
@@ -289,10 +372,23 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
         }
       }
     }
+    if (keyset) {
+      where = `${where} AND ${keyset.sql}`;
+      params = [...params, ...keyset.params];
+    }
     return {
-      sql: `SELECT s.doc FROM syslog s${hint} WHERE ${where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
+      sql: `SELECT ${cols} FROM syslog s${hint} WHERE ${where} ORDER BY ${order(dir)} LIMIT ? OFFSET ?`,
       params: [...params, limit === 0 ? -1 : limit, offset],
     };
+  }
+
+  /** Fields the query names that no record has (no existence token in any shard). */
+  function unknownFields(q: string | undefined, tables: readonly string[]): string[] {
+    const fields = queryFields(parse(q ?? '')).filter((f) => !COLUMN_FIELDS.has(f));
+    if (fields.length === 0) return [];
+    if (tables.length === 0) return fields;
+    const probe = stmt(`SELECT EXISTS (${ftsRowidsSql(tables)})`).pluck();
+    return fields.filter((f) => probe.get(...ftsParams(tables, `"${existsToken(f)}"`)) === 0);
   }
 
   function count(b: Built): number {
@@ -347,12 +443,56 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       return run(() => {
         const b = build(opts);
         const total = count(b);
-        if (total === 0) return { total, records: [] };
+        const unknown = unknownFields(opts.q, b.tables);
+        const warn = unknown.length ? { unknownFields: unknown } : {};
+        if (total === 0) return { total, records: [], ...warn };
         const { sql, params } = selectSql(opts, b, total);
         const rows = stmt(sql)
           .pluck()
           .all(...params) as string[];
-        return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord) };
+        return { total, records: rows.map((d) => JSON.parse(d) as InterflowRecord), ...warn };
+      }, checkTimeout(opts.timeoutMs));
+    },
+    exportPage(opts) {
+      return run((): ExportPage => {
+        const limit = checkBound('limit', opts.limit, MAX_EXPORT_PAGE);
+        const after = checkCursor(opts.after);
+        const b = build(opts);
+        const total =
+          opts.total !== undefined && Number.isSafeInteger(opts.total) && opts.total >= 0
+            ? opts.total
+            : count(b);
+        if (total === 0) return { docs: [], next: null, total };
+        const { sql, params } = selectSql({ ...opts, limit, offset: 0 }, b, total, { after });
+        const rows = stmt(sql)
+          .raw()
+          .all(...params) as [unknown, unknown, number, string][];
+        const last = rows[rows.length - 1];
+        return {
+          docs: rows.map((r) => r[3]),
+          next: rows.length === limit && last ? [last[0], last[1], last[2]] : null,
+          total,
+        };
+      }, checkTimeout(opts.timeoutMs));
+    },
+    fieldStats(opts) {
+      return run(() => {
+        const sample = checkBound('sample', opts.sample, MAX_FIELD_SAMPLE);
+        const top = checkBound('top', opts.top, 20);
+        const b = build(opts);
+        const total = count(b);
+        if (total === 0) return { total, sampled: 0, fields: [] };
+        const { sql, params } = selectSql({ ...opts, limit: sample, offset: 0 }, b, total);
+        const docs = stmt(sql)
+          .pluck()
+          .all(...params) as string[];
+        return {
+          total,
+          ...fieldStats(
+            docs.map((d) => JSON.parse(d) as unknown),
+            top,
+          ),
+        };
       }, checkTimeout(opts.timeoutMs));
     },
     count: (filter) => run(() => count(build(filter)), checkTimeout(filter.timeoutMs)),

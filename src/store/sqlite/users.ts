@@ -16,11 +16,15 @@ interface UserRow {
   updated_at: number;
 }
 
+/** A disabled user's hash starts with this (the lock of `passwd -l`): no migration, the password is kept. */
+const LOCK = '!';
+
 const toUser = (r: UserRow): StoredUser => ({
   id: r.id,
   username: r.username,
   role: r.role,
   tenantId: r.tenant_id,
+  disabled: r.password_hash.startsWith(LOCK),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -36,31 +40,59 @@ export function usersRepo(db: Database): StoredUsersRepo {
       `INSERT INTO users (id, username, password_hash, role, tenant_id, created_at, updated_at)
        VALUES (@id, @username, @passwordHash, @role, @tenantId, @now, @now)`,
     ),
-    setPassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
+    // A disabled user stays disabled when an admin sets a new password.
+    setPassword: db.prepare(
+      `UPDATE users SET password_hash = CASE WHEN substr(password_hash, 1, 1) = '${LOCK}' THEN '${LOCK}' || @hash ELSE @hash END,
+              updated_at = @now WHERE id = @id`,
+    ),
+    update: db.prepare(
+      'UPDATE users SET role = coalesce(@role, role), tenant_id = coalesce(@tenantId, tenant_id), updated_at = @now WHERE id = @id',
+    ),
+    lock: db.prepare(
+      `UPDATE users SET password_hash = '${LOCK}' || password_hash, updated_at = ? WHERE id = ? AND substr(password_hash, 1, 1) <> '${LOCK}'`,
+    ),
+    unlock: db.prepare(
+      `UPDATE users SET password_hash = substr(password_hash, 2), updated_at = ? WHERE id = ? AND substr(password_hash, 1, 1) = '${LOCK}'`,
+    ),
     dropSessions: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
     delete: db.prepare('DELETE FROM users WHERE id = ?'),
   };
   const byName = (username: string) => s.byName.get(username) as UserRow | undefined;
   const setPasswordHash = db.transaction((id: string, hash: string, now: number) => {
-    s.setPassword.run(hash, now, id);
+    s.setPassword.run({ hash, now, id });
     // A new password ends every session of that user.
     s.dropSessions.run(id);
+  });
+  const get = (id: string) => {
+    const r = s.get.get(id) as UserRow | undefined;
+    return r && toUser(r);
+  };
+  const update = db.transaction((id: string, change: { role?: string; tenantId?: string }, now: number) => {
+    s.update.run({ id, role: change.role ?? null, tenantId: change.tenantId ?? null, now });
+    s.dropSessions.run(id);
+    return get(id);
+  });
+  const setDisabled = db.transaction((id: string, disabled: boolean, now: number) => {
+    if (disabled) {
+      s.lock.run(now, id);
+      s.dropSessions.run(id);
+    } else s.unlock.run(now, id);
+    return get(id);
   });
   return {
     count: () => s.count.get() as number,
     list: (tenantId) =>
       ((tenantId === undefined ? s.list.all() : s.listTenant.all(tenantId)) as UserRow[]).map(toUser),
-    get: (id) => {
-      const r = s.get.get(id) as UserRow | undefined;
-      return r && toUser(r);
-    },
+    get,
     getByUsername: (username) => {
       const r = byName(username);
       return r && toUser(r);
     },
     credentials: (username) => {
       const r = byName(username);
-      return r && { user: toUser(r), passwordHash: r.password_hash };
+      // The hash behind the lock mark: the caller checks `user.disabled`.
+      const hash = r?.password_hash.startsWith(LOCK) ? r.password_hash.slice(LOCK.length) : r?.password_hash;
+      return r && { user: toUser(r), passwordHash: hash! };
     },
     insert(u, now) {
       try {
@@ -72,6 +104,8 @@ export function usersRepo(db: Database): StoredUsersRepo {
       return toUser(s.get.get(u.id) as UserRow);
     },
     setPasswordHash: (id, hash, now) => setPasswordHash.immediate(id, hash, now),
+    update: (id, change, now) => update.immediate(id, change, now),
+    setDisabled: (id, disabled, now) => setDisabled.immediate(id, disabled, now),
     delete: (id) => s.delete.run(id).changes > 0,
   };
 }

@@ -4,7 +4,7 @@
  * when more than one is registered, each union of objects (`auth`) as a method choice with its
  * variant's fields, fields marked `advanced` under Configuration > Advanced.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   ApiError,
   errorMessage,
@@ -125,6 +125,36 @@ function initialValues(schema: JsonSchema): Values {
   return v;
 }
 
+const LEAVE_MESSAGE =
+  'Leave this page? The connector you are editing has not been saved: your input will be lost.';
+
+/**
+ * While `dirty`: closing or reloading the tab asks first (beforeunload), and so does an in-app
+ * link (the hash router's `<a href="#/...">`: nav, crumbs, Cancel), checked before it navigates.
+ */
+function useLeaveGuard(dirty: boolean): void {
+  useEffect(() => {
+    if (!dirty) return;
+    const onUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    const onClick = (e: MouseEvent) => {
+      const a = (e.target as Element | null)?.closest?.('a[href^="#"]');
+      if (a && !window.confirm(LEAVE_MESSAGE)) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    window.addEventListener('beforeunload', onUnload);
+    document.addEventListener('click', onClick, true);
+    return () => {
+      window.removeEventListener('beforeunload', onUnload);
+      document.removeEventListener('click', onClick, true);
+    };
+  }, [dirty]);
+}
+
 export function ConnectorWizard({ editId }: { editId?: string }) {
   const { meta, user } = useSession();
   const types: ConnectorTypeMeta[] = meta.connectorTypes;
@@ -148,6 +178,11 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   const [created, setCreated] = useState<Connector | null>(null);
   const [testing, setTesting] = useState<unknown>(null);
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  /** Input the user typed and did not save: leaving asks first. */
+  const [dirty, setDirty] = useState(false);
+  useLeaveGuard(dirty);
+  /** Fields the server's last check flagged, so a later check can clear them. */
+  const serverFlagged = useRef<Set<string>>(new Set());
 
   useEffect(() => {
     getList<Tenant>('/tenants', 'tenants').then(
@@ -192,6 +227,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
     setTypeId(t.id);
     setValues((v) => ({ ...initialValues(t.schema), name: v.name, tenant: v.tenant }));
     setErrors({});
+    setDirty(true);
   };
 
   const tenantOptions = useMemo(() => {
@@ -213,6 +249,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   }, [editing, tenantOptions, user.tenant]);
 
   const onChange = (path: string, value: unknown) => {
+    setDirty(true);
     setValues((v) => {
       const u = unions.find((x) => path === `${x.key}.${x.disc}`);
       if (u) {
@@ -270,18 +307,23 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
     return errs;
   };
 
-  const goTo = (target: Tab) => {
+  const showErrors = (t: Tab, errs: Record<string, string>) => {
+    setErrors(errs);
+    setTab(t);
+    if (Object.keys(errs).some((p) => advancedKeys.includes(p.split('.')[0]!))) setAdvancedOpen(true);
+  };
+
+  const goTo = async (target: Tab) => {
     const order = TABS.map((t) => t.id);
     const from = order.indexOf(tab);
     const to = order.indexOf(target);
     if (to > from) {
       for (const t of order.slice(from, to)) {
         const errs = validate(t);
-        if (Object.keys(errs).length > 0) {
-          setErrors(errs);
-          setTab(t);
-          if (Object.keys(errs).some((p) => advancedKeys.includes(p.split('.')[0]!))) setAdvancedOpen(true);
-          return;
+        if (Object.keys(errs).length > 0) return showErrors(t, errs);
+        if (t === 'configuration') {
+          const server = await serverCheck();
+          if (Object.keys(server).length > 0) return showErrors(t, server);
         }
       }
     }
@@ -298,15 +340,42 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
     return { type: connectorType.id, ...cfg, active: true, logFilterIds };
   };
 
+  /**
+   * The server's own rules on the configuration as entered (the endpoint allow-list, which the
+   * schema cannot carry): its issues land on their fields as a field is left, and before Confirm.
+   * The answer names fields and allowed hosts only, never a value.
+   */
+  const serverCheck = async (): Promise<Record<string, string>> => {
+    const { name: _n, tenant: _t, logFilterIds: _l, active: _a, ...cfg } = body() as Values;
+    let fields: { field: string; message: string }[];
+    try {
+      fields = (await post<{ fields: typeof fields }>('/connectors/validate', { ...cfg, type: typeId }))
+        .fields;
+    } catch {
+      return {}; // the check is a convenience: Submit and Test check again
+    }
+    const flagged = Object.fromEntries(fields.map((f) => [f.field, f.message]));
+    const before = serverFlagged.current;
+    serverFlagged.current = new Set(Object.keys(flagged));
+    setErrors((e) => {
+      const next = { ...e };
+      for (const f of before) if (!(f in flagged)) delete next[f];
+      return { ...next, ...flagged };
+    });
+    return flagged;
+  };
+
   const submit = async () => {
     setBusy(true);
     setBanner('');
     try {
       if (editing) {
         await patch<Connector>(`/connectors/${encodeURIComponent(editId)}`, body());
+        setDirty(false);
         navigate('/connectors');
       } else {
         const c = await post<Connector>('/connectors', body());
+        setDirty(false);
         setCreated(c);
       }
     } catch (e) {
@@ -363,7 +432,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
             role="tab"
             aria-selected={tab === t.id}
             className={`tab${tab === t.id ? ' active' : ''}${countErrors(t.id) ? ' tab-invalid' : ''}`}
-            onClick={() => goTo(t.id)}
+            onClick={() => void goTo(t.id)}
           >
             <span className="tab-num">{i + 1}</span> {t.label}
             {countErrors(t.id) > 0 && <span className="tab-err">{countErrors(t.id)}</span>}
@@ -471,11 +540,12 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                           <input
                             type="checkbox"
                             checked={logFilterIds.includes(f.id)}
-                            onChange={(e) =>
+                            onChange={(e) => {
+                              setDirty(true);
                               setLogFilterIds((ids) =>
                                 e.target.checked ? [...ids, f.id] : ids.filter((x) => x !== f.id),
-                              )
-                            }
+                              );
+                            }}
                           />
                           {f.name}
                           <span className="muted small"> · {f.tenant ?? 'all tenants'}</span>
@@ -521,6 +591,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                           errors={errors}
                           required={(variant.schema.required ?? []).includes(k)}
                           keepSecrets={editing}
+                          onBlur={() => void serverCheck()}
                         />
                       ))}
                 </div>
@@ -535,6 +606,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                   onChange={onChange}
                   errors={errors}
                   required={required.includes(k)}
+                  onBlur={() => void serverCheck()}
                 />
               </div>
             ))}
@@ -562,6 +634,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
                         onChange={onChange}
                         errors={errors}
                         required={required.includes(k)}
+                        onBlur={() => void serverCheck()}
                       />
                     </div>
                   ))}
@@ -654,11 +727,12 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
             Back
           </button>
         )}
-        {tab === 'confirm' && !editing && (
+        {tab === 'confirm' && (
           <button
             type="button"
             className="btn"
             onClick={() => {
+              // Edit: the edited fields, tested with the stored secrets where left blank.
               const { active: _a, logFilterIds: _l, ...cfg } = body() as Values;
               setTesting(cfg);
             }}
@@ -670,7 +744,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
           <button
             type="button"
             className="btn btn-primary"
-            onClick={() => goTo(tab === 'general' ? 'configuration' : 'confirm')}
+            onClick={() => void goTo(tab === 'general' ? 'configuration' : 'confirm')}
           >
             Next
           </button>
@@ -681,7 +755,12 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
         )}
       </div>
       {testing !== null && (
-        <TestDialog config={testing} name={String(values.name ?? '')} onClose={() => setTesting(null)} />
+        <TestDialog
+          connectorId={editId}
+          config={testing}
+          name={String(values.name ?? '')}
+          onClose={() => setTesting(null)}
+        />
       )}
       {created && <ProfilePrompt connector={created} onDone={() => navigate('/connectors')} />}
     </div>

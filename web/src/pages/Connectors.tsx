@@ -1,7 +1,8 @@
 /** Connectors overview: the table of the spec, with Test / Edit / Delete / View Events. */
 import { useCallback, useEffect, useState } from 'react';
-import { errorMessage, get, patch, type Connector } from '../api.js';
+import { errorMessage, get, patch, put, type Connector } from '../api.js';
 import { href, navigate } from '../router.js';
+import { useSession } from '../session.js';
 import { ConfirmDelete, Empty, ErrorBanner, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
 import { RunsDialog } from './RunsDialog.js';
 import { TestDialog } from './TestDialog.js';
@@ -35,7 +36,13 @@ export function StatusBadge({ c }: { c: Connector }) {
       <span
         className="badge badge-muted"
         data-state="never_run"
-        title={c.active ? 'Waiting for its first run' : ''}
+        title={
+          c.profiles.length === 0
+            ? 'It does not run: it is in no Data Analyzer profile'
+            : c.active
+              ? 'Waiting for its first run'
+              : 'Paused: Collect is off'
+        }
       >
         never run
       </span>
@@ -64,7 +71,17 @@ export function StatusBadge({ c }: { c: Connector }) {
   );
 }
 
+/** The switch's tooltip: "Collecting" only when it really does (on AND in a profile). */
+function collectTitle(c: Connector): string {
+  if (!c.active) return 'Paused';
+  return c.profiles.length === 0
+    ? 'Collect is on, but the connector is in no Data Analyzer profile: it does not run'
+    : 'Collecting';
+}
+
 export function ConnectorsPage() {
+  const { user } = useSession();
+  const isRoot = user.role === 'root_admin';
   const [connectors, setConnectors] = useState<Connector[] | null>(null);
   const [error, setError] = useState('');
   const [testing, setTesting] = useState<Connector | null>(null);
@@ -103,6 +120,18 @@ export function ConnectorsPage() {
     }
   };
 
+  /** The fix for a connector in no profile: add it to Default (root scope only, as the API). */
+  const addToDefault = async (c: Connector) => {
+    setRowError('');
+    try {
+      await put(`/profiles/default/connectors/${encodeURIComponent(c.id)}`);
+      await load();
+    } catch (e) {
+      setRowError(`Could not add ${c.name} to the profile Default: ${errorMessage(e)}`);
+    }
+  };
+  const orphans = connectors?.filter((c) => c.profiles.length === 0) ?? [];
+
   return (
     <div className="page">
       <div className="page-header">
@@ -116,6 +145,19 @@ export function ConnectorsPage() {
       </div>
       {error && <ErrorBanner error={`Could not load the connectors: ${error}`} onRetry={() => void load()} />}
       {rowError && <ErrorBanner error={rowError} />}
+      {orphans.length > 0 && (
+        <div className="banner banner-warn" role="status" data-testid="no-profile-banner">
+          <span>
+            {orphans.length === 1 ? '1 connector is' : `${orphans.length} connectors are`} not in a Data
+            Analyzer profile: {orphans.length === 1 ? 'it' : 'they'} will not run.{' '}
+            {isRoot ? (
+              <a href={href('/profiles')}>Manage profiles</a>
+            ) : (
+              'Ask your administrator (Root scope) to add them to a profile.'
+            )}
+          </span>
+        </div>
+      )}
       {connectors === null && !error && <Spinner label="Loading connectors…" />}
       {connectors !== null && connectors.length === 0 && (
         <Empty title="No connectors yet">
@@ -153,20 +195,10 @@ export function ConnectorsPage() {
                   <td>{c.category}</td>
                   <td>{c.type}</td>
                   <td>{c.tenant}</td>
-                  <td>
-                    {c.runOn}
-                    {c.profiles.length === 0 && (
-                      <div
-                        className="muted small"
-                        title="A connector on a Data Processor collects only in a Data Analyzer profile"
-                      >
-                        no profile
-                      </div>
-                    )}
-                  </td>
+                  <td>{c.runOn}</td>
                   <td>{c.intervalMinutes} min</td>
                   <td>
-                    <label className="switch" title={c.active ? 'Collecting' : 'Paused'}>
+                    <label className="switch" title={collectTitle(c)}>
                       <input
                         type="checkbox"
                         role="switch"
@@ -179,6 +211,22 @@ export function ConnectorsPage() {
                   </td>
                   <td>
                     <StatusBadge c={c} />
+                    {c.profiles.length === 0 && (
+                      <div className="no-profile" data-testid="no-profile">
+                        Not in a Data Analyzer profile: it will not run.
+                        {isRoot ? (
+                          <button
+                            type="button"
+                            className="btn btn-small"
+                            onClick={() => void addToDefault(c)}
+                          >
+                            Add to Default
+                          </button>
+                        ) : (
+                          <span className="muted"> Ask your administrator to add it to a profile.</span>
+                        )}
+                      </div>
+                    )}
                     {c.lastRun && (
                       <div
                         className="muted small"

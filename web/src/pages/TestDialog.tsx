@@ -17,6 +17,7 @@ type State =
 
 export function TestDialog(props: {
   connectorId?: string;
+  /** Unsaved: the whole configuration; with `connectorId`: the edits to test (secrets blank = stored). */
   config?: unknown;
   name: string;
   onClose: () => void;
@@ -31,7 +32,7 @@ export function TestDialog(props: {
     setState({ kind: 'running' });
     setMore(false);
     const req = connectorId
-      ? post<TestResult>(`/connectors/${encodeURIComponent(connectorId)}/test`)
+      ? post<TestResult>(`/connectors/${encodeURIComponent(connectorId)}/test`, config)
       : post<TestResult>('/connectors/test', config);
     req.then(
       (result) => live && setState({ kind: 'done', result }),
