@@ -492,4 +492,23 @@ describe('collect', () => {
     const resumed = await run(client, pages[1]);
     expect(resumed.res.findings).toBe(30);
   });
+
+  it('a forced sweep runs in the same (whole) second as the last completed window', async () => {
+    const { client, requests } = fakeClient(gen(12, 'ACTIVE', old));
+    const first = await run(client, undefined);
+    requests.length = 0;
+    const vanished: string[] = [];
+    const sweep = {
+      // One stored open finding AWS no longer lists: the sweep's only candidate.
+      unseen: ({ after }: { after: string }) => (after === '' ? ['arn:deleted'] : []),
+      vanished: ({ keys }: { keys: string[] }) => {
+        vanished.push(...keys);
+      },
+    };
+    const again = await run(client, first.last, NOW, { sweep, forceSweep: true });
+    expect(again.res.swept).toBe(true);
+    expect(vanished).toEqual(['arn:deleted']);
+    expect(requests.some((r) => r.filterCriteria.findingStatus !== undefined)).toBe(true);
+    expect(again.last).toMatchObject({ lastCompletedEnd: NOW, lastSweepAt: NOW, queue: [] });
+  });
 });

@@ -524,7 +524,10 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
           continue;
         }
       }
-      if (state.lastCompletedEnd !== undefined && state.lastCompletedEnd >= runStart) break;
+      // runStart is AWS's time in whole seconds: a run in the same second as the last one has
+      // no window to read, but a forced sweep is still owed (`collect --once --sweep`).
+      const forced = opts.forceSweep === true && opts.sweep !== undefined && !result.swept;
+      if (state.lastCompletedEnd !== undefined && state.lastCompletedEnd >= runStart && !forced) break;
       const sweep =
         opts.sweep !== undefined &&
         state.lastCompletedEnd !== undefined &&
