@@ -137,7 +137,7 @@ describe('collection over HTTP (access key)', () => {
 
 describe('findings without updatedAt (optional in the model)', () => {
   it('are collected (first run: the status query; later: the lastObservedAt window) and stored once across runs', async () => {
-    const e = await startEmulator({ port: 0, findings: 400, seed: 17, withoutUpdatedAt: 10 });
+    const e = await startEmulator({ ...AWS_TIME, port: 0, findings: 400, seed: 17, withoutUpdatedAt: 10 });
     try {
       const without = () =>
         Array.from({ length: e.state.store.n }, (_, i) => e.state.store.build(i)).filter(
@@ -164,6 +164,8 @@ describe('findings without updatedAt (optional in the model)', () => {
       fresh.findingArn = String(fresh.findingArn).replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
       delete fresh.lastObservedAt;
       await control(e, 'findings', 'POST', { findings: [{ ...fresh, updatedAt: null }] });
+      // Listed and inside the next window (which ends at AWS's time, in whole seconds).
+      settle(e);
       const arn = String(fresh.findingArn);
       const second = await run(ts.store, id);
       expect(second).toMatchObject({ status: 'ok', stored: 1 });
@@ -173,6 +175,7 @@ describe('findings without updatedAt (optional in the model)', () => {
       expect(ts.store.index.search({ q: `finding_arn:"${arn}"`, limit: 5 }).records).toHaveLength(1);
       // The next change gives it updatedAt: a new version through the updatedAt window.
       await control(e, 'mutate', 'POST', { arns: [arn], status: 'SUPPRESSED' });
+      settle(e);
       const fourth = await run(ts.store, id);
       expect(fourth).toMatchObject({ status: 'ok', stored: 1 });
       expect(ts.store.findings.get('root', arn)!.status).toBe('SUPPRESSED');
