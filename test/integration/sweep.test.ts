@@ -301,6 +301,8 @@ describe('reconcile and vanished findings', () => {
     // A CLOSED finding AWS deleted is what AWS does: not a discrepancy.
     expect(before.deleted).toBe(1);
     expect(before.swept).toBe(0);
+    // A second later: findings seen in the sweep's own (whole) second cannot be told from listed.
+    await control(emu, 'clock', 'POST', { advanceMs: 1000 });
     expect((await run(ts.store, id, { clock, sweep: true })).vanished).toBe(3);
     const after = await check();
     expect(after.match).toBe(true);
