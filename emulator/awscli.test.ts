@@ -7,9 +7,20 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import * as sdk from '@aws-sdk/client-inspector2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from './index.js';
-import { ACCOUNT, READER, ROLE, ROLE_EXTERNAL_ID, ROLE_UNTRUSTED, SOURCE, type Creds } from './testing.js';
+import {
+  ACCOUNT,
+  READER,
+  ROLE,
+  ROLE_EXTERNAL_ID,
+  ROLE_UNTRUSTED,
+  SOURCE,
+  listAllRaw,
+  type Creds,
+} from './testing.js';
 
 let emu: Emulator;
 let home: string;
@@ -199,6 +210,88 @@ describe('AWS CLI v1', () => {
     const results = await Promise.all(cases.map(([args, creds]) => aws(args, creds)));
     const got = results.map((r) => [r.code !== 0, errorCode(r)]);
     expect(got).toEqual(cases.map(([, , code]) => [true, code]));
+  }, 180_000);
+
+  it('the 19 newer filter keys: sent by the CLI (its model extended with them) and applied; bad values are ValidationException', async () => {
+    // botocore's model predates these keys and its serializer refuses members it does not know:
+    // the CLI loads a model from ~/.aws/models first, so a second HOME holds botocore's own model
+    // with the SDK model's newer FilterCriteria members added (their list shapes exist already).
+    const botocore = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'python3',
+        ['-c', 'import botocore, os; print(os.path.dirname(botocore.__file__))'],
+        (e, out) => (e ? reject(e) : resolve(out.trim())),
+      ),
+    );
+    const dir = path.join(botocore, 'data', 'inspector2', '2020-06-08');
+    const file = path.join(dir, 'service-2.json');
+    const model = JSON.parse(
+      fs.existsSync(file)
+        ? fs.readFileSync(file, 'utf8')
+        : zlib.gunzipSync(fs.readFileSync(`${file}.gz`)).toString('utf8'),
+    ) as { shapes: Record<string, { members: Record<string, { shape: string }> }> };
+    const fc = model.shapes.FilterCriteria!.members;
+    const sdkFc = (sdk as unknown as Record<string, unknown[]>).FilterCriteria$!;
+    const added: string[] = [];
+    (sdkFc[4] as string[]).forEach((k, n) => {
+      if (fc[k]) return;
+      fc[k] = { shape: (sdkFc[5] as (() => unknown[])[])[n]!()[2] as string };
+      added.push(k);
+    });
+    expect(added).toHaveLength(19);
+    const home2 = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-awscli-model-'));
+    try {
+      const models = path.join(home2, '.aws', 'models', 'inspector2', '2020-06-08');
+      fs.mkdirSync(models, { recursive: true });
+      fs.writeFileSync(path.join(models, 'service-2.json'), JSON.stringify(model));
+      const all = (await listAllRaw(emu.url, READER, { maxResults: 100 })).findings as {
+        findingArn: string;
+        resources: { provider?: string; details?: { image?: { inUseCount?: number } } }[];
+      }[];
+      const cases: [Record<string, unknown>, (f: (typeof all)[number]) => boolean][] = [
+        [
+          { cloudProvider: [{ comparison: 'EQUALS', value: 'AZURE' }] },
+          (f) => f.resources[0]!.provider === 'AZURE',
+        ],
+        [
+          {
+            cloudImageInUseCount: [{ lowerInclusive: 1 }],
+            cloudProvider: [{ comparison: 'EQUALS', value: 'AZURE' }],
+          },
+          (f) => (f.resources[0]!.details?.image?.inUseCount ?? 0) >= 1,
+        ],
+      ];
+      for (const [filter, pred] of cases) {
+        const r = await aws(
+          ['inspector2', 'list-findings', '--filter-criteria', JSON.stringify(filter)],
+          READER,
+          { HOME: home2 },
+        );
+        expect(r.stderr).toBe('');
+        const got = (JSON.parse(r.stdout) as { findings: { findingArn: string }[] }).findings.map(
+          (f) => f.findingArn,
+        );
+        const want = all.filter(pred).map((f) => f.findingArn);
+        expect(want.length).toBeGreaterThan(0);
+        expect(got.sort()).toEqual(want.sort());
+      }
+      const bad = await aws(
+        [
+          'inspector2',
+          'list-findings',
+          '--filter-criteria',
+          JSON.stringify({
+            cloudServerlessFunctionLastModifiedAt: [{ startInclusive: '2040-01-01T00:00:00Z' }],
+          }),
+        ],
+        READER,
+        { HOME: home2 },
+      );
+      expect(errorCode(bad)).toBe('ValidationException');
+      expect(bad.stderr).toContain('cloudServerlessFunctionLastModifiedAt');
+    } finally {
+      fs.rmSync(home2, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('over TLS: trusted with the emulator certificate as AWS_CA_BUNDLE, refused without it', async () => {

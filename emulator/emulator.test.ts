@@ -525,6 +525,9 @@ describe('ListFindings', () => {
       'AWS_LAMBDA_FUNCTION',
       'AWS_NEW_RESOURCE',
       'CODE_REPOSITORY',
+      'Microsoft.Compute/virtualMachines',
+      'Microsoft.ContainerRegistry/registry/containerImage',
+      'Microsoft.Web/sites',
     ]);
     const sizes = gen.map((f) => JSON.stringify(f).length);
     const avg = sizes.reduce((a, b) => a + b, 0) / sizes.length;
@@ -642,6 +645,44 @@ describe('ListFindings', () => {
       'codeVulnerabilityDetectorName',
       { codeVulnerabilityDetectorName: [{ comparison: 'EQUALS', value: 'SQL injection' }] },
       (f) => f.codeVulnerabilityDetails?.detectorName === 'SQL injection',
+    ],
+    [
+      'cloudProvider (newer key: Resource.provider)',
+      { cloudProvider: [{ comparison: 'EQUALS', value: 'AZURE' }] },
+      (f) => f.resources[0].provider === 'AZURE',
+    ],
+    [
+      'cloudProviderAccountId NOT_EQUALS',
+      { cloudProviderAccountId: [{ comparison: 'NOT_EQUALS', value: '123456789012' }] },
+      (f) => f.resources[0].providerAccountId !== '123456789012',
+    ],
+    [
+      'cloudProviderRegion',
+      { cloudProviderRegion: [{ comparison: 'PREFIX', value: 'east' }] },
+      (f) => String(f.resources[0].region).startsWith('east'),
+    ],
+    [
+      'cloudVmImageReference PREFIX',
+      { cloudVmImageReference: [{ comparison: 'PREFIX', value: 'Canonical:' }] },
+      (f) => String(f.resources[0].details?.vm?.vmImageReference ?? '').startsWith('Canonical:'),
+    ],
+    [
+      'cloudImageInUseCount range (newer number key)',
+      { cloudImageInUseCount: [{ lowerInclusive: 1, upperInclusive: 20 }] },
+      (f) => {
+        const n = f.resources[0].details?.image?.inUseCount;
+        return typeof n === 'number' && n >= 1 && n <= 20;
+      },
+    ],
+    [
+      'cloudImagePushedAt (newer date key)',
+      { cloudImagePushedAt: [{ startInclusive: 0, endInclusive: Date.now() / 1000 - 20 * 86400 }] },
+      (f) => (f.resources[0].details?.image?.pushedAt ?? Infinity) <= Date.now() / 1000 - 20 * 86400,
+    ],
+    [
+      'cloudServerlessFunctionRuntime',
+      { cloudServerlessFunctionRuntime: [{ comparison: 'PREFIX', value: 'NODEJS' }] },
+      (f) => String(f.resources[0].details?.serverlessFunction?.runtime ?? '').startsWith('NODEJS'),
     ],
     [
       'vulnerablePackages name',

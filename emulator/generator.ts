@@ -20,6 +20,55 @@ export const RESOURCE_TYPES = [
   'CODE_REPOSITORY',
   'AWS_NEW_RESOURCE',
 ] as const;
+/**
+ * Resource types of other clouds (SDK model 3.1085 `ResourceType`), described by the newer
+ * `ResourceDetails.vm | image | serverlessFunction` members and `Resource.provider*`.
+ */
+export const CLOUD_RESOURCE_TYPES = [
+  'Microsoft.Compute/virtualMachines',
+  'Microsoft.ContainerRegistry/registry/containerImage',
+  'Microsoft.Web/sites',
+] as const;
+/**
+ * Lambda runtimes: every value of the SDK model's `Runtime` (3.1085, a superset of botocore's) and
+ * two newer than both models (real data carries them). model.test.ts keeps this in step with the
+ * models; the list is written out rather than read from the SDK so that a dependency upgrade
+ * never changes what a seed generates.
+ */
+export const RUNTIMES = [
+  'NODEJS',
+  'NODEJS_12_X',
+  'NODEJS_14_X',
+  'NODEJS_16_X',
+  'NODEJS_18_X',
+  'NODEJS_22_X',
+  'NODEJS_24_X',
+  'JAVA_8',
+  'JAVA_8_AL2',
+  'JAVA_11',
+  'JAVA_17',
+  'JAVA_21',
+  'JAVA_25',
+  'PYTHON_3_7',
+  'PYTHON_3_8',
+  'PYTHON_3_9',
+  'PYTHON_3_10',
+  'PYTHON_3_11',
+  'PYTHON_3_12',
+  'PYTHON_3_13',
+  'GO_1_X',
+  'DOTNETCORE_3_1',
+  'DOTNET_6',
+  'DOTNET_7',
+  'DOTNET_10',
+  'RUBY_2_7',
+  'RUBY_3_2',
+  'UNSUPPORTED',
+] as const;
+/** Current runtimes are common, deprecated ones rare (as on a real account). */
+const RUNTIME_WEIGHTS = RUNTIMES.map((rt) =>
+  ['NODEJS_18_X', 'NODEJS_22_X', 'PYTHON_3_11', 'PYTHON_3_12', 'JAVA_17', 'JAVA_21'].includes(rt) ? 8 : 1,
+);
 export const DEFAULT_ACCOUNTS = ['123456789012', '210987654321', '111122223333', '444455556666'] as const;
 
 const DAY = 86_400_000;
@@ -34,6 +83,11 @@ export interface GenMeta {
   updatedAt: number; // epoch ms
   firstObservedAt: number;
   lastObservedAt: number;
+  /**
+   * No `updatedAt` member (optional in the model): `updatedAt` above then holds lastObservedAt,
+   * the finding's place in the default order; updatedAt filters never match it.
+   */
+  noUpdatedAt?: boolean;
 }
 
 /** The mutable part of a finding, kept in the store's columns and applied when building. */
@@ -43,6 +97,8 @@ export interface LiveState {
   updatedAt: number;
   lastObservedAt: number;
   firstObservedAt: number;
+  /** Sent without `updatedAt` (until a change gives it one). */
+  noUpdatedAt?: boolean;
 }
 
 export interface GeneratorOptions {
@@ -51,6 +107,8 @@ export interface GeneratorOptions {
   regions: readonly string[];
   /** Epoch ms the 90-day spread ends at (the emulator's start). */
   epoch: number;
+  /** Percent (0-100) of findings sent without `updatedAt` (optional in the model); default 0. */
+  withoutUpdatedAt?: number;
 }
 
 const S_META = 1;
@@ -58,6 +116,14 @@ const S_DETAIL = 2;
 const S_ARN = 3;
 const S_VULN = 4;
 const S_RES = 5;
+/** Newer kinds (other clouds, findings without updatedAt): their own streams, so adding them left
+ * every older draw of a seed unchanged. */
+const S_KIND = 6;
+const S_RES_NEW = 7;
+const S_CLOUD = 8;
+
+/** Share of package findings on other clouds' resources. */
+const P_CLOUD = 0.06;
 
 export class Generator {
   /** The seed's pool of 6000 vulnerabilities, built as they are first used (bounded). */
@@ -73,6 +139,10 @@ export class Generator {
     if (t === 1) resourceType = 'AWS_EC2_INSTANCE';
     else if (t === 2) resourceType = r.chance(0.5) ? 'AWS_LAMBDA_FUNCTION' : 'CODE_REPOSITORY';
     else resourceType = RESOURCE_TYPES[r.weighted([34, 40, 4, 20, 0, 2])] as string;
+    const k = Rng.of(this.opts.seed, i, S_KIND);
+    const onCloud = t === 0 && k.chance(P_CLOUD);
+    const cloudType = CLOUD_RESOURCE_TYPES[k.weighted([3, 2, 2])] as string;
+    const noUpdatedAt = k.chance((this.opts.withoutUpdatedAt ?? 0) / 100);
     const severity = SEVERITIES[
       t === 1 ? r.weighted([2, 10, 70, 15, 3, 0]) : r.weighted([3, 20, 40, 25, 8, 4])
     ] as string;
@@ -81,6 +151,8 @@ export class Generator {
       r.weighted(this.opts.accounts.map((_, k) => (k === 0 ? 4 : 2)))
     ] as string;
     const region = r.pick(this.opts.regions);
+    // Other clouds' resources only in the commercial partition (none in GovCloud or China).
+    if (onCloud && (partitionOf(region)?.name ?? 'aws') === 'aws') resourceType = cloudType;
     const updatedAt = this.opts.epoch - 1 - Math.floor(r.next() * 90 * DAY);
     const age = r.next();
     const firstObservedAt = updatedAt - Math.floor(age * age * 180 * DAY);
@@ -94,9 +166,10 @@ export class Generator {
       resourceType,
       account,
       region,
-      updatedAt,
+      updatedAt: noUpdatedAt ? lastObservedAt : updatedAt,
       firstObservedAt,
       lastObservedAt,
+      ...(noUpdatedAt ? { noUpdatedAt } : {}),
     };
   }
 
@@ -130,7 +203,7 @@ export class Generator {
       status: live.status,
       firstObservedAt: sec(live.firstObservedAt),
       lastObservedAt: sec(live.lastObservedAt),
-      updatedAt: sec(live.updatedAt),
+      ...(live.noUpdatedAt ? {} : { updatedAt: sec(live.updatedAt) }),
       resources: [resource],
     };
     if (m.type === 'PACKAGE_VULNERABILITY')
@@ -182,7 +255,12 @@ function vulnerability(seed: number, k: number, cache: Map<number, Vuln>): Vuln 
   const year = 2014 + r.int(12);
   const isGhsa = r.chance(0.08);
   const id = isGhsa ? `GHSA-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}` : `CVE-${year}-${r.range(1000, 52999)}`;
-  const eco = r.pick(ECOSYSTEMS);
+  // Newer ecosystems and managers from their own stream: r draws what it always drew.
+  const k2 = Rng.of(seed, k, 101);
+  const first = r.pick(ECOSYSTEMS);
+  const eco = k2.chance(0.05) ? k2.pick(NEWER_ECOSYSTEMS) : first;
+  const alternatives = PACKAGE_MANAGER_ALTERNATIVES[eco.manager];
+  const manager = alternatives && k2.chance(0.35) ? k2.pick(alternatives) : eco.manager;
   const npk = r.weighted([40, 25, 15, 10, 6, 4]) + 1;
   const packages = [];
   for (let p = 0; p < npk; p++) {
@@ -190,7 +268,7 @@ function vulnerability(seed: number, k: number, cache: Map<number, Vuln>): Vuln 
     const v = `${r.range(0, 9)}.${r.range(0, 30)}.${r.range(0, 40)}`;
     packages.push({
       name,
-      manager: eco.manager,
+      manager,
       version: v,
       fixed: `${v.split('.')[0]}.${r.range(1, 40)}.${r.range(0, 9)}`,
     });
@@ -226,7 +304,10 @@ function buildPackageFinding(r: Rng, v: Vuln, m: GenMeta, live: LiveState, f: Re
   const score = scoreFor(r, live.severity);
   const fixable = v.packages.map(() => r.chance(0.7));
   const isLambda = m.resourceType === 'AWS_LAMBDA_FUNCTION';
-  const isEcr = m.resourceType === 'AWS_ECR_CONTAINER_IMAGE';
+  const isFunctionApp = m.resourceType === 'Microsoft.Web/sites';
+  const isEcr =
+    m.resourceType === 'AWS_ECR_CONTAINER_IMAGE' ||
+    m.resourceType === 'Microsoft.ContainerRegistry/registry/containerImage';
   f.packageVulnerabilityDetails = {
     vulnerabilityId: v.id,
     source: v.source,
@@ -262,7 +343,7 @@ function buildPackageFinding(r: Rng, v: Vuln, m: GenMeta, live: LiveState, f: Re
         : { fixedInVersion: 'NotAvailable' }),
       ...(p.manager !== 'OS'
         ? {
-            filePath: `${isLambda ? 'var/task' : 'app'}/${p.manager === 'NPM' ? 'node_modules/' : ''}${p.name}/${r.pick(['package.json', 'METADATA', 'pom.properties', 'go.mod'])}`,
+            filePath: `${isLambda ? 'var/task' : isFunctionApp ? 'home/site/wwwroot' : 'app'}/${NODE_MANAGERS.has(p.manager) ? 'node_modules/' : ''}${p.name}/${r.pick(['package.json', 'METADATA', 'pom.properties', 'go.mod'])}`,
           }
         : {}),
       ...(isEcr ? { sourceLayerHash: `sha256:${r.hex(64)}` } : {}),
@@ -400,13 +481,24 @@ function buildCodeFinding(
 function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknown> {
   // Findings share resources: a pool of 40,000 per account and resource type.
   const pool = fr.int(40_000);
-  const r = Rng.of(
-    seed,
-    pool * 64 +
-      RESOURCE_TYPES.indexOf(m.resourceType as never) * 8 +
-      (hash3(0, Number(m.account.slice(-6)), 9) % 8),
-    S_RES,
-  );
+  const cloud = CLOUD_RESOURCE_TYPES.indexOf(m.resourceType as never);
+  const acctKey = hash3(0, Number(m.account.slice(-6)), 9) % 8;
+  if (cloud >= 0) return buildCloudResource(seed, Rng.of(seed, pool * 64 + cloud * 8 + acctKey, S_CLOUD), m);
+  const key = pool * 64 + RESOURCE_TYPES.indexOf(m.resourceType as never) * 8 + acctKey;
+  const res = buildAwsResource(Rng.of(seed, key, S_RES), Rng.of(seed, key, S_RES_NEW), m);
+  // The newer Resource.provider* members, on a share of AWS resources (AWS fills them in as it
+  // moves to the multi-cloud model); a resource always carries them or never.
+  const c = Rng.of(seed, key, S_RES_NEW + 100);
+  if (c.chance(0.3)) {
+    res.provider = 'AWS';
+    res.providerAccountId = m.account;
+    if (c.chance(0.7)) res.providerOrgId = `o-${Rng.of(seed, 0, S_CLOUD).hex(10)}`;
+  }
+  return res;
+}
+
+/** An AWS resource: `r` draws what it always drew, `c` what newer members need. */
+function buildAwsResource(r: Rng, c: Rng, m: GenMeta): Record<string, unknown> {
   const name = `${r.pick(WORDS)}-${r.pick(WORDS)}-${r.range(1, 99)}`;
   const env = r.pick(['prod', 'staging', 'dev', 'test']);
   const tags: Record<string, string> = { Name: name, Environment: env };
@@ -484,6 +576,8 @@ function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknow
     }
     case 'AWS_LAMBDA_FUNCTION': {
       const functionName = name;
+      // A container-image function has no layers.
+      const image = c.chance(0.15);
       return {
         type: m.resourceType,
         id: `arn:aws:lambda:${m.region}:${m.account}:function:${functionName}:$LATEST`,
@@ -491,25 +585,18 @@ function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknow
         details: {
           awsLambdaFunction: {
             functionName,
-            runtime: r.pick([
-              'NODEJS_18_X',
-              'PYTHON_3_11',
-              'JAVA_17',
-              'PYTHON_3_12',
-              'NODEJS_22_X',
-              'GO_1_X',
-            ]),
+            runtime: RUNTIMES[r.weighted(RUNTIME_WEIGHTS)],
             codeSha256: Buffer.from(r.hex(64), 'hex').toString('base64'),
             version: '$LATEST',
             executionRoleArn: `arn:aws:iam::${m.account}:role/${functionName}-role`,
-            ...(r.chance(0.4)
+            ...(r.chance(0.4) && !image
               ? {
                   layers: [
                     `arn:aws:lambda:${m.region}:${m.account}:layer:${r.pick(WORDS)}:${r.range(1, 30)}`,
                   ],
                 }
               : {}),
-            packageType: 'ZIP',
+            packageType: image ? 'IMAGE' : 'ZIP',
             architectures: [r.pick(['X86_64', 'ARM64'])],
             lastModifiedAt: sec(m.firstObservedAt - r.int(60) * DAY),
             ...(r.chance(0.3)
@@ -552,6 +639,159 @@ function buildResource(seed: number, fr: Rng, m: GenMeta): Record<string, unknow
       };
     }
   }
+}
+
+const AZURE_LOCATIONS = ['eastus', 'eastus2', 'westeurope', 'northeurope', 'westus2', 'southeastasia'];
+
+function uuid(r: Rng): string {
+  return `${r.hex(8)}-${r.hex(4)}-4${r.hex(3)}-${r.pick(['8', '9', 'a', 'b'])}${r.hex(3)}-${r.hex(12)}`;
+}
+
+/**
+ * A resource of another cloud (Azure): `Resource.provider*` and the cloud-neutral details
+ * (`vm`, `image`, `serverlessFunction`). The finding itself stays in the AWS account and region
+ * whose Inspector reports it; the resource's `region` is the cloud's own location.
+ */
+function buildCloudResource(seed: number, r: Rng, m: GenMeta): Record<string, unknown> {
+  // One Azure subscription per AWS account, one Entra tenant per seed.
+  const subscription = uuid(Rng.of(seed, Number(m.account.slice(-6)), S_CLOUD + 1));
+  const tenant = uuid(Rng.of(seed, 0, S_CLOUD + 2));
+  const env = r.pick(['prod', 'staging', 'dev', 'test']);
+  const name = `${r.pick(WORDS)}-${r.pick(WORDS)}-${r.range(1, 99)}`;
+  const group = `rg-${r.pick(WORDS)}-${env}`;
+  const scope = `/subscriptions/${subscription}/resourceGroups/${group}/providers`;
+  const tags: Record<string, string> = { Environment: env };
+  if (r.chance(0.5)) tags.Team = r.pick(['payments', 'platform', 'search', 'identity', 'data']);
+  const vnet = `${scope}/Microsoft.Network/virtualNetworks/vnet-${env}`;
+  const identity = `${scope}/Microsoft.ManagedIdentity/userAssignedIdentities/${name}-id`;
+  const base = {
+    region: r.pick(AZURE_LOCATIONS),
+    tags,
+    provider: 'AZURE',
+    providerAccountId: subscription,
+    providerOrgId: tenant,
+  };
+  switch (m.resourceType) {
+    case 'Microsoft.Compute/virtualMachines': {
+      const windows = r.chance(0.3);
+      return {
+        type: m.resourceType,
+        id: `${scope}/Microsoft.Compute/virtualMachines/${name}`,
+        ...base,
+        details: {
+          vm: {
+            type: r.pick(['Standard_B2s', 'Standard_D2s_v5', 'Standard_D4s_v5', 'Standard_E4s_v5']),
+            vmName: name,
+            vmImageReference: windows
+              ? 'MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest'
+              : r.pick([
+                  'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest',
+                  'Canonical:ubuntu-24_04-lts:server:latest',
+                  'RedHat:RHEL:9-lvm-gen2:latest',
+                  'Debian:debian-12:12-gen2:latest',
+                ]),
+            ipV4Addresses: [
+              `10.${r.int(256)}.${r.int(256)}.${r.range(4, 254)}`,
+              ...(r.chance(0.3) ? [`${r.range(20, 52)}.${r.int(256)}.${r.int(256)}.${r.range(1, 254)}`] : []),
+            ],
+            ipV6Addresses: [],
+            networkId: vnet,
+            subnetIds: [`${vnet}/subnets/${r.pick(['default', 'app', 'data'])}`],
+            securityGroupIds: [`${scope}/Microsoft.Network/networkSecurityGroups/${name}-nsg`],
+            launchedAt: sec(m.firstObservedAt - r.int(400) * DAY),
+            platform: windows
+              ? 'WINDOWS_SERVER_2022'
+              : r.pick(['UBUNTU_22_04', 'UBUNTU_24_04', 'RHEL_9', 'DEBIAN_12']),
+            ...(r.chance(0.5) ? { executionRole: identity } : {}),
+            ...(windows ? {} : { keyName: `${name}-key` }),
+          },
+        },
+      };
+    }
+    case 'Microsoft.ContainerRegistry/registry/containerImage': {
+      const registry = `${r.pick(WORDS)}${r.pick(WORDS)}acr`;
+      const repositoryName = `${r.pick(WORDS)}/${r.pick(WORDS)}`;
+      const imageDigest = `sha256:${r.hex(64)}`;
+      return {
+        type: m.resourceType,
+        id: `${scope}/Microsoft.ContainerRegistry/registries/${registry}/repositories/${repositoryName}@${imageDigest}`,
+        ...base,
+        details: {
+          image: {
+            repositoryName,
+            registry: `${registry}.azurecr.io`,
+            imageTags: [r.pick(['latest', 'v2.4.1', 'main', `build-${r.range(100, 9999)}`])],
+            imageDigest,
+            pushedAt: sec(m.firstObservedAt - r.int(30) * DAY),
+            architecture: r.pick(['amd64', 'arm64']),
+            ...(r.chance(0.4) ? { author: `${r.pick(WORDS)}@example.com` } : {}),
+            ...(r.chance(0.6)
+              ? { inUseCount: r.range(0, 25), lastInUseAt: sec(m.updatedAt - r.int(5) * DAY) }
+              : {}),
+            platform: r.pick(['DEBIAN_12', 'UBUNTU_22_04', 'ALPINE_LINUX_3_19', 'AZURE_LINUX_3']),
+          },
+        },
+      };
+    }
+    default: {
+      // Microsoft.Web/sites: a function app.
+      const image = r.chance(0.2);
+      return {
+        type: m.resourceType,
+        id: `${scope}/Microsoft.Web/sites/${name}`,
+        ...base,
+        details: {
+          serverlessFunction: {
+            serverlessFunctionName: name,
+            runtime: r.pick(['NODEJS_22_X', 'NODEJS_18_X', 'PYTHON_3_11', 'JAVA_21', 'DOTNET_10']),
+            version: `~${r.range(3, 4)}`,
+            codeDigest: `sha256:${r.hex(64)}`,
+            lastModifiedAt: sec(m.firstObservedAt - r.int(60) * DAY),
+            ...(r.chance(0.4)
+              ? { networkId: vnet, subnetIds: [`${vnet}/subnets/functions`], securityGroupIds: [] }
+              : {}),
+            executionRole: identity,
+            packageType: image ? 'IMAGE' : 'ZIP',
+            architectures: [r.chance(0.8) ? 'X86_64' : 'ARM64'],
+          },
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Package managers for the newer ecosystems (SDK model `PackageManager`): a share of each
+ * vulnerability's ecosystem is recorded under an alternative manager of the same family.
+ */
+export const PACKAGE_MANAGER_ALTERNATIVES: Record<string, string[]> = {
+  NPM: ['YARN', 'NODEPKG'],
+  PYTHONPKG: ['PIP', 'PIPENV', 'POETRY'],
+  JAR: ['POM'],
+  GOBINARY: ['GOMOD'],
+  NUGET: ['DOTNET_CORE'],
+  GEMSPEC: ['BUNDLER'],
+};
+
+/** Ecosystems newer than the first generator (drawn from their own stream). */
+const NEWER_ECOSYSTEMS: { manager: string; source: string; packages: string[] }[] = [
+  { manager: 'CARGO', source: 'NVD', packages: ['tokio', 'hyper', 'openssl', 'regex', 'time', 'h2'] },
+  {
+    manager: 'COMPOSER',
+    source: 'NVD',
+    packages: ['laravel/framework', 'symfony/http-kernel', 'guzzlehttp/guzzle', 'twig/twig'],
+  },
+];
+
+/** Every package manager the generator produces (model.test.ts checks it covers the model's). */
+export function packageManagers(): string[] {
+  return [
+    ...new Set([
+      ...ECOSYSTEMS.map((e) => e.manager),
+      ...Object.values(PACKAGE_MANAGER_ALTERNATIVES).flat(),
+      ...NEWER_ECOSYSTEMS.map((e) => e.manager),
+    ]),
+  ];
 }
 
 const ECOSYSTEMS: { manager: string; source: string; packages: string[] }[] = [
@@ -665,6 +905,8 @@ const ECOSYSTEMS: { manager: string; source: string; packages: string[] }[] = [
   },
   { manager: 'GEMSPEC', source: 'NVD', packages: ['rack', 'nokogiri', 'rails', 'actionpack', 'puma'] },
 ];
+
+const NODE_MANAGERS = new Set(['NPM', 'YARN', 'NODEPKG']);
 
 const SENTENCES = [
   'A flaw was found in the way the library parses crafted input, which can lead to an out-of-bounds read.',

@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   accounts?: string[];
   /** Full pages instead of AWS's uneven ones (README "Paging"); the control API can switch it. */
   cleanPages?: boolean;
+  /** Percent (0-100) of generated findings sent without `updatedAt`; default 0. */
+  withoutUpdatedAt?: number;
   /** Fraction (0-1) of ACTIVE findings rescanned per emulator day, nothing material changed (README "Rescans"). */
   rescanRate?: number;
   /**

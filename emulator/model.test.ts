@@ -1,15 +1,26 @@
 /**
  * Wire shapes checked against botocore's official inspector2 service model on this machine (a
  * model written elsewhere): every ListFindings page and BatchGetAccountStatus answer is walked
- * member by member (required members, types, enums, lengths, patterns). Deliberate openness
- * (a resource type newer than the model, runtimes and package managers real data carries) is
- * listed explicitly; anything else fails.
+ * member by member (required members, types, enums, lengths, patterns). Members and enum values
+ * newer than botocore's model are checked against the AWS SDK for JavaScript's model (the
+ * schemas and enums @aws-sdk/client-inspector2 exports: member names and types, no lengths or
+ * patterns). Deliberate openness (a resource type newer than both models, runtimes and package
+ * managers real data carries) is listed explicitly; anything else fails.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import * as sdk from '@aws-sdk/client-inspector2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLOUD_RESOURCE_TYPES,
+  DEFAULT_ACCOUNTS,
+  Generator,
+  RESOURCE_TYPES,
+  RUNTIMES,
+  packageManagers,
+} from './generator.js';
 import { startEmulator, type Emulator } from './index.js';
 import { FILTER_KEYS, SORT_FIELDS } from './query.js';
 import { READER, control, signedRequest } from './testing.js';
@@ -51,6 +62,77 @@ interface Issue {
   detail: string;
 }
 
+/**
+ * The SDK's schema of shape `name` (`[3, ns, name, traits, members, memberSchemas, required]` for
+ * a structure, `[1, ns, name, traits, member]` a list, `[2, ...]` a map; simple types are numbers:
+ * 0 string, 1 number, 2 boolean, 4-7 timestamps, 64|t a list of t, 128|t a map of t).
+ */
+type SdkSchema = number | (() => unknown) | unknown[];
+const sdkExports = sdk as unknown as Record<string, unknown>;
+const sdkShape = (name: string): unknown[] | undefined => sdkExports[`${name}$`] as unknown[] | undefined;
+/** Enum values of shape `name` in the SDK model (its exported const of that name). */
+const sdkEnum = (name: string): string[] | undefined => {
+  const e = sdkExports[name];
+  return e && typeof e === 'object' && !Array.isArray(e)
+    ? Object.values(e as Record<string, string>)
+    : undefined;
+};
+/** Members typed by an enum in the SDK model that botocore's does not have (its schemas say string). */
+const SDK_MEMBER_ENUMS: Record<string, string> = {
+  'Resource.provider': 'Provider',
+  'ServerlessFunction.packageType': 'PackageType',
+  'ServerlessFunction.architectures': 'Architecture',
+};
+
+function validateSdk(schema: SdkSchema, value: unknown, p: string, issues: Issue[], enumName?: string): void {
+  const bad = (kind: Issue['kind'], detail: string) => issues.push({ path: p, kind, detail });
+  const s = typeof schema === 'function' ? (schema() as unknown[]) : schema;
+  if (typeof s === 'number') {
+    if (s & 64 || s & 128) {
+      const inner = s & ~192;
+      if (s & 64 && !Array.isArray(value)) return void bad('type', 'expected list');
+      if (s & 128 && (value === null || typeof value !== 'object' || Array.isArray(value)))
+        return void bad('type', 'expected map');
+      for (const v of Object.values(value as object))
+        validateSdk(inner, v, s & 64 ? `${p}[]` : `${p}{}`, issues, enumName);
+      return;
+    }
+    const want =
+      s === 0 ? 'string' : s === 1 ? 'number' : s === 2 ? 'boolean' : s >= 4 && s <= 7 ? 'number' : '?';
+    if (typeof value !== want) return void bad('type', `expected ${want}, got ${typeof value}`);
+    const values = enumName ? sdkEnum(enumName) : undefined;
+    if (values && !values.includes(value as string))
+      bad('enum', `${enumName}: '${String(value)}' not in the SDK enum`);
+    return;
+  }
+  const [kind, , name, , a, b, required] = s as [number, string, string, unknown, unknown, unknown, number?];
+  if (kind === 1) {
+    if (!Array.isArray(value)) return void bad('type', `expected list for ${name}`);
+    for (const v of value) validateSdk(a as SdkSchema, v, `${p}[]`, issues);
+    return;
+  }
+  if (kind === 2) {
+    if (value === null || typeof value !== 'object') return void bad('type', `expected map for ${name}`);
+    for (const v of Object.values(value)) validateSdk(b as SdkSchema, v, `${p}{}`, issues);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return void bad('type', `expected object for ${name}`);
+  const names = a as string[];
+  const types = b as SdkSchema[];
+  const o = value as Record<string, unknown>;
+  names.slice(0, required ?? 0).forEach((m) => {
+    if (o[m] === undefined)
+      issues.push({ path: `${p}.${m}`, kind: 'required', detail: `${name}.${m} missing` });
+  });
+  for (const [k, v] of Object.entries(o)) {
+    const at = names.indexOf(k);
+    if (at < 0)
+      issues.push({ path: `${p}.${k}`, kind: 'unknown-member', detail: `${name} has no member ${k}` });
+    else validateSdk(types[at]!, v, `${p}.${k}`, issues, SDK_MEMBER_ENUMS[`${name}.${k}`]);
+  }
+}
+
 /** Walk `value` against shape `name`; paths generalise list indices to []. */
 function validate(model: Model, name: string, value: unknown, p: string, issues: Issue[]): void {
   const s = model.shapes[name];
@@ -66,7 +148,17 @@ function validate(model: Model, name: string, value: unknown, p: string, issues:
           issues.push({ path: `${p}.${r}`, kind: 'required', detail: `${name}.${r} missing` });
       for (const [k, v] of Object.entries(o)) {
         const m = s.members?.[k];
-        if (!m)
+        const newer = m ? undefined : sdkShape(name);
+        const at = newer ? (newer[4] as string[]).indexOf(k) : -1;
+        if (newer && at >= 0)
+          validateSdk(
+            (newer[5] as SdkSchema[])[at]!,
+            v,
+            `${p}.${k}`,
+            issues,
+            SDK_MEMBER_ENUMS[`${name}.${k}`],
+          );
+        else if (!m)
           issues.push({ path: `${p}.${k}`, kind: 'unknown-member', detail: `${name} has no member ${k}` });
         else if (m.location === 'header')
           issues.push({ path: `${p}.${k}`, kind: 'type', detail: `${k} belongs in a header, not the body` });
@@ -95,7 +187,8 @@ function validate(model: Model, name: string, value: unknown, p: string, issues:
     case 'string': {
       if (typeof value !== 'string')
         return void bad('type', `expected string for ${name}, got ${typeof value}`);
-      if (s.enum && !s.enum.includes(value)) bad('enum', `${name}: '${value}' not in model enum`);
+      if (s.enum && !s.enum.includes(value) && !sdkEnum(name)?.includes(value))
+        bad('enum', `${name}: '${value}' not in model enum`);
       if ((s.min !== undefined && value.length < s.min) || (s.max !== undefined && value.length > s.max))
         bad('length', `${name}: length ${value.length} outside [${s.min ?? 0}, ${s.max ?? '∞'}]`);
       if (s.pattern && !new RegExp(s.pattern).test(value))
@@ -131,7 +224,7 @@ const OPEN: { path: string; kind: Issue['kind']; why: string }[] = [
   {
     path: '.findings[].resources[].type',
     kind: 'enum',
-    why: 'AWS_NEW_RESOURCE: a resource type newer than every model',
+    why: 'AWS_NEW_RESOURCE: a resource type newer than both models',
   },
   {
     path: '.findings[].resources[].details.awsNewResource',
@@ -141,7 +234,7 @@ const OPEN: { path: string; kind: Issue['kind']; why: string }[] = [
   {
     path: '.findings[].resources[].details.awsLambdaFunction.runtime',
     kind: 'enum',
-    why: 'runtimes newer than the model (PYTHON_3_12, NODEJS_22_X; fixtures: PYTHON_3_13...)',
+    why: 'runtimes newer than both models (PYTHON_3_12, PYTHON_3_13)',
   },
   {
     path: '.findings[].packageVulnerabilityDetails.vulnerablePackages[].packageManager',
@@ -170,9 +263,8 @@ afterAll(async () => {
 });
 
 describe('botocore inspector2 model', () => {
-  it('the emulator knows exactly the model’s filter keys and sort fields', () => {
+  it('the emulator knows exactly the models’ filter keys (botocore’s and the SDK’s newer ones) and sort fields', () => {
     const fc = model.shapes.FilterCriteria!.members!;
-    expect(Object.keys(FILTER_KEYS).sort()).toEqual(Object.keys(fc).sort());
     const kindOf: Record<string, string> = {
       StringFilterList: 'string',
       DateFilterList: 'date',
@@ -182,6 +274,15 @@ describe('botocore inspector2 model', () => {
       PackageFilterList: 'package',
     };
     for (const [k, m] of Object.entries(fc)) expect([k, FILTER_KEYS[k]]).toEqual([k, kindOf[m.shape]]);
+    const sdkFc = sdkShape('FilterCriteria')!;
+    const sdkKeys = sdkFc[4] as string[];
+    expect(Object.keys(FILTER_KEYS).sort()).toEqual([...sdkKeys].sort());
+    sdkKeys.forEach((k, n) => {
+      const list = (sdkFc[5] as (() => unknown[])[])[n]!()[2] as string;
+      expect([k, FILTER_KEYS[k]]).toEqual([k, kindOf[list]]);
+    });
+    // The 19 newer keys (cloudProvider, cloudVm*, cloudImage*, cloudServerlessFunction*).
+    expect(sdkKeys.filter((k) => !(k in fc))).toHaveLength(19);
     expect([...SORT_FIELDS].sort()).toEqual([...model.shapes.SortField!.enum!].sort());
   });
 
@@ -208,6 +309,75 @@ describe('botocore inspector2 model', () => {
     const kinds = new Set(issues.map((i) => i.kind));
     for (const k of ['required', 'pattern', 'type', 'length', 'enum', 'range'] as const)
       expect(kinds).toContain(k);
+    // Members only the SDK's model has are checked too.
+    const newer: Issue[] = [];
+    validate(
+      model,
+      'Resource',
+      {
+        type: 'Microsoft.Compute/virtualMachines',
+        id: 'x',
+        provider: 'GCP',
+        details: { vm: { ipV4Addresses: 'x', vmNmae: 'typo' }, serverlessFunction: { packageType: 'JAR' } },
+      },
+      '',
+      newer,
+    );
+    expect(newer.map((i) => `${i.kind} ${i.path}`).sort()).toEqual([
+      'enum .details.serverlessFunction.packageType',
+      'enum .provider',
+      'type .details.vm.ipV4Addresses',
+      'unknown-member .details.vm.vmNmae',
+    ]);
+  });
+
+  it('the generator covers every runtime, package manager and resource type of both models', () => {
+    const both = (shape: string) => [...new Set([...model.shapes[shape]!.enum!, ...sdkEnum(shape)!])];
+    const gen = new Generator({
+      seed: 5,
+      accounts: DEFAULT_ACCOUNTS,
+      regions: ['us-east-1'],
+      epoch: Date.now(),
+    });
+    const seen = { runtime: new Set<string>(), manager: new Set<string>(), type: new Set<string>() };
+    const cloud = { provider: new Set<string>(), details: new Set<string>(), packageType: new Set<string>() };
+    for (let i = 0; i < 20_000; i++) {
+      const m = gen.meta(i);
+      const f = gen.build(i, m, { ...m }) as {
+        resources: { type: string; provider?: string; details?: Record<string, Record<string, unknown>> }[];
+        packageVulnerabilityDetails?: { vulnerablePackages: { packageManager: string }[] };
+      };
+      const r = f.resources[0]!;
+      seen.type.add(r.type);
+      if (r.provider) cloud.provider.add(r.provider);
+      for (const [k, d] of Object.entries(r.details ?? {})) {
+        cloud.details.add(k);
+        if (typeof d.runtime === 'string' && k === 'awsLambdaFunction') seen.runtime.add(d.runtime);
+        if (typeof d.packageType === 'string') cloud.packageType.add(d.packageType);
+      }
+      for (const p of f.packageVulnerabilityDetails?.vulnerablePackages ?? [])
+        seen.manager.add(p.packageManager);
+    }
+    for (const [shape, list, got] of [
+      ['Runtime', RUNTIMES, seen.runtime],
+      ['PackageManager', packageManagers(), seen.manager],
+      ['ResourceType', [...RESOURCE_TYPES, ...CLOUD_RESOURCE_TYPES], seen.type],
+    ] as const) {
+      const want = both(shape);
+      expect(
+        want.filter((v) => !(list as readonly string[]).includes(v)),
+        `${shape} values the generator lacks`,
+      ).toEqual([]);
+      expect(
+        want.filter((v) => !got.has(v)),
+        `${shape} values never generated`,
+      ).toEqual([]);
+    }
+    expect([...cloud.provider].sort()).toEqual(sdkEnum('Provider')!.sort());
+    expect([...cloud.packageType].sort()).toEqual(sdkEnum('PackageType')!.sort());
+    expect([...cloud.details].sort()).toEqual(
+      (sdkShape('ResourceDetails')![4] as string[]).concat('awsNewResource').sort(),
+    );
   });
 
   it('every ListFindings page (generated + fixtures, both regions) matches the model', async () => {

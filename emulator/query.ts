@@ -11,7 +11,10 @@ import type { FindingStore, Interner } from './store.js';
 
 type Kind = 'string' | 'date' | 'number' | 'map' | 'port' | 'package';
 
-/** FilterCriteria members and their filter kinds (botocore inspector2 2020-06-08). */
+/**
+ * FilterCriteria members and their filter kinds: botocore inspector2 2020-06-08, then the 19
+ * newer keys of the AWS SDK's model (3.1085) for other clouds' resources.
+ */
 export const FILTER_KEYS: Record<string, Kind> = {
   findingArn: 'string',
   awsAccountId: 'string',
@@ -59,6 +62,25 @@ export const FILTER_KEYS: Record<string, Kind> = {
   epssScore: 'number',
   codeRepositoryProjectName: 'string',
   codeRepositoryProviderType: 'string',
+  cloudProvider: 'string',
+  cloudProviderRegion: 'string',
+  cloudProviderAccountId: 'string',
+  cloudProviderOrgId: 'string',
+  cloudVmImageReference: 'string',
+  cloudVmNetworkId: 'string',
+  cloudVmSubnetIds: 'string',
+  cloudImageRepositoryName: 'string',
+  cloudImageRegistry: 'string',
+  cloudImageDigest: 'string',
+  cloudImageTags: 'string',
+  cloudImagePushedAt: 'date',
+  cloudImageArchitecture: 'string',
+  cloudImageLastInUseAt: 'date',
+  cloudImageInUseCount: 'number',
+  cloudServerlessFunctionName: 'string',
+  cloudServerlessFunctionRuntime: 'string',
+  cloudServerlessFunctionLastModifiedAt: 'date',
+  cloudServerlessFunctionExecutionRole: 'string',
 };
 
 export const SORT_FIELDS = [
@@ -412,6 +434,31 @@ const DEEP: Record<string, (d: Doc) => unknown[]> = {
   epssScore: (d) => num(d.epss?.score),
   codeRepositoryProjectName: (d) => details(d, 'codeRepository').flatMap((x) => str(x.projectName)),
   codeRepositoryProviderType: (d) => details(d, 'codeRepository').flatMap((x) => str(x.providerType)),
+  // The cloud-neutral members (Resource.provider*, details.vm | image | serverlessFunction). The
+  // model documents them only as "filter criteria for the cloud provider region" and the like:
+  // each reads the member of that name, and the AWS-specific details are not consulted.
+  cloudProvider: (d) => resources(d).flatMap((r) => str(r?.provider)),
+  cloudProviderRegion: (d) => resources(d).flatMap((r) => str(r?.region)),
+  cloudProviderAccountId: (d) => resources(d).flatMap((r) => str(r?.providerAccountId)),
+  cloudProviderOrgId: (d) => resources(d).flatMap((r) => str(r?.providerOrgId)),
+  cloudVmImageReference: (d) => details(d, 'vm').flatMap((x) => str(x.vmImageReference)),
+  cloudVmNetworkId: (d) => details(d, 'vm').flatMap((x) => str(x.networkId)),
+  cloudVmSubnetIds: (d) => details(d, 'vm').flatMap((x) => str(x.subnetIds)),
+  cloudImageRepositoryName: (d) => details(d, 'image').flatMap((x) => str(x.repositoryName)),
+  cloudImageRegistry: (d) => details(d, 'image').flatMap((x) => str(x.registry)),
+  cloudImageDigest: (d) => details(d, 'image').flatMap((x) => str(x.imageDigest)),
+  cloudImageTags: (d) => details(d, 'image').flatMap((x) => str(x.imageTags)),
+  cloudImagePushedAt: (d) => details(d, 'image').flatMap((x) => secToMs(x.pushedAt)),
+  cloudImageArchitecture: (d) => details(d, 'image').flatMap((x) => str(x.architecture)),
+  cloudImageLastInUseAt: (d) => details(d, 'image').flatMap((x) => secToMs(x.lastInUseAt)),
+  cloudImageInUseCount: (d) => details(d, 'image').flatMap((x) => num(x.inUseCount)),
+  cloudServerlessFunctionName: (d) =>
+    details(d, 'serverlessFunction').flatMap((x) => str(x.serverlessFunctionName)),
+  cloudServerlessFunctionRuntime: (d) => details(d, 'serverlessFunction').flatMap((x) => str(x.runtime)),
+  cloudServerlessFunctionLastModifiedAt: (d) =>
+    details(d, 'serverlessFunction').flatMap((x) => secToMs(x.lastModifiedAt)),
+  cloudServerlessFunctionExecutionRole: (d) =>
+    details(d, 'serverlessFunction').flatMap((x) => str(x.executionRole)),
 };
 
 type Pred = (i: number, doc: () => Doc) => boolean;
@@ -458,7 +505,10 @@ function compile(store: FindingStore, fc: Record<string, unknown[]>, scope: Scop
       case 'firstObservedAt': {
         const col = key === 'updatedAt' ? store.upd : key === 'lastObservedAt' ? store.last : store.first;
         const fs = list as DateFilter[];
-        preds.push((i) => fs.some((f) => inRange(col[i]!, f)));
+        // A finding without updatedAt has no value to match (its upd is lastObservedAt).
+        if (key === 'updatedAt')
+          preds.push((i) => store.noUpd[i] === 0 && fs.some((f) => inRange(col[i]!, f)));
+        else preds.push((i) => fs.some((f) => inRange(col[i]!, f)));
         break;
       }
       case 'findingStatus':

@@ -1,7 +1,8 @@
 /**
  * Standalone runner (no product code): `node --import tsx emulator/serve.ts [--port N] [--tls]
  * [--findings N] [--fixtures] [--seed S] [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R]
- * [--index-lag-seconds N] [--clock-offset-seconds ±N]`. Prints the URL, runs until SIGINT/SIGTERM.
+ * [--index-lag-seconds N] [--clock-offset-seconds ±N] [--without-updated-at PERCENT]`. Prints the
+ * URL, runs until SIGINT/SIGTERM.
  * The product's `inspector-connector emulator` command does the same; benchmarks use this one to
  * run the emulator in its own process.
  */
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     iam: { type: 'string' },
     regions: { type: 'string', default: 'us-east-1' },
     'clean-pages': { type: 'boolean', default: false },
+    'without-updated-at': { type: 'string', default: '0' },
     'rescan-rate': { type: 'string', default: '0' },
     'index-lag-seconds': { type: 'string', default: '0' },
     'clock-offset-seconds': { type: 'string', default: '0' },
@@ -31,6 +33,7 @@ const emu = await startEmulator({
   seed: Number(values.seed),
   cleanPages: values['clean-pages'],
   regions: values.regions.split(',').map((r) => r.trim()),
+  withoutUpdatedAt: Number(values['without-updated-at']),
   rescanRate: Number(values['rescan-rate']),
   indexLagSeconds: Number(values['index-lag-seconds']),
   clockOffsetSeconds: Number(values['clock-offset-seconds']),

@@ -169,6 +169,41 @@ describe('paging while findings change', () => {
     expect(() => st.mutate({ count: 1, arns })).toThrow(/either count or arns/);
   });
 
+  it('withoutUpdatedAt: that share is sent without updatedAt, never matches an updatedAt filter, gets one when it changes', () => {
+    expect(() => new EmulatorState({ findings: 1, withoutUpdatedAt: 101 })).toThrow(/withoutUpdatedAt/);
+    const st = new EmulatorState({ findings: 3000, seed: 5, withoutUpdatedAt: 5 });
+    const none = Array.from({ length: 3000 }, (_, i) => i).filter((i) => !('updatedAt' in st.store.build(i)));
+    expect(none.length).toBeGreaterThan(100);
+    expect(none.length).toBeLessThan(200);
+    const everything = pageAll(st, { maxResults: 100 });
+    expect(everything).toHaveLength(3000);
+    const byUpdated = new Set(
+      pageAll(st, {
+        maxResults: 100,
+        filterCriteria: { updatedAt: [{ startInclusive: 0, endInclusive: 1.9e9 }] },
+      }),
+    );
+    expect(byUpdated.size).toBe(3000 - none.length);
+    const byObserved = new Set(
+      pageAll(st, {
+        maxResults: 100,
+        filterCriteria: { lastObservedAt: [{ startInclusive: 0, endInclusive: 1.9e9 }] },
+      }),
+    );
+    expect(byObserved.size).toBe(3000);
+    for (const i of none) {
+      expect(byUpdated.has(st.store.arnOf(i))).toBe(false);
+      expect(byObserved.has(st.store.arnOf(i))).toBe(true);
+    }
+    // Without the option, the same seed sends updatedAt on every finding.
+    const all = new EmulatorState({ findings: 3000, seed: 5 });
+    expect(Array.from({ length: 3000 }, (_, i) => all.store.build(i)).every((f) => 'updatedAt' in f)).toBe(
+      true,
+    );
+    const r = st.mutate({ arns: [st.store.arnOf(none[0]!)], status: 'SUPPRESSED' });
+    expect(st.store.build(none[0]!).updatedAt).toBe(r.updatedAt / 1000);
+  });
+
   it('sorts on deep fields (EPSS_SCORE DESC) across pages', () => {
     const st = new EmulatorState({ findings: 800, seed: 12 });
     const scores: number[] = [];

@@ -48,6 +48,8 @@ export interface StateOptions {
    * that carry a nextToken, and a nextToken on the last page (README "Paging").
    */
   cleanPages?: boolean;
+  /** Percent (0-100) of generated findings sent without `updatedAt` (README "Generated findings"). */
+  withoutUpdatedAt?: number;
   /**
    * Fraction (0-1) of ACTIVE findings rescanned per emulator day without a material change:
    * `updatedAt`/`lastObservedAt` move and the EPSS score drifts (rescans.ts). Default 0.
@@ -226,7 +228,11 @@ export class EmulatorState {
       this.iam.account,
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
     ];
-    this.store = new FindingStore(new Generator({ seed, accounts, regions, epoch: this.startedAt }));
+    const w = opts.withoutUpdatedAt ?? 0;
+    if (!(w >= 0 && w <= 100)) throw new Error(`withoutUpdatedAt: a percent from 0 to 100, got ${w}`);
+    this.store = new FindingStore(
+      new Generator({ seed, accounts, regions, epoch: this.startedAt, withoutUpdatedAt: w }),
+    );
     this.store.retainFrom = this.startedAt;
     this.store.generate(opts.findings ?? 0);
     if (opts.fixtures) {
@@ -654,9 +660,10 @@ export class EmulatorState {
         }
       });
       const now = this.tick();
-      const docs = r.data.findings.map((f) => ({
+      // `"updatedAt": null` adds a finding without updatedAt (optional in the model).
+      const docs = r.data.findings.map(({ updatedAt, ...f }) => ({
         ...f,
-        updatedAt: f.updatedAt ?? now / 1000,
+        ...(updatedAt === null ? {} : { updatedAt: updatedAt ?? now / 1000 }),
         lastObservedAt: f.lastObservedAt ?? now / 1000,
         firstObservedAt: f.firstObservedAt ?? now / 1000,
       }));

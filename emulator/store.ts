@@ -75,6 +75,8 @@ export class FindingStore {
   rtype = new Uint8Array(0);
   acct = new Uint16Array(0);
   region = new Uint16Array(0);
+  /** 1 = sent without `updatedAt` (`upd` then holds lastObservedAt, the default order's key). */
+  noUpd = new Uint8Array(0);
   /** 1 = deleted by AWS: gone from every listing (indices stay stable for tokens). */
   gone = new Uint8Array(0);
   /** Scheduled deletion (epoch ms; 0 = none): a terminated resource, a disabled account. */
@@ -124,6 +126,7 @@ export class FindingStore {
     this.rtype = g(this.rtype, Uint8Array);
     this.acct = g(this.acct, Uint16Array);
     this.region = g(this.region, Uint16Array);
+    this.noUpd = g(this.noUpd, Uint8Array);
     this.gone = g(this.gone, Uint8Array);
     this.dropAt = g(this.dropAt, Float64Array);
     this.cap = cap;
@@ -139,6 +142,7 @@ export class FindingStore {
     this.rtype[i] = this.rtypes.code(m.resourceType);
     this.acct[i] = this.accounts.code(m.account);
     this.region[i] = this.regions.code(m.region);
+    this.noUpd[i] = m.noUpdatedAt ? 1 : 0;
   }
 
   /** Generate `count` findings; only valid before any document is added. */
@@ -178,6 +182,7 @@ export class FindingStore {
         updatedAt: ms(doc.updatedAt, lastObservedAt),
         lastObservedAt,
         firstObservedAt: ms(doc.firstObservedAt, lastObservedAt),
+        noUpdatedAt: typeof doc.updatedAt !== 'number',
       });
       this.docs.set(i, doc);
       this.arnIndex.set(arn, i);
@@ -203,6 +208,8 @@ export class FindingStore {
     if (m.status !== undefined) this.status[i] = this.statuses.code(m.status);
     if (m.severity !== undefined) this.sev[i] = this.severities.code(m.severity);
     this.upd[i] = m.now;
+    // A change gives a finding its updatedAt (the emulator's reading of an optional member).
+    this.noUpd[i] = 0;
     if (m.observed) this.last[i] = m.now;
     this.versions++;
     this.scheduleFor(i);
@@ -347,16 +354,18 @@ export class FindingStore {
       updatedAt: this.upd[i]!,
       lastObservedAt: this.last[i]!,
       firstObservedAt: this.first[i]!,
+      ...(this.noUpd[i] ? { noUpdatedAt: true } : {}),
     };
     if (i >= this.generated) {
-      const doc = this.docs.get(i) ?? {};
-      return {
-        ...doc,
+      const out: Record<string, unknown> = {
+        ...this.docs.get(i),
         status: live.status,
         severity: live.severity,
         updatedAt: sec(live.updatedAt),
         lastObservedAt: sec(live.lastObservedAt),
       };
+      if (live.noUpdatedAt) delete out.updatedAt;
+      return out;
     }
     const m: GenMeta = {
       type: this.types.value(this.type[i]!),
@@ -368,6 +377,7 @@ export class FindingStore {
       updatedAt: live.updatedAt,
       firstObservedAt: live.firstObservedAt,
       lastObservedAt: live.lastObservedAt,
+      ...(live.noUpdatedAt ? { noUpdatedAt: true } : {}),
     };
     return this.gen.build(i, m, live);
   }

@@ -138,8 +138,10 @@ describe('runConnector', () => {
     );
 
     // The same versions again (the fake ignores the window): all duplicates, nothing stored twice.
+    // The lastObservedAt query (for findings without updatedAt) hands on the 230 whose updatedAt
+    // lies outside the window once more; the 20 inside it were the updatedAt query's.
     const again = await runConnector({ ...deps, clock: fixedClock(NOW + 3_600_000) }, id);
-    expect(again).toMatchObject({ status: 'ok', stored: 0, duplicates: 230, discarded: 20 });
+    expect(again).toMatchObject({ status: 'ok', stored: 0, duplicates: 460, discarded: 20 });
     expect(store.index.size()).toBe(230);
   });
 
@@ -165,8 +167,10 @@ describe('runConnector', () => {
       ...[30, 31].map((i) => finding(i, 'ACTIVE', NOW / 1000 - 60)),
       finding(40, 'ACTIVE', NOW / 1000 - 3600, 'LOW'),
     );
+    // The lastObservedAt query (this fake ignores its window too) hands on once more those whose
+    // updatedAt lies outside the window: the 10, the 3 late ones (duplicates now), the filtered one.
     const second = await runConnector(deps(NOW + 3_600_000), id);
-    expect(second).toMatchObject({ status: 'ok', stored: 5, duplicates: 10, discarded: 1, lateVersions: 3 });
+    expect(second).toMatchObject({ status: 'ok', stored: 5, duplicates: 23, discarded: 2, lateVersions: 3 });
     expect(second.lateHint).toMatch(/^indexing lag exceeded the overlap of 15 min/);
     expect(await metrics.registry.metrics()).toMatch(
       new RegExp(`inspector_connector_late_versions_total\\{connector="${id}"\\} 3`),

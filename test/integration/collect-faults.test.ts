@@ -127,13 +127,14 @@ describe('faults during collection', () => {
         ts.store,
         configFor(small, undefined, { initialLookbackDays: 0, sweepHours: 0 }),
       );
-      // Later runs query all statuses in one window: make that the only query by completing a first run.
+      // Later runs query all statuses in one window (on updatedAt, then on lastObservedAt): make
+      // those the only queries by completing a first run.
       ts.store.checkpoints.set(id, { v: 1, lastCompletedEnd: 0, queue: [] });
       const out = await run(ts.store, id, { maxResults: 100 });
-      expect(out).toMatchObject({ status: 'ok', stored: 300, pages: 3 });
+      expect(out).toMatchObject({ status: 'ok', stored: 300, pages: 6 });
       const reqs = (await control(small, 'requests')) as { requests: LoggedRequest[] };
       const lists = reqs.requests.filter((r) => r.operation === 'ListFindings');
-      expect(lists.map((r) => r.returned)).toEqual([100, 100, 100]);
+      expect(lists.map((r) => r.returned)).toEqual([100, 100, 100, 100, 100, 100]);
     } finally {
       await small.close();
     }

@@ -163,9 +163,9 @@ export function indexVersions(store: Store): string[] {
 }
 
 /**
- * `findingArn|updatedAt(ms)` of every finding's current version as ListFindings lists it now
- * (deleted ones not; writes still within the indexing lag are not listed yet: `settle` first to
- * compare with all).
+ * `findingArn|version(ms)` of every finding's current version as ListFindings lists it now
+ * (version: updatedAt, else lastObservedAt; deleted ones not; writes still within the indexing
+ * lag are not listed yet: `settle` first to compare with all).
  */
 export function emulatorVersions(emu: Emulator): string[] {
   emu.state.indexDue();
@@ -173,8 +173,8 @@ export function emulatorVersions(emu: Emulator): string[] {
   const out: string[] = [];
   for (let i = 0; i < s.n; i++) {
     if (s.gone[i]) continue;
-    const f = s.build(i) as { findingArn: string; updatedAt: number };
-    out.push(`${f.findingArn}|${Math.round(f.updatedAt * 1000)}`);
+    const f = s.build(i) as { findingArn: string; updatedAt?: number; lastObservedAt: number };
+    out.push(`${f.findingArn}|${Math.round((f.updatedAt ?? f.lastObservedAt) * 1000)}`);
   }
   return out;
 }

@@ -68,25 +68,25 @@ describe('collection over HTTP (access key)', () => {
     const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number; queue: unknown[] };
     expect(cp.queue).toEqual([]);
 
-    // Nothing changed: one query on the new window, nothing stored.
+    // Nothing changed: the new window (on updatedAt, then on lastObservedAt), nothing stored.
     await control(emu, 'requests', 'DELETE');
     const second = await run(ts.store, id);
     expect(second).toMatchObject({ status: 'ok', stored: 0 });
+    type Window = { startInclusive: number }[];
     const reqs = (await control(emu, 'requests')) as {
       requests: {
         operation: string;
-        filterCriteria: { updatedAt: { startInclusive: number }[]; findingStatus?: unknown };
+        filterCriteria: { updatedAt?: Window; lastObservedAt?: Window; findingStatus?: unknown };
       }[];
     };
     const lists = reqs.requests.filter((r) => r.operation === 'ListFindings');
-    expect(lists.length).toBeGreaterThanOrEqual(1);
+    expect(lists.length).toBeGreaterThanOrEqual(2);
     for (const r of lists) {
       expect(r.filterCriteria.findingStatus).toBeUndefined();
-      expect(r.filterCriteria.updatedAt[0]!.startInclusive * 1000).toBeCloseTo(
+      expect(
+        (r.filterCriteria.updatedAt ?? r.filterCriteria.lastObservedAt)![0]!.startInclusive * 1000,
         // The overlap (15 min) and the lag detection band below it (15 min).
-        cp.lastCompletedEnd - 30 * 60_000,
-        -1,
-      );
+      ).toBeCloseTo(cp.lastCompletedEnd - 30 * 60_000, -1);
     }
 
     // ACTIVE -> CLOSED: updatedAt moves (lastObservedAt does not); the next run stores the new versions.
@@ -131,6 +131,56 @@ describe('collection over HTTP (access key)', () => {
       );
     } finally {
       await control(emu, 'accounts', 'POST', { accountId: '123456789012', status: 'ENABLED' });
+    }
+  });
+});
+
+describe('findings without updatedAt (optional in the model)', () => {
+  it('are collected (first run: the status query; later: the lastObservedAt window) and stored once across runs', async () => {
+    const e = await startEmulator({ ...AWS_TIME, port: 0, findings: 400, seed: 17, withoutUpdatedAt: 10 });
+    try {
+      const without = () =>
+        Array.from({ length: e.state.store.n }, (_, i) => e.state.store.build(i)).filter(
+          (f) => !('updatedAt' in f),
+        );
+      const none = without().filter((f) => f.status !== 'CLOSED');
+      expect(none.length).toBeGreaterThan(10);
+      const id = addConnector(ts.store, configFor(e, readerAuth, { initialLookbackDays: 0 }));
+      const first = await run(ts.store, id);
+      expect(first.status).toBe('ok');
+      const idx = new Set(indexVersions(ts.store));
+      // Every ACTIVE/SUPPRESSED finding, those without updatedAt included (version: lastObservedAt).
+      const open = emulatorVersions(e).filter((_, i) => e.state.store.build(i).status !== 'CLOSED');
+      expect(open.filter((v) => !idx.has(v))).toEqual([]);
+      for (const f of none.slice(0, 5)) {
+        const recs = ts.store.index.search({ q: `finding_arn:"${String(f.findingArn)}"`, limit: 5 }).records;
+        expect(recs).toHaveLength(1);
+        expect(recs[0]!.timestamp).toBe(Math.round((f.lastObservedAt as number) * 1000));
+      }
+
+      // One observed now without updatedAt: no updatedAt window can return it; the lastObservedAt
+      // window of the next run does, and the run after (the overlap reads it again) stores nothing.
+      const fresh = structuredClone(none[0]!) as Record<string, unknown>;
+      fresh.findingArn = String(fresh.findingArn).replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
+      delete fresh.lastObservedAt;
+      await control(e, 'findings', 'POST', { findings: [{ ...fresh, updatedAt: null }] });
+      // Listed and inside the next window (which ends at AWS's time, in whole seconds).
+      settle(e);
+      const arn = String(fresh.findingArn);
+      const second = await run(ts.store, id);
+      expect(second).toMatchObject({ status: 'ok', stored: 1 });
+      expect(ts.store.findings.get('root', arn)).toBeTruthy();
+      const third = await run(ts.store, id);
+      expect(third).toMatchObject({ status: 'ok', stored: 0 });
+      expect(ts.store.index.search({ q: `finding_arn:"${arn}"`, limit: 5 }).records).toHaveLength(1);
+      // The next change gives it updatedAt: a new version through the updatedAt window.
+      await control(e, 'mutate', 'POST', { arns: [arn], status: 'SUPPRESSED' });
+      settle(e);
+      const fourth = await run(ts.store, id);
+      expect(fourth).toMatchObject({ status: 'ok', stored: 1 });
+      expect(ts.store.findings.get('root', arn)!.status).toBe('SUPPRESSED');
+    } finally {
+      await e.close();
     }
   });
 });

@@ -130,7 +130,9 @@ describe('sweep: findings AWS deleted while the connector was stopped', () => {
     const deletedClosedBefore = deleted.filter((a) => !open(before.get(a)!));
     for (const a of deletedClosedBefore) expect(state(a)!.updatedAt).toBeLessThan(sweepAt);
 
-    // A second sweep, forced: nothing new.
+    // A second sweep, forced: nothing new. A second later, so that its start (AWS's time, whole
+    // seconds) is a new one whatever the host's speed.
+    await control(emu, 'clock', 'POST', { advanceMs: 1000 });
     const size = ts.store.index.size();
     const third = await run(ts.store, id, { clock, maxResults: 50, sweep: true });
     expect(third.status).toBe('ok');
@@ -299,6 +301,8 @@ describe('reconcile and vanished findings', () => {
     // A CLOSED finding AWS deleted is what AWS does: not a discrepancy.
     expect(before.deleted).toBe(1);
     expect(before.swept).toBe(0);
+    // A second later: findings seen in the sweep's own (whole) second cannot be told from listed.
+    await control(emu, 'clock', 'POST', { advanceMs: 1000 });
     expect((await run(ts.store, id, { clock, sweep: true })).vanished).toBe(3);
     const after = await check();
     expect(after.match).toBe(true);
@@ -351,10 +355,11 @@ describe('kill -9 mid-sweep', () => {
     expect((await runCli(args)).code).toBe(0);
     const victims = [...present().values()].filter((f) => f.status !== 'CLOSED').slice(0, 130);
     await control(emu, 'findings/delete', 'POST', { arns: victims.map((f) => f.findingArn) });
-    // Slow requests, so that each kill lands where it is meant to: a sweep page takes longer
-    // than the CLI's group commit waits (1 s at most), so a checkpoint inside the sweep's paging
-    // is committed before the sweep ends.
-    await control(emu, 'faults', 'POST', { latencyMs: 400 });
+    // Slow requests, so that each kill lands where it is meant to. The CLI commits pages in groups
+    // (page-sink: at the latest 1 s after a page is buffered), so a checkpoint is only seen at a
+    // commit: the sweep's pages with a nextToken (4 of 5 at page size 20) and the second confirm
+    // batch (3 lookups) must each outlast that delay, whatever queries (window, observed) precede.
+    await control(emu, 'faults', 'POST', { latencyMs: 500 });
     const committed = () => {
       if (!fs.existsSync(path.join(data, DB_FILE))) return undefined;
       return withStoreFile(data, (db) => ({

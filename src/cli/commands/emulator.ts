@@ -1,6 +1,7 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
- * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R] [--index-lag-seconds N] [--clock-offset-seconds ±N]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R] [--index-lag-seconds N]
+ * [--clock-offset-seconds ±N] [--without-updated-at PERCENT]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
@@ -49,6 +50,12 @@ export function register(program: Command): void {
       false,
     )
     .option(
+      '--without-updated-at <percent>',
+      'percent of generated findings sent without updatedAt (optional in the service model)',
+      intArg('--without-updated-at', 0, 100),
+      0,
+    )
+    .option(
       '--rescan-rate <r>',
       'fraction (0-1) of ACTIVE findings rescanned per emulator day with nothing material changed (updatedAt, lastObservedAt, EPSS drift)',
       fractionArg('--rescan-rate'),
@@ -79,6 +86,7 @@ export function register(program: Command): void {
         regions: string;
         caOut?: string;
         cleanPages: boolean;
+        withoutUpdatedAt: number;
         rescanRate: number;
         indexLagSeconds: number;
         clockOffsetSeconds: number;
@@ -102,6 +110,7 @@ export function register(program: Command): void {
             seed: o.seed,
             regions,
             cleanPages: o.cleanPages,
+            withoutUpdatedAt: o.withoutUpdatedAt,
             rescanRate: o.rescanRate,
             indexLagSeconds: o.indexLagSeconds,
             clockOffsetSeconds: o.clockOffsetSeconds,

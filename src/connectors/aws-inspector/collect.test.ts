@@ -21,7 +21,10 @@ import {
 interface F {
   findingArn: string;
   status: string;
-  updatedAt: number; // epoch ms here; the wire has seconds, irrelevant to paging
+  /** Epoch ms here (the wire has seconds; the collector reads both); optional in the model. */
+  updatedAt?: number;
+  /** Defaults to updatedAt. */
+  lastObservedAt?: number;
 }
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -30,9 +33,12 @@ const cfg = { initialLookbackDays: 7, overlapMinutes: 15 };
 function matches(f: F, fc: WireFilterCriteria): boolean {
   const st = fc.findingStatus as { value: string }[] | undefined;
   if (st && !st.some((s) => s.value === f.status)) return false;
-  const ua = fc.updatedAt as { startInclusive: number; endInclusive: number }[] | undefined;
-  if (ua && !ua.some((d) => f.updatedAt >= d.startInclusive && f.updatedAt <= d.endInclusive)) return false;
-  return true;
+  const within = (t: number | undefined, key: string) => {
+    const ds = fc[key] as { startInclusive: number; endInclusive: number }[] | undefined;
+    // As AWS: a finding without the member matches no filter on it.
+    return !ds || (t !== undefined && ds.some((d) => t >= d.startInclusive && t <= d.endInclusive));
+  };
+  return within(f.updatedAt, 'updatedAt') && within(f.lastObservedAt ?? f.updatedAt, 'lastObservedAt');
 }
 
 /** A fake ListFindings: tokens encode the filter and offset; pages may be short/empty by script. */
@@ -114,7 +120,7 @@ async function run(
 }
 
 describe('planQueries', () => {
-  it('first run: ACTIVE+SUPPRESSED from 1970, CLOSED within the lookback; later runs: one window with overlap', () => {
+  it('first run: every ACTIVE+SUPPRESSED, CLOSED within the lookback; later runs: the window with overlap, on updatedAt then lastObservedAt', () => {
     const first = planQueries(undefined, NOW, cfg);
     expect(first.map((q) => q.key)).toEqual(['active', 'closed']);
     expect(first[0]!.filterCriteria).toEqual({
@@ -122,44 +128,42 @@ describe('planQueries', () => {
         { comparison: 'EQUALS', value: 'ACTIVE' },
         { comparison: 'EQUALS', value: 'SUPPRESSED' },
       ],
-      updatedAt: [{ startInclusive: 0, endInclusive: NOW }],
     });
     expect(first[1]!.filterCriteria).toEqual({
       findingStatus: [{ comparison: 'EQUALS', value: 'CLOSED' }],
       updatedAt: [{ startInclusive: NOW - 7 * DAY_MS, endInclusive: NOW }],
     });
     const later = planQueries(NOW - 3_600_000, NOW, cfg);
+    // The overlap (15 min) and the detection band below it (15 min more).
+    const window = [{ startInclusive: NOW - 3_600_000 - 30 * 60_000, endInclusive: NOW }];
     expect(later).toEqual([
-      {
-        key: 'window',
-        // The overlap (15 min) and the detection band below it (15 min more).
-        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000 - 30 * 60_000, endInclusive: NOW }] },
-        lateBefore: NOW - 3_600_000 - 15 * 60_000,
-      },
+      { key: 'window', filterCriteria: { updatedAt: window }, lateBefore: NOW - 3_600_000 - 15 * 60_000 },
+      { key: 'observed', filterCriteria: { lastObservedAt: window } },
     ]);
     // A first run that read no CLOSED versions in the band (lookback 0): no detection.
     expect(
       planQueries(NOW - 3_600_000, NOW, { ...cfg, initialLookbackDays: 0 })[0]!.lateBefore,
     ).toBeUndefined();
     // No overlap: no band, nothing to detect.
+    const bare = [{ startInclusive: NOW - 3_600_000, endInclusive: NOW }];
     expect(planQueries(NOW - 3_600_000, NOW, { ...cfg, overlapMinutes: 0 })).toEqual([
-      {
-        key: 'window',
-        filterCriteria: { updatedAt: [{ startInclusive: NOW - 3_600_000, endInclusive: NOW }] },
-      },
+      { key: 'window', filterCriteria: { updatedAt: bare } },
+      { key: 'observed', filterCriteria: { lastObservedAt: bare } },
     ]);
   });
 
-  it('a due sweep lists every open finding up to the run start, after the window; due daily, after a 24 h gap, or forced', () => {
+  it('a due sweep lists every open finding (no date filter: findings without updatedAt too), after the window; due daily, after a 24 h gap, or forced', () => {
     const q = planQueries(NOW - 3_600_000, NOW, cfg, true);
-    expect(q.map((x) => x.key)).toEqual(['window', 'sweep']);
-    expect(q[1]!.filterCriteria).toEqual({
+    expect(q.map((x) => x.key)).toEqual(['window', 'observed', 'sweep']);
+    expect(q[2]!.filterCriteria).toEqual({
       findingStatus: [
         { comparison: 'EQUALS', value: 'ACTIVE' },
         { comparison: 'EQUALS', value: 'SUPPRESSED' },
       ],
-      updatedAt: [{ startInclusive: 0, endInclusive: NOW }],
     });
+    // Its mark is the run start, or just after the last sweep's when AWS's clock has not moved.
+    expect(q[2]!.sweepStart).toBe(NOW);
+    expect(planQueries(NOW - 3_600_000, NOW, cfg, true, NOW)[2]!.sweepStart).toBe(NOW + 1);
     const cp = (o: Partial<Checkpoint>): Checkpoint => ({ v: 1, queue: [], ...o });
     const H = 3_600_000;
     expect(sweepDue(cp({ lastCompletedEnd: NOW - H }), NOW, 24, false)).toBe(true);
@@ -180,7 +184,8 @@ describe('planQueries', () => {
     const far = Date.UTC(2040, 0, 1);
     const q = planQueries(undefined, far, { initialLookbackDays: 0, overlapMinutes: 0 });
     expect(q).toHaveLength(1);
-    expect(q[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: MAX_DATE }]);
+    const late = planQueries(far - DAY_MS, far, { initialLookbackDays: 0, overlapMinutes: 0 });
+    expect(late[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: MAX_DATE, endInclusive: MAX_DATE }]);
     expect(MAX_DATE).toBeLessThan(Date.UTC(2033, 0, 1));
     const early = planQueries(1000, 2000, { initialLookbackDays: 7, overlapMinutes: 15 });
     expect(early[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: 2000 }]);
@@ -268,7 +273,10 @@ describe('collect', () => {
     expect(requests[0]!.filterCriteria.updatedAt).toEqual([
       { startInclusive: NOW - 30 * 60_000, endInclusive: later },
     ]);
-    expect(second.pages.every((p) => p.lateBefore === NOW - 15 * 60_000)).toBe(true);
+    // The band's detection is on updatedAt: the window's pages only.
+    expect(
+      second.pages.every((p) => p.lateBefore === (p.query === 'window' ? NOW - 15 * 60_000 : undefined)),
+    ).toBe(true);
     const got = second.pages.flatMap((p) => p.findings as F[]);
     expect(got.map((f) => f.findingArn).sort()).toEqual(
       [
@@ -285,10 +293,15 @@ describe('collect', () => {
       const aws = { ...client, serverTime: async () => NOW + offset };
       const first = await run(aws, undefined);
       expect(first.res.runStart).toBe(NOW + offset);
-      expect(requests[0]!.filterCriteria.updatedAt).toEqual([
-        { startInclusive: 0, endInclusive: NOW + offset },
-      ]);
-      // The first run's ACTIVE/SUPPRESSED listing counts as a sweep, at AWS's time too.
+      // The first run's active query has no date bound: the CLOSED lookback's ends at runStart.
+      expect(
+        (
+          requests.find((q) => q.filterCriteria.updatedAt)!.filterCriteria.updatedAt![0] as {
+            endInclusive: number;
+          }
+        ).endInclusive,
+      ).toBe(NOW + offset);
+      // The first run's active query listed every open finding: a sweep's worth (lastSweepAt).
       expect(first.last).toEqual({
         v: 1,
         lastCompletedEnd: NOW + offset,
@@ -303,7 +316,39 @@ describe('collect', () => {
     };
     const r = await run(failing, undefined);
     expect(r.res.runStart).toBe(NOW);
-    expect(requests[0]!.filterCriteria.updatedAt).toEqual([{ startInclusive: 0, endInclusive: NOW }]);
+    expect(
+      (
+        requests.find((q) => q.filterCriteria.updatedAt)!.filterCriteria.updatedAt![0] as {
+          endInclusive: number;
+        }
+      ).endInclusive,
+    ).toBe(NOW);
+  });
+
+  it('findings without updatedAt: the first run takes them in; later runs find them by lastObservedAt, each finding handed on once', async () => {
+    const data: F[] = [
+      ...gen(12, 'ACTIVE', old),
+      { findingArn: 'arn:noupd-old', status: 'ACTIVE', lastObservedAt: old(1) },
+    ];
+    const { client, requests } = fakeClient(data);
+    const first = await run(client, undefined);
+    expect(first.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn)).toContain('arn:noupd-old');
+    data.push(
+      { findingArn: 'arn:noupd-new', status: 'ACTIVE', lastObservedAt: NOW + 60_000 },
+      ...gen(3, 'ACTIVE', (i) => NOW + 60_000 + i, 'updated'),
+    );
+    requests.length = 0;
+    const later = NOW + 3_600_000;
+    const second = await run(client, first.last, later);
+    const got = second.pages.flatMap((p) => p.findings as F[]).map((f) => f.findingArn);
+    // The observed query re-reads the 3 updated ones too (lastObservedAt = updatedAt): not handed on twice.
+    expect(got.sort()).toEqual(
+      ['arn:noupd-new', ...gen(3, 'ACTIVE', () => 0, 'updated').map((f) => f.findingArn)].sort(),
+    );
+    expect(second.pages.map((p) => p.query)).toEqual(['window', 'observed']);
+    expect(requests.map((r) => Object.keys(r.filterCriteria))).toEqual([['updatedAt'], ['lastObservedAt']]);
+    expect(second.res.findings).toBe(4);
+    expect(second.last).toEqual({ v: 1, lastCompletedEnd: later, lastSweepAt: NOW, queue: [] });
   });
 
   it('resumes a crashed run from the stored token, then collects up to the new run start', async () => {
@@ -448,5 +493,25 @@ describe('collect', () => {
     expect(res.findings).toBe(20);
     const resumed = await run(client, pages[1]);
     expect(resumed.res.findings).toBe(30);
+  });
+
+  it('a forced sweep runs in the same (whole) second as the last completed window', async () => {
+    const { client, requests } = fakeClient(gen(12, 'ACTIVE', old));
+    const first = await run(client, undefined);
+    requests.length = 0;
+    const vanished: string[] = [];
+    const sweep = {
+      // One stored open finding AWS no longer lists: the sweep's only candidate.
+      unseen: ({ after }: { after: string }) => (after === '' ? ['arn:deleted'] : []),
+      vanished: ({ keys }: { keys: string[] }) => {
+        vanished.push(...keys);
+      },
+    };
+    const again = await run(client, first.last, NOW, { sweep, forceSweep: true });
+    expect(again.res.swept).toBe(true);
+    expect(vanished).toEqual(['arn:deleted']);
+    expect(requests.some((r) => r.filterCriteria.findingStatus !== undefined)).toBe(true);
+    // Marked just after the first run's listing (same second): its candidates stay visible.
+    expect(again.last).toMatchObject({ lastCompletedEnd: NOW, lastSweepAt: NOW + 1, queue: [] });
   });
 });

@@ -4,13 +4,18 @@
  * - runStart, every window's end, is AWS's time (the `Date` header, `client.serverTime`), not the
  *   host's: a window never ends in AWS's future, so versions written after a window's query
  *   are stamped after its end, whichever way the clocks differ (host clock if AWS's is unknown).
- * - First run: ACTIVE + SUPPRESSED findings updated in [1970-01-01, runStart] (no age limit),
- *   then CLOSED findings updated in [runStart - initialLookbackDays, runStart].
+ * - First run: every ACTIVE + SUPPRESSED finding (no age limit, no date filter: that takes in
+ *   findings without `updatedAt` too), then CLOSED findings updated in
+ *   [runStart - initialLookbackDays, runStart].
  * - Later runs: every status, updated in [lastCompletedEnd - 2 * overlap, runStart]. The overlap
  *   catches versions AWS indexed late; the band below it ([end - 2 * overlap, end - overlap))
  *   detects a lag beyond the overlap: a version there that the index does not hold yet came
  *   later than the overlap allows. Pages carry `lateBefore` (end - overlap) so the runner counts
  *   such versions (`lateVersions`); they are stored, not lost.
+ * - Later runs then page the same window on `lastObservedAt`, of which only findings without
+ *   `updatedAt` (or with one outside the window) are handed on: `updatedAt` is optional in the
+ *   model, and an updatedAt filter cannot match a finding that lacks it. No `lateBefore` there:
+ *   the band's detection is about `updatedAt` versions, which this query does not hand on.
  * - A query's filter is computed once and stored in the checkpoint: a nextToken is bound to
  *   the exact filter, so it never changes during its pagination.
  * - nextToken is followed while present, whatever the page size.
@@ -37,6 +42,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsPage, WireFilterCriteria } from './client.js';
 import type { ConnectorConfig } from './config.js';
+import { toEpochMs } from './map.js';
 import type { CollectProgress } from '../types.js';
 
 /** Dates accepted by the API: [1970-01-01, 2033-01-01). */
@@ -45,7 +51,7 @@ export const MAX_DATE = Date.UTC(2033, 0, 1) - 1000;
 export const DAY_MS = 86_400_000;
 
 export interface QueryState {
-  /** `active`, `closed` (first run), `window` or `sweep`. */
+  /** `active`, `closed` (first run), `window`, `observed` or `sweep`. */
   key: string;
   /** The exact filter sent with every page of this query (dates as epoch ms). */
   filterCriteria: WireFilterCriteria;
@@ -180,12 +186,13 @@ export function planQueries(
     const queries: QueryState[] = [
       {
         key: 'active',
+        // No date filter: [1970, runStart] on updatedAt would leave out findings without one.
+        // A finding updated after runStart may come here and in the next window: dedupe.
         filterCriteria: {
           findingStatus: [
             { comparison: 'EQUALS', value: 'ACTIVE' },
             { comparison: 'EQUALS', value: 'SUPPRESSED' },
           ],
-          updatedAt: updatedAt(MIN_DATE, runStart),
         },
       },
     ];
@@ -205,20 +212,23 @@ export function planQueries(
   // Detection needs a band every earlier window covered: the first run's CLOSED query reaches
   // back initialLookbackDays only, so a shorter lookback leaves CLOSED versions there unread.
   const detect = overlap > 0 && cfg.initialLookbackDays * DAY_MS >= 2 * overlap;
+  const window = updatedAt(lastCompletedEnd - 2 * overlap, runStart);
   const queries: QueryState[] = [
     {
       key: 'window',
-      filterCriteria: { updatedAt: updatedAt(lastCompletedEnd - 2 * overlap, runStart) },
+      filterCriteria: { updatedAt: window },
       ...(detect ? { lateBefore: lastCompletedEnd - overlap } : {}),
     },
+    { key: OBSERVED, filterCriteria: { lastObservedAt: window } },
   ];
   // Last: its end confirms candidates against states the window has just brought up to date.
   if (sweep) {
     queries.push({
       key: 'sweep',
+      // No date filter either (as the first run's `active`): findings without `updatedAt` are
+      // listed, so marked seen, instead of each being looked up by ARN on every sweep.
       filterCriteria: {
         findingStatus: OPEN_STATUSES.map((value) => ({ comparison: 'EQUALS', value })),
-        updatedAt: updatedAt(MIN_DATE, runStart),
       },
       sweepStart: Math.max(runStart, (lastSweepAt ?? MIN_DATE - 1) + 1),
     });
@@ -233,6 +243,26 @@ export function sweepDue(state: Checkpoint, now: number, sweepHours: number, for
   if (state.lastSweepAt === undefined) return true;
   if (now - state.lastSweepAt >= sweepHours * 3_600_000) return true;
   return state.lastCompletedEnd !== undefined && now - state.lastCompletedEnd > SWEEP_AFTER_GAP_MS;
+}
+
+/** The later runs' query on lastObservedAt, for findings without updatedAt. */
+export const OBSERVED = 'observed';
+
+/**
+ * What the `observed` query hands on: findings without `updatedAt`, or with one outside the
+ * window (the `window` query, same bounds, already returned the others). Its bounds are epoch ms.
+ */
+export function notInUpdatedAtWindow(
+  findings: unknown[],
+  bounds: { startInclusive: number; endInclusive: number },
+): unknown[] {
+  return findings.filter((f) => {
+    // Raw body members: epoch seconds on the wire (ISO strings from fixtures), like map.ts reads them.
+    const ms = toEpochMs(
+      f !== null && typeof f === 'object' ? (f as { updatedAt?: unknown }).updatedAt : undefined,
+    );
+    return ms === undefined || ms < bounds.startInclusive || ms > bounds.endInclusive;
+  });
 }
 
 /** A stored checkpoint, or a fresh one if absent or not ours (logged by the caller). */
@@ -582,8 +612,15 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       } else {
         checkpoint = { v: 1, ...base, lastCompletedEnd: queueRunStart, queue: [] };
       }
+      const findings =
+        q.key === OBSERVED && q.filterCriteria.lastObservedAt?.[0]
+          ? notInUpdatedAtWindow(
+              page.findings,
+              q.filterCriteria.lastObservedAt[0] as { startInclusive: number; endInclusive: number },
+            )
+          : page.findings;
       await storePage({
-        findings: page.findings,
+        findings,
         checkpoint,
         query: q.key,
         // Only the queries that list every open finding mark them: a window's marks would prove
@@ -592,7 +629,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         ...(q.lateBefore !== undefined ? { lateBefore: q.lateBefore } : {}),
       });
       result.pages++;
-      result.findings += page.findings.length;
+      result.findings += findings.length;
       state = checkpoint;
       token = next;
       progress(q.key);

@@ -54,8 +54,9 @@ const toWire = (finding: Json): Json =>
 const msToSeconds = (finding: Json): Json =>
   mapTimestamps(finding, (_k, x) => (typeof x === 'number' ? x / 1000 : x));
 
+/** Real findings (aws_inspector2_*) and synthetic ones of kinds no public sample shows yet. */
 const fixtureFiles = readdirSync(FIXTURES)
-  .filter((f) => /^aws_inspector2_.*\.json$/.test(f))
+  .filter((f) => /^(aws_inspector2|synthetic)_.*\.json$/.test(f))
   .sort();
 
 function loadFindings(file: string): Json[] {
@@ -63,7 +64,7 @@ function loadFindings(file: string): Json[] {
   return body.findings;
 }
 
-describe('golden files: every finding in test/fixtures/aws-inspector2/aws_inspector2_*.json', () => {
+describe('golden files: every finding in test/fixtures/aws-inspector2/{aws_inspector2,synthetic}_*.json', () => {
   it('covers the fixtures', () => {
     expect(fixtureFiles.length).toBeGreaterThanOrEqual(4);
   });
@@ -143,6 +144,57 @@ describe('golden files: every finding in test/fixtures/aws-inspector2/aws_inspec
       fix_available: 'YES',
       exploit_available: 'NO',
     });
+  });
+
+  it('maps newer resource kinds (other clouds: vm, image, serverlessFunction) to the same flat fields', () => {
+    const mapped = loadFindings('synthetic_newer_kinds.json').map((f) => mapFinding(toWire(f), ctx));
+    const [vm, image, fn, other] = [mapped[0]!, mapped[1]!, mapped[2]!, mapped[3]!];
+    const raw = loadFindings('synthetic_newer_kinds.json') as { resources: { id: string }[] }[];
+    expect(vm).toMatchObject({
+      resource_type: 'Microsoft.Compute/virtualMachines',
+      resource_id: raw[0]!.resources[0]!.id,
+      resource_name: 'worker-gateway-50',
+      cloud_provider: 'AZURE',
+      cloud_provider_account_id: '66d450bf-c214-4dda-aba6-7870a8a59670',
+      cloud_provider_org_id: 'ef4b487d-18c8-4274-b7f6-9f8f104b2d8f',
+      aws_account_id: '123456789012',
+      aws_region: 'us-east-1',
+      ip: ['10.89.226.209'],
+      private_ip: ['10.89.226.209'],
+    });
+    expect(image).toMatchObject({
+      resource_type: 'Microsoft.ContainerRegistry/registry/containerImage',
+      cloud_provider: 'AZURE',
+      image_repository: expect.any(String),
+      image_hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      image_tags: [expect.any(String)],
+    });
+    expect(image.resource_name).toBe(image.image_repository);
+    // Without updatedAt (optional in the model): the version and the event time are lastObservedAt.
+    const fnRaw = loadFindings('synthetic_newer_kinds.json')[2] as {
+      lastObservedAt: string;
+      updatedAt?: unknown;
+    };
+    expect(fnRaw.updatedAt).toBeUndefined();
+    expect(fn).toMatchObject({
+      resource_type: 'Microsoft.Web/sites',
+      function_name: expect.any(String),
+      timestamp: Date.parse(fnRaw.lastObservedAt),
+    });
+    expect(fn.resource_name).toBe(fn.function_name);
+    // A provider and a resource type no model knows: kept whole, mapped like the others.
+    expect(other).toMatchObject({
+      resource_type: 'Google.Compute/instances',
+      cloud_provider: 'GCP',
+      cloud_provider_account_id: 'inventory-prod-4711',
+      resource_name: 'inventory-worker-3',
+      ip: ['10.132.0.7', '34.76.12.9'],
+      public_ip: ['34.76.12.9'],
+    });
+    expect(
+      (other.aws_inspector as { resources: { details: { vm: { vmImageReference: string } } }[] })
+        .resources[0]!.details.vm.vmImageReference,
+    ).toBe('projects/debian-cloud/global/images/debian-12-bookworm-v20260310');
   });
 });
 

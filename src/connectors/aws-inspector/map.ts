@@ -213,23 +213,33 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
   for (let i = 0; i < resources.length; i++) {
     const details = obj(obj(resources[i])?.details);
     if (details === undefined) continue;
+    // AWS's own details, then the cloud-neutral ones (other clouds' resources): one flat field
+    // per concept whichever member carries it.
     const ec2 = obj(details.awsEc2Instance);
-    if (ec2 !== undefined) {
-      for (const a of arr(ec2.ipV4Addresses)) pushUnique(ip, a);
-      for (const a of arr(ec2.ipV6Addresses)) pushUnique(ip, a);
+    const vm = obj(details.vm);
+    for (const host of [ec2, vm]) {
+      if (host === undefined) continue;
+      for (const a of arr(host.ipV4Addresses)) pushUnique(ip, a);
+      for (const a of arr(host.ipV6Addresses)) pushUnique(ip, a);
     }
     const ecr = obj(details.awsEcrContainerImage);
-    if (ecr !== undefined) {
-      imageRepository ??= str(ecr.repositoryName);
-      imageHash ??= str(ecr.imageHash);
-      for (const t of arr(ecr.imageTags)) pushUnique(imageTags, t);
+    const image = obj(details.image);
+    for (const img of [ecr, image]) {
+      if (img === undefined) continue;
+      imageRepository ??= str(img.repositoryName);
+      imageHash ??= str(img.imageHash) ?? str(img.imageDigest);
+      for (const t of arr(img.imageTags)) pushUnique(imageTags, t);
     }
     const lambda = obj(details.awsLambdaFunction);
-    if (lambda !== undefined) functionName ??= str(lambda.functionName);
+    const serverless = obj(details.serverlessFunction);
+    functionName ??= str(lambda?.functionName) ?? str(serverless?.serverlessFunctionName);
     if (i === 0) {
       firstNaturalName =
         str(lambda?.functionName) ??
+        str(serverless?.serverlessFunctionName) ??
+        str(vm?.vmName) ??
         str(ecr?.repositoryName) ??
+        str(image?.repositoryName) ??
         str(obj(details.codeRepository)?.projectName);
     }
   }
@@ -319,6 +329,10 @@ export function mapFinding(raw: unknown, ctx: MapContext): InterflowRecord {
   put('resource_type', resourceType);
   put('resource_id', resourceId);
   put('resource_name', resourceName);
+  // The cloud the resource lives in (Resource.provider*, named as AWS's cloudProvider* filters).
+  put('cloud_provider', str(first?.provider));
+  put('cloud_provider_account_id', str(first?.providerAccountId));
+  put('cloud_provider_org_id', str(first?.providerOrgId));
   put('vulnerability_id', vulnerabilityId);
   put('cve', cve);
   put('cwe', cwe);
