@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, get, type Histogram, type SearchRecord, type SearchResult } from '../api.js';
 import { navigate, type Route } from '../router.js';
-import { Empty, Spinner, formatTime, getPath } from '../ui.js';
+import { Empty, Spinner, formatTime, getPath, rowOpener, useDismiss } from '../ui.js';
 import { useSession } from '../session.js';
 
 const RANGES: { id: string; label: string; ms: number }[] = [
@@ -139,6 +139,8 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
   const [selected, setSelected] = useState<SearchRecord | null>(null);
   const [help, setHelp] = useState(false);
   const [chooser, setChooser] = useState(false);
+  const helpRef = useDismiss<HTMLDivElement>(help, () => setHelp(false));
+  const chooserRef = useDismiss<HTMLDivElement>(chooser, () => setChooser(false));
   const [columns, setColumns] = useState<string[]>(() => {
     try {
       const v = JSON.parse(readLs(LS_COLUMNS) ?? 'null') as unknown;
@@ -323,7 +325,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
           )}
         </div>
         <div className="search-row">
-          <div className="query-wrap">
+          <div className="query-wrap" ref={helpRef}>
             <input
               className={`query-input${queryError ? ' invalid' : ''}`}
               aria-label="Query"
@@ -416,7 +418,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
             {loading && result && <Spinner />}
           </div>
           <div className="spacer" />
-          <div className="col-chooser">
+          <div className="col-chooser" ref={chooserRef}>
             <button
               type="button"
               className="btn btn-small"
@@ -496,7 +498,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                     <tr
                       key={r._id}
                       className={`clickable${selected?._id === r._id ? ' selected' : ''}`}
-                      onClick={() => setSelected(r)}
+                      {...rowOpener(() => setSelected(r))}
                     >
                       {columns.map((c) => (
                         <td key={c} className={TIME_COLUMNS.has(c) ? 'nowrap' : ''}>
@@ -590,7 +592,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
             <dt>Ingest time</dt>
             <dd>{formatTime(selected.write_time)}</dd>
           </dl>
-          <pre className="code json" data-testid="record-json">
+          <pre className="code json" data-testid="record-json" tabIndex={0}>
             {JSON.stringify(selected, null, 2)}
           </pre>
         </aside>
@@ -610,7 +612,7 @@ function HistogramChart({ h }: { h: Histogram }) {
   const last = h.buckets[n - 1]!.start + h.interval;
   return (
     <figure className="histogram" aria-label="Records over time">
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img">
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="Records over time">
         <line x1="0" y1={H - 0.5} x2={W} y2={H - 0.5} className="axis" />
         {h.buckets.map((b, i) => {
           if (b.count === 0) return null;
