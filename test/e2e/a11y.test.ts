@@ -72,7 +72,7 @@ async function go(hash: string, ready: string): Promise<void> {
   await page.waitForSelector(ready);
 }
 
-/** The element that has focus: its accessible name or text, and whether it is inside `sel`. */
+/** Whether the element that has focus is inside `sel`. */
 async function focusIn(sel: string): Promise<boolean> {
   return page.evaluate((s) => !!document.activeElement?.closest(s), sel);
 }
@@ -256,5 +256,10 @@ describe('web UI accessibility in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=tab-general]');
     expect(await page.inputValue('#f-name')).toBe('a11y-inspector');
+    // Space too, like a button.
+    await go('#/connectors', 'tr[data-connector="a11y-inspector"]');
+    await page.locator('tr[data-connector="a11y-inspector"]').focus();
+    await page.keyboard.press(' ');
+    await page.waitForSelector('[data-testid=tab-general]');
   });
 });
