@@ -184,6 +184,11 @@ describe('web UI accessibility in Chromium', () => {
     await expectClean('runs-dialog');
     await page.keyboard.press('Escape');
     await runs.waitFor({ state: 'detached' });
+    await page.click('tr[data-connector="a11y-inspector"] button:has-text("Delete")');
+    await page.waitForSelector('[role=dialog] button:has-text("Cancel")');
+    await expectClean('delete-dialog');
+    await page.click('[role=dialog] button:has-text("Cancel")');
+    await page.waitForSelector('[role=dialog]', { state: 'detached' });
     await page.click('tr[data-connector="a11y-inspector"] a:has-text("Edit")');
     await page.waitForSelector('[data-testid=tab-general]');
     await expectClean('edit-wizard');
