@@ -1,7 +1,28 @@
 /** Small shared building blocks: dialogs, form fields, badges, time formatting. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import {
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+  type MouseEvent as ReactMouseEvent,
+  type ReactNode,
+  type RefObject,
+} from 'react';
 import { del, errorMessage } from './api.js';
 
+/** What Tab can reach inside a dialog. */
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+function focusables(box: HTMLElement): HTMLElement[] {
+  return [...box.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
+}
+
+/**
+ * A modal dialog: takes focus when it opens (its first control, the X last), keeps Tab inside
+ * until it closes, closes with Esc, and gives focus back to whatever had it before.
+ */
 export function Modal(props: {
   title: string;
   onClose?: () => void;
@@ -13,6 +34,8 @@ export function Modal(props: {
   closeOnEscape?: boolean;
 }) {
   const { onClose, closeOnEscape = true } = props;
+  const box = useRef<HTMLDivElement>(null);
+  const titleId = useId();
   useEffect(() => {
     if (!onClose || !closeOnEscape) return;
     const onKey = (e: KeyboardEvent) => {
@@ -21,17 +44,53 @@ export function Modal(props: {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose, closeOnEscape]);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const inner = [...el.querySelectorAll<HTMLElement>('.modal-body, .modal-footer')].flatMap(focusables);
+    (inner[0] ?? el).focus();
+    // Focus that lands outside (a click on the backdrop, the page behind) comes back, unless it
+    // went to another modal opened on top of this one.
+    const onFocusIn = (e: FocusEvent) => {
+      const t = e.target as Element | null;
+      if (t && !el.contains(t) && !t.closest('[aria-modal="true"]')) el.focus();
+    };
+    document.addEventListener('focusin', onFocusIn);
+    return () => {
+      document.removeEventListener('focusin', onFocusIn);
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+  const trapTab = (e: ReactKeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== 'Tab' || !box.current) return;
+    const all = focusables(box.current);
+    const first = all[0];
+    const last = all[all.length - 1];
+    if (!first || !last) return e.preventDefault();
+    const at = document.activeElement;
+    if (e.shiftKey && (at === first || at === box.current)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && at === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
   return (
     <div className="modal-backdrop">
       <div
+        ref={box}
         className={`modal${props.wide ? ' modal-wide' : ''}`}
         role="dialog"
         aria-modal="true"
-        aria-label={props.title}
+        aria-labelledby={titleId}
+        tabIndex={-1}
+        onKeyDown={trapTab}
         data-testid={props.testId}
       >
         <div className="modal-header">
-          <h2>{props.title}</h2>
+          <h2 id={titleId}>{props.title}</h2>
           {onClose && (
             <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
               ✕
@@ -43,6 +102,50 @@ export function Modal(props: {
       </div>
     </div>
   );
+}
+
+/**
+ * Closes a popover while it is open: on Esc, and on a mouse press outside `ref` (the element
+ * that holds both the popover and its toggle, so the toggle keeps working).
+ */
+export function useDismiss<T extends HTMLElement>(open: boolean, close: () => void): RefObject<T | null> {
+  const ref = useRef<T | null>(null);
+  const closeRef = useRef(close);
+  closeRef.current = close;
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') closeRef.current();
+    };
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) closeRef.current();
+    };
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
+    };
+  }, [open]);
+  return ref;
+}
+
+/**
+ * Props for a table row that opens something: a click on the row (not on its own controls), or
+ * Enter / Space while the row has focus (it is in the Tab order).
+ */
+export function rowOpener(open: () => void) {
+  return {
+    tabIndex: 0,
+    onClick: (e: ReactMouseEvent<HTMLElement>) => {
+      if (!(e.target as Element).closest('a, button, input, select, textarea, label')) open();
+    },
+    onKeyDown: (e: ReactKeyboardEvent<HTMLElement>) => {
+      if (e.target !== e.currentTarget || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      open();
+    },
+  };
 }
 
 export function Field(props: {

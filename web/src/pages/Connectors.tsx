@@ -3,7 +3,17 @@ import { useCallback, useEffect, useState } from 'react';
 import { errorMessage, get, patch, put, type Connector } from '../api.js';
 import { href, navigate } from '../router.js';
 import { useSession } from '../session.js';
-import { ConfirmDelete, Empty, ErrorBanner, Spinner, formatTime, relativeTime, useInterval } from '../ui.js';
+import {
+  ConfirmDelete,
+  Empty,
+  ErrorBanner,
+  Spinner,
+  formatTime,
+  relativeTime,
+  rowOpener,
+  useDismiss,
+  useInterval,
+} from '../ui.js';
 import { RunsDialog } from './RunsDialog.js';
 import { TestDialog } from './TestDialog.js';
 
@@ -19,6 +29,7 @@ export function connectorQuery(id: string): string {
 
 export function StatusBadge({ c }: { c: Connector }) {
   const [open, setOpen] = useState(false);
+  const dismissRef = useDismiss<HTMLSpanElement>(open, () => setOpen(false));
   if (c.status.running)
     return (
       <span className="badge badge-running" data-state="running">
@@ -49,7 +60,7 @@ export function StatusBadge({ c }: { c: Connector }) {
     );
   const err = c.status.lastError;
   return (
-    <span className="status-failed">
+    <span className="status-failed" ref={dismissRef}>
       <button
         type="button"
         className="badge badge-failed"
@@ -188,7 +199,12 @@ export function ConnectorsPage() {
             </thead>
             <tbody>
               {connectors.map((c) => (
-                <tr key={c.id} data-connector={c.name}>
+                <tr
+                  key={c.id}
+                  data-connector={c.name}
+                  className="clickable"
+                  {...rowOpener(() => navigate(`/connectors/${encodeURIComponent(c.id)}/edit`))}
+                >
                   <td className="strong" title={c.name}>
                     {c.name}
                   </td>

@@ -97,7 +97,9 @@ export function TestDialog(props: {
                   </tbody>
                 </table>
               ) : (
-                <pre className="code">{String(state.result.identity)}</pre>
+                <pre className="code" tabIndex={0}>
+                  {String(state.result.identity)}
+                </pre>
               )}
             </div>
           )}
@@ -133,7 +135,9 @@ export function TestDialog(props: {
               {state.result.detail && (
                 <div className="kv">
                   <div className="kv-title">Detail</div>
-                  <pre className="code">{state.result.detail}</pre>
+                  <pre className="code" tabIndex={0}>
+                    {state.result.detail}
+                  </pre>
                 </div>
               )}
               <div className="kv">

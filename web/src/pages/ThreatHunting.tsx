@@ -10,7 +10,7 @@ import {
   type SearchResult,
 } from '../api.js';
 import { navigate, type Route } from '../router.js';
-import { Empty, Spinner, getPath, useInterval } from '../ui.js';
+import { Empty, Spinner, getPath, rowOpener, useDismiss, useInterval } from '../ui.js';
 import { useSession } from '../session.js';
 
 const RANGES: { id: string; label: string; ms: number }[] = [
@@ -228,6 +228,9 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
   const [help, setHelp] = useState(false);
   const [chooser, setChooser] = useState(false);
   const [exportOpen, setExportOpen] = useState(false);
+  const helpRef = useDismiss<HTMLDivElement>(help, () => setHelp(false));
+  const chooserRef = useDismiss<HTMLDivElement>(chooser, () => setChooser(false));
+  const exportRef = useDismiss<HTMLDivElement>(exportOpen, () => setExportOpen(false));
   const [customFrom, setCustomFrom] = useState(() => toInput(p.from ?? Date.now() - 86_400_000, p.tz));
   const [customTo, setCustomTo] = useState(() => toInput(p.to ?? Date.now(), p.tz));
   const seq = useRef(0);
@@ -507,7 +510,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
           )}
         </div>
         <div className="search-row">
-          <div className="query-wrap">
+          <div className="query-wrap" ref={helpRef}>
             <input
               className={`query-input${queryError ? ' invalid' : ''}`}
               aria-label="Query"
@@ -622,7 +625,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
             <span className="muted small" data-testid="tz-shown">
               Times: {tzLabel(tz)}
             </span>
-            <div className="col-chooser">
+            <div className="col-chooser" ref={exportRef}>
               <button
                 type="button"
                 className="btn btn-small"
@@ -660,7 +663,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                 </div>
               )}
             </div>
-            <div className="col-chooser">
+            <div className="col-chooser" ref={chooserRef}>
               <button
                 type="button"
                 className="btn btn-small"
@@ -760,11 +763,7 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
                       <tr
                         key={r._id}
                         className={`clickable${selected?._id === r._id ? ' selected' : ''}`}
-                        tabIndex={0}
-                        onClick={() => open(r)}
-                        onKeyDown={(e) => {
-                          if (e.key === 'Enter') open(r);
-                        }}
+                        {...rowOpener(() => open(r))}
                       >
                         {columns.map((c) => {
                           const text = cell(getPath(r, c), c, tz);
@@ -1078,7 +1077,7 @@ function RecordPanel(props: {
           </table>
         </div>
         <div className="side-section-title muted small">Raw JSON</div>
-        <pre className="code json" data-testid="record-json">
+        <pre className="code json" data-testid="record-json" tabIndex={0}>
           {JSON.stringify(r, null, 2)}
         </pre>
       </div>
@@ -1097,7 +1096,7 @@ function HistogramChart({ h, tz }: { h: Histogram; tz: Tz }) {
   const last = h.buckets[n - 1]!.start + h.interval;
   return (
     <figure className="histogram" aria-label="Records over time">
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img">
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="Records over time">
         <line x1="0" y1={H - 0.5} x2={W} y2={H - 0.5} className="axis" />
         {h.buckets.map((b, i) => {
           if (b.count === 0) return null;
