@@ -243,6 +243,8 @@ export interface IndexFindingState {
   key: string;
   status: string | null;
   updatedAt: number;
+  /** `_id` of the record the state is from: the last one stored for the finding. */
+  recordId?: string;
 }
 
 /** What reconcile needs from the index (the store implements it in the CLI). */

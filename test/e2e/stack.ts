@@ -64,7 +64,11 @@ export async function startStack(opts: {
         body: JSON.stringify({ count, severity, observed: true, region: 'us-east-1' }),
       });
       if (!res.ok) throw new Error(`emulator mutate: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { arns: string[] }).arns.length;
+      const n = ((await res.json()) as { arns: string[] }).arns.length;
+      // A run's window ends at AWS's time in whole seconds (the Date header): wait for the next
+      // second, so that a run started now reads these versions.
+      await new Promise((r) => setTimeout(r, 1005 - (Date.now() % 1000)));
+      return n;
     },
     runConnector(id: string) {
       return server.scheduler.trigger(id);

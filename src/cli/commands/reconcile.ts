@@ -40,6 +40,7 @@ export function storeReconcileIndex(
     key: f.key,
     status: f.status,
     updatedAt: f.updatedAt,
+    recordId: f.recordId,
   });
   return {
     hasRecord: (id) => store.index.has(id, tenantId),

@@ -180,8 +180,9 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     }
     const st = index.finding(v.findingArn);
     // Collected as an unchanged version (recordVersions: material): no record of its own, but
-    // the current state is at this very version.
-    if (st && st.updatedAt === v.updatedAt) {
+    // the current state is at this very version and the record it names (the last one stored
+    // for the finding) is in the index.
+    if (st && st.updatedAt === v.updatedAt && (st.recordId === undefined || index.hasRecord(st.recordId))) {
       report.matched++;
       return;
     }
