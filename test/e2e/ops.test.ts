@@ -232,7 +232,7 @@ describe('operations in Chromium', () => {
 
     // Delete a tenant that still has a connector and a user: refused, naming them.
     await page.click('tr[data-tenant="ops-acme"] button:has-text("Delete")');
-    const confirm = page.locator('[role=dialog][aria-label="Delete tenant"]');
+    const confirm = page.getByRole('dialog', { name: 'Delete tenant', exact: true });
     await confirm.locator('button:has-text("Delete")').click();
     const refusal = confirm.locator('.banner-error');
     await refusal.waitFor();
@@ -257,7 +257,10 @@ describe('operations in Chromium', () => {
     await page.fill('#t-name', 'ops-empty');
     await page.click('button:has-text("Create tenant")');
     await page.click('tr[data-tenant="ops-empty"] button:has-text("Delete")');
-    await page.locator('[role=dialog][aria-label="Delete tenant"] button:has-text("Delete")').click();
+    await page
+      .getByRole('dialog', { name: 'Delete tenant', exact: true })
+      .locator('button:has-text("Delete")')
+      .click();
     await page.locator('tr[data-tenant="ops-empty"]').waitFor({ state: 'detached' });
   });
 
@@ -283,7 +286,7 @@ describe('operations in Chromium', () => {
     expect((await loginAs('ops-Acme-Admin-Passw0rd!')).status).toBe(200);
 
     await row.locator('button:has-text("Reset password")').click();
-    const reset = page.locator('[role=dialog][aria-label="Reset password: ops-acme-admin"]');
+    const reset = page.getByRole('dialog', { name: 'Reset password: ops-acme-admin', exact: true });
     expect(await reset.locator('.hint').innerText()).toContain('At least 12 characters');
     await page.fill('#rp-password', 'aaaaaaaaaaaaaaaa');
     await reset.locator('button[type=submit]').click();
@@ -296,7 +299,10 @@ describe('operations in Chromium', () => {
     expect((await loginAs('ops-New-Acme-Passw0rd!')).status).toBe(200);
 
     await page.click('tr[data-user="ops-temp"] button:has-text("Delete")');
-    await page.locator('[role=dialog][aria-label="Delete user"] button:has-text("Delete")').click();
+    await page
+      .getByRole('dialog', { name: 'Delete user', exact: true })
+      .locator('button:has-text("Delete")')
+      .click();
     await page.locator('tr[data-user="ops-temp"]').waitFor({ state: 'detached' });
 
     // The only root admin cannot disable, demote or delete themselves.

@@ -481,7 +481,7 @@ describe('web UI in Chromium', () => {
   it('deletes a connector after confirmation', async () => {
     await page.click('a.nav-link:has-text("Connectors")');
     await page.click('tr[data-connector="root-no-permission"] button:has-text("Delete")');
-    const confirm = page.locator('[role=dialog][aria-label="Delete connector"]');
+    const confirm = page.getByRole('dialog', { name: 'Delete connector', exact: true });
     await confirm.waitFor();
     expect(await confirm.innerText()).toContain('root-no-permission');
     await confirm.locator('button:has-text("Delete")').click();
