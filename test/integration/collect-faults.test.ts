@@ -165,11 +165,14 @@ describe('faults during collection', () => {
     const id = addConnector(ts.store, configFor(emu));
     const first = await run(ts.store, id);
     expect(first.status).toBe('ok');
-    const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number };
+    const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number; lastSweepAt: number };
     const runStart = cp.lastCompletedEnd + 60_000;
+    // The first run's checkpoint (its listing counted as a sweep: none is due) with a window
+    // in progress whose token the service no longer knows.
     ts.store.checkpoints.set(id, {
       v: 1,
       lastCompletedEnd: cp.lastCompletedEnd,
+      lastSweepAt: cp.lastSweepAt,
       runStart,
       queue: [
         {
