@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
+import { buildWeb, launchChromium } from './browser.js';
 
 const SHOTS = path.resolve('test-artifacts/screenshots');
 const ADMIN_PASSWORD = 'e2e-Admin-Passw0rd!';
@@ -82,30 +82,9 @@ describe('web UI accessibility in Chromium', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-a11y-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webRoot = path.join(tmp, 'web');
-    // Vitest sets NODE_ENV=test, which would give React's development bundle: build what ships.
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        configFile: path.resolve('vite.config.ts'),
-        mode: 'production',
-        logLevel: 'warn',
-        build: { outDir: webRoot, emptyOutDir: true },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
+    await buildWeb(webRoot);
     stack = await startStack({ dataDir: path.join(tmp, 'data'), webRoot, adminPassword: ADMIN_PASSWORD });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.setDefaultTimeout(15_000);
   });

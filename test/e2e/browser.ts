@@ -33,14 +33,8 @@ export interface BrowserStack {
   close(): Promise<void>;
 }
 
-export async function startBrowserStack(opts: {
-  adminPassword: string;
-  prefix: string;
-  viewport?: { width: number; height: number };
-}): Promise<BrowserStack> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const webRoot = path.join(tmp, 'web');
+/** Builds the UI from the current sources into `outDir`: the production bundle, as shipped. */
+export async function buildWeb(outDir: string): Promise<void> {
   // Vitest sets NODE_ENV=test, which would give React's development bundle: build what ships.
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
@@ -49,11 +43,37 @@ export async function startBrowserStack(opts: {
       configFile: path.resolve('vite.config.ts'),
       mode: 'production',
       logLevel: 'warn',
-      build: { outDir: webRoot, emptyOutDir: true },
+      build: { outDir, emptyOutDir: true },
     });
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
+}
+
+/** Debian's Chromium, headless, with no background traffic (the machines have no internet). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export async function startBrowserStack(opts: {
+  adminPassword: string;
+  prefix: string;
+  viewport?: { width: number; height: number };
+}): Promise<BrowserStack> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const webRoot = path.join(tmp, 'web');
+  await buildWeb(webRoot);
   const stack = await startStack({
     dataDir: path.join(tmp, 'data'),
     webRoot,
@@ -61,17 +81,7 @@ export async function startBrowserStack(opts: {
   });
   let browser: Browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   } catch (e) {
     await stack.close();
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'vite';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
+import { buildWeb, launchChromium } from './browser.js';
 import { testRecord, withStates } from '../support/records.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 
@@ -87,18 +87,7 @@ describe('Threat Hunting in Chromium', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-e2e-hunt-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webRoot = path.join(tmp, 'web');
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        configFile: path.resolve('vite.config.ts'),
-        mode: 'production',
-        logLevel: 'warn',
-        build: { outDir: webRoot, emptyOutDir: true },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
+    await buildWeb(webRoot);
     stack = await startStack({ dataDir: path.join(tmp, 'data'), webRoot, adminPassword: ADMIN_PASSWORD });
     connectorId = stack.server.store.connectors.create({
       name: 'hunt-c',
@@ -106,16 +95,7 @@ describe('Threat Hunting in Chromium', () => {
       auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'hunt-secret-1' },
     }).id;
     seed(0, N);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     // A zone other than UTC, so that switching the time zone shows.
     const context = await browser.newContext({
       viewport: { width: 1440, height: 900 },
