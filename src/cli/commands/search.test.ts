@@ -1,5 +1,5 @@
 /** The `search` command, spawned for real on a temp data dir. */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,16 +14,30 @@ let dir: string;
 const T0 = Date.UTC(2026, 2, 1);
 const HOUR = 3_600_000;
 
+const KEY_ENV = { INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') };
+
+/**
+ * Runs a command without blocking this worker: a synchronous spawn here would keep vitest's
+ * worker from answering its runner, which gives up after 60 s on a loaded machine.
+ */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    execFile(file, args, { cwd: ROOT, encoding: 'utf8', env }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, out: stdout, err: stderr });
+    });
+  });
+}
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 function cli(...args: string[]) {
   return cliEnv({}, ...args);
 }
 function cliEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'search', '--data', dir, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64'), ...env },
+  return run(TSX, ['src/cli/main.ts', 'search', '--data', dir, ...args], {
+    ...process.env,
+    ...KEY_ENV,
+    ...env,
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const lines = (out: string) =>
   out
@@ -60,8 +74,8 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('cli search', () => {
-  it('prints NDJSON newest first, 100 by default', () => {
-    const r = cli('*');
+  it('prints NDJSON newest first, 100 by default', async () => {
+    const r = await cli('*');
     expect(r.code).toBe(0);
     const ids = lines(r.out);
     expect(ids).toHaveLength(100);
@@ -69,72 +83,73 @@ describe('cli search', () => {
     expect(ids[99]).toBe('r50');
   });
 
-  it('--limit 0 prints all; --limit N at most N; a multi-word query is joined', () => {
-    expect(lines(cli('--limit', '0', '*').out)).toHaveLength(150);
-    expect(lines(cli('--limit', '3', 'aws_inspector.status:CLOSED').out)).toEqual(['r148', 'r146', 'r144']);
-    expect(lines(cli('--limit', '0', 'openssl', 'aws_inspector.status:ACTIVE').out)).toHaveLength(25);
+  it('--limit 0 prints all; --limit N at most N; a multi-word query is joined', async () => {
+    expect(lines((await cli('--limit', '0', '*')).out)).toHaveLength(150);
+    expect(lines((await cli('--limit', '3', 'aws_inspector.status:CLOSED')).out)).toEqual([
+      'r148',
+      'r146',
+      'r144',
+    ]);
+    expect(lines((await cli('--limit', '0', 'openssl', 'aws_inspector.status:ACTIVE')).out)).toHaveLength(25);
   });
 
-  it('--count prints just the number', () => {
-    const r = cli('--count', 'openssl');
+  it('--count prints just the number', async () => {
+    const r = await cli('--count', 'openssl');
     expect(r.code).toBe(0);
     expect(r.out).toBe('50\n');
   });
 
-  it('--from/--to take ISO-8601 or epoch ms, on --time-field', () => {
+  it('--from/--to take ISO-8601 or epoch ms, on --time-field', async () => {
     const from = new Date(T0 + 10 * HOUR).toISOString();
-    expect(cli('--count', '--from', from, '--to', String(T0 + 19 * HOUR), '*').out).toBe('10\n');
+    expect((await cli('--count', '--from', from, '--to', String(T0 + 19 * HOUR), '*')).out).toBe('10\n');
     expect(
-      cli('--count', '--time-field', 'write_time', '--from', String(T0 + 1000 * HOUR - 4), '*').out,
+      (await cli('--count', '--time-field', 'write_time', '--from', String(T0 + 1000 * HOUR - 4), '*')).out,
     ).toBe('5\n');
   });
 
-  it('a bad query is a clear message on stderr and exit 2', () => {
-    const r = cli('severity:[10 TO');
+  it('a bad query is a clear message on stderr and exit 2', async () => {
+    const r = await cli('severity:[10 TO');
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/invalid query: position \d+: expected a range bound/);
   });
 
-  it('bad options exit 2 naming the option; a missing index exits 1', () => {
-    expect(cli('--limit', '-1', '*')).toMatchObject({
+  it('bad options exit 2 naming the option; a missing index exits 1', async () => {
+    expect(await cli('--limit', '-1', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--limit must be an integer/),
     });
-    expect(cli('--from', 'yesterday', '*')).toMatchObject({
+    expect(await cli('--from', 'yesterday', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--from "yesterday"/),
     });
-    expect(cli('--time-field', 'doc', '*')).toMatchObject({
+    expect(await cli('--time-field', 'doc', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--time-field/),
     });
-    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'search', '--data', path.join(dir, 'none'), '*'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/no index in/);
+    const r = await run(TSX, ['src/cli/main.ts', 'search', '--data', path.join(dir, 'none'), '*']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no index in/);
   });
 
-  it('--timeout: a search past its budget stops with ERR_QUERY_TIMEOUT and exit 3; bad values exit 2', () => {
+  it('--timeout: a search past its budget stops with ERR_QUERY_TIMEOUT and exit 3; bad values exit 2', async () => {
     // 1 ms: a fresh process's first search (statements prepared, every record checked) needs more.
-    const r = cli('--timeout', '1', '--limit', '0', '*i*g*');
+    const r = await cli('--timeout', '1', '--limit', '0', '*i*g*');
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/ERR_QUERY_TIMEOUT: .*narrow the query or the time range/);
-    expect(cli('--timeout', '0', '--count', '*i*g*')).toMatchObject({ code: 0, out: '150\n' });
-    expect(cli('--timeout', 'soon', '*')).toMatchObject({
+    expect(await cli('--timeout', '0', '--count', '*i*g*')).toMatchObject({ code: 0, out: '150\n' });
+    expect(await cli('--timeout', 'soon', '*')).toMatchObject({
       code: 2,
       err: 'error: --timeout must be a whole number of milliseconds (0 = no limit), got "soon"\n',
     });
-    expect(cliEnv({ INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: '-5' }, '*')).toMatchObject({
+    expect(await cliEnv({ INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS: '-5' }, '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/INSPECTOR_CONNECTOR_SEARCH_TIMEOUT_MS must be/),
     });
   });
 
-  it('--format csv --fields: the chosen columns as RFC 4180 CSV (times as ISO-8601)', () => {
-    const r = cli(
+  it('--format csv --fields: the chosen columns as RFC 4180 CSV (times as ISO-8601)', async () => {
+    const r = await cli(
       '--format',
       'csv',
       '--fields',
@@ -150,11 +165,19 @@ describe('cli search', () => {
         `r148,${new Date(T0 + 148 * HOUR).toISOString()},70,CLOSED\r\n`,
     );
     // No match: the header alone.
-    expect(cli('--format', 'csv', '--fields', '_id', 'nothing-matches-this').out).toBe('_id\r\n');
+    expect((await cli('--format', 'csv', '--fields', '_id', 'nothing-matches-this')).out).toBe('_id\r\n');
   });
 
-  it('--format table: a header, a rule, aligned rows; NDJSON stays the default for pipes', () => {
-    const r = cli('--format', 'table', '--fields', '_id,severity,event_name', '--limit', '3', 'openssl');
+  it('--format table: a header, a rule, aligned rows; NDJSON stays the default for pipes', async () => {
+    const r = await cli(
+      '--format',
+      'table',
+      '--fields',
+      '_id,severity,event_name',
+      '--limit',
+      '3',
+      'openssl',
+    );
     expect(r.code).toBe(0);
     expect(r.out.split('\n')).toEqual([
       '_id   severity  event_name',
@@ -164,37 +187,33 @@ describe('cli search', () => {
       'r141  30        openssl finding 141',
       '',
     ]);
-    expect(lines(cli('--limit', '2', '*').out)).toEqual(['r149', 'r148']);
+    expect(lines((await cli('--limit', '2', '*')).out)).toEqual(['r149', 'r148']);
   });
 
-  it('on a terminal the default is the table', () => {
+  it('on a terminal the default is the table', async () => {
     // `script` gives the command a pseudo-terminal, as a person's shell has.
     const cmd = ['node_modules/.bin/tsx', 'src/cli/main.ts', 'search', '--data', dir, '--limit', '1', '*']
       .map((a) => `'${a}'`)
       .join(' ');
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, INSPECTOR_CONNECTOR_KEY: Buffer.alloc(32, 2).toString('base64') },
-    });
-    expect(r.status).toBe(0);
-    const out = r.stdout.replace(/\r/g, '');
+    const r = await run('script', ['-qec', cmd, '/dev/null'], { ...process.env, ...KEY_ENV });
+    expect(r.code).toBe(0);
+    const out = r.out.replace(/\r/g, '');
     expect(out).toMatch(
       /^timestamp\s+severity\s+event_name\s+event_status\s+tenant_name\s+msg_origin\.processor\.name\s+_id\n-+/,
     );
     expect(out).toContain('r149');
   });
 
-  it('bad --format / --fields exit 2 naming the option', () => {
-    expect(cli('--format', 'xml', '*')).toMatchObject({
+  it('bad --format / --fields exit 2 naming the option', async () => {
+    expect(await cli('--format', 'xml', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--format must be one of: ndjson, table, csv/),
     });
-    expect(cli('--format', 'csv', '--fields', 'a,b c', '*')).toMatchObject({
+    expect(await cli('--format', 'csv', '--fields', 'a,b c', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--fields: "b c" is not a field path/),
     });
-    expect(cli('--fields', '_id', '*')).toMatchObject({
+    expect(await cli('--fields', '_id', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--fields applies to/),
     });
