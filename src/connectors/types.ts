@@ -87,7 +87,12 @@ export interface CollectProgress {
 
 export interface CollectRun<C> extends ConnectorContext {
   config: C;
-  /** The stored checkpoint, exactly as this type last saved it (absent on the first run). */
+  /**
+   * The part this call collects (`ConnectorType.parts`: AWS Inspector's region); '' for a type
+   * without parts. Everything of the call (pages, checkpoint, sweep) is this part's alone.
+   */
+  part: string;
+  /** This part's stored checkpoint, exactly as this type last saved it (absent on its first run). */
   checkpoint: unknown;
   /**
    * Stores the page's items and the checkpoint that is true once they are stored, in ONE
@@ -123,7 +128,8 @@ export interface SweepSupport {
   /**
    * Keys of this connector's current states in its tenant with one of `statuses`, not seen
    * since `before` (a version older than it too), after `after` in key order. Pages handed
-   * to `onPage` before are stored first.
+   * to `onPage` before are stored first. With parts, the keys are the connector's, of every
+   * part: the type keeps those of its part (AWS: the region in the finding ARN).
    */
   unseen(q: { statuses: readonly string[]; before: number; after: string; limit: number }): Promise<string[]>;
   /**
@@ -143,6 +149,29 @@ export interface CollectOutcome {
   vanished?: number;
   /** What late versions (see `onPage`'s `lateBefore`) mean and what to do, for the warning. */
   lateHint?: string;
+}
+
+/**
+ * How one run of a connector splits into parts (`ConnectorType.parts`): each part is collected
+ * by its own `collect` call with its own checkpoint, retries and status, up to `concurrency` at
+ * a time; a failing part does not stop the others.
+ */
+export interface PartPlan {
+  /** The parts to collect in this run, in the order to start them; at least one. */
+  parts: string[];
+  /** How many parts run at once (1 = one after the other). */
+  concurrency: number;
+}
+
+/** How one part of a run ended (the run history keeps one per part; the API and UI show them). */
+export interface PartOutcome {
+  part: string;
+  status: 'ok' | 'failed' | 'stopped';
+  received: number;
+  stored: number;
+  vanished: number;
+  durationMs: number;
+  error?: { code: ErrorCode; message: string };
 }
 
 /** The tenant and connector a record is written for. */
@@ -221,6 +250,18 @@ export interface ConnectorType<C extends BaseConnectorConfig = BaseConnectorConf
    * last stored record (a new `_id` no real version can have; its state closed at `at`). Pure.
    */
   vanish?(last: InterflowRecord, at: number, ctx: MapContext): InterflowRecord;
+  /**
+   * Optional: the independent parts of this config's collection (AWS Inspector: its regions),
+   * decided at the start of each run (`all` regions may grow without a config change). Absent:
+   * one part, '' (the connector's checkpoint and status are the part's).
+   */
+  parts?(config: C): PartPlan;
+  /**
+   * Optional, with `parts`: the part a checkpoint saved before this type had parts (part '')
+   * belongs to (AWS: the old single `region`); the host moves it there once. Absent or
+   * undefined: such a checkpoint is dropped.
+   */
+  legacyPart?(config: C): string | undefined;
   /** Optional: compares what the source holds with the index (CLI `reconcile`). */
   readonly reconcile?: ReconcileSupport<C>;
 }

@@ -177,6 +177,7 @@ export async function runConnector(
       clock,
       logger: log,
       connectorId,
+      part: '',
       checkpoint: store.checkpoints.get(connectorId),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(deps.allowedEndpointHosts ? { allowedEndpointHosts: deps.allowedEndpointHosts } : {}),
