@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { ALLOWED_ENDPOINTS_ENV, parseAllowedEndpoints } from '../connectors/endpoints.js';
+import { bindRateLimitMetrics, sharedRateLimits } from '../connectors/aws-inspector/rate-limit.js';
 import {
   DEFAULT_TYPE,
   productionRegistry,
@@ -72,6 +73,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
   const allowedEndpointHosts =
     opts.app?.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]);
+  // The process-wide AWS rate limit (INSPECTOR_CONNECTOR_AWS_*): a bad value refuses to start.
+  const rateLimits = sharedRateLimits(env);
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // One owner per data directory (lock.ts): a second server would run the same connectors.
   const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');
@@ -110,6 +113,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw e;
   }
   const metrics = createMetrics(new Registry());
+  const unbindRateLimits = bindRateLimitMetrics(metrics, rateLimits);
   const scheduler = createScheduler({ store, clock, logger, registry, allowedEndpointHosts, metrics });
   let app: FastifyInstance | undefined;
   try {
@@ -163,6 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           await running.close();
           await scheduler.stop();
           store.close();
+          unbindRateLimits();
           lock.release();
           logger.info('server stopped');
         })();
@@ -174,6 +179,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await app?.close().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
     store.close();
+    unbindRateLimits();
     lock.release();
     throw e;
   }

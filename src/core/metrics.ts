@@ -21,6 +21,10 @@ export interface CollectorMetrics {
   runs: Counter<'connector' | 'status'>;
   runDuration: Histogram<'connector' | 'status'>;
   running: Gauge<'connector'>;
+  /** AWS answers 429 / ThrottlingException, per region and account (`scope`) of the shared rate limit. */
+  awsThrottled: Counter<'region' | 'scope'>;
+  /** The shared rate limit's current requests/s per region and account (lowered under throttling). */
+  awsRateLimit: Gauge<'region' | 'scope'>;
 }
 
 export function createMetrics(registry: Registry = new Registry()): CollectorMetrics {
@@ -98,6 +102,18 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
       name: 'inspector_connector_running',
       help: '1 while a run of the connector is in progress',
       labelNames: ['connector'],
+      registers,
+    }),
+    awsThrottled: new Counter({
+      name: 'inspector_connector_aws_throttled_total',
+      help: 'AWS requests answered 429 / ThrottlingException, per region and account of the shared rate limit',
+      labelNames: ['region', 'scope'],
+      registers,
+    }),
+    awsRateLimit: new Gauge({
+      name: 'inspector_connector_aws_rate_limit_per_second',
+      help: "The shared rate limit's current requests per second, per region and account (lowered after throttling, recovers gradually)",
+      labelNames: ['region', 'scope'],
       registers,
     }),
   };

@@ -38,6 +38,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
+  FinalizeRequestMiddleware,
+  MiddlewareStack,
   RetryStrategyV2,
   StandardRetryToken,
 } from '@smithy/types';
@@ -46,6 +48,15 @@ import { redactSecrets, type Logger } from '../../core/logger.js';
 import { endpointAddress } from '../endpoints.js';
 import { configSecrets, partitionIssues, type ConnectorConfig } from './config.js';
 import { NO_INSPECTOR2, defaultEndpoints, partitionOf } from './regions.js';
+import {
+  THROTTLING_ERROR_NAMES,
+  isThrottlingError,
+  rateLimitKey,
+  retryAfterMs,
+  sharedRateLimits,
+  type AdaptiveTokenBucket,
+  type RateLimits,
+} from './rate-limit.js';
 
 /** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
 export type WireFilterCriteria = Record<string, unknown[]>;
@@ -114,6 +125,12 @@ export interface ClientOptions {
   connectionTimeoutMs?: number;
   /** Whole request timeout, ms (default 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * The shared per-region rate limit every Inspector2 request (each attempt) goes through
+   * (rate-limit.ts). Default: the process-wide one (`sharedRateLimits()`, from the environment);
+   * false: none (benchmarks, tests of the SDK's own retries).
+   */
+  rateLimits?: RateLimits | false;
 }
 
 export type ClientFactory = (cfg: ConnectorConfig, opts: ClientOptions) => InspectorClient;
@@ -162,6 +179,39 @@ export function toSdkFilter(f: WireFilterCriteria): FilterCriteria {
     });
   }
   return out as FilterCriteria;
+}
+
+/**
+ * Every attempt of this command (inside the SDK's retry loop, before signing) takes a token of
+ * the key's bucket first, and tells it how AWS answered: success raises the rate back, a 429 /
+ * ThrottlingException lowers it and, with `Retry-After`, pauses the key. The SDK's own backoff
+ * and Retry-After handling of the attempt stay as they are.
+ */
+function limitAttempts<I extends object, O extends object>(
+  stack: MiddlewareStack<I, O>,
+  bucket: AdaptiveTokenBucket | undefined,
+  signal: AbortSignal | undefined,
+): void {
+  if (!bucket) return;
+  const mw: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
+    await bucket.acquire(signal);
+    try {
+      const out = await next(args);
+      bucket.onSuccess();
+      return out;
+    } catch (e) {
+      if (isThrottlingError(e)) {
+        const headers = (e as { $response?: { headers?: Record<string, string> } }).$response?.headers;
+        bucket.onThrottle(retryAfterMs(headers, Date.now()));
+      }
+      throw e;
+    }
+  };
+  stack.addRelativeTo(mw, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'inspectorConnectorRateLimit',
+  });
 }
 
 interface HttpLikeResponse {
@@ -266,6 +316,10 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
     ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
   });
 
+  // Process-wide by default: every client of the same endpoint, region and account shares it.
+  const limits = opts.rateLimits === undefined ? sharedRateLimits() : opts.rateLimits;
+  const bucket = limits ? limits.bucket(rateLimitKey(cfg)) : undefined;
+
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -315,6 +369,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
         },
         { step: 'deserialize', priority: 'low', name: 'inspectorConnectorRawFindings' },
       );
+      limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
       return call('ListFindings', async () => {
         await inspector.send(command, callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {});
         if (!captured) throw new CodedError('ERR_INTERNAL', 'ListFindings response body was not captured');
@@ -365,9 +420,11 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
       });
     },
     async batchGetAccountStatus(callOpts) {
+      const command = new BatchGetAccountStatusCommand({});
+      limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
       return call('BatchGetAccountStatus', async () => {
         const out = await inspector.send(
-          new BatchGetAccountStatusCommand({}),
+          command,
           callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
         );
         const accounts: AccountStatus[] = (out.accounts ?? []).map((a) => {
@@ -490,13 +547,7 @@ const PERMISSION = new Set([
   'NotAuthorized',
   'UnauthorizedOperation',
 ]);
-const THROTTLED = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ServiceQuotaExceededException',
-]);
+const THROTTLED = new Set([...THROTTLING_ERROR_NAMES, 'ServiceQuotaExceededException']);
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',

@@ -1,0 +1,146 @@
+/**
+ * The shared rate limit (issue 13.4) end to end: real SDK clients over HTTP against the
+ * emulator's throttling fault (a token bucket of `ratePerSecond` answering 429
+ * ThrottlingException + Retry-After). N collectors of the same account and region running at
+ * once get their findings with far fewer 429s when they share one bucket than when each goes
+ * alone. Counts, never times.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { systemClock } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createInspectorClient, type InspectorClient } from '../../src/connectors/aws-inspector/client.js';
+import { collect, defaultSleep } from '../../src/connectors/aws-inspector/collect.js';
+import { RateLimits } from '../../src/connectors/aws-inspector/rate-limit.js';
+import { configFor, control } from './collect-helpers.js';
+
+const COLLECTORS = 6;
+/** The emulator's limit; the shared bucket is set a little under it. */
+const EMULATOR_RATE = 10;
+let emu: Emulator;
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, findings: 400, seed: 31 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+beforeEach(async () => {
+  await control(emu, 'faults', 'DELETE');
+});
+
+const throttles = async () =>
+  ((await control(emu, 'faults')) as { injected: { throttle: number } }).injected.throttle;
+
+/** N collectors of the same connector config at once; each one's finding count and the 429s. */
+async function concurrentPulls(
+  rateLimits: RateLimits | false,
+): Promise<{ findings: number[]; throttled: number }> {
+  await control(emu, 'faults', 'DELETE');
+  // Retry-After 0: only the SDK's own backoff spaces the retries, so a storm shows in the counts.
+  await control(emu, 'faults', 'POST', { throttle: { ratePerSecond: EMULATOR_RATE, retryAfterSeconds: 0 } });
+  const cfg = configFor(emu);
+  const clients: InspectorClient[] = [];
+  for (let i = 0; i < COLLECTORS; i++) {
+    clients.push(createInspectorClient(cfg, { logger: silentLogger(), connectorId: `rl-${i}`, rateLimits }));
+  }
+  try {
+    const findings = await Promise.all(
+      clients.map(async (client) => {
+        let n = 0;
+        await collect({
+          client,
+          config: cfg,
+          clock: systemClock,
+          logger: silentLogger(),
+          checkpoint: undefined,
+          maxResults: 50,
+          // The collector's own page retries (after the SDK's) stay bounded but short here.
+          sleep: (ms, signal) => defaultSleep(Math.min(ms, 200), signal),
+          onPage: ({ findings: page }) => {
+            n += page.length;
+          },
+        });
+        return n;
+      }),
+    );
+    return { findings, throttled: await throttles() };
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
+
+describe('shared per-region rate limit against a throttling AWS', () => {
+  it(`${COLLECTORS} concurrent collectors sharing one bucket get every finding with far fewer 429s than without it`, async () => {
+    const without = await concurrentPulls(false);
+    const limits = new RateLimits({ ratePerSecond: EMULATOR_RATE * 0.8, burst: 4, minRatePerSecond: 1 });
+    const shared = await concurrentPulls(limits);
+
+    // Everything arrived, the same for every collector, with and without the bucket.
+    const total = without.findings[0]!;
+    expect(total).toBeGreaterThan(0);
+    expect(without.findings).toEqual(Array(COLLECTORS).fill(total));
+    expect(shared.findings).toEqual(Array(COLLECTORS).fill(total));
+
+    // Alone, the collectors storm the emulator's limit; sharing the bucket, they stay under it.
+    expect(without.throttled).toBeGreaterThanOrEqual(10);
+    expect(shared.throttled * 5).toBeLessThanOrEqual(without.throttled);
+    // One bucket for the four (same endpoint, region and keys), which saw every 429 it caused.
+    const states = limits.states();
+    expect(states).toHaveLength(1);
+    expect(states[0]!.throttled).toBe(shared.throttled);
+  }, 180_000);
+
+  it('a 429 with Retry-After lowers the shared rate and pauses the key for every client of it', async () => {
+    const limits = new RateLimits({ ratePerSecond: 20, burst: 20, minRatePerSecond: 1 });
+    const cfg = configFor(emu);
+    const a = createInspectorClient(cfg, { logger: silentLogger(), connectorId: 'a', rateLimits: limits });
+    const b = createInspectorClient(cfg, { logger: silentLogger(), connectorId: 'b', rateLimits: limits });
+    try {
+      await control(emu, 'faults', 'POST', { throttle: { count: 1, retryAfterSeconds: 1 } });
+      const before = Date.now();
+      // The SDK retries the throttled attempt; the page arrives.
+      const page = await a.listFindingsPage({ filterCriteria: {}, maxResults: 10 });
+      expect(page.findings.length).toBeGreaterThan(0);
+      const [state] = limits.states();
+      expect(state).toMatchObject({ throttled: 1, region: 'us-east-1' });
+      // Halved, then raised a little by the retry's success.
+      expect(state!.ratePerSecond).toBeLessThan(20);
+      expect(state!.ratePerSecond).toBeGreaterThanOrEqual(10);
+      expect(state!.pausedUntil).toBeGreaterThanOrEqual(before + 1000);
+      // The other client uses the same bucket (no second one).
+      await b.listFindingsPage({ filterCriteria: {}, maxResults: 10 });
+      expect(limits.states()).toHaveLength(1);
+      expect(await throttles()).toBe(1);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('an aborted wait for the bucket ends the call at once, before any request', async () => {
+    const limits = new RateLimits({ ratePerSecond: 0.1, burst: 1, minRatePerSecond: 0.1, maxWaitMs: 60_000 });
+    const cfg = configFor(emu);
+    const client = createInspectorClient(cfg, {
+      logger: silentLogger(),
+      connectorId: 'ab',
+      rateLimits: limits,
+    });
+    try {
+      await client.listFindingsPage({ filterCriteria: {}, maxResults: 10 });
+      await control(emu, 'requests', 'DELETE');
+      const ac = new AbortController();
+      // The next token is 10 s away: abort while waiting.
+      const pending = client.listFindingsPage(
+        { filterCriteria: {}, maxResults: 10 },
+        { abortSignal: ac.signal },
+      );
+      setTimeout(() => ac.abort(), 50);
+      await expect(pending).rejects.toThrow();
+      const logged = (await control(emu, 'requests')) as { requests: { operation: string }[] };
+      expect(logged.requests.filter((r) => r.operation === 'ListFindings')).toHaveLength(0);
+    } finally {
+      client.destroy();
+    }
+  });
+});
