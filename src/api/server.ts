@@ -73,8 +73,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // INSPECTOR_CONNECTOR_ALLOWED_ENDPOINTS no longer allows fails before any request.
   const allowedEndpointHosts =
     opts.app?.allowedEndpointHosts ?? parseAllowedEndpoints(env[ALLOWED_ENDPOINTS_ENV]);
-  // The process-wide AWS rate limit (INSPECTOR_CONNECTOR_AWS_*): a bad value refuses to start.
-  const rateLimits = sharedRateLimits(env);
+  // The process-wide AWS rate limit, from the process environment (INSPECTOR_CONNECTOR_AWS_*,
+  // rate-limit.ts): a bad value refuses to start, naming the variable.
+  const rateLimits = sharedRateLimits();
   const print = opts.print ?? ((line: string) => process.stdout.write(line + '\n'));
   // One owner per data directory (lock.ts): a second server would run the same connectors.
   const lock = lockDataDir(opts.dataDir, opts.command ?? 'serve');

@@ -20,6 +20,11 @@
  * transient errors (5xx, resets, timeouts) from 50 ms, and a `Retry-After` /
  * `x-amz-retry-after` header is honoured as max(backoff, min(Retry-After, backoff + 5 s)),
  * i.e. respected, but capped so a hostile header cannot park the collector for hours.
+ *
+ * Every Inspector2 attempt (inside those retries) first takes a token of the shared, adaptive
+ * per-(endpoint, region, account) rate limit (rate-limit.ts, process-wide by default): 429s lower
+ * that key's rate for every client of it and a `Retry-After` pauses them all, so many regions
+ * and connectors at once do not storm. STS calls are not limited (their quotas are STS's).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -142,8 +147,9 @@ export const DEFAULT_MAX_ATTEMPTS = 8;
  * its retry quota. That quota (500 tokens, 5 per retry, refunded slowly by successes) protects a
  * service from retry storms of many callers; under sustained throttling it empties, after which
  * every request gets ONE attempt, and a long run failed (reliability suite, full profile: 50%
- * throttled). Our caller is one sequential collector whose own page retries are bounded, so the
- * quota is refilled before each retry decision (through the strategy's public `recordSuccess`,
+ * throttled). Our callers are sequential collectors whose own page retries are bounded, and whose
+ * request rate the shared rate limit (rate-limit.ts) already spreads and lowers under throttling,
+ * so the quota is refilled before each retry decision (through the strategy's public `recordSuccess`,
  * which refunds a token's cost up to the initial capacity).
  */
 export function withoutRetryQuota(maxAttempts: number): RetryStrategyV2 {
