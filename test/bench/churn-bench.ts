@@ -30,6 +30,9 @@ const DAY = 86_400_000;
 const SETTINGS = ['all', 'material'] as const;
 type Setting = (typeof SETTINGS)[number];
 
+// Stored versions per day, not AWS's request quota: the shared rate limit is off unless set.
+process.env.INSPECTOR_CONNECTOR_AWS_RATE_PER_SECOND ??= '0';
+
 const log = (s: string) => process.stderr.write(`[churn ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 interface DayRow {
