@@ -14,12 +14,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmulator } from '../../emulator/index.js';
-import { systemClock } from '../../src/core/clock.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
-import { collect } from '../../src/connectors/aws-inspector/collect.js';
 import { connectorConfigSchema } from '../../src/connectors/aws-inspector/config.js';
 import { RateLimits } from '../../src/connectors/aws-inspector/rate-limit.js';
+import { concurrentPulls } from '../support/concurrent-pulls.js';
 import { EMULATOR_KEYS, ROOT, arg } from './lib.js';
 
 const COLLECTORS = Number(arg('collectors', '8'));
@@ -68,34 +65,15 @@ async function main(): Promise<void> {
         throttle: { ratePerSecond: EMU_RATE, retryAfterSeconds: RETRY_AFTER },
       });
       const limits = mode === 'shared' ? new RateLimits({ ratePerSecond: LIMIT_RATE, burst: 4 }) : false;
-      const clients = Array.from({ length: COLLECTORS }, (_, i) =>
-        createInspectorClient(cfg, { logger: silentLogger(), connectorId: `bench-${i}`, rateLimits: limits }),
-      );
-      const start = performance.now();
-      let failed = 0;
-      const findings = await Promise.all(
-        clients.map(async (client) => {
-          let n = 0;
-          try {
-            await collect({
-              client,
-              config: cfg,
-              clock: systemClock,
-              logger: silentLogger(),
-              checkpoint: undefined,
-              maxResults: PAGE,
-              onPage: ({ findings: page }) => {
-                n += page.length;
-              },
-            });
-          } catch {
-            failed++;
-          }
-          return n;
-        }),
-      );
-      const wallSeconds = (performance.now() - start) / 1000;
-      for (const c of clients) c.destroy();
+      const run = await concurrentPulls({
+        cfg,
+        collectors: COLLECTORS,
+        rateLimits: limits,
+        maxResults: PAGE,
+      });
+      const findings = run.findings;
+      const failed = run.errors.length;
+      const wallSeconds = run.wallMs / 1000;
       const faults = (await control('faults', 'GET')) as { injected: { throttle: number } };
       const reqs = (await control('requests', 'GET')) as { requests: { operation: string }[] };
       const row: Row = {
