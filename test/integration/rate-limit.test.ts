@@ -97,6 +97,28 @@ describe('shared per-region rate limit against a throttling AWS', () => {
     }
   });
 
+  it('a request that would wait longer than maxWaitMs fails at once with ERR_THROTTLED, naming the setting, unsent', async () => {
+    const limits = new RateLimits({ ratePerSecond: 0.1, burst: 1, minRatePerSecond: 0.1, maxWaitMs: 1000 });
+    const client = createInspectorClient(configFor(emu), {
+      logger: silentLogger(),
+      connectorId: 'mw',
+      rateLimits: limits,
+    });
+    try {
+      await client.listFindingsPage({ filterCriteria: {}, maxResults: 10 });
+      await control(emu, 'requests', 'DELETE');
+      // The next token is 10 s away, over the 1 s allowed.
+      await expect(client.listFindingsPage({ filterCriteria: {}, maxResults: 10 })).rejects.toMatchObject({
+        code: 'ERR_THROTTLED',
+        message: expect.stringMatching(/INSPECTOR_CONNECTOR_AWS_MAX_WAIT_SECONDS/),
+      });
+      const logged = (await control(emu, 'requests')) as { requests: { operation: string }[] };
+      expect(logged.requests.filter((r) => r.operation === 'ListFindings')).toHaveLength(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('an aborted wait for the bucket ends the call at once, before any request', async () => {
     const limits = new RateLimits({ ratePerSecond: 0.1, burst: 1, minRatePerSecond: 0.1, maxWaitMs: 60_000 });
     const cfg = configFor(emu);

@@ -16,6 +16,7 @@ import {
   rateLimitKey,
   rateLimitSettingsFromEnv,
   retryAfterMs,
+  sharedRateLimits,
   type RateLimitSettings,
 } from './rate-limit.js';
 
@@ -214,6 +215,19 @@ describe('rateLimitSettingsFromEnv', () => {
     expect(() => rateLimitSettingsFromEnv({ [RATE_ENV]: '2', [MIN_RATE_ENV]: '3' })).toThrow(
       /INSPECTOR_CONNECTOR_AWS_MIN_RATE_PER_SECOND must be at most INSPECTOR_CONNECTOR_AWS_RATE_PER_SECOND \(2\), got "3"/,
     );
+  });
+});
+
+describe('sharedRateLimits', () => {
+  it('refuses a bad environment value (what `serve` checks at start), naming the variable', () => {
+    const saved = process.env[BURST_ENV];
+    process.env[BURST_ENV] = 'lots';
+    try {
+      expect(() => sharedRateLimits()).toThrow(/INSPECTOR_CONNECTOR_AWS_BURST must be a whole number/);
+    } finally {
+      if (saved === undefined) delete process.env[BURST_ENV];
+      else process.env[BURST_ENV] = saved;
+    }
   });
 });
 
