@@ -43,13 +43,7 @@ afterAll(async () => {
   await env.close();
 });
 
-const req = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) =>
-  env.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: headers as Record<string, string>,
-    ...(payload === undefined ? {} : { payload }),
-  });
+const req = (...a: Parameters<TestEnv['req']>) => env.req(...a);
 
 const body = (name: string, over: object = {}) => ({
   name,

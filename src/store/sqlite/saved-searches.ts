@@ -4,7 +4,7 @@
  * follows the owner and needs nothing when a tenant is renamed (ids do not change).
  */
 import { randomUUID } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { CodedError, FieldsError } from '../../core/errors.js';
@@ -17,7 +17,7 @@ import {
   type SavedSearchInput,
 } from '../../core/saved-search.js';
 import type { HistoryEntry, SavedSearch, SavedSearchesRepo, SearchHistoryRepo } from '../types.js';
-import { isUniqueViolation } from './connection.js';
+import { unlessTaken } from './connection.js';
 
 interface SavedRow {
   id: string;
@@ -89,14 +89,18 @@ export function savedSearchesRepo(db: Database, clock: Clock): SavedSearchesRepo
       },
     ]);
   /** Names are unique per owner: the unique index decides (also between two writers). */
-  const write = (name: string, fn: () => void) => {
-    try {
-      fn();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw taken(name);
-      throw e;
-    }
-  };
+  const write = (d: SavedSearchInput, statement: Statement, keys: { id: string; ownerId?: string }) =>
+    unlessTaken(
+      () =>
+        statement.run({
+          ...keys,
+          name: d.name,
+          visibility: d.visibility ?? 'private',
+          definition: definition(d),
+          now: clock.now(),
+        }),
+      () => taken(d.name),
+    );
   const create = db.transaction((ownerId: string, input: unknown): SavedSearch => {
     const d = parse(savedSearchInput, input);
     if (s.owner.get(ownerId) === undefined) {
@@ -109,16 +113,7 @@ export function savedSearchesRepo(db: Database, clock: Clock): SavedSearchesRepo
       );
     }
     const id = randomUUID();
-    write(d.name, () =>
-      s.insert.run({
-        id,
-        ownerId,
-        name: d.name,
-        visibility: d.visibility ?? 'private',
-        definition: definition(d),
-        now: clock.now(),
-      }),
-    );
+    write(d, s.insert, { id, ownerId });
     return get(id)!;
   });
   const update = db.transaction((id: string, patch: unknown): SavedSearch => {
@@ -127,15 +122,7 @@ export function savedSearchesRepo(db: Database, clock: Clock): SavedSearchesRepo
     const { id: _i, ownerId: _o, owner: _w, tenantId: _t, createdAt: _c, updatedAt: _u, ...def } = cur;
     const p = patch !== null && typeof patch === 'object' ? (patch as Record<string, unknown>) : {};
     const d = parse(savedSearchInput, { ...def, ...p });
-    write(d.name, () =>
-      s.update.run({
-        id,
-        name: d.name,
-        visibility: d.visibility ?? 'private',
-        definition: definition(d),
-        now: clock.now(),
-      }),
-    );
+    write(d, s.update, { id });
     return get(id)!;
   });
   return {
