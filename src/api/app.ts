@@ -39,6 +39,7 @@ import { connectorsPlugin } from './connectors.js';
 import { profilesPlugin } from './profiles.js';
 import { logFiltersPlugin } from './log-filters.js';
 import { searchPlugin } from './search.js';
+import { savedSearchesPlugin } from './saved-searches.js';
 import { metaPlugin } from './meta.js';
 
 export const METRICS_TOKEN_ENV = 'INSPECTOR_CONNECTOR_METRICS_TOKEN';
@@ -289,6 +290,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       profilesPlugin(api, ctx);
       logFiltersPlugin(api, ctx);
       searchPlugin(api, ctx);
+      savedSearchesPlugin(api, ctx);
       metaPlugin(api, ctx);
       api.setNotFoundHandler((req, reply) =>
         reply.status(404).send({

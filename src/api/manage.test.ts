@@ -19,13 +19,7 @@ afterEach(async () => {
   await env.close();
 });
 
-const req = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) =>
-  env.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: headers as Record<string, string>,
-    ...(payload === undefined ? {} : { payload }),
-  });
+const req = (...a: Parameters<TestEnv['req']>) => env.req(...a);
 
 const PW = 'Acme-user-Passw0rd!';
 const canLogIn = async (username: string, password = PW) =>

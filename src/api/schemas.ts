@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { logFilter } from '../core/log-filter.js';
+import { QUERY_MAX } from '../core/saved-search.js';
 import { DEFAULT_TYPE, type ConnectorRegistry } from '../connectors/registry.js';
 import type { AnyConnectorType } from '../connectors/types.js';
 import { MASK } from '../store/index.js';
@@ -265,7 +266,7 @@ const epochOrIso = z.string().max(64).meta({ description: 'epoch milliseconds, o
 export const searchQuery = z
   .object({
     index: z.literal('syslog').default('syslog'),
-    q: z.string().max(10_000).optional(),
+    q: z.string().max(QUERY_MAX).optional(),
     from: epochOrIso.optional(),
     to: epochOrIso.optional(),
     timeField: z.enum(['timestamp', 'write_time']).default('timestamp'),

@@ -9,6 +9,7 @@ import type { InterflowRecord } from '../core/record.js';
 import type { Logger } from '../core/logger.js';
 import type { LogFilter } from '../core/log-filter.js';
 import type { KeySource } from './secrets.js';
+import type { HistoryInput, SavedSearchInput, SavedTimeRange } from '../core/saved-search.js';
 
 // ---------------------------------------------------------------- tenants, profiles, log filters, runs, checkpoints, findings
 export interface Tenant {
@@ -529,7 +530,11 @@ export interface StoredUsersRepo {
   ): StoredUser | undefined;
   /** A new password hash and every session of the user ended, in one transaction. */
   setPasswordHash(id: string, passwordHash: string, now: number): void;
-  /** A new role and/or tenant; the user's sessions end (their rights changed). */
+  /**
+   * A new role and/or tenant; the user's sessions end (their rights changed). A move to another
+   * tenant makes the user's shared saved searches private (in the same transaction): they are
+   * never published to the new tenant, nor left behind without an owner in the old one.
+   */
   update(id: string, change: { role?: string; tenantId?: string }, now: number): StoredUser | undefined;
   /** Disabling ends every session of the user; enabling restores the same password. */
   setDisabled(id: string, disabled: boolean, now: number): StoredUser | undefined;
@@ -551,6 +556,59 @@ export interface StoredSessionsRepo {
   delete(tokenHash: string): void;
   /** Removes the sessions expired at `now`; returns how many. */
   purgeExpired(now: number): number;
+}
+
+// ---------------------------------------------------------------- saved searches and search history (Threat Hunting)
+/**
+ * A saved search as stored (src/core/saved-search.ts holds its schema and bounds). It belongs to
+ * its owner; its tenant is the owner's tenant (it follows the owner). `tenant` visibility shares
+ * it read-only with every user of that tenant.
+ */
+export interface SavedSearch extends Omit<SavedSearchInput, 'visibility'> {
+  id: string;
+  visibility: 'private' | 'tenant';
+  ownerId: string;
+  /** The owner's user name. */
+  owner: string;
+  /** The owner's tenant. */
+  tenantId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SavedSearchesRepo {
+  /** What the user sees: their own searches and their tenant's shared ones, by name (ignoring case). */
+  listVisible(userId: string): SavedSearch[];
+  get(id: string): SavedSearch | undefined;
+  /**
+   * Validates `input` (ERR_VALIDATION naming each bad field); a name the owner already uses
+   * (ignoring case) is ERR_VALIDATION on `name`; an owner with SAVED_PER_USER searches gets
+   * ERR_CONFLICT; an unknown owner ERR_NOT_FOUND_RESOURCE. Visibility defaults to private.
+   */
+  create(ownerId: string, input: unknown): SavedSearch;
+  /** The given fields replaced, the whole validated again; the owner stays. */
+  update(id: string, patch: unknown): SavedSearch;
+  delete(id: string): boolean;
+}
+
+/** One search a user ran. */
+export interface HistoryEntry {
+  query: string;
+  timeRange: SavedTimeRange;
+  timeField?: HistoryInput['timeField'];
+  ranAt: number;
+}
+
+/**
+ * Each user's last HISTORY_MAX distinct queries (src/core/saved-search.ts), newest first: the
+ * same query text again moves to the top with its latest time range.
+ */
+export interface SearchHistoryRepo {
+  list(userId: string): HistoryEntry[];
+  /** Validates `entry` (ERR_VALIDATION naming the field), records it at `at`, keeps the newest HISTORY_MAX. */
+  add(userId: string, entry: unknown, at: number): HistoryEntry;
+  /** Removes the user's history; returns how many entries. */
+  clear(userId: string): number;
 }
 
 // ---------------------------------------------------------------- searches off the caller's thread
@@ -611,6 +669,10 @@ export interface Store {
   readonly findings: FindingsRepo;
   readonly users: StoredUsersRepo;
   readonly sessions: StoredSessionsRepo;
+  /** Threat Hunting's saved searches; a user's go with the user (deleted with them). */
+  readonly savedSearches: SavedSearchesRepo;
+  /** Threat Hunting's per-user search history (deleted with the user). */
+  readonly searchHistory: SearchHistoryRepo;
   readonly index: SyslogIndex;
   /** ONE transaction: records (deduped on _id), their current state, checkpoint, run counts. */
   commitPage(input: CommitPageInput): CommitPageResult;

@@ -675,8 +675,195 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describeSavedSearches(fresh);
+
     describeSearch(factory);
     describePaging(factory);
+  });
+}
+
+/**
+ * Threat Hunting's saved searches and history: owned by a user, visible to the owner and (when
+ * shared) to the owner's tenant, bounded, deleted with the user; history newest first, distinct.
+ */
+function describeSavedSearches(fresh: () => Promise<World>): void {
+  describe('saved searches and search history', () => {
+    const users = (w: World) => {
+      const add = (id: string, username: string, tenantId: string) =>
+        w.store.users.insert({ id, username, passwordHash: 'h', role: 'analyst', tenantId }, T0);
+      add('ann', 'ann', w.acmeId);
+      add('bob', 'bob', w.acmeId);
+      add('rita', 'rita', 'root');
+    };
+    const def = (name: string, over: object = {}) => ({
+      name,
+      query: 'aws_inspector.severity:HIGH',
+      timeRange: { kind: 'relative', last: '24h' },
+      timeField: 'write_time',
+      columns: ['timestamp', 'severity'],
+      sort: 'timestamp:desc',
+      timeZone: 'utc',
+      ...over,
+    });
+    const fieldsOf = (fn: () => unknown): string[] => {
+      try {
+        fn();
+      } catch (e) {
+        const err = e as CodedError & { fields?: { field: string }[] };
+        return [err.code, ...(err.fields ?? []).map((f) => f.field)];
+      }
+      throw new Error('expected an error');
+    };
+
+    it('stores every field; the owner sees their own, the tenant sees shared ones only, another tenant nothing', async () => {
+      const w = await fresh();
+      users(w);
+      const ss = w.store.savedSearches;
+      const mine = ss.create('ann', def('High ones'));
+      expect(mine).toMatchObject({
+        ...def('High ones'),
+        visibility: 'private',
+        ownerId: 'ann',
+        owner: 'ann',
+        tenantId: w.acmeId,
+      });
+      expect(ss.get(mine.id)).toEqual(mine);
+      const shared = ss.create(
+        'ann',
+        def('Shared', { visibility: 'tenant', timeRange: { kind: 'absolute', from: T0, to: T0 + DAY } }),
+      );
+      expect(shared.timeRange).toEqual({ kind: 'absolute', from: T0, to: T0 + DAY });
+      ss.create('rita', def('Root shared', { visibility: 'tenant' }));
+      expect(ss.listVisible('ann').map((x) => x.name)).toEqual(['High ones', 'Shared']);
+      expect(ss.listVisible('bob').map((x) => x.name)).toEqual(['Shared']);
+      // Another tenant: nothing of Acme's, shared or not.
+      expect(ss.listVisible('rita').map((x) => x.name)).toEqual(['Root shared']);
+      expect(ss.listVisible('nobody')).toEqual([]);
+    });
+
+    it('names are unique per owner ignoring case; bounds and bad fields are named; the owner must exist', async () => {
+      const w = await fresh();
+      users(w);
+      const ss = w.store.savedSearches;
+      const a = ss.create('ann', def('Daily'));
+      expect(fieldsOf(() => ss.create('ann', def('DAILY')))).toEqual(['ERR_VALIDATION', 'name']);
+      // Another owner may use the name.
+      expect(ss.create('bob', def('daily')).name).toBe('daily');
+      const b = ss.create('ann', def('Weekly'));
+      expect(fieldsOf(() => ss.update(b.id, { name: 'daily' }))).toEqual(['ERR_VALIDATION', 'name']);
+      expect(fieldsOf(() => ss.create('ann', def('x'.repeat(101))))).toEqual(['ERR_VALIDATION', 'name']);
+      expect(fieldsOf(() => ss.create('ann', def('   ')))).toEqual(['ERR_VALIDATION', 'name']);
+      expect(fieldsOf(() => ss.create('ann', def('q', { query: 'a'.repeat(10_001) })))).toEqual([
+        'ERR_VALIDATION',
+        'query',
+      ]);
+      expect(
+        fieldsOf(() =>
+          ss.create('ann', def('c', { columns: Array.from({ length: 51 }, (_, i) => `f${i}`) })),
+        ),
+      ).toEqual(['ERR_VALIDATION', 'columns']);
+      expect(fieldsOf(() => ss.create('ann', def('v', { visibility: 'public' })))).toEqual([
+        'ERR_VALIDATION',
+        'visibility',
+      ]);
+      expect(
+        fieldsOf(() => ss.create('ann', def('r', { timeRange: { kind: 'absolute', from: T0 + 1, to: T0 } }))),
+      ).toEqual(['ERR_VALIDATION', 'timeRange.to']);
+      expect(
+        fieldsOf(() => ss.create('ann', def('r', { timeRange: { kind: 'relative', last: 'soon' } }))),
+      ).toEqual(['ERR_VALIDATION', 'timeRange.last']);
+      expect(fieldsOf(() => ss.create('nobody', def('n')))).toEqual(['ERR_NOT_FOUND_RESOURCE']);
+      expect(ss.get(a.id)?.name).toBe('Daily');
+    });
+
+    it('at most 200 per user (ERR_CONFLICT); update replaces the given fields; delete', async () => {
+      const w = await fresh();
+      users(w);
+      const ss = w.store.savedSearches;
+      w.store.transaction(() => {
+        for (let i = 0; i < 200; i++) ss.create('bob', def(`s${i}`));
+      });
+      expect(fieldsOf(() => ss.create('bob', def('one more')))).toEqual(['ERR_CONFLICT']);
+      expect(ss.create('ann', def('others are not counted')).owner).toBe('ann');
+      const s0 = ss.listVisible('bob').find((x) => x.name === 's0')!;
+      const up = ss.update(s0.id, { query: 'zlib', visibility: 'tenant', columns: ['event_name'] });
+      expect(up).toMatchObject({
+        ...def('s0'),
+        query: 'zlib',
+        visibility: 'tenant',
+        columns: ['event_name'],
+      });
+      expect(up.ownerId).toBe('bob');
+      expect(ss.listVisible('ann').map((x) => x.name)).toContain('s0');
+      expect(ss.delete(s0.id)).toBe(true);
+      expect(ss.delete(s0.id)).toBe(false);
+      expect(ss.get(s0.id)).toBeUndefined();
+      expect(fieldsOf(() => ss.update(s0.id, { query: 'x' }))).toEqual(['ERR_NOT_FOUND_RESOURCE']);
+      expect(ss.create('bob', def('one more')).name).toBe('one more');
+    });
+
+    it("a deleted user's searches and history go with them; a moved user's shared ones become private; a tenant rename changes nothing", async () => {
+      const w = await fresh();
+      users(w);
+      const ss = w.store.savedSearches;
+      ss.create('ann', def('Private'));
+      ss.create('ann', def('Shared', { visibility: 'tenant' }));
+      ss.create('bob', def('Bob shared', { visibility: 'tenant' }));
+      w.store.searchHistory.add('ann', { query: 'zlib', timeRange: { kind: 'relative', last: '7d' } }, T0);
+      w.store.tenants.rename(w.acmeId, 'Acme Renamed');
+      expect(ss.listVisible('bob').map((x) => x.name)).toEqual(['Bob shared', 'Shared']);
+      expect(w.store.users.delete('ann')).toBe(true);
+      expect(ss.listVisible('bob').map((x) => x.name)).toEqual(['Bob shared']);
+      expect(w.store.searchHistory.list('ann')).toEqual([]);
+      // Bob moves to the Root Tenant: his shared search is private now, published nowhere.
+      w.store.users.update('bob', { tenantId: 'root' }, T0 + 1);
+      const bobs = ss.listVisible('bob');
+      expect(bobs.map((x) => [x.name, x.visibility, x.tenantId])).toEqual([
+        ['Bob shared', 'private', 'root'],
+      ]);
+      expect(ss.listVisible('rita').map((x) => x.name)).toEqual([]);
+      // A role change alone keeps it as it is.
+      ss.update(bobs[0]!.id, { visibility: 'tenant' });
+      w.store.users.update('bob', { role: 'tenant_admin' }, T0 + 2);
+      expect(ss.listVisible('rita').map((x) => x.name)).toEqual(['Bob shared']);
+    });
+
+    it('history: distinct queries per user, newest first, the latest range kept, at most 50, cleared', async () => {
+      const w = await fresh();
+      users(w);
+      const h = w.store.searchHistory;
+      const rel = (last: string) => ({ kind: 'relative', last });
+      h.add('ann', { query: 'openssl', timeRange: rel('24h'), timeField: 'timestamp' }, T0);
+      h.add('ann', { query: 'zlib', timeRange: rel('7d') }, T0 + 1);
+      h.add('bob', { query: 'bob only', timeRange: rel('1h') }, T0 + 1);
+      // Run again (same ms as another entry): moves to the top with its new range.
+      expect(h.add('ann', { query: 'openssl', timeRange: rel('30d') }, T0 + 1)).toEqual({
+        query: 'openssl',
+        timeRange: rel('30d'),
+        ranAt: T0 + 1,
+      });
+      expect(h.list('ann')).toEqual([
+        { query: 'openssl', timeRange: rel('30d'), ranAt: T0 + 1 },
+        { query: 'zlib', timeRange: rel('7d'), ranAt: T0 + 1 },
+      ]);
+      expect(fieldsOf(() => h.add('ann', { query: 'x', timeRange: rel('forever') }, T0))).toEqual([
+        'ERR_VALIDATION',
+        'timeRange.last',
+      ]);
+      expect(fieldsOf(() => h.add('ann', { query: 'y'.repeat(10_001), timeRange: rel('1h') }, T0))).toEqual([
+        'ERR_VALIDATION',
+        'query',
+      ]);
+      for (let i = 0; i < 60; i++) h.add('ann', { query: `q${i}`, timeRange: rel('1h') }, T0 + 10 + i);
+      const list = h.list('ann');
+      expect(list).toHaveLength(50);
+      expect(list[0]!.query).toBe('q59');
+      expect(list[49]!.query).toBe('q10');
+      expect(h.list('bob').map((e) => e.query)).toEqual(['bob only']);
+      expect(h.clear('ann')).toBe(50);
+      expect(h.list('ann')).toEqual([]);
+      expect(h.list('bob')).toHaveLength(1);
+    });
   });
 }
 

@@ -204,6 +204,22 @@ describe('web UI accessibility in Chromium', () => {
     // A click outside closes a popover.
     await page.mouse.click(5, 790);
     await page.waitForSelector('[role=dialog][aria-label="Choose columns"]', { state: 'detached' });
+    // The Saved and History menus, and the Save dialog (Esc closes the dialog, then the menu).
+    await page.getByRole('button', { name: 'Saved', exact: true }).click();
+    await page.waitForSelector('[role=dialog][aria-label="Saved searches"] >> text=None yet');
+    await expectClean('saved-searches-popover');
+    await page.click('button:has-text("Save current search")');
+    await page.getByRole('dialog', { name: 'Save search' }).waitFor();
+    await expectClean('save-search-dialog');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Save search' }).waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role=dialog][aria-label="Saved searches"]', { state: 'detached' });
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await page.waitForSelector('[role=dialog][aria-label="Search history"] .popover-title');
+    await expectClean('search-history-popover');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role=dialog][aria-label="Search history"]', { state: 'detached' });
     // A record row opens with the keyboard.
     await page.locator('table tbody tr').first().focus();
     await page.keyboard.press('Enter');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -55,6 +55,13 @@ export interface TestEnv {
   /** Authorization header for a bearer token. */
   auth(token: string): { authorization: string };
   createUser(username: string, role: Role, tenantId: string, password?: string): Promise<void>;
+  /** A request to `/api/v1{url}` with these headers (e.g. `auth(token)`) and JSON payload. */
+  req(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    headers: object,
+    payload?: object,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -119,6 +126,13 @@ export async function testEnv(
     async createUser(username, role, tenantId, password = `${username}-password-123`) {
       await users.create({ username, password, role, tenantId });
     },
+    req: (method, url, headers, payload) =>
+      app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: headers as Record<string, string>,
+        ...(payload === undefined ? {} : { payload }),
+      }),
     async close() {
       await app.close();
       store.close();

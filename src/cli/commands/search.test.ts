@@ -69,6 +69,34 @@ beforeAll(() => {
     ),
   );
   store.commitPage(withStates({ connectorId: c.id, records, checkpoint: null }));
+  // Saved searches (--saved): a root admin's, and a shared one of a user of tenant Acme.
+  const acme = store.tenants.create('Acme');
+  store.users.insert(
+    { id: 'u-rita', username: 'rita', passwordHash: 'x', role: 'root_admin', tenantId: 'root' },
+    T0,
+  );
+  store.users.insert(
+    { id: 'u-ann', username: 'ann', passwordHash: 'x', role: 'analyst', tenantId: acme.id },
+    T0,
+  );
+  store.users.insert(
+    { id: 'u-bob', username: 'bob', passwordHash: 'x', role: 'analyst', tenantId: acme.id },
+    T0,
+  );
+  store.savedSearches.create('u-rita', {
+    name: 'OpenSSL closed',
+    query: 'openssl AND event_status:CLOSED',
+    timeRange: { kind: 'absolute', from: T0, to: T0 + 60 * HOUR },
+    columns: ['_id', 'severity'],
+    sort: 'timestamp:asc',
+  });
+  store.savedSearches.create('u-ann', {
+    name: 'Everything',
+    query: '*',
+    timeRange: { kind: 'relative', last: 'all' },
+    columns: ['_id'],
+    visibility: 'tenant',
+  });
   store.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -216,6 +244,55 @@ describe('cli search', () => {
     expect(await cli('--fields', '_id', '*')).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--fields applies to/),
+    });
+  });
+
+  it("--saved NAME --user USER runs a saved search: its query, range, sort and columns, in the user's tenant", async () => {
+    const r = await cli('--saved', 'openssl CLOSED', '--user', 'rita', '--format', 'csv', '--limit', '0');
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.trim().split('\r\n');
+    // i % 6 === 0 in hours 0..60, oldest first, the saved columns.
+    expect(rows).toEqual([
+      '_id,severity',
+      ...[0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60].map((i) => `r${i},${(i % 5) * 20 + 10}`),
+    ]);
+    // --fields wins over the saved columns.
+    expect(
+      (
+        await cli(
+          '--saved',
+          'OpenSSL closed',
+          '--user',
+          'rita',
+          '--format',
+          'csv',
+          '--fields',
+          '_id',
+          '--limit',
+          '1',
+        )
+      ).out,
+    ).toBe('_id\r\nr0\r\n');
+    // Ann's shared search, run as Bob (same tenant): scoped to Acme, which holds no records.
+    expect(await cli('--count', '--saved', 'Everything', '--user', 'bob')).toMatchObject({
+      code: 0,
+      out: '0\n',
+    });
+    expect(await cli('--saved', 'OpenSSL closed', '--user', 'bob')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/bob has no saved search named "OpenSSL closed"/),
+    });
+    expect(await cli('--saved', 'Everything', '--user', 'nobody')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/no user named "nobody"/),
+    });
+    expect(await cli('--saved', 'Everything')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/go together/),
+    });
+    expect(await cli('--saved', 'Everything', '--user', 'bob', 'openssl')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/either a query or --saved/),
     });
   });
 });

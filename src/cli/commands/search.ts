@@ -1,11 +1,14 @@
 /**
  * `inspector-connector search [--data DIR] [--count] [--limit N] [--from T] [--to T]
  *  [--time-field F] [--sort S] [--timeout MS] [--format ndjson|table|csv] [--fields a,b]
- *  QUERY...`: records of the Syslog index matching a Lucene-style query, newest first (or just
+ *  QUERY... | --saved NAME --user USER`: records of the Syslog index matching a Lucene-style query, newest first (or just
  * the number with --count): NDJSON by default when stdout is a pipe or file, a table on a
  * terminal, CSV on request (the API export's CSV: search/export-format.ts). Exit 2 on a bad
  * query or bad option, 1 when the store cannot be read, 3 when the search ran past its time
  * budget (ERR_QUERY_TIMEOUT; the same budget as the server's, see store/sqlite/search-pool.ts).
+ * `--saved NAME --user USER` runs a saved search USER sees (their own first, else one shared with
+ * their tenant): its query, time range (a relative one ends now), time field, sort and columns,
+ * scoped to USER's tenant unless USER is a root admin; --from/--to/--fields given win.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +22,7 @@ import {
   parseSearchTimeout,
   searchTimeoutFromEnv,
   type SearchOptions,
+  type Store,
   type TimeField,
 } from '../../store/index.js';
 
@@ -33,6 +37,8 @@ interface SearchCliOptions {
   timeout?: string;
   format?: string;
   fields?: string;
+  saved?: string;
+  user?: string;
 }
 
 const FORMATS = ['ndjson', 'table', 'csv'] as const;
@@ -103,6 +109,48 @@ function time(name: string, v: string | undefined): number | undefined {
   return t;
 }
 
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * The saved search `name` as `user` sees it (own first, then shared with their tenant; names
+ * ignore case) applied to `filter`; its columns unless --fields was given. UsageError otherwise.
+ */
+function applySaved(
+  store: Store,
+  opts: SearchCliOptions,
+  filter: SearchOptions,
+): { fields?: string[]; name: string } {
+  const user = store.users.getByUsername(opts.user!);
+  if (!user) throw new UsageError(`--user: no user named "${opts.user}"`);
+  const want = opts.saved!.trim().toLowerCase();
+  const found = store.savedSearches
+    .listVisible(user.id)
+    .filter((s) => s.name.toLowerCase() === want)
+    .sort((a, b) => Number(b.ownerId === user.id) - Number(a.ownerId === user.id))[0];
+  if (!found) {
+    throw new UsageError(
+      `--saved: ${user.username} has no saved search named "${opts.saved}" (their own or shared with their tenant)`,
+    );
+  }
+  filter.q = found.query;
+  if (found.timeField) filter.timeField = found.timeField;
+  if (found.sort) filter.sort = found.sort;
+  if (user.role !== 'root_admin') filter.tenantIds = [user.tenantId];
+  if (opts.from === undefined && opts.to === undefined) {
+    const r = found.timeRange;
+    if (r.kind === 'absolute') {
+      filter.from = r.from;
+      filter.to = r.to;
+    } else if (r.last !== 'all') {
+      const m = /^(\d+)([mhd])$/.exec(r.last)!;
+      const now = Date.now();
+      filter.from = now - Number(m[1]) * UNIT_MS[m[2]!]!;
+      filter.to = now;
+    }
+  }
+  return { name: found.name, ...(opts.fields === undefined ? { fields: found.columns } : {}) };
+}
+
 /** Write respecting backpressure, so `--limit 0` over millions of records stays in bounded memory. */
 async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
@@ -122,6 +170,10 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     if (format === 'ndjson' && opts.fields !== undefined)
       throw new UsageError('--fields applies to --format csv and table (NDJSON has whole records)');
     fields = parseFieldList(opts.fields, '--fields');
+    if ((opts.saved === undefined) !== (opts.user === undefined))
+      throw new UsageError('--saved NAME and --user USER go together (whose saved search to run)');
+    if (opts.saved !== undefined && q.trim() !== '')
+      throw new UsageError('give either a query or --saved NAME, not both');
     if (!/^\d+$/.test(opts.limit))
       throw new UsageError(`--limit must be an integer >= 0 (0 = all), got "${opts.limit}"`);
     if (opts.timeField !== 'timestamp' && opts.timeField !== 'write_time') {
@@ -162,6 +214,16 @@ export async function searchCommand(queryWords: string[], opts: SearchCliOptions
     process.stdout.emit('drain');
   });
   try {
+    if (opts.saved !== undefined) {
+      try {
+        const saved = applySaved(store, opts, filter);
+        if (saved.fields && format !== 'ndjson') fields = saved.fields;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        return 2;
+      }
+    }
     if (opts.count) {
       process.stdout.write(`${store.index.count(filter)}\n`);
       return 0;
@@ -221,6 +283,14 @@ export function register(program: Command): void {
     .option(
       '--fields <a,b,c>',
       'columns of csv and table, comma-separated dotted paths (default: timestamp,severity,event_name,event_status,tenant_name,msg_origin.processor.name,_id)',
+    )
+    .option(
+      '--saved <name>',
+      'run this saved search of --user (query, time range, time field, sort, columns)',
+    )
+    .option(
+      '--user <username>',
+      "with --saved: whose saved searches (their own and their tenant's shared ones)",
     )
     .action(async (query: string[], opts: SearchCliOptions) => {
       process.exitCode = await searchCommand(query, opts);

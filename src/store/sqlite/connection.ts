@@ -27,3 +27,13 @@ export function configureConnection(db: Database): void {
 /** True when `e` is better-sqlite3's error for a violated UNIQUE constraint (or unique index). */
 export const isUniqueViolation = (e: unknown): boolean =>
   (e as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+
+/** Runs `fn`; a violated UNIQUE index becomes `taken()` (e.g. a 400 naming the field: names). */
+export function unlessTaken<T>(fn: () => T, taken: () => Error): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw taken();
+    throw e;
+  }
+}

@@ -22,6 +22,38 @@ export interface Migration {
 
 const TEXT_PATHS_TABLE = 'CREATE TABLE IF NOT EXISTS text_paths (path TEXT PRIMARY KEY) WITHOUT ROWID';
 
+/**
+ * Threat Hunting's saved searches and search history (sqlite/saved-searches.ts). Both belong to a
+ * user and go with them (ON DELETE CASCADE); a saved search's tenant is its owner's. Names are
+ * unique per owner, ignoring case. History rows: the newest has the largest rowid (an entry run
+ * again is deleted and inserted anew).
+ */
+export const SAVED_SEARCHES_MIGRATION: Migration = {
+  version: 19,
+  name: "saved searches (per owner; private or shared with the owner's tenant) and per-user search history",
+  up: `
+    CREATE TABLE saved_searches (
+      id TEXT PRIMARY KEY,
+      owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      visibility TEXT NOT NULL CHECK (visibility IN ('private', 'tenant')),
+      definition TEXT NOT NULL,      -- JSON: query, timeRange, timeField, columns, sort, timeZone
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX saved_searches_name ON saved_searches(owner_id, name COLLATE NOCASE);
+    CREATE INDEX saved_searches_shared ON saved_searches(visibility, owner_id);
+
+    CREATE TABLE search_history (
+      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      query TEXT NOT NULL,
+      entry TEXT NOT NULL,           -- JSON: timeRange, timeField
+      ran_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX search_history_query ON search_history(user_id, query);
+  `,
+};
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -301,6 +333,9 @@ export const migrations: Migration[] = [
       ALTER TABLE runs ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  // Version 19 is independent of 18 (another change): `migrate` applies every version the
+  // database has not applied, in version order, so a database that has 19 first gets 18 later.
+  SAVED_SEARCHES_MIGRATION,
 ];
 
 /** Names are at most 64 characters (config.ts). */

@@ -5,7 +5,7 @@ import { CodedError, FieldsError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { logFilter, type LogFilter } from '../../core/log-filter.js';
 import { configIssues } from '../../core/schema.js';
-import { isUniqueViolation } from './connection.js';
+import { unlessTaken } from './connection.js';
 import {
   ROOT_TENANT,
   type CheckpointsRepo,
@@ -205,14 +205,7 @@ export function logFiltersRepo(db: Database, clock: Clock, connectors: Connector
    * Names are unique per tenant ('' = all tenants), case-insensitively: migration 11's unique
    * index decides (also between two writers); its violation is a 400 naming the field.
    */
-  const write = (def: LogFilter, fn: () => void) => {
-    try {
-      fn();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw taken(def);
-      throw e;
-    }
-  };
+  const write = (def: LogFilter, fn: () => void) => unlessTaken(fn, () => taken(def));
   return {
     list: () => (s.list.all() as { id: string; definition: string }[]).map(toFilter),
     get(id) {

@@ -29,6 +29,7 @@ import {
   tenantsRepo,
 } from './repos.js';
 import { sessionsRepo, usersRepo } from './users.js';
+import { savedSearchesRepo, searchHistoryRepo } from './saved-searches.js';
 import { startSearchPool } from './search-pool.js';
 import type { CommitPageInput, CommitPageResult, ConnectorTypes, Store } from '../types.js';
 import { syslogIndex } from './syslog-index.js';
@@ -165,6 +166,8 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
   const index = syslogIndex(db);
   const users = usersRepo(db);
   const sessions = sessionsRepo(db);
+  const savedSearches = savedSearchesRepo(db, clock);
+  const searchHistory = searchHistoryRepo(db);
   const ping = db.prepare('SELECT 1').pluck();
   if (scanSecrets) {
     const unreadable = markUnreadableSecrets(connectors, clock);
@@ -193,6 +196,8 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
     findings,
     users,
     sessions,
+    savedSearches,
+    searchHistory,
     index,
     commitPage: (input) => commit([preparePage(input, clock.now())]),
     preparePage: (input) => preparePage(input, clock.now()),

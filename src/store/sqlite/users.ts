@@ -55,6 +55,11 @@ export function usersRepo(db: Database): StoredUsersRepo {
       `UPDATE users SET password_hash = substr(password_hash, 2), updated_at = ? WHERE id = ? AND substr(password_hash, 1, 1) = '${LOCK}'`,
     ),
     dropSessions: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
+    // A user moved to another tenant: their shared saved searches become private (migration 19).
+    unshare: db.prepare(
+      `UPDATE saved_searches SET visibility = 'private', updated_at = ? WHERE owner_id = ? AND visibility = 'tenant'`,
+    ),
+    tenantOf: db.prepare('SELECT tenant_id FROM users WHERE id = ?').pluck(),
     delete: db.prepare('DELETE FROM users WHERE id = ?'),
   };
   const byName = (username: string) => s.byName.get(username) as UserRow | undefined;
@@ -68,6 +73,10 @@ export function usersRepo(db: Database): StoredUsersRepo {
     return r && toUser(r);
   };
   const update = db.transaction((id: string, change: { role?: string; tenantId?: string }, now: number) => {
+    const before = s.tenantOf.get(id) as string | undefined;
+    if (change.tenantId !== undefined && before !== undefined && change.tenantId !== before) {
+      s.unshare.run(now, id);
+    }
     s.update.run({ id, role: change.role ?? null, tenantId: change.tenantId ?? null, now });
     s.dropSessions.run(id);
     return get(id);

@@ -12,6 +12,7 @@ import {
 import { navigate, type Route } from '../router.js';
 import { Empty, Spinner, getPath, rowOpener, useDismiss, useInterval } from '../ui.js';
 import { useSession } from '../session.js';
+import { SavedSearchMenus, type HuntView } from './SavedSearches.js';
 
 const RANGES: { id: string; label: string; ms: number }[] = [
   { id: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
@@ -297,6 +298,18 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
     void run();
   }, [run]);
 
+  /** The view whose search last succeeded (it goes to the search history). */
+  const [ranKey, setRanKey] = useState('');
+  useEffect(() => {
+    if (result) setRanKey(key);
+  }, [result]);
+  /** Opens a saved search or a history entry: its query, range, columns, sort and zone. */
+  const openView = (v: HuntView) => {
+    setQText(v.q);
+    setRangeError('');
+    push({ ...p, ...v, page: 0, record: undefined });
+  };
+
   const refreshMs = REFRESH.find((r) => r.id === p.refresh)?.ms ?? 0;
   // Auto-refresh: the same search again (a relative range moves with the clock).
   useInterval(() => {
@@ -416,6 +429,12 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
           <p className="muted">Interflow Search</p>
         </div>
         <div className="hunt-prefs">
+          <SavedSearchMenus
+            view={p}
+            ranges={RANGES.filter((r) => r.id !== 'custom').map((r) => r.id)}
+            ran={ranKey === key}
+            open={openView}
+          />
           <label className="inline-field">
             <span>Times in</span>
             <select aria-label="Time zone" value={tz} onChange={(e) => setTz(e.target.value as Tz)}>
