@@ -298,5 +298,11 @@ export const fieldsQuery = searchQuery
 
 export const histogramQuery = searchQuery
   .omit({ limit: true, offset: true, sort: true })
-  .extend({ buckets: z.coerce.number().int().min(1).max(1000).default(60) })
+  .extend({
+    buckets: z.coerce.number().int().min(1).max(1000).default(60),
+    robust: z.enum(['true', 'false'], { error: 'robust must be true or false' }).optional().meta({
+      description:
+        'All time only: leave out the earliest and latest 1% of the records when they are outliers (span says how many)',
+    }),
+  })
   .strict();
