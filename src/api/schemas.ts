@@ -258,6 +258,23 @@ export const logFilterPatchBody = logFilter
     tenant: logFilter.shape.tenant.unwrap().nullable().optional().meta({ description: 'null = all tenants' }),
   })
   .strict();
+/** Records a log filter preview returns at most (whole records: kept small). */
+export const MAX_PREVIEW_SAMPLE = 20;
+export const logFilterPreviewBody = z
+  .object({
+    filter: logFilter.extend({
+      name: logFilter.shape.name.optional().meta({ description: 'optional here: a draft may have none yet' }),
+    }),
+    limit: z.number().int().min(1).max(10_000).default(1000),
+    sample: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PREVIEW_SAMPLE)
+      .default(5)
+      .meta({ description: `matching records to return, newest first (at most ${MAX_PREVIEW_SAMPLE})` }),
+  })
+  .strict();
 export const logFilterOut = logFilter.extend({ id: z.string() }).meta({ id: 'LogFilter' });
 
 const epochOrIso = z.string().max(64).meta({ description: 'epoch milliseconds, or an ISO-8601 date/time' });
