@@ -14,7 +14,7 @@ import { addConnector, configFor, run, tempStore, type TempStore } from './colle
 const README = path.resolve(import.meta.dirname, '../../README.md');
 
 /** The example queries of the README's "Search (Threat Hunting) and query syntax" section. */
-export function readmeQueries(text: string): string[] {
+function readmeQueries(text: string): string[] {
   const start = text.indexOf('## Search (Threat Hunting) and query syntax');
   const end = text.indexOf('\n## ', start + 1);
   if (start < 0) throw new Error('README: no "Search (Threat Hunting) and query syntax" section');
