@@ -269,6 +269,14 @@ describe('Threat Hunting in Chromium', () => {
       'From (2026-03-02 10:00:00 UTC) is after To (2026-03-01 10:00:00 UTC): swap them or pick another range.',
     );
     await page.screenshot({ path: path.join(SHOTS, 'hunt-03-warnings.png') });
+    // A link with From after To: the same message, in the times shown.
+    await page.goto('about:blank');
+    await page.goto(`${stack.url}/#/search?range=custom&from=${T0 + 86_400_000}&to=${T0}&tz=utc`);
+    await expect
+      .poll(() => page.locator('[data-testid=range-error]').innerText())
+      .toBe(
+        'From (2026-03-02 12:00:00 UTC) is after To (2026-03-01 12:00:00 UTC): swap them or pick another range.',
+      );
   });
 
   it('histogram: a y-axis, the bucket size, an accessible description; drag to zoom sets the range and the URL', async () => {

@@ -60,7 +60,7 @@ export function CompletionInput(
       if (shown && active >= 0 && items[active]) {
         e.preventDefault();
         take(items[active]);
-      }
+      } else setOpen(false); // Enter is the form's: the list closes as it submits.
     } else if (e.key === 'Escape') {
       if (shown) {
         e.preventDefault();
