@@ -1,6 +1,7 @@
 /**
  * Log filters (exclude filters): CRUD with tenant scoping, and a preview of how many of the
- * last N stored records (of the caller's tenants) a filter would have discarded.
+ * last N stored records (of the caller's tenants) a filter would have discarded, with a few of
+ * them (at most 20: MAX_PREVIEW_SAMPLE) and the condition fields none of them has.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -19,7 +20,14 @@ import {
   type ApiContext,
   type AuthContext,
 } from './context.js';
-import { errorBody, idParams, logFilterBody, logFilterOut, logFilterPatchBody } from './schemas.js';
+import {
+  errorBody,
+  idParams,
+  logFilterBody,
+  logFilterOut,
+  logFilterPatchBody,
+  logFilterPreviewBody,
+} from './schemas.js';
 
 /** The collector's semantic checks (operator/value), with paths relative to the filter. */
 function semanticIssues(def: unknown) {
@@ -166,16 +174,25 @@ export function logFiltersPlugin(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags: ['log filters'],
-        summary: 'How many of the last `limit` stored records (of your tenants) the filter would discard',
-        body: z
-          .object({ filter: logFilterBody, limit: z.number().int().min(1).max(10_000).default(1000) })
-          .strict(),
-        response: { 200: z.object({ checked: z.number(), matched: z.number() }), 400: errorBody },
+        summary:
+          'How many of the last `limit` stored records (of your tenants) the filter would discard, a few of them, and the fields none of them has',
+        body: logFilterPreviewBody,
+        response: {
+          200: z.object({
+            checked: z.number(),
+            matched: z.number(),
+            samples: z.array(z.record(z.string(), z.unknown())),
+            unknownFields: z.array(z.string()),
+          }),
+          400: errorBody,
+        },
       },
     },
     async (req) => {
       const a = admin(req);
-      const issues = semanticIssues(req.body.filter).map((i) => ({ ...i, field: `filter.${i.field}` }));
+      // A draft need not have its name yet: the preview does not store it.
+      const filter: LogFilter = { ...req.body.filter, name: req.body.filter.name ?? 'preview' };
+      const issues = semanticIssues(filter).map((i) => ({ ...i, field: `filter.${i.field}` }));
       if (issues.length) throw new FieldsError('ERR_VALIDATION', issues);
       const scope = searchScope(a);
       const records =
@@ -183,8 +200,23 @@ export function logFiltersPlugin(app: FastifyInstance, ctx: ApiContext): void {
           ? store.index.recent(req.body.limit)
           : (await ctx.search.search({ tenantIds: scope, limit: req.body.limit, sort: 'write_time:desc' }))
               .records;
-      const match = compileFilters([req.body.filter]);
-      return { checked: records.length, matched: records.filter((r) => match(r) !== undefined).length };
+      const match = compileFilters([filter]);
+      const matched = records.filter((r) => match(r) !== undefined);
+      // A condition's field that none of the records checked has (a typo, most likely), by the
+      // filter's own path rules: an `exists` condition on it matches none of them.
+      const fields = [...new Set(filter.conditions.map((c) => c.field))];
+      const unknownFields = fields.filter((field) => {
+        const has = compileFilters([
+          { name: 'has', conditions: [{ field, operator: 'exists', values: [] }] },
+        ]);
+        return !records.some((r) => has(r) !== undefined);
+      });
+      return {
+        checked: records.length,
+        matched: matched.length,
+        samples: matched.slice(0, req.body.sample),
+        unknownFields,
+      };
     },
   );
 }

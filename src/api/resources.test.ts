@@ -166,7 +166,8 @@ describe('log filters', () => {
 
     // Preview: root sees all 10 records, 6 HIGH.
     const pv = await req('POST', '/log-filters/preview', root, { filter: high });
-    expect(pv.json()).toEqual({ checked: 10, matched: 6 });
+    expect(pv.json()).toMatchObject({ checked: 10, matched: 6, unknownFields: [] });
+    expect(pv.json().samples).toHaveLength(5);
     expect((await req('POST', '/log-filters/preview', root, { filter: high, limit: 3 })).json().checked).toBe(
       3,
     );
@@ -177,6 +178,40 @@ describe('log filters', () => {
     expect((await req('DELETE', `/log-filters/${f.id}`, root)).statusCode).toBe(204);
     expect((await req('GET', `/log-filters/${f.id}`, root)).statusCode).toBe(404);
     expect(env.store.logFilters.idsForConnector(rootConnector)).toEqual([]);
+  });
+
+  it('preview: no name needed, a bounded sample of the matching records, the fields none of the records has', async () => {
+    seed();
+    const draft = {
+      conditions: [
+        { field: 'aws_inspector.severity', operator: 'equals', values: ['HIGH'] },
+        { field: 'aws_inspector.sevrity', operator: 'not_exists' },
+      ],
+    };
+    const pv = await req('POST', '/log-filters/preview', root, { filter: draft, sample: 2 });
+    expect(pv.statusCode).toBe(200);
+    const body = pv.json() as {
+      checked: number;
+      matched: number;
+      samples: { _id: string; aws_inspector: { severity: string } }[];
+      unknownFields: string[];
+    };
+    expect(body).toMatchObject({ checked: 10, matched: 6, unknownFields: ['aws_inspector.sevrity'] });
+    expect(body.samples).toHaveLength(2);
+    expect(body.samples.every((r) => r.aws_inspector.severity === 'HIGH')).toBe(true);
+    // Newest first, as the records checked.
+    const all = (await req('POST', '/log-filters/preview', root, { filter: draft, sample: 20 })).json();
+    expect(all.samples).toHaveLength(6);
+    expect(all.samples.slice(0, 2)).toEqual(body.samples);
+    for (const sample of [21, -1, 1.5]) {
+      const bad = await req('POST', '/log-filters/preview', root, { filter: draft, sample });
+      expect(bad.statusCode, String(sample)).toBe(400);
+      expect(bad.json().error.fields[0].field).toBe('sample');
+    }
+    // A name, when given, is still checked.
+    const badName = await req('POST', '/log-filters/preview', root, { filter: { ...draft, name: '   ' } });
+    expect(badName.statusCode).toBe(400);
+    expect(badName.json().error.fields[0].field).toBe('filter.name');
   });
 
   it("tenant isolation: a tenant admin sees their tenant's and all-tenant filters, edits only their tenant's, previews only their records", async () => {
@@ -227,10 +262,15 @@ describe('log filters', () => {
     ).toBe(404);
 
     // Preview counts only Acme's 4 records.
-    expect((await req('POST', '/log-filters/preview', alice, { filter: high })).json()).toEqual({
+    expect((await req('POST', '/log-filters/preview', alice, { filter: high })).json()).toMatchObject({
       checked: 4,
       matched: 4,
     });
+    // Its sample records are Acme's only.
+    const acmeSamples = (
+      await req('POST', '/log-filters/preview', alice, { filter: high, sample: 20 })
+    ).json().samples as { tenant_name: string }[];
+    expect(acmeSamples.map((r) => r.tenant_name)).toEqual(['Acme', 'Acme', 'Acme', 'Acme']);
     // Analysts have no log filter routes.
     expect((await req('GET', '/log-filters', ann)).statusCode).toBe(403);
     expect((await req('POST', '/log-filters/preview', ann, { filter: high })).statusCode).toBe(403);

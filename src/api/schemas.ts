@@ -259,6 +259,23 @@ export const logFilterPatchBody = logFilter
     tenant: logFilter.shape.tenant.unwrap().nullable().optional().meta({ description: 'null = all tenants' }),
   })
   .strict();
+/** Records a log filter preview returns at most (whole records: kept small). */
+export const MAX_PREVIEW_SAMPLE = 20;
+export const logFilterPreviewBody = z
+  .object({
+    filter: logFilter.extend({
+      name: logFilter.shape.name.optional().meta({ description: 'optional here: a draft may have none yet' }),
+    }),
+    limit: z.number().int().min(1).max(10_000).default(1000),
+    sample: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PREVIEW_SAMPLE)
+      .default(5)
+      .meta({ description: `matching records to return, newest first (at most ${MAX_PREVIEW_SAMPLE})` }),
+  })
+  .strict();
 export const logFilterOut = logFilter.extend({ id: z.string() }).meta({ id: 'LogFilter' });
 
 const epochOrIso = z.string().max(64).meta({ description: 'epoch milliseconds, or an ISO-8601 date/time' });
@@ -299,5 +316,11 @@ export const fieldsQuery = searchQuery
 
 export const histogramQuery = searchQuery
   .omit({ limit: true, offset: true, sort: true })
-  .extend({ buckets: z.coerce.number().int().min(1).max(1000).default(60) })
+  .extend({
+    buckets: z.coerce.number().int().min(1).max(1000).default(60),
+    robust: z.enum(['true', 'false'], { error: 'robust must be true or false' }).optional().meta({
+      description:
+        'All time only: leave out the earliest and latest 1% of the records when they are outliers (span says how many)',
+    }),
+  })
   .strict();

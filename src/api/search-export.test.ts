@@ -371,3 +371,85 @@ describe('GET /search unknown fields', () => {
     }
   });
 });
+
+describe('GET /search unknown fields, per tenant', () => {
+  it("a field only another tenant's records have is unknown to this tenant's user", async () => {
+    const { e, root, acme } = await start();
+    // Root's extra record has a field Acme's records do not.
+    seed(e, acme, [{ root_only: 'x' } as Partial<InterflowRecord>]);
+    await e.createUser('ann', 'analyst', acme.id);
+    const ann = e.auth(await e.login('ann', 'ann-password-123'));
+    const q = `/search?q=${encodeURIComponent('root_only:x OR aws_inspector.severity:HIGH')}`;
+    const asRoot = (await get(e, q, root)).json();
+    expect(asRoot.unknownFields).toBeUndefined();
+    const asAnn = (await get(e, q, ann)).json();
+    expect(asAnn.total).toBeGreaterThan(0);
+    expect(asAnn.unknownFields).toEqual(['root_only']);
+  });
+});
+
+describe('GET /search/histogram robust=true', () => {
+  const HOUR = 3_600_000;
+  it('all time without the outliers: the buckets span the bulk, span counts the records left out', async () => {
+    const { e } = await start();
+    const root = e.auth(await e.login());
+    const c = e.store.connectors.create({
+      name: 'hist-c',
+      region: 'us-east-1',
+      auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret-secret' },
+    });
+    // 100 records over 10 hours, one 3 years before, two 2 years after.
+    const times = [
+      ...Array.from({ length: 100 }, (_, i) => T0 + i * 6 * 60_000),
+      T0 - 3 * 365 * 24 * HOUR,
+      T0 + 2 * 365 * 24 * HOUR,
+      T0 + 2 * 365 * 24 * HOUR + HOUR,
+    ];
+    e.store.commitPage(
+      withStates({
+        connectorId: c.id,
+        records: times.map((t, i) =>
+          testRecord(
+            { id: c.id, name: 'hist-c' },
+            { _id: `h-${i}`, timestamp: t, write_time: t, event_name: i % 2 ? 'odd one' : 'even one' },
+          ),
+        ),
+      }),
+    );
+    for (const q of ['', 'even OR odd']) {
+      const base = `/search/histogram?timeField=timestamp&q=${encodeURIComponent(q)}`;
+      const whole = (await get(e, base, root)).json();
+      expect(whole.span, q).toBeUndefined();
+      // The whole span: 5 years in 60 buckets, the bulk in one bar.
+      expect(Math.max(...whole.buckets.map((b: { count: number }) => b.count)), q).toBe(100);
+      const robust = (await get(e, `${base}&robust=true`, root)).json();
+      expect(robust.span, q).toEqual({
+        min: times[100],
+        max: times[102],
+        before: 1,
+        after: 2,
+      });
+      const n = robust.buckets.reduce((s: number, b: { count: number }) => s + b.count, 0);
+      expect(n, q).toBe(100);
+      expect(robust.interval, q).toBeLessThanOrEqual(HOUR);
+      expect(robust.buckets[0].start).toBeLessThanOrEqual(T0);
+      // A range given: robust does not apply.
+      const ranged = (await get(e, `${base}&robust=true&from=${times[100]}&to=${times[102]}`, root)).json();
+      expect(ranged.span, q).toBeUndefined();
+    }
+    const bad = await get(e, '/search/histogram?robust=yes', root);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.fields[0]).toMatchObject({
+      field: 'robust',
+      message: 'robust must be true or false',
+    });
+  });
+
+  it('no outliers: the whole span, no span field', async () => {
+    const { e, root, acme } = await start();
+    seed(e, acme);
+    const h = (await get(e, '/search/histogram?timeField=timestamp&robust=true', root)).json();
+    expect(h.span).toBeUndefined();
+    expect(h.buckets.reduce((s: number, b: { count: number }) => s + b.count, 0)).toBe(10);
+  });
+});

@@ -78,6 +78,9 @@ export function searchPlugin(app: FastifyInstance, ctx: ApiContext): void {
           200: z.object({
             interval: z.number(),
             buckets: z.array(z.object({ start: z.number(), count: z.number() })),
+            span: z
+              .object({ min: z.number(), max: z.number(), before: z.number(), after: z.number() })
+              .optional(),
           }),
           400: errorBody,
         },
@@ -91,6 +94,7 @@ export function searchPlugin(app: FastifyInstance, ctx: ApiContext): void {
         ...times(q),
         timeField: q.timeField,
         buckets: q.buckets,
+        ...(q.robust === 'true' ? { robust: true } : {}),
         tenantIds: searchScope(a),
       });
     },

@@ -295,7 +295,15 @@ export interface SearchOptions extends SearchFilter {
   sort?: string;
 }
 
-export type HistogramOptions = SearchFilter & { buckets?: number };
+export type HistogramOptions = SearchFilter & {
+  buckets?: number;
+  /**
+   * Without from and to (all time): buckets over the span of the matching records less their
+   * earliest and latest 1% when those are outliers (the whole span is over 4x the rest), so a
+   * few records years away do not squash the others into one bar; `span` then says so.
+   */
+  robust?: boolean;
+};
 
 export interface SearchResult {
   total: number;
@@ -364,6 +372,11 @@ export interface HistogramResult {
   /** Bucket width, ms. */
   interval: number;
   buckets: { start: number; count: number }[];
+  /**
+   * Set when a robust histogram left outliers out: the records' real first and last time, and
+   * how many matching records fall before the first bucket and after the last.
+   */
+  span?: { min: number; max: number; before: number; after: number };
 }
 
 export interface SyslogIndex {

@@ -180,6 +180,18 @@ describe('web UI accessibility in Chromium', () => {
     await page.click('button:has-text("+ Create"), a:has-text("+ Create")');
     await page.waitForSelector('[role=dialog]');
     await expectClean('log-filter-dialog');
+    // The field's completion open, then the preview (no name yet) with its sample records.
+    await page.locator('[aria-label="Condition 1 field"]').pressSequentially('aws_inspector.st');
+    await page.waitForSelector('[role=dialog] [role=listbox] [role=option]');
+    await expectClean('log-filter-field-completion');
+    // Esc closes the list, not the dialog.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role=dialog] [role=listbox]', { state: 'hidden' });
+    await page.fill('[aria-label="Condition 1 field"]', 'aws_inspector.status');
+    await page.fill('[aria-label="Condition 1 values"]', 'ACTIVE');
+    await page.click('[role=dialog] button:has-text("Preview")');
+    await page.waitForSelector('[data-testid=preview-sample]');
+    await expectClean('log-filter-preview');
     await page.keyboard.press('Escape');
     await page.waitForSelector('[role=dialog]', { state: 'detached' });
   });
@@ -198,6 +210,19 @@ describe('web UI accessibility in Chromium', () => {
     await expectClean('query-syntax-popover');
     await page.keyboard.press('Escape');
     await page.waitForSelector('[role=dialog][aria-label="Query syntax"]', { state: 'detached' });
+    // Field-name completion open (the combobox and its listbox), then the histogram by keyboard.
+    await page.fill('[aria-label=Query]', '');
+    await page.locator('[aria-label=Query]').pressSequentially('aws_inspector.sev');
+    await page.waitForSelector('[role=listbox] [role=option]');
+    await page.keyboard.press('ArrowDown');
+    await expectClean('query-completion');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role=listbox]', { state: 'hidden' });
+    await page.fill('[aria-label=Query]', '');
+    await page.locator('[data-testid=histogram] .hist-area').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await expectClean('histogram-keyboard');
     await page.click('button:has-text("Columns")');
     await page.waitForSelector('[role=dialog][aria-label="Choose columns"]');
     await expectClean('columns-popover');

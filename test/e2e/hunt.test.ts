@@ -2,7 +2,10 @@
  * Threat Hunting end to end, in Chromium at 1440x900, against the real server (test/e2e/stack.ts)
  * with records committed to its store: export (a real download), the field list, the record
  * panel's field table and deep link, columns in the URL, sortable / not sortable headers, the
- * unknown-field warning, time-range errors in human time, the time zone switch, auto-refresh.
+ * unknown-field warning, time-range errors in human time, the time zone switch, auto-refresh,
+ * the histogram (y-axis, bucket size, zoom by drag and by keyboard, "All time" without
+ * outliers), field-name completion in the query and the log filter editor, and the log filter
+ * preview (no name needed, sample records, unknown fields).
  * A failing test leaves a screenshot in test-artifacts/screenshots/hunt-FAILED-*.png; any
  * browser console error or page error fails the run.
  */
@@ -266,6 +269,184 @@ describe('Threat Hunting in Chromium', () => {
       'From (2026-03-02 10:00:00 UTC) is after To (2026-03-01 10:00:00 UTC): swap them or pick another range.',
     );
     await page.screenshot({ path: path.join(SHOTS, 'hunt-03-warnings.png') });
+    // A link with From after To: the same message, in the times shown.
+    await page.goto('about:blank');
+    await page.goto(`${stack.url}/#/search?range=custom&from=${T0 + 86_400_000}&to=${T0}&tz=utc`);
+    await expect
+      .poll(() => page.locator('[data-testid=range-error]').innerText())
+      .toBe(
+        'From (2026-03-02 12:00:00 UTC) is after To (2026-03-01 12:00:00 UTC): swap them or pick another range.',
+      );
+  });
+
+  it('histogram: a y-axis, the bucket size, an accessible description; drag to zoom sets the range and the URL', async () => {
+    expect(await openSearch('range=all&tz=utc')).toBe(N);
+    const fig = page.locator('[data-testid=histogram]');
+    // 120 records a minute apart: 2 hours in 5-minute bars, 5 records each.
+    expect(await fig.locator('[data-testid=hist-bucket]').innerText()).toBe('1 bar = 5 minutes');
+    expect(await fig.locator('[data-testid=hist-yaxis] span').allTextContents()).toEqual([
+      '0',
+      '2',
+      '4',
+      '6',
+    ]);
+    const area = fig.locator('.hist-area');
+    const descId = await area.getAttribute('aria-describedby');
+    const desc = await page.locator(`[id="${descId}"]`).innerText();
+    expect(desc).toBe(
+      '24 bars of 5 minutes from 2026-03-01 12:00:00 to 2026-03-01 14:00:00, 120 records. Peak: 5 records from 2026-03-01 12:00:00.',
+    );
+    expect(await fig.locator('[data-testid=hist-outliers]').count()).toBe(0);
+
+    // Drag from bar 2 to bar 7: six bars, 30 minutes, 30 records.
+    const box = (await fig.locator('svg').boundingBox())!;
+    const x = (bar: number) => box.x + ((bar + 0.5) * box.width) / 24;
+    const y = box.y + box.height / 2;
+    const zoomed = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/v1/search' && new URL(r.url()).searchParams.has('from'),
+    );
+    await page.mouse.move(x(2), y);
+    await page.mouse.down();
+    await page.mouse.move(x(5), y, { steps: 4 });
+    await fig.locator('[data-testid=hist-selection]').waitFor();
+    await page.mouse.move(x(7), y, { steps: 4 });
+    await page.mouse.up();
+    const res = await zoomed;
+    expect(new URL(res.url()).searchParams.get('from')).toBe(String(T0 + 10 * 60_000));
+    expect(new URL(res.url()).searchParams.get('to')).toBe(String(T0 + 40 * 60_000 - 1));
+    await expect.poll(total).toBe(30);
+    expect(hashParams().get('range')).toBe('custom');
+    expect(hashParams().get('from')).toBe(String(T0 + 10 * 60_000));
+    expect(hashParams().get('to')).toBe(String(T0 + 40 * 60_000 - 1));
+    expect(await page.inputValue('[aria-label="Time range"]')).toBe('custom');
+    expect(await page.inputValue('[aria-label=From]')).toBe('2026-03-01T12:10');
+    // The zoomed chart: 30 minutes in 60 bars of 30 seconds.
+    await expect.poll(() => fig.locator('[data-testid=hist-bucket]').innerText()).toBe('1 bar = 30 seconds');
+    await page.screenshot({ path: path.join(SHOTS, 'hunt-04-histogram-zoomed.png') });
+    // Back in the browser's history: the range before the zoom.
+    await page.goBack();
+    await expect.poll(() => hashParams().get('range')).toBe('all');
+    await expect.poll(total).toBe(N);
+  });
+
+  it('histogram zoom with the keyboard: arrows move, Shift+arrows select, Enter zooms', async () => {
+    expect(await openSearch('range=all&tz=utc')).toBe(N);
+    const area = page.locator('[data-testid=histogram] .hist-area');
+    await area.focus();
+    await page.keyboard.press('End');
+    const status = page.locator('[data-testid=hist-status]');
+    expect(await status.innerText()).toBe(
+      'Bar 24 of 24: 2026-03-01 13:55:00 to 2026-03-01 14:00:00, 5 records. Enter zooms to it, Shift+arrows select more.',
+    );
+    await page.keyboard.press('Shift+ArrowLeft');
+    await page.keyboard.press('Shift+ArrowLeft');
+    expect(await status.innerText()).toBe(
+      'Selected 3 bars, 2026-03-01 13:45:00 to 2026-03-01 14:00:00: 15 records. Enter zooms.',
+    );
+    // Esc drops the selection; select again and zoom.
+    await page.keyboard.press('Escape');
+    expect(await status.innerText()).toBe('');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await page.keyboard.press('Enter');
+    await expect.poll(total).toBe(15);
+    expect(hashParams().get('from')).toBe(String(T0 + 105 * 60_000));
+  });
+
+  it('query input: field names complete as you type (ARIA combobox, keyboard)', async () => {
+    expect(await openSearch('range=all')).toBe(N);
+    const input = page.locator('[aria-label=Query]');
+    expect(await input.getAttribute('role')).toBe('combobox');
+    await input.fill('');
+    await input.pressSequentially('NOT aws_inspector.sev');
+    const list = page.locator(`[id="${await input.getAttribute('aria-controls')}"]`);
+    await expect.poll(() => input.getAttribute('aria-expanded')).toBe('true');
+    expect(await list.getAttribute('role')).toBe('listbox');
+    expect(await list.locator('[role=option]').allTextContents()).toEqual(['aws_inspector.severity']);
+    await page.keyboard.press('ArrowDown');
+    const active = await input.getAttribute('aria-activedescendant');
+    expect(await page.locator(`[id="${active}"]`).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Enter');
+    expect(await input.inputValue()).toBe('NOT aws_inspector.severity:');
+    expect(await input.getAttribute('aria-expanded')).toBe('false');
+    // The caret is after the colon: typing goes on from there; Enter (no option active) searches.
+    await page.keyboard.type('LOW');
+    const searched = page.waitForResponse(
+      (r) => new URL(r.url()).searchParams.get('q') === 'NOT aws_inspector.severity:LOW',
+    );
+    await page.keyboard.press('Enter');
+    await searched;
+    await expect.poll(total).toBe(30);
+
+    // A word matching a part of a name; Esc closes the list without clearing the box.
+    await input.fill('');
+    await input.pressSequentially('sev');
+    await expect
+      .poll(() => list.locator('[role=option]').allTextContents())
+      .toEqual(['severity', 'aws_inspector.severity']);
+    await page.keyboard.press('Escape');
+    expect(await input.getAttribute('aria-expanded')).toBe('false');
+    expect(await input.inputValue()).toBe('sev');
+    // A click on an option takes it.
+    await page.keyboard.press('ArrowDown');
+    await list.locator('[role=option]:has-text("aws_inspector.severity")').click();
+    expect(await input.inputValue()).toBe('aws_inspector.severity:');
+    // Inside a value or a phrase: no completion.
+    await input.fill('event_name:"sev');
+    expect(await input.getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('log filter editor: fields from the known ones, an unknown field flagged, preview without a name shows matching records', async () => {
+    await page.goto(`${stack.url}/#/log-filters`);
+    await page.click('button:has-text("+ Create")');
+    const editor = page.locator('[data-testid=filter-editor]');
+    await editor.waitFor();
+    const field = editor.locator('[aria-label="Condition 1 field"]');
+    await field.pressSequentially('aws_inspector.st');
+    const list = page.locator(`[id="${await field.getAttribute('aria-controls')}"]`);
+    await expect
+      .poll(() => list.locator('[role=option]').allTextContents())
+      .toEqual(['aws_inspector.status']);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    expect(await field.inputValue()).toBe('aws_inspector.status');
+    // Enter took the option: the dialog is still open, nothing was saved.
+    await editor.waitFor();
+    expect(await editor.locator('[data-testid=condition-0-unknown]').count()).toBe(0);
+    await editor.locator('[aria-label="Condition 1 values"]').fill('ACTIVE');
+
+    // Free text is allowed, and a field no record has is flagged.
+    await editor.locator('button:has-text("+ Add condition")').click();
+    const f2 = editor.locator('[aria-label="Condition 2 field"]');
+    await f2.fill('aws_inspector.sevrity');
+    await editor.locator('[data-testid=condition-1-unknown]').waitFor();
+    await editor.locator('[aria-label="Condition 2 operator"]').selectOption('not_exists');
+
+    // No name yet: the preview works all the same.
+    expect(await editor.locator('#lf-name').inputValue()).toBe('');
+    await editor.locator('button:has-text("Preview")').click();
+    const preview = editor.locator('[data-testid=filter-preview]');
+    await expect
+      .poll(() => preview.innerText())
+      .toContain(`This filter would have discarded ${N} of the last ${N} records.`);
+    expect(await preview.locator('[data-testid=preview-unknown]').innerText()).toBe(
+      'None of these records has the field aws_inspector.sevrity: check the spelling.',
+    );
+    const rows = preview.locator('[data-testid=preview-sample]');
+    expect(await rows.count()).toBe(5);
+    expect(await preview.locator('th').allTextContents()).toEqual([
+      'timestamp',
+      'aws_inspector.status',
+      'aws_inspector.sevrity',
+    ]);
+    expect(await rows.first().locator('td').nth(1).innerText()).toBe('ACTIVE');
+    expect(await editor.locator('text=Name is required').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'hunt-05-log-filter-preview.png') });
+    // Saving still needs the name.
+    await editor.locator('button:has-text("Save")').click();
+    await editor.locator('text=Name is required').waitFor();
+    await page.keyboard.press('Escape');
   });
 
   it('auto-refresh runs the search again on its interval', async () => {
@@ -278,9 +459,45 @@ describe('Threat Hunting in Chromium', () => {
   });
 
   it('screenshot of the page at 1440x900', async () => {
-    await openSearch('range=all');
+    await openSearch('range=all&tz=utc');
     await page.locator('[data-field="aws_inspector.severity"] .field-name').click();
     await page.screenshot({ path: path.join(SHOTS, 'hunt-after.png') });
     if (process.env.HUNT_SHOT) await page.screenshot({ path: process.env.HUNT_SHOT });
+    // The docs' screenshots (docs/ui.md): DOCS_SHOTS=docs/screenshots, with a suffix (e.g. -before).
+    if (process.env.DOCS_SHOTS) {
+      const suffix = process.env.DOCS_SHOTS_SUFFIX ?? '';
+      await page.screenshot({ path: path.join(process.env.DOCS_SHOTS, `threat-hunting${suffix}.png`) });
+      await page.goto(`${stack.url}/#/profiles`);
+      await page.locator('h1:has-text("Data Analyzer profiles")').waitFor();
+      await page.locator('text=hunt-c').first().waitFor();
+      await page.screenshot({ path: path.join(process.env.DOCS_SHOTS, `profiles${suffix}.png`) });
+    }
+  });
+
+  it('histogram "All time": a few outliers years away do not squash the others; they are named', async () => {
+    // One record 3 years before the others, two 2 years after.
+    const YEAR = 365 * 86_400_000;
+    const outliers = [T0 - 3 * YEAR, T0 + 2 * YEAR, T0 + 2 * YEAR + 3_600_000].map((t, k) =>
+      testRecord(
+        { id: connectorId, name: 'hunt-c' },
+        { _id: `hunt-outlier-${k}`, timestamp: t, write_time: t, event_name: 'outlier' },
+      ),
+    );
+    stack.server.store.commitPage(withStates({ connectorId, records: outliers }));
+    const histogram = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/search/histogram');
+    await openSearch('range=all&tz=utc&timeField=timestamp');
+    expect(new URL((await histogram).url()).searchParams.get('robust')).toBe('true');
+    const fig = page.locator('[data-testid=histogram]');
+    // The bars still span the two hours of the others, not five years.
+    expect(await fig.locator('[data-testid=hist-bucket]').innerText()).toBe('1 bar = 5 minutes');
+    expect(await fig.locator('[data-testid=hist-outliers]').innerText()).toBe(
+      'Outliers not in the chart: 1 record earlier (from 2023-03-02 12:00:00), 2 records later (to 2028-02-29 13:00:00)',
+    );
+    const desc = await page
+      .locator(`[id="${await fig.locator('.hist-area').getAttribute('aria-describedby')}"]`)
+      .innerText();
+    expect(desc).toContain('Outliers not in the chart: 1 record earlier');
+    expect(await total()).toBe(N + 5 + 3);
+    await page.screenshot({ path: path.join(SHOTS, 'hunt-06-histogram-outliers.png') });
   });
 });

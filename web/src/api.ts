@@ -171,6 +171,8 @@ export interface FieldStats {
 export interface Histogram {
   interval: number;
   buckets: { start: number; count: number }[];
+  /** "All time" with `robust=true`: the outliers left out of the buckets. */
+  span?: { min: number; max: number; before: number; after: number };
 }
 
 let csrfToken = '';

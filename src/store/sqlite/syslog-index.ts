@@ -154,6 +154,9 @@ export function parseSort(sort: string | undefined): { field: SortField; dir: 'A
   return { field: field as SortField, dir: dir === 'asc' ? 'ASC' : 'DESC' };
 }
 
+/** Fewer matching records than this: "All time" always spans them all (see robustSpan). */
+const ROBUST_MIN = 20;
+
 /** "Nice" histogram intervals, ms. */
 const NICE = [
   1,
@@ -226,6 +229,21 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     split?: WildSplit & { tables: string[] };
   }
 
+  /**
+   * The tenants of a scope as an FTS5 MATCH expression, or undefined (no scope, an empty one,
+   * or an id without words). Tenant ids are 'root' or UUIDs: all the words of one id in the
+   * record's tenantid field identify it.
+   */
+  function tenantMatch(tenantIds: readonly string[] | undefined): string | undefined {
+    if (!Array.isArray(tenantIds) || tenantIds.length === 0) return undefined;
+    const alts = tenantIds.map((id) =>
+      words(String(id))
+        .map((w) => `"${fieldWordToken('tenantid', w)}"`)
+        .join(' AND '),
+    );
+    return alts.every((a) => a !== '') ? `(${alts.map((a) => `(${a})`).join(' OR ')})` : undefined;
+  }
+
   function build(filter: SearchFilter): Built {
     const timeField = checkTimeField(filter.timeField);
     const from = checkTime('from', filter.from);
@@ -261,19 +279,12 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     }
     let other = false;
     let tenantFolded = false;
-    if (ftsOnly !== undefined && Array.isArray(filter.tenantIds) && filter.tenantIds.length > 0) {
-      // Tenant ids are 'root' or UUIDs: all the words of one id in the record's tenantid field
-      // identify it. Folded into the MATCH, a scoped query is answered (and counted) by the FTS
-      // index alone; the exact tenantid check below stays for the rows returned.
-      const alts = filter.tenantIds.map((id) =>
-        words(String(id))
-          .map((w) => `"${fieldWordToken('tenantid', w)}"`)
-          .join(' AND '),
-      );
-      if (alts.every((a) => a !== '')) {
-        ftsOnly = `(${ftsOnly}) AND (${alts.map((a) => `(${a})`).join(' OR ')})`;
-        tenantFolded = true;
-      }
+    const tenantFts = ftsOnly !== undefined ? tenantMatch(filter.tenantIds) : undefined;
+    if (ftsOnly !== undefined && tenantFts !== undefined) {
+      // Folded into the MATCH, a scoped query is answered (and counted) by the FTS index
+      // alone; the exact tenantid check below stays for the rows returned.
+      ftsOnly = `(${ftsOnly}) AND ${tenantFts}`;
+      tenantFolded = true;
     }
     const timed = from !== undefined || to !== undefined;
     if (from !== undefined) {
@@ -382,13 +393,64 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
     };
   }
 
-  /** Fields the query names that no record has (no existence token in any shard). */
-  function unknownFields(q: string | undefined, tables: readonly string[]): string[] {
+  /**
+   * Fields the query names that no record of the caller's tenants has (no existence token in
+   * any shard, with the tenant folded in as the scoped search does): a field only another
+   * tenant's records have is unknown here too, and says nothing about their records.
+   */
+  function unknownFields(
+    q: string | undefined,
+    tables: readonly string[],
+    tenantIds: readonly string[] | undefined,
+  ): string[] {
     const fields = queryFields(parse(q ?? '')).filter((f) => !COLUMN_FIELDS.has(f));
     if (fields.length === 0) return [];
-    if (tables.length === 0) return fields;
+    // An empty scope has no records: every field is unknown to it.
+    if (tables.length === 0 || (Array.isArray(tenantIds) && tenantIds.length === 0)) return fields;
+    const scope = tenantMatch(tenantIds);
     const probe = stmt(`SELECT EXISTS (${ftsRowidsSql(tables)})`).pluck();
-    return fields.filter((f) => probe.get(...ftsParams(tables, `"${existsToken(f)}"`)) === 0);
+    return fields.filter((f) => {
+      const token = `"${existsToken(f)}"`;
+      return probe.get(...ftsParams(tables, scope ? `${token} AND ${scope}` : token)) === 0;
+    });
+  }
+
+  /**
+   * The robust "All time" of a histogram. The core: the matching records without the earliest
+   * and the latest k (1% of them, at least 5, at most 5%); the range: the records within one
+   * core width (at least a minute) of it, so the core's own tails stay in. Used when that range
+   * is under a quarter of the whole span (lo..hi): a few records years away from the rest would
+   * otherwise squash them into one bar. Undefined: keep the whole span (fewer than ROBUST_MIN
+   * records, or no such outliers). Cost: a count, two walks of 1% of the matches on the time
+   * index, two index lookups.
+   */
+  function robustSpan(
+    b: Built,
+    tf: TimeField,
+    lo: number,
+    hi: number,
+  ): { from: number; to: number } | undefined {
+    const n = count(b);
+    if (n < ROBUST_MIN) return undefined;
+    const k = Math.min(Math.floor(n * 0.05), Math.max(5, Math.floor(n * 0.01)));
+    const at = (dir: 'ASC' | 'DESC') =>
+      stmt(
+        `SELECT s.${tf} FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} ORDER BY s.${tf} ${dir} LIMIT 1 OFFSET ?`,
+      )
+        .pluck()
+        .get(...b.params, k) as number | undefined;
+    const qlo = at('ASC');
+    const qhi = at('DESC');
+    if (qlo === undefined || qhi === undefined || qhi < qlo) return undefined;
+    const margin = Math.max(qhi - qlo, 60_000);
+    const from = stmt(`SELECT min(s.${tf}) FROM syslog s WHERE ${b.where} AND s.${tf} >= ?`)
+      .pluck()
+      .get(...b.params, qlo - margin) as number | null;
+    const to = stmt(`SELECT max(s.${tf}) FROM syslog s WHERE ${b.where} AND s.${tf} <= ?`)
+      .pluck()
+      .get(...b.params, qhi + margin) as number | null;
+    if (from === null || to === null) return undefined;
+    return (to - from) * 4 < hi - lo ? { from, to } : undefined;
   }
 
   function count(b: Built): number {
@@ -443,7 +505,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
       return run(() => {
         const b = build(opts);
         const total = count(b);
-        const unknown = unknownFields(opts.q, b.tables);
+        const unknown = unknownFields(opts.q, b.tables, opts.tenantIds);
         const warn = unknown.length ? { unknownFields: unknown } : {};
         if (total === 0) return { total, records: [], ...warn };
         const { sql, params } = selectSql(opts, b, total);
@@ -537,6 +599,7 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
         const b = build(opts);
         let from = checkTime('from', opts.from);
         let to = checkTime('to', opts.to);
+        let span: HistogramResult['span'];
         if (from === undefined || to === undefined) {
           // Two statements: SQLite answers a lone min() or max() from the index in one step.
           const lo = stmt(`SELECT min(s.${tf}) FROM syslog s WHERE ${b.where}`)
@@ -546,11 +609,19 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
             .pluck()
             .get(...b.params) as number | null;
           if (lo === null || hi === null) return { interval: NICE[3]!, buckets: [] };
+          if (opts.robust && from === undefined && to === undefined) {
+            const trimmed = robustSpan(b, tf, lo, hi);
+            if (trimmed) {
+              span = { min: lo, max: hi, before: 0, after: 0 };
+              from = trimmed.from;
+              to = trimmed.to;
+            }
+          }
           from ??= lo;
           to ??= hi;
         }
-        const span = Math.max(1, to - from + 1);
-        const interval = NICE.find((n) => span / n <= buckets) ?? Math.ceil(span / buckets);
+        const width = Math.max(1, to - from + 1);
+        const interval = NICE.find((n) => width / n <= buckets) ?? Math.ceil(width / buckets);
         const start = Math.floor(from / interval) * interval;
         const out: HistogramResult['buckets'] = [];
         if (!b.hasQuery) {
@@ -563,15 +634,38 @@ export function syslogIndex(db: Database, tuning: IndexTuning = {}): SyslogIndex
             out.push({ start: t, count: c.get(...b.params, t, t + interval) as number });
             checkBudget(budget);
           }
-          return { interval, buckets: out };
+          if (span) {
+            const endAt = out[out.length - 1]!.start + interval;
+            span.before = c.get(...b.params, span.min, start) as number;
+            span.after = c.get(...b.params, endAt, span.max + 1) as number;
+          }
+          return { interval, buckets: out, ...(span ? { span } : {}) };
         }
         const rows = stmt(
           `SELECT (s.${tf} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, count(*) AS n FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} GROUP BY b ORDER BY b`,
         ).all(start, interval, ...b.params) as { b: number; n: number }[];
         const counts = new Map(rows.map((r) => [r.b, r.n]));
-        for (let t = start, k = 0; t <= to; t += interval, k++)
-          out.push({ start: t, count: counts.get(k) ?? 0 });
-        return { interval, buckets: out };
+        let k = 0;
+        for (let t = start; t <= to; t += interval, k++) out.push({ start: t, count: counts.get(k) ?? 0 });
+        if (span) {
+          // SQLite's integer division truncates toward zero: a row before `start` may land in
+          // bucket 0 of the division; count by time instead.
+          const endAt = start + k * interval;
+          const outside = stmt(
+            `SELECT coalesce(sum(s.${tf} < ?), 0) AS before, coalesce(sum(s.${tf} >= ?), 0) AS after FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} AND (s.${tf} < ? OR s.${tf} >= ?)`,
+          ).get(start, endAt, ...b.params, start, endAt) as { before: number; after: number };
+          span.before = outside.before;
+          span.after = outside.after;
+          // Bucket 0 of the division also took the rows just before `start` (see above).
+          if (out[0] && span.before > 0) {
+            out[0].count = stmt(
+              `SELECT count(*) FROM syslog s INDEXED BY syslog_${tf} WHERE ${b.where} AND s.${tf} >= ? AND s.${tf} < ?`,
+            )
+              .pluck()
+              .get(...b.params, start, start + interval) as number;
+          }
+        }
+        return { interval, buckets: out, ...(span ? { span } : {}) };
       }, checkTimeout(opts.timeoutMs));
     },
     recent(limit) {

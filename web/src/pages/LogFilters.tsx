@@ -12,30 +12,22 @@ import {
   type Tenant,
 } from '../api.js';
 import { useSession } from '../session.js';
-import { ConfirmDelete, Empty, ErrorBanner, Field, Modal, Spinner } from '../ui.js';
+import { ConfirmDelete, Empty, ErrorBanner, Field, Modal, Spinner, formatTime, getPath } from '../ui.js';
+import { CompletionInput } from '../CompletionInput.js';
+import { completeWholeField } from '../completion.js';
+import { KNOWN_FIELDS_SAMPLE, useKnownFields } from '../knownFields.js';
+
+/** Matching records the preview shows (the server's bound is 20). */
+const PREVIEW_SAMPLE = 5;
+
+interface Preview {
+  checked: number;
+  matched: number;
+  samples: Record<string, unknown>[];
+  unknownFields: string[];
+}
 
 const MAX_CONDITIONS = 10;
-/** Suggestions only (docs/records.md); any dotted path of a record is accepted. */
-const FIELD_SUGGESTIONS = [
-  'severity',
-  'severity_label',
-  'event_status',
-  'event_name',
-  'finding_type',
-  'resource_type',
-  'aws_account_id',
-  'aws_region',
-  'vulnerability_id',
-  'package_name',
-  'fix_available',
-  'exploit_available',
-  'inspector_score',
-  'epss_score',
-  'aws_inspector.severity',
-  'aws_inspector.status',
-  'aws_inspector.type',
-  'msg_origin.source',
-];
 const NO_VALUE_OPS = ['exists', 'not_exists'];
 const MULTI_VALUE_OPS = ['in', 'not_in'];
 const NUMERIC_OPS = ['gt', 'gte', 'lt', 'lte'];
@@ -86,6 +78,11 @@ function toDraft(f?: LogFilter): Draft {
 }
 
 function fromDraft(d: Draft): Omit<LogFilter, 'id'> {
+  return { ...draftBody(d), name: d.name.trim() };
+}
+
+/** The filter without its name (a preview needs none). */
+function draftBody(d: Draft): Omit<LogFilter, 'id' | 'name'> {
   const conditions: FilterCondition[] = d.conditions.map((c) => {
     const raw = NO_VALUE_OPS.includes(c.operator)
       ? []
@@ -100,7 +97,7 @@ function fromDraft(d: Draft): Omit<LogFilter, 'id'> {
     );
     return { field: c.field.trim(), operator: c.operator, values };
   });
-  const out: Omit<LogFilter, 'id'> = { name: d.name.trim(), conditions };
+  const out: Omit<LogFilter, 'id' | 'name'> = { conditions };
   if (d.tenant) out.tenant = d.tenant;
   if (d.logSource.trim()) out.logSource = d.logSource.trim();
   return out;
@@ -254,7 +251,10 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [banner, setBanner] = useState('');
   const [busy, setBusy] = useState(false);
-  const [preview, setPreview] = useState<{ checked: number; matched: number } | 'busy' | string | null>(null);
+  const [preview, setPreview] = useState<Preview | 'busy' | string | null>(null);
+  const known = useKnownFields();
+  /** A condition's field that none of the newest records has (free text stays allowed). */
+  const unknownField = (f: string) => known.loaded && f.trim() !== '' && !known.fields.includes(f.trim());
   const operators = meta.logFilterOperators?.length ? meta.logFilterOperators : Object.keys(OP_LABELS);
 
   useEffect(() => {
@@ -267,10 +267,12 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
   const setCond = (i: number, patchC: Partial<Draft['conditions'][number]>) =>
     setD((x) => ({ ...x, conditions: x.conditions.map((c, j) => (j === i ? { ...c, ...patchC } : c)) }));
 
-  const check = (): boolean => {
+  /** The form's own checks; a preview needs no name yet. */
+  const check = (needName = true): boolean => {
     const errs: Record<string, string> = {};
-    if (!d.name.trim()) errs.name = 'Name is required';
-    else if (!/^[\x20-\x7E]+$/.test(d.name)) errs.name = 'Name must be printable ASCII';
+    if (!d.name.trim()) {
+      if (needName) errs.name = 'Name is required';
+    } else if (!/^[\x20-\x7E]+$/.test(d.name)) errs.name = 'Name must be printable ASCII';
     d.conditions.forEach((c, i) => {
       if (!c.field.trim()) errs[`conditions.${i}.field`] = 'Field is required';
       if (!NO_VALUE_OPS.includes(c.operator) && !c.values.trim())
@@ -304,13 +306,15 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
   };
 
   const runPreview = async () => {
-    if (!check()) return;
+    if (!check(false)) return;
     setPreview('busy');
     try {
+      const body = draftBody(d);
       setPreview(
-        await post<{ checked: number; matched: number }>('/log-filters/preview', {
-          filter: fromDraft(d),
+        await post<Preview>('/log-filters/preview', {
+          filter: d.name.trim() ? { ...body, name: d.name.trim() } : body,
           limit: 1000,
+          sample: PREVIEW_SAMPLE,
         }),
       );
     } catch (e) {
@@ -383,24 +387,28 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
         Conditions <span className="muted small">(all must match; at most {MAX_CONDITIONS})</span>
       </h3>
       {errors.conditions && <div className="field-error">{errors.conditions}</div>}
-      <datalist id="lf-field-suggestions">
-        {FIELD_SUGGESTIONS.map((f) => (
-          <option key={f} value={f} />
-        ))}
-      </datalist>
       <div className="conditions">
         {d.conditions.map((c, i) => (
           <div className="condition-row" key={i} data-testid={`condition-${i}`}>
             <div className="cond-field">
-              <input
+              <CompletionInput
                 aria-label={`Condition ${i + 1} field`}
                 placeholder="aws_inspector.severity"
-                list="lf-field-suggestions"
+                spellCheck={false}
                 value={c.field}
-                onChange={(e) => setCond(i, { field: e.target.value })}
+                onValue={(v) => setCond(i, { field: v })}
+                complete={(v) => completeWholeField(v, known.fields)}
+                listLabel="Known fields"
               />
-              {errors[`conditions.${i}.field`] && (
+              {errors[`conditions.${i}.field`] ? (
                 <div className="field-error">{errors[`conditions.${i}.field`]}</div>
+              ) : (
+                unknownField(c.field) && (
+                  <div className="field-warning" data-testid={`condition-${i}-unknown`}>
+                    None of the newest {KNOWN_FIELDS_SAMPLE.toLocaleString('en-US')} records has this field:
+                    check the spelling
+                  </div>
+                )
               )}
             </div>
             <select
@@ -463,10 +471,71 @@ function FilterEditor(props: { draft: Draft; onClose: () => void; onSaved: () =>
           ) : typeof preview === 'string' ? (
             `Preview failed: ${preview}`
           ) : (
-            `This filter would have discarded ${preview.matched} of the last ${preview.checked} records.`
+            <PreviewResult preview={preview} conditions={d.conditions.map((c) => c.field.trim())} />
           )}
         </div>
       )}
     </Modal>
+  );
+}
+
+/** The preview's answer: the count, the fields none of the records has, a few matching records. */
+function PreviewResult({ preview, conditions }: { preview: Preview; conditions: string[] }) {
+  const cols = [...new Set(['timestamp', ...conditions.filter(Boolean)])];
+  return (
+    <div className="preview-result">
+      <div>
+        This filter would have discarded {preview.matched} of the last {preview.checked} records.
+      </div>
+      {preview.unknownFields.length > 0 && (
+        <div className="field-warning" data-testid="preview-unknown">
+          None of these records has the field{preview.unknownFields.length > 1 ? 's' : ''}{' '}
+          {preview.unknownFields.map((f, i) => (
+            <span key={f}>
+              {i > 0 ? ', ' : ''}
+              <code>{f}</code>
+            </span>
+          ))}
+          : check the spelling.
+        </div>
+      )}
+      {preview.samples.length > 0 && (
+        <div className="table-wrap preview-samples">
+          <table className="table table-compact" aria-label="Matching records (newest first)">
+            <thead>
+              <tr>
+                {cols.map((c) => (
+                  <th key={c} className="mono">
+                    {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {preview.samples.map((r, i) => (
+                <tr key={String(r._id ?? i)} data-testid="preview-sample">
+                  {cols.map((c) => {
+                    const v = getPath(r, c);
+                    const text =
+                      c === 'timestamp'
+                        ? formatTime(v)
+                        : v === undefined || v === null
+                          ? ''
+                          : typeof v === 'object'
+                            ? JSON.stringify(v)
+                            : String(v);
+                    return (
+                      <td key={c} title={text}>
+                        {text}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
   );
 }

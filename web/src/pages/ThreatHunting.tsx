@@ -13,6 +13,10 @@ import { navigate, type Route } from '../router.js';
 import { Empty, Spinner, getPath, rowOpener, useDismiss, useInterval } from '../ui.js';
 import { useSession } from '../session.js';
 import { SavedSearchMenus, type HuntView } from './SavedSearches.js';
+import { HuntHistogram } from './HuntHistogram.js';
+import { CompletionInput } from '../CompletionInput.js';
+import { completeQueryField } from '../completion.js';
+import { useKnownFields } from '../knownFields.js';
 
 const RANGES: { id: string; label: string; ms: number }[] = [
   { id: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
@@ -76,6 +80,10 @@ function fmtTime(ms: unknown, tz: Tz): string {
 }
 
 const tzLabel = (tz: Tz) => (tz === 'utc' ? 'UTC' : BROWSER_TZ);
+
+/** A range whose From is after its To, in the times shown (never epoch milliseconds). */
+const rangeOrderError = (from: number, to: number, tz: Tz) =>
+  `From (${fmtTime(from, tz)} ${tzLabel(tz)}) is after To (${fmtTime(to, tz)} ${tzLabel(tz)}): swap them or pick another range.`;
 
 /** A query clause matching `value` in `field` (quoted unless a plain number). */
 function fieldClause(field: string, value: string): string {
@@ -234,6 +242,8 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
   const exportRef = useDismiss<HTMLDivElement>(exportOpen, () => setExportOpen(false));
   const [customFrom, setCustomFrom] = useState(() => toInput(p.from ?? Date.now() - 86_400_000, p.tz));
   const [customTo, setCustomTo] = useState(() => toInput(p.to ?? Date.now(), p.tz));
+  /** Field names for the query's completion. */
+  const knownFields = useKnownFields().fields;
   const seq = useRef(0);
   const columns = p.cols;
   const tz = p.tz;
@@ -253,6 +263,16 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
 
   const run = useCallback(async () => {
     const n = ++seq.current;
+    // A link with From after To: said in the times shown, without asking the server.
+    const w = windowOf(p, Date.now());
+    if (w.from !== undefined && w.to !== undefined && w.from > w.to) {
+      setRangeError(rangeOrderError(w.from, w.to, tz));
+      setResult(null);
+      setHist(null);
+      setFields(null);
+      setLoading(false);
+      return;
+    }
     setLoading(true);
     const qs = filterParams();
     const sq = new URLSearchParams(qs);
@@ -264,6 +284,8 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
     fq.set('sample', String(FIELD_SAMPLE));
     fq.set('top', '5');
     qs.set('buckets', '60');
+    // All time: a few records years away from the rest must not squash them into one bar.
+    if (p.range === 'all') qs.set('robust', 'true');
     const quiet = <T,>(x: Promise<T>) =>
       x.catch((e: unknown) => {
         if (e instanceof ApiError && e.code === 'ERR_QUERY_INVALID') throw e;
@@ -364,12 +386,18 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
       return;
     }
     if (from > to) {
-      setRangeError(
-        `From (${fmtTime(from, tz)} ${tzLabel(tz)}) is after To (${fmtTime(to, tz)} ${tzLabel(tz)}): swap them or pick another range.`,
-      );
+      setRangeError(rangeOrderError(from, to, tz));
       return;
     }
     setRangeError('');
+    push({ ...p, q: qText, range: 'custom', from, to, page: 0 });
+  };
+
+  /** The histogram's zoom: a custom range over the bars chosen (a new entry in the history). */
+  const zoomTo = (from: number, to: number) => {
+    setRangeError('');
+    setCustomFrom(toInput(from, tz));
+    setCustomTo(toInput(to, tz));
     push({ ...p, q: qText, range: 'custom', from, to, page: 0 });
   };
 
@@ -530,13 +558,15 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
         </div>
         <div className="search-row">
           <div className="query-wrap" ref={helpRef}>
-            <input
+            <CompletionInput
               className={`query-input${queryError ? ' invalid' : ''}`}
               aria-label="Query"
               placeholder="Lucene query, e.g. aws_inspector.severity:HIGH AND event_status:ACTIVE   (Enter to search)"
               value={qText}
               spellCheck={false}
-              onChange={(e) => setQText(e.target.value)}
+              onValue={setQText}
+              complete={(v, at) => completeQueryField(v, at, knownFields)}
+              listLabel="Field names"
             />
             <button
               type="button"
@@ -717,7 +747,9 @@ export function ThreatHuntingPage({ route }: { route: Route }) {
               )}
             </div>
           </div>
-          {hist && <HistogramChart h={hist} tz={tz} />}
+          {hist && (
+            <HuntHistogram h={hist} fmt={(ms) => fmtTime(ms, tz)} onZoom={(from, to) => zoomTo(from, to)} />
+          )}
           {result && result.records.length === 0 && (
             <Empty title="No records match">
               {unknown.length > 0 ? (
@@ -1101,46 +1133,5 @@ function RecordPanel(props: {
         </pre>
       </div>
     </aside>
-  );
-}
-
-function HistogramChart({ h, tz }: { h: Histogram; tz: Tz }) {
-  const W = 1000;
-  const H = 90;
-  const n = h.buckets.length;
-  const max = Math.max(1, ...h.buckets.map((b) => b.count));
-  if (n === 0) return null;
-  const bw = W / n;
-  const first = h.buckets[0]!.start;
-  const last = h.buckets[n - 1]!.start + h.interval;
-  return (
-    <figure className="histogram" aria-label="Records over time">
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="Records over time">
-        <line x1="0" y1={H - 0.5} x2={W} y2={H - 0.5} className="axis" />
-        {h.buckets.map((b, i) => {
-          if (b.count === 0) return null;
-          const bh = (b.count / max) * (H - 6);
-          return (
-            <rect
-              key={b.start}
-              x={i * bw + 0.5}
-              y={H - bh}
-              width={Math.max(1, bw - 1)}
-              height={bh}
-              className="bar"
-            >
-              <title>
-                {fmtTime(b.start, tz)}: {b.count} records
-              </title>
-            </rect>
-          );
-        })}
-      </svg>
-      <figcaption className="hist-axis">
-        <span>{fmtTime(first, tz)}</span>
-        <span className="muted">max {max.toLocaleString('en-US')} per bucket</span>
-        <span>{fmtTime(last, tz)}</span>
-      </figcaption>
-    </figure>
   );
 }
