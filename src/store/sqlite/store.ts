@@ -205,7 +205,7 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
               {
                 ...page,
                 connectorId: o.connectorId,
-                ...(o.part ? { part: o.part } : {}),
+                part: o.part ?? '',
                 ...(o.runId !== undefined ? { runId: o.runId } : {}),
               },
               clock.now(),
