@@ -21,6 +21,8 @@ export interface CollectorMetrics {
   runs: Counter<'connector' | 'status'>;
   runDuration: Histogram<'connector' | 'status'>;
   running: Gauge<'connector'>;
+  /** Per part of a type with parts (AWS Inspector: a region): 1 = its last run ok, 0 = failed. */
+  partUp: Gauge<'connector' | 'part'>;
 }
 
 export function createMetrics(registry: Registry = new Registry()): CollectorMetrics {
@@ -98,6 +100,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
       name: 'inspector_connector_running',
       help: '1 while a run of the connector is in progress',
       labelNames: ['connector'],
+      registers,
+    }),
+    partUp: new Gauge({
+      name: 'inspector_connector_part_up',
+      help: "Per part of a connector whose type collects in parts (AWS Inspector: region): 1 when the part's last run was ok, 0 when it failed",
+      labelNames: ['connector', 'part'],
       registers,
     }),
   };

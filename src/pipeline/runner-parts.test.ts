@@ -135,6 +135,13 @@ describe.each([
       new RegExp(`inspector_connector_errors_total\\{connector="${w.id}",code="ERR_NOT_FOUND"\\} 1`),
     );
     expect(m).toMatch(new RegExp(`inspector_connector_records_stored_total\\{connector="${w.id}"\\} 57`));
+    for (const [part, up] of [
+      ['alpha', 1],
+      ['beta', 1],
+      ['gamma', 0],
+    ] as const) {
+      expect(m).toContain(`inspector_connector_part_up{connector="${w.id}",part="${part}"} ${up}`);
+    }
 
     // gamma appears, alpha grows: each part resumes from its own checkpoint.
     fill(w, 'gamma', '0001.ndjson', 4);

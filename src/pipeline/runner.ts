@@ -274,7 +274,13 @@ export async function runConnector(
           };
     } else if (results.some((r) => r.status === 'stopped')) outcome.status = 'stopped';
   }
-  if (plan && !single) outcome.parts = results.map(partOutcome);
+  if (plan && !single) {
+    outcome.parts = results.map(partOutcome);
+    for (const r of results) {
+      if (r.status !== 'stopped')
+        metrics?.partUp.set({ connector: connectorId, part: r.part }, r.status === 'ok' ? 1 : 0);
+    }
+  }
 
   const finished = clock.now();
   outcome.durationMs = Math.max(0, finished - started);
