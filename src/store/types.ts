@@ -107,8 +107,8 @@ export function runCountsText(
 }
 
 /**
- * How one part of a run ended (src/connectors/types.ts `PartOutcome`, which is this shape): a
- * run of a connector whose type has parts keeps one per part.
+ * How one part of a run ended (src/connectors/types.ts `PartOutcome` is this with a coded
+ * error): a run of a connector whose type has parts keeps one per part.
  */
 export interface RunPart {
   part: string;
