@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   recordingScheduler,
@@ -7,6 +10,9 @@ import {
 } from '../../test/support/api.js';
 import { storeFileRows } from '../../test/support/store-file.js';
 import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
+import { testRegistry } from '../../test/support/connectors/index.js';
+import { ndjsonFindings, writeFindings } from '../../test/support/connectors/ndjson/index.js';
+import { runConnector } from '../pipeline/runner.js';
 import { systemClock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 
@@ -549,5 +555,75 @@ describe.each(TYPE_CASES)('connectors API with any connector type: $type', (tc) 
     expect(t).toMatchObject({ ok: false, code });
     expect(t.httpStatus).toBeGreaterThanOrEqual(400);
     expect(t.explanation).not.toBe('');
+  });
+});
+
+describe('connectors API: parts (a type whose runs split into parts, as AWS Inspector regions)', () => {
+  it("GET /connectors and /connectors/:id show each part's status, the run history each run's parts; partial is documented", async () => {
+    const registry = testRegistry();
+    const e = await testEnv({ registry });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-parts-'));
+    try {
+      const h = e.auth(await e.login());
+      const call = (url: string) => e.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: h });
+      fs.mkdirSync(path.join(dir, 'east'));
+      writeFindings(path.join(dir, 'east'), '0001.ndjson', ndjsonFindings(4, Date.now(), 'east'));
+      const created = await e.app.inject({
+        method: 'POST',
+        url: '/api/v1/connectors',
+        headers: h,
+        payload: { type: 'ndjson', name: 'parts', directory: dir, parts: 'east,west' },
+      });
+      expect(created.statusCode).toBe(201);
+      const id = created.json().id as string;
+      expect(created.json().status.parts).toBeUndefined();
+      const out = await runConnector(
+        { store: e.store, clock: systemClock, logger: silentLogger(), registry },
+        id,
+      );
+      expect(out.status).toBe('failed');
+
+      const got = (await call(`/connectors/${id}`)).json();
+      expect(got.status).toMatchObject({
+        state: 'partial',
+        running: false,
+        lastError: { code: 'ERR_NOT_FOUND', message: expect.stringContaining('1 of 2 parts failed; west:') },
+        parts: [
+          { part: 'east', state: 'ok', lastSuccessAt: expect.any(Number), lastRunAt: expect.any(Number) },
+          {
+            part: 'west',
+            state: 'failed',
+            lastError: {
+              code: 'ERR_NOT_FOUND',
+              message: expect.stringContaining('west'),
+              at: expect.any(Number),
+            },
+            lastRunAt: expect.any(Number),
+          },
+        ],
+      });
+      expect(got.lastRun).toMatchObject({ status: 'failed', stored: 4, parts: out.parts });
+      const listed = (await call('/connectors')).json().connectors[0];
+      expect(listed.status.parts).toEqual(got.status.parts);
+      const runs = (await call(`/connectors/${id}/runs`)).json().runs;
+      expect(runs[0].parts).toEqual([
+        expect.objectContaining({ part: 'east', status: 'ok', received: 4, stored: 4 }),
+        expect.objectContaining({
+          part: 'west',
+          status: 'failed',
+          error: expect.objectContaining({ code: 'ERR_NOT_FOUND' }),
+        }),
+      ]);
+
+      const doc = (await e.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+        components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
+      expect(JSON.stringify(doc.components.schemas.Connector)).toContain('"partial"');
+      expect(doc.components.schemas.PartStatus).toBeDefined();
+      expect(doc.components.schemas.RunPart).toBeDefined();
+    } finally {
+      await e.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -67,6 +67,7 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
     pages: r.pages,
     vanished: r.vanished,
     ...(r.error ? { error: r.error } : {}),
+    ...(r.parts ? { parts: r.parts } : {}),
     summary: runCountsText(r),
   });
 

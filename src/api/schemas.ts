@@ -142,13 +142,46 @@ export const connectorPatchAny = z.record(z.string(), z.unknown()).meta({
     'Any subset of the connector type\'s Configuration fields (GET /meta: connectorTypes[].schema), plus active and logFilterIds. A secret sent blank or "********" keeps the stored one.',
 });
 
+const statusError = z.object({ code: z.string(), message: z.string(), at: z.number() });
+
+/** One part's status (a type with parts, AWS Inspector: a region; docs/connectors.md "Parts"). */
+export const partStatus = z
+  .object({
+    part: z.string().meta({ description: 'The part (AWS Inspector: a region)' }),
+    state: z.enum(['never_run', 'ok', 'failed']),
+    lastError: statusError.optional(),
+    lastSuccessAt: z.number().optional(),
+    lastRunAt: z.number().optional(),
+  })
+  .meta({ id: 'PartStatus' });
+
 export const connectorStatus = z.object({
-  state: z.enum(['never_run', 'ok', 'failed']),
-  lastError: z.object({ code: z.string(), message: z.string(), at: z.number() }).optional(),
+  state: z.enum(['never_run', 'ok', 'partial', 'failed']).meta({
+    description:
+      'The last run: ok; partial = some of its parts failed (`parts` names them, `lastError` is the first failure); failed = the run or every part failed',
+  }),
+  lastError: statusError.optional(),
   lastSuccessAt: z.number().optional(),
   lastRunAt: z.number().optional(),
   running: z.boolean(),
+  parts: z.array(partStatus).optional().meta({
+    description:
+      "Each part's status, sorted by part, when the connector's type has parts (AWS Inspector: regions)",
+  }),
 });
+
+/** How one part of a run ended. */
+export const runPartOut = z
+  .object({
+    part: z.string(),
+    status: z.enum(['ok', 'failed', 'stopped']),
+    received: z.number(),
+    stored: z.number(),
+    vanished: z.number(),
+    durationMs: z.number(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'RunPart' });
 
 export const runOut = z
   .object({
@@ -172,6 +205,10 @@ export const runOut = z
     pages: z.number(),
     vanished: z.number().meta({ description: 'Findings a sweep closed because AWS no longer reports them' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    parts: z.array(runPartOut).optional().meta({
+      description:
+        'With parts: how each part ended, in the order started (a run is failed when any part failed)',
+    }),
     summary: z.string().meta({
       description:
         '"received N, new M, already stored K" (+ ", unchanged U", ", discarded D", ", vanished V")',

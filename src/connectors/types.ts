@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { ErrorCode, FieldError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { InterflowRecord } from '../core/record.js';
+import type { RunPart } from '../store/index.js';
 
 /**
  * The fields every connector type's config has (the schema declares them, with the same names):
@@ -163,14 +164,11 @@ export interface PartPlan {
   concurrency: number;
 }
 
-/** How one part of a run ended (the run history keeps one per part; the API and UI show them). */
-export interface PartOutcome {
-  part: string;
-  status: 'ok' | 'failed' | 'stopped';
-  received: number;
-  stored: number;
-  vanished: number;
-  durationMs: number;
+/**
+ * How one part of a run ended (the run history keeps one per part: the store's `RunPart`; the
+ * API and UI show them): status ok / failed / stopped, received, stored, vanished, durationMs.
+ */
+export interface PartOutcome extends Omit<RunPart, 'error'> {
   error?: { code: ErrorCode; message: string };
 }
 

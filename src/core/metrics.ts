@@ -25,6 +25,8 @@ export interface CollectorMetrics {
   awsThrottled: Counter<'region' | 'scope'>;
   /** The shared rate limit's current requests/s per region and account (lowered under throttling). */
   awsRateLimit: Gauge<'region' | 'scope'>;
+  /** Per part of a type with parts (AWS Inspector: a region): 1 = its last run ok, 0 = failed. */
+  partUp: Gauge<'connector' | 'part'>;
 }
 
 export function createMetrics(registry: Registry = new Registry()): CollectorMetrics {
@@ -114,6 +116,12 @@ export function createMetrics(registry: Registry = new Registry()): CollectorMet
       name: 'inspector_connector_aws_rate_limit_per_second',
       help: "The shared rate limit's current requests per second, per region and account (lowered after throttling, recovers gradually)",
       labelNames: ['region', 'scope'],
+      registers,
+    }),
+    partUp: new Gauge({
+      name: 'inspector_connector_part_up',
+      help: "Per part of a connector whose type collects in parts (AWS Inspector: region): 1 when the part's last run was ok, 0 when it failed",
+      labelNames: ['connector', 'part'],
       registers,
     }),
   };

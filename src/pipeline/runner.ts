@@ -11,10 +11,18 @@ import { redactSecrets, type Logger } from '../core/logger.js';
 import type { CollectorMetrics } from '../core/metrics.js';
 import { productionRegistry, type ConnectorRegistry } from '../connectors/registry.js';
 import { secretValues } from '../connectors/schema.js';
-import type { CollectProgress, CollectTuning, SweepSupport } from '../connectors/types.js';
+import type {
+  AnyConnectorType,
+  BaseConnectorConfig,
+  CollectProgress,
+  CollectTuning,
+  PartOutcome,
+  PartPlan,
+  SweepSupport,
+} from '../connectors/types.js';
 import type { InterflowRecord } from '../core/record.js';
 import { applyFilters, compileFilters } from './filter.js';
-import type { CommittedGroup, PageSink, RunCounts, Store } from '../store/index.js';
+import type { CommittedGroup, PageSink, RunCounts, StatusPatch, Store } from '../store/index.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -45,8 +53,10 @@ export interface RunOptions extends CollectTuning {
 
 /** The type's progress, with what the store has committed of the run so far. */
 export interface RunProgress extends CollectProgress {
-  /** Records stored (new, not duplicates) by the commits so far. */
+  /** Records stored (new, not duplicates) by the commits so far (of every part). */
   stored: number;
+  /** The part this progress is of (a type with parts; absent for part ''). */
+  part?: string;
 }
 
 /** The run's counts (the store's `RunCounts`, as in the run history) and how it ended. */
@@ -64,6 +74,107 @@ export interface RunOutcome extends RunCounts {
   /** The type's explanation of late versions (`CollectOutcome.lateHint`). */
   lateHint?: string;
   durationMs: number;
+  /**
+   * The run's failure; with parts, a run is failed when any part failed: this is then the first
+   * failed part's code, its message saying how many parts failed (`parts` has each one's).
+   */
+  error?: { code: ErrorCode; message: string; detail?: string };
+  /** With parts (a type's `parts`, not the single part ''): how each part ended, in plan order. */
+  parts?: PartOutcome[];
+}
+
+/** The most parts of one run at once (a type's `PartPlan.concurrency` is refused above it). */
+export const MAX_PART_CONCURRENCY = 32;
+/** The most parts of one run (a plan with more is refused). */
+export const MAX_PARTS = 1000;
+/** The longest name of a part. */
+const MAX_PART_LENGTH = 200;
+
+/**
+ * The type's plan for this config, checked: at least one part, each a distinct non-empty name
+ * ('' only as the single part of a type without parts), concurrency 1..MAX_PART_CONCURRENCY.
+ */
+export function partPlan(type: AnyConnectorType, cfg: BaseConnectorConfig): PartPlan {
+  if (!type.parts) return { parts: [''], concurrency: 1 };
+  const plan = type.parts(cfg);
+  const bad = (why: string) =>
+    new CodedError(
+      'ERR_CONFIG_INVALID',
+      `the parts of connector type ${type.id} for this configuration: ${why}`,
+    );
+  if (!Array.isArray(plan?.parts) || plan.parts.length === 0) throw bad('there must be at least one part');
+  if (plan.parts.length > MAX_PARTS)
+    throw bad(`${plan.parts.length} parts, at most ${MAX_PARTS} are allowed`);
+  const single = plan.parts.length === 1 && plan.parts[0] === '';
+  for (const p of plan.parts) {
+    if (typeof p !== 'string' || (!single && p === '') || p.length > MAX_PART_LENGTH) {
+      throw bad(`each part must be a name of 1-${MAX_PART_LENGTH} characters ('' only as the single part)`);
+    }
+  }
+  if (new Set(plan.parts).size !== plan.parts.length) throw bad('a part is listed twice');
+  if (
+    !Number.isInteger(plan.concurrency) ||
+    plan.concurrency < 1 ||
+    plan.concurrency > MAX_PART_CONCURRENCY
+  ) {
+    throw bad(`concurrency must be an integer from 1 to ${MAX_PART_CONCURRENCY}`);
+  }
+  return { parts: [...plan.parts], concurrency: plan.concurrency };
+}
+
+/**
+ * A checkpoint saved before the type had parts (part '') moves to the type's `legacyPart`
+ * once, or is dropped when it names none, in one transaction (not when the plan is part '').
+ */
+function adoptLegacyCheckpoint(
+  store: Store,
+  type: AnyConnectorType,
+  cfg: BaseConnectorConfig,
+  connectorId: string,
+  plan: PartPlan,
+  log: Logger,
+): void {
+  if (!type.parts || plan.parts.includes('')) return;
+  store.transaction(() => {
+    const legacy = store.checkpoints.get(connectorId, '');
+    if (legacy === undefined) return;
+    const to = type.legacyPart?.(cfg);
+    // A checkpoint the part already has is newer than the one saved before parts.
+    const moved = to !== undefined && to !== '' && store.checkpoints.get(connectorId, to) === undefined;
+    if (moved) store.checkpoints.set(connectorId, legacy, to);
+    store.checkpoints.clear(connectorId, '');
+    log.info(
+      { part: moved ? to : undefined },
+      moved ? 'checkpoint moved to its part' : 'checkpoint without a part dropped',
+    );
+  });
+}
+
+/** Runs `fn` over `items`, at most `concurrency` at once, results in the items' order. */
+async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/** How one part's collection ended (its PartOutcome, and what the run adds up). */
+interface PartResult extends PartOutcome {
+  startedAt: number;
+  finishedAt: number;
+  tokenRestarts: number;
+  lateVersions: number;
+  lateHint?: string;
   error?: { code: ErrorCode; message: string; detail?: string };
 }
 
@@ -96,9 +207,9 @@ export async function runConnector(
     lateVersions: 0,
     durationMs: 0,
   };
-  /** Records of this run's pages older than their page's `lateBefore`: late if stored as new. */
-  const lateCandidates = new Set<string>();
-  let sink: PageSink | undefined;
+  /** The parts planned (undefined while the plan is not known: the run failed before it). */
+  let plan: PartPlan | undefined;
+  let results: PartResult[] = [];
   try {
     // Secrets that no longer decrypt (the key was reset) fail the run with ERR_SECRET_UNREADABLE.
     // Found just above: nothing ran in between (no await), so it still exists.
@@ -112,7 +223,217 @@ export async function runConnector(
         `tenant "${cfg.tenant}" of connector ${connector.name} does not exist`,
       );
     }
-    const match = compileFilters(store.logFilters.forConnector(connectorId));
+    const partsPlan = partPlan(type, cfg);
+    plan = partsPlan;
+    adoptLegacyCheckpoint(store, type, cfg, connectorId, partsPlan, log);
+    const env: PartEnv = {
+      deps,
+      opts,
+      connectorId,
+      connectorName: connector.name,
+      runId,
+      outcome,
+      cfg,
+      type,
+      tenant,
+      match: compileFilters(store.logFilters.forConnector(connectorId)),
+      secrets,
+      single: partsPlan.parts[0] === '',
+    };
+    results = await pool(partsPlan.parts, partsPlan.concurrency, (part) =>
+      collectPart(env, part, env.single ? log : log.child({ part })),
+    );
+  } catch (e) {
+    const err = codedOf(e);
+    outcome.status = 'failed';
+    outcome.error = {
+      code: err.code,
+      message: redactSecrets(err.message, secrets),
+      ...(err.detail ? { detail: redactSecrets(err.detail, secrets) } : {}),
+    };
+    metrics?.errors.inc({ connector: connectorId, code: err.code });
+    log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
+  }
+  const single = plan !== undefined && plan.parts[0] === '';
+  for (const r of results) {
+    outcome.tokenRestarts += r.tokenRestarts;
+    outcome.lateVersions += r.lateVersions;
+    if (r.lateHint) outcome.lateHint ??= r.lateHint;
+  }
+  const failed = results.filter((r) => r.status === 'failed');
+  const okParts = results.filter((r) => r.status === 'ok').length;
+  if (outcome.status !== 'failed') {
+    if (failed.length > 0) {
+      const f = failed[0]!;
+      outcome.status = 'failed';
+      outcome.error = single
+        ? f.error!
+        : {
+            code: f.error!.code,
+            message: `${failed.length} of ${results.length} parts failed; ${f.part}: ${f.error!.message}`,
+          };
+    } else if (results.some((r) => r.status === 'stopped')) outcome.status = 'stopped';
+  }
+  if (plan && !single) {
+    outcome.parts = results.map(partOutcome);
+    for (const r of results) {
+      if (r.status !== 'stopped')
+        metrics?.partUp.set({ connector: connectorId, part: r.part }, r.status === 'ok' ? 1 : 0);
+    }
+  }
+
+  const finished = clock.now();
+  outcome.durationMs = Math.max(0, finished - started);
+  metrics?.running.set({ connector: connectorId }, 0);
+  metrics?.runs.inc({ connector: connectorId, status: outcome.status });
+  metrics?.runDuration.observe({ connector: connectorId, status: outcome.status }, outcome.durationMs / 1000);
+  try {
+    store.runs.finish(runId, {
+      status: outcome.status === 'failed' ? 'failed' : 'ok',
+      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+      ...(outcome.parts ? { parts: outcome.parts } : {}),
+    });
+    // The connector may have been deleted during the run: its status is gone with it.
+    if (store.connectors.get(connectorId)) {
+      // Each part's own status (none for a type without parts; parts no longer planned go).
+      const parts: StatusPatch['parts'] = plan && {
+        keep: single ? [] : plan.parts,
+        set: single ? [] : results.map(partStatusPatch),
+      };
+      const withParts = parts ? { parts } : {};
+      if (outcome.status === 'ok') {
+        store.connectors.setStatus(connectorId, {
+          state: 'ok',
+          lastError: lagWarning(outcome, store.connectors.get(connectorId)!.status.lastError, finished),
+          lastSuccessAt: finished,
+          lastRunAt: started,
+          ...withParts,
+        });
+      } else if (outcome.status === 'failed') {
+        store.connectors.setStatus(connectorId, {
+          // Some parts ok, some failed: partial (the parts say which).
+          state: !single && okParts > 0 ? 'partial' : 'failed',
+          lastError: { code: outcome.error!.code, message: outcome.error!.message, at: finished },
+          lastRunAt: started,
+          ...withParts,
+        });
+      } else {
+        store.connectors.setStatus(connectorId, { lastRunAt: started, ...withParts });
+      }
+    }
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'could not record the run outcome');
+  }
+  if (outcome.lateVersions > 0) log.warn({ runId, lateVersions: outcome.lateVersions }, lateMessage(outcome));
+  if (outcome.status !== 'failed' || okParts > 0) {
+    log.info(
+      {
+        runId,
+        status: outcome.status,
+        received: outcome.received,
+        stored: outcome.stored,
+        duplicates: outcome.duplicates,
+        unchanged: outcome.unchanged,
+        discarded: outcome.discarded,
+        pages: outcome.pages,
+        vanished: outcome.vanished,
+        ...(outcome.lateVersions ? { lateVersions: outcome.lateVersions } : {}),
+        ...(outcome.parts ? { parts: outcome.parts.length, failedParts: failed.length } : {}),
+        ms: outcome.durationMs,
+      },
+      'run finished',
+    );
+  }
+  return outcome;
+}
+
+const codedOf = (e: unknown): CodedError =>
+  isCodedError(e)
+    ? e
+    : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
+
+/** A part's outcome as the run history keeps it. */
+function partOutcome(r: PartResult): PartOutcome {
+  return {
+    part: r.part,
+    status: r.status,
+    received: r.received,
+    stored: r.stored,
+    vanished: r.vanished,
+    durationMs: r.durationMs,
+    ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+  };
+}
+
+/** A part's status after this run (a stopped part only notes that it ran). */
+function partStatusPatch(r: PartResult): NonNullable<NonNullable<StatusPatch['parts']>['set']>[number] {
+  if (r.status === 'ok') {
+    return {
+      part: r.part,
+      state: 'ok',
+      lastError: null,
+      lastSuccessAt: r.finishedAt,
+      lastRunAt: r.startedAt,
+    };
+  }
+  if (r.status === 'failed') {
+    return {
+      part: r.part,
+      state: 'failed',
+      lastError: { code: r.error!.code, message: r.error!.message, at: r.finishedAt },
+      lastRunAt: r.startedAt,
+    };
+  }
+  return { part: r.part, lastRunAt: r.startedAt };
+}
+
+/** What every part of one run shares. */
+interface PartEnv {
+  deps: RunnerDeps;
+  opts: RunOptions;
+  connectorId: string;
+  connectorName: string;
+  runId: number;
+  /** The run's outcome: each part's commits add their counts to it. */
+  outcome: RunOutcome;
+  cfg: BaseConnectorConfig;
+  type: AnyConnectorType;
+  tenant: { id: string; name: string };
+  match: ReturnType<typeof compileFilters>;
+  secrets: string[];
+  /** The type has no parts (the one part ''). */
+  single: boolean;
+}
+
+/**
+ * One part: its own `collect` call, page sink (its checkpoint), sweep and retries. Never
+ * throws: a failure is the part's outcome (the pages stored before it are kept).
+ */
+async function collectPart(env: PartEnv, part: string, log: Logger): Promise<PartResult> {
+  const { deps, opts, connectorId, runId, outcome, cfg, type, tenant, match } = env;
+  const { store, clock, metrics } = deps;
+  const startedAt = clock.now();
+  const res: PartResult = {
+    part,
+    status: 'ok',
+    received: 0,
+    stored: 0,
+    vanished: 0,
+    durationMs: 0,
+    startedAt,
+    finishedAt: startedAt,
+    tokenRestarts: 0,
+    lateVersions: 0,
+  };
+  /** Records of this part's pages older than their page's `lateBefore`: late if stored as new. */
+  const lateCandidates = new Set<string>();
+  let sink: PageSink | undefined;
+  if (!env.single && opts.signal?.aborted) {
+    // Stopped before this part started: it keeps its checkpoint for the next run.
+    res.status = 'stopped';
+    return res;
+  }
+  try {
     // `recordVersions: material`: a version whose state fingerprint (type.state) is the stored
     // one is not a new record; its finding's current state still moves forward.
     const skipUnchanged = cfg.recordVersions === 'material';
@@ -120,16 +441,20 @@ export async function runConnector(
     const onProgress = opts.onProgress;
     const out = (sink = store.pageSink({
       connectorId,
+      ...(part ? { part } : {}),
       runId,
       ...(opts.commitRecords !== undefined ? { commitRecords: opts.commitRecords } : {}),
       ...(opts.commitDelayMs !== undefined ? { commitDelayMs: opts.commitDelayMs } : {}),
       docs: onRecords !== undefined,
       onCommitted: async (c) => {
         account(outcome, c, connectorId, metrics);
+        res.received += c.received;
+        res.stored += c.stored;
+        res.vanished += c.vanished;
         if (lateCandidates.size > 0) {
           let late = 0;
           for (const id of c.storedIds) if (lateCandidates.delete(id)) late++;
-          outcome.lateVersions += late;
+          res.lateVersions += late;
           if (late > 0) metrics?.lateVersions.inc({ connector: connectorId }, late);
         }
         if (onRecords && c.docs?.length) await onRecords(c.docs);
@@ -137,12 +462,12 @@ export async function runConnector(
     }));
     const ctx = {
       connectorId,
-      connectorName: connector.name,
+      connectorName: env.connectorName,
       tenantId: tenant.id,
       tenantName: tenant.name,
       writeTime: 0,
     };
-    /** A sweep's host side (types.ts SweepSupport) on this run's store and page sink. */
+    /** A sweep's host side (types.ts SweepSupport) on this part's page sink. */
     const sweepSupport = (vanish: NonNullable<typeof type.vanish>): SweepSupport => ({
       async unseen(q) {
         // The sweep's pages must be stored (marked seen) before their states are compared.
@@ -172,17 +497,20 @@ export async function runConnector(
         });
       },
     });
-    const res = await type.collect({
+    const r = await type.collect({
       config: cfg,
       clock,
       logger: log,
       connectorId,
-      part: '',
-      checkpoint: store.checkpoints.get(connectorId),
+      part,
+      checkpoint: store.checkpoints.get(connectorId, part),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(deps.allowedEndpointHosts ? { allowedEndpointHosts: deps.allowedEndpointHosts } : {}),
       ...(onProgress
-        ? { onProgress: (p: CollectProgress) => onProgress({ ...p, stored: outcome.stored }) }
+        ? {
+            onProgress: (p: CollectProgress) =>
+              onProgress({ ...p, stored: outcome.stored, ...(part ? { part } : {}) }),
+          }
         : {}),
       tuning: {
         ...(opts.maxResults ? { maxResults: opts.maxResults } : {}),
@@ -204,8 +532,8 @@ export async function runConnector(
             : {
                 tenantId: tenant.id,
                 at: seenAt,
-                keys: records.flatMap((r) => {
-                  const k = type.state(r)?.key;
+                keys: records.flatMap((rec) => {
+                  const k = type.state(rec)?.key;
                   return k === undefined ? [] : [k];
                 }),
               };
@@ -231,10 +559,10 @@ export async function runConnector(
       ...(type.vanish ? { sweep: sweepSupport(type.vanish) } : {}),
     });
     await out.finish();
-    outcome.tokenRestarts = res.tokenRestarts ?? 0;
-    if (res.lateHint) outcome.lateHint = res.lateHint;
-    if (res.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, res.tokenRestarts);
-    outcome.status = res.stopped ? 'stopped' : 'ok';
+    res.tokenRestarts = r.tokenRestarts ?? 0;
+    if (r.lateHint) res.lateHint = r.lateHint;
+    if (r.tokenRestarts) metrics?.tokenRestarts.inc({ connector: connectorId }, r.tokenRestarts);
+    res.status = r.stopped ? 'stopped' : 'ok';
   } catch (e) {
     // Pages fetched before the failure are whole and their checkpoint is right: keep them.
     try {
@@ -245,73 +573,21 @@ export async function runConnector(
         'could not store the pages fetched before the failure',
       );
     }
-    const err = isCodedError(e)
-      ? e
-      : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
-    outcome.status = 'failed';
-    outcome.error = {
+    const err = codedOf(e);
+    res.status = 'failed';
+    res.error = {
       code: err.code,
-      message: redactSecrets(err.message, secrets),
-      ...(err.detail ? { detail: redactSecrets(err.detail, secrets) } : {}),
+      message: redactSecrets(err.message, env.secrets),
+      ...(err.detail ? { detail: redactSecrets(err.detail, env.secrets) } : {}),
     };
     metrics?.errors.inc({ connector: connectorId, code: err.code });
-    log.error({ code: err.code, err: outcome.error.message, runId }, 'run failed');
+    log.error({ code: err.code, err: res.error.message, runId }, env.single ? 'run failed' : 'part failed');
   } finally {
     sink?.cancel();
   }
-
-  const finished = clock.now();
-  outcome.durationMs = Math.max(0, finished - started);
-  metrics?.running.set({ connector: connectorId }, 0);
-  metrics?.runs.inc({ connector: connectorId, status: outcome.status });
-  metrics?.runDuration.observe({ connector: connectorId, status: outcome.status }, outcome.durationMs / 1000);
-  try {
-    store.runs.finish(runId, {
-      status: outcome.status === 'failed' ? 'failed' : 'ok',
-      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
-    });
-    // The connector may have been deleted during the run: its status is gone with it.
-    if (store.connectors.get(connectorId)) {
-      if (outcome.status === 'ok') {
-        store.connectors.setStatus(connectorId, {
-          state: 'ok',
-          lastError: lagWarning(outcome, store.connectors.get(connectorId)!.status.lastError, finished),
-          lastSuccessAt: finished,
-          lastRunAt: started,
-        });
-      } else if (outcome.status === 'failed') {
-        store.connectors.setStatus(connectorId, {
-          state: 'failed',
-          lastError: { code: outcome.error!.code, message: outcome.error!.message, at: finished },
-          lastRunAt: started,
-        });
-      } else {
-        store.connectors.setStatus(connectorId, { lastRunAt: started });
-      }
-    }
-  } catch (e) {
-    log.error({ err: (e as Error).message }, 'could not record the run outcome');
-  }
-  if (outcome.lateVersions > 0) log.warn({ runId, lateVersions: outcome.lateVersions }, lateMessage(outcome));
-  if (outcome.status !== 'failed') {
-    log.info(
-      {
-        runId,
-        status: outcome.status,
-        received: outcome.received,
-        stored: outcome.stored,
-        duplicates: outcome.duplicates,
-        unchanged: outcome.unchanged,
-        discarded: outcome.discarded,
-        pages: outcome.pages,
-        vanished: outcome.vanished,
-        ...(outcome.lateVersions ? { lateVersions: outcome.lateVersions } : {}),
-        ms: outcome.durationMs,
-      },
-      'run finished',
-    );
-  }
-  return outcome;
+  res.finishedAt = clock.now();
+  res.durationMs = Math.max(0, res.finishedAt - startedAt);
+  return res;
 }
 
 function lateMessage(o: RunOutcome): string {

@@ -275,6 +275,23 @@ describe('scheduler', () => {
     const next = scheduler.nextRunAt(id)!;
     expect(next).toBeGreaterThanOrEqual(before + 60_000);
     expect(next).toBeLessThanOrEqual(Date.now() + 60_000);
+
+    // Partial (some parts failed): the status stays as the last run left it; the early run comes.
+    store.connectors.setStatus(id, {
+      state: 'partial',
+      lastError: { code: 'ERR_PERMISSION', message: '1 of 2 parts failed; b: denied', at: 1 },
+    });
+    // Planned again an interval after the last run (far), as an edit does.
+    scheduler.notifyChanged(id);
+    expect(scheduler.nextRunAt(id)).toBeGreaterThan(Date.now() + 3_000_000);
+    const beforePartial = Date.now();
+    scheduler.onTestResult(id, true);
+    expect(store.connectors.get(id)!.status).toMatchObject({
+      state: 'partial',
+      lastError: { code: 'ERR_PERMISSION' },
+    });
+    expect(scheduler.nextRunAt(id)).toBeGreaterThanOrEqual(beforePartial + 60_000);
+    expect(scheduler.nextRunAt(id)).toBeLessThanOrEqual(Date.now() + 60_000);
   });
 });
 

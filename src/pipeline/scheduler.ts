@@ -48,7 +48,11 @@ export interface Scheduler {
   /** Eligibility or interval changed (created, toggled, added to/removed from a profile, edited, deleted). */
   notifyChanged(connectorId: string): void;
   isRunning(connectorId: string): boolean;
-  /** A Test finished: a successful test of a failed connector clears the status; a run follows within a minute. */
+  /**
+   * A Test finished: a successful test of a failed connector clears the status; a run follows
+   * within a minute. A partial one (some parts failed) keeps its status (the Test does not
+   * collect: its parts' states stay until that run), but gets the same early run.
+   */
   onTestResult(connectorId: string, ok: boolean): void;
   /** Stops a connector's run (if any) after its current page and cancels its timer; before delete. */
   stopConnector(connectorId: string): Promise<void>;
@@ -196,8 +200,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     onTestResult(connectorId, ok) {
       if (!ok) return;
       const c = store.connectors.get(connectorId);
-      if (!c || c.status.state !== 'failed') return;
-      store.connectors.setStatus(connectorId, { state: 'ok', lastError: null });
+      if (!c || (c.status.state !== 'failed' && c.status.state !== 'partial')) return;
+      if (c.status.state === 'failed')
+        store.connectors.setStatus(connectorId, { state: 'ok', lastError: null });
       if (!started || stopping || !eligible(connectorId) || running.has(connectorId)) return;
       const at = clock.now() + retestDelayMs;
       const p = planned.get(connectorId);

@@ -107,13 +107,30 @@ export function runCountsText(
   );
 }
 
+/**
+ * How one part of a run ended (src/connectors/types.ts `PartOutcome` is this with a coded
+ * error): a run of a connector whose type has parts keeps one per part.
+ */
+export interface RunPart {
+  part: string;
+  status: 'ok' | 'failed' | 'stopped';
+  received: number;
+  stored: number;
+  vanished: number;
+  durationMs: number;
+  error?: { code: string; message: string };
+}
+
 export interface Run extends RunCounts {
   id: number;
   connectorId: string;
   startedAt: number;
   finishedAt?: number;
+  /** `failed` when the run failed, or (with parts) when any of its parts failed (`parts` says which). */
   status: 'running' | 'ok' | 'failed';
   error?: { code: string; message: string };
+  /** With parts (a type's `parts`, not the single part ''): how each part ended, in plan order. */
+  parts?: RunPart[];
 }
 
 export interface RunTotals {
@@ -136,6 +153,8 @@ export interface RunsRepo {
       status: 'ok' | 'failed';
       counts?: Partial<RunCounts>;
       error?: { code: string; message: string };
+      /** How each part ended (kept as given, in order). */
+      parts?: readonly RunPart[];
     },
   ): void;
   get(runId: number): Run | undefined;
@@ -145,11 +164,18 @@ export interface RunsRepo {
   addCounts(runId: number, c: Partial<RunCounts>): void;
 }
 
+/**
+ * A checkpoint per (connector, part): each part of a connector (its type's `parts`, AWS
+ * Inspector: a region) resumes from its own. Part '' (the default) is a type without parts.
+ */
 export interface CheckpointsRepo {
   /** The collector's own JSON (it defines the shape); undefined = never checkpointed. */
-  get(connectorId: string): unknown;
-  set(connectorId: string, data: unknown): void;
-  clear(connectorId: string): void;
+  get(connectorId: string, part?: string): unknown;
+  set(connectorId: string, data: unknown, part?: string): void;
+  /** Without `part`: every part's checkpoint of the connector; with it, that part's only. */
+  clear(connectorId: string, part?: string): void;
+  /** The parts that have a checkpoint, sorted. */
+  parts(connectorId: string): string[];
 }
 
 /** A stored current state: the newest `RecordState` given for its (tenant, key), and where from. */
@@ -214,13 +240,33 @@ export interface StoredConfig {
   [field: string]: unknown;
 }
 
-export type ConnectorState = 'never_run' | 'ok' | 'failed';
+/**
+ * `partial`: the last run of a connector with parts finished with some parts ok and some failed
+ * (`ConnectorStatus.parts` says which); `failed` = every part failed (or the run itself did).
+ */
+export type ConnectorState = 'never_run' | 'ok' | 'partial' | 'failed';
+
+/** The state of one part of a connector (its last run of that part). */
+export type PartState = 'never_run' | 'ok' | 'failed';
+
+export interface PartStatus {
+  part: string;
+  state: PartState;
+  lastError?: { code: string; message: string; at: number };
+  lastSuccessAt?: number;
+  lastRunAt?: number;
+}
 
 export interface ConnectorStatus {
   state: ConnectorState;
   lastError?: { code: string; message: string; at: number };
   lastSuccessAt?: number;
   lastRunAt?: number;
+  /**
+   * Per part, sorted by part, when the connector's type has parts (absent for a type without
+   * them: its one part '' is the connector's status itself).
+   */
+  parts?: PartStatus[];
 }
 
 export interface StoredConnector {
@@ -243,6 +289,15 @@ export interface StatusPatch {
   lastError?: { code: string; message: string; at: number } | null;
   lastSuccessAt?: number;
   lastRunAt?: number;
+  /**
+   * The parts' statuses, in the same transaction: each listed part's fields as in this patch
+   * (a part not stored yet starts as never_run); `keep` given: the parts not in it are removed
+   * (a part the plan no longer has: a region taken out of the config).
+   */
+  parts?: {
+    set?: readonly (Omit<StatusPatch, 'state' | 'parts'> & { part: string; state?: PartState })[];
+    keep?: readonly string[];
+  };
 }
 
 export interface ConnectorsRepo {
@@ -422,6 +477,8 @@ export interface RecordState {
 
 export interface CommitPageInput {
   connectorId: string;
+  /** The part whose checkpoint `checkpoint` is (CheckpointsRepo); default '' (no parts). */
+  part?: string;
   records: readonly InterflowRecord[];
   /** Saved in the same transaction; undefined = leave the checkpoint as it is. */
   checkpoint?: unknown;
@@ -460,10 +517,15 @@ export interface CommitPageResult {
 
 // ---------------------------------------------------------------- page sink (group commit)
 /** One page as a collector run hands it over: its records, their states, the checkpoint after it. */
-export type SinkPage = Omit<CommitPageInput, 'connectorId' | 'runId'>;
+export type SinkPage = Omit<CommitPageInput, 'connectorId' | 'runId' | 'part'>;
 
 export interface PageSinkOptions {
   connectorId: string;
+  /**
+   * The part the pages' checkpoints are saved for (default ''). Sinks of several parts of one
+   * connector may write at the same time: each commits its own groups, with its own checkpoint.
+   */
+  part?: string;
   /** The run the pages' counts are added to, in each commit's transaction. */
   runId?: number;
   /**

@@ -31,17 +31,18 @@ export type TestPage = Omit<CommitPageInput, 'states'> & Partial<Pick<CommitPage
 
 /**
  * The commit path of the runner (src/pipeline/runner.ts): the pages written one by one to a
- * page sink of their connector, committed as one group by `finish`. A change of that contract
+ * page sink of their connector (and part), committed as one group by `finish`. A change of that contract
  * is made here only.
  */
 export async function commit(store: Store, pages: readonly TestPage[]): Promise<CommitPageResult> {
-  const { connectorId, runId } = pages[0]!;
-  if (pages.some((p) => p.connectorId !== connectorId || p.runId !== runId)) {
-    throw new Error('commit(): one connector and run per group');
+  const { connectorId, runId, part } = pages[0]!;
+  if (pages.some((p) => p.connectorId !== connectorId || p.runId !== runId || p.part !== part)) {
+    throw new Error('commit(): one connector, part and run per group');
   }
   const total: CommitPageResult = { stored: 0, duplicates: 0, unchanged: 0, storedIds: [] };
   const sink = store.pageSink({
     connectorId,
+    ...(part !== undefined ? { part } : {}),
     ...(runId !== undefined ? { runId } : {}),
     commitRecords: Infinity,
     commitDelayMs: 0,
@@ -53,7 +54,7 @@ export async function commit(store: Store, pages: readonly TestPage[]): Promise<
     },
   });
   try {
-    for (const { connectorId: _c, runId: _r, ...page } of pages) {
+    for (const { connectorId: _c, runId: _r, part: _p, ...page } of pages) {
       await sink.write(page.states ? { ...page, states: page.states } : withStates(page));
     }
     await sink.finish();
@@ -470,6 +471,197 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await sink.write(withStates({ records: [a!, b!] }));
         await sink.finish();
         expect(docs.map((d) => JSON.parse(d) as unknown)).toEqual([b]);
+      });
+    });
+
+    describe('parts: checkpoints, statuses and run outcomes per part', () => {
+      it("each part has its own checkpoint ('' = no parts); clear with a part clears that one, without clears all", async () => {
+        const w = await fresh();
+        const s = w.store;
+        s.checkpoints.set(w.rootA, { token: 'none' });
+        s.checkpoints.set(w.rootA, { token: 'east' }, 'us-east-1');
+        s.checkpoints.set(w.rootA, { token: 'west' }, 'us-west-2');
+        s.checkpoints.set(w.rootB, { token: 'b-east' }, 'us-east-1');
+        expect(s.checkpoints.get(w.rootA)).toEqual({ token: 'none' });
+        expect(s.checkpoints.get(w.rootA, '')).toEqual({ token: 'none' });
+        expect(s.checkpoints.get(w.rootA, 'us-east-1')).toEqual({ token: 'east' });
+        expect(s.checkpoints.get(w.rootA, 'eu-west-1')).toBeUndefined();
+        expect(s.checkpoints.parts(w.rootA)).toEqual(['', 'us-east-1', 'us-west-2']);
+        s.checkpoints.clear(w.rootA, 'us-east-1');
+        expect(s.checkpoints.parts(w.rootA)).toEqual(['', 'us-west-2']);
+        expect(s.checkpoints.get(w.rootB, 'us-east-1')).toEqual({ token: 'b-east' });
+        s.checkpoints.clear(w.rootA);
+        expect(s.checkpoints.parts(w.rootA)).toEqual([]);
+        expect(s.checkpoints.parts(w.rootB)).toEqual(['us-east-1']);
+      });
+
+      it("a page sink of a part saves that part's checkpoint with its pages; other parts' stay", async () => {
+        const w = await fresh();
+        const s = w.store;
+        s.checkpoints.set(w.rootA, { token: 'west-0' }, 'us-west-2');
+        const r = await commit(s, [
+          {
+            connectorId: w.rootA,
+            part: 'us-east-1',
+            records: [version(w, { key: 'pe0', finding: 'pe0', timestamp: T0 })],
+            checkpoint: { token: 'east-1' },
+          },
+        ]);
+        expect(r.stored).toBe(1);
+        expect(s.checkpoints.get(w.rootA, 'us-east-1')).toEqual({ token: 'east-1' });
+        expect(s.checkpoints.get(w.rootA, 'us-west-2')).toEqual({ token: 'west-0' });
+        expect(s.checkpoints.get(w.rootA)).toBeUndefined();
+      });
+
+      it("two parts' sinks committing at once: every record once, each part's checkpoint its own last page's", async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const parts = ['us-east-1', 'eu-west-1'];
+        const checkpoints: Record<string, unknown[]> = {};
+        const sinks = parts.map((part) =>
+          s.pageSink({
+            connectorId: w.rootA,
+            part,
+            runId: run,
+            commitRecords: 3,
+            commitDelayMs: 0,
+            // What is stored of the part when each of its commits is answered.
+            onCommitted: () => void (checkpoints[part] ??= []).push(s.checkpoints.get(w.rootA, part)),
+          }),
+        );
+        // Page p of each part: 2 records of its own, and (p = 3) one the other part stores too.
+        const shared = version(w, { key: 'shared', finding: 'shared', timestamp: T0 });
+        const writeAll = async (i: number) => {
+          const part = parts[i]!;
+          for (let p = 0; p < 8; p++) {
+            const records = [0, 1].map((k) =>
+              version(w, { key: `${part}-${p}-${k}`, finding: `${part}-${p}-${k}`, timestamp: T0 + p }),
+            );
+            if (p === 3) records.push(shared);
+            await sinks[i]!.write(
+              withStates({ records, checkpoint: { part, page: p }, counts: { received: records.length } }),
+            );
+          }
+          await sinks[i]!.finish();
+        };
+        await Promise.all([writeAll(0), writeAll(1)]);
+        for (const sink of sinks) sink.cancel();
+        expect(s.index.size()).toBe(2 * 8 * 2 + 1);
+        expect(s.runs.get(run)).toMatchObject({ pages: 16, received: 34, stored: 33, duplicates: 1 });
+        for (const part of parts) {
+          expect(s.checkpoints.get(w.rootA, part)).toEqual({ part, page: 7 });
+          // Each commit saved a checkpoint of its own part, moving forward only.
+          const pages = checkpoints[part]!.map((c) => (c as { part: string; page: number }).page);
+          expect(checkpoints[part]!.every((c) => (c as { part: string }).part === part)).toBe(true);
+          expect(pages).toEqual([...pages].sort((a, b) => a - b));
+          expect(pages[pages.length - 1]).toBe(7);
+        }
+        expect(s.checkpoints.get(w.rootA)).toBeUndefined();
+      });
+
+      it('part statuses are listed with the connector; keep removes the parts no longer planned; delete removes them all', async () => {
+        const w = await fresh();
+        const s = w.store;
+        expect(s.connectors.get(w.rootA)!.status.parts).toBeUndefined();
+        const c = s.connectors.setStatus(w.rootA, {
+          state: 'partial',
+          lastError: {
+            code: 'ERR_PERMISSION',
+            message: '1 of 2 parts failed; eu-west-1: denied',
+            at: T0 + 2,
+          },
+          lastRunAt: T0,
+          parts: {
+            keep: ['us-east-1', 'eu-west-1'],
+            set: [
+              { part: 'us-east-1', state: 'ok', lastError: null, lastSuccessAt: T0 + 1, lastRunAt: T0 },
+              {
+                part: 'eu-west-1',
+                state: 'failed',
+                lastError: { code: 'ERR_PERMISSION', message: 'denied', at: T0 + 2 },
+                lastRunAt: T0,
+              },
+            ],
+          },
+        });
+        expect(c.status).toEqual({
+          state: 'partial',
+          lastError: {
+            code: 'ERR_PERMISSION',
+            message: '1 of 2 parts failed; eu-west-1: denied',
+            at: T0 + 2,
+          },
+          lastRunAt: T0,
+          parts: [
+            {
+              part: 'eu-west-1',
+              state: 'failed',
+              lastError: { code: 'ERR_PERMISSION', message: 'denied', at: T0 + 2 },
+              lastRunAt: T0,
+            },
+            { part: 'us-east-1', state: 'ok', lastSuccessAt: T0 + 1, lastRunAt: T0 },
+          ],
+        });
+        expect(s.connectors.list().find((x) => x.id === w.rootA)!.status.parts).toEqual(c.status.parts);
+        expect(s.connectors.get(w.rootB)!.status.parts).toBeUndefined();
+        // The next run: eu-west-1 recovers (its error cleared, its success kept), us-east-1 is
+        // no longer planned, ap-south-1 is new and only noted as run.
+        const next = s.connectors.setStatus(w.rootA, {
+          state: 'ok',
+          lastError: null,
+          parts: {
+            keep: ['eu-west-1', 'ap-south-1'],
+            set: [
+              { part: 'eu-west-1', state: 'ok', lastError: null, lastSuccessAt: T0 + 5, lastRunAt: T0 + 4 },
+              { part: 'ap-south-1', lastRunAt: T0 + 4 },
+            ],
+          },
+        });
+        expect(next.status.parts).toEqual([
+          { part: 'ap-south-1', state: 'never_run', lastRunAt: T0 + 4 },
+          { part: 'eu-west-1', state: 'ok', lastSuccessAt: T0 + 5, lastRunAt: T0 + 4 },
+        ]);
+        // keep: [] = a type without parts: none listed.
+        s.connectors.setStatus(w.rootB, { parts: { set: [{ part: 'x', state: 'ok' }] } });
+        expect(s.connectors.setStatus(w.rootB, { parts: { keep: [] } }).status.parts).toBeUndefined();
+        s.checkpoints.set(w.rootA, { token: 'e' }, 'eu-west-1');
+        expect(s.connectors.delete(w.rootA)).toBe(true);
+        expect(s.checkpoints.parts(w.rootA)).toEqual([]);
+        // A connector created again with the same id starts without the old parts.
+        const again = s.connectors.create(
+          {
+            name: 'conf-root-a',
+            region: 'us-east-1',
+            auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' },
+          },
+          { id: w.rootA },
+        );
+        expect(again.status.parts).toBeUndefined();
+      });
+
+      it('a run keeps how each of its parts ended, in order', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const run = s.runs.start(w.rootA);
+        const parts = [
+          { part: 'us-east-1', status: 'ok' as const, received: 3, stored: 2, vanished: 1, durationMs: 40 },
+          {
+            part: 'eu-west-1',
+            status: 'failed' as const,
+            received: 0,
+            stored: 0,
+            vanished: 0,
+            durationMs: 5,
+            error: { code: 'ERR_NOT_ACTIVATED', message: 'not activated' },
+          },
+        ];
+        s.runs.finish(run, { status: 'failed', error: { code: 'ERR_NOT_ACTIVATED', message: 'm' }, parts });
+        expect(s.runs.get(run)!.parts).toEqual(parts);
+        expect(s.runs.list(w.rootA)[0]!.parts).toEqual(parts);
+        const plain = s.runs.start(w.rootA);
+        s.runs.finish(plain, { status: 'ok' });
+        expect(s.runs.get(plain)!.parts).toBeUndefined();
       });
     });
 

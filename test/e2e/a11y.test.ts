@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
 import { buildWeb, launchChromium } from './browser.js';
+import { ndjsonFindings, writeFindings } from '../support/connectors/ndjson/index.js';
 
 const SHOTS = path.resolve('test-artifacts/screenshots');
 const ADMIN_PASSWORD = 'e2e-Admin-Passw0rd!';
@@ -171,6 +172,55 @@ describe('web UI accessibility in Chromium', () => {
     await page.click('tr[data-connector="a11y-inspector"] a:has-text("Edit")');
     await page.waitForSelector('[data-testid=tab-general]');
     await expectClean('edit-wizard');
+  });
+
+  it('a connector with parts: the partial badge names each failed part with its error; the run history lists the parts', async () => {
+    // The test-only NDJSON type reads each part from a subdirectory: "north" is missing.
+    const dir = path.join(tmp, 'ndjson-parts');
+    for (const part of ['east', 'west']) {
+      fs.mkdirSync(path.join(dir, part), { recursive: true });
+      writeFindings(path.join(dir, part), '0001.ndjson', ndjsonFindings(3, Date.now(), part));
+    }
+    const { store } = stack.server;
+    const id = store.connectors.create(
+      { name: 'a11y-parts', directory: dir, parts: 'east,north,west' },
+      { type: 'ndjson' },
+    ).id;
+    store.profiles.addConnector('default', id);
+    const out = await stack.runConnector(id);
+    expect(out.parts?.map((p) => p.status)).toEqual(['ok', 'failed', 'ok']);
+    await go('#/connectors', 'tr[data-connector="a11y-parts"]');
+    const badge = page.locator('tr[data-connector="a11y-parts"] [data-state=partial]');
+    expect((await badge.textContent())?.trim()).toBe('2/3 parts ok ▾');
+    expect(await badge.getAttribute('title')).toMatch(/^north: ERR_NOT_FOUND: cannot read the directory/);
+    await badge.click();
+    const pop = page.locator('tr[data-connector="a11y-parts"] [data-testid=failed-parts]');
+    await pop.waitFor();
+    expect(await pop.locator('li').evaluateAll((l) => l.map((e) => e.getAttribute('data-part')))).toEqual([
+      'north',
+    ]);
+    expect(await pop.textContent()).toContain('ERR_NOT_FOUND');
+    await expectClean('connectors-partial-badge');
+    await page.keyboard.press('Escape');
+    await pop.waitFor({ state: 'detached' });
+    await page.click('tr[data-connector="a11y-parts"] button:has-text("Runs")');
+    const runs = page.locator('[data-testid=runs-dialog]');
+    await runs.locator('tr[data-run]').first().waitFor();
+    expect(await runs.locator('[data-testid=run-parts-count]').first().textContent()).toBe('2/3 parts ok');
+    await runs.locator('[data-testid=run-parts] summary').first().click();
+    const items = runs.locator('[data-testid=run-parts] li');
+    expect(
+      await items.evaluateAll((l) =>
+        l.map((e) => [e.getAttribute('data-part'), e.getAttribute('data-status')]),
+      ),
+    ).toEqual([
+      ['east', 'ok'],
+      ['north', 'failed'],
+      ['west', 'ok'],
+    ]);
+    await expectClean('runs-dialog-parts');
+    await page.keyboard.press('Escape');
+    await runs.waitFor({ state: 'detached' });
   });
 
   it('log filters: list and the filter dialog', async () => {

@@ -26,12 +26,35 @@ export interface User {
   tenant: string;
 }
 
-export interface ConnectorStatus {
+/** One part's status (a type with parts: AWS Inspector's regions). */
+export interface PartStatus {
+  part: string;
   state: 'never_run' | 'ok' | 'failed';
   lastError?: { code: string; message: string; at: number };
   lastSuccessAt?: number;
   lastRunAt?: number;
+}
+
+export interface ConnectorStatus {
+  /** partial: some parts of the last run failed (`parts` says which). */
+  state: 'never_run' | 'ok' | 'partial' | 'failed';
+  lastError?: { code: string; message: string; at: number };
+  lastSuccessAt?: number;
+  lastRunAt?: number;
   running: boolean;
+  /** Each part's status, sorted by part (types with parts only). */
+  parts?: PartStatus[];
+}
+
+/** How one part of a run ended. */
+export interface RunPart {
+  part: string;
+  status: 'ok' | 'failed' | 'stopped';
+  received: number;
+  stored: number;
+  vanished: number;
+  durationMs: number;
+  error?: { code: string; message: string };
 }
 
 /** One run of a connector (`GET /connectors/{id}/runs`, and `lastRun`). */
@@ -53,6 +76,8 @@ export interface Run {
   discardedByFilter: Record<string, number>;
   pages: number;
   error?: { code: string; message: string };
+  /** With parts: how each part ended (the run is failed when any part failed). */
+  parts?: RunPart[];
   /** "received N, new M, already stored K" (+ ", unchanged U", ", discarded D"). */
   summary: string;
 }

@@ -57,17 +57,31 @@ function writeNdjson(docs: string[]): Promise<void> | void {
 
 /**
  * "run 3 ok: received N, new M, already stored K[, unchanged U][, discarded D (filter=n)][, vanished
- * V], pages P[, token restarts R][, late versions L (...)] in S s".
+ * V], pages P[, token restarts R][, late versions L (...)] in S s"; with more than one part, a
+ * line per part follows: "  part us-east-1 failed: received N, new M[, vanished V] in S s -
+ * ERR_CODE: message".
  */
-function summary(o: RunOutcome): string {
+export function summary(o: RunOutcome, withError = false): string {
   const by = Object.entries(o.discardedByFilter)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
+  const parts =
+    o.parts && o.parts.length > 1
+      ? o.parts.map(
+          (p) =>
+            `\n  part ${p.part} ${p.status}: received ${p.received}, new ${p.stored}` +
+            (p.vanished ? `, vanished ${p.vanished}` : '') +
+            ` in ${(p.durationMs / 1000).toFixed(1)} s` +
+            (p.error ? ` - ${p.error.code}: ${p.error.message}` : ''),
+        )
+      : [];
   return (
     `run ${o.runId} ${o.status}: ${runCountsText(o)}${by ? ` (${by})` : ''}, pages ${o.pages}` +
     (o.tokenRestarts ? `, token restarts ${o.tokenRestarts}` : '') +
     (o.lateVersions ? `, late versions ${o.lateVersions} (indexing lag beyond the overlap)` : '') +
-    ` in ${(o.durationMs / 1000).toFixed(1)} s`
+    ` in ${(o.durationMs / 1000).toFixed(1)} s` +
+    (withError && o.error ? ` - ${o.error.code}: ${o.error.message}` : '') +
+    parts.join('')
   );
 }
 
@@ -193,7 +207,7 @@ export async function collectCommand(
       runOptions,
       onRunFinished: (o) => {
         progress?.done();
-        process.stderr.write(summary(o) + (o.error ? ` - ${o.error.code}: ${o.error.message}` : '') + '\n');
+        process.stderr.write(summary(o, true) + '\n');
       },
     });
     await new Promise<void>((resolve) => {

@@ -10,7 +10,8 @@
  *   (deduplicated on `_id`, which is per tenant; with `skipUnchanged`, not inserted when their
  *   state's fingerprint equals the stored state's), their index rows, the records' current state
  *   (per tenant and state key, as the caller gave it), the keys the page saw (a sweep's marks),
- *   each page's run counts and the last page's checkpoint.
+ *   each page's run counts and the last page's checkpoint (of the page's part: pages of
+ *   several parts of one connector may share a group, each saving its own part's checkpoint).
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { CodedError } from '../../core/errors.js';
@@ -38,6 +39,8 @@ export interface PreparedRow {
 /** A page ready to be written (plain data). */
 export interface PreparedPage {
   connectorId: string;
+  /** The part `checkpoint` is saved for ('' = no parts). */
+  part: string;
   rows: PreparedRow[];
   /** The records' JSON texts (as stored), UTF-8, back to back; bound as TEXT by CAST. */
   docs: Buffer;
@@ -110,6 +113,7 @@ export function preparePage(input: CommitPageInput, now: number): PreparedPage {
   });
   return {
     connectorId: input.connectorId,
+    part: input.part ?? '',
     rows,
     docs: utf8(docs, docEnd),
     terms: utf8(terms, termsEnd),
@@ -280,7 +284,7 @@ export function pageCommitter(
       db.pragma('optimize');
     }
     now = p.now;
-    if (p.checkpoint) checkpoints.set(p.connectorId, p.checkpoint.value);
+    if (p.checkpoint) checkpoints.set(p.connectorId, p.checkpoint.value, p.part);
     if (p.runId !== undefined) {
       runs.addCounts(p.runId, { ...p.counts, stored: storedIds.length, duplicates, unchanged, pages: 1 });
     }

@@ -17,6 +17,9 @@ import type {
   ConnectorTypes,
   ConnectorsRepo,
   ConnectorState,
+  PartState,
+  PartStatus,
+  StatusPatch,
   StoredConfig,
   StoredConnector,
 } from '../types.js';
@@ -37,6 +40,23 @@ interface Row {
   last_run_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+interface PartRow {
+  connector_id: string;
+  part: string;
+  state: PartState;
+  last_error: string | null;
+  last_success_at: number | null;
+  last_run_at: number | null;
+}
+
+function toPart(r: PartRow): PartStatus {
+  const p: PartStatus = { part: r.part, state: r.state };
+  if (r.last_error !== null) p.lastError = JSON.parse(r.last_error) as NonNullable<PartStatus['lastError']>;
+  if (r.last_success_at !== null) p.lastSuccessAt = r.last_success_at;
+  if (r.last_run_at !== null) p.lastRunAt = r.last_run_at;
+  return p;
 }
 
 /** General-tab fields: fixed after create (the spec). */
@@ -109,6 +129,38 @@ export function connectorsRepo(
          last_run_at = coalesce(@lastRunAt, last_run_at)
        WHERE id = @id`,
     ),
+    parts: db.prepare('SELECT * FROM connector_parts WHERE connector_id = ? ORDER BY part'),
+    allParts: db.prepare('SELECT * FROM connector_parts ORDER BY connector_id, part'),
+    setPart: db.prepare(
+      `INSERT INTO connector_parts (connector_id, part, state, last_error, last_success_at, last_run_at)
+       VALUES (@id, @part, coalesce(@state, 'never_run'), CASE WHEN @setError THEN @error END, @lastSuccessAt, @lastRunAt)
+       ON CONFLICT (connector_id, part) DO UPDATE SET
+         state = coalesce(@state, state),
+         last_error = CASE WHEN @setError THEN @error ELSE last_error END,
+         last_success_at = coalesce(@lastSuccessAt, last_success_at),
+         last_run_at = coalesce(@lastRunAt, last_run_at)`,
+    ),
+    partsOf: db.prepare('SELECT part FROM connector_parts WHERE connector_id = ?').pluck(),
+    deletePart: db.prepare('DELETE FROM connector_parts WHERE connector_id = ? AND part = ?'),
+  };
+  const partsOf = (id: string): PartStatus[] => (s.parts.all(id) as PartRow[]).map(toPart);
+  /** The part rows of a status patch (same transaction as the connector's own status). */
+  const patchParts = (id: string, p: NonNullable<StatusPatch['parts']>) => {
+    for (const x of p.set ?? []) {
+      s.setPart.run({
+        id,
+        part: x.part,
+        state: x.state ?? null,
+        setError: x.lastError !== undefined ? 1 : 0,
+        error: x.lastError ? JSON.stringify(x.lastError) : null,
+        lastSuccessAt: x.lastSuccessAt ?? null,
+        lastRunAt: x.lastRunAt ?? null,
+      });
+    }
+    if (p.keep) {
+      const keep = new Set(p.keep);
+      for (const part of s.partsOf.all(id) as string[]) if (!keep.has(part)) s.deletePart.run(id, part);
+    }
   };
 
   function seal(id: string, type: string, cfg: StoredConfig): { config: string; secrets: string } {
@@ -126,7 +178,12 @@ export function connectorsRepo(
    * With `decrypt`, a secret that does not decrypt throws SecretUnreadableError naming every
    * such field, unless `unreadable` collects their paths (and leaves the fields out).
    */
-  function toConnector(r: Row, decrypt: boolean, unreadable?: string[]): StoredConnector {
+  function toConnector(
+    r: Row,
+    decrypt: boolean,
+    unreadable?: string[],
+    parts: PartStatus[] = partsOf(r.id),
+  ): StoredConnector {
     const config = JSON.parse(r.config) as Obj;
     const secrets = JSON.parse(r.secrets) as Record<string, string>;
     const failed: string[] = [];
@@ -154,6 +211,7 @@ export function connectorsRepo(
     }
     if (r.last_success_at !== null) status.lastSuccessAt = r.last_success_at;
     if (r.last_run_at !== null) status.lastRunAt = r.last_run_at;
+    if (parts.length > 0) status.parts = parts;
     return {
       id: r.id,
       type: r.type,
@@ -225,7 +283,16 @@ export function connectorsRepo(
       const r = s.get.get(id) as Row | undefined;
       return r && toConnector(r, true);
     },
-    list: () => (s.list.all() as Row[]).map((r) => toConnector(r, false)),
+    list: () => {
+      // Every connector's parts in one query.
+      const parts = new Map<string, PartStatus[]>();
+      for (const r of s.allParts.all() as PartRow[]) {
+        const l = parts.get(r.connector_id);
+        if (l) l.push(toPart(r));
+        else parts.set(r.connector_id, [toPart(r)]);
+      }
+      return (s.list.all() as Row[]).map((r) => toConnector(r, false, undefined, parts.get(r.id) ?? []));
+    },
     update(id, patch) {
       return db
         .transaction(() => {
@@ -262,18 +329,23 @@ export function connectorsRepo(
       return toConnector(row(id), false);
     },
     setStatus(id, p) {
-      row(id);
-      s.setStatus.run({
-        id,
-        state: p.state ?? null,
-        setError: p.lastError !== undefined ? 1 : 0,
-        code: p.lastError?.code ?? null,
-        message: p.lastError?.message ?? null,
-        at: p.lastError?.at ?? null,
-        lastSuccessAt: p.lastSuccessAt ?? null,
-        lastRunAt: p.lastRunAt ?? null,
-      });
-      return toConnector(row(id), false);
+      return db
+        .transaction(() => {
+          row(id);
+          s.setStatus.run({
+            id,
+            state: p.state ?? null,
+            setError: p.lastError !== undefined ? 1 : 0,
+            code: p.lastError?.code ?? null,
+            message: p.lastError?.message ?? null,
+            at: p.lastError?.at ?? null,
+            lastSuccessAt: p.lastSuccessAt ?? null,
+            lastRunAt: p.lastRunAt ?? null,
+          });
+          if (p.parts) patchParts(id, p.parts);
+          return toConnector(row(id), false);
+        })
+        .immediate();
     },
   };
   return repo;

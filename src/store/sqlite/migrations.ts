@@ -333,10 +333,77 @@ export const migrations: Migration[] = [
       ALTER TABLE runs ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
     `,
   },
-  // Version 19 is independent of 18 (another change): `migrate` applies every version the
-  // database has not applied, in version order, so a database that has 19 first gets 18 later.
+  {
+    version: 18,
+    // A connector's type may split a run into parts (AWS Inspector: regions), each with its own
+    // checkpoint and status (docs/connectors.md "Parts"). Part '' is a type without parts: every
+    // checkpoint so far becomes that. The connector's state gains `partial` (some parts failed):
+    // its CHECK is in the table's CREATE statement, so the table is rebuilt (foreign keys off:
+    // the tables that reference connectors would otherwise lose their rows).
+    name: "parts: checkpoints keyed by (connector_id, part), connector_parts (each part's status), runs.parts (JSON), connectors.state 'partial'",
+    foreignKeysOff: true,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE checkpoints_by_part (
+          connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+          part TEXT NOT NULL DEFAULT '',
+          data TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (connector_id, part)
+        );
+        INSERT INTO checkpoints_by_part (connector_id, part, data, updated_at)
+          SELECT connector_id, '', data, updated_at FROM checkpoints;
+        DROP TABLE checkpoints;
+        ALTER TABLE checkpoints_by_part RENAME TO checkpoints;
+
+        CREATE TABLE connector_parts (
+          connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+          part TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT 'never_run' CHECK (state IN ('never_run', 'ok', 'failed')),
+          last_error TEXT,              -- JSON {code, message, at}
+          last_success_at INTEGER,
+          last_run_at INTEGER,
+          PRIMARY KEY (connector_id, part)
+        );
+
+        ALTER TABLE runs ADD COLUMN parts TEXT; -- JSON [{part, status, received, stored, ...}]
+      `);
+      rebuildTable(db, 'connectors', (sql) =>
+        sql.replace(
+          /CHECK\s*\(\s*state\s+IN\s*\(\s*'never_run'\s*,\s*'ok'\s*,\s*'failed'\s*\)\s*\)/i,
+          "CHECK (state IN ('never_run', 'ok', 'partial', 'failed'))",
+        ),
+      );
+    },
+  },
+  // Version 19 was written beside 18 (another change): `migrate` applies every version the
+  // database has not applied, in version order, so either order of arrival works.
   SAVED_SEARCHES_MIGRATION,
 ];
+
+/**
+ * Rebuilds `table` from its own CREATE statement as `edit` changes it (columns in the same
+ * order; indexes and triggers kept). Needs foreign keys off when other tables reference it.
+ */
+function rebuildTable(db: Database, table: string, edit: (sql: string) => string): void {
+  const sql = db
+    .prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`)
+    .pluck()
+    .get(table) as string;
+  const edited = edit(sql);
+  if (edited === sql) throw new Error(`rebuild of ${table}: its CREATE statement is not as expected`);
+  const extras = db
+    .prepare(
+      `SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL`,
+    )
+    .pluck()
+    .all(table) as string[];
+  db.exec(edited.replace(new RegExp(`^CREATE TABLE\\s+"?${table}"?`, 'i'), `CREATE TABLE ${table}_rebuilt`));
+  db.exec(`INSERT INTO ${table}_rebuilt SELECT * FROM ${table}`);
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
+  for (const x of extras) db.exec(x);
+}
 
 /** Names are at most 64 characters (config.ts). */
 const NAME_MAX = 64;
@@ -352,20 +419,7 @@ function dropNameUnique(db: Database, table: string): void {
     .get(table) as string;
   const nameUnique = /(\bname\s+TEXT\s+NOT\s+NULL)\s+UNIQUE\b/i;
   if (!nameUnique.test(sql)) return; // already without it
-  const extras = db
-    .prepare(
-      `SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL`,
-    )
-    .pluck()
-    .all(table) as string[];
-  const created = sql
-    .replace(nameUnique, '$1')
-    .replace(new RegExp(`^CREATE TABLE\\s+"?${table}"?`, 'i'), `CREATE TABLE ${table}_rebuilt`);
-  db.exec(created);
-  db.exec(`INSERT INTO ${table}_rebuilt SELECT * FROM ${table}`);
-  db.exec(`DROP TABLE ${table}`);
-  db.exec(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
-  for (const x of extras) db.exec(x);
+  rebuildTable(db, table, (created) => created.replace(nameUnique, '$1'));
 }
 
 /**

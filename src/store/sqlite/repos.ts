@@ -15,6 +15,7 @@ import {
   type LogFiltersRepo,
   type ProfilesRepo,
   type Run,
+  type RunPart,
   type RunsRepo,
   type RunTotals,
   type StoredLogFilter,
@@ -273,6 +274,7 @@ interface RunRow {
   vanished: number;
   error_code: string | null;
   error_message: string | null;
+  parts: string | null;
 }
 
 export function runsRepo(db: Database, clock: Clock): RunsRepo {
@@ -283,7 +285,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
     finish: db.prepare(
       `UPDATE runs SET finished_at = @at, status = @status, received = @received, stored = @stored,
          duplicates = @duplicates, unchanged = @unchanged, discarded = @discarded, discarded_by_filter = @byFilter, pages = @pages, vanished = @vanished,
-         error_code = @code, error_message = @message WHERE id = @id`,
+         error_code = @code, error_message = @message, parts = @parts WHERE id = @id`,
     ),
     totals: db.prepare(
       `SELECT count(*) AS runs, coalesce(sum(received), 0) AS received, coalesce(sum(stored), 0) AS stored,
@@ -309,6 +311,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
     };
     if (r.finished_at !== null) run.finishedAt = r.finished_at;
     if (r.error_code !== null) run.error = { code: r.error_code, message: r.error_message ?? '' };
+    if (r.parts !== null) run.parts = JSON.parse(r.parts) as RunPart[];
     return run;
   };
   const getRow = (id: number) => {
@@ -331,6 +334,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       vanished: run.vanished,
       code: run.error?.code ?? null,
       message: run.error?.message ?? null,
+      parts: run.parts ? JSON.stringify(run.parts) : null,
     });
   return {
     start: (connectorId) => Number(s.start.run(connectorId, clock.now()).lastInsertRowid),
@@ -338,6 +342,7 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
       const run = getRow(runId);
       const next: Run = { ...run, ...result.counts, status: result.status };
       if (result.error) next.error = result.error;
+      if (result.parts) next.parts = [...result.parts];
       write(next, clock.now());
     },
     get: (id) => {
@@ -372,24 +377,28 @@ export function runsRepo(db: Database, clock: Clock): RunsRepo {
 
 export function checkpointsRepo(db: Database, clock: Clock): CheckpointsRepo {
   const s = {
-    get: db.prepare('SELECT data FROM checkpoints WHERE connector_id = ?'),
+    get: db.prepare('SELECT data FROM checkpoints WHERE connector_id = ? AND part = ?'),
     set: db.prepare(
-      `INSERT INTO checkpoints (connector_id, data, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT(connector_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+      `INSERT INTO checkpoints (connector_id, part, data, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(connector_id, part) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
     ),
-    clear: db.prepare('DELETE FROM checkpoints WHERE connector_id = ?'),
+    clearAll: db.prepare('DELETE FROM checkpoints WHERE connector_id = ?'),
+    clear: db.prepare('DELETE FROM checkpoints WHERE connector_id = ? AND part = ?'),
+    parts: db.prepare('SELECT part FROM checkpoints WHERE connector_id = ? ORDER BY part').pluck(),
   };
   return {
-    get(connectorId) {
-      const r = s.get.get(connectorId) as { data: string } | undefined;
+    get(connectorId, part = '') {
+      const r = s.get.get(connectorId, part) as { data: string } | undefined;
       return r === undefined ? undefined : (JSON.parse(r.data) as unknown);
     },
-    set(connectorId, data) {
-      s.set.run(connectorId, JSON.stringify(data ?? null), clock.now());
+    set(connectorId, data, part = '') {
+      s.set.run(connectorId, part, JSON.stringify(data ?? null), clock.now());
     },
-    clear(connectorId) {
-      s.clear.run(connectorId);
+    clear(connectorId, part) {
+      if (part === undefined) s.clearAll.run(connectorId);
+      else s.clear.run(connectorId, part);
     },
+    parts: (connectorId) => s.parts.all(connectorId) as string[],
   };
 }
 

@@ -207,7 +207,12 @@ export function openSqliteStore(opts: OpenStoreOptions): SqliteStore {
         {
           prepare: (page) =>
             preparePage(
-              { ...page, connectorId: o.connectorId, ...(o.runId !== undefined ? { runId: o.runId } : {}) },
+              {
+                ...page,
+                connectorId: o.connectorId,
+                part: o.part ?? '',
+                ...(o.runId !== undefined ? { runId: o.runId } : {}),
+              },
               clock.now(),
             ),
           records: (p) => p.rows.length,

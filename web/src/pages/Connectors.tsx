@@ -1,6 +1,6 @@
 /** Connectors overview: the table of the spec, with Test / Edit / Delete / View Events. */
 import { useCallback, useEffect, useState } from 'react';
-import { errorMessage, get, patch, put, type Connector } from '../api.js';
+import { errorMessage, get, patch, put, type Connector, type PartStatus } from '../api.js';
 import { href, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import {
@@ -27,6 +27,19 @@ export function connectorQuery(id: string): string {
     : `msg_origin.processor.id:"${id}"`;
 }
 
+/** What a type's parts are called (AWS Inspector collects per region). */
+export function partsNoun(c: Pick<Connector, 'typeId'>): string {
+  return c.typeId === 'aws-inspector' ? 'regions' : 'parts';
+}
+
+/** "ERR_X: message" of each failed part, one per line (the badge's tooltip). */
+function failedPartsText(parts: readonly PartStatus[]): string {
+  return parts
+    .filter((p) => p.state === 'failed')
+    .map((p) => `${p.part}: ${p.lastError ? `${p.lastError.code}: ${p.lastError.message}` : 'failed'}`)
+    .join('\n');
+}
+
 export function StatusBadge({ c }: { c: Connector }) {
   const [open, setOpen] = useState(false);
   const dismissRef = useDismiss<HTMLSpanElement>(open, () => setOpen(false));
@@ -36,9 +49,15 @@ export function StatusBadge({ c }: { c: Connector }) {
         <span className="dot" /> running
       </span>
     );
+  const parts = c.status.parts ?? [];
+  const okParts = parts.filter((p) => p.state === 'ok').length;
   if (c.status.state === 'ok')
     return (
-      <span className="badge badge-ok" data-state="ok">
+      <span
+        className="badge badge-ok"
+        data-state="ok"
+        {...(parts.length > 1 ? { title: `${okParts}/${parts.length} ${partsNoun(c)} ok` } : {})}
+      >
         <span className="dot" /> ok
       </span>
     );
@@ -59,19 +78,50 @@ export function StatusBadge({ c }: { c: Connector }) {
       </span>
     );
   const err = c.status.lastError;
+  const partial = c.status.state === 'partial';
+  const failedParts = parts.filter((p) => p.state === 'failed');
+  const label = partial ? `${okParts}/${parts.length} ${partsNoun(c)} ok` : 'failed';
   return (
     <span className="status-failed" ref={dismissRef}>
       <button
         type="button"
-        className="badge badge-failed"
-        data-state="failed"
-        title={err ? `${err.code}: ${err.message}` : 'failed'}
+        className={partial ? 'badge badge-partial' : 'badge badge-failed'}
+        data-state={c.status.state}
+        title={
+          failedParts.length > 0
+            ? failedPartsText(parts)
+            : err
+              ? `${err.code}: ${err.message}`
+              : c.status.state
+        }
         onClick={() => setOpen((o) => !o)}
         aria-expanded={open}
       >
-        <span className="dot" /> failed ▾
+        <span className="dot" /> {label} ▾
       </button>
-      {open && err && (
+      {open && failedParts.length > 0 && (
+        <div className="status-pop" role="tooltip" data-testid="failed-parts">
+          <div className="small">
+            {failedParts.length} of {parts.length} {partsNoun(c)} failed:
+          </div>
+          <ul className="part-list">
+            {failedParts.map((p) => (
+              <li key={p.part} data-part={p.part}>
+                <strong>{p.part}</strong>
+                {p.lastError && (
+                  <>
+                    {' '}
+                    <span className="code-chip">{p.lastError.code}</span>
+                    <div>{p.lastError.message}</div>
+                    <div className="muted small">{formatTime(p.lastError.at)}</div>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {open && failedParts.length === 0 && err && (
         <div className="status-pop" role="tooltip">
           <div className="code-chip">{err.code}</div>
           <div>{err.message}</div>
@@ -317,7 +367,12 @@ export function ConnectorsPage() {
         />
       )}
       {history && (
-        <RunsDialog connectorId={history.id} name={history.name} onClose={() => setHistory(null)} />
+        <RunsDialog
+          connectorId={history.id}
+          name={history.name}
+          noun={partsNoun(history)}
+          onClose={() => setHistory(null)}
+        />
       )}
       {deleting && (
         <ConfirmDelete

@@ -11,6 +11,10 @@
  * - Auth: `none`, or `token`: the directory's `.token` file must hold the same token (a secret
  *   field, to exercise sealing, masking and the wizard's auth method choice).
  * - Test: the directory is readable (and the token matches).
+ * - Parts (the contract's `parts`, as AWS Inspector's regions): `parts: "a,b"` reads each part
+ *   from its subdirectory (`directory/a`, `directory/b`) with its own checkpoint, up to
+ *   `partConcurrency` (default 2) at once; a missing subdirectory fails that part alone
+ *   (ERR_NOT_FOUND). `legacyPart` names the part a checkpoint saved without parts belongs to.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -61,6 +65,13 @@ const ndjsonConfigSchema = z
       )
       .default({ method: 'none' }),
     intervalMinutes: connectorBaseFields.intervalMinutes,
+    parts: z
+      .string()
+      .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'parts must be comma-separated names of a-z, 0-9 and -')
+      .optional()
+      .meta({ title: 'Parts (subdirectories)' }),
+    partConcurrency: z.number().int().min(1).max(8).optional().meta({ title: 'Parts at once' }),
+    legacyPart: z.string().optional().meta({ title: 'Part of a checkpoint saved without parts' }),
   })
   .strict();
 
@@ -78,16 +89,16 @@ function parseCheckpoint(raw: unknown): Checkpoint | undefined {
     : undefined;
 }
 
-/** The directory readable and the token right, or a coded error. */
-function checkAccess(cfg: NdjsonConfig): string[] {
+/** The directory readable (a part's subdirectory, with parts) and the token right, or a coded error. */
+function checkAccess(cfg: NdjsonConfig, part = ''): string[] {
   let files: string[];
   try {
-    files = fs.readdirSync(cfg.directory);
+    files = fs.readdirSync(path.join(cfg.directory, part));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CodedError(
       code === 'EACCES' ? 'ERR_PERMISSION' : 'ERR_NOT_FOUND',
-      `cannot read the directory ${cfg.directory}: ${code ?? 'error'}`,
+      `cannot read the directory ${path.join(cfg.directory, part)}: ${code ?? 'error'}`,
     );
   }
   if (cfg.auth.method === 'token') {
@@ -139,8 +150,14 @@ export function ndjson(): ConnectorType<NdjsonConfig> {
         return failedTest(err, secretValues(cfg, SECRET_FIELDS));
       }
     },
+    parts: (cfg) =>
+      cfg.parts
+        ? { parts: cfg.parts.split(','), concurrency: cfg.partConcurrency ?? 2 }
+        : { parts: [''], concurrency: 1 },
+    legacyPart: (cfg) => cfg.legacyPart,
     async collect(run) {
-      const files = checkAccess(run.config);
+      const dir = path.join(run.config.directory, run.part);
+      const files = checkAccess(run.config, run.part);
       const pageSize = run.tuning?.maxResults ?? 100;
       let cp = parseCheckpoint(run.checkpoint);
       let pages = 0;
@@ -149,7 +166,7 @@ export function ndjson(): ConnectorType<NdjsonConfig> {
       for (const file of files) {
         if (cp && file < cp.file) continue;
         const lines = fs
-          .readFileSync(path.join(run.config.directory, file), 'utf8')
+          .readFileSync(path.join(dir, file), 'utf8')
           .split('\n')
           .filter((l) => l.trim() !== '');
         let line = cp && cp.file === file ? cp.line : 0;
