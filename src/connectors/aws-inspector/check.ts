@@ -240,10 +240,13 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
   const results = await mapBounded(regions, cfg.regionConcurrency ?? 4, (r) => testRegion(cfg, r, opts));
   const rows = regions.map((r, i) => rowOf(r, results[i]!));
   if (regions.length === 1) return { ...results[0]!, parts: rows };
-  const tolerated = (row: PartRow) => row.ok || (cfg.regions === 'all' && row.code === 'ERR_REGION_NOT_ENABLED');
+  const tolerated = (row: PartRow) =>
+    row.ok || (cfg.regions === 'all' && row.code === 'ERR_REGION_NOT_ENABLED');
   const failed = rows.filter((row) => !tolerated(row));
   const firstOk = results.find((r) => r.ok);
-  const detail = rows.map((row, i) => `[${row.part}] ${row.ok ? 'OK' : row.code}: ${results[i]!.detail}`).join('\n');
+  const detail = rows
+    .map((row, i) => `[${row.part}] ${row.ok ? 'OK' : row.code}: ${results[i]!.detail}`)
+    .join('\n');
   if (failed.length > 0 || !firstOk) {
     const first = results[rows.indexOf(failed[0] ?? rows[0]!)]!;
     const bad = failed.length > 0 ? failed : rows;
@@ -269,7 +272,8 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
     httpStatus: 200,
     code: 'OK',
     summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${okRegions.length} of ${regions.length} regions.`,
-    explanation: 'The connector authenticated to AWS and can read Amazon Inspector findings in every region it reports as OK.',
+    explanation:
+      'The connector authenticated to AWS and can read Amazon Inspector findings in every region it reports as OK.',
     recommendation: warnings.length ? 'Review the warnings.' : 'None.',
     detail,
     identity,

@@ -484,7 +484,11 @@ export function explainEndpointError(
       opts,
     );
   }
-  if (err.code === 'ERR_AUTH_INVALID' && OPT_IN_REGIONS.has(region) && NOT_ENABLED.has(String((raw as { name?: unknown } | null)?.name))) {
+  if (
+    err.code === 'ERR_AUTH_INVALID' &&
+    OPT_IN_REGIONS.has(region) &&
+    NOT_ENABLED.has(String((raw as { name?: unknown } | null)?.name))
+  ) {
     // An opt-in region the account has not enabled refuses every signed request, STS too, as if
     // the keys were unknown: the keys are proven (or not) by the regions that are enabled.
     return new CodedError(

@@ -90,8 +90,15 @@ const endpointUrl = z
 const regionList = z
   .array(z.string().meta({ enum: REGIONS }))
   .min(1, 'regions must name at least one region (or be "all")')
-  .max(REGIONS.length, `regions may name at most ${REGIONS.length} regions (every known region)`)
   .superRefine((list, ctx) => {
+    // The bound first (a check here, not .max(): inside the union zod would only say "invalid").
+    if (list.length > REGIONS.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `regions may name at most ${REGIONS.length} regions (every known region), not ${list.length}`,
+      });
+      return;
+    }
     const seen = new Map<string, number>();
     list.forEach((r, i) => {
       if (!REGIONS.includes(r)) {
@@ -143,7 +150,8 @@ export const connectorConfigSchema = z
       .optional()
       .meta({
         title: 'Partition',
-        description: 'With regions "all": the partition whose regions are read (default aws). With a list: the list\'s own.',
+        description:
+          'With regions "all": the partition whose regions are read (default aws). With a list: the list\'s own.',
       }),
     /** Older configs: one region; read as `regions: [region]` (and never stored again). */
     region: z
@@ -198,18 +206,16 @@ export const connectorConfigSchema = z
     logFilters: z.array(logFilter).max(50).default([]),
   })
   .strict()
+  .refine((c) => c.region !== undefined || !Array.isArray(c.regions) || c.regions.length > 0, {
+    path: ['regions'],
+    message: 'regions is required: a list of AWS regions (e.g. ["us-east-1"]) or "all"',
+    // Not when `regions` itself was refused (an explicit [] says so already).
+    when: (p) => !p.issues.some((i) => i.path?.[0] === 'regions'),
+  })
   .superRefine((c, ctx) => {
-    if (c.region === undefined && Array.isArray(c.regions) && c.regions.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['regions'],
-        message: 'regions is required: a list of AWS regions (e.g. ["us-east-1"]) or "all"',
-      });
-      return;
-    }
     const regions = c.region !== undefined ? [c.region] : c.regions;
-    if (Array.isArray(regions) && c.partition !== undefined) {
-      const p = partitionOf(regions[0] ?? '');
+    if (Array.isArray(regions) && regions.length > 0 && c.partition !== undefined) {
+      const p = partitionOf(regions[0]!);
       if (p && p !== c.partition) {
         ctx.addIssue({
           code: 'custom',
@@ -241,8 +247,7 @@ export function partitionIssues(cfg: unknown): FieldError[] {
     auth?: { method?: unknown; roleArn?: unknown };
   } | null;
   if (c?.auth?.method !== 'iam_role' || typeof c.auth.roleArn !== 'string') return [];
-  const first =
-    typeof c.region === 'string' ? c.region : Array.isArray(c.regions) ? c.regions[0] : undefined;
+  const first = typeof c.region === 'string' ? c.region : Array.isArray(c.regions) ? c.regions[0] : undefined;
   const want =
     typeof first === 'string'
       ? partitionOf(first)
@@ -323,9 +328,12 @@ export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = pr
 export function rawRegions(cfg: unknown): string[] {
   const c = cfg as { region?: unknown; regions?: unknown; partition?: unknown } | null;
   if (typeof c?.region === 'string') return REGIONS.includes(c.region) ? [c.region] : [];
-  if (Array.isArray(c?.regions)) return c.regions.filter((r): r is string => typeof r === 'string' && REGIONS.includes(r));
+  if (Array.isArray(c?.regions))
+    return c.regions.filter((r): r is string => typeof r === 'string' && REGIONS.includes(r));
   if (c?.regions === 'all') {
-    const p = (PARTITIONS as readonly unknown[]).includes(c.partition) ? (c.partition as PartitionName) : 'aws';
+    const p = (PARTITIONS as readonly unknown[]).includes(c.partition)
+      ? (c.partition as PartitionName)
+      : 'aws';
     return regionsOf({ regions: 'all', partition: p });
   }
   return [];
@@ -335,6 +343,11 @@ export function rawRegions(cfg: unknown): string[] {
 export function regionFieldIssues(cfg: unknown): FieldError[] {
   const c = cfg as { region?: unknown; regions?: unknown } | null;
   return c?.region !== undefined && c.regions !== undefined
-    ? [{ field: 'region', message: 'send regions, or the older region, not both (region is read as regions: [region])' }]
+    ? [
+        {
+          field: 'region',
+          message: 'send regions, or the older region, not both (region is read as regions: [region])',
+        },
+      ]
     : [];
 }
