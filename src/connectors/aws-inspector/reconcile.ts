@@ -255,7 +255,6 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   // Index findings in scope that the listing did not return: look them up by ARN.
   const inScope = (s: IndexFindingState) =>
     opts.from === undefined ? true : s.updatedAt >= opts.from && s.updatedAt <= to;
-  const unseen: IndexFindingState[] = [];
   const lookup = async (batch: IndexFindingState[]) => {
     const found = new Map<string, NonNullable<ReturnType<typeof versionOf>>>();
     await pageThrough(
