@@ -213,7 +213,8 @@ export const connectorConfigSchema = z
     when: (p) => !p.issues.some((i) => i.path?.[0] === 'regions'),
   })
   .superRefine((c, ctx) => {
-    const regions = c.region !== undefined ? [c.region] : c.regions;
+    // An older `region` replaces the regions and their partition (see below).
+    const regions = c.region !== undefined ? undefined : c.regions;
     if (Array.isArray(regions) && regions.length > 0 && c.partition !== undefined) {
       const p = partitionOf(regions[0]!);
       if (p && p !== c.partition) {
@@ -229,7 +230,7 @@ export const connectorConfigSchema = z
   // replaces the list): a parsed config never holds `region`, so nothing stores or shows it.
   .overwrite((c) => {
     if (c.region === undefined) return c;
-    const { region, ...rest } = c;
+    const { region, partition: _stale, ...rest } = c;
     return { ...rest, regions: [region] };
   });
 
