@@ -84,6 +84,17 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
       const t = run.tuning ?? {};
       // The part is a region ('' from a host without parts: the first region).
       const region = regionOfPart(run.config, run.part);
+      // Each checkpoint names its region: one of another region (a host without parts after
+      // the list was reordered) is not this region's progress, and would skip its history.
+      const own = (cp: unknown) => (cp && typeof cp === 'object' ? { ...cp, region } : cp);
+      const storedRegion = (run.checkpoint as { region?: unknown } | null | undefined)?.region;
+      const foreign = typeof storedRegion === 'string' && storedRegion !== region;
+      if (foreign) {
+        run.logger.warn(
+          { region, checkpointRegion: storedRegion },
+          "the stored checkpoint is another region's: this region starts afresh",
+        );
+      }
       // Built inside the run: a refused endpoint or bad credentials fail the run, coded.
       const client = factoryFor(run.allowedEndpointHosts)(run.config, {
         logger: run.logger,
@@ -97,7 +108,7 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           config: run.config,
           clock: run.clock,
           logger: run.logger,
-          checkpoint: run.checkpoint,
+          checkpoint: foreign ? undefined : run.checkpoint,
           ...(run.signal ? { signal: run.signal } : {}),
           ...(run.onProgress ? { onProgress: run.onProgress } : {}),
           ...(t.maxResults ? { maxResults: t.maxResults } : {}),
@@ -107,12 +118,22 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           onPage: ({ findings, checkpoint, seenAt, lateBefore }) =>
             run.onPage({
               items: findings,
-              checkpoint,
+              checkpoint: own(checkpoint),
               ...(seenAt !== undefined ? { seenAt } : {}),
               ...(lateBefore !== undefined ? { lateBefore } : {}),
             }),
           // The host's unseen keys are the connector's, of every region: keep this region's.
-          ...(run.sweep ? { sweep: regionSweep(run.sweep, region) } : {}),
+          ...(run.sweep
+            ? {
+                sweep: regionSweep(
+                  {
+                    unseen: (q) => run.sweep!.unseen(q),
+                    vanished: (v) => run.sweep!.vanished({ ...v, checkpoint: own(v.checkpoint) }),
+                  },
+                  region,
+                ),
+              }
+            : {}),
           ...(t.sweep ? { forceSweep: true } : {}),
         });
         return {

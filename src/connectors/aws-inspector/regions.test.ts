@@ -46,21 +46,23 @@ function config(extra: Record<string, unknown>): ConnectorConfig {
   });
 }
 
-async function collectPart(cfg: ConnectorConfig, part: string, sweep?: SweepSupport) {
+async function collectPart(cfg: ConnectorConfig, part: string, sweep?: SweepSupport, checkpoint?: unknown) {
   const items: unknown[] = [];
+  const checkpoints: unknown[] = [];
   const out = await awsInspector().collect({
     config: cfg,
     part,
-    checkpoint: undefined,
+    checkpoint,
     clock: systemClock,
     logger: silentLogger(),
     connectorId: 'c1',
     onPage: (p) => {
       items.push(...p.items);
+      checkpoints.push(p.checkpoint);
     },
     ...(sweep ? { sweep, tuning: { sweep: true } } : {}),
   });
-  return { items, out };
+  return { items, out, checkpoints };
 }
 
 const regionsOfItems = (items: unknown[]) =>
@@ -91,6 +93,22 @@ describe('collect per region', () => {
     const { items } = await collectPart(cfg, 'eu-west-1');
     expect(items.length).toBe(byRegion['eu-west-1']);
     expect([...regionsOfItems(items)]).toEqual(['eu-west-1']);
+  });
+
+  it("each checkpoint names its region; another region's checkpoint is not resumed (the region starts afresh)", async () => {
+    const cfg = config({});
+    const first = await collectPart(cfg, 'us-east-1');
+    const last = first.checkpoints.at(-1) as { region?: string; lastCompletedEnd?: number };
+    expect(last.region).toBe('us-east-1');
+    expect(last.lastCompletedEnd).toBeGreaterThan(0);
+    // Resumed in its own region: nothing new since.
+    expect((await collectPart(cfg, 'us-east-1', undefined, last)).items.length).toBeLessThan(
+      byRegion['us-east-1']!,
+    );
+    // Handed to eu-west-1 (a reordered list before the host had parts): a full first run there.
+    const other = await collectPart(cfg, 'eu-west-1', undefined, last);
+    expect(other.items.length).toBe(byRegion['eu-west-1']);
+    expect((other.checkpoints.at(-1) as { region?: string }).region).toBe('eu-west-1');
   });
 
   it("part '' (a host without parts) is the first region", async () => {

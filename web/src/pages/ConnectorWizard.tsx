@@ -608,7 +608,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
               );
             })}
             {mainKeys.map((k) => (
-              <div key={k} className={typeOf(props[k]!) === 'boolean' ? 'span-2' : ''}>
+              <div key={k} className={typeOf(props[k]!) === 'boolean' || k === 'regions' ? 'span-2' : ''}>
                 <SchemaField
                   path={k}
                   schema={props[k]!}
