@@ -1,4 +1,4 @@
-/** AWS regions offered in the Region drop-down (from botocore's endpoints.json, 2026). */
+/** AWS regions per partition, as `regions` takes them and the wizard offers them (from botocore's endpoints.json, 2026). */
 export const AWS_REGIONS = {
   aws: [
     'af-south-1',
