@@ -100,6 +100,58 @@ describe('connector Test against the emulator', () => {
     expect(env.logs.join('')).not.toContain(SOURCE.secretAccessKey);
   });
 
+  it('regions: an older region is read as regions everywhere (create, PATCH, GET); the Test answers a row per region', async () => {
+    env = await testEnv({ testConnector: realTest, allowedEndpointHosts: allowed() });
+    const h = env.auth(await env.login());
+    const created = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/connectors',
+      headers: h,
+      payload: cfg(READER),
+    });
+    expect(created.statusCode).toBe(201);
+    const c = created.json();
+    expect(c).toMatchObject({ regions: 'us-east-1', region: 'us-east-1' });
+    expect(c.config.regions).toEqual(['us-east-1']);
+    expect(c.config).not.toHaveProperty('region');
+    const patch = (payload: Record<string, unknown>) =>
+      env!.app.inject({ method: 'PATCH', url: `/api/v1/connectors/${c.id}`, headers: h, payload });
+    const two = await patch({ regions: ['eu-west-1', 'us-east-1'] });
+    expect(two.json()).toMatchObject({
+      regions: 'eu-west-1, us-east-1',
+      config: { regions: ['eu-west-1', 'us-east-1'] },
+    });
+    // An older client's PATCH of region replaces the list.
+    const back = await patch({ region: 'us-east-1' });
+    expect(back.statusCode).toBe(200);
+    expect(back.json().config.regions).toEqual(['us-east-1']);
+    const both = await patch({ region: 'us-east-1', regions: ['us-east-1'] });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().error.fields).toEqual([
+      { field: 'region', message: expect.stringMatching(/not both/) },
+    ]);
+    const mixed = await patch({ regions: ['us-east-1', 'cn-north-1'] });
+    expect(mixed.statusCode).toBe(400);
+    expect(mixed.json().error.fields[0].field).toBe('regions');
+
+    // The emulator runs Inspector2 in us-east-1 only: eu-west-1 has no such endpoint there.
+    const t = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/connectors/test',
+      headers: h,
+      payload: cfg(READER, { region: undefined, regions: ['us-east-1', 'eu-west-1'] }),
+    });
+    expect(t.statusCode).toBe(200);
+    const r = t.json() as TestResult;
+    expect(r.ok).toBe(false);
+    expect(r.parts?.map((p) => [p.part, p.ok, p.status])).toEqual([
+      ['us-east-1', true, 'ok'],
+      ['eu-west-1', false, 'failed'],
+    ]);
+    expect(r.parts![1]!.httpStatus).toBe(r.httpStatus);
+    expect(t.body).not.toContain(READER.secretAccessKey);
+  });
+
   it('saved connector: a successful test clears a failed status; a failing one reports 401 for unknown keys', async () => {
     const store = openStore({
       connectorTypes: productionStoreTypes(),

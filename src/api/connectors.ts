@@ -239,6 +239,16 @@ export function connectorsPlugin(app: FastifyInstance, ctx: ApiContext): void {
           recommendation: clean(r.recommendation),
           detail: clean(r.detail),
           warnings: r.warnings.map(clean),
+          ...(r.parts
+            ? {
+                parts: r.parts.map((p) => ({
+                  ...p,
+                  summary: clean(p.summary),
+                  explanation: clean(p.explanation),
+                  recommendation: clean(p.recommendation),
+                })),
+              }
+            : {}),
         };
       },
       timeoutResult,

@@ -52,7 +52,8 @@ function typeField(t: AnyConnectorType) {
 function withType(t: AnyConnectorType, extra: Shape) {
   const shape = t.configSchema.shape as Shape;
   const tenant = shape.tenant ? unwrapDefault(shape.tenant).optional() : z.string().optional();
-  return t.configSchema.extend({ type: typeField(t), tenant, ...extra });
+  // safeExtend: a type's schema may hold whole-object checks (AWS: regions or the older region).
+  return t.configSchema.safeExtend({ type: typeField(t), tenant, ...extra });
 }
 
 function byType(options: z.ZodObject[], registry: ConnectorRegistry) {
@@ -231,7 +232,14 @@ export const connectorOut = z
     tenant: z.string(),
     runOn: z.literal(FIXED.runOn),
     intervalMinutes: z.number(),
-    region: z.string().optional().meta({ description: "AWS Inspector: the config's region" }),
+    region: z
+      .string()
+      .optional()
+      .meta({ description: 'AWS Inspector: the first region collected (older clients; see regions)' }),
+    regions: z
+      .string()
+      .optional()
+      .meta({ description: 'AWS Inspector: the regions collected, comma-separated, or "all (<partition>)"' }),
     active: z.boolean(),
     profiles: z.array(z.string()),
     logFilterIds: z.array(z.string()),
@@ -259,6 +267,24 @@ export const testResultOut = z
     detail: z.string(),
     identity: z.unknown().optional(),
     warnings: z.array(z.string()),
+    parts: z
+      .array(
+        z.object({
+          part: z.string(),
+          ok: z.boolean(),
+          status: z.enum(['ok', 'not_activated', 'not_enabled', 'access_denied', 'failed']),
+          httpStatus: z.number(),
+          code: z.string(),
+          summary: z.string(),
+          explanation: z.string(),
+          recommendation: z.string(),
+        }),
+      )
+      .optional()
+      .meta({
+        description:
+          "A row per part of a type with parts (AWS Inspector: per region), in the parts' order; ok/code above are the whole Test's",
+      }),
   })
   .meta({ id: 'TestResult' });
 

@@ -43,6 +43,23 @@ export interface TestResult {
   detail: string;
   identity?: unknown;
   warnings: string[];
+  /**
+   * A type with parts (AWS Inspector: regions) tests each and reports a row per part, in the
+   * parts' order; `ok`, `code`... above are then the whole Test's (the type documents its rule).
+   * `status` names the row's outcome for a table: `ok`, `not_activated` (reachable, nothing
+   * scanned there: ok), `not_enabled` (an opt-in region the account has not enabled),
+   * `access_denied`, `failed`. Absent: the type has no parts.
+   */
+  parts?: Array<{
+    part: string;
+    ok: boolean;
+    status: 'ok' | 'not_activated' | 'not_enabled' | 'access_denied' | 'failed';
+    httpStatus: number;
+    code: 'OK' | ErrorCode;
+    summary: string;
+    explanation: string;
+    recommendation: string;
+  }>;
 }
 
 /** What the host gives a Test and a collection: injected, never global. */

@@ -119,6 +119,15 @@ export const ERRORS = {
     recommendation:
       'Choose a region where Amazon Inspector is available (AWS Regional Services list), or an endpoint override that serves Inspector2 for this region.',
   },
+  ERR_REGION_NOT_ENABLED: {
+    httpStatus: 403,
+    httpName: 'Forbidden',
+    retryable: false,
+    explanation:
+      'The region is an opt-in region (launched after March 2019) that is not enabled for the AWS account: AWS refuses every signed request there (STS and Amazon Inspector) with 403 "The security token included in the request is invalid" (UnrecognizedClientException / InvalidClientTokenId), although the same credentials work in other regions.',
+    recommendation:
+      'Enable the region for the account (AWS console > Account > AWS Regions, or `aws account enable-region`) and activate Amazon Inspector there, or remove it from the connector\'s Regions. With regions "all", regions not enabled are reported and skipped.',
+  },
   ERR_TOKEN_REJECTED: {
     httpStatus: 400,
     httpName: 'Bad Request',

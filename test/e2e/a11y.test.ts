@@ -125,7 +125,17 @@ describe('web UI accessibility in Chromium', () => {
     await page.selectOption('#f-auth-method', 'access_key');
     await page.fill('#f-auth-accessKeyId', KEY.id);
     await page.fill('#f-auth-secretAccessKey', KEY.secret);
-    await page.selectOption('#f-region', 'us-east-1');
+    // The regions field by keyboard: "All regions" shows the partition choice; regions are ticked with Space.
+    const allRegions = page.getByRole('checkbox', { name: /^All regions/ });
+    await allRegions.focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('combobox', { name: 'Partition' }).waitFor();
+    await expectClean('wizard-regions-all');
+    await page.keyboard.press('Space');
+    const useEast1 = page.getByRole('checkbox', { name: 'us-east-1', exact: true });
+    await useEast1.focus();
+    await page.keyboard.press('Space');
+    expect(await useEast1.isChecked()).toBe(true);
     await page.check('#f-disableSslVerification');
     await page.waitForSelector('[data-testid=ssl-warning]');
     await page.click('summary:has-text("Advanced")');
@@ -172,6 +182,19 @@ describe('web UI accessibility in Chromium', () => {
     await page.click('tr[data-connector="a11y-inspector"] a:has-text("Edit")');
     await page.waitForSelector('[data-testid=tab-general]');
     await expectClean('edit-wizard');
+    // Two regions: the Test dialog shows a row per region (the emulator runs Inspector2 in
+    // us-east-1 only, so eu-west-1's row fails).
+    await page.click('button:has-text("Next")');
+    await page.waitForSelector('[data-testid=tab-configuration]');
+    await page.getByRole('checkbox', { name: 'eu-west-1', exact: true }).check();
+    await page.click('button:has-text("Next")');
+    await page.waitForSelector('[data-testid=tab-confirm]');
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const regions = page.locator('[data-testid=test-dialog] [data-testid=test-regions]');
+    await regions.waitFor();
+    expect(await regions.locator('tbody tr').count()).toBe(2);
+    expect(await regions.locator('tbody tr').first().innerText()).toContain('us-east-1');
+    await expectClean('test-dialog-regions');
   });
 
   it('a connector with parts: the partial badge names each failed part with its error; the run history lists the parts', async () => {

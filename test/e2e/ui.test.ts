@@ -104,7 +104,11 @@ async function createConnector(opts: {
   // The Access Key ID is an identifier: shown as typed; only the secret is masked (issue 15).
   expect(await page.locator('#f-auth-accessKeyId').getAttribute('type')).toBe('text');
   expect(await page.locator('#f-auth-secretAccessKey').getAttribute('type')).toBe('password');
-  await page.selectOption('#f-region', 'us-east-1');
+  // Regions: ticked in groups by partition ("All regions" is the other choice).
+  await page
+    .getByRole('group', { name: 'AWS commercial' })
+    .getByRole('checkbox', { name: 'us-east-1', exact: true })
+    .check();
   expect(await page.inputValue('#f-intervalMinutes')).toBe('5');
   // The SSL warning appears with the checkbox and goes with it.
   await page.check('#f-disableSslVerification');
@@ -444,7 +448,7 @@ describe('web UI in Chromium', () => {
     await page.fill('#f-name', 'root-ndjson');
     await page.click('button:has-text("Next")');
     await page.waitForSelector('[data-testid=tab-configuration]');
-    expect(await page.locator('#f-region').count()).toBe(0);
+    expect(await page.locator('#f-regions').count()).toBe(0);
     // The auth method choice comes from the schema's union; the token is a secret field.
     expect(await page.locator('#f-auth-method option').allInnerTexts()).toEqual([
       'No authentication',

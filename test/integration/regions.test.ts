@@ -129,15 +129,16 @@ describe('the Test names the cause', () => {
     expect(r.detail).toMatch(/^Step 2\/3, Inspector ListFindings/);
   });
 
-  it('an unknown region: ERR_CONFIG_INVALID naming region, before any request', async () => {
+  it('an unknown region: ERR_CONFIG_INVALID naming regions, before any request', async () => {
     emu.state.clearRequests();
     const cfg = {
       ...cfgAt('us-east-1', { inspector2: 'inspector2.us-east-1.amazonaws.com', sts: 'sts.amazonaws.com' }),
-      region: 'xx-fake-9',
+      // Past the schema (which refuses it): the client refuses it too.
+      regions: ['xx-fake-9'],
     };
     const r = await test(cfg);
     expect(r).toMatchObject({ ok: false, code: 'ERR_CONFIG_INVALID', httpStatus: 400 });
-    expect(r.summary).toContain("region: 'xx-fake-9' is not an AWS region");
+    expect(r.summary).toContain("regions: 'xx-fake-9' is not an AWS region");
     expect(emu.state.requests()).toEqual([]);
   });
 });

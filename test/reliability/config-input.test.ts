@@ -38,7 +38,7 @@ const CASES: Case[] = [
   { name: 'emoji name', config: good({ name: 'inspector-🔥' }), fields: ['name'] },
   { name: 'empty name', config: good({ name: '' }), fields: ['name'] },
   { name: 'huge name (100,000 chars)', config: good({ name: 'a'.repeat(100_000) }), fields: ['name'] },
-  { name: 'missing region', config: (({ region: _r, ...rest }) => rest)(good()), fields: ['region'] },
+  { name: 'missing region', config: (({ region: _r, ...rest }) => rest)(good()), fields: ['regions'] },
   { name: 'unknown region', config: good({ region: 'us-nowhere-1' }), fields: ['region'] },
   { name: 'region of the wrong type', config: good({ region: 42 }), fields: ['region'] },
   { name: 'negative interval', config: good({ intervalMinutes: -5 }), fields: ['intervalMinutes'] },

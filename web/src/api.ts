@@ -93,7 +93,10 @@ export interface Connector {
   tenant: string;
   runOn: string;
   intervalMinutes: number;
+  /** AWS Inspector: the first region collected (older clients). */
   region?: string;
+  /** AWS Inspector: the regions, comma-separated, or `all (<partition>)`. */
+  regions?: string;
   active: boolean;
   profiles: string[];
   logFilterIds: string[];

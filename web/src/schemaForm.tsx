@@ -121,7 +121,7 @@ export function checkField(
 
 const id = (path: string) => `f-${path.replace(/\./g, '-')}`;
 
-function regionGroups(regions: string[]): [string, string[]][] {
+export function regionGroups(regions: string[]): [string, string[]][] {
   const groups: Record<string, string[]> = { 'AWS commercial': [], 'AWS GovCloud (US)': [], 'AWS China': [] };
   for (const r of regions) {
     if (r.startsWith('us-gov-')) groups['AWS GovCloud (US)']!.push(r);
@@ -146,6 +146,100 @@ export interface FieldProps {
   onBlur?: (path: string) => void;
 }
 
+const PARTITION_OF_GROUP: Record<string, string> = {
+  'AWS commercial': 'aws',
+  'AWS GovCloud (US)': 'aws-us-gov',
+  'AWS China': 'aws-cn',
+};
+
+/** The partition of a region of the table (`us-gov-*`: aws-us-gov, `cn-*`: aws-cn, else aws). */
+export function partitionOfRegion(region: string): string {
+  const g = regionGroups([region])[0]?.[0];
+  return (g && PARTITION_OF_GROUP[g]) ?? 'aws';
+}
+
+/**
+ * AWS Inspector's `regions`: "All regions" of a partition (the `partition` field beside it), or
+ * regions ticked in groups by partition. Native checkboxes and a select in labelled fieldsets:
+ * keyboard and screen readers need nothing more.
+ */
+function RegionsField(props: FieldProps) {
+  const { path, schema: s, values, onChange, errors } = props;
+  const value = getIn(values, path);
+  const all = value === 'all';
+  const selected = Array.isArray(value) ? (value as string[]) : [];
+  const list = (s.anyOf ?? s.oneOf ?? []).find((v) => v.type === 'array')?.items?.enum?.map(String) ?? [];
+  const partition = typeof values.partition === 'string' ? values.partition : 'aws';
+  const error = errors[path] ?? Object.entries(errors).find(([k]) => k.startsWith(`${path}.`))?.[1];
+  const toggle = (r: string, on: boolean) =>
+    onChange(path, on ? [...selected, r] : selected.filter((x) => x !== r));
+  return (
+    <fieldset className={`fieldset regions-field${error ? ' field-invalid' : ''}`} id={id(path)}>
+      <legend>
+        {titleOf('regions', s)}
+        {props.required ? ' *' : ''}
+      </legend>
+      <div className="hint">
+        Each region is collected with its own checkpoint and status. One partition per connector.
+      </div>
+      <label className="check">
+        <input
+          type="checkbox"
+          id={`${id(path)}-all`}
+          checked={all}
+          disabled={props.readOnly}
+          onChange={(e) => onChange(path, e.target.checked ? 'all' : [])}
+        />
+        All regions (every region of the partition where Amazon Inspector is available, new ones included)
+      </label>
+      {all ? (
+        <div className="field">
+          <label htmlFor="f-partition">Partition</label>
+          <select
+            id="f-partition"
+            value={partition}
+            disabled={props.readOnly}
+            onChange={(e) => onChange('partition', e.target.value)}
+          >
+            {Object.entries(PARTITION_OF_GROUP).map(([g, p]) => (
+              <option key={p} value={p}>
+                {g} ({p})
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : (
+        <div className="regions-groups">
+          {regionGroups(list).map(([g, regions]) => (
+            <fieldset key={g} className="fieldset regions-group">
+              <legend>{g}</legend>
+              {regions.map((r) => (
+                <label key={r} className="check">
+                  <input
+                    type="checkbox"
+                    name={`${path}-${r}`}
+                    value={r}
+                    checked={selected.includes(r)}
+                    disabled={props.readOnly}
+                    onChange={(e) => toggle(r, e.target.checked)}
+                  />
+                  {r}
+                </label>
+              ))}
+            </fieldset>
+          ))}
+        </div>
+      )}
+      {!all && (
+        <div className="hint" aria-live="polite">
+          {selected.length === 0 ? 'No region selected.' : `Selected: ${selected.join(', ')}`}
+        </div>
+      )}
+      {error && <div className="field-error">{error}</div>}
+    </fieldset>
+  );
+}
+
 /** One field, or a fieldset for an object. */
 export function SchemaField(props: FieldProps) {
   const { path, schema: s, values, onChange, errors } = props;
@@ -154,6 +248,8 @@ export function SchemaField(props: FieldProps) {
   const t = typeOf(s);
   const value = getIn(values, path);
   const error = errors[path];
+
+  if (path === 'regions' && t === 'union') return <RegionsField {...props} />;
 
   if (t === 'object' && s.properties) {
     return (

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FieldsError } from '../../core/errors.js';
-import { isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
+import { formatTestResult, isConfigInvalid, loadConfigFile, reportConfigError } from './test.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-cli-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -60,5 +60,63 @@ describe('loadConfigFile', () => {
       'region',
       'auth',
     ]);
+  });
+});
+
+describe('formatTestResult', () => {
+  const row = (
+    part: string,
+    ok: boolean,
+    status: 'ok' | 'not_enabled',
+    httpStatus: number,
+    code: string,
+  ) => ({
+    part,
+    ok,
+    status,
+    httpStatus,
+    code: code as 'OK',
+    summary: ok ? `Amazon Inspector is reachable in ${part}.` : `${part} is not enabled`,
+    explanation: '',
+    recommendation: '',
+  });
+
+  it('prints one line per region when there are several, none for one', () => {
+    const base = {
+      ok: true,
+      httpStatus: 200,
+      code: 'OK' as const,
+      summary: 'Success !',
+      explanation: '',
+      recommendation: '',
+      detail: '',
+      warnings: [],
+    };
+    const out = formatTestResult({
+      ...base,
+      parts: [
+        row('us-east-1', true, 'ok', 200, 'OK'),
+        row('af-south-1', false, 'not_enabled', 403, 'ERR_REGION_NOT_ENABLED'),
+      ],
+    });
+    expect(out.split('\n')).toEqual([
+      'Success !',
+      'Regions (2):',
+      '  us-east-1   OK             200 OK  Amazon Inspector is reachable in us-east-1.',
+      '  af-south-1  NOT ENABLED    403 ERR_REGION_NOT_ENABLED  af-south-1 is not enabled',
+      '',
+    ]);
+    expect(formatTestResult({ ...base, parts: [row('us-east-1', true, 'ok', 200, 'OK')] })).toBe(
+      'Success !\n',
+    );
+  });
+
+  it('an older config file with region loads as regions', () => {
+    expect(loadConfigFile(write('old.yaml', good('shh'))).config.regions).toEqual(['us-east-1']);
+    const list = write(
+      'list.yaml',
+      good('shh').replace('region: us-east-1', 'regions: [eu-west-1, us-east-1]'),
+    );
+    expect(loadConfigFile(list).config.regions).toEqual(['eu-west-1', 'us-east-1']);
   });
 });

@@ -82,6 +82,23 @@ export function formatTestResult(r: TestResult): string {
     lines.push(`Recommendation: ${r.recommendation}`);
     lines.push(`Detail: ${r.detail}`);
   }
+  // Several parts (AWS Inspector: regions): one line each, `  eu-west-1  FAILED  403 ERR_PERMISSION  ...`.
+  if (r.parts && r.parts.length > 1) {
+    const width = Math.max(...r.parts.map((p) => p.part.length));
+    const label: Record<string, string> = {
+      ok: 'OK',
+      not_activated: 'NOT ACTIVATED',
+      not_enabled: 'NOT ENABLED',
+      access_denied: 'ACCESS DENIED',
+      failed: 'FAILED',
+    };
+    lines.push(`Regions (${r.parts.length}):`);
+    for (const p of r.parts) {
+      lines.push(
+        `  ${p.part.padEnd(width)}  ${(label[p.status] ?? p.status).padEnd(13)}  ${p.httpStatus} ${p.code}  ${p.summary}`,
+      );
+    }
+  }
   for (const w of r.warnings) lines.push(`Warning: ${w}`);
   return lines.join('\n') + '\n';
 }

@@ -219,3 +219,113 @@ describe('testConnector', () => {
     expect(JSON.stringify(r)).not.toContain(SECRET);
   });
 });
+
+describe('testConnector with several regions', () => {
+  const SUB = 'arn:aws:iam::123456789012:user/reader';
+  /** A client per region: `fail` regions throw their coded error at GetCallerIdentity. */
+  function perRegion(
+    fail: Record<string, CodedError>,
+    disabled: readonly string[] = [],
+  ): { factory: ClientFactory; regions: string[]; inFlight: () => number; maxInFlight: () => number } {
+    const regions: string[] = [];
+    let inFlight = 0;
+    let max = 0;
+    const factory: ClientFactory = (_cfg, o) => {
+      const region = o.region!;
+      regions.push(region);
+      return {
+        getCallerIdentity: async () => {
+          inFlight++;
+          max = Math.max(max, inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          if (fail[region]) throw fail[region];
+          return { account: '123456789012', arn: SUB, userId: 'AID' };
+        },
+        listFindingsPage: async () => ({ findings: [] }),
+        batchGetAccountStatus: async () => ({
+          accounts: [
+            {
+              accountId: '123456789012',
+              state: disabled.includes(region) ? 'DISABLED' : 'ENABLED',
+              resources: { ec2: { status: disabled.includes(region) ? 'DISABLED' : 'ENABLED' } },
+            },
+          ],
+          failed: [],
+        }),
+        destroy: () => {},
+      };
+    };
+    return { factory, regions, inFlight: () => inFlight, maxInFlight: () => max };
+  }
+  const notEnabled = new CodedError('ERR_REGION_NOT_ENABLED', 'af-south-1 is an opt-in region ...');
+
+  it("an explicit list: every region must pass; rows in the regions' order, not activated is a row (ok), access denied fails", async () => {
+    const multi = connectorConfigSchema.parse({
+      ...{ name: 'm', auth: cfg.auth },
+      regions: ['eu-west-1', 'us-east-1', 'eu-central-1'],
+      regionConcurrency: 2,
+    });
+    const f = perRegion(
+      { 'eu-central-1': new CodedError('ERR_PERMISSION', `GetCallerIdentity: denied ${SECRET}`) },
+      ['us-east-1'],
+    );
+    const r = await testConnector(multi, opts(f.factory));
+    expect(f.regions.sort()).toEqual(['eu-central-1', 'eu-west-1', 'us-east-1']);
+    expect(f.maxInFlight()).toBe(2);
+    expect(r.parts?.map((p) => [p.part, p.ok, p.status, p.httpStatus, p.code])).toEqual([
+      ['eu-west-1', true, 'ok', 200, 'OK'],
+      ['us-east-1', true, 'not_activated', 200, 'ERR_NOT_ACTIVATED'],
+      ['eu-central-1', false, 'access_denied', 403, 'ERR_PERMISSION'],
+    ]);
+    expect(r.parts![1]!.summary).toMatch(
+      /not activated for account 123456789012 in us-east-1 \(EC2: DISABLED\)/,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      httpStatus: 403,
+      code: 'ERR_PERMISSION',
+      explanation: ERRORS.ERR_PERMISSION.explanation,
+    });
+    expect(r.summary).toMatch(/^1 of 3 regions failed: eu-central-1 \(403 ERR_PERMISSION\)/);
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('"all": regions not enabled are rows and warnings, not failures; any other failure fails', async () => {
+    const all = connectorConfigSchema.parse({
+      name: 'm',
+      auth: cfg.auth,
+      regions: 'all',
+      regionConcurrency: 8,
+    });
+    const ok = await testConnector(all, opts(perRegion({ 'af-south-1': notEnabled }).factory));
+    expect(ok.ok).toBe(true);
+    expect(ok.parts!.length).toBeGreaterThan(20);
+    expect(ok.parts!.find((p) => p.part === 'af-south-1')).toMatchObject({
+      ok: false,
+      status: 'not_enabled',
+      code: 'ERR_REGION_NOT_ENABLED',
+      httpStatus: 403,
+    });
+    expect(ok.warnings).toContain(
+      'af-south-1: not enabled for the account (opt-in region): skipped by "all"',
+    );
+    expect(ok.summary).toMatch(/reachable in \d+ of \d+ regions/);
+
+    const bad = await testConnector(
+      all,
+      opts(
+        perRegion({ 'af-south-1': notEnabled, 'eu-west-1': new CodedError('ERR_THROTTLED', 'slow down') })
+          .factory,
+      ),
+    );
+    expect(bad).toMatchObject({ ok: false, code: 'ERR_THROTTLED' });
+    expect(bad.summary).toMatch(/^1 of \d+ regions failed: eu-west-1 \(429 ERR_THROTTLED\)/);
+  });
+
+  it('one region: the single result, with its one row', async () => {
+    const r = await testConnector(cfg, opts(perRegion({}).factory));
+    expect(r.ok).toBe(true);
+    expect(r.parts).toEqual([expect.objectContaining({ part: 'eu-west-1', ok: true, status: 'ok' })]);
+  });
+});

@@ -11,24 +11,26 @@
  * The failure is reported with the registry's HTTP status, name, explanation and
  * recommendation, classified by meaning (wrong/expired keys are 401 although AWS says 403).
  */
-import { CodedError, isCodedError } from '../../core/errors.js';
+import { CodedError, ERRORS, isCodedError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import {
   createInspectorClient,
+  endpointFor,
   type CallerIdentity,
   type ClientFactory,
   type ClientOptions,
 } from './client.js';
 import { configSecrets, type ConnectorConfig } from './config.js';
 import { endpointAddress } from '../endpoints.js';
-import { defaultEndpoints, partitionOf } from './regions.js';
+import { defaultEndpoints, partitionOf, regionsOf } from './regions.js';
 import { DAY_MS, MAX_DATE } from './collect.js';
 import { failedTest } from '../test-result.js';
 import type { TestResult as GenericTestResult } from '../types.js';
 
 /** The Test's result: the contract's (src/connectors/types.ts), with AWS's caller identity. */
 export type TestResult = GenericTestResult & { identity?: { account: string; arn: string } };
+type PartRow = NonNullable<GenericTestResult['parts']>[number];
 
 export interface TestOptions {
   logger: Logger;
@@ -79,16 +81,17 @@ export function failureResult(
 }
 
 /** `Amazon Inspector https://inspector2.cn-north-1.amazonaws.com.cn, STS ...` (overrides by field). */
-function endpointsText(cfg: ConnectorConfig): string {
-  const def = defaultEndpoints(cfg.region);
+function endpointsText(cfg: ConnectorConfig, region: string): string {
+  const def = defaultEndpoints(region);
   const one = (svc: 'inspector2' | 'sts') => {
-    const o = cfg.endpoints[svc];
+    const o = endpointFor(cfg, svc, region);
     return o ? `endpoints.${svc} override ${endpointAddress(o)?.label ?? ''}` : def[svc];
   };
   return `Amazon Inspector ${one('inspector2')}, STS ${one('sts')}`;
 }
 
-export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
+/** One region's Test: the steps above with a client of that region. */
+async function testRegion(cfg: ConnectorConfig, region: string, opts: TestOptions): Promise<TestResult> {
   const secrets = configSecrets(cfg);
   const factory = opts.clientFactory ?? createInspectorClient;
   const callOpts = opts.signal ? { abortSignal: opts.signal } : undefined;
@@ -105,6 +108,7 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
       connectionTimeoutMs: 5_000,
       requestTimeoutMs: 20_000,
       ...opts.clientOptions,
+      region,
     });
     if (opts.signal) {
       // Abort covers the call in flight; destroying the sockets also ends an AssumeRole
@@ -141,7 +145,7 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
           .map(([k, v]) => `${SCAN_LABELS[k] ?? k}: ${v.status}`)
           .join(', ');
         warnings.push(
-          `Amazon Inspector is not activated for account ${a.accountId} in ${cfg.region}` +
+          `Amazon Inspector is not activated for account ${a.accountId} in ${region}` +
             (scans ? ` (${scans})` : ` (status ${a.state})`),
         );
       }
@@ -157,10 +161,10 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
       ok: true,
       httpStatus: 200,
       code: 'OK',
-      summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${cfg.region}.`,
+      summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${region}.`,
       explanation: 'The connector authenticated to AWS and can read Amazon Inspector findings.',
       recommendation: warnings.length ? 'Review the warnings.' : 'None.',
-      detail: `Identity: ${identity.arn}\nAccount: ${identity.account}\nRegion: ${cfg.region} (partition ${partitionOf(cfg.region) ?? '?'})\nEndpoints: ${endpointsText(cfg)}`,
+      detail: `Identity: ${identity.arn}\nAccount: ${identity.account}\nRegion: ${region} (partition ${partitionOf(region) ?? '?'})\nEndpoints: ${endpointsText(cfg, region)}`,
       identity: { account: identity.account, arn: identity.arn },
       warnings,
     };
@@ -168,9 +172,112 @@ export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Pr
     const err = isCodedError(e)
       ? e
       : new CodedError('ERR_INTERNAL', `unexpected error: ${(e as Error)?.message ?? String(e)}`);
-    opts.logger.info({ code: err.code, step }, 'connector test failed');
+    opts.logger.info({ code: err.code, step, region }, 'connector test failed');
     return failureResult(err, step, secrets, stepsFor(cfg));
   } finally {
     client?.destroy();
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; results in the items' order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** A region's row: its outcome in the Test table's words. */
+function rowOf(region: string, r: TestResult): PartRow {
+  const notActivated = r.ok && r.warnings.some((w) => w.startsWith('Amazon Inspector is not activated'));
+  if (notActivated) {
+    const info = ERRORS.ERR_NOT_ACTIVATED;
+    return {
+      part: region,
+      ok: true,
+      status: 'not_activated',
+      httpStatus: info.httpStatus,
+      code: 'ERR_NOT_ACTIVATED',
+      summary: r.warnings.filter((w) => w.startsWith('Amazon Inspector is not activated')).join('; '),
+      explanation: info.explanation,
+      recommendation: info.recommendation,
+    };
+  }
+  return {
+    part: region,
+    ok: r.ok,
+    status: r.ok
+      ? 'ok'
+      : r.code === 'ERR_REGION_NOT_ENABLED'
+        ? 'not_enabled'
+        : r.code === 'ERR_PERMISSION'
+          ? 'access_denied'
+          : 'failed',
+    httpStatus: r.httpStatus,
+    code: r.code,
+    summary: r.ok ? `Amazon Inspector is reachable in ${region}.` : r.summary,
+    explanation: r.explanation,
+    recommendation: r.recommendation,
+  };
+}
+
+/**
+ * The Test of every selected region, `regionConcurrency` at a time, a row per region
+ * (`parts`). One region: that region's result, with its row. Several: ok when every region of
+ * an explicit list passes; with "all", regions not enabled for the account (opt-in,
+ * ERR_REGION_NOT_ENABLED) are reported as rows and warnings, not failures, but at least one
+ * region must pass. A failure's code, HTTP status, explanation and recommendation are the
+ * first failing region's (in the regions' order); its summary counts and names them.
+ */
+export async function testConnector(cfg: ConnectorConfig, opts: TestOptions): Promise<TestResult> {
+  const regions = regionsOf(cfg);
+  const results = await mapBounded(regions, cfg.regionConcurrency ?? 4, (r) => testRegion(cfg, r, opts));
+  const rows = regions.map((r, i) => rowOf(r, results[i]!));
+  if (regions.length === 1) return { ...results[0]!, parts: rows };
+  const tolerated = (row: PartRow) =>
+    row.ok || (cfg.regions === 'all' && row.code === 'ERR_REGION_NOT_ENABLED');
+  const failed = rows.filter((row) => !tolerated(row));
+  const firstOk = results.find((r) => r.ok);
+  const detail = rows
+    .map((row, i) => `[${row.part}] ${row.ok ? 'OK' : row.code}: ${results[i]!.detail}`)
+    .join('\n');
+  if (failed.length > 0 || !firstOk) {
+    const first = results[rows.indexOf(failed[0] ?? rows[0]!)]!;
+    const bad = failed.length > 0 ? failed : rows;
+    return {
+      ...first,
+      ok: false,
+      summary: `${bad.length} of ${regions.length} regions failed: ${bad.map((row) => `${row.part} (${row.httpStatus} ${row.code})`).join(', ')}. ${first.summary}`,
+      detail,
+      warnings: [],
+      parts: rows,
+    };
+  }
+  const okRegions = rows.filter((row) => row.ok).map((row) => row.part);
+  const warnings = [
+    ...rows
+      .filter((row) => !row.ok)
+      .map((row) => `${row.part}: not enabled for the account (opt-in region): skipped by "all"`),
+    ...results.flatMap((r, i) => r.warnings.map((w) => `${regions[i]}: ${w}`)),
+  ];
+  const identity = firstOk.identity!;
+  return {
+    ok: true,
+    httpStatus: 200,
+    code: 'OK',
+    summary: `Success ! Authenticated as ${identity.arn} (account ${identity.account}); Amazon Inspector is reachable in ${okRegions.length} of ${regions.length} regions.`,
+    explanation:
+      'The connector authenticated to AWS and can read Amazon Inspector findings in every region it reports as OK.',
+    recommendation: warnings.length ? 'Review the warnings.' : 'None.',
+    detail,
+    identity,
+    warnings,
+    parts: rows,
+  };
 }

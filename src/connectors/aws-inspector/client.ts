@@ -52,7 +52,6 @@ import { CodedError, FieldsError, type ErrorCode } from '../../core/errors.js';
 import { redactSecrets, type Logger } from '../../core/logger.js';
 import { endpointAddress } from '../endpoints.js';
 import { configSecrets, partitionIssues, type ConnectorConfig } from './config.js';
-import { NO_INSPECTOR2, defaultEndpoints, partitionOf } from './regions.js';
 import {
   THROTTLING_ERROR_NAMES,
   isThrottlingError,
@@ -62,6 +61,7 @@ import {
   type AdaptiveTokenBucket,
   type RateLimits,
 } from './rate-limit.js';
+import { NO_INSPECTOR2, OPT_IN_REGIONS, defaultEndpoints, partitionOf, regionsOf } from './regions.js';
 
 /** Filter criteria as the checkpoint stores them: dates are epoch ms numbers (JSON-safe). */
 export type WireFilterCriteria = Record<string, unknown[]>;
@@ -136,6 +136,11 @@ export interface ClientOptions {
    * false: none (benchmarks, tests of the SDK's own retries).
    */
   rateLimits?: RateLimits | false;
+  /**
+   * The region this client reads and signs for (one of the config's, `regionsOf`); absent = the
+   * config's first. One client per region: a run's part, a Test row.
+   */
+  region?: string;
 }
 
 export type ClientFactory = (cfg: ConnectorConfig, opts: ClientOptions) => InspectorClient;
@@ -239,14 +244,27 @@ async function readBody(body: unknown): Promise<Buffer> {
   return Buffer.alloc(0);
 }
 
+/**
+ * The override `endpoints.<service>` for `region`: `{region}` in it is replaced by the region;
+ * without it, the one URL serves every region (each request still signed for its own region).
+ */
+export function endpointFor(
+  cfg: Pick<ConnectorConfig, 'endpoints'>,
+  service: 'inspector2' | 'sts',
+  region: string,
+): string | undefined {
+  return cfg.endpoints[service]?.replaceAll('{region}', region);
+}
+
 export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions): InspectorClient {
-  if (!partitionOf(cfg.region)) {
+  const region = opts.region ?? regionsOf(cfg)[0] ?? '';
+  if (!partitionOf(region)) {
     // The SDK builds a host name for any string (inspector2.<anything>.amazonaws.com) and fails
     // only at DNS: refuse before any request, naming the field.
     throw new FieldsError('ERR_CONFIG_INVALID', [
       {
-        field: 'region',
-        message: `'${cfg.region}' is not an AWS region of the aws, aws-us-gov or aws-cn partition (e.g. us-east-1, us-gov-west-1, cn-north-1)`,
+        field: 'regions',
+        message: `'${region}' is not an AWS region of the aws, aws-us-gov or aws-cn partition (e.g. us-east-1, us-gov-west-1, cn-north-1)`,
       },
     ]);
   }
@@ -254,13 +272,15 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
   if (partition.length) throw new FieldsError('ERR_CONFIG_INVALID', partition);
   const secrets = configSecrets(cfg);
   const explain = (e: CodedError, raw: unknown, operation: string) =>
-    explainEndpointError(e, raw, cfg, STS_OPERATIONS.has(operation) ? 'sts' : 'inspector2');
-  const log = opts.logger.child({ connectorId: opts.connectorId });
+    explainEndpointError(e, raw, cfg, STS_OPERATIONS.has(operation) ? 'sts' : 'inspector2', region);
+  const log = opts.logger.child({ connectorId: opts.connectorId, region });
   const verify = !cfg.disableSslVerification;
+  const inspectorEndpoint = endpointFor(cfg, 'inspector2', region);
+  const stsEndpoint = endpointFor(cfg, 'sts', region);
   if (!verify) {
-    // One client per run, so this is once per run.
+    // One client per run and region, so this is once per run and region.
     log.warn(
-      { endpoint: cfg.endpoints.inspector2 ?? `inspector2.${cfg.region}.amazonaws.com` },
+      { endpoint: inspectorEndpoint ?? new URL(defaultEndpoints(region).inspector2).host },
       'SSL certificate verification is disabled for this connector: not a good security practice',
     );
   }
@@ -274,7 +294,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
     throwOnRequestTimeout: true,
   });
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const common = { region: cfg.region, requestHandler, retryStrategy: withoutRetryQuota(maxAttempts) };
+  const common = { region, requestHandler, retryStrategy: withoutRetryQuota(maxAttempts) };
   const sourceKeys: AwsCredentialIdentity = {
     accessKeyId: cfg.auth.accessKeyId,
     secretAccessKey: cfg.auth.secretAccessKey,
@@ -292,7 +312,7 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
       },
       clientConfig: {
         ...common,
-        ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
+        ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
       },
     });
     // One memoized provider for both clients and resolveCredentials(): one AssumeRole, refreshed
@@ -314,17 +334,20 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
   const inspector = new Inspector2Client({
     ...common,
     credentials,
-    ...(cfg.endpoints.inspector2 ? { endpoint: cfg.endpoints.inspector2 } : {}),
+    ...(inspectorEndpoint ? { endpoint: inspectorEndpoint } : {}),
   });
   const sts = new STSClient({
     ...common,
     credentials,
-    ...(cfg.endpoints.sts ? { endpoint: cfg.endpoints.sts } : {}),
+    ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
   });
 
   // Process-wide by default: every client of the same endpoint, region and account shares it.
+  // Keyed on this client's region and its endpoint with `{region}` filled in.
   const limits = opts.rateLimits === undefined ? sharedRateLimits() : opts.rateLimits;
-  const bucket = limits ? limits.bucket(rateLimitKey(cfg)) : undefined;
+  const bucket = limits
+    ? limits.bucket(rateLimitKey({ region, endpoints: { inspector2: inspectorEndpoint }, auth: cfg.auth }))
+    : undefined;
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -474,15 +497,16 @@ export function explainEndpointError(
   raw: unknown,
   cfg: ConnectorConfig,
   service: 'inspector2' | 'sts',
+  region: string = regionsOf(cfg)[0] ?? '',
 ): CodedError {
   if (err instanceof FieldsError) return err;
-  const override = cfg.endpoints[service];
+  const override = endpointFor(cfg, service, region);
   const field = `endpoints.${service}`;
   const label = service === 'sts' ? 'STS' : 'Amazon Inspector';
   const address = override ? endpointAddress(override)?.label : undefined;
   const where = override
     ? `the ${label} endpoint override (${field} = ${address ?? 'the URL given'})`
-    : `the ${label} endpoint ${new URL(defaultEndpoints(cfg.region)[service]).host}`;
+    : `the ${label} endpoint ${new URL(defaultEndpoints(region)[service]).host}`;
   const awsMessage = String((raw as { message?: unknown } | null)?.message ?? '').trim();
   const opts = { detail: err.detail, cause: err.cause };
   // An answer in the other protocol's format is the other service (the SDK cannot parse it): STS
@@ -497,7 +521,7 @@ export function explainEndpointError(
   if (/Credential should be scoped to a valid region/i.test(awsMessage)) {
     return new CodedError(
       'ERR_REGION_MISMATCH',
-      `${where} does not serve the connector's Region ${cfg.region}: ${err.message}`,
+      `${where} does not serve the connector's Region ${region}: ${err.message}`,
       opts,
     );
   }
@@ -507,7 +531,7 @@ export function explainEndpointError(
       [
         {
           field: override ? field : 'region',
-          message: `${where} is not an ${label} endpoint (it answered for another AWS service): point it at ${defaultEndpoints(cfg.region)[service]} or its VPC endpoint`,
+          message: `${where} is not an ${label} endpoint (it answered for another AWS service): point it at ${defaultEndpoints(region)[service]} or its VPC endpoint`,
         },
       ],
       foreign
@@ -517,12 +541,25 @@ export function explainEndpointError(
   }
   if (
     service === 'inspector2' &&
-    NO_INSPECTOR2.has(cfg.region) &&
+    NO_INSPECTOR2.has(region) &&
     (err.code === 'ERR_DNS' || err.code === 'ERR_NOT_FOUND')
   ) {
     return new CodedError(
       'ERR_REGION_UNAVAILABLE',
-      `Amazon Inspector is not available in ${cfg.region} (${where} does not exist): ${err.message}`,
+      `Amazon Inspector is not available in ${region} (${where} does not exist): ${err.message}`,
+      opts,
+    );
+  }
+  if (
+    err.code === 'ERR_AUTH_INVALID' &&
+    OPT_IN_REGIONS.has(region) &&
+    NOT_ENABLED.has(String((raw as { name?: unknown } | null)?.name))
+  ) {
+    // An opt-in region the account has not enabled refuses every signed request, STS too, as if
+    // the keys were unknown: the keys are proven (or not) by the regions that are enabled.
+    return new CodedError(
+      'ERR_REGION_NOT_ENABLED',
+      `${region} is an opt-in region and AWS does not accept the credentials there: the region is not enabled for the account (or the keys are invalid): ${err.message}`,
       opts,
     );
   }
@@ -531,6 +568,9 @@ export function explainEndpointError(
   }
   return err;
 }
+
+/** What AWS answers in an opt-in region not enabled for the account (STS, then services). */
+const NOT_ENABLED = new Set(['UnrecognizedClientException', 'InvalidClientTokenId']);
 
 const AUTH_INVALID = new Set([
   'UnrecognizedClientException',

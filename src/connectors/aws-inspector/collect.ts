@@ -42,7 +42,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsPage, WireFilterCriteria } from './client.js';
 import type { ConnectorConfig } from './config.js';
-import { toEpochMs } from './map.js';
+import { arnRegion, toEpochMs } from './map.js';
 import type { CollectProgress } from '../types.js';
 
 /** Dates accepted by the API: [1970-01-01, 2033-01-01). */
@@ -104,6 +104,27 @@ export interface SweepHost {
   }): Promise<string[]> | string[];
   /** Stores these findings as vanished at `at` with the checkpoint, in ONE transaction. */
   vanished(v: { keys: string[]; at: number; checkpoint: Checkpoint }): Promise<void> | void;
+}
+
+/**
+ * The sweep host of one region's run: the host's unseen keys are the connector's, of every
+ * region (`SweepSupport.unseen`); only those whose finding ARN is in `region` are this run's to
+ * confirm or close, never another region's. Pages of keys of other regions are skipped (a
+ * page with none of this region's keys is not the end unless it is the host's last).
+ */
+export function regionSweep(host: SweepHost, region: string): SweepHost {
+  return {
+    async unseen(q) {
+      let after = q.after;
+      for (;;) {
+        const keys = await host.unseen({ ...q, after });
+        const mine = keys.filter((k) => arnRegion(k) === region);
+        if (mine.length > 0 || keys.length < q.limit || keys.length === 0) return mine;
+        after = keys[keys.length - 1]!;
+      }
+    },
+    vanished: (v) => host.vanished(v),
+  };
 }
 
 export interface CollectResult {

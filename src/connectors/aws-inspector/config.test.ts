@@ -188,3 +188,118 @@ describe('secret fields: one list, from the schema marks', () => {
     for (const s of configSecrets(c)) expect(out).not.toContain(s);
   });
 });
+
+describe('regions', () => {
+  const base = { name: 'multi', auth: valid.auth };
+  const issues = (input: Record<string, unknown>) => {
+    const r = connectorConfigSchema.safeParse({ ...base, ...input });
+    expect(r.success).toBe(false);
+    return configIssues(r.error!);
+  };
+
+  it('an older config with region reads as regions: [region], without region', () => {
+    const c = connectorConfigSchema.parse(valid);
+    expect(c.regions).toEqual(['us-east-1']);
+    expect('region' in c).toBe(false);
+    expect(c.regionConcurrency).toBe(4);
+    // Parsing the parsed config again (the store re-validates) keeps it.
+    expect(connectorConfigSchema.parse(c).regions).toEqual(['us-east-1']);
+  });
+
+  it('a list keeps its order; "all" is every Inspector2 region of the partition, home region first', () => {
+    const t = awsInspector();
+    const list = connectorConfigSchema.parse({
+      ...base,
+      regions: ['eu-west-1', 'us-east-1'],
+      regionConcurrency: 2,
+    });
+    expect(t.parts!(list)).toEqual({ parts: ['eu-west-1', 'us-east-1'], concurrency: 2 });
+    expect(t.legacyPart!(list)).toBe('eu-west-1');
+    expect(t.summary!(list)).toEqual({ regions: 'eu-west-1, us-east-1', region: 'eu-west-1' });
+
+    const all = connectorConfigSchema.parse({ ...base, regions: 'all' });
+    const parts = t.parts!(all).parts;
+    expect(parts[0]).toBe('us-east-1');
+    expect(parts).toContain('eu-west-1');
+    expect(parts).not.toContain('ap-southeast-6'); // no Inspector2 endpoint
+    expect(parts.some((r) => r.startsWith('us-gov-') || r.startsWith('cn-'))).toBe(false);
+    expect(new Set(parts).size).toBe(parts.length);
+    expect(t.legacyPart!(all)).toBeUndefined();
+    expect(t.summary!(all)).toMatchObject({ regions: 'all (aws)' });
+
+    const gov = connectorConfigSchema.parse({ ...base, regions: 'all', partition: 'aws-us-gov' });
+    expect(t.parts!(gov).parts).toEqual(['us-gov-west-1', 'us-gov-east-1']);
+  });
+
+  it('bad entries, duplicates, mixed partitions and bounds name the field', () => {
+    expect(issues({ regions: ['us-east-1', 'mars-1'] })).toEqual([
+      { field: 'regions.1', message: expect.stringMatching(/^regions\[1\]: 'mars-1' is not an AWS region/) },
+    ]);
+    expect(issues({ regions: ['us-east-1', 'eu-west-1', 'us-east-1'] })).toEqual([
+      { field: 'regions.2', message: 'regions[2]: us-east-1 is already regions[0]: name each region once' },
+    ]);
+    const mixed = issues({ regions: ['us-east-1', 'us-gov-west-1', 'cn-north-1'] });
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]!.field).toBe('regions');
+    expect(mixed[0]!.message).toMatch(
+      /mixes partitions .*us-gov-west-1 is in aws-us-gov.*cn-north-1 is in aws-cn/,
+    );
+    expect(issues({ regions: [] })[0]).toMatchObject({
+      field: 'regions',
+      message: expect.stringMatching(/at least one/),
+    });
+    const tooMany = issues({ regions: Array.from({ length: 40 }, () => 'us-east-1') });
+    expect(tooMany[0]).toMatchObject({
+      field: 'regions',
+      message: expect.stringMatching(/at most 38 regions \(every known region\), not 40/),
+    });
+    expect(issues({ regions: 'some' })[0]!.field).toBe('regions');
+    expect(issues({})).toEqual([
+      { field: 'regions', message: expect.stringMatching(/^regions is required/) },
+    ]);
+    expect(issues({ regions: ['us-east-1'], partition: 'aws-cn' })[0]).toMatchObject({ field: 'partition' });
+    expect(issues({ regions: 'all', partition: 'aws-moon' })[0]!.field).toBe('partition');
+    expect(issues({ regions: ['us-east-1'], regionConcurrency: 17 })[0]!.field).toBe('regionConcurrency');
+    expect(issues({ regions: ['us-east-1'], regionConcurrency: 0 })[0]!.field).toBe('regionConcurrency');
+  });
+
+  it("the role ARN's partition is checked against the regions' (list, all with partition, older region)", () => {
+    const role = (roleArn: string) => ({
+      method: 'iam_role',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 's',
+      roleArn,
+    });
+    const gov = 'arn:aws-us-gov:iam::123456789012:role/R';
+    expect(partitionIssues({ regions: ['us-gov-west-1'], auth: role(gov) })).toEqual([]);
+    expect(partitionIssues({ regions: ['us-east-1', 'eu-west-1'], auth: role(gov) })[0]).toMatchObject({
+      field: 'auth.roleArn',
+      message: expect.stringMatching(/partition aws-us-gov but region us-east-1 is in aws/),
+    });
+    expect(partitionIssues({ regions: 'all', partition: 'aws-us-gov', auth: role(gov) })).toEqual([]);
+    expect(partitionIssues({ regions: 'all', auth: role(gov) })[0]!.message).toMatch(
+      /regions "all" are in aws/,
+    );
+    expect(partitionIssues({ region: 'cn-north-1', auth: role(gov) })[0]!.field).toBe('auth.roleArn');
+  });
+
+  it('endpoint overrides with {region} are checked against the allow-list for each region', () => {
+    const t = awsInspector();
+    const endpoints = { inspector2: 'https://inspector2.{region}.example.internal' };
+    const allowed = ['inspector2.us-east-1.example.internal', 'inspector2.eu-west-1.example.internal'];
+    expect(
+      t.apiIssues!({ regions: ['us-east-1', 'eu-west-1'], endpoints }, { allowedEndpointHosts: allowed }),
+    ).toEqual([]);
+    expect(
+      t.apiIssues!({ regions: ['us-east-1', 'eu-west-2'], endpoints }, { allowedEndpointHosts: allowed }),
+    ).toEqual([
+      {
+        field: 'endpoints.inspector2',
+        message: expect.stringMatching(/inspector2\.eu-west-2\.example\.internal/),
+      },
+    ]);
+    expect(
+      t.apiIssues!({ region: 'us-east-1', regions: ['us-east-1'] }, { allowedEndpointHosts: [] }),
+    ).toEqual([{ field: 'region', message: expect.stringMatching(/not both/) }]);
+  });
+});

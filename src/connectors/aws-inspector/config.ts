@@ -18,7 +18,7 @@ import {
   secretValues,
   switchFieldPaths,
 } from '../schema.js';
-import { REGIONS, partitionOf } from './regions.js';
+import { PARTITIONS, REGIONS, partitionOf, regionsOf, type PartitionName } from './regions.js';
 
 /** IAM role ARN in any partition, optional path. */
 export const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
@@ -86,18 +86,87 @@ const endpointUrl = z
   })
   .max(2048);
 
+/** The `regions` entries, the unknown and repeated ones reported as `regions.<i>`. */
+const regionList = z
+  .array(z.string().meta({ enum: REGIONS }))
+  .min(1, 'regions must name at least one region (or be "all")')
+  .superRefine((list, ctx) => {
+    // The bound first (a check here, not .max(): inside the union zod would only say "invalid").
+    if (list.length > REGIONS.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `regions may name at most ${REGIONS.length} regions (every known region), not ${list.length}`,
+      });
+      return;
+    }
+    const seen = new Map<string, number>();
+    list.forEach((r, i) => {
+      if (!REGIONS.includes(r)) {
+        // The SDK would build a host name for any string and fail only at DNS: refuse it here.
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `regions[${i}]: '${r}' is not an AWS region of the aws, aws-us-gov or aws-cn partition (e.g. us-east-1, us-gov-west-1, cn-north-1)`,
+        });
+      } else if (seen.has(r)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `regions[${i}]: ${r} is already regions[${seen.get(r)}]: name each region once`,
+        });
+      } else seen.set(r, i);
+    });
+    const parts = new Map<string, string>();
+    for (const r of list) {
+      const p = partitionOf(r);
+      if (p && !parts.has(p)) parts.set(p, r);
+    }
+    if (parts.size > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `regions mixes partitions (${[...parts].map(([p, r]) => `${r} is in ${p}`).join(', ')}): one connector reads one partition, its credentials are that partition's; create one connector per partition`,
+      });
+    }
+  });
+
 export const connectorConfigSchema = z
   .object({
     name: connectorBaseFields.name,
     tenant: connectorBaseFields.tenant,
+    regions: z
+      .union([z.literal('all'), regionList], {
+        error: 'regions must be a list of AWS regions (e.g. ["us-east-1", "eu-west-1"]) or "all"',
+      })
+      // Absent = [] here (so a parsed config's type always has it); the check below requires
+      // regions or the older region.
+      .default(() => [])
+      .meta({
+        title: 'Regions',
+        description:
+          'The regions to collect, each with its own checkpoint and status, or "all": every region of the partition where Amazon Inspector is available (new ones picked up without a config change).',
+      }),
+    partition: z
+      .enum(PARTITIONS, { error: `partition must be one of: ${PARTITIONS.join(', ')}` })
+      .optional()
+      .meta({
+        title: 'Partition',
+        description:
+          'With regions "all": the partition whose regions are read (default aws). With a list: the list\'s own.',
+      }),
+    /** Older configs: one region; read as `regions: [region]` (and never stored again). */
     region: z
-      .string({ error: 'region is required' })
+      .string()
       .refine((r) => REGIONS.includes(r), {
-        // The SDK would build a host name for any string and fail only at DNS: refuse it here.
         message:
           'region must be an AWS region of the aws, aws-us-gov or aws-cn partition, e.g. us-east-1, us-gov-west-1, cn-north-1',
       })
-      .meta({ title: 'Region', enum: REGIONS }),
+      .optional()
+      .meta({ deprecated: true, description: 'Older single-region form: read as regions: [region].' }),
+    regionConcurrency: z.number().int().min(1).max(16).default(4).meta({
+      title: 'Regions at a time',
+      advanced: true,
+      description: 'How many regions are collected (and tested) at once.',
+    }),
     auth: authSchema,
     intervalMinutes: connectorBaseFields.intervalMinutes,
     disableSslVerification: z
@@ -128,33 +197,82 @@ export const connectorConfigSchema = z
       .object({ inspector2: endpointUrl.optional(), sts: endpointUrl.optional() })
       .strict()
       .default({})
-      .meta({ title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)', advanced: true }),
+      .meta({
+        title: 'Endpoint overrides (VPC endpoints, FIPS, emulator)',
+        advanced: true,
+        description:
+          'A URL may contain {region} (each region gets its own); without it the one URL serves every region, each request signed for its own.',
+      }),
     logFilters: z.array(logFilter).max(50).default([]),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.region !== undefined || !Array.isArray(c.regions) || c.regions.length > 0, {
+    path: ['regions'],
+    message: 'regions is required: a list of AWS regions (e.g. ["us-east-1"]) or "all"',
+    // Not when `regions` itself was refused (an explicit [] says so already).
+    when: (p) => !p.issues.some((i) => i.path?.[0] === 'regions'),
+  })
+  .superRefine((c, ctx) => {
+    // An older `region` replaces the regions and their partition (see below).
+    const regions = c.region !== undefined ? undefined : c.regions;
+    if (Array.isArray(regions) && regions.length > 0 && c.partition !== undefined) {
+      const p = partitionOf(regions[0]!);
+      if (p && p !== c.partition) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['partition'],
+          message: `partition ${c.partition} does not hold ${regions[0]} (partition ${p}): leave partition out with a list of regions, or set it to ${p}`,
+        });
+      }
+    }
+  })
+  // The older single `region` becomes `regions: [region]` (an older client's PATCH of `region`
+  // replaces the list): a parsed config never holds `region`, so nothing stores or shows it.
+  .overwrite((c) => {
+    if (c.region === undefined) return c;
+    const { region, partition: _stale, ...rest } = c;
+    return { ...rest, regions: [region] };
+  });
 
 /**
  * A role lives in its account's partition: an IAM Role ARN of another partition than the
- * region's would only be refused by AWS after a round trip. Not a schema refinement (the API
- * extends the schema, which zod refuses for refined objects): the API checks it on write
- * (`apiIssues`) and the client factory before any request.
+ * regions' would only be refused by AWS after a round trip. Not a schema refinement (checks that
+ * need the whole config stay out of it): the API checks it on write (`apiIssues`) and the client
+ * factory before any request. Takes a parsed config or a raw one (an older `region` too).
  */
 export function partitionIssues(cfg: unknown): FieldError[] {
-  const c = cfg as { region?: unknown; auth?: { method?: unknown; roleArn?: unknown } } | null;
-  if (typeof c?.region !== 'string' || c.auth?.method !== 'iam_role' || typeof c.auth.roleArn !== 'string')
-    return [];
-  const want = partitionOf(c.region);
+  const c = cfg as {
+    region?: unknown;
+    regions?: unknown;
+    partition?: unknown;
+    auth?: { method?: unknown; roleArn?: unknown };
+  } | null;
+  if (c?.auth?.method !== 'iam_role' || typeof c.auth.roleArn !== 'string') return [];
+  const first = typeof c.region === 'string' ? c.region : Array.isArray(c.regions) ? c.regions[0] : undefined;
+  const want =
+    typeof first === 'string'
+      ? partitionOf(first)
+      : c.regions === 'all'
+        ? typeof c.partition === 'string' && (PARTITIONS as readonly string[]).includes(c.partition)
+          ? (c.partition as PartitionName)
+          : 'aws'
+        : undefined;
   const got = /^arn:([^:]+):/.exec(c.auth.roleArn)?.[1];
   if (!want || !got || got === want) return [];
+  const what = typeof first === 'string' ? `region ${first} is` : `regions "all" are`;
   return [
     {
       field: 'auth.roleArn',
-      message: `IAM Role ARN is in partition ${got} but region ${c.region} is in ${want}: use arn:${want}:iam::<account>:role/<name>`,
+      message: `IAM Role ARN is in partition ${got} but ${what} in ${want}: use arn:${want}:iam::<account>:role/<name>`,
     },
   ];
 }
 
-/** Parsed, defaults applied. */
+/**
+ * Parsed, defaults applied: `regions` always set, never empty (an older `region` was read into
+ * it, `region` is then absent). Resolve it with `regionsOf` (regions.ts: "all" -> the
+ * partition's Inspector2 regions).
+ */
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
 /** As written by a user (defaults optional). */
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
@@ -201,4 +319,36 @@ export function resolveEnvRefs(cfg: ConnectorConfig, env: NodeJS.ProcessEnv = pr
     if (typeof auth[k] === 'string') auth[k] = resolve(`auth.${k}`, auth[k]);
   }
   return { ...cfg, auth: auth as AuthConfig };
+}
+
+/**
+ * The regions a config as received (raw: an API body, a PATCH) names, best effort, for checks
+ * that need them before the schema has read it: `region`, a `regions` list (known regions
+ * only) or "all" with its `partition`.
+ */
+export function rawRegions(cfg: unknown): string[] {
+  const c = cfg as { region?: unknown; regions?: unknown; partition?: unknown } | null;
+  if (typeof c?.region === 'string') return REGIONS.includes(c.region) ? [c.region] : [];
+  if (Array.isArray(c?.regions))
+    return c.regions.filter((r): r is string => typeof r === 'string' && REGIONS.includes(r));
+  if (c?.regions === 'all') {
+    const p = (PARTITIONS as readonly unknown[]).includes(c.partition)
+      ? (c.partition as PartitionName)
+      : 'aws';
+    return regionsOf({ regions: 'all', partition: p });
+  }
+  return [];
+}
+
+/** A request that sends both the older `region` and `regions` (which one meant?). */
+export function regionFieldIssues(cfg: unknown): FieldError[] {
+  const c = cfg as { region?: unknown; regions?: unknown } | null;
+  return c?.region !== undefined && c.regions !== undefined
+    ? [
+        {
+          field: 'region',
+          message: 'send regions, or the older region, not both (region is read as regions: [region])',
+        },
+      ]
+    : [];
 }

@@ -11,16 +11,26 @@ import { FieldsError, type FieldError } from '../../core/errors.js';
 import { ALLOWED_ENDPOINTS_ENV, addressAllowed, endpointAddress, entriesOf } from '../endpoints.js';
 import type { ClientFactory } from './client.js';
 import type { ConnectorConfig } from './config.js';
+import { regionsOf } from './regions.js';
 
-/** One issue per override that is not allowed, naming the field and the variable. */
-export function endpointIssues(endpoints: unknown, allowed: readonly string[]): FieldError[] {
+/**
+ * One issue per override that is not allowed, naming the field and the variable. An override
+ * with `{region}` is checked for each of `regions` (the URLs it will be sent to).
+ */
+export function endpointIssues(
+  endpoints: unknown,
+  allowed: readonly string[],
+  regions: readonly string[] = [],
+): FieldError[] {
   if (!endpoints || typeof endpoints !== 'object') return [];
   const out: FieldError[] = [];
   for (const [k, v] of Object.entries(endpoints as Record<string, unknown>)) {
     if (typeof v !== 'string' || v === '') continue;
-    const a = endpointAddress(v);
-    if (!a) continue; // the schema reports a malformed URL
-    if (addressAllowed(a, entriesOf(allowed))) continue;
+    const urls = v.includes('{region}') ? regions.map((r) => v.replaceAll('{region}', r)) : [v];
+    const a = urls
+      .map((u) => endpointAddress(u))
+      .find((x) => x !== undefined && !addressAllowed(x, entriesOf(allowed)));
+    if (!a) continue; // every URL allowed, or the schema reports a malformed URL
     out.push({
       field: `endpoints.${k}`,
       message: allowed.length
@@ -37,7 +47,7 @@ export function endpointIssues(endpoints: unknown, allowed: readonly string[]): 
  */
 export function allowEndpoints(factory: ClientFactory, allowed: readonly string[]): ClientFactory {
   return (cfg: ConnectorConfig, opts) => {
-    const issues = endpointIssues(cfg.endpoints, allowed);
+    const issues = endpointIssues(cfg.endpoints, allowed, [opts.region ?? regionsOf(cfg)[0] ?? '']);
     if (issues.length) throw new FieldsError('ERR_ENDPOINT_NOT_ALLOWED', issues);
     return factory(cfg, opts);
   };

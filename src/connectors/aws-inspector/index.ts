@@ -7,20 +7,27 @@
  */
 import type { ConnectorType } from '../types.js';
 import { testConnector } from './check.js';
-import { createInspectorClient, type ClientFactory, type ClientOptions } from './client.js';
-import { collect } from './collect.js';
+import {
+  createInspectorClient,
+  type ClientFactory,
+  type ClientOptions,
+  type InspectorClient,
+} from './client.js';
+import { collect, regionSweep } from './collect.js';
 import {
   SECRET_FIELDS,
   SWITCH_FIELDS,
   connectorConfigSchema,
   partitionIssues,
+  rawRegions,
+  regionFieldIssues,
   resolveEnvRefs,
   type ConnectorConfig,
 } from './config.js';
 import { allowEndpoints, endpointIssues } from './endpoints.js';
 import { findingState, mapFinding, vanishedRecord } from './map.js';
 import { formatReport, reconcile } from './reconcile.js';
-import { REGIONS } from './regions.js';
+import { AWS_REGIONS, NO_INSPECTOR2, REGIONS, configPartition, regionOfPart, regionsOf } from './regions.js';
 
 export const AWS_INSPECTOR_TYPE = 'aws-inspector';
 
@@ -42,12 +49,27 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
     configSchema: connectorConfigSchema,
     secretFields: SECRET_FIELDS,
     switchFields: SWITCH_FIELDS,
-    metadata: { regions: [...REGIONS] },
-    summary: (cfg) => ({ region: cfg.region }),
+    metadata: { regions: [...REGIONS], partitions: AWS_REGIONS, noInspector2: [...NO_INSPECTOR2] },
+    // `regions`: the list, or `all (aws)`; `region` (older clients): the first region collected.
+    summary: (cfg) => ({
+      regions: cfg.regions === 'all' ? `all (${configPartition(cfg)})` : cfg.regions.join(', '),
+      region: regionsOf(cfg)[0]!,
+    }),
     apiIssues: (cfg, { allowedEndpointHosts }) => [
-      ...endpointIssues((cfg as { endpoints?: unknown } | null)?.endpoints, allowedEndpointHosts),
+      ...endpointIssues(
+        (cfg as { endpoints?: unknown } | null)?.endpoints,
+        allowedEndpointHosts,
+        rawRegions(cfg),
+      ),
       ...partitionIssues(cfg),
+      ...regionFieldIssues(cfg),
     ],
+    // One part per region, decided at each run's start ("all" follows the regions table).
+    parts: (cfg) => ({ parts: regionsOf(cfg), concurrency: cfg.regionConcurrency }),
+    // A checkpoint from before regions were parts is the older single region's: the first of a
+    // list (an older `region: x` reads as `regions: [x]`). With "all" the region it was for is
+    // unknown: dropped (that region starts afresh; dedupe drops what it reads again).
+    legacyPart: (cfg) => (cfg.regions === 'all' ? undefined : cfg.regions[0]),
     resolveRefs: (cfg, env) => resolveEnvRefs(cfg, env),
     test: (cfg, ctx) =>
       testConnector(cfg, {
@@ -60,11 +82,25 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
       }),
     async collect(run) {
       const t = run.tuning ?? {};
+      // The part is a region ('' from a host without parts: the first region).
+      const region = regionOfPart(run.config, run.part);
+      // Each checkpoint names its region: one of another region (a host without parts after
+      // the list was reordered) is not this region's progress, and would skip its history.
+      const own = (cp: unknown) => (cp && typeof cp === 'object' ? { ...cp, region } : cp);
+      const storedRegion = (run.checkpoint as { region?: unknown } | null | undefined)?.region;
+      const foreign = typeof storedRegion === 'string' && storedRegion !== region;
+      if (foreign) {
+        run.logger.warn(
+          { region, checkpointRegion: storedRegion },
+          "the stored checkpoint is another region's: this region starts afresh",
+        );
+      }
       // Built inside the run: a refused endpoint or bad credentials fail the run, coded.
       const client = factoryFor(run.allowedEndpointHosts)(run.config, {
         logger: run.logger,
         connectorId: run.connectorId,
         ...(t.clientOptions as Partial<ClientOptions> | undefined),
+        region,
       });
       try {
         const res = await collect({
@@ -72,7 +108,7 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           config: run.config,
           clock: run.clock,
           logger: run.logger,
-          checkpoint: run.checkpoint,
+          checkpoint: foreign ? undefined : run.checkpoint,
           ...(run.signal ? { signal: run.signal } : {}),
           ...(run.onProgress ? { onProgress: run.onProgress } : {}),
           ...(t.maxResults ? { maxResults: t.maxResults } : {}),
@@ -82,11 +118,22 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           onPage: ({ findings, checkpoint, seenAt, lateBefore }) =>
             run.onPage({
               items: findings,
-              checkpoint,
+              checkpoint: own(checkpoint),
               ...(seenAt !== undefined ? { seenAt } : {}),
               ...(lateBefore !== undefined ? { lateBefore } : {}),
             }),
-          ...(run.sweep ? { sweep: run.sweep } : {}),
+          // The host's unseen keys are the connector's, of every region: keep this region's.
+          ...(run.sweep
+            ? {
+                sweep: regionSweep(
+                  {
+                    unseen: (q) => run.sweep!.unseen(q),
+                    vanished: (v) => run.sweep!.vanished({ ...v, checkpoint: own(v.checkpoint) }),
+                  },
+                  region,
+                ),
+              }
+            : {}),
           ...(t.sweep ? { forceSweep: true } : {}),
         });
         return {
@@ -104,13 +151,17 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
     vanish: vanishedRecord,
     reconcile: {
       async run(o) {
-        const client = factoryFor(o.ctx.allowedEndpointHosts)(o.config, {
-          logger: o.ctx.logger,
-          connectorId: o.ctx.connectorId,
-        });
+        const factory = factoryFor(o.ctx.allowedEndpointHosts);
+        const clients = new Map<string, InspectorClient>();
         try {
+          for (const region of regionsOf(o.config)) {
+            clients.set(
+              region,
+              factory(o.config, { logger: o.ctx.logger, connectorId: o.ctx.connectorId, region }),
+            );
+          }
           const report = await reconcile({
-            client,
+            clients,
             index: o.index,
             tenantId: o.tenantId,
             ...(o.from !== undefined ? { from: o.from } : {}),
@@ -121,7 +172,7 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
           });
           return { match: report.match, report, text: formatReport(o.config.name, report) };
         } finally {
-          client.destroy();
+          for (const c of clients.values()) c.destroy();
         }
       },
     },

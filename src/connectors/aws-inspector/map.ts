@@ -163,7 +163,7 @@ function stableStringify(v: unknown): string {
 const sha256Hex32 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 /** The finding ARN's region (`arn:aws:inspector2:<region>:<account>:finding/<id>`). */
-function arnRegion(arn: string | undefined): string | undefined {
+export function arnRegion(arn: string | undefined): string | undefined {
   if (arn === undefined) return undefined;
   const parts = arn.split(':', 5);
   return parts.length === 5 && parts[0] === 'arn' ? str(parts[3]) : undefined;

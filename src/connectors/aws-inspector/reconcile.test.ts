@@ -212,3 +212,44 @@ describe('reconcile', () => {
     expect(r.match).toBe(true);
   });
 });
+
+describe('reconcile across regions', () => {
+  const inRegion = (f: Raw, region: string): Raw => ({
+    ...f,
+    findingArn: f.findingArn.replace(':us-east-1:', `:${region}:`),
+  });
+
+  it("lists each region with its client, looks index findings up with their region's, ignores regions not selected", async () => {
+    const east = world().slice(0, 40);
+    const west = world()
+      .slice(40, 70)
+      .map((f) => inRegion(f, 'eu-west-1'));
+    const e = fakeAws(east);
+    const w = fakeAws(west);
+    // The index also holds: an open eu-west-1 finding AWS deleted (unexpected), and a finding of
+    // a region no longer selected (ap-south-1: out of scope, never looked up).
+    const gone = inRegion(finding(9001, 'ACTIVE', NOW - DAY), 'eu-west-1');
+    const other = inRegion(finding(9002, 'ACTIVE', NOW - DAY), 'ap-south-1');
+    const { index } = memIndex([...inScope(east), ...inScope(west), gone, other]);
+    const r = await reconcile({
+      clients: new Map([
+        ['us-east-1', e.client],
+        ['eu-west-1', w.client],
+      ]),
+      index,
+      tenantId: TENANT,
+      to: NOW,
+      initialLookbackDays: 7,
+    });
+    expect(r.aws.findings).toBe(inScope(east).length + inScope(west).length);
+    expect(r.missing.count).toBe(0);
+    expect(r.unexpected.sample.map((d) => d.findingArn)).toEqual([gone.findingArn]);
+    expect(r.index.findings).toBe(inScope(east).length + inScope(west).length + 1);
+    // Each client was asked only about its own region's ARNs.
+    const arnsAsked = (calls: ListFindingsRequest[]) =>
+      calls.flatMap((c) => ((c.filterCriteria.findingArn ?? []) as { value: string }[]).map((x) => x.value));
+    expect(arnsAsked(w.calls)).toEqual([gone.findingArn]);
+    expect(arnsAsked(e.calls)).toEqual([]);
+    expect(e.calls.length).toBeGreaterThan(0);
+  });
+});

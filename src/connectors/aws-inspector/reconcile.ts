@@ -30,11 +30,17 @@
 import type { IndexFindingState, ReconcileIndex } from '../types.js';
 import type { InspectorClient, WireFilterCriteria } from './client.js';
 import { DAY_MS, MAX_DATE, MIN_DATE } from './collect.js';
-import { mapFinding } from './map.js';
+import { arnRegion, mapFinding } from './map.js';
 import { isCodedError } from '../../core/errors.js';
 
 export interface ReconcileOptions {
-  client: InspectorClient;
+  /**
+   * One client per selected region (region -> client): each region's findings are listed with
+   * its own client, an index finding is looked up with its ARN region's, and index findings of
+   * regions not selected are out of scope. Or one `client` for every finding (one region).
+   */
+  clients?: ReadonlyMap<string, InspectorClient>;
+  client?: InspectorClient;
   /** The contract's index view; Amazon Inspector's state key is the finding ARN. */
   index: ReconcileIndex;
   /** The connector's tenant id: record ids are per tenant. */
@@ -142,7 +148,13 @@ function bump(m: Record<string, number>, k: string): void {
 }
 
 export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport> {
-  const { client, index, to } = opts;
+  const { index, to } = opts;
+  const clients: ReadonlyMap<string, InspectorClient> =
+    opts.clients ?? new Map(opts.client ? [['', opts.client]] : []);
+  if (clients.size === 0) throw new Error('reconcile needs a client');
+  /** The client of a finding's region; undefined = a region not selected (out of scope). */
+  const clientOf = (arn: string): InspectorClient | undefined =>
+    clients.get('') ?? clients.get(arnRegion(arn) ?? '');
   const maxResults = opts.maxResults ?? 100;
   const listLimit = opts.listLimit ?? 50;
   const maxTokenRestarts = opts.maxTokenRestarts ?? 3;
@@ -196,7 +208,11 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     else add('missing', d);
   };
 
-  const pageThrough = async (filterCriteria: WireFilterCriteria, onFinding: (raw: unknown) => void) => {
+  const pageThrough = async (
+    client: InspectorClient,
+    filterCriteria: WireFilterCriteria,
+    onFinding: (raw: unknown) => void,
+  ) => {
     let token: string | undefined;
     let restarts = 0;
     for (;;) {
@@ -223,8 +239,10 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
     }
   };
 
-  for (const q of reconcileQueries(opts.from, to, closedFrom)) {
-    await pageThrough(q.filterCriteria, (raw) => {
+  for (const [q, client] of reconcileQueries(opts.from, to, closedFrom).flatMap((q) =>
+    [...clients.values()].map((c) => [q, c] as const),
+  )) {
+    await pageThrough(client, q.filterCriteria, (raw) => {
       const v = versionOf(raw, opts.tenantId);
       if (!v || seen.has(v.findingArn)) return;
       seen.add(v.findingArn);
@@ -237,13 +255,16 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
   // Index findings in scope that the listing did not return: look them up by ARN.
   const inScope = (s: IndexFindingState) =>
     opts.from === undefined ? true : s.updatedAt >= opts.from && s.updatedAt <= to;
-  const unseen: IndexFindingState[] = [];
   const lookup = async (batch: IndexFindingState[]) => {
     const found = new Map<string, NonNullable<ReturnType<typeof versionOf>>>();
-    await pageThrough({ findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.key })) }, (raw) => {
-      const v = versionOf(raw, opts.tenantId);
-      if (v) found.set(v.findingArn, v);
-    });
+    await pageThrough(
+      clientOf(batch[0]!.key)!,
+      { findingArn: batch.map((s) => ({ comparison: 'EQUALS', value: s.key })) },
+      (raw) => {
+        const v = versionOf(raw, opts.tenantId);
+        if (v) found.set(v.findingArn, v);
+      },
+    );
     for (const s of batch) {
       const v = found.get(s.key);
       if (!v && s.status === 'CLOSED') {
@@ -263,15 +284,20 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileReport
       // else: changed after the window's end; not a discrepancy within this window.
     }
   };
+  // Looked up 10 at a time with their region's client: one batch per region.
+  const pending = new Map<InspectorClient, IndexFindingState[]>();
   for (const s of index.findings()) {
-    if (!inScope(s)) continue;
+    const client = clientOf(s.key);
+    if (!client || !inScope(s)) continue;
     report.index.findings++;
     bump(report.index.byStatus, s.status ?? 'UNKNOWN');
     if (seen.has(s.key)) continue;
-    unseen.push(s);
-    if (unseen.length === 10) await lookup(unseen.splice(0));
+    const batch = pending.get(client) ?? [];
+    pending.set(client, batch);
+    batch.push(s);
+    if (batch.length === 10) await lookup(batch.splice(0));
   }
-  if (unseen.length > 0) await lookup(unseen.splice(0));
+  for (const batch of pending.values()) if (batch.length > 0) await lookup(batch.splice(0));
 
   report.match = report.missing.count === 0 && report.stale.count === 0 && report.unexpected.count === 0;
   return report;

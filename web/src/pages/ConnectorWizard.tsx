@@ -24,6 +24,7 @@ import { href, navigate } from '../router.js';
 import {
   MASK,
   SchemaField,
+  partitionOfRegion,
   checkField,
   defaultsOf,
   discriminatorOf,
@@ -48,6 +49,8 @@ const TABS: { id: Tab; label: string }[] = [
 const GENERAL_KEYS = ['name', 'tenant'];
 /** Embedded filter definitions are for config files; the UI attaches saved filters by id. */
 const HIDDEN_KEYS = ['logFilters'];
+/** Not fields of their own: `region` (older configs, read as regions), `partition` (in the Regions field). */
+const INNER_KEYS = ['region', 'partition'];
 
 function tabOfField(field: string): Tab {
   const top = field.split('.')[0] ?? '';
@@ -100,7 +103,9 @@ function unionOf(key: string, schema: JsonSchema, disc: string): Union {
 /** A type's form layout: its union keys (a method choice each), main and advanced keys. */
 function layoutOf(schema: JsonSchema) {
   const props = schema.properties ?? {};
-  const keys = Object.keys(props).filter((k) => !GENERAL_KEYS.includes(k) && !HIDDEN_KEYS.includes(k));
+  const keys = Object.keys(props).filter(
+    (k) => !GENERAL_KEYS.includes(k) && !HIDDEN_KEYS.includes(k) && !INNER_KEYS.includes(k),
+  );
   const unions: Union[] = [];
   const rest: string[] = [];
   for (const k of keys) {
@@ -333,6 +338,11 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
   const body = () => {
     const cfg = prune(values) as Values;
     for (const k of HIDDEN_KEYS) delete cfg[k];
+    delete cfg.region;
+    // A list of regions names its own partition (a stored "all" may have left another one).
+    if (Array.isArray(cfg.regions) && cfg.regions.length > 0)
+      cfg.partition = partitionOfRegion(String(cfg.regions[0]));
+    else if (cfg.regions !== 'all') delete cfg.partition;
     if (editing) {
       const { name: _n, tenant: _t, ...rest } = cfg;
       return { ...rest, logFilterIds };
@@ -598,7 +608,7 @@ export function ConnectorWizard({ editId }: { editId?: string }) {
               );
             })}
             {mainKeys.map((k) => (
-              <div key={k} className={typeOf(props[k]!) === 'boolean' ? 'span-2' : ''}>
+              <div key={k} className={typeOf(props[k]!) === 'boolean' || k === 'regions' ? 'span-2' : ''}>
                 <SchemaField
                   path={k}
                   schema={props[k]!}

@@ -9,6 +9,15 @@ const COMMON_CODES = (
   ['ERR_CONFIG_INVALID', 'ERR_AUTH_INVALID', 'ERR_PERMISSION', 'ERR_NOT_FOUND', 'ERR_THROTTLED'] as const
 ).map((code) => ERRORS[code]);
 
+/** A region's outcome in words (TestResult.parts[].status). */
+const PART_STATUS: Record<string, string> = {
+  ok: 'OK',
+  not_activated: 'Inspector not activated',
+  not_enabled: 'Not enabled (opt-in region)',
+  access_denied: 'Access denied',
+  failed: 'Failed',
+};
+
 type State =
   | { kind: 'running' }
   | { kind: 'done'; result: TestResult }
@@ -150,6 +159,40 @@ export function TestDialog(props: {
               </div>
             </div>
           )}
+        </div>
+      )}
+      {state.kind === 'done' && (state.result.parts?.length ?? 0) > 1 && (
+        <div className="kv" data-testid="test-regions">
+          <table className="table table-compact test-parts">
+            <caption className="kv-title">Regions</caption>
+            <thead>
+              <tr>
+                <th scope="col">Region</th>
+                <th scope="col">Result</th>
+                <th scope="col">HTTP</th>
+                <th scope="col">Summary</th>
+                <th scope="col">Explanation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {state.result.parts!.map((p) => (
+                <tr key={p.part} className={p.ok ? '' : 'row-hl'}>
+                  <th scope="row" className="mono">
+                    {p.part}
+                  </th>
+                  <td>
+                    {PART_STATUS[p.status] ?? p.status}
+                    {p.code !== 'OK' && <span className="code-chip">{p.code}</span>}
+                  </td>
+                  <td>
+                    {p.httpStatus} {HTTP_NAMES[p.httpStatus] ?? ''}
+                  </td>
+                  <td>{p.summary}</td>
+                  <td>{p.ok && p.status === 'ok' ? '' : `${p.explanation} ${p.recommendation}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
       {(state.kind === 'error' || (state.kind === 'done' && !state.result.ok)) && (
