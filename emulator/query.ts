@@ -136,22 +136,22 @@ export interface ListFindingsRequest {
   sortCriteria?: { field: string; sortOrder: 'ASC' | 'DESC' };
 }
 
-const constraint = (field: string, value: unknown, rule: string): AwsError =>
+export const constraint = (field: string, value: unknown, rule: string): AwsError =>
   validation(
     `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`,
     'FIELD_VALIDATION_FAILED',
     field,
   );
 
-function serialization(message: string): AwsError {
+export function serialization(message: string): AwsError {
   return new AwsError('SerializationException', 400, message);
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
+export function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string): void {
+export function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string): void {
   const ok =
     t === 'string'
       ? typeof v === 'string'
@@ -173,7 +173,7 @@ function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string
   }
 }
 
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
+export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) {
       throw validation(
@@ -205,7 +205,7 @@ function checkStringFilter(f: unknown, path: string): StringFilter {
   return f as unknown as StringFilter;
 }
 
-function checkDate(v: unknown, path: string): void {
+export function checkDate(v: unknown, path: string): void {
   expectType(v, 'number', path);
   if ((v as number) < 0 || (v as number) >= MAX_DATE_S) {
     throw validation(

@@ -143,7 +143,7 @@ export async function listAllRaw(
   url: string,
   creds: Creds,
   request: Record<string, unknown>,
-  opts: { region?: string; ca?: string } = {},
+  opts: { region?: string; ca?: string; signingDate?: number } = {},
 ): Promise<{ findings: Record<string, unknown>[]; pages: number }> {
   const findings: Record<string, unknown>[] = [];
   let token: string | undefined;
@@ -156,6 +156,7 @@ export async function listAllRaw(
       creds,
       region: opts.region ?? 'us-east-1',
       ...(opts.ca ? { ca: opts.ca } : {}),
+      ...(opts.signingDate !== undefined ? { signingDate: opts.signingDate } : {}),
     });
     if (res.status !== 200) throw new Error(`ListFindings ${res.status}: ${res.body}`);
     const page = JSON.parse(res.body) as { findings: Record<string, unknown>[]; nextToken?: string };
