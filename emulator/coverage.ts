@@ -62,7 +62,7 @@ function uuidOf(s: string): string {
   const b = h(x + 1);
   const c = h(x + 2);
   const d = h(x + 3);
-  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d.slice(0, 4)}`;
+  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
 }
 
 /** The coverage rows of one resource, or none (types coverage does not know). */
