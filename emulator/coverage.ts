@@ -282,12 +282,13 @@ export function coverageOf(src: CoverageSource, region: string): CoveredResource
       emit(res, account, { statusCode, reason }, last);
     });
   }
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return rows.sort(
     (a, b) =>
-      a.accountId.localeCompare(b.accountId) ||
-      a.resourceType.localeCompare(b.resourceType) ||
-      a.resourceId.localeCompare(b.resourceId) ||
-      a.scanType.localeCompare(b.scanType),
+      cmp(a.accountId, b.accountId) ||
+      cmp(a.resourceType, b.resourceType) ||
+      cmp(a.resourceId, b.resourceId) ||
+      cmp(a.scanType, b.scanType),
   );
 }
 

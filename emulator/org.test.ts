@@ -329,6 +329,23 @@ describe('coverage', () => {
     });
   });
 
+  it('a terminated resource leaves coverage at once (its findings close now, go 3 days later)', async () => {
+    const { findings } = await listAllRaw(
+      emu.url,
+      READER,
+      {
+        maxResults: 100,
+        filterCriteria: { resourceType: [{ comparison: 'EQUALS', value: 'AWS_ECR_CONTAINER_IMAGE' }] },
+      },
+      { region: 'us-east-1', signingDate: now },
+    );
+    const id = (findings[0] as Json).resources[0].id as string;
+    const byId = { resourceId: [{ comparison: 'EQUALS', value: id }] };
+    expect((await allCoverage('us-east-1', byId)).map((r) => r.resourceId)).toEqual([id]);
+    expect((await control(emu.url, 'resources/terminate', 'POST', { resourceIds: [id] })).status).toBe(200);
+    expect(await allCoverage('us-east-1', byId)).toEqual([]);
+  });
+
   it('a scan type disabled in one region leaves its rows there and deletes those findings 24 h later; a silent account keeps its last scan time', async () => {
     const acct = '111122223333';
     const ec2 = {

@@ -154,6 +154,10 @@ const fresh = (): AccountState => ({
   status: 'ENABLED',
   resources: Object.fromEntries(RESOURCE_SCANS.map((k) => [k, 'ENABLED'])) as Record<ScanKey, ScanStatus>,
 });
+const ENABLED_STATE: AccountState = Object.freeze({
+  ...fresh(),
+  resources: Object.freeze(fresh().resources),
+}) as AccountState;
 const copy = (s: AccountState): AccountState => ({ status: s.status, resources: { ...s.resources } });
 
 /** A token bucket of `rate` requests per second holding at most `burst`. */
@@ -256,8 +260,9 @@ export class Organization {
 
   // ---- activation per account, region and scan type
 
+  /** The activation of `account` in `region` (read-only: change it with setAccountStatus). */
   state(region: string, account: string): AccountState {
-    return this.states.get(region)?.get(account) ?? this.states.get(ALL)?.get(account) ?? fresh();
+    return this.states.get(region)?.get(account) ?? this.states.get(ALL)?.get(account) ?? ENABLED_STATE;
   }
 
   /** Accounts whose activation was set through the control API (they are known accounts). */
