@@ -20,7 +20,7 @@ import {
   SOURCE,
   control,
   listAllRaw,
-  signedRequest,
+  listCoverageRaw,
   type Creds,
 } from './testing.js';
 
@@ -430,23 +430,7 @@ describe('AWS CLI v1', () => {
       ]).toEqual(['DISABLED', 'DISABLED', 'ENABLED']);
 
       // Coverage: the CLI pages through it (20 a page) and gets what a raw listing gets.
-      const raw = async (region: string) => {
-        const out: { resourceId: string; accountId: string; resourceType: string; scanType: string }[] = [];
-        let nextToken: string | undefined;
-        do {
-          const r = await signedRequest({
-            url: org.url,
-            path: '/coverage/list',
-            region,
-            creds: READER,
-            body: JSON.stringify({ maxResults: 200, ...(nextToken ? { nextToken } : {}) }),
-          });
-          const page = JSON.parse(r.body) as { coveredResources: typeof out; nextToken?: string };
-          out.push(...page.coveredResources);
-          nextToken = page.nextToken;
-        } while (nextToken);
-        return out;
-      };
+      const raw = (region: string) => listCoverageRaw(org.url, READER, {}, { region });
       const key = (x: { resourceId: string; scanType: string }) => `${x.resourceId}|${x.scanType}`;
       for (const region of ['us-east-1', 'eu-west-1']) {
         const [cov, stats, want] = await Promise.all([

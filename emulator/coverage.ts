@@ -6,7 +6,15 @@
  * scan type decides what is listed and how (README "Organisation, members and coverage").
  */
 import { hash3 } from './rng.js';
-import { constraint, checkDate, expectType, isObj, onlyKeys, serialization } from './query.js';
+import {
+  checkDateFilter,
+  checkMapFilter,
+  constraint,
+  expectType,
+  isObj,
+  onlyKeys,
+  serialization,
+} from './query.js';
 import type { FindingStore } from './store.js';
 import type { GenMeta } from './generator.js';
 import type { Organization, ScanKey } from './org.js';
@@ -388,21 +396,7 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
       );
     } else if (key in MAP_KEYS) {
       const get = MAP_KEYS[key]!;
-      const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['comparison', 'key', 'value'], q);
-        if (f.comparison !== 'EQUALS')
-          throw constraint(
-            `${q}.comparison`,
-            f.comparison ?? 'null',
-            'Member must satisfy enum value set: [EQUALS]',
-          );
-        if (f.key === undefined) throw constraint(`${q}.key`, 'null', 'Member must not be null');
-        expectType(f.key, 'string', `${q}.key`);
-        if (f.value !== undefined) expectType(f.value, 'string', `${q}.value`);
-        return { key: f.key as string, value: f.value as string | undefined };
-      });
+      const fs = list.map((f, n) => checkMapFilter(f, `${p}.${n + 1}.member`));
       preds.push((r) => {
         const tags = (get(r) ?? {}) as Record<string, string>;
         return fs.some((f) => f.key in tags && (f.value === undefined || tags[f.key] === f.value));
@@ -410,15 +404,8 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
     } else if (key in DATE_KEYS) {
       const get = DATE_KEYS[key]!;
       const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['startInclusive', 'endInclusive'], q);
-        if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${q}.startInclusive`);
-        if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${q}.endInclusive`);
-        return {
-          from: (f.startInclusive as number | undefined) ?? -Infinity,
-          to: (f.endInclusive as number | undefined) ?? Infinity,
-        };
+        const d = checkDateFilter(f, `${p}.${n + 1}.member`);
+        return { from: d.startInclusive ?? -Infinity, to: d.endInclusive ?? Infinity };
       });
       preds.push((r) => {
         const v = get(r);

@@ -205,6 +205,31 @@ function checkStringFilter(f: unknown, path: string): StringFilter {
   return f as unknown as StringFilter;
 }
 
+/** A MapFilter (ListFindings) or CoverageMapFilter: `{comparison: EQUALS, key, value?}`. */
+export function checkMapFilter(f: unknown, p: string): { key: string; value?: string } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['comparison', 'key', 'value'], p);
+  if (f.comparison !== 'EQUALS')
+    throw constraint(
+      `${p}.comparison`,
+      f.comparison ?? 'null',
+      'Member must satisfy enum value set: [EQUALS]',
+    );
+  if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
+  expectType(f.key, 'string', `${p}.key`);
+  if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+  return f as { key: string; value?: string };
+}
+
+/** A DateFilter (ListFindings) or CoverageDateFilter: `{startInclusive?, endInclusive?}` in range. */
+export function checkDateFilter(f: unknown, p: string): { startInclusive?: number; endInclusive?: number } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['startInclusive', 'endInclusive'], p);
+  if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
+  if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+  return f as { startInclusive?: number; endInclusive?: number };
+}
+
 export function checkDate(v: unknown, path: string): void {
   expectType(v, 'number', path);
   if ((v as number) < 0 || (v as number) >= MAX_DATE_S) {
@@ -260,26 +285,13 @@ export function parseListFindings(body: unknown): ListFindingsRequest {
             checkStringFilter(f, p);
             break;
           case 'date':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['startInclusive', 'endInclusive'], p);
-            if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
-            if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+            checkDateFilter(f, p);
             break;
           case 'number':
             checkNumberFilter(f, p);
             break;
           case 'map':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['comparison', 'key', 'value'], p);
-            if (f.comparison !== 'EQUALS')
-              throw constraint(
-                `${p}.comparison`,
-                f.comparison ?? 'null',
-                'Member must satisfy enum value set: [EQUALS]',
-              );
-            if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
-            expectType(f.key, 'string', `${p}.key`);
-            if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+            checkMapFilter(f, p);
             break;
           case 'port':
             if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
