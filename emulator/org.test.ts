@@ -8,6 +8,7 @@ import { startEmulator, type Emulator } from './index.js';
 import {
   ACCOUNT,
   READER,
+  SOURCE,
   control,
   errType,
   listAllRaw,
@@ -211,6 +212,22 @@ describe('members', () => {
     } finally {
       await control(emu.url, 'members', 'POST', { remove: ['555566667777'] });
     }
+    // Without the read-only actions (a user allowed sts:AssumeRole only): AccessDeniedException.
+    const denied = await Promise.all(
+      ['/members/list', '/coverage/list', '/coverage/statistics/list', '/delegatedadminaccounts/get'].map(
+        (path) =>
+          signedRequest({
+            url: emu.url,
+            path,
+            region: 'eu-west-1',
+            creds: SOURCE,
+            body: '{}',
+            signingDate: now,
+          }),
+      ),
+    );
+    expect(denied.map((r) => [r.status, errType(r)])).toEqual(Array(4).fill([403, 'AccessDeniedException']));
+    expect(denied[1]!.body).toContain('is not authorized to perform: inspector2:ListCoverage');
     const admin = await call('/delegatedadminaccounts/get', {});
     expect(admin.json).toEqual({ delegatedAdmin: { accountId: ACCOUNT, relationshipStatus: 'ENABLED' } });
   });
