@@ -121,7 +121,8 @@ function rowsOf(
             ecrRepository: { name: String(e.repositoryName ?? ''), scanFrequency: 'CONTINUOUS_SCAN' },
             ecrImage: {
               tags: Array.isArray(e.imageTags) ? e.imageTags : [],
-              ...(typeof e.pushedAt === 'number' ? { imagePulledAt: e.pushedAt } : {}),
+              // Last pulled: when it was last in use (the generator keeps no separate pull time).
+              ...(typeof e.lastInUseAt === 'number' ? { imagePulledAt: e.lastInUseAt } : {}),
               ...(typeof e.lastInUseAt === 'number' ? { lastInUseAt: e.lastInUseAt } : {}),
               ...(typeof e.inUseCount === 'number' ? { inUseCount: e.inUseCount } : {}),
             },

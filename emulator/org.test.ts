@@ -288,6 +288,21 @@ describe('coverage', () => {
     );
     expect(want.length).toBeGreaterThan(2);
     expect(got).toEqual(want);
+    // Map keys match the key (and the value when given); date ranges are inclusive, rows without the date never match.
+    const tagged = await allCoverage('us-east-1', {
+      ec2InstanceTags: [{ comparison: 'EQUALS', key: 'Name' }],
+    });
+    expect(tagged).toEqual(
+      rows.filter((r) => r.resourceType === 'AWS_EC2_INSTANCE' && 'Name' in r.resourceMetadata.ec2.tags),
+    );
+    expect(tagged.length).toBeGreaterThan(0);
+    const mid = [...rows.map((r) => r.lastScannedAt).filter((t) => t !== undefined)].sort((a, b) => a - b)[
+      Math.floor(rows.length / 2)
+    ];
+    const early = await allCoverage('us-east-1', { lastScannedAt: [{ endInclusive: mid }] });
+    expect(early).toEqual(rows.filter((r) => r.lastScannedAt !== undefined && r.lastScannedAt <= mid));
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.length).toBeLessThan(rows.length);
     const bad = await call('/coverage/list', {
       filterCriteria: { lastScannedCommitId: [{ comparison: 'EQUALS', value: 'a'.repeat(40) }] },
     });
