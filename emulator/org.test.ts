@@ -469,11 +469,16 @@ describe('throttling per region', () => {
     expect((await call('/findings/list', { maxResults: 1 })).status).toBe(200);
   });
 
-  it('faults can be limited to regions', async () => {
+  it('faults can be limited to regions and name the org-wide operations', async () => {
     await control(emu.url, 'faults', 'POST', { error500: { fraction: 1 }, regions: ['eu-west-1'] });
     try {
       expect((await call('/findings/list', { maxResults: 1 }, 'eu-west-1')).status).toBe(500);
       expect((await call('/findings/list', { maxResults: 1 }, 'us-east-1')).status).toBe(200);
+      // The org-wide operations are hit only when named (existing fault counts stay as they were).
+      expect((await call('/coverage/list', {}, 'eu-west-1')).status).toBe(200);
+      await control(emu.url, 'faults', 'POST', { operations: ['ListCoverage'] });
+      expect((await call('/coverage/list', {}, 'eu-west-1')).status).toBe(500);
+      expect((await call('/findings/list', { maxResults: 1 }, 'eu-west-1')).status).toBe(200);
     } finally {
       await control(emu.url, 'faults', 'DELETE');
     }
