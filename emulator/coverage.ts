@@ -9,6 +9,7 @@ import { hash3 } from './rng.js';
 import {
   checkDateFilter,
   checkMapFilter,
+  checkStringFilter,
   constraint,
   expectType,
   isObj,
@@ -367,24 +368,8 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
     if (key in STRING_KEYS) {
       const get = STRING_KEYS[key]!;
       const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['comparison', 'value'], q);
-        if (f.comparison === undefined)
-          throw constraint(`${q}.comparison`, 'null', 'Member must not be null');
-        expectType(f.comparison, 'string', `${q}.comparison`);
-        if (f.comparison !== 'EQUALS' && f.comparison !== 'NOT_EQUALS')
-          throw constraint(
-            `${q}.comparison`,
-            f.comparison,
-            'Member must satisfy enum value set: [EQUALS, NOT_EQUALS]',
-          );
-        if (f.value === undefined) throw constraint(`${q}.value`, 'null', 'Member must not be null');
-        expectType(f.value, 'string', `${q}.value`);
-        const len = (f.value as string).length;
-        if (len < 1 || len > 1024)
-          throw constraint(`${q}.value`, f.value, 'Member must have length between 1 and 1024');
-        return { eq: f.comparison === 'EQUALS', value: f.value as string };
+        const c = checkStringFilter(f, `${p}.${n + 1}.member`, ['EQUALS', 'NOT_EQUALS']);
+        return { eq: c.comparison === 'EQUALS', value: c.value };
       });
       const has = (r: CoveredResource, v: string) => {
         const x = get(r);

@@ -185,16 +185,21 @@ export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[],
   }
 }
 
-function checkStringFilter(f: unknown, path: string): StringFilter {
+/** A StringFilter; CoverageStringFilter allows EQUALS and NOT_EQUALS only. */
+export function checkStringFilter(
+  f: unknown,
+  path: string,
+  comparisons: readonly string[] = ['EQUALS', 'PREFIX', 'NOT_EQUALS'],
+): StringFilter {
   if (!isObj(f)) throw serialization(`Expected an object at '${path}'`);
   onlyKeys(f, ['comparison', 'value'], path);
   if (f.comparison === undefined) throw constraint(`${path}.comparison`, 'null', 'Member must not be null');
   expectType(f.comparison, 'string', `${path}.comparison`);
-  if (!['EQUALS', 'PREFIX', 'NOT_EQUALS'].includes(f.comparison as string)) {
+  if (!comparisons.includes(f.comparison as string)) {
     throw constraint(
       `${path}.comparison`,
       f.comparison,
-      'Member must satisfy enum value set: [EQUALS, PREFIX, NOT_EQUALS]',
+      `Member must satisfy enum value set: [${comparisons.join(', ')}]`,
     );
   }
   if (f.value === undefined) throw constraint(`${path}.value`, 'null', 'Member must not be null');
