@@ -3,7 +3,9 @@
  * added findings, deletions (outright, terminated resources, disabled accounts: README
  * "Deleted findings"), faults, account activation, STS credential lifetime, the clock (and its offset
  * from the host's), the indexing lag, the paging mode (uneven or clean), the daily rate of immaterial
- * rescans and a log of the requests served. Errors are `{"error": "..."}` with
+ * rescans, the organisation (members, accounts that stop reporting, opt-in regions, per-region
+ * throttling: README "Organisation, members and coverage") and a log of the requests served.
+ * Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -44,6 +46,10 @@ const ROUTES: Record<string, string[]> = {
   'findings/delete': ['POST'],
   'resources/terminate': ['POST'],
   'accounts/{id}/disable': ['POST'],
+  'accounts/{id}/reporting': ['POST'],
+  members: ['GET', 'POST'],
+  'regions/opt-in': ['GET', 'POST'],
+  throttling: ['GET', 'POST'],
   faults: ['GET', 'POST', 'DELETE'],
   accounts: ['POST'],
   sts: ['GET', 'POST'],
@@ -61,9 +67,10 @@ export async function handleControl(
   url: URL,
 ): Promise<void> {
   const path = url.pathname.replace(/^\/__emulator\/?/, '').replace(/\/$/, '');
-  // The one route with a parameter: accounts/{12 digits}/disable.
-  const account = /^accounts\/([^/]+)\/disable$/.exec(path)?.[1];
-  const name = account === undefined ? path : 'accounts/{id}/disable';
+  // The routes with a parameter: accounts/{12 digits}/disable and /reporting.
+  const m = /^accounts\/([^/]+)\/(disable|reporting)$/.exec(path);
+  const account = m?.[1];
+  const name = m ? `accounts/{id}/${m[2]}` : path;
   const method = req.method ?? 'GET';
   const allowed = ROUTES[name];
   if (!allowed)
@@ -88,7 +95,21 @@ export async function handleControl(
       case 'POST resources/terminate':
         return send(res, 200, state.terminateResources(body));
       case 'POST accounts/{id}/disable':
-        return send(res, 200, state.disableAccount(account!));
+        return send(res, 200, state.disableAccount(account!, body));
+      case 'POST accounts/{id}/reporting':
+        return send(res, 200, state.org.setReporting(account!, body, state.now()));
+      case 'GET members':
+        return send(res, 200, { members: state.org.memberDump() });
+      case 'POST members':
+        return send(res, 200, state.org.setMembers(body, state.now()));
+      case 'GET regions/opt-in':
+        return send(res, 200, state.org.optInState());
+      case 'POST regions/opt-in':
+        return send(res, 200, state.org.setOptIn(body));
+      case 'GET throttling':
+        return send(res, 200, state.org.throttling());
+      case 'POST throttling':
+        return send(res, 200, state.org.setThrottling(body));
       case 'GET faults':
         return send(res, 200, { faults: state.faults.current, injected: state.faults.injected });
       case 'POST faults':

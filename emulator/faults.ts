@@ -10,9 +10,18 @@ import { Rng } from './rng.js';
 export const OPERATIONS = [
   'ListFindings',
   'BatchGetAccountStatus',
+  'ListMembers',
+  'ListCoverage',
+  'ListCoverageStatistics',
+  'GetDelegatedAdminAccount',
   'AssumeRole',
   'GetCallerIdentity',
 ] as const;
+/**
+ * What faults apply to by default: the Inspector2 operations a collector made before org-wide
+ * collection (so existing fault tests keep their counts); name the others in `operations`.
+ */
+export const DEFAULT_FAULT_OPERATIONS: readonly Operation[] = ['ListFindings', 'BatchGetAccountStatus'];
 export type Operation = (typeof OPERATIONS)[number];
 
 const trigger = z
@@ -43,8 +52,14 @@ export const faultsSchema = z
     shortPage: trigger.optional(),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     tokenTtlSeconds: z.number().min(0).optional(),
-    /** Operations the faults apply to; default the Inspector2 ones. */
+    /** Operations the faults apply to; default ListFindings and BatchGetAccountStatus. */
     operations: z.array(z.enum(OPERATIONS)).min(1).optional(),
+    /** Regions (of the request's credential scope) the faults apply to; default every region. */
+    regions: z
+      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'a region name like eu-west-1'))
+      .min(1)
+      .max(64)
+      .optional(),
   })
   .strict();
 
@@ -97,13 +112,14 @@ export class FaultInjector {
     for (const k of Object.keys(this.injected) as (keyof typeof this.injected)[]) this.injected[k] = 0;
   }
 
-  applies(op: Operation): boolean {
-    const ops = this.state.operations ?? ['ListFindings', 'BatchGetAccountStatus'];
-    return ops.includes(op);
+  applies(op: Operation, region?: string): boolean {
+    const ops = this.state.operations ?? DEFAULT_FAULT_OPERATIONS;
+    if (!ops.includes(op)) return false;
+    return !this.state.regions || (region !== undefined && this.state.regions.includes(region));
   }
 
-  latencyMs(op: Operation): number {
-    const l = this.applies(op) ? (this.state.latencyMs ?? 0) : 0;
+  latencyMs(op: Operation, region?: string): number {
+    const l = this.applies(op, region) ? (this.state.latencyMs ?? 0) : 0;
     if (l > 0) this.injected.latency++;
     return l;
   }
@@ -131,8 +147,8 @@ export class FaultInjector {
   }
 
   /** Whether this request gets fault `kind` (counts it when it does). */
-  hit(kind: FaultKind, op: Operation, now: number): boolean {
-    if (!this.applies(op)) return false;
+  hit(kind: FaultKind, op: Operation, now: number, region?: string): boolean {
+    if (!this.applies(op, region)) return false;
     let yes = this.fire(this.state[kind]);
     if (!yes && kind === 'throttle' && this.state.throttle?.ratePerSecond) {
       const rate = this.state.throttle.ratePerSecond;

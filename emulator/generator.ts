@@ -122,6 +122,15 @@ const S_KIND = 6;
 const S_RES_NEW = 7;
 const S_CLOUD = 8;
 
+/** Resources without findings (coverage.ts). */
+const S_SPARE = 9;
+
+function regionKey(region: string): number {
+  let h = 0;
+  for (const ch of region) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
 /** Share of package findings on other clouds' resources. */
 const P_CLOUD = 0.06;
 
@@ -186,6 +195,34 @@ export class Generator {
   vulnerabilityId(i: number, type: string): string {
     if (type !== 'PACKAGE_VULNERABILITY') return '';
     return vulnerability(this.opts.seed, this.vulnIndex(i), this.vulns).id;
+  }
+
+  /** Which pooled resource finding i is on (with its account and resource type): its first detail draw. */
+  resourceKey(i: number): number {
+    return Rng.of(this.opts.seed, i, S_DETAIL).int(40_000);
+  }
+
+  /**
+   * Finding i's resource, exactly as `build` draws it (its detail stream's first draws), without
+   * the rest of the finding: what coverage is derived from (coverage.ts).
+   */
+  resource(i: number, m: GenMeta): Record<string, unknown> {
+    const res = buildResource(this.opts.seed, Rng.of(this.opts.seed, i, S_DETAIL), m);
+    return inPartition(res, partitionOf(m.region)?.name ?? 'aws');
+  }
+
+  /**
+   * The k-th resource of `m.resourceType` in (m.account, m.region) that has no finding (a clean
+   * or unscanned resource of coverage), from a stream of its own: findings' draws stay unchanged.
+   */
+  spareResource(m: GenMeta, k: number): Record<string, unknown> {
+    const key = hash3(hash3(this.opts.seed, Number(m.account.slice(-9)), k), regionKey(m.region), S_SPARE);
+    const res = buildAwsResource(
+      Rng.of(this.opts.seed, key, S_SPARE),
+      Rng.of(this.opts.seed, key, S_SPARE + 1),
+      m,
+    );
+    return inPartition(res, partitionOf(m.region)?.name ?? 'aws');
   }
 
   /** The whole finding in wire format (timestamps as epoch seconds). */

@@ -13,7 +13,8 @@ import { AwsError } from './errors.js';
 import type { Operation } from './faults.js';
 import type { IamModel } from './iam.js';
 import { parseEndpointHost, partitionOf, splitEndpointPath, type Endpoint } from './regions.js';
-import { scopeRegion, verifySigV4, type Service } from './sigv4.js';
+import { optInRegionDisabled, scopeRegion, verifySigV4, type Service } from './sigv4.js';
+import type { Bucket } from './org.js';
 import { EmulatorState, type StateOptions } from './state.js';
 import { handleSts, stsErrorXml } from './sts.js';
 import { selfSignedCert } from './tls.js';
@@ -52,6 +53,12 @@ export interface EmulatorOptions {
   indexLagSeconds?: number;
   /** The emulator's clock = host time + this, may be negative (README "Clock offset"). */
   clockOffsetSeconds?: number;
+  /** Opt-in regions enabled for the account (default all); others answer as AWS (README "Opt-in regions"). */
+  optInRegions?: string[];
+  /** Member accounts of the delegated administrator (default: `accounts` but the admin). */
+  members?: string[];
+  /** Each region's own token bucket for Inspector2 requests (default: no limit). */
+  regionRate?: Bucket;
   /** Called with unexpected errors (answered as a generic 500 without details). */
   onError?: (e: unknown) => void;
 }
@@ -98,11 +105,19 @@ interface Route {
   op: Operation | 'Unknown';
 }
 
+/** Inspector2's restJson1 operations served, by path (all POST). */
+const INSPECTOR2_PATHS: Record<string, Operation> = {
+  '/findings/list': 'ListFindings',
+  '/status/batch/get': 'BatchGetAccountStatus',
+  '/members/list': 'ListMembers',
+  '/coverage/list': 'ListCoverage',
+  '/coverage/statistics/list': 'ListCoverageStatistics',
+  '/delegatedadminaccounts/get': 'GetDelegatedAdminAccount',
+};
+
 function route(method: string, pathname: string, params: URLSearchParams): Route | undefined {
-  if (pathname === '/findings/list')
-    return { service: 'inspector2', op: method === 'POST' ? 'ListFindings' : 'Unknown' };
-  if (pathname === '/status/batch/get')
-    return { service: 'inspector2', op: method === 'POST' ? 'BatchGetAccountStatus' : 'Unknown' };
+  const op = INSPECTOR2_PATHS[pathname];
+  if (op) return { service: 'inspector2', op: method === 'POST' ? op : 'Unknown' };
   if (pathname === '/') {
     const a = params.get('Action');
     return { service: 'sts', op: a === 'AssumeRole' || a === 'GetCallerIdentity' ? a : 'Unknown' };
@@ -280,6 +295,20 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
       ...(entry.region ? { region: entry.region } : {}),
       ...entry.extra,
     });
+  // The region the request is for: its endpoint's, or the credential scope's at the bare URL.
+  const reqRegion = hostName !== undefined ? endpoint?.region : scopeRegion(req.headers);
+  // An opt-in region the account has not enabled: AWS refuses the credentials there, whatever
+  // they are (README "Opt-in regions").
+  if (r && reqRegion !== undefined && state.org.optInDisabled(reqRegion)) {
+    const e = optInRegionDisabled(endpoint?.service ?? r.service);
+    entry.status = e.status;
+    entry.errorCode = e.code;
+    entry.region = reqRegion;
+    entry.extra = { fault: 'optInRegionDisabled' };
+    finish();
+    if ((endpoint?.service ?? r.service) === 'sts') return sendStsError(state, res, e, requestId);
+    return sendRestError(state, res, e, requestId);
+  }
   // An endpoint AWS does not have: its host name does not resolve there (unknown region, wrong
   // DNS suffix, Inspector2 not in this region); the emulator can only answer, with a 404.
   const missing = noSuchEndpoint(state, hostName, endpoint, r?.service, scopeRegion(req.headers));
@@ -312,7 +341,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   };
   try {
     if (op !== 'Unknown') {
-      const latency = state.faults.latencyMs(op);
+      const latency = state.faults.latencyMs(op, reqRegion);
       if (latency > 0) await sleep(latency);
     }
     const signed = await verifySigV4(
@@ -345,20 +374,26 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
       );
     }
     const now = state.now();
-    if (state.faults.hit('reset', op, now)) {
+    const region = signed.region;
+    // Each region's own token bucket (README "Throttling per region").
+    if (r.service === 'inspector2' && !state.org.admit(region, now)) {
+      entry.extra = { fault: 'regionThrottle' };
+      throw new AwsError('ThrottlingException', 429, 'Rate exceeded', {}, 1);
+    }
+    if (state.faults.hit('reset', op, now, region)) {
       entry.status = 0;
       entry.extra = { fault: 'reset' };
       finish();
       req.socket.destroy();
       return;
     }
-    if (state.faults.hit('throttle', op, now)) {
+    if (state.faults.hit('throttle', op, now, region)) {
       const ra = state.faults.retryAfterSeconds;
       entry.extra = { fault: 'throttle' };
       if (r.service === 'sts') throw new AwsError('Throttling', 400, 'Rate exceeded');
       throw new AwsError('ThrottlingException', 429, 'Rate exceeded', {}, ra);
     }
-    if (state.faults.hit('error500', op, now)) {
+    if (state.faults.hit('error500', op, now, region)) {
       entry.extra = { fault: 'error500' };
       if (r.service === 'sts')
         throw new AwsError(
@@ -407,9 +442,9 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
     }
     let out: unknown;
     if (op === 'ListFindings') {
-      const pageFault = state.faults.hit('emptyPage', op, now)
+      const pageFault = state.faults.hit('emptyPage', op, now, region)
         ? 'emptyPage'
-        : state.faults.hit('shortPage', op, now)
+        : state.faults.hit('shortPage', op, now, region)
           ? 'shortPage'
           : undefined;
       const { shape, ...page } = state.listFindings(json, signed.principal, signed.region, pageFault);
@@ -423,14 +458,22 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
         ...(pageFault ? { fault: pageFault } : shape !== 'full' ? { shape } : {}),
       };
       out = page;
-    } else {
+    } else if (op === 'BatchGetAccountStatus') {
       out = state.batchGetAccountStatus(json, signed.principal, signed.region);
+    } else if (op === 'ListMembers') {
+      out = state.listMembers(json, signed.principal, signed.region);
+    } else if (op === 'ListCoverage') {
+      out = state.listCoverage(json, signed.principal, signed.region);
+    } else if (op === 'ListCoverageStatistics') {
+      out = state.listCoverageStatistics(json, signed.principal, signed.region);
+    } else {
+      out = state.getDelegatedAdminAccount(json, signed.principal, signed.region);
     }
     let payload = JSON.stringify(out);
-    if (op === 'ListFindings' && state.faults.hit('truncate', op, now)) {
+    if (op === 'ListFindings' && state.faults.hit('truncate', op, now, region)) {
       payload = payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
       entry.extra = { ...entry.extra, fault: 'truncate' };
-    } else if (op === 'ListFindings' && state.faults.hit('malformed', op, now)) {
+    } else if (op === 'ListFindings' && state.faults.hit('malformed', op, now, region)) {
       payload = `{"findings":[{"findingArn":,"<html>502 Bad Gateway</html>`;
       entry.extra = { ...entry.extra, fault: 'malformed' };
     }

@@ -136,22 +136,22 @@ export interface ListFindingsRequest {
   sortCriteria?: { field: string; sortOrder: 'ASC' | 'DESC' };
 }
 
-const constraint = (field: string, value: unknown, rule: string): AwsError =>
+export const constraint = (field: string, value: unknown, rule: string): AwsError =>
   validation(
     `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`,
     'FIELD_VALIDATION_FAILED',
     field,
   );
 
-function serialization(message: string): AwsError {
+export function serialization(message: string): AwsError {
   return new AwsError('SerializationException', 400, message);
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
+export function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string): void {
+export function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string): void {
   const ok =
     t === 'string'
       ? typeof v === 'string'
@@ -173,7 +173,7 @@ function expectType(v: unknown, t: 'string' | 'number' | 'integer', path: string
   }
 }
 
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
+export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) {
       throw validation(
@@ -185,16 +185,21 @@ function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: 
   }
 }
 
-function checkStringFilter(f: unknown, path: string): StringFilter {
+/** A StringFilter; CoverageStringFilter allows EQUALS and NOT_EQUALS only. */
+export function checkStringFilter(
+  f: unknown,
+  path: string,
+  comparisons: readonly string[] = ['EQUALS', 'PREFIX', 'NOT_EQUALS'],
+): StringFilter {
   if (!isObj(f)) throw serialization(`Expected an object at '${path}'`);
   onlyKeys(f, ['comparison', 'value'], path);
   if (f.comparison === undefined) throw constraint(`${path}.comparison`, 'null', 'Member must not be null');
   expectType(f.comparison, 'string', `${path}.comparison`);
-  if (!['EQUALS', 'PREFIX', 'NOT_EQUALS'].includes(f.comparison as string)) {
+  if (!comparisons.includes(f.comparison as string)) {
     throw constraint(
       `${path}.comparison`,
       f.comparison,
-      'Member must satisfy enum value set: [EQUALS, PREFIX, NOT_EQUALS]',
+      `Member must satisfy enum value set: [${comparisons.join(', ')}]`,
     );
   }
   if (f.value === undefined) throw constraint(`${path}.value`, 'null', 'Member must not be null');
@@ -205,7 +210,32 @@ function checkStringFilter(f: unknown, path: string): StringFilter {
   return f as unknown as StringFilter;
 }
 
-function checkDate(v: unknown, path: string): void {
+/** A MapFilter (ListFindings) or CoverageMapFilter: `{comparison: EQUALS, key, value?}`. */
+export function checkMapFilter(f: unknown, p: string): { key: string; value?: string } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['comparison', 'key', 'value'], p);
+  if (f.comparison !== 'EQUALS')
+    throw constraint(
+      `${p}.comparison`,
+      f.comparison ?? 'null',
+      'Member must satisfy enum value set: [EQUALS]',
+    );
+  if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
+  expectType(f.key, 'string', `${p}.key`);
+  if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+  return f as { key: string; value?: string };
+}
+
+/** A DateFilter (ListFindings) or CoverageDateFilter: `{startInclusive?, endInclusive?}` in range. */
+export function checkDateFilter(f: unknown, p: string): { startInclusive?: number; endInclusive?: number } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['startInclusive', 'endInclusive'], p);
+  if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
+  if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+  return f as { startInclusive?: number; endInclusive?: number };
+}
+
+export function checkDate(v: unknown, path: string): void {
   expectType(v, 'number', path);
   if ((v as number) < 0 || (v as number) >= MAX_DATE_S) {
     throw validation(
@@ -260,26 +290,13 @@ export function parseListFindings(body: unknown): ListFindingsRequest {
             checkStringFilter(f, p);
             break;
           case 'date':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['startInclusive', 'endInclusive'], p);
-            if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
-            if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+            checkDateFilter(f, p);
             break;
           case 'number':
             checkNumberFilter(f, p);
             break;
           case 'map':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['comparison', 'key', 'value'], p);
-            if (f.comparison !== 'EQUALS')
-              throw constraint(
-                `${p}.comparison`,
-                f.comparison ?? 'null',
-                'Member must satisfy enum value set: [EQUALS]',
-              );
-            if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
-            expectType(f.key, 'string', `${p}.key`);
-            if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+            checkMapFilter(f, p);
             break;
           case 'port':
             if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);

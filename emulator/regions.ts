@@ -56,6 +56,32 @@ export const PARTITIONS: readonly Partition[] = [
   { name: 'aws-us-gov', dnsSuffix: 'amazonaws.com', regions: ['us-gov-east-1', 'us-gov-west-1'] },
 ];
 
+/**
+ * Opt-in regions (launched after 20 March 2019, disabled for an account until it enables them:
+ * AWS Account Management guide, "Enable or disable AWS Regions in your account"). Requests to a
+ * disabled one fail authentication: Inspector2 `UnrecognizedClientException` 403, STS
+ * `InvalidClientTokenId` 403, "The security token included in the request is invalid."
+ */
+export const OPT_IN_REGIONS: readonly string[] = [
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-west-1',
+  'eu-central-2',
+  'eu-south-1',
+  'eu-south-2',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+];
+
 export function partitionOf(region: string): Partition | undefined {
   return PARTITIONS.find((p) => p.regions.includes(region));
 }

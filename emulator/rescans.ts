@@ -55,7 +55,7 @@ export class Rescans {
   }
 
   /** Applies every rescan due up to `now`, in time order. */
-  advance(store: FindingStore, now: number): void {
+  advance(store: FindingStore, now: number, skip?: (i: number) => boolean): void {
     if (now < this.from) return; // the clock moved back: nothing is due
     if (this.rateValue === 0) {
       this.from = now + 1;
@@ -72,6 +72,8 @@ export class Rescans {
         const i = this.idx[this.cursor++]!;
         // Only ACTIVE findings are rescanned, and never back in time (a newer change stands).
         if (t < this.from || store.status[i] !== active || store.upd[i]! >= t) continue;
+        // An account that stopped reporting: no rescans.
+        if (skip?.(i)) continue;
         store.mutate(i, { now: t, observed: true });
         const drift = (unit(hash3(this.daySeed(d), i, S_DRIFT)) * 2 - 1) * EPSS_DRIFT_MAX;
         store.epssDrift.set(i, (store.epssDrift.get(i) ?? 0) + drift);

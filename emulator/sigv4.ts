@@ -84,6 +84,14 @@ const CODES: Record<Service, Record<Failure, [string, number]>> = {
   },
 };
 
+/**
+ * What a disabled opt-in region answers to any request, before looking at the key (as an unknown
+ * key): Inspector2 UnrecognizedClientException 403, STS InvalidClientTokenId 403.
+ */
+export function optInRegionDisabled(service: Service): AwsError {
+  return fail(service, 'unknownKey');
+}
+
 function fail(service: Service, f: Failure, message = MESSAGES[f]): AwsError {
   const [code, status] = CODES[service][f];
   return new AwsError(code, status, message, {}, undefined, CORAL);

@@ -20,15 +20,34 @@ import {
   type Principal,
 } from './iam.js';
 import { partitionArn, partitionOf } from './regions.js';
-import { QueryEngine, parseListFindings, type PageShape, type Scope } from './query.js';
+import {
+  QueryEngine,
+  constraint,
+  expectType,
+  isObj,
+  onlyKeys,
+  parseListFindings,
+  serialization,
+  type PageShape,
+  type Scope,
+} from './query.js';
+import { GROUP_KEYS, coverageFilter, coverageOf, type CoveredResource } from './coverage.js';
+import {
+  OffsetTokens,
+  Organization,
+  RESOURCE_SCANS,
+  disableSchema,
+  issues as orgIssues,
+  type Bucket,
+  type ScanKey,
+  type ScanStatus,
+} from './org.js';
 import type { KeyRecord } from './sigv4.js';
 import { Rescans } from './rescans.js';
 import { FindingStore } from './store.js';
 import { Sessions } from './sts.js';
 
-export const RESOURCE_SCANS = ['ec2', 'ecr', 'lambda', 'lambdaCode', 'codeRepository'] as const;
-const STATUS_VALUES = ['ENABLING', 'ENABLED', 'DISABLING', 'DISABLED', 'SUSPENDING', 'SUSPENDED'] as const;
-type ScanStatus = (typeof STATUS_VALUES)[number];
+export { RESOURCE_SCANS, accountStatusSchema } from './org.js';
 
 export interface StateOptions {
   findings?: number;
@@ -62,6 +81,15 @@ export interface StateOptions {
   indexLagSeconds?: number;
   /** The emulator's now = host time + this (README "Clock offset"); may be negative. */
   clockOffsetSeconds?: number;
+  /**
+   * Opt-in regions enabled for the IAM account (README "Opt-in regions"); default all of them.
+   * Requests to another opt-in region fail as AWS fails them (UnrecognizedClientException).
+   */
+  optInRegions?: string[];
+  /** Member accounts of the delegated administrator (default: `accounts` but the admin). */
+  members?: string[];
+  /** Every region's token bucket for Inspector2 requests (default: none, no limit). */
+  regionRate?: Bucket;
 }
 
 /** Bounds of the lag and offset options (a day either way: far beyond any overlap). */
@@ -112,14 +140,6 @@ const terminateSchema = z
   .strict();
 const issues = (e: z.ZodError): string =>
   e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-
-export const accountStatusSchema = z
-  .object({
-    accountId: z.string().regex(/^\d{12}$/, '12 digits'),
-    status: z.enum(STATUS_VALUES).optional(),
-    resourceState: z.partialRecord(z.enum(RESOURCE_SCANS), z.enum(STATUS_VALUES)).optional(),
-  })
-  .strict();
 
 export interface RequestLogEntry {
   at: number;
@@ -180,10 +200,12 @@ export class EmulatorState {
   /** First generator index free for findings added by count. */
   private nextAddBase = 0;
   credentialSeconds: number | undefined;
-  private readonly accountStatus = new Map<
-    string,
-    { status: ScanStatus; resources: Record<string, ScanStatus> }
-  >();
+  /** Members, activation per account / region / scan type, opt-in regions, per-region throttling. */
+  readonly org: Organization;
+  private readonly tokens = new OffsetTokens();
+  /** Resources terminated through the control API: gone from coverage. */
+  private readonly terminated = new Set<string>();
+  private coverageCache = new Map<string, CoveredResource[]>();
   private readonly log: RequestLogEntry[] = [];
   private mutateCursor = 0;
   /** Seed of uneven paging (the emulator's seed). */
@@ -228,6 +250,14 @@ export class EmulatorState {
       this.iam.account,
       ...DEFAULT_ACCOUNTS.filter((a) => a !== this.iam.account).slice(0, 3),
     ];
+    this.org = new Organization({
+      admin: this.iam.account,
+      delegatedAdmin: this.iam.delegatedAdmin,
+      members: opts.members ?? accounts,
+      ...(opts.optInRegions ? { optInRegions: opts.optInRegions } : {}),
+      ...(opts.regionRate ? { regionRate: opts.regionRate } : {}),
+      startedAt: this.startedAt,
+    });
     const w = opts.withoutUpdatedAt ?? 0;
     if (!(w >= 0 && w <= 100)) throw new Error(`withoutUpdatedAt: a percent from 0 to 100, got ${w}`);
     this.store = new FindingStore(
@@ -273,7 +303,11 @@ export class EmulatorState {
   private tick(): number {
     this.indexDue();
     const now = this.now();
-    this.rescans.advance(this.store, now);
+    this.rescans.advance(
+      this.store,
+      now,
+      this.org.anySilent ? (i) => this.silentAt(i) !== undefined : undefined,
+    );
     this.store.expire(now);
     return now;
   }
@@ -405,27 +439,27 @@ export class EmulatorState {
       : { findings, shape: page.shape };
   }
 
-  private accountState(id: string) {
-    let s = this.accountStatus.get(id);
-    if (!s) {
-      s = { status: 'ENABLED', resources: Object.fromEntries(RESOURCE_SCANS.map((r) => [r, 'ENABLED'])) };
-      this.accountStatus.set(id, s);
-    }
-    return s;
+  /** Since when finding i's account stopped reporting in its region (undefined: it reports). */
+  private silentAt(i: number): number | undefined {
+    const st = this.store;
+    return this.org.silentSince(st.regions.value(st.region[i]!), st.accounts.value(st.acct[i]!));
   }
 
   setAccountStatus(input: unknown): unknown {
-    const r = accountStatusSchema.safeParse(input);
-    if (!r.success)
-      throw new Error(r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
-    const s = this.accountState(r.data.accountId);
-    if (r.data.status) {
-      s.status = r.data.status;
-      // Switching the account as a whole switches every scan type with it.
-      for (const k of RESOURCE_SCANS) s.resources[k] = r.data.status;
-    }
-    for (const [k, v] of Object.entries(r.data.resourceState ?? {})) s.resources[k] = v as ScanStatus;
-    return { accountId: r.data.accountId, ...s };
+    return this.org.setAccountStatus(input);
+  }
+
+  /** Whether `p` is the delegated administrator (sees its members' data). */
+  private isAdmin(p: Principal): boolean {
+    return this.iam.delegatedAdmin && p.account === this.iam.account;
+  }
+
+  /** Accounts whose data `p` may read in `region`: its own, and an admin's associated members. */
+  private visible(p: Principal, region: string, id: string): boolean {
+    if (id === p.account) return true;
+    if (!this.isAdmin(p)) return false;
+    // Accounts never made members (added findings of other accounts) stay visible, as findings are.
+    return this.org.isMember(region, id) || !this.org.knownMembers().includes(id);
   }
 
   batchGetAccountStatus(body: unknown, p: Principal, region: string): unknown {
@@ -467,7 +501,12 @@ export class EmulatorState {
       });
       if (b.accountIds.length > 0) ids = b.accountIds as string[];
     }
-    const known = new Set([this.iam.account, ...this.store.accounts.values, ...this.accountStatus.keys()]);
+    const known = new Set([
+      this.iam.account,
+      ...this.store.accounts.values,
+      ...this.org.knownMembers(),
+      ...this.org.configuredAccounts(),
+    ]);
     const accounts: unknown[] = [];
     const failedAccounts: unknown[] = [];
     const state = (s: ScanStatus) =>
@@ -479,9 +518,7 @@ export class EmulatorState {
             errorMessage: `Amazon Inspector scanning is ${s.toLowerCase()}`,
           };
     for (const id of [...new Set(ids)]) {
-      const visible =
-        id === p.account || (this.iam.delegatedAdmin && p.account === this.iam.account && known.has(id));
-      if (!visible) {
+      if (!known.has(id) || !this.visible(p, region, id)) {
         failedAccounts.push({
           accountId: id,
           errorCode: 'ACCESS_DENIED',
@@ -490,16 +527,183 @@ export class EmulatorState {
         });
         continue;
       }
-      const s = this.accountState(id);
+      const s = this.org.state(region, id);
       accounts.push({
         accountId: id,
         state: state(s.status),
-        resourceState: Object.fromEntries(
-          RESOURCE_SCANS.map((k) => [k, state(s.resources[k] as ScanStatus)]),
-        ),
+        resourceState: Object.fromEntries(RESOURCE_SCANS.map((k) => [k, state(s.resources[k])])),
       });
     }
     return { accounts, failedAccounts };
+  }
+
+  /** ListMembers: the delegated administrator's members in `region`, 1-50 per page. */
+  listMembers(body: unknown, p: Principal, region: string): unknown {
+    this.authorize(p, 'inspector2:ListMembers', `arn:aws:inspector2:${region}:${p.account}:/members/list`);
+    if (!isObj(body)) throw serialization('Expected a JSON object as the request body');
+    onlyKeys(body, ['onlyAssociated', 'maxResults', 'nextToken'], '');
+    if (
+      body.onlyAssociated !== undefined &&
+      body.onlyAssociated !== null &&
+      typeof body.onlyAssociated !== 'boolean'
+    )
+      throw serialization(
+        `${String(body.onlyAssociated).toUpperCase()}_VALUE can not be converted to a Boolean at 'onlyAssociated'`,
+      );
+    const max = this.maxResults(body.maxResults, 50, 50);
+    const token = this.nextToken(body.nextToken);
+    // Not documented; the emulator's reading (as Security Hub's ListMembers): associated only.
+    const onlyAssociated = body.onlyAssociated !== false;
+    const all = this.isAdmin(p)
+      ? this.org.memberList(region).filter((m) => !onlyAssociated || m.relationshipStatus === 'ENABLED')
+      : [];
+    const q = JSON.stringify(['ListMembers', region, p.account, onlyAssociated]);
+    const from = this.tokens.offset(token, q);
+    const page = all.slice(from, from + max);
+    return {
+      members: page.map((m) => ({
+        accountId: m.accountId,
+        relationshipStatus: m.relationshipStatus,
+        delegatedAdminAccountId: this.iam.account,
+        updatedAt: m.updatedAt / 1000,
+      })),
+      ...(from + max < all.length ? { nextToken: this.tokens.issue(q, from + max) } : {}),
+    };
+  }
+
+  /** GetDelegatedAdminAccount: the organisation's delegated administrator (none for a standalone account). */
+  getDelegatedAdminAccount(body: unknown, p: Principal, region: string): unknown {
+    this.authorize(
+      p,
+      'inspector2:GetDelegatedAdminAccount',
+      `arn:aws:inspector2:${region}:${p.account}:/delegatedadminaccounts/get`,
+    );
+    if (!isObj(body)) throw serialization('Expected a JSON object as the request body');
+    onlyKeys(body, [], '');
+    if (!this.iam.delegatedAdmin) return {};
+    return { delegatedAdmin: { accountId: this.iam.account, relationshipStatus: 'ENABLED' } };
+  }
+
+  /** The coverage rows of `region` that `p` may see (cached per data and organisation change). */
+  private coverage(p: Principal, region: string): CoveredResource[] {
+    const now = this.tick();
+    // The rows change with findings added, the organisation and terminations; lastScannedAt
+    // (rescans) is refreshed once per emulator minute, so a busy store is not rescanned per page.
+    const key = `${region}|${this.store.n}|${this.org.version}|${this.terminated.size}|${Math.floor(now / 60_000)}`;
+    let rows = this.coverageCache.get(key);
+    if (!rows) {
+      if (this.coverageCache.size > 16) this.coverageCache = new Map();
+      rows = coverageOf(
+        {
+          store: this.store,
+          org: this.org,
+          startedAt: this.startedAt,
+          terminated: this.terminated,
+          accountsIn: (r) => [
+            this.iam.account,
+            ...this.org
+              .memberList(r)
+              .filter((m) => m.relationshipStatus === 'ENABLED')
+              .map((m) => m.accountId),
+          ],
+        },
+        region,
+      );
+      this.coverageCache.set(key, rows);
+    }
+    const seen = new Map<string, boolean>();
+    return rows.filter((r) => {
+      let v = seen.get(r.accountId);
+      if (v === undefined) seen.set(r.accountId, (v = this.visible(p, region, r.accountId)));
+      return v;
+    });
+  }
+
+  /** ListCoverage: covered resources of `region` (1-200 per page, default 100), filtered. */
+  listCoverage(body: unknown, p: Principal, region: string): unknown {
+    this.authorize(p, 'inspector2:ListCoverage', `arn:aws:inspector2:${region}:${p.account}:/coverage/list`);
+    if (!isObj(body)) throw serialization('Expected a JSON object as the request body');
+    onlyKeys(body, ['maxResults', 'nextToken', 'filterCriteria'], '');
+    const max = this.maxResults(body.maxResults, 200, 100);
+    const token = this.nextToken(body.nextToken);
+    const pred = coverageFilter(body.filterCriteria);
+    const q = JSON.stringify(['ListCoverage', region, p.account, body.filterCriteria ?? null]);
+    const from = this.tokens.offset(token, q);
+    const rows = this.coverage(p, region).filter(pred);
+    return {
+      coveredResources: rows.slice(from, from + max),
+      ...(from + max < rows.length ? { nextToken: this.tokens.issue(q, from + max) } : {}),
+    };
+  }
+
+  /**
+   * ListCoverageStatistics: `totalCounts` of matching rows and, with `groupBy`, their counts per
+   * group value, at most 5 groups per page (the model's CountsList maximum), ordered by value.
+   */
+  listCoverageStatistics(body: unknown, p: Principal, region: string): unknown {
+    this.authorize(
+      p,
+      'inspector2:ListCoverageStatistics',
+      `arn:aws:inspector2:${region}:${p.account}:/coverage/statistics/list`,
+    );
+    if (!isObj(body)) throw serialization('Expected a JSON object as the request body');
+    onlyKeys(body, ['filterCriteria', 'groupBy', 'nextToken'], '');
+    let groupBy: string | undefined;
+    if (body.groupBy !== undefined && body.groupBy !== null) {
+      expectType(body.groupBy, 'string', 'groupBy');
+      if (!(String(body.groupBy) in GROUP_KEYS))
+        throw constraint(
+          'groupBy',
+          body.groupBy,
+          `Member must satisfy enum value set: [${Object.keys(GROUP_KEYS).join(', ')}]`,
+        );
+      groupBy = body.groupBy as string;
+    }
+    const token = this.nextToken(body.nextToken);
+    const pred = coverageFilter(body.filterCriteria);
+    const rows = this.coverage(p, region).filter(pred);
+    if (!groupBy) {
+      if (token)
+        throw validation('Invalid nextToken: the token was not issued for this query', 'OTHER', 'nextToken');
+      return { totalCounts: rows.length };
+    }
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const v = GROUP_KEYS[groupBy]!(r);
+      if (v !== undefined && v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const groups = [...counts].sort(([a], [b]) => a.localeCompare(b));
+    const q = JSON.stringify([
+      'ListCoverageStatistics',
+      region,
+      p.account,
+      groupBy,
+      body.filterCriteria ?? null,
+    ]);
+    const from = this.tokens.offset(token, q);
+    const page = groups.slice(from, from + 5);
+    return {
+      ...(page.length > 0 ? { countsByGroup: page.map(([groupKey, count]) => ({ count, groupKey })) } : {}),
+      totalCounts: rows.length,
+      ...(from + 5 < groups.length ? { nextToken: this.tokens.issue(q, from + 5) } : {}),
+    };
+  }
+
+  private maxResults(v: unknown, max: number, dflt: number): number {
+    if (v === undefined || v === null) return dflt;
+    expectType(v, 'integer', 'maxResults');
+    const m = v as number;
+    if (m < 1) throw constraint('maxResults', m, 'Member must have value greater than or equal to 1');
+    if (m > max) throw constraint('maxResults', m, `Member must have value less than or equal to ${max}`);
+    return m;
+  }
+
+  private nextToken(v: unknown): string | undefined {
+    if (v === undefined || v === null || v === '') return undefined;
+    expectType(v, 'string', 'nextToken');
+    if ((v as string).length > 1_000_000)
+      throw constraint('nextToken', '...', 'Member must have length less than or equal to 1000000');
+    return v as string;
   }
 
   /** Change K findings (status, severity, rescan); updatedAt moves to now. Returns their ARNs. */
@@ -530,6 +734,8 @@ export class EmulatorState {
         if (fromCode !== undefined && (truth.get(i) ?? s.status[i]) !== fromCode) continue;
         if (m.region !== undefined && s.region[i] !== regionCode) continue;
         if (m.account !== undefined && s.acct[i] !== acctCode) continue;
+        // An account that stopped reporting gets no new versions.
+        if (this.org.anySilent && this.silentAt(i) !== undefined) continue;
         picked.push(i);
       }
       this.mutateCursor = (this.mutateCursor + 7919) % n;
@@ -577,6 +783,7 @@ export class EmulatorState {
     const s = this.store;
     const now = this.tick();
     const ids = new Set(r.data.resourceIds);
+    for (const id of ids) this.terminated.add(id);
     const closed = s.statuses.code('CLOSED');
     const hit: number[] = [];
     const changed: number[] = [];
@@ -591,7 +798,10 @@ export class EmulatorState {
       }
       s.dropLater(i, now + TERMINATED_RETENTION_MS);
     }
-    if (hit.length === 0) throw new Error(`resourceIds: no finding on ${r.data.resourceIds.join(', ')}`);
+    if (hit.length === 0) {
+      for (const id of ids) this.terminated.delete(id);
+      throw new Error(`resourceIds: no finding on ${r.data.resourceIds.join(', ')}`);
+    }
     s.mutated(changed);
     return {
       arns: hit.map((i) => s.arnOf(i)),
@@ -602,24 +812,51 @@ export class EmulatorState {
   }
 
   /**
-   * Disable Amazon Inspector in an account: its scans become DISABLED and every finding of the
-   * account is deleted DISABLED_RETENTION_MS later (re-enabling does not keep them).
+   * Disable Amazon Inspector in an account (`body.region`: in one region; default every region),
+   * or only some scan types (`body.resourceTypes`): those scans become DISABLED and the findings
+   * they produced (all of the account's, for the account as a whole) are deleted
+   * DISABLED_RETENTION_MS later (re-enabling does not keep them).
    */
-  disableAccount(accountId: string): { accountId: string; findings: number; deleteAt: number } {
+  disableAccount(
+    accountId: string,
+    body: unknown = {},
+  ): { accountId: string; region?: string; resourceTypes?: string[]; findings: number; deleteAt: number } {
     if (!/^\d{12}$/.test(accountId)) throw new Error('accountId: 12 digits');
-    this.setAccountStatus({ accountId, status: 'DISABLED' });
+    const r = disableSchema.safeParse(body ?? {});
+    if (!r.success) throw new Error(orgIssues(r.error));
+    const { region, resourceTypes } = r.data;
+    this.setAccountStatus({
+      accountId,
+      ...(region ? { region } : {}),
+      ...(resourceTypes
+        ? { resourceState: Object.fromEntries(resourceTypes.map((k) => [k, 'DISABLED'])) }
+        : { status: 'DISABLED' }),
+    });
     const s = this.store;
     const now = this.tick();
     const code = s.accounts.lookup(accountId);
+    const regionCode = region === undefined ? undefined : s.regions.lookup(region);
+    const scans = resourceTypes ? new Set<ScanKey>(resourceTypes) : undefined;
     let n = 0;
-    if (code !== undefined) {
+    if (code !== undefined && (region === undefined || regionCode !== undefined)) {
       for (let i = 0; i < s.n; i++) {
         if (s.gone[i] || s.acct[i] !== code) continue;
+        if (regionCode !== undefined && s.region[i] !== regionCode) continue;
+        if (scans) {
+          const k = scanOf(s.rtypes.value(s.rtype[i]!), s.types.value(s.type[i]!));
+          if (!k || !scans.has(k)) continue;
+        }
         s.dropLater(i, now + DISABLED_RETENTION_MS);
         n++;
       }
     }
-    return { accountId, findings: n, deleteAt: now + DISABLED_RETENTION_MS };
+    return {
+      accountId,
+      ...(region ? { region } : {}),
+      ...(resourceTypes ? { resourceTypes } : {}),
+      findings: n,
+      deleteAt: now + DISABLED_RETENTION_MS,
+    };
   }
 
   /** Indices of present findings by ARN; an unknown (or deleted) one is an error naming it. */
@@ -725,6 +962,10 @@ export class EmulatorState {
       byRegion: s.countBy(s.region, s.regions),
       regions: this.inspectorRegionList(),
       byAccount: s.countBy(s.acct, s.accounts),
+      optIn: this.org.optInState(),
+      members: this.org.memberDump(),
+      notReporting: this.org.silentDump(),
+      throttling: this.org.throttling(),
       versions: s.versions,
       rescans: { rate: this.rescans.rate, applied: this.rescans.applied },
       now,
@@ -742,6 +983,23 @@ export class EmulatorState {
         return Math.round((c.user + c.system) / 1000);
       })(),
     };
+  }
+}
+
+/** The scan type that produces a finding: its resource type (and, for Lambda, package or code scanning). */
+function scanOf(resourceType: string, findingType: string): ScanKey | undefined {
+  switch (resourceType) {
+    case 'AWS_EC2_INSTANCE':
+      return 'ec2';
+    case 'AWS_ECR_CONTAINER_IMAGE':
+    case 'AWS_ECR_REPOSITORY':
+      return 'ecr';
+    case 'AWS_LAMBDA_FUNCTION':
+      return findingType === 'CODE_VULNERABILITY' ? 'lambdaCode' : 'lambda';
+    case 'CODE_REPOSITORY':
+      return 'codeRepository';
+    default:
+      return undefined;
   }
 }
 

@@ -367,19 +367,28 @@ export class FindingStore {
       if (live.noUpdatedAt) delete out.updatedAt;
       return out;
     }
-    const m: GenMeta = {
+    return this.gen.build(i, this.meta(i), live);
+  }
+
+  /** Generated finding i's columns as the generator's meta (its current status, severity, times). */
+  meta(i: number): GenMeta {
+    return {
       type: this.types.value(this.type[i]!),
-      severity: live.severity,
-      status: live.status,
+      severity: this.severities.value(this.sev[i]!),
+      status: this.statuses.value(this.status[i]!),
       resourceType: this.rtypes.value(this.rtype[i]!),
       account: this.accounts.value(this.acct[i]!),
       region: this.regions.value(this.region[i]!),
-      updatedAt: live.updatedAt,
-      firstObservedAt: live.firstObservedAt,
-      lastObservedAt: live.lastObservedAt,
-      ...(live.noUpdatedAt ? { noUpdatedAt: true } : {}),
+      updatedAt: this.upd[i]!,
+      firstObservedAt: this.first[i]!,
+      lastObservedAt: this.last[i]!,
+      ...(this.noUpd[i] ? { noUpdatedAt: true } : {}),
     };
-    return this.gen.build(i, m, live);
+  }
+
+  /** The document of an added finding (fixtures, control API), undefined for generated ones. */
+  doc(i: number): Record<string, unknown> | undefined {
+    return this.docs.get(i);
   }
 
   countBy(col: Uint8Array | Uint16Array, names: Interner): Record<string, number> {
