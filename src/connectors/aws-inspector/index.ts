@@ -9,6 +9,7 @@ import type { ConnectorType } from '../types.js';
 import { testConnector } from './check.js';
 import { createInspectorClient, type ClientFactory, type ClientOptions } from './client.js';
 import { collect } from './collect.js';
+import { configRegions, coverageRecords, readCoverage } from './coverage.js';
 import {
   SECRET_FIELDS,
   SWITCH_FIELDS,
@@ -98,6 +99,26 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
       } finally {
         client.destroy();
       }
+    },
+    coverage: {
+      read: ({ config, ctx, newestFindingAt, options }) => {
+        const factory = factoryFor(ctx.allowedEndpointHosts);
+        const cc = (config as { regionConcurrency?: unknown }).regionConcurrency;
+        return readCoverage({
+          ...options,
+          connectorId: ctx.connectorId,
+          regions: configRegions(config),
+          // One client per region, signed for it (the endpoint override, if any, serves them all).
+          clientFor: (region) =>
+            factory({ ...config, region }, { logger: ctx.logger, connectorId: ctx.connectorId }),
+          newestFindingAt,
+          clock: ctx.clock,
+          logger: ctx.logger,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(typeof cc === 'number' ? { concurrency: cc } : {}),
+        });
+      },
+      records: coverageRecords,
     },
     map: mapFinding,
     state: findingState,
