@@ -36,6 +36,7 @@ import { authPlugin, type LoginRateLimit } from './auth.js';
 import { usersPlugin } from './users.js';
 import { tenantsPlugin } from './tenants.js';
 import { connectorsPlugin } from './connectors.js';
+import { coveragePlugin } from './coverage.js';
 import { profilesPlugin } from './profiles.js';
 import { logFiltersPlugin } from './log-filters.js';
 import { searchPlugin } from './search.js';
@@ -286,6 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       usersPlugin(api, ctx);
       tenantsPlugin(api, ctx);
       connectorsPlugin(api, ctx);
+      coveragePlugin(api, ctx);
       profilesPlugin(api, ctx);
       logFiltersPlugin(api, ctx);
       searchPlugin(api, ctx);

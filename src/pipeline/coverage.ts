@@ -13,10 +13,11 @@ import type { AnyConnectorType } from '../connectors/types.js';
 import { ROOT_TENANT, type Store, type StoredConnector } from '../store/index.js';
 
 export interface CoverageRefreshOptions {
-  store: Store;
+  /** Absent (CLI without a data directory): no last finding times, no records stored. */
+  store?: Store;
   type: AnyConnectorType;
-  /** The connector with its secrets (`connectors.getDecrypted`). */
-  connector: StoredConnector;
+  /** The connector with its secrets (`connectors.getDecrypted`; the CLI: its config file's). */
+  connector: Pick<StoredConnector, 'id' | 'name' | 'tenant' | 'config'>;
   logger: Logger;
   clock: Clock;
   allowedEndpointHosts?: readonly string[];
@@ -39,10 +40,13 @@ export async function refreshCoverage(o: CoverageRefreshOptions): Promise<Covera
     throw new CodedError('ERR_VALIDATION', `connector type ${o.type.id} reports no scan coverage`);
   }
   const c = o.connector;
-  const tenant =
-    o.store.tenants.getByName(c.tenant) ?? (c.tenant === ROOT_TENANT.name ? ROOT_TENANT : undefined);
-  if (!tenant)
+  const store = o.store;
+  const tenant = store
+    ? (store.tenants.getByName(c.tenant) ?? (c.tenant === ROOT_TENANT.name ? ROOT_TENANT : undefined))
+    : undefined;
+  if (store && !tenant) {
     throw new CodedError('ERR_NOT_FOUND_RESOURCE', `tenant ${c.tenant} of connector ${c.id} not found`);
+  }
   const snapshot = await support.read({
     config: c.config,
     ctx: {
@@ -52,11 +56,12 @@ export async function refreshCoverage(o: CoverageRefreshOptions): Promise<Covera
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.allowedEndpointHosts ? { allowedEndpointHosts: o.allowedEndpointHosts } : {}),
     },
-    newestFindingAt: (keyPrefix) => o.store.findings.newestUpdatedAt({ tenantId: tenant.id, keyPrefix }),
+    newestFindingAt: (keyPrefix) =>
+      store && tenant ? store.findings.newestUpdatedAt({ tenantId: tenant.id, keyPrefix }) : undefined,
     ...(o.options ? { options: o.options } : {}),
   });
   let stored = 0;
-  if (o.storeRecords !== false && snapshot.rows.length) {
+  if (store && tenant && o.storeRecords !== false && snapshot.rows.length) {
     const records = support.records(snapshot, {
       connectorId: c.id,
       connectorName: c.name,
@@ -64,7 +69,7 @@ export async function refreshCoverage(o: CoverageRefreshOptions): Promise<Covera
       tenantName: tenant.name,
       writeTime: o.clock.now(),
     });
-    const sink = o.store.pageSink({
+    const sink = store.pageSink({
       connectorId: c.id,
       commitRecords: Infinity,
       commitDelayMs: 0,
