@@ -18,7 +18,9 @@ import {
   ROLE_EXTERNAL_ID,
   ROLE_UNTRUSTED,
   SOURCE,
+  control,
   listAllRaw,
+  listCoverageRaw,
   type Creds,
 } from './testing.js';
 
@@ -369,6 +371,163 @@ describe('AWS CLI v1', () => {
       expect([missing.code !== 0, errorCode(missing)]).toEqual([true, 'NoSuchEndpoint']);
     } finally {
       await parts.close();
+    }
+  }, 180_000);
+
+  it('org-wide: list-members, batch-get-account-status, list-coverage and list-coverage-statistics per region; a disabled opt-in region fails as on AWS (CLI and boto3)', async () => {
+    const org = await startEmulator({
+      findings: 300,
+      seed: 8,
+      regions: ['us-east-1', 'eu-west-1', 'me-south-1'],
+      optInRegions: [],
+    });
+    try {
+      await control(org.url, 'accounts', 'POST', {
+        accountId: '210987654321',
+        region: 'eu-west-1',
+        resourceState: { lambda: 'DISABLED', lambdaCode: 'DISABLED' },
+      });
+      await control(org.url, 'members', 'POST', {
+        members: [{ accountId: '555566667777', relationshipStatus: 'INVITED' }],
+      });
+      const cli = (args: string[], region: string) =>
+        aws(['inspector2', ...args], READER, {}, org.url, region);
+      const [members, allMembers, status, statusEu] = await Promise.all([
+        cli(['list-members', '--page-size', '1'], 'eu-west-1'),
+        cli(['list-members', '--no-only-associated'], 'eu-west-1'),
+        cli(
+          ['batch-get-account-status', '--account-ids', ACCOUNT, '210987654321', '999999999999'],
+          'us-east-1',
+        ),
+        cli(['batch-get-account-status', '--account-ids', '210987654321'], 'eu-west-1'),
+      ]);
+      for (const r of [members, allMembers, status, statusEu]) expect([r.code, r.stderr]).toEqual([0, '']);
+      const m = JSON.parse(members.stdout) as {
+        members: { accountId: string; relationshipStatus: string; updatedAt: number }[];
+      };
+      expect(m.members.map((x) => `${x.accountId}:${x.relationshipStatus}`)).toEqual([
+        '111122223333:ENABLED',
+        '210987654321:ENABLED',
+        '444455556666:ENABLED',
+      ]);
+      // Epoch seconds on the wire, which CLI v1 prints as received (cli_timestamp_format none).
+      expect(m.members[0]!.updatedAt).toBe(org.state.startedAt / 1000);
+      expect((JSON.parse(allMembers.stdout) as { members: unknown[] }).members).toHaveLength(4);
+      const st = JSON.parse(status.stdout) as {
+        accounts: { accountId: string; resourceState: Record<string, { status: string }> }[];
+        failedAccounts: { accountId: string }[];
+      };
+      expect(st.accounts.map((a) => [a.accountId, a.resourceState.lambda!.status])).toEqual([
+        [ACCOUNT, 'ENABLED'],
+        ['210987654321', 'ENABLED'],
+      ]);
+      expect(st.failedAccounts.map((a) => a.accountId)).toEqual(['999999999999']);
+      const eu = JSON.parse(statusEu.stdout) as typeof st;
+      expect([
+        eu.accounts[0]!.resourceState.lambda!.status,
+        eu.accounts[0]!.resourceState.lambdaCode!.status,
+        eu.accounts[0]!.resourceState.ec2!.status,
+      ]).toEqual(['DISABLED', 'DISABLED', 'ENABLED']);
+
+      // Coverage: the CLI pages through it (20 a page) and gets what a raw listing gets.
+      const raw = (region: string) => listCoverageRaw(org.url, READER, {}, { region });
+      const key = (x: { resourceId: string; scanType: string }) => `${x.resourceId}|${x.scanType}`;
+      for (const region of ['us-east-1', 'eu-west-1']) {
+        const [cov, stats, want] = await Promise.all([
+          cli(['list-coverage', '--page-size', '20'], region),
+          cli(['list-coverage-statistics', '--group-by', 'RESOURCE_TYPE'], region),
+          raw(region),
+        ]);
+        expect([cov.code, cov.stderr]).toEqual([0, '']);
+        const got = (JSON.parse(cov.stdout) as { coveredResources: typeof want }).coveredResources;
+        expect(got.map(key)).toEqual(want.map(key));
+        expect(want.length).toBeGreaterThan(40);
+        const s = JSON.parse(stats.stdout) as {
+          countsByGroup: { groupKey: string; count: number }[];
+          totalCounts: number;
+        };
+        expect(s.totalCounts).toBe(want.length);
+        const byType: Record<string, number> = {};
+        for (const r of want) byType[r.resourceType] = (byType[r.resourceType] ?? 0) + 1;
+        expect(Object.fromEntries(s.countsByGroup.map((g) => [g.groupKey, g.count]))).toEqual(byType);
+      }
+      // Lambda scanning disabled in eu-west-1 for 210987654321: none of its functions there.
+      const lambdas = await cli(
+        [
+          'list-coverage',
+          '--filter-criteria',
+          JSON.stringify({
+            accountId: [{ comparison: 'EQUALS', value: '210987654321' }],
+            resourceType: [{ comparison: 'EQUALS', value: 'AWS_LAMBDA_FUNCTION' }],
+          }),
+        ],
+        'eu-west-1',
+      );
+      expect(JSON.parse(lambdas.stdout)).toEqual({ coveredResources: [] });
+      const bad = await cli(
+        [
+          'list-coverage',
+          '--filter-criteria',
+          JSON.stringify({ lastScannedCommitId: [{ comparison: 'EQUALS', value: 'a'.repeat(40) }] }),
+        ],
+        'us-east-1',
+      );
+      expect(errorCode(bad)).toBe('ValidationException');
+
+      // me-south-1 is an opt-in region the account has not enabled.
+      const [optIn, optInSts] = await Promise.all([
+        cli(['list-findings', '--max-items', '1'], 'me-south-1'),
+        aws(
+          ['sts', 'get-caller-identity'],
+          READER,
+          {},
+          org.endpoint('sts.me-south-1.amazonaws.com'),
+          'me-south-1',
+        ),
+      ]);
+      expect([errorCode(optIn), errorCode(optInSts)]).toEqual([
+        'UnrecognizedClientException',
+        'InvalidClientTokenId',
+      ]);
+      expect(optIn.stderr).toContain('The security token included in the request is invalid.');
+      const boto = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          'python3',
+          [
+            '-c',
+            [
+              'import boto3, botocore, json, sys',
+              "c = boto3.client('inspector2', region_name='me-south-1', endpoint_url=sys.argv[1], aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])",
+              'try:',
+              '    c.list_coverage()',
+              "    print(json.dumps({'ok': True}))",
+              'except botocore.exceptions.ClientError as e:',
+              "    print(json.dumps({'code': e.response['Error']['Code'], 'status': e.response['ResponseMetadata']['HTTPStatusCode']}))",
+            ].join('\n'),
+            org.url,
+            READER.accessKeyId,
+            READER.secretAccessKey,
+          ],
+          {
+            env: {
+              PATH: process.env.PATH ?? '/usr/bin:/bin',
+              HOME: home,
+              AWS_CONFIG_FILE: path.join(home, 'config'),
+              AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
+              AWS_EC2_METADATA_DISABLED: 'true',
+            },
+            timeout: 120_000,
+          },
+          (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+        ),
+      );
+      expect(boto.stderr).toBe('');
+      expect(JSON.parse(boto.stdout)).toEqual({ code: 'UnrecognizedClientException', status: 403 });
+      await control(org.url, 'regions/opt-in', 'POST', { regions: { 'me-south-1': true } });
+      const enabled = await cli(['list-findings', '--max-items', '1'], 'me-south-1');
+      expect([enabled.code, enabled.stderr]).toEqual([0, '']);
+    } finally {
+      await org.close();
     }
   }, 180_000);
 });

@@ -3,7 +3,9 @@
  * added findings, deletions (outright, terminated resources, disabled accounts: README
  * "Deleted findings"), faults, account activation, STS credential lifetime, the clock (and its offset
  * from the host's), the indexing lag, the paging mode (uneven or clean), the daily rate of immaterial
- * rescans and a log of the requests served. Errors are `{"error": "..."}` with
+ * rescans, the organisation (members, accounts that stop reporting, opt-in regions, per-region
+ * throttling: README "Organisation, members and coverage") and a log of the requests served.
+ * Errors are `{"error": "..."}` with
  * 400/404/405, naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

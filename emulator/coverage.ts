@@ -6,7 +6,16 @@
  * scan type decides what is listed and how (README "Organisation, members and coverage").
  */
 import { hash3 } from './rng.js';
-import { constraint, checkDate, expectType, isObj, onlyKeys, serialization } from './query.js';
+import {
+  checkDateFilter,
+  checkMapFilter,
+  checkStringFilter,
+  constraint,
+  expectType,
+  isObj,
+  onlyKeys,
+  serialization,
+} from './query.js';
 import type { FindingStore } from './store.js';
 import type { GenMeta } from './generator.js';
 import type { Organization, ScanKey } from './org.js';
@@ -62,7 +71,7 @@ function uuidOf(s: string): string {
   const b = h(x + 1);
   const c = h(x + 2);
   const d = h(x + 3);
-  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d.slice(0, 4)}`;
+  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
 }
 
 /** The coverage rows of one resource, or none (types coverage does not know). */
@@ -113,7 +122,8 @@ function rowsOf(
             ecrRepository: { name: String(e.repositoryName ?? ''), scanFrequency: 'CONTINUOUS_SCAN' },
             ecrImage: {
               tags: Array.isArray(e.imageTags) ? e.imageTags : [],
-              ...(typeof e.pushedAt === 'number' ? { imagePulledAt: e.pushedAt } : {}),
+              // Last pulled: when it was last in use (the generator keeps no separate pull time).
+              ...(typeof e.lastInUseAt === 'number' ? { imagePulledAt: e.lastInUseAt } : {}),
               ...(typeof e.lastInUseAt === 'number' ? { lastInUseAt: e.lastInUseAt } : {}),
               ...(typeof e.inUseCount === 'number' ? { inUseCount: e.inUseCount } : {}),
             },
@@ -282,12 +292,13 @@ export function coverageOf(src: CoverageSource, region: string): CoveredResource
       emit(res, account, { statusCode, reason }, last);
     });
   }
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return rows.sort(
     (a, b) =>
-      a.accountId.localeCompare(b.accountId) ||
-      a.resourceType.localeCompare(b.resourceType) ||
-      a.resourceId.localeCompare(b.resourceId) ||
-      a.scanType.localeCompare(b.scanType),
+      cmp(a.accountId, b.accountId) ||
+      cmp(a.resourceType, b.resourceType) ||
+      cmp(a.resourceId, b.resourceId) ||
+      cmp(a.scanType, b.scanType),
   );
 }
 
@@ -357,24 +368,8 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
     if (key in STRING_KEYS) {
       const get = STRING_KEYS[key]!;
       const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['comparison', 'value'], q);
-        if (f.comparison === undefined)
-          throw constraint(`${q}.comparison`, 'null', 'Member must not be null');
-        expectType(f.comparison, 'string', `${q}.comparison`);
-        if (f.comparison !== 'EQUALS' && f.comparison !== 'NOT_EQUALS')
-          throw constraint(
-            `${q}.comparison`,
-            f.comparison,
-            'Member must satisfy enum value set: [EQUALS, NOT_EQUALS]',
-          );
-        if (f.value === undefined) throw constraint(`${q}.value`, 'null', 'Member must not be null');
-        expectType(f.value, 'string', `${q}.value`);
-        const len = (f.value as string).length;
-        if (len < 1 || len > 1024)
-          throw constraint(`${q}.value`, f.value, 'Member must have length between 1 and 1024');
-        return { eq: f.comparison === 'EQUALS', value: f.value as string };
+        const c = checkStringFilter(f, `${p}.${n + 1}.member`, ['EQUALS', 'NOT_EQUALS']);
+        return { eq: c.comparison === 'EQUALS', value: c.value };
       });
       const has = (r: CoveredResource, v: string) => {
         const x = get(r);
@@ -387,21 +382,7 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
       );
     } else if (key in MAP_KEYS) {
       const get = MAP_KEYS[key]!;
-      const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['comparison', 'key', 'value'], q);
-        if (f.comparison !== 'EQUALS')
-          throw constraint(
-            `${q}.comparison`,
-            f.comparison ?? 'null',
-            'Member must satisfy enum value set: [EQUALS]',
-          );
-        if (f.key === undefined) throw constraint(`${q}.key`, 'null', 'Member must not be null');
-        expectType(f.key, 'string', `${q}.key`);
-        if (f.value !== undefined) expectType(f.value, 'string', `${q}.value`);
-        return { key: f.key as string, value: f.value as string | undefined };
-      });
+      const fs = list.map((f, n) => checkMapFilter(f, `${p}.${n + 1}.member`));
       preds.push((r) => {
         const tags = (get(r) ?? {}) as Record<string, string>;
         return fs.some((f) => f.key in tags && (f.value === undefined || tags[f.key] === f.value));
@@ -409,15 +390,8 @@ export function coverageFilter(fc: unknown, path = 'filterCriteria'): CoveragePr
     } else if (key in DATE_KEYS) {
       const get = DATE_KEYS[key]!;
       const fs = list.map((f, n) => {
-        const q = `${p}.${n + 1}.member`;
-        if (!isObj(f)) throw serialization(`Expected an object at '${q}'`);
-        onlyKeys(f, ['startInclusive', 'endInclusive'], q);
-        if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${q}.startInclusive`);
-        if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${q}.endInclusive`);
-        return {
-          from: (f.startInclusive as number | undefined) ?? -Infinity,
-          to: (f.endInclusive as number | undefined) ?? Infinity,
-        };
+        const d = checkDateFilter(f, `${p}.${n + 1}.member`);
+        return { from: d.startInclusive ?? -Infinity, to: d.endInclusive ?? Infinity };
       });
       preds.push((r) => {
         const v = get(r);

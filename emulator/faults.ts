@@ -17,10 +17,11 @@ export const OPERATIONS = [
   'AssumeRole',
   'GetCallerIdentity',
 ] as const;
-/** The Inspector2 operations: what faults apply to by default. */
-export const INSPECTOR2_OPERATIONS: readonly Operation[] = OPERATIONS.filter(
-  (o) => o !== 'AssumeRole' && o !== 'GetCallerIdentity',
-);
+/**
+ * What faults apply to by default: the Inspector2 operations a collector made before org-wide
+ * collection (so existing fault tests keep their counts); name the others in `operations`.
+ */
+export const DEFAULT_FAULT_OPERATIONS: readonly Operation[] = ['ListFindings', 'BatchGetAccountStatus'];
 export type Operation = (typeof OPERATIONS)[number];
 
 const trigger = z
@@ -51,7 +52,7 @@ export const faultsSchema = z
     shortPage: trigger.optional(),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     tokenTtlSeconds: z.number().min(0).optional(),
-    /** Operations the faults apply to; default the Inspector2 ones. */
+    /** Operations the faults apply to; default ListFindings and BatchGetAccountStatus. */
     operations: z.array(z.enum(OPERATIONS)).min(1).optional(),
     /** Regions (of the request's credential scope) the faults apply to; default every region. */
     regions: z
@@ -112,7 +113,7 @@ export class FaultInjector {
   }
 
   applies(op: Operation, region?: string): boolean {
-    const ops = this.state.operations ?? INSPECTOR2_OPERATIONS;
+    const ops = this.state.operations ?? DEFAULT_FAULT_OPERATIONS;
     if (!ops.includes(op)) return false;
     return !this.state.regions || (region !== undefined && this.state.regions.includes(region));
   }

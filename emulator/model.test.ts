@@ -23,7 +23,7 @@ import {
 } from './generator.js';
 import { startEmulator, type Emulator } from './index.js';
 import { FILTER_KEYS, SORT_FIELDS } from './query.js';
-import { READER, control, signedRequest } from './testing.js';
+import { READER, control, signedRequest, type Json } from './testing.js';
 
 interface Shape {
   type: string;
@@ -248,6 +248,20 @@ const OPEN: { path: string; kind: Issue['kind']; why: string }[] = [
   },
 ];
 
+/** Coverage answers: where AWS (or the emulator, on purpose) sends what the model does not say. */
+const COVERAGE_OPEN: { path: string; kind: Issue['kind']; why: string }[] = [
+  {
+    path: '.countsByGroup[].groupKey',
+    kind: 'enum',
+    why: 'the model types it GroupKey, but AWS sends the group\'s value (the AWS CLI reference\'s list-coverage-statistics example: "groupKey": "AWS_LAMBDA_FUNCTION")',
+  },
+  {
+    path: '.coveredResources[].resourceMetadata.lambdaFunction.runtime',
+    kind: 'enum',
+    why: 'runtimes newer than both models (PYTHON_3_12, PYTHON_3_13), as findings carry them',
+  },
+];
+
 function unexpected(issues: Issue[]): Issue[] {
   return issues.filter((i) => !OPEN.some((o) => o.path === i.path && o.kind === i.kind));
 }
@@ -423,6 +437,76 @@ describe('botocore inspector2 model', () => {
     expect(issues).toEqual([]);
     expect(body.accounts).toHaveLength(2);
     expect(body.failedAccounts).toHaveLength(1);
+  });
+
+  it('ListMembers, GetDelegatedAdminAccount, ListCoverage and ListCoverageStatistics answers match the model', async () => {
+    const post = async (path: string, body: unknown, region = 'us-east-1') => {
+      const r = await signedRequest({
+        url: emu.url,
+        path,
+        region,
+        creds: READER,
+        body: JSON.stringify(body),
+      });
+      expect(r.status).toBe(200);
+      return JSON.parse(r.body) as Json;
+    };
+    const check = (shape: string, body: unknown, allowed: typeof COVERAGE_OPEN = []) => {
+      const issues: Issue[] = [];
+      validate(model, shape, body, '', issues);
+      for (const i of issues) seenCoverage.add(`${i.kind} ${i.path}`);
+      expect(issues.filter((i) => !allowed.some((o) => o.path === i.path && o.kind === i.kind))).toEqual([]);
+    };
+    const seenCoverage = new Set<string>();
+    await control(emu.url, 'members', 'POST', {
+      members: [{ accountId: '555566667777', relationshipStatus: 'INVITED' }],
+    });
+    for (const onlyAssociated of [true, false]) {
+      const m = await post('/members/list', { onlyAssociated, maxResults: 2 });
+      check('ListMembersResponse', m);
+      expect(m.members).toHaveLength(2);
+    }
+    check('GetDelegatedAdminAccountResponse', await post('/delegatedadminaccounts/get', {}));
+    // Every scan status the emulator produces, fixtures' resources included, both regions.
+    await control(emu.url, 'accounts', 'POST', {
+      accountId: '111122223333',
+      region: 'us-west-2',
+      resourceState: { ecr: 'DISABLING', lambda: 'ENABLING' },
+    });
+    const reasons = new Set<string>();
+    let rows = 0;
+    for (const region of ['us-east-1', 'us-west-2']) {
+      let nextToken: string | undefined;
+      do {
+        const page = await post(
+          '/coverage/list',
+          { maxResults: 200, ...(nextToken ? { nextToken } : {}) },
+          region,
+        );
+        check('ListCoverageResponse', page, COVERAGE_OPEN);
+        for (const r of page.coveredResources) reasons.add(r.scanStatus.reason);
+        rows += page.coveredResources.length;
+        nextToken = page.nextToken;
+      } while (nextToken);
+      for (const groupBy of [undefined, ...model.shapes.GroupKey!.enum!]) {
+        const st = await post('/coverage/statistics/list', groupBy ? { groupBy } : {}, region);
+        check('ListCoverageStatisticsResponse', st, COVERAGE_OPEN);
+      }
+    }
+    expect(rows).toBeGreaterThan(1000);
+    for (const r of reasons) expect(model.shapes.ScanStatusReason!.enum).toContain(r);
+    expect([...reasons].sort()).toEqual([
+      'EC2_INSTANCE_STOPPED',
+      'EXCLUDED_BY_TAG',
+      'NO_RESOURCES_FOUND',
+      'PENDING_DISABLE',
+      'PENDING_INITIAL_SCAN',
+      'SCAN_ELIGIBILITY_EXPIRED',
+      'SUCCESSFUL',
+      'UNMANAGED_EC2_INSTANCE',
+      'UNSUPPORTED_RUNTIME',
+    ]);
+    for (const o of COVERAGE_OPEN) expect(seenCoverage).toContain(`${o.kind} ${o.path}`);
   });
 
   it('error bodies match their exception shapes', async () => {

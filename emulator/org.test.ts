@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from './index.js';
-import { ACCOUNT, READER, control, errType, listAllRaw, signedRequest, type Json } from './testing.js';
+import {
+  ACCOUNT,
+  READER,
+  SOURCE,
+  control,
+  errType,
+  listAllRaw,
+  listCoverageRaw,
+  signedRequest,
+  type Json,
+} from './testing.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'af-south-1'];
 const MEMBER = '210987654321';
@@ -48,23 +58,14 @@ async function call(
   };
 }
 
-async function allCoverage(region: string, filterCriteria?: unknown, maxResults = 37): Promise<Json[]> {
-  const out: Json[] = [];
-  let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    const r = await call(
-      '/coverage/list',
-      { maxResults, ...(filterCriteria ? { filterCriteria } : {}), ...(nextToken ? { nextToken } : {}) },
-      region,
-    );
-    expect(r.status).toBe(200);
-    out.push(...r.json.coveredResources);
-    nextToken = r.json.nextToken;
-    expect(++pages).toBeLessThan(200);
-  } while (nextToken);
-  return out;
-}
+/** Every coverage row of a region, 37 a page (pages that do not divide the rows evenly). */
+const allCoverage = (region: string, filterCriteria?: unknown): Promise<Json[]> =>
+  listCoverageRaw(
+    emu.url,
+    READER,
+    { maxResults: 37, ...(filterCriteria ? { filterCriteria } : {}) },
+    { region, signingDate: now },
+  );
 
 describe('regions', () => {
   it('ListFindings signed for a region returns exactly that region’s findings, each consistent with it', async () => {
@@ -211,6 +212,22 @@ describe('members', () => {
     } finally {
       await control(emu.url, 'members', 'POST', { remove: ['555566667777'] });
     }
+    // Without the read-only actions (a user allowed sts:AssumeRole only): AccessDeniedException.
+    const denied = await Promise.all(
+      ['/members/list', '/coverage/list', '/coverage/statistics/list', '/delegatedadminaccounts/get'].map(
+        (path) =>
+          signedRequest({
+            url: emu.url,
+            path,
+            region: 'eu-west-1',
+            creds: SOURCE,
+            body: '{}',
+            signingDate: now,
+          }),
+      ),
+    );
+    expect(denied.map((r) => [r.status, errType(r)])).toEqual(Array(4).fill([403, 'AccessDeniedException']));
+    expect(denied[1]!.body).toContain('is not authorized to perform: inspector2:ListCoverage');
     const admin = await call('/delegatedadminaccounts/get', {});
     expect(admin.json).toEqual({ delegatedAdmin: { accountId: ACCOUNT, relationshipStatus: 'ENABLED' } });
   });
@@ -271,6 +288,21 @@ describe('coverage', () => {
     );
     expect(want.length).toBeGreaterThan(2);
     expect(got).toEqual(want);
+    // Map keys match the key (and the value when given); date ranges are inclusive, rows without the date never match.
+    const tagged = await allCoverage('us-east-1', {
+      ec2InstanceTags: [{ comparison: 'EQUALS', key: 'Name' }],
+    });
+    expect(tagged).toEqual(
+      rows.filter((r) => r.resourceType === 'AWS_EC2_INSTANCE' && 'Name' in r.resourceMetadata.ec2.tags),
+    );
+    expect(tagged.length).toBeGreaterThan(0);
+    const mid = [...rows.map((r) => r.lastScannedAt).filter((t) => t !== undefined)].sort((a, b) => a - b)[
+      Math.floor(rows.length / 2)
+    ];
+    const early = await allCoverage('us-east-1', { lastScannedAt: [{ endInclusive: mid }] });
+    expect(early).toEqual(rows.filter((r) => r.lastScannedAt !== undefined && r.lastScannedAt <= mid));
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.length).toBeLessThan(rows.length);
     const bad = await call('/coverage/list', {
       filterCriteria: { lastScannedCommitId: [{ comparison: 'EQUALS', value: 'a'.repeat(40) }] },
     });
@@ -327,6 +359,23 @@ describe('coverage', () => {
     expect(filtered.json).toEqual({
       totalCounts: rows.filter((r) => r.scanStatus.statusCode === 'INACTIVE').length,
     });
+  });
+
+  it('a terminated resource leaves coverage at once (its findings close now, go 3 days later)', async () => {
+    const { findings } = await listAllRaw(
+      emu.url,
+      READER,
+      {
+        maxResults: 100,
+        filterCriteria: { resourceType: [{ comparison: 'EQUALS', value: 'AWS_ECR_CONTAINER_IMAGE' }] },
+      },
+      { region: 'us-east-1', signingDate: now },
+    );
+    const id = (findings[0] as Json).resources[0].id as string;
+    const byId = { resourceId: [{ comparison: 'EQUALS', value: id }] };
+    expect((await allCoverage('us-east-1', byId)).map((r) => r.resourceId)).toEqual([id]);
+    expect((await control(emu.url, 'resources/terminate', 'POST', { resourceIds: [id] })).status).toBe(200);
+    expect(await allCoverage('us-east-1', byId)).toEqual([]);
   });
 
   it('a scan type disabled in one region leaves its rows there and deletes those findings 24 h later; a silent account keeps its last scan time', async () => {
@@ -420,11 +469,16 @@ describe('throttling per region', () => {
     expect((await call('/findings/list', { maxResults: 1 })).status).toBe(200);
   });
 
-  it('faults can be limited to regions', async () => {
+  it('faults can be limited to regions and name the org-wide operations', async () => {
     await control(emu.url, 'faults', 'POST', { error500: { fraction: 1 }, regions: ['eu-west-1'] });
     try {
       expect((await call('/findings/list', { maxResults: 1 }, 'eu-west-1')).status).toBe(500);
       expect((await call('/findings/list', { maxResults: 1 }, 'us-east-1')).status).toBe(200);
+      // The org-wide operations are hit only when named (existing fault counts stay as they were).
+      expect((await call('/coverage/list', {}, 'eu-west-1')).status).toBe(200);
+      await control(emu.url, 'faults', 'POST', { operations: ['ListCoverage'] });
+      expect((await call('/coverage/list', {}, 'eu-west-1')).status).toBe(500);
+      expect((await call('/findings/list', { maxResults: 1 }, 'eu-west-1')).status).toBe(200);
     } finally {
       await control(emu.url, 'faults', 'DELETE');
     }

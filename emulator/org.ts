@@ -107,6 +107,39 @@ export type Bucket = z.output<typeof bucketSchema>;
 
 export const optInSchema = z.object({ regions: z.record(region, z.boolean()) }).strict();
 
+/**
+ * The `--opt-in-regions` flag: `all` (default: every opt-in region enabled, the emulator's old
+ * behaviour), `none`, or a comma-separated list. Throws naming the flag and what is allowed.
+ */
+export function parseOptInFlag(v: string): string[] | undefined {
+  const t = v.trim();
+  if (t === 'all') return undefined;
+  if (t === 'none') return [];
+  const list = t
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const r of list)
+    if (!OPT_IN_REGIONS.includes(r))
+      throw new Error(
+        `--opt-in-regions: '${r}' is not an opt-in region; use all, none or some of ${OPT_IN_REGIONS.join(', ')}`,
+      );
+  return list;
+}
+
+/** The `--region-rate` / `--region-burst` flags: a bucket, or none when the rate is 0. */
+export function parseRateFlags(rate: string, burst?: string): Bucket | undefined {
+  const r = Number(rate);
+  if (!/^\d*\.?\d+$/.test(rate.trim()) || !(r >= 0) || r > 100_000)
+    throw new Error(`--region-rate: requests per second per region, 0 (no limit) to 100000, got '${rate}'`);
+  if (r === 0) return undefined;
+  if (burst === undefined) return { ratePerSecond: r };
+  const b = Number(burst);
+  if (!/^\d+$/.test(burst.trim()) || b < 1 || b > 100_000)
+    throw new Error(`--region-burst: an integer from 1 to 100000, got '${burst}'`);
+  return { ratePerSecond: r, burst: b };
+}
+
 export function issues(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
@@ -121,6 +154,10 @@ const fresh = (): AccountState => ({
   status: 'ENABLED',
   resources: Object.fromEntries(RESOURCE_SCANS.map((k) => [k, 'ENABLED'])) as Record<ScanKey, ScanStatus>,
 });
+const ENABLED_STATE: AccountState = Object.freeze({
+  ...fresh(),
+  resources: Object.freeze(fresh().resources),
+}) as AccountState;
 const copy = (s: AccountState): AccountState => ({ status: s.status, resources: { ...s.resources } });
 
 /** A token bucket of `rate` requests per second holding at most `burst`. */
@@ -185,6 +222,8 @@ export class Organization {
           `optInRegions: '${r}' is not an opt-in region; opt-in regions: ${OPT_IN_REGIONS.join(', ')}`,
         );
     this.optIn = new Set(o.optInRegions ?? OPT_IN_REGIONS);
+    for (const m of o.members)
+      if (!/^\d{12}$/.test(m)) throw new Error(`members: '${m}' is not a 12-digit account id`);
     if (o.delegatedAdmin)
       for (const m of o.members)
         if (m !== o.admin)
@@ -221,8 +260,9 @@ export class Organization {
 
   // ---- activation per account, region and scan type
 
+  /** The activation of `account` in `region` (read-only: change it with setAccountStatus). */
   state(region: string, account: string): AccountState {
-    return this.states.get(region)?.get(account) ?? this.states.get(ALL)?.get(account) ?? fresh();
+    return this.states.get(region)?.get(account) ?? this.states.get(ALL)?.get(account) ?? ENABLED_STATE;
   }
 
   /** Accounts whose activation was set through the control API (they are known accounts). */

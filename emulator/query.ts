@@ -185,16 +185,21 @@ export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[],
   }
 }
 
-function checkStringFilter(f: unknown, path: string): StringFilter {
+/** A StringFilter; CoverageStringFilter allows EQUALS and NOT_EQUALS only. */
+export function checkStringFilter(
+  f: unknown,
+  path: string,
+  comparisons: readonly string[] = ['EQUALS', 'PREFIX', 'NOT_EQUALS'],
+): StringFilter {
   if (!isObj(f)) throw serialization(`Expected an object at '${path}'`);
   onlyKeys(f, ['comparison', 'value'], path);
   if (f.comparison === undefined) throw constraint(`${path}.comparison`, 'null', 'Member must not be null');
   expectType(f.comparison, 'string', `${path}.comparison`);
-  if (!['EQUALS', 'PREFIX', 'NOT_EQUALS'].includes(f.comparison as string)) {
+  if (!comparisons.includes(f.comparison as string)) {
     throw constraint(
       `${path}.comparison`,
       f.comparison,
-      'Member must satisfy enum value set: [EQUALS, PREFIX, NOT_EQUALS]',
+      `Member must satisfy enum value set: [${comparisons.join(', ')}]`,
     );
   }
   if (f.value === undefined) throw constraint(`${path}.value`, 'null', 'Member must not be null');
@@ -203,6 +208,31 @@ function checkStringFilter(f: unknown, path: string): StringFilter {
   if (len < 1 || len > 1024)
     throw constraint(`${path}.value`, f.value, 'Member must have length between 1 and 1024');
   return f as unknown as StringFilter;
+}
+
+/** A MapFilter (ListFindings) or CoverageMapFilter: `{comparison: EQUALS, key, value?}`. */
+export function checkMapFilter(f: unknown, p: string): { key: string; value?: string } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['comparison', 'key', 'value'], p);
+  if (f.comparison !== 'EQUALS')
+    throw constraint(
+      `${p}.comparison`,
+      f.comparison ?? 'null',
+      'Member must satisfy enum value set: [EQUALS]',
+    );
+  if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
+  expectType(f.key, 'string', `${p}.key`);
+  if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+  return f as { key: string; value?: string };
+}
+
+/** A DateFilter (ListFindings) or CoverageDateFilter: `{startInclusive?, endInclusive?}` in range. */
+export function checkDateFilter(f: unknown, p: string): { startInclusive?: number; endInclusive?: number } {
+  if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
+  onlyKeys(f, ['startInclusive', 'endInclusive'], p);
+  if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
+  if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+  return f as { startInclusive?: number; endInclusive?: number };
 }
 
 export function checkDate(v: unknown, path: string): void {
@@ -260,26 +290,13 @@ export function parseListFindings(body: unknown): ListFindingsRequest {
             checkStringFilter(f, p);
             break;
           case 'date':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['startInclusive', 'endInclusive'], p);
-            if (f.startInclusive !== undefined) checkDate(f.startInclusive, `${p}.startInclusive`);
-            if (f.endInclusive !== undefined) checkDate(f.endInclusive, `${p}.endInclusive`);
+            checkDateFilter(f, p);
             break;
           case 'number':
             checkNumberFilter(f, p);
             break;
           case 'map':
-            if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);
-            onlyKeys(f, ['comparison', 'key', 'value'], p);
-            if (f.comparison !== 'EQUALS')
-              throw constraint(
-                `${p}.comparison`,
-                f.comparison ?? 'null',
-                'Member must satisfy enum value set: [EQUALS]',
-              );
-            if (f.key === undefined) throw constraint(`${p}.key`, 'null', 'Member must not be null');
-            expectType(f.key, 'string', `${p}.key`);
-            if (f.value !== undefined) expectType(f.value, 'string', `${p}.value`);
+            checkMapFilter(f, p);
             break;
           case 'port':
             if (!isObj(f)) throw serialization(`Expected an object at '${p}'`);

@@ -586,8 +586,10 @@ export class EmulatorState {
 
   /** The coverage rows of `region` that `p` may see (cached per data and organisation change). */
   private coverage(p: Principal, region: string): CoveredResource[] {
-    this.tick();
-    const key = `${region}|${this.store.dataVersion}|${this.org.version}|${this.terminated.size}`;
+    const now = this.tick();
+    // The rows change with findings added, the organisation and terminations; lastScannedAt
+    // (rescans) is refreshed once per emulator minute, so a busy store is not rescanned per page.
+    const key = `${region}|${this.store.n}|${this.org.version}|${this.terminated.size}|${Math.floor(now / 60_000)}`;
     let rows = this.coverageCache.get(key);
     if (!rows) {
       if (this.coverageCache.size > 16) this.coverageCache = new Map();
@@ -609,7 +611,12 @@ export class EmulatorState {
       );
       this.coverageCache.set(key, rows);
     }
-    return rows.filter((r) => this.visible(p, region, r.accountId));
+    const seen = new Map<string, boolean>();
+    return rows.filter((r) => {
+      let v = seen.get(r.accountId);
+      if (v === undefined) seen.set(r.accountId, (v = this.visible(p, region, r.accountId)));
+      return v;
+    });
   }
 
   /** ListCoverage: covered resources of `region` (1-200 per page, default 100), filtered. */

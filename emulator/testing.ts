@@ -166,3 +166,31 @@ export async function listAllRaw(
   } while (token);
   return { findings, pages };
 }
+
+/** Page through ListCoverage with raw requests (200 a page unless `maxResults`); every row as sent. */
+export async function listCoverageRaw(
+  url: string,
+  creds: Creds,
+  request: Record<string, unknown>,
+  opts: { region?: string; signingDate?: number } = {},
+): Promise<Json[]> {
+  const rows: Json[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const res = await signedRequest({
+      url,
+      path: '/coverage/list',
+      body: JSON.stringify({ maxResults: 200, ...request, ...(token ? { nextToken: token } : {}) }),
+      creds,
+      region: opts.region ?? 'us-east-1',
+      ...(opts.signingDate !== undefined ? { signingDate: opts.signingDate } : {}),
+    });
+    if (res.status !== 200) throw new Error(`ListCoverage ${res.status}: ${res.body}`);
+    const page = JSON.parse(res.body) as { coveredResources: Json[]; nextToken?: string };
+    rows.push(...page.coveredResources);
+    token = page.nextToken;
+    if (++pages > 10_000) throw new Error('ListCoverage: more than 10,000 pages');
+  } while (token);
+  return rows;
+}

@@ -74,6 +74,42 @@ describe('inspector-connector emulator', () => {
     expect(r.stderr).toMatch(/--rescan-rate must be a fraction from 0 to 1 \(e\.g\. 0\.8\), got '80%'/);
   });
 
+  it('--opt-in-regions, --members, --region-rate and --region-burst shape the organisation; bad values name the option', async () => {
+    const p = run([
+      '--port',
+      '0',
+      '--findings',
+      '5',
+      '--opt-in-regions',
+      'af-south-1,me-south-1',
+      '--members',
+      '111122223333',
+      '--region-rate',
+      '2',
+      '--region-burst',
+      '4',
+    ]);
+    try {
+      const s = (await control(await p.url, 'summary')).json;
+      expect(s.optIn.enabled).toEqual(['af-south-1', 'me-south-1']);
+      expect(s.optIn.disabled).toContain('eu-south-1');
+      expect(s.members).toEqual([{ accountId: '111122223333', relationships: { default: 'ENABLED' } }]);
+      expect(s.throttling.default).toEqual({ ratePerSecond: 2, burst: 4 });
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    expect((await p.exit).code).toBe(0);
+    const [optIn, rate] = await Promise.all([
+      run(['--port', '0', '--opt-in-regions', 'eu-west-1']).exit,
+      run(['--port', '0', '--region-rate', 'fast']).exit,
+    ]);
+    expect([optIn.code, rate.code]).toEqual([2, 2]);
+    expect(optIn.stderr).toContain("--opt-in-regions: 'eu-west-1' is not an opt-in region");
+    expect(rate.stderr).toContain(
+      "--region-rate: requests per second per region, 0 (no limit) to 100000, got 'fast'",
+    );
+  });
+
   it('--index-lag-seconds and --clock-offset-seconds (negative: behind the host) set AWS time', async () => {
     const p = run([
       '--port',

@@ -1,13 +1,15 @@
 /**
  * `inspector-connector emulator --port N [--tls] [--findings N] [--fixtures] [--seed S]
  * [--iam FILE] [--regions a,b] [--clean-pages] [--rescan-rate R] [--index-lag-seconds N]
- * [--clock-offset-seconds ±N] [--without-updated-at PERCENT]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
+ * [--clock-offset-seconds ±N] [--without-updated-at PERCENT] [--opt-in-regions all|none|a,b]
+ * [--members a,b] [--region-rate R] [--region-burst N]`: runs the AWS emulator (Inspector2 + STS) in the foreground on
  * 127.0.0.1, prints its URL, and stops on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator } from '../../../emulator/index.js';
 import { MAX_CLOCK_OFFSET_SECONDS, MAX_INDEX_LAG_SECONDS } from '../../../emulator/state.js';
+import { parseOptInFlag, parseRateFlags } from '../../../emulator/org.js';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -73,6 +75,21 @@ export function register(program: Command): void {
       intArg('--clock-offset-seconds', -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS),
       0,
     )
+    .option(
+      '--opt-in-regions <list>',
+      'opt-in regions enabled for the account: all, none or a comma-separated list; requests to another opt-in region fail as on AWS (UnrecognizedClientException 403)',
+      'all',
+    )
+    .option(
+      '--members <list>',
+      "member accounts of the delegated administrator (comma-separated; default: the generated findings' accounts but the administrator)",
+    )
+    .option(
+      '--region-rate <r>',
+      'Inspector2 requests per second allowed per region (token bucket; 0 = no limit)',
+      '0',
+    )
+    .option('--region-burst <n>', "size of each region's token bucket (default: one second's worth)")
     .option('--ca-out <file>', 'with --tls: write the certificate (PEM) to this file')
     .action(
       async (o: {
@@ -90,6 +107,10 @@ export function register(program: Command): void {
         rescanRate: number;
         indexLagSeconds: number;
         clockOffsetSeconds: number;
+        optInRegions: string;
+        members?: string;
+        regionRate: string;
+        regionBurst?: string;
       }) => {
         const regions = o.regions
           .split(',')
@@ -101,6 +122,14 @@ export function register(program: Command): void {
         }
         let emu;
         try {
+          const optInRegions = parseOptInFlag(o.optInRegions);
+          const regionRate = parseRateFlags(o.regionRate, o.regionBurst);
+          const members = o.members
+            ?.split(',')
+            .map((m) => m.trim())
+            .filter(Boolean);
+          for (const m of members ?? [])
+            if (!/^\d{12}$/.test(m)) throw new Error(`--members: '${m}' is not a 12-digit account id`);
           emu = await startEmulator({
             port: o.port,
             host: o.host,
@@ -115,6 +144,9 @@ export function register(program: Command): void {
             indexLagSeconds: o.indexLagSeconds,
             clockOffsetSeconds: o.clockOffsetSeconds,
             ...(o.iam ? { iam: o.iam } : {}),
+            ...(optInRegions ? { optInRegions } : {}),
+            ...(regionRate ? { regionRate } : {}),
+            ...(members ? { members } : {}),
             onError: (e) =>
               process.stderr.write(
                 `emulator: unexpected error (answered 500): ${String((e as Error).stack ?? e)}\n`,
