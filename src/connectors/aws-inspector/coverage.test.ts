@@ -82,9 +82,9 @@ describe('readCoverage against the emulator (AWS SDK over HTTP)', () => {
   const now = Date.now();
   beforeAll(async () => {
     emu = await startEmulator({
-      findings: 300,
+      findings: 600,
       seed: 13,
-      regions: REGIONS,
+      regions: [...REGIONS, 'af-south-1'],
       iam: {
         ...DEFAULT_IAM,
         users: [
@@ -112,13 +112,13 @@ describe('readCoverage against the emulator (AWS SDK over HTTP)', () => {
     });
   const read = (
     creds: { accessKeyId: string; secretAccessKey: string },
-    extra: { maxCoveragePages?: number; newest?: (p: string) => number | undefined } = {},
+    extra: { maxCoveragePages?: number; newest?: (p: string) => number | undefined; regions?: string[] } = {},
   ) => {
     const cfg = cfgFor(creds);
     const logger = silentLogger();
     return readCoverage({
       connectorId: 'c1',
-      regions: REGIONS,
+      regions: extra.regions ?? REGIONS,
       clientFor: (region) =>
         createInspectorClient({ ...cfg, region }, { logger, connectorId: 'c1', maxAttempts: 1 }),
       newestFindingAt: extra.newest ?? (() => undefined),
@@ -223,5 +223,28 @@ describe('readCoverage against the emulator (AWS SDK over HTTP)', () => {
     expect(changed.map((r) => [r.aws_account_id, r.aws_region, r.event_status])).toEqual([
       [MEMBER, 'us-east-1', 'FLAGGED'],
     ]);
+  });
+
+  it('an opt-in region not enabled answers nothing: one REGION_UNREACHABLE row, the other regions as usual', async () => {
+    await control(emu.url, 'regions/opt-in', 'POST', { regions: { 'af-south-1': false } });
+    try {
+      const snap = await read(READER, { regions: ['us-east-1', 'af-south-1'] });
+      expect(snap.regions.map((r) => [r.region, r.status])).toEqual([
+        ['us-east-1', 'ok'],
+        ['af-south-1', 'failed'],
+      ]);
+      const af = snap.rows.filter((r) => r.region === 'af-south-1');
+      expect(af.map((r) => [r.accountId, r.flags.map((f) => f.code)])).toEqual([
+        ['*', ['REGION_UNREACHABLE']],
+      ]);
+      expect(af[0]!.flags[0]!.reason).toMatch(
+        /^no coverage could be read in af-south-1 \(BatchGetAccountStatus: ERR_/,
+      );
+      expect(snap.notes.filter((n) => n.region === 'af-south-1').map((n) => n.operation)).toContain(
+        'ListMembers',
+      );
+    } finally {
+      await control(emu.url, 'regions/opt-in', 'POST', { regions: { 'af-south-1': true } });
+    }
   });
 });
