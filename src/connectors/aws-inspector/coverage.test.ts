@@ -18,7 +18,7 @@ const NOW = Date.parse('2026-06-01T12:00:00Z');
 
 describe('flagRow', () => {
   const base = { accountId: '111122223333', region: 'eu-west-1', relationship: 'ENABLED' };
-  const o = { now: NOW, staleDays: 7, coverageRead: true };
+  const o = { now: NOW, staleDays: 7, scanTimes: 'read' as const };
   const scans = { ec2: 'ENABLED', ecr: 'ENABLED', lambda: 'ENABLED', lambdaCode: 'ENABLED' };
 
   it('an enabled account that reported recently is not flagged', () => {
@@ -51,9 +51,12 @@ describe('flagRow', () => {
     expect(
       flagRow({ ...base, state: 'ENABLED', lastFindingAt: NOW - 9 * DAY }, { ...o, staleDays: 10 }),
     ).toEqual([]);
-    const never = flagRow({ ...base, state: 'ENABLED' }, { ...o, coverageRead: false });
+    const never = flagRow({ ...base, state: 'ENABLED' }, { ...o, scanTimes: 'unread' });
     expect(never[0]!.reason).toBe(
       'no finding and no coverage scan known for 111122223333 in eu-west-1 (coverage scan times could not be read)',
+    );
+    expect(flagRow({ ...base, state: 'ENABLED' }, { ...o, scanTimes: 'partial' })[0]!.reason).toContain(
+      'the resource listing was cut at its bound',
     );
     // Disabled is the reason; staleness is not added on top.
     expect(flagRow({ ...base, state: 'DISABLED' }, o).map((f) => f.code)).toEqual(['INSPECTOR_DISABLED']);

@@ -67,12 +67,13 @@ export function findingKeyPrefix(region: string, accountId: string): string {
 const dayText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
- * The flags of one account × region (pure). `coverageRead`: ListCoverage answered for the region
- * (else `lastScannedAt` is unknown rather than absent, and the reason says so).
+ * The flags of one account × region (pure). `scanTimes`: whether ListCoverage answered for the
+ * region in full (`read`), was cut at its bound (`partial`) or refused (`unread`): then a missing
+ * `lastScannedAt` is unknown rather than absent, and the reason says so.
  */
 export function flagRow(
   row: Omit<CoverageRow, 'flags'>,
-  o: { now: number; staleDays: number; coverageRead: boolean },
+  o: { now: number; staleDays: number; scanTimes: 'read' | 'partial' | 'unread' },
 ): CoverageFlag[] {
   const flags: CoverageFlag[] = [];
   const where = `${row.accountId} in ${row.region}`;
@@ -108,7 +109,12 @@ export function flagRow(
   if (row.state === 'ENABLED') {
     const last = Math.max(row.lastFindingAt ?? -Infinity, row.lastScannedAt ?? -Infinity);
     const limit = o.now - o.staleDays * DAY;
-    const unknownScan = o.coverageRead ? '' : ' (coverage scan times could not be read)';
+    const unknownScan =
+      o.scanTimes === 'unread'
+        ? ' (coverage scan times could not be read)'
+        : o.scanTimes === 'partial'
+          ? ' (the resource listing was cut at its bound: scan times of the resources listed only)'
+          : '';
     if (!Number.isFinite(last)) {
       flags.push({
         code: 'STOPPED_REPORTING',
@@ -175,10 +181,14 @@ export async function readCoverage(o: ReadCoverageOptions): Promise<CoverageSnap
     if (lf !== undefined) row.lastFindingAt = lf;
   }
   for (const r of results) {
-    const coverageRead = !r.notes.some((n) => n.operation === 'ListCoverage');
+    const scanTimes = r.notes.some((n) => n.operation === 'ListCoverage')
+      ? 'unread'
+      : r.region.truncated
+        ? 'partial'
+        : 'read';
     for (const row of r.rows) {
       if (row.flags.some((f) => f.code === 'REGION_UNREACHABLE')) continue;
-      row.flags = flagRow(row, { now, staleDays, coverageRead });
+      row.flags = flagRow(row, { now, staleDays, scanTimes });
     }
   }
   const leftOut = results.reduce((n, r) => n + r.leftOut, 0);
