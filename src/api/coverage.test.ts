@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { testEnv, type TestEnv } from '../../test/support/api.js';
+import { coverageRefreshMinutesFromEnv } from './coverage.js';
 
 const READER = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -111,5 +112,41 @@ describe('GET /connectors/:id/coverage', () => {
       headers: env.auth(await env.login('alice', 'alice-password-123')),
     });
     expect(other.statusCode).toBe(404);
+  });
+
+  it('refreshes active connectors in the background (records and gauges without a request)', async () => {
+    env = await testEnv({ allowedEndpointHosts: [new URL(emu.url).host], coverageRefreshMs: 100 });
+    const h = env.auth(await env.login());
+    const created = await env.app.inject({
+      method: 'POST',
+      url: '/api/v1/connectors',
+      headers: h,
+      payload: {
+        name: 'bg',
+        region: 'us-east-1',
+        auth: { method: 'access_key', ...READER },
+        endpoints: { inspector2: emu.url, sts: emu.url },
+      },
+    });
+    const id = (created.json() as { id: string }).id;
+    env.store.connectors.setActive(id, true);
+    let n = 0;
+    for (let i = 0; i < 100 && n === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      n = env.store.index.count({ q: 'msg_class:aws_inspector_coverage AND msg_origin.processor.name:bg' });
+    }
+    expect(n).toBe(4);
+    const m = await env.app.inject({ method: 'GET', url: '/metrics' });
+    expect(m.body).toContain(`inspector_connector_coverage_flagged{connector="${id}",code="any"}`);
+  });
+
+  it('the refresh period from the environment: minutes 0-1440, else a startup error naming the variable', () => {
+    expect(coverageRefreshMinutesFromEnv({})).toBe(60);
+    expect(coverageRefreshMinutesFromEnv({ INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES: '0' })).toBe(0);
+    expect(() =>
+      coverageRefreshMinutesFromEnv({ INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES: '2h' }),
+    ).toThrow(
+      'INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES must be a whole number of minutes from 0 (only on request) to 1440, got "2h"',
+    );
   });
 });

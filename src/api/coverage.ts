@@ -15,6 +15,25 @@ import { refreshCoverage } from '../pipeline/coverage.js';
 import { requireRole, visibleConnector, type ApiContext } from './context.js';
 import { errorBody, idParams } from './schemas.js';
 
+export const COVERAGE_REFRESH_ENV = 'INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES';
+const DEFAULT_REFRESH_MINUTES = 60;
+
+/**
+ * Minutes between background refreshes of every active connector's coverage (records, gauges):
+ * `INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES`, default 60, 0 = only on request.
+ */
+export function coverageRefreshMinutesFromEnv(env: NodeJS.ProcessEnv): number {
+  const v = env[COVERAGE_REFRESH_ENV]?.trim();
+  if (v === undefined || v === '') return DEFAULT_REFRESH_MINUTES;
+  if (!/^\d+$/.test(v) || Number(v) > 1440) {
+    throw new CodedError(
+      'ERR_CONFIG_INVALID',
+      `${COVERAGE_REFRESH_ENV} must be a whole number of minutes from 0 (only on request) to 1440, got "${v}"`,
+    );
+  }
+  return Number(v);
+}
+
 /** Rows per answer at most (accounts × regions); more are paged with `offset`. */
 export const MAX_COVERAGE_ROWS = 1000;
 const DEFAULT_ROWS = 200;
@@ -89,7 +108,11 @@ const coverageOut = z.object({
   rows: z.array(rowOut),
 });
 
-export function coveragePlugin(app: FastifyInstance, ctx: ApiContext): void {
+export function coveragePlugin(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  opts: { refreshMs?: number } = {},
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { store, registry } = ctx;
   const metrics = createCoverageMetrics(ctx.metrics);
@@ -119,6 +142,29 @@ export function coveragePlugin(app: FastifyInstance, ctx: ApiContext): void {
     running.set(id, work);
     return work;
   };
+
+  // Background: every active connector whose type reports coverage, one after the other, so the
+  // records and gauges follow the organisation without anyone opening the view.
+  const every = opts.refreshMs ?? DEFAULT_REFRESH_MINUTES * 60_000;
+  if (every > 0) {
+    let sweeping = false;
+    const timer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void (async () => {
+        for (const c of store.connectors.list()) {
+          if (!c.active || !registry.find(c.type)?.coverage) continue;
+          await refresh(c.id, undefined).catch((e: unknown) =>
+            ctx.logger.warn({ connectorId: c.id, err: (e as Error).message }, 'coverage refresh failed'),
+          );
+        }
+      })().finally(() => {
+        sweeping = false;
+      });
+    }, every);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
 
   api.get(
     '/connectors/:id/coverage',
