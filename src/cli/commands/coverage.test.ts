@@ -8,6 +8,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../emulator/index.js';
+import { productionStoreTypes } from '../../connectors/registry.js';
+import { openStore } from '../../store/index.js';
+import { testRecord, withStates } from '../../../test/support/records.js';
 import { coverageCommand } from './coverage.js';
 
 let emu: Emulator;
@@ -91,5 +94,48 @@ describe('coverage command', () => {
       await coverageCommand({ config: configFile(), staleDays: '0' }, undefined, sink().stream, err.stream),
     ).toBe(2);
     expect(err.text()).toBe('--format: table or json\n--stale-days: an integer from 1 to 365\n');
+  });
+
+  it('with --data: the last finding time from the store, and the rows stored as records once', async () => {
+    const data = path.join(dir, 'data');
+    const DAY = 86_400_000;
+    const old = Date.now() - 30 * DAY;
+    let store = openStore({ connectorTypes: productionStoreTypes(), dataDir: data });
+    const c = store.connectors.create({
+      name: 'org',
+      region: 'us-east-1',
+      auth: { method: 'access_key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'y'.repeat(40) },
+    });
+    const rec = testRecord(
+      { id: c.id, name: 'org' },
+      {
+        _id: 'f1',
+        timestamp: old,
+        aws_inspector: {
+          findingArn: 'arn:aws:inspector2:us-east-1:444455556666:finding/f1',
+          status: 'ACTIVE',
+          severity: 'HIGH',
+          updatedAt: old,
+        },
+      },
+    );
+    const pages = store.pageSink({ connectorId: c.id, commitRecords: Infinity, commitDelayMs: 0 });
+    await pages.write(withStates({ records: [rec] }));
+    await pages.finish();
+    store.close();
+
+    const config = configFile();
+    const json = sink();
+    await coverageCommand({ config, data, format: 'json' }, undefined, json.stream, sink().stream);
+    const snap = JSON.parse(json.text());
+    const row = snap.rows.find((r: { accountId: string }) => r.accountId === '444455556666');
+    expect(row.lastFindingAt).toBe(old);
+    await coverageCommand({ config, data, format: 'json' }, undefined, sink().stream, sink().stream);
+    store = openStore({ connectorTypes: productionStoreTypes(), dataDir: data });
+    try {
+      expect(store.index.count({ q: 'msg_class:aws_inspector_coverage' })).toBe(snap.rows.length);
+    } finally {
+      store.close();
+    }
   });
 });
