@@ -27,23 +27,28 @@ afterEach(async () => {
   env = undefined;
 });
 
+/** A connector reading the emulator, created through the API: its id. */
+async function createConnector(h: { authorization: string }, name: string): Promise<string> {
+  const created = await env!.app.inject({
+    method: 'POST',
+    url: '/api/v1/connectors',
+    headers: h,
+    payload: {
+      name,
+      region: 'us-east-1',
+      auth: { method: 'access_key', ...READER },
+      endpoints: { inspector2: emu.url, sts: emu.url },
+    },
+  });
+  expect(created.statusCode).toBe(201);
+  return (created.json() as { id: string }).id;
+}
+
 describe('GET /connectors/:id/coverage', () => {
   it('rows per account × region, paged; records stored once per change; gauges; other tenants get 404', async () => {
     env = await testEnv({ allowedEndpointHosts: [new URL(emu.url).host] });
     const h = env.auth(await env.login());
-    const created = await env.app.inject({
-      method: 'POST',
-      url: '/api/v1/connectors',
-      headers: h,
-      payload: {
-        name: 'org',
-        region: 'us-east-1',
-        auth: { method: 'access_key', ...READER },
-        endpoints: { inspector2: emu.url, sts: emu.url },
-      },
-    });
-    expect(created.statusCode).toBe(201);
-    const id = (created.json() as { id: string }).id;
+    const id = await createConnector(h, 'org');
     const url = `/api/v1/connectors/${id}/coverage`;
 
     const r = await env.app.inject({ method: 'GET', url, headers: h });
@@ -117,18 +122,7 @@ describe('GET /connectors/:id/coverage', () => {
   it('refreshes active connectors in the background (records and gauges without a request)', async () => {
     env = await testEnv({ allowedEndpointHosts: [new URL(emu.url).host], coverageRefreshMs: 100 });
     const h = env.auth(await env.login());
-    const created = await env.app.inject({
-      method: 'POST',
-      url: '/api/v1/connectors',
-      headers: h,
-      payload: {
-        name: 'bg',
-        region: 'us-east-1',
-        auth: { method: 'access_key', ...READER },
-        endpoints: { inspector2: emu.url, sts: emu.url },
-      },
-    });
-    const id = (created.json() as { id: string }).id;
+    const id = await createConnector(h, 'bg');
     env.store.connectors.setActive(id, true);
     let n = 0;
     for (let i = 0; i < 100 && n === 0; i++) {
