@@ -36,6 +36,7 @@ import { authPlugin, type LoginRateLimit } from './auth.js';
 import { usersPlugin } from './users.js';
 import { tenantsPlugin } from './tenants.js';
 import { connectorsPlugin } from './connectors.js';
+import { coveragePlugin, coverageRefreshMinutesFromEnv } from './coverage.js';
 import { profilesPlugin } from './profiles.js';
 import { logFiltersPlugin } from './log-filters.js';
 import { searchPlugin } from './search.js';
@@ -139,6 +140,8 @@ export interface AppDeps {
   sessionTtlMs?: number;
   /** Environment for the defaults above (tests pass their own). */
   env?: NodeJS.ProcessEnv;
+  /** Background coverage refresh period, ms (tests); default from INSPECTOR_CONNECTOR_COVERAGE_REFRESH_MINUTES. */
+  coverageRefreshMs?: number;
   bodyLimit?: number;
   /** The connector Test's time limit (default 30 s); after it the Test reports ERR_TEST_TIMEOUT. */
   testTimeoutMs?: number;
@@ -163,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? silentLogger();
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? new Registry();
+  const coverageRefreshMinutes = coverageRefreshMinutesFromEnv(env);
   const metricsToken = deps.metricsToken ?? env[METRICS_TOKEN_ENV] ?? undefined;
   const trustProxy =
     deps.trustProxy === true ? 1 : (deps.trustProxy ?? parseTrustProxy(env[TRUST_PROXY_ENV]));
@@ -287,6 +291,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       usersPlugin(api, ctx);
       tenantsPlugin(api, ctx);
       connectorsPlugin(api, ctx);
+      coveragePlugin(api, ctx, { refreshMs: deps.coverageRefreshMs ?? coverageRefreshMinutes * 60_000 });
       profilesPlugin(api, ctx);
       logFiltersPlugin(api, ctx);
       searchPlugin(api, ctx);

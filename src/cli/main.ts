@@ -7,6 +7,7 @@ import { register as registerEmulator } from './commands/emulator.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerReconcile } from './commands/reconcile.js';
+import { register as registerCoverage } from './commands/coverage.js';
 import { register as registerSearch } from './commands/search.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
 import { boundHeapGrowth } from './memory.js';
@@ -23,6 +24,7 @@ registerEmulator(program);
 registerServe(program);
 registerDemo(program);
 registerReconcile(program);
+registerCoverage(program);
 registerSearch(program);
 registerRotateKey(program);
 

@@ -11,6 +11,7 @@ import type { ErrorCode, FieldError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { InterflowRecord } from '../core/record.js';
 import type { RunPart } from '../store/index.js';
+import type { CoverageOptions, CoverageSnapshot } from './coverage-types.js';
 
 /**
  * The fields every connector type's config has (the schema declares them, with the same names):
@@ -279,6 +280,21 @@ export interface ConnectorType<C extends BaseConnectorConfig = BaseConnectorConf
   legacyPart?(config: C): string | undefined;
   /** Optional: compares what the source holds with the index (CLI `reconcile`). */
   readonly reconcile?: ReconcileSupport<C>;
+  /** Optional: scan coverage per account × region (Amazon Inspector: docs/coverage.md). */
+  readonly coverage?: CoverageSupport<C>;
+}
+
+/** A type's scan coverage: read from the source (never throws for its answers), and as records. */
+export interface CoverageSupport<C> {
+  read(opts: {
+    config: C;
+    ctx: ConnectorContext;
+    /** Newest finding version time among the tenant's current states whose key starts with the prefix. */
+    newestFindingAt(keyPrefix: string): number | undefined;
+    options?: CoverageOptions;
+  }): Promise<CoverageSnapshot>;
+  /** One record per row (`msg_class` of the type's coverage), deduplicated by `_id` when unchanged. */
+  records(snapshot: CoverageSnapshot, ctx: MapContext): InterflowRecord[];
 }
 
 /** A type's reconcile, behind the narrow index interface the CLI builds on the store. */

@@ -199,6 +199,13 @@ export interface FindingsRepo {
   /** The oldest `updatedAt` among a tenant's states with this status (of `connectorId` when given). */
   oldestUpdatedAt(q: { tenantId: string; connectorId?: string; status: string }): number | undefined;
   /**
+   * The newest `updatedAt` among a tenant's states whose key starts with `keyPrefix` (the key
+   * is opaque to the store: Amazon Inspector's coverage passes `arn:<partition>:inspector2:
+   * <region>:<account>:`, i.e. one account × region), or undefined when there is none. A range
+   * of the (tenant, key) primary key: cheap enough to ask once per account × region.
+   */
+  newestUpdatedAt(q: { tenantId: string; keyPrefix: string }): number | undefined;
+  /**
    * A sweep's candidates (docs/connectors.md "Sweep"): the connector's states in the tenant
    * with one of `statuses`, last seen (`CommitPageInput.seen`) before `before` or never, and a
    * version older than `before`; in key order, those after `after` (keyset). Default limit 100.

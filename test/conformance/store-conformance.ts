@@ -694,6 +694,38 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(s.index.has('no-such-id', 'root')).toBe(false);
       });
 
+      it('newestUpdatedAt: the newest version time among the keys of a prefix, per tenant', async () => {
+        const w = await fresh();
+        const s = w.store;
+        const other = (k: string) => `arn:aws:inspector2:eu-west-1:123456789012:finding/${k}`;
+        const eu = version(w, { key: 'n4', finding: 'z', timestamp: T0 + 9 * HOUR });
+        const recs = [
+          version(w, { key: 'n1', finding: 'a', timestamp: T0 }),
+          version(w, { key: 'n2', finding: 'b', timestamp: T0 + 3 * HOUR }),
+          version(w, { key: 'n3', finding: 'c', timestamp: T0 + HOUR }),
+          { ...eu, aws_inspector: { findingArn: other('z'), status: 'ACTIVE', severity: 'HIGH' } },
+        ];
+        await commit(s, [{ connectorId: w.rootA, records: recs }]);
+        const usPrefix = 'arn:aws:inspector2:us-east-1:123456789012:';
+        expect(s.findings.newestUpdatedAt({ tenantId: 'root', keyPrefix: usPrefix })).toBe(T0 + 3 * HOUR);
+        expect(
+          s.findings.newestUpdatedAt({
+            tenantId: 'root',
+            keyPrefix: 'arn:aws:inspector2:eu-west-1:123456789012:',
+          }),
+        ).toBe(T0 + 9 * HOUR);
+        expect(s.findings.newestUpdatedAt({ tenantId: 'root', keyPrefix: 'arn:aws:inspector2:' })).toBe(
+          T0 + 9 * HOUR,
+        );
+        expect(
+          s.findings.newestUpdatedAt({
+            tenantId: 'root',
+            keyPrefix: 'arn:aws:inspector2:us-east-1:999999999999:',
+          }),
+        ).toBeUndefined();
+        expect(s.findings.newestUpdatedAt({ tenantId: w.acmeId, keyPrefix: usPrefix })).toBeUndefined();
+      });
+
       it("seen marks every listed key in the page's transaction; unseen walks the rest (sweep candidates)", async () => {
         const w = await fresh();
         const s = w.store;

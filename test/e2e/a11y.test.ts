@@ -246,6 +246,14 @@ describe('web UI accessibility in Chromium', () => {
     await runs.waitFor({ state: 'detached' });
   });
 
+  it('coverage: the chart, the notes and the table per account × region', async () => {
+    await go('#/coverage', 'main select');
+    await page.selectOption('main select', { label: 'a11y-inspector' });
+    await page.waitForSelector('table[aria-label="Coverage per account and region"] tbody tr');
+    await page.waitForSelector('svg[role=img]');
+    await expectClean('coverage');
+  });
+
   it('log filters: list and the filter dialog', async () => {
     await go('#/log-filters', 'main');
     await page.waitForSelector('button:has-text("+ Create"), a:has-text("+ Create")');

@@ -13,6 +13,7 @@ import { href, useRoute } from './router.js';
 import { SessionContext, useSession, type Session } from './session.js';
 import { ErrorBanner, Spinner } from './ui.js';
 import { ConnectorsPage } from './pages/Connectors.js';
+import { CoveragePage } from './pages/Coverage.js';
 import { ConnectorWizard } from './pages/ConnectorWizard.js';
 import { LogFiltersPage } from './pages/LogFilters.js';
 import { ThreatHuntingPage } from './pages/ThreatHunting.js';
@@ -159,6 +160,7 @@ function Shell({ onLogout }: { onLogout: () => Promise<void> }) {
   const isAdmin = user.role !== 'analyst';
   const nav: { path: string; label: string; section: string; show: boolean }[] = [
     { path: '/connectors', label: 'Connectors', section: 'Integrations', show: isAdmin },
+    { path: '/coverage', label: 'Coverage', section: 'Integrations', show: isAdmin },
     { path: '/log-filters', label: 'Log Filters', section: 'Integrations', show: isAdmin },
     // Profile membership is root scope (the API's PUT/DELETE): tenant admins see the warning on Connectors.
     { path: '/profiles', label: 'Profiles', section: 'Integrations', show: user.role === 'root_admin' },
@@ -175,6 +177,7 @@ function Shell({ onLogout }: { onLogout: () => Promise<void> }) {
   else if (path === '/connectors/new') page = <ConnectorWizard />;
   else if (path.startsWith('/connectors/') && path.endsWith('/edit'))
     page = <ConnectorWizard editId={decodeURIComponent(path.split('/')[2] ?? '')} />;
+  else if (path === '/coverage') page = <CoveragePage route={route} />;
   else if (path === '/log-filters') page = <LogFiltersPage />;
   else if (path === '/admin') page = <AdminPage />;
   else if (path === '/profiles') page = <ProfilesPage />;

@@ -32,7 +32,12 @@ import {
   Inspector2Client,
   ListFindingsCommand,
   BatchGetAccountStatusCommand,
+  ListCoverageCommand,
+  ListCoverageStatisticsCommand,
+  ListMembersCommand,
+  type CoverageFilterCriteria,
   type FilterCriteria,
+  type GroupKey,
   type SortCriteria,
 } from '@aws-sdk/client-inspector2';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -97,6 +102,32 @@ export interface AccountStatus {
   resources: Record<string, ScanState>;
 }
 
+/** A member account of the delegated administrator (ListMembers). */
+export interface MemberAccount {
+  accountId: string;
+  relationshipStatus: string;
+  /** Epoch ms. */
+  updatedAt?: number;
+}
+
+/** One resource of ListCoverage, flattened to what coverage counts. */
+export interface CoverageResource {
+  accountId: string;
+  resourceType: string;
+  resourceId: string;
+  scanType: string;
+  /** ACTIVE (covered) or INACTIVE (not covered). */
+  statusCode: string;
+  reason?: string;
+  /** Epoch ms. */
+  lastScannedAt?: number;
+}
+
+export interface CoverageCount {
+  groupKey: string;
+  count: number;
+}
+
 export interface CallOptions {
   abortSignal?: AbortSignal;
 }
@@ -110,7 +141,26 @@ export interface InspectorClient {
    * name that step when it fails; the other calls then reuse them. Optional: fakes omit it.
    */
   resolveCredentials?(): Promise<void>;
-  batchGetAccountStatus(opts?: CallOptions): Promise<{ accounts: AccountStatus[]; failed: string[] }>;
+  /** Without `accountIds`: the caller's own account; with them (at most 100, the model's AccountIdSet): those. */
+  batchGetAccountStatus(
+    opts?: CallOptions,
+    accountIds?: readonly string[],
+  ): Promise<{ accounts: AccountStatus[]; failed: string[] }>;
+  /** ListMembers, one page (maxResults 1-50). Optional: fakes omit it (coverage notes it). */
+  listMembersPage?(
+    req: { maxResults: number; nextToken?: string; onlyAssociated?: boolean },
+    opts?: CallOptions,
+  ): Promise<{ members: MemberAccount[]; nextToken?: string }>;
+  /** ListCoverage, one page (maxResults 1-200). */
+  listCoveragePage?(
+    req: { maxResults: number; nextToken?: string },
+    opts?: CallOptions,
+  ): Promise<{ resources: CoverageResource[]; nextToken?: string }>;
+  /** ListCoverageStatistics, one page of counts by `groupBy`, optionally filtered by scan status code. */
+  listCoverageStatisticsPage?(
+    req: { groupBy: string; scanStatusCode?: string; nextToken?: string },
+    opts?: CallOptions,
+  ): Promise<{ counts: CoverageCount[]; total: number; nextToken?: string }>;
   /**
    * AWS's clock now (epoch ms, whole seconds, never ahead of AWS): the `Date` header of a
    * GetCallerIdentity answer, the one call every credential may make. Optional: fakes omit it.
@@ -448,8 +498,82 @@ export function createInspectorClient(cfg: ConnectorConfig, opts: ClientOptions)
         return date;
       });
     },
-    async batchGetAccountStatus(callOpts) {
-      const command = new BatchGetAccountStatusCommand({});
+    async listMembersPage(req, callOpts) {
+      const command = new ListMembersCommand({
+        maxResults: req.maxResults,
+        ...(req.onlyAssociated !== undefined ? { onlyAssociated: req.onlyAssociated } : {}),
+        ...(req.nextToken ? { nextToken: req.nextToken } : {}),
+      });
+      limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
+      return call('ListMembers', async () => {
+        const out = await inspector.send(
+          command,
+          callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
+        );
+        return {
+          members: (out.members ?? []).map((m) => ({
+            accountId: m.accountId ?? '',
+            relationshipStatus: m.relationshipStatus ?? 'UNKNOWN',
+            ...(m.updatedAt ? { updatedAt: m.updatedAt.getTime() } : {}),
+          })),
+          ...(out.nextToken ? { nextToken: out.nextToken } : {}),
+        };
+      });
+    },
+    async listCoveragePage(req, callOpts) {
+      const command = new ListCoverageCommand({
+        maxResults: req.maxResults,
+        ...(req.nextToken ? { nextToken: req.nextToken } : {}),
+      });
+      limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
+      return call('ListCoverage', async () => {
+        const out = await inspector.send(
+          command,
+          callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
+        );
+        return {
+          resources: (out.coveredResources ?? []).map((r) => ({
+            accountId: r.accountId ?? '',
+            resourceType: r.resourceType ?? 'UNKNOWN',
+            resourceId: r.resourceId ?? '',
+            scanType: r.scanType ?? 'UNKNOWN',
+            statusCode: r.scanStatus?.statusCode ?? 'UNKNOWN',
+            ...(r.scanStatus?.reason ? { reason: r.scanStatus.reason } : {}),
+            ...(r.lastScannedAt ? { lastScannedAt: r.lastScannedAt.getTime() } : {}),
+          })),
+          ...(out.nextToken ? { nextToken: out.nextToken } : {}),
+        };
+      });
+    },
+    async listCoverageStatisticsPage(req, callOpts) {
+      const filterCriteria: CoverageFilterCriteria | undefined = req.scanStatusCode
+        ? { scanStatusCode: [{ comparison: 'EQUALS', value: req.scanStatusCode }] }
+        : undefined;
+      const command = new ListCoverageStatisticsCommand({
+        groupBy: req.groupBy as GroupKey,
+        ...(filterCriteria ? { filterCriteria } : {}),
+        ...(req.nextToken ? { nextToken: req.nextToken } : {}),
+      });
+      limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
+      return call('ListCoverageStatistics', async () => {
+        const out = await inspector.send(
+          command,
+          callOpts?.abortSignal ? { abortSignal: callOpts.abortSignal } : {},
+        );
+        return {
+          counts: (out.countsByGroup ?? []).map((c) => ({
+            groupKey: String(c.groupKey ?? ''),
+            count: c.count ?? 0,
+          })),
+          total: out.totalCounts ?? 0,
+          ...(out.nextToken ? { nextToken: out.nextToken } : {}),
+        };
+      });
+    },
+    async batchGetAccountStatus(callOpts, accountIds) {
+      const command = new BatchGetAccountStatusCommand(
+        accountIds?.length ? { accountIds: [...accountIds] } : {},
+      );
       limitAttempts(command.middlewareStack, bucket, callOpts?.abortSignal);
       return call('BatchGetAccountStatus', async () => {
         const out = await inspector.send(

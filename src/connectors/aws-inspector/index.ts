@@ -14,6 +14,7 @@ import {
   type InspectorClient,
 } from './client.js';
 import { collect, regionSweep } from './collect.js';
+import { coverageRecords, readCoverage } from './coverage.js';
 import {
   SECRET_FIELDS,
   SWITCH_FIELDS,
@@ -145,6 +146,26 @@ export function awsInspector(opts: AwsInspectorOptions = {}): ConnectorType<Conn
       } finally {
         client.destroy();
       }
+    },
+    coverage: {
+      read: ({ config, ctx, newestFindingAt, options }) => {
+        const factory = factoryFor(ctx.allowedEndpointHosts);
+        const cc = (config as { regionConcurrency?: unknown }).regionConcurrency;
+        return readCoverage({
+          ...options,
+          connectorId: ctx.connectorId,
+          regions: regionsOf(config),
+          // One client per region, signed for it (`{region}` in an endpoint override is that region).
+          clientFor: (region) =>
+            factory(config, { logger: ctx.logger, connectorId: ctx.connectorId, region }),
+          newestFindingAt,
+          clock: ctx.clock,
+          logger: ctx.logger,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(typeof cc === 'number' ? { concurrency: cc } : {}),
+        });
+      },
+      records: coverageRecords,
     },
     map: mapFinding,
     state: findingState,

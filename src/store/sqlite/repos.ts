@@ -431,6 +431,13 @@ export function findingsRepo(db: Database): FindingsRepo {
           WHERE tenantid = @t AND (@c IS NULL OR connector_id = @c) AND status = @status`,
       )
       .pluck(),
+    // The key range [prefix, prefix + U+10FFFF): a range of the primary key (tenantid, state_key).
+    newest: db
+      .prepare(
+        `SELECT max(updated_at) FROM findings
+          WHERE tenantid = @t AND state_key >= @p AND state_key < @p || char(1114111)`,
+      )
+      .pluck(),
   };
   return {
     get: (tenantId, key) => s.get.get(tenantId, key) as FindingState | undefined,
@@ -466,5 +473,6 @@ export function findingsRepo(db: Database): FindingsRepo {
     oldestUpdatedAt: (q) =>
       (s.oldest.get({ t: q.tenantId, c: q.connectorId ?? null, status: q.status }) as number | null) ??
       undefined,
+    newestUpdatedAt: (q) => (s.newest.get({ t: q.tenantId, p: q.keyPrefix }) as number | null) ?? undefined,
   };
 }
