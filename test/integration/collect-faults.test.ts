@@ -15,6 +15,7 @@ import {
   tempStore,
   type TempStore,
 } from './collect-helpers.js';
+import { checkpointOf } from '../support/checkpoints.js';
 
 /** A multiple of the page size: with clean pages the last page is full and carries no nextToken. */
 const N = 1000;
@@ -165,7 +166,7 @@ describe('faults during collection', () => {
     const id = addConnector(ts.store, configFor(emu));
     const first = await run(ts.store, id);
     expect(first.status).toBe('ok');
-    const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number; lastSweepAt: number };
+    const cp = checkpointOf(ts.store, id) as { lastCompletedEnd: number; lastSweepAt: number };
     const runStart = cp.lastCompletedEnd + 60_000;
     // The first run's checkpoint (its listing counted as a sweep: none is due) with a window
     // in progress whose token the service no longer knows.
@@ -249,7 +250,7 @@ describe('faults during collection', () => {
     // Whole pages only: what is stored is exactly what the checkpoint acknowledges.
     expect(ts.store.index.size()).toBe(out.stored);
     expect(out.stored % 100).toBe(0);
-    const cp = ts.store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+    const cp = checkpointOf(ts.store, id) as { queue: { nextToken?: string }[] };
     expect(cp.queue[0]!.nextToken).toBeDefined();
   });
 });
