@@ -21,6 +21,7 @@ import { openStore, type Store } from '../store/index.js';
 import { runConnector } from './runner.js';
 import { productionStoreTypes, storeTypes } from '../connectors/registry.js';
 import { awsRegistry } from '../../test/support/connectors/index.js';
+import { checkpointOf } from '../../test/support/checkpoints.js';
 import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -251,7 +252,7 @@ describe('runConnector', () => {
     expect(out.error?.code).toBe('ERR_BAD_RESPONSE');
     expect(out.stored).toBe(100);
     expect(store.index.size()).toBe(100);
-    const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+    const cp = checkpointOf(store, id) as { queue: { nextToken?: string }[] };
     expect(cp.queue[0]!.nextToken).toBe('100');
   });
 
@@ -292,7 +293,7 @@ describe('runConnector', () => {
         real({
           ...o,
           onCommitted: async (c) => {
-            const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+            const cp = checkpointOf(store, id) as { queue: { nextToken?: string }[] };
             commits.push({ records: c.stored + c.duplicates, pages: c.pages, token: cp.queue[0]?.nextToken });
             await o.onCommitted?.(c);
           },
@@ -353,7 +354,7 @@ describe('runConnector', () => {
       expect(out.error).toMatchObject({ code: 'ERR_STORE', message: 'disk full' });
       expect(out.stored).toBe(100);
       expect(store.index.size()).toBe(100);
-      const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+      const cp = checkpointOf(store, id) as { queue: { nextToken?: string }[] };
       expect(cp.queue[0]!.nextToken).toBe('100');
       expect(store.connectors.get(id)!.status).toMatchObject({
         state: 'failed',

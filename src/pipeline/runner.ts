@@ -76,7 +76,8 @@ export interface RunOutcome extends RunCounts {
   durationMs: number;
   /**
    * The run's failure; with parts, a run is failed when any part failed: this is then the first
-   * failed part's code, its message saying how many parts failed (`parts` has each one's).
+   * failed part's code, its message saying how many parts failed (`parts` has each one's). A run
+   * of one part (one region) fails with that part's own error, as a type without parts does.
    */
   error?: { code: ErrorCode; message: string; detail?: string };
   /** With parts (a type's `parts`, not the single part ''): how each part ended, in plan order. */
@@ -266,12 +267,14 @@ export async function runConnector(
     if (failed.length > 0) {
       const f = failed[0]!;
       outcome.status = 'failed';
-      outcome.error = single
-        ? f.error!
-        : {
-            code: f.error!.code,
-            message: `${failed.length} of ${results.length} parts failed; ${f.part}: ${f.error!.message}`,
-          };
+      // One part (a type without parts, or one region): its own error, as before parts.
+      outcome.error =
+        results.length === 1
+          ? f.error!
+          : {
+              code: f.error!.code,
+              message: `${failed.length} of ${results.length} parts failed; ${f.part}: ${f.error!.message}`,
+            };
     } else if (results.some((r) => r.status === 'stopped')) outcome.status = 'stopped';
   }
   if (plan && !single) {

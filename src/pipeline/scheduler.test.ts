@@ -15,6 +15,7 @@ import type { RunOutcome } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { productionStoreTypes, storeTypes } from '../connectors/registry.js';
 import { awsRegistry } from '../../test/support/connectors/index.js';
+import { checkpointOf } from '../../test/support/checkpoints.js';
 import { TYPE_CASES, type TypeSource } from '../../test/support/connectors/cases.js';
 
 interface Gate {
@@ -217,7 +218,7 @@ describe('scheduler', () => {
     const run = store.runs.list(id)[0]!;
     expect(run.status).toBe('ok');
     expect(run.pages).toBe(1);
-    const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+    const cp = checkpointOf(store, id) as { queue: { nextToken?: string }[] };
     expect(cp.queue[0]!.nextToken).toBe('t1');
     expect(store.connectors.get(id)!.status.lastSuccessAt).toBeUndefined();
     scheduler = undefined;

@@ -22,6 +22,7 @@ import {
   writeConfigFile,
 } from './collect-helpers.js';
 import { withStoreFile } from '../support/store-file.js';
+import { checkpointOf } from '../support/checkpoints.js';
 
 let emu: Emulator;
 let dir: string;
@@ -256,7 +257,7 @@ describe('inspector-connector collect', () => {
       const boundaries = sizes.map((_, k) => sizes.slice(0, k + 1).reduce((a, b) => a + b, 0));
       expect(boundaries).toContain(killedAt);
       const id = store.connectors.getByName('root-aws-inspector')!.id;
-      const cp = store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+      const cp = checkpointOf(store, id) as { queue: { nextToken?: string }[] };
       expect(cp.queue[0]!.nextToken).toBeDefined();
     } finally {
       store.close();

@@ -15,6 +15,7 @@ import {
   tempStore,
   type TempStore,
 } from './collect-helpers.js';
+import { checkpointOf, partOf } from '../support/checkpoints.js';
 
 /** A multiple of the page size: with clean pages the last page is full and carries no nextToken. */
 const N = 1000;
@@ -129,7 +130,7 @@ describe('faults during collection', () => {
       );
       // Later runs query all statuses in one window (on updatedAt, then on lastObservedAt): make
       // those the only queries by completing a first run.
-      ts.store.checkpoints.set(id, { v: 1, lastCompletedEnd: 0, queue: [] });
+      ts.store.checkpoints.set(id, { v: 1, lastCompletedEnd: 0, queue: [] }, partOf(ts.store, id));
       const out = await run(ts.store, id, { maxResults: 100 });
       expect(out).toMatchObject({ status: 'ok', stored: 300, pages: 6 });
       const reqs = (await control(small, 'requests')) as { requests: LoggedRequest[] };
@@ -165,23 +166,27 @@ describe('faults during collection', () => {
     const id = addConnector(ts.store, configFor(emu));
     const first = await run(ts.store, id);
     expect(first.status).toBe('ok');
-    const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number; lastSweepAt: number };
+    const cp = checkpointOf(ts.store, id) as { lastCompletedEnd: number; lastSweepAt: number };
     const runStart = cp.lastCompletedEnd + 60_000;
     // The first run's checkpoint (its listing counted as a sweep: none is due) with a window
-    // in progress whose token the service no longer knows.
-    ts.store.checkpoints.set(id, {
-      v: 1,
-      lastCompletedEnd: cp.lastCompletedEnd,
-      lastSweepAt: cp.lastSweepAt,
-      runStart,
-      queue: [
-        {
-          key: 'window',
-          filterCriteria: { updatedAt: [{ startInclusive: 0, endInclusive: runStart }] },
-          nextToken: 'bm90LWEtdG9rZW4',
-        },
-      ],
-    });
+    // in progress whose token the service no longer knows (in the part the connector runs).
+    ts.store.checkpoints.set(
+      id,
+      {
+        v: 1,
+        lastCompletedEnd: cp.lastCompletedEnd,
+        lastSweepAt: cp.lastSweepAt,
+        runStart,
+        queue: [
+          {
+            key: 'window',
+            filterCriteria: { updatedAt: [{ startInclusive: 0, endInclusive: runStart }] },
+            nextToken: 'bm90LWEtdG9rZW4',
+          },
+        ],
+      },
+      partOf(ts.store, id),
+    );
     const out = await run(ts.store, id);
     expect(out).toMatchObject({ status: 'ok', tokenRestarts: 1, stored: 0, duplicates: N });
     expectExact();
@@ -249,7 +254,7 @@ describe('faults during collection', () => {
     // Whole pages only: what is stored is exactly what the checkpoint acknowledges.
     expect(ts.store.index.size()).toBe(out.stored);
     expect(out.stored % 100).toBe(0);
-    const cp = ts.store.checkpoints.get(id) as { queue: { nextToken?: string }[] };
+    const cp = checkpointOf(ts.store, id) as { queue: { nextToken?: string }[] };
     expect(cp.queue[0]!.nextToken).toBeDefined();
   });
 });

@@ -20,6 +20,7 @@ import {
   tempStore,
   type TempStore,
 } from './collect-helpers.js';
+import { checkpointOf } from '../support/checkpoints.js';
 
 const N = 300;
 let emu: Emulator | undefined;
@@ -89,7 +90,7 @@ describe('indexing lag within the overlap, AWS clock off by 3 minutes', () => {
       expect(outcomes.map((x) => x.lateVersions)).toEqual(outcomes.map(() => 0));
       expect(store.connectors.get(id)!.status.lastError).toBeUndefined();
       // The window ends at AWS's time (the Date header, whole seconds), not the host's.
-      const cp = store.checkpoints.get(id) as { lastCompletedEnd: number };
+      const cp = checkpointOf(store, id) as { lastCompletedEnd: number };
       const aws = e.state.now();
       expect(aws - cp.lastCompletedEnd).toBeGreaterThanOrEqual(0);
       expect(aws - cp.lastCompletedEnd).toBeLessThan(60_000);

@@ -30,6 +30,7 @@ import {
   tempStore,
   type TempStore,
 } from './collect-helpers.js';
+import { checkpointOf } from '../support/checkpoints.js';
 
 const N = 1200;
 let emu: Emulator;
@@ -65,7 +66,7 @@ describe('collection over HTTP (access key)', () => {
     expect(first).toMatchObject({ status: 'ok', received: N, stored: N, duplicates: 0 });
     expect(sorted(indexVersions(ts.store))).toEqual(sorted(emulatorVersions(emu)));
     expect(ts.store.connectors.get(id)!.status.state).toBe('ok');
-    const cp = ts.store.checkpoints.get(id) as { lastCompletedEnd: number; queue: unknown[] };
+    const cp = checkpointOf(ts.store, id) as { lastCompletedEnd: number; queue: unknown[] };
     expect(cp.queue).toEqual([]);
 
     // Nothing changed: the new window (on updatedAt, then on lastObservedAt), nothing stored.

@@ -31,6 +31,7 @@ import {
   writeConfigFile,
   type TempStore,
 } from './collect-helpers.js';
+import { checkpointOf } from '../support/checkpoints.js';
 
 const DAY = 86_400_000;
 const OTHER_ACCOUNT = '210987654321';
@@ -61,7 +62,7 @@ function present(): Map<string, Finding> {
 const vanishedRecords = (): InterflowRecord[] =>
   ts.store.index.search({ q: 'aws_inspector_state:vanished', limit: 0 }).records;
 const state = (arn: string) => ts.store.findings.get('root', arn);
-const checkpoint = (id: string) => ts.store.checkpoints.get(id) as Checkpoint;
+const checkpoint = (id: string) => checkpointOf(ts.store, id) as Checkpoint;
 
 describe('sweep: findings AWS deleted while the connector was stopped', () => {
   it('after 31 days away, the deleted ones are CLOSED (vanished) in search and state, nothing else; a second sweep adds nothing', async () => {
