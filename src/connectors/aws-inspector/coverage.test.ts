@@ -105,7 +105,7 @@ describe('readCoverage against the emulator (AWS SDK over HTTP)', () => {
     connectorConfigSchema.parse({
       name: 'cov',
       tenant: 'Root Tenant',
-      region: 'us-east-1',
+      regions: ['us-east-1'],
       auth: { method: 'access_key', ...creds },
       endpoints: { inspector2: emu.url, sts: emu.url },
     });
@@ -119,7 +119,7 @@ describe('readCoverage against the emulator (AWS SDK over HTTP)', () => {
       connectorId: 'c1',
       regions: extra.regions ?? REGIONS,
       clientFor: (region) =>
-        createInspectorClient({ ...cfg, region }, { logger, connectorId: 'c1', maxAttempts: 1 }),
+        createInspectorClient(cfg, { logger, connectorId: 'c1', maxAttempts: 1, region }),
       newestFindingAt: extra.newest ?? (() => undefined),
       clock: fixedClock(now),
       ...(extra.maxCoveragePages ? { maxCoveragePages: extra.maxCoveragePages } : {}),
