@@ -521,9 +521,11 @@ describe('web UI in Chromium', () => {
     await page.fill('#login-password', 'acme-Admin-Passw0rd!');
     await page.click('button:has-text("Log in")');
     await page.waitForSelector('text=No connectors yet');
-    // A tenant admin sees neither other tenants' connectors nor the Tenants & Users page.
+    // A tenant admin sees neither other tenants' connectors nor the Tenants & Users page; the
+    // coverage of the tenant's connectors, yes.
     expect(await page.locator('a.nav-link').allInnerTexts()).toEqual([
       'Connectors',
+      'Coverage',
       'Log Filters',
       'Threat Hunting',
     ]);

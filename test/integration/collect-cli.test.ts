@@ -145,7 +145,7 @@ describe('inspector-connector collect', () => {
       const lines = loud.stderr.split('\n').filter((l) => l.startsWith('progress: '));
       expect(lines.length).toBeGreaterThanOrEqual(2);
       expect(lines[0]).toMatch(
-        /^progress: active: pages \d+, findings \d+, stored \d+, \d+ findings\/s, \d+ s elapsed$/,
+        /^progress: us-east-1 active: pages \d+, findings \d+, stored \d+, \d+ findings\/s, \d+ s elapsed$/,
       );
       // Not a terminal: plain lines, no carriage returns redrawing a line.
       expect(loud.stderr).not.toContain('\r');
