@@ -17,3 +17,17 @@ export function fixedClock(start: number): Clock & { set(t: number): void; advan
     },
   };
 }
+
+/** Waits `ms`, or less when `signal` aborts (it resolves then, never rejects). */
+export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

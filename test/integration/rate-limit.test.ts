@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createInspectorClient } from '../../src/connectors/aws-inspector/client.js';
-import { defaultSleep } from '../../src/connectors/aws-inspector/collect.js';
+import { defaultSleep } from '../../src/core/clock.js';
 import { RateLimits } from '../../src/connectors/aws-inspector/rate-limit.js';
 import { concurrentPulls } from '../support/concurrent-pulls.js';
 import { configFor, control } from './collect-helpers.js';

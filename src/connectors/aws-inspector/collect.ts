@@ -38,7 +38,7 @@
  * This module knows AWS paging, not storage.
  */
 import { CodedError, isCodedError } from '../../core/errors.js';
-import type { Clock } from '../../core/clock.js';
+import { defaultSleep, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { InspectorClient, ListFindingsPage, WireFilterCriteria } from './client.js';
 import type { ConnectorConfig } from './config.js';
@@ -322,19 +322,6 @@ function carried(c: Checkpoint): Pick<Checkpoint, 'lastCompletedEnd' | 'lastSwee
     ...(c.lastSweepAt !== undefined ? { lastSweepAt: c.lastSweepAt } : {}),
     ...(c.confirm ? { confirm: c.confirm } : {}),
   };
-}
-
-export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Transient by nature; a malformed body is usually a cut connection or a proxy hiccup. */

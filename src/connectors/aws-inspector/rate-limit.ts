@@ -30,8 +30,8 @@
  */
 import crypto from 'node:crypto';
 import { CodedError } from '../../core/errors.js';
-import { systemClock, type Clock } from '../../core/clock.js';
-import { defaultSleep } from './collect.js';
+import { defaultSleep, systemClock, type Clock } from '../../core/clock.js';
+
 import { partitionOf } from './regions.js';
 
 export const RATE_ENV = 'INSPECTOR_CONNECTOR_AWS_RATE_PER_SECOND';
