@@ -32,8 +32,22 @@ export async function settle(emu: EmulatorProcess, ms = SETTLE_MS): Promise<void
 export const PROFILE = process.env.RELIABILITY_PROFILE === 'full' ? 'full' : 'short';
 export const P =
   PROFILE === 'full'
-    ? { killFindings: 200_000, kills: 10, faultFindings: 20_000, slowStoreFindings: 5_000 }
-    : { killFindings: 10_000, kills: 3, faultFindings: 2_000, slowStoreFindings: 1_000 };
+    ? {
+        killFindings: 200_000,
+        kills: 10,
+        faultFindings: 20_000,
+        slowStoreFindings: 5_000,
+        regionFindings: 80_000,
+        regionKills: 5,
+      }
+    : {
+        killFindings: 10_000,
+        kills: 3,
+        faultFindings: 2_000,
+        slowStoreFindings: 1_000,
+        regionFindings: 6_000,
+        regionKills: 2,
+      };
 
 export const TEST_KEY = Buffer.alloc(32, 9).toString('base64');
 
