@@ -16,6 +16,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import {
   P,
   PROFILE,
+  rng,
   TEST_KEY,
   indexVersions,
   runCli,
@@ -81,17 +82,6 @@ async function expectExact(url: string, data: string, regions: string[]): Promis
     counts[r] = c.aws;
   }
   return counts;
-}
-
-/** Deterministic randomness: a failure can be replayed with the same RELIABILITY_SEED. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe(`several regions in one connector (${PROFILE})`, () => {
