@@ -29,11 +29,13 @@ export function wireFilter(f: Record<string, unknown[]>): Record<string, unknown
 export function signedListFindings(
   baseUrl: string,
   keys: { accessKeyId: string; secretAccessKey: string },
+  /** The region signed for (the emulator's bare URL serves the region of the credential scope). */
+  region = 'us-east-1',
 ): (filterCriteria: Record<string, unknown[]>, nextToken?: string) => Promise<RawPage> {
   const url = new URL('/findings/list', baseUrl);
   const signer = new SignatureV4({
     service: 'inspector2',
-    region: 'us-east-1',
+    region,
     sha256: Hash.bind(null, 'sha256'),
     credentials: keys,
   });

@@ -32,8 +32,22 @@ export async function settle(emu: EmulatorProcess, ms = SETTLE_MS): Promise<void
 export const PROFILE = process.env.RELIABILITY_PROFILE === 'full' ? 'full' : 'short';
 export const P =
   PROFILE === 'full'
-    ? { killFindings: 200_000, kills: 10, faultFindings: 20_000, slowStoreFindings: 5_000 }
-    : { killFindings: 10_000, kills: 3, faultFindings: 2_000, slowStoreFindings: 1_000 };
+    ? {
+        killFindings: 200_000,
+        kills: 10,
+        faultFindings: 20_000,
+        slowStoreFindings: 5_000,
+        regionFindings: 80_000,
+        regionKills: 5,
+      }
+    : {
+        killFindings: 10_000,
+        kills: 3,
+        faultFindings: 2_000,
+        slowStoreFindings: 1_000,
+        regionFindings: 6_000,
+        regionKills: 2,
+      };
 
 export const TEST_KEY = Buffer.alloc(32, 9).toString('base64');
 
@@ -119,3 +133,14 @@ export function secretHits(secrets: string[], places: { name: string; bytes: Buf
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Deterministic randomness: a failure can be replayed with the same RELIABILITY_SEED. */
+export function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

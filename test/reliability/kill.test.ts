@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   P,
   PROFILE,
+  rng,
   runCli,
   sleep,
   spawnCli,
@@ -23,17 +24,6 @@ import {
   type EmulatorProcess,
 } from './helpers.js';
 import { awsVersions, compare } from './verify.js';
-
-/** Deterministic randomness: a failure can be replayed with the same RELIABILITY_SEED. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`kill -9 during a backfill (${PROFILE}: ${P.killFindings} findings, ${P.kills} kills)`, () => {
   let emu: EmulatorProcess;

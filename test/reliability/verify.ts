@@ -18,9 +18,12 @@ function ms(v: unknown): number {
   return NaN;
 }
 
-/** Every finding the emulator holds now (updatedAt in [1970, now]), one filter, all pages. */
-export async function awsVersions(url: string, keys = EMULATOR_KEYS): Promise<AwsVersion[]> {
-  const list = signedListFindings(url, keys);
+/**
+ * Every finding the emulator holds now (updatedAt in [1970, now]) in one region (default
+ * us-east-1, the region signed for), one filter, all pages.
+ */
+export async function awsVersions(url: string, keys = EMULATOR_KEYS, region?: string): Promise<AwsVersion[]> {
+  const list = signedListFindings(url, keys, region);
   const filter = { updatedAt: [{ startInclusive: 0, endInclusive: Math.floor(Date.now() / 1000) + 1 }] };
   const out: AwsVersion[] = [];
   let token: string | undefined;
@@ -67,4 +70,31 @@ export function compare(aws: AwsVersion[], dataDir: string, allVersions?: IndexV
     else if (cur !== v.updatedAt) history++;
   }
   return { aws: aws.length, index: idx.length, lost, duplicated: duplicates(idx), history, unknown };
+}
+
+/** The region of a finding ARN (`arn:aws:inspector2:<region>:<account>:finding/<id>`). */
+export const arnRegion = (arn: string): string => arn.split(':')[3] ?? '';
+
+/**
+ * Per region: the emulator's versions of that region (listed signed for it) against the
+ * index's records whose finding ARN names it. Records of a region not in `regions` are
+ * returned apart (`elsewhere`).
+ */
+export async function compareByRegion(
+  url: string,
+  dataDir: string,
+  regions: readonly string[],
+): Promise<{ byRegion: Record<string, Comparison>; elsewhere: number }> {
+  const idx = indexVersions(dataDir);
+  const split = new Map<string, IndexVersion[]>(regions.map((r) => [r, []]));
+  let elsewhere = 0;
+  for (const v of idx) {
+    const list = split.get(arnRegion(v.findingArn));
+    if (list) list.push(v);
+    else elsewhere++;
+  }
+  const byRegion: Record<string, Comparison> = {};
+  for (const r of regions)
+    byRegion[r] = compare(await awsVersions(url, EMULATOR_KEYS, r), dataDir, split.get(r));
+  return { byRegion, elsewhere };
 }
