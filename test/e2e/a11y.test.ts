@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
-import { buildWeb, launchChromium } from './browser.js';
+import { buildWeb, launchChromium, screenshotOnFailure } from './browser.js';
 import { ndjsonFindings, writeFindings } from '../support/connectors/ndjson/index.js';
 
 const SHOTS = path.resolve('test-artifacts/screenshots');
@@ -79,6 +79,7 @@ async function focusIn(sel: string): Promise<boolean> {
 }
 
 describe('web UI accessibility in Chromium', () => {
+  screenshotOnFailure(() => page);
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-a11y-'));
     fs.mkdirSync(SHOTS, { recursive: true });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
+import { afterEach } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
 
@@ -31,6 +32,21 @@ export interface BrowserStack {
     body?: unknown,
   ): Promise<Response>;
   close(): Promise<void>;
+}
+
+/**
+ * Call inside a browser `describe`: after each test that failed, the page as it was is saved to
+ * `test-artifacts/screenshots/FAILED-<test name>.png` (CI keeps the folder for diagnosis).
+ */
+export function screenshotOnFailure(page: () => Page | undefined): void {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const p = page();
+    if (!p || p.isClosed()) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const name = ctx.task.name.replace(/[^\w.-]+/g, '-').slice(0, 100);
+    await p.screenshot({ path: path.join(SHOTS, `FAILED-${name}.png`) }).catch(() => undefined);
+  });
 }
 
 /** Builds the UI from the current sources into `outDir`: the production bundle, as shipped. */

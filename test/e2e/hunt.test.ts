@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
-import { buildWeb, launchChromium } from './browser.js';
+import { buildWeb, launchChromium, screenshotOnFailure } from './browser.js';
 import { testRecord, withStates } from '../support/records.js';
 import type { InterflowRecord } from '../../src/core/record.js';
 
@@ -86,6 +86,7 @@ const iso = (i: number) => new Date(T0 + i * 60_000).toISOString();
 const hashParams = () => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
 
 describe('Threat Hunting in Chromium', () => {
+  screenshotOnFailure(() => page);
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ic-e2e-hunt-'));
     fs.mkdirSync(SHOTS, { recursive: true });

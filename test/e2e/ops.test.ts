@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startBrowserStack, type BrowserStack } from './browser.js';
+import { startBrowserStack, type BrowserStack, screenshotOnFailure } from './browser.js';
 
 const ADMIN = { username: 'admin', password: 'e2e-Admin-Passw0rd!' };
 const READER = { id: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -57,6 +57,7 @@ async function nav(label: string) {
 }
 
 describe('operations in Chromium', () => {
+  screenshotOnFailure(() => page);
   beforeAll(async () => {
     s = await startBrowserStack({ adminPassword: ADMIN.password, prefix: 'ic-e2e-ops-' });
     page = s.page;

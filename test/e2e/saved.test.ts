@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserStack, type BrowserStack } from './browser.js';
+import { startBrowserStack, type BrowserStack, screenshotOnFailure } from './browser.js';
 import { testRecord, withStates } from '../support/records.js';
 
 const ADMIN = { username: 'admin', password: 'e2e-Saved-Passw0rd!' };
@@ -69,6 +69,7 @@ const historyMenu = '[role=dialog][aria-label="Search history"]';
 const headers = () => b.page.locator('table.table-results thead th').allTextContents();
 
 describe('saved searches and search history in Chromium', () => {
+  screenshotOnFailure(() => b?.page);
   beforeAll(async () => {
     b = await startBrowserStack({ adminPassword: ADMIN.password, prefix: 'ic-e2e-saved-' });
     b.page.setDefaultTimeout(15_000);

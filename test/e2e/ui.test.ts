@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Stack } from './stack.js';
-import { startBrowserStack, type BrowserStack } from './browser.js';
+import { startBrowserStack, type BrowserStack, screenshotOnFailure } from './browser.js';
 import { ndjsonFindings, writeFindings } from '../support/connectors/ndjson/index.js';
 
 const ADMIN_PASSWORD = 'e2e-Admin-Passw0rd!';
@@ -177,6 +177,7 @@ async function openTest(name: string) {
 }
 
 describe('web UI in Chromium', () => {
+  screenshotOnFailure(() => page);
   beforeAll(async () => {
     b = await startBrowserStack({
       adminPassword: ADMIN_PASSWORD,
