@@ -23,6 +23,7 @@ import type {
 import type { InterflowRecord } from '../core/record.js';
 import { applyFilters, compileFilters } from './filter.js';
 import type { CommittedGroup, PageSink, RunCounts, StatusPatch, Store } from '../store/index.js';
+import { mapBounded } from '../core/concurrency.js';
 
 export interface RunnerDeps {
   store: Store;
@@ -151,24 +152,6 @@ function adoptLegacyCheckpoint(
   });
 }
 
-/** Runs `fn` over `items`, at most `concurrency` at once, results in the items' order. */
-async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-}
-
 /** How one part's collection ended (its PartOutcome, and what the run adds up). */
 interface PartResult extends PartOutcome {
   startedAt: number;
@@ -241,7 +224,7 @@ export async function runConnector(
       secrets,
       single: partsPlan.parts[0] === '',
     };
-    results = await pool(partsPlan.parts, partsPlan.concurrency, (part) =>
+    results = await mapBounded(partsPlan.parts, partsPlan.concurrency, (part) =>
       collectPart(env, part, env.single ? log : log.child({ part })),
     );
   } catch (e) {

@@ -27,6 +27,7 @@ import { defaultEndpoints, partitionOf, regionsOf } from './regions.js';
 import { DAY_MS, MAX_DATE } from './collect.js';
 import { failedTest } from '../test-result.js';
 import type { TestResult as GenericTestResult } from '../types.js';
+import { mapBounded } from '../../core/concurrency.js';
 
 /** The Test's result: the contract's (src/connectors/types.ts), with AWS's caller identity. */
 export type TestResult = GenericTestResult & { identity?: { account: string; arn: string } };
@@ -177,20 +178,6 @@ async function testRegion(cfg: ConnectorConfig, region: string, opts: TestOption
   } finally {
     client?.destroy();
   }
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; results in the items' order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 /** A region's row: its outcome in the Test table's words. */

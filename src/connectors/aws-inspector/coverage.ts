@@ -25,6 +25,7 @@ import type { MapContext } from '../types.js';
 import type { AccountStatus, InspectorClient, MemberAccount } from './client.js';
 import { LOG_SOURCE } from './map.js';
 import { partitionOf } from './regions.js';
+import { mapBounded } from '../../core/concurrency.js';
 
 export const COVERAGE_MSG_CLASS = 'aws_inspector_coverage';
 export const DEFAULT_STALE_DAYS = 7;
@@ -137,24 +138,12 @@ interface RegionResult {
   leftOut: number;
 }
 
-/** Runs fn over items, at most `limit` at once, results in order. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** Reads coverage for every region of the config, bounded; never throws for AWS's answers. */
 export async function readCoverage(o: ReadCoverageOptions): Promise<CoverageSnapshot> {
   const staleDays = o.staleDays ?? DEFAULT_STALE_DAYS;
-  const results = await pool(o.regions, Math.max(1, o.concurrency ?? 4), (region) => readRegion(o, region));
+  const results = await mapBounded(o.regions, Math.max(1, o.concurrency ?? 4), (region) =>
+    readRegion(o, region),
+  );
   const now = o.clock.now();
   const rows = results.flatMap((r) => r.rows);
   for (const row of rows) {
